@@ -1,0 +1,46 @@
+// The Node front door: Dawn through the `webgpu` package. On a machine without a GPU driver Dawn finds no
+// adapter; then (and only then) we point the Vulkan loader at Chromium's SwiftShader ICD and say so.
+// Never imported by the registry or the UI.
+import { existsSync } from 'node:fs';
+import { createGpuContext, requestAdapter, type GpuContext } from './context.ts';
+import { NoWebGpuError } from './errors.ts';
+
+const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
+
+// Dawn's instances must stay referenced while any device lives: a collected instance segfaults the process.
+const instances: GPU[] = [];
+
+async function dawnInstance(): Promise<GPU> {
+  const webgpu = await import('webgpu');
+  Object.assign(globalThis, webgpu.globals);
+  // Unquantised timestamps: Dawn otherwise rounds them to 65,536 ns.
+  const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']) as unknown as GPU;
+  instances.push(gpu);
+  return gpu;
+}
+
+export interface NodeGpuOptions {
+  /** Print how the adapter was found (default true). */
+  log?: (line: string) => void;
+}
+
+export async function acquireNodeGpu(opts: NodeGpuOptions = {}): Promise<GpuContext> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  let adapter = await requestAdapter(await dawnInstance());
+  let backend = 'dawn';
+  if (!adapter && !process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
+    const icd = SWIFTSHADER_ICDS.find((p) => existsSync(p));
+    if (icd) {
+      process.env.VK_ICD_FILENAMES = icd;
+      adapter = await requestAdapter(await dawnInstance());
+      backend = 'dawn + SwiftShader ICD';
+      if (adapter) log(`note: no GPU adapter found; using SwiftShader (CPU) through ${icd}`);
+    }
+  }
+  if (!adapter) {
+    throw new NoWebGpuError(
+      'Dawn found no WebGPU adapter. Install a Vulkan/Metal/D3D12 GPU driver, or Debian\'s chromium package (its SwiftShader ICD runs WebGPU on the CPU).',
+    );
+  }
+  return createGpuContext(adapter, backend);
+}

@@ -1,0 +1,65 @@
+// Float64 reference for softmax attention with GQA and an arbitrary visibility mask.
+// q [T,Hq,D], k/v [S,Hkv,D]; query t sits at position p = S-T+t; query head h reads KV head
+// floor(h / (Hq/Hkv)). A row with no visible key outputs zeros (the kernels follow this convention).
+import type { HostTensor } from '../kernels/tensor.ts';
+
+export interface AttentionShape {
+  T: number;
+  S: number;
+  Hq: number;
+  Hkv: number;
+  D: number;
+  /** Scores are scale * q.k. */
+  scale: number;
+}
+
+/** visible(p, s): may the query at position p see key s? */
+export type Visibility = (p: number, s: number) => boolean;
+
+export const causalMask: Visibility = (p, s) => s <= p;
+export const fullMask: Visibility = () => true;
+/** Key s visible at p when s <= p and (p - s < window or s < sinks). */
+export const slidingWindowMask =
+  (window: number, sinks: number): Visibility =>
+  (p, s) =>
+    s <= p && (p - s < window || s < sinks);
+
+export function attentionReference(q: HostTensor, k: HostTensor, v: HostTensor, shape: AttentionShape, visible: Visibility): HostTensor {
+  const { T, S, Hq, Hkv, D, scale } = shape;
+  const group = Hq / Hkv;
+  const out = new Float64Array(T * Hq * D);
+  const scores = new Float64Array(S);
+  for (let t = 0; t < T; t++) {
+    const p = S - T + t;
+    for (let h = 0; h < Hq; h++) {
+      const kvh = Math.floor(h / group);
+      const qo = (t * Hq + h) * D;
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) {
+        if (!visible(p, s)) {
+          scores[s] = -Infinity;
+          continue;
+        }
+        const ko = (s * Hkv + kvh) * D;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q.data[qo + d]! * k.data[ko + d]!;
+        scores[s] = dot * scale;
+        if (scores[s]! > max) max = scores[s]!;
+      }
+      if (max === -Infinity) continue; // nothing visible: zeros
+      let sum = 0;
+      for (let s = 0; s < S; s++) {
+        const e = scores[s] === -Infinity ? 0 : Math.exp(scores[s]! - max);
+        scores[s] = e;
+        sum += e;
+      }
+      for (let s = 0; s < S; s++) {
+        const w = scores[s]! / sum;
+        if (w === 0) continue;
+        const vo = (s * Hkv + kvh) * D;
+        for (let d = 0; d < D; d++) out[qo + d] += w * v.data[vo + d]!;
+      }
+    }
+  }
+  return { shape: [T, Hq, D], data: out };
+}
