@@ -88,6 +88,8 @@ export interface KernelDefinition<C extends Config = Config> {
   create(ctx: GpuContext, config: C): Promise<KernelInstance>;
   /** Golden file metadata + tensor shapes -> this kernel's config (throws ConfigError if it cannot take the case). */
   fromGolden?(meta: Record<string, string>, shapes: Record<string, number[]>): C;
+  /** The inverse: this config's golden metadata (decimal strings, without `kernel`), so fixtures can be generated. */
+  goldenMeta?(config: C): Record<string, string>;
   /** Shapes the benchmark suite runs by default. */
   benchmarks: BenchShape<C>[];
   /** Small configs the tests run (odd sizes, edges); the browser suite runs each on the GPU. */

@@ -103,6 +103,10 @@ export function attentionFromGolden(meta: Record<string, string>, shapes: Record
   return { T, S, Hq, Hkv, D, causal: causal === '1', scale, dtype: 'f32' };
 }
 
+export function attentionGoldenMeta(c: AttentionConfig): Record<string, string> {
+  return { causal: c.causal ? '1' : '0', ...(c.scale > 0 ? { scale: String(c.scale) } : {}) };
+}
+
 /** The GPU-side parameters, declared once: WGSL gets the struct from this schema via tgpu.resolve. */
 export const AttentionParams = d
   .struct({

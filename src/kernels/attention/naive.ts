@@ -11,6 +11,7 @@ import {
   DENSE_TEST_CASES,
   attentionCost,
   attentionFromGolden,
+  attentionGoldenMeta,
   attentionInputs,
   attentionOutputs,
   attentionParams,
@@ -47,6 +48,7 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   },
   reference: attentionReferenceFor,
   fromGolden: attentionFromGolden,
+  goldenMeta: attentionGoldenMeta,
   async create(ctx, c) {
     const { layout, pipelines } = await kernelPipelines(
       ctx,
