@@ -1,0 +1,93 @@
+// The benchmark suite: every registered kernel at each of its `benchmarks` shapes (filterable), one
+// roofline measurement, one result file. Shared by the CLI and the UI's Benchmarks page.
+import type { GpuContext } from '../gpu/context.ts';
+import { describeError, DeviceLostError } from '../gpu/errors.ts';
+import type { AnyKernel, Config } from '../kernels/contract.ts';
+import { benchKernel, defaultFlushBytes, type BenchOptions } from './runner.ts';
+import { measureRoofline, type Roofline } from './roofline.ts';
+import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from './result-schema.ts';
+
+export interface SuiteJob {
+  def: AnyKernel;
+  shape: { name: string; config: Partial<Config> };
+}
+
+export interface SuiteFilter {
+  /** Kernel ids or families ("attention", "attention.flash_decode"); empty = all. */
+  kernels?: string[];
+  /** Substrings of shape names ("decode"); empty = all. */
+  shapes?: string[];
+  /** Field overrides applied to every selected shape (a custom shape). */
+  set?: Config;
+}
+
+export function selectJobs(kernels: readonly AnyKernel[], filter: SuiteFilter = {}): SuiteJob[] {
+  const jobs: SuiteJob[] = [];
+  for (const def of kernels) {
+    if (filter.kernels?.length && !filter.kernels.some((k) => def.id === k || def.family === k)) continue;
+    for (const shape of def.benchmarks) {
+      if (filter.shapes?.length && !filter.shapes.some((s) => shape.name.toLowerCase().includes(s.toLowerCase()))) continue;
+      if (filter.set) {
+        const extra = Object.entries(filter.set).filter(([k]) => k in def.schema);
+        if (extra.length === 0 && Object.keys(filter.set).length) continue; // the override names no field of this kernel
+        const custom = Object.fromEntries(extra);
+        jobs.push({ def, shape: { name: `${shape.name} with ${extra.map(([k, v]) => `${k}=${v}`).join(' ')}`, config: { ...shape.config, ...custom } } });
+      } else {
+        jobs.push({ def, shape });
+      }
+    }
+  }
+  return jobs;
+}
+
+export type SuiteEvent =
+  | { kind: 'roofline'; roofline: Roofline }
+  | { kind: 'start'; index: number; total: number; job: SuiteJob }
+  | { kind: 'result'; index: number; total: number; result: KernelResult }
+  | { kind: 'error'; index: number; total: number; job: SuiteJob; message: string };
+
+export interface SuiteOptions extends Omit<BenchOptions, 'flushBytes'> {
+  flushBytes?: number;
+  runtime: string;
+  toolVersion: string;
+  onEvent?: (e: SuiteEvent) => void;
+  roofline?: Roofline;
+}
+
+export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOptions): Promise<ResultFile> {
+  const roofline = opts.roofline ?? (await measureRoofline(ctx, { wallClock: opts.wallClock }));
+  opts.onEvent?.({ kind: 'roofline', roofline });
+  const flushBytes = opts.flushBytes ?? defaultFlushBytes(ctx);
+  const results: KernelResult[] = [];
+  const errors: ResultFile['errors'] = [];
+  for (const [index, job] of jobs.entries()) {
+    opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
+    try {
+      const result = await benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes });
+      results.push(result);
+      opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
+    } catch (e) {
+      // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
+      if (e instanceof DeviceLostError || (e as Error)?.name === 'AbortError') throw e;
+      const message = describeError(e);
+      errors.push({ kernel: job.def.id, shape: job.shape.name, message });
+      opts.onEvent?.({ kind: 'error', index, total: jobs.length, job, message });
+    }
+  }
+  return {
+    schema: RESULT_SCHEMA_ID,
+    version: RESULT_SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    tool: { name: 'llm-kernel-lab', version: opts.toolVersion },
+    environment: {
+      runtime: opts.runtime,
+      adapter: ctx.adapter,
+      features: ctx.features,
+      limits: { ...ctx.limits },
+    },
+    settings: { warmup: opts.warmup, repeats: opts.repeats, flushBytes },
+    roofline,
+    results,
+    errors,
+  };
+}
