@@ -1,8 +1,9 @@
-// attention.naive: the textbook three steps, with the whole score matrix in device memory.
-//   1. scores[t,h,s] = scale * q[t,h] . k[s,kvh]      (-inf where the causal mask hides s)
-//   2. softmax over s, in place                      (one workgroup per row)
-//   3. out[t,h,d]   = sum_s P[t,h,s] * v[s,kvh,d]
-// It moves T*Hq*S floats through memory three times: the cost flash attention removes.
+// attention.naive: standard attention as three passes, with the whole score matrix in device memory.
+//   1. scores[t,h,s] = scale * q[t,h] . k[s,kvh]     tiled GEMM Q K^T per head (-inf above the causal diagonal)
+//   2. softmax over s, in place                     one workgroup per row
+//   3. out[t,h,:]    = sum_s P[t,h,s] * v[s,kvh,:]   tiled GEMM P V per head
+// The GEMMs are tiled like any BLAS (16x16 tiles in workgroup memory); what makes this the baseline is the
+// T*Hq*S score matrix written once and read twice: the traffic flash attention removes.
 // `elem` is f32 or f16 storage (see src/gpu/shader.ts); all arithmetic is f32.
 
 @group(0) @binding(0) var<uniform> params: AttentionParams;
@@ -12,44 +13,60 @@
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<elem>;
 
-override WG: u32 = 256;
-const NEG_INF = -3.402823466e38; // softmax never sees a real -inf: exp(NEG_INF - m) underflows to 0
+const TILE = 16u;
+override WG: u32 = 256; // softmax workgroup (power of two)
+const NEG_INF = -3.402823466e38; // a finite stand-in: exp(NEG_INF - m) underflows to exactly 0
 
+var<workgroup> tileA: array<array<f32, 16>, 16>;
+var<workgroup> tileB: array<array<f32, 16>, 16>;
 var<workgroup> red: array<f32, WG>;
 
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
+// Last key position visible to any query of a tile of rows starting at t0 (causal), exclusive bound.
+fn key_end(t0: u32) -> u32 {
+  if (params.causal == 0u) { return params.S; }
+  let last_t = min(t0 + TILE - 1u, params.T - 1u);
+  return params.S - params.T + last_t + 1u;
 }
 
-// One thread per score: row = t*Hq + h, column s.
-@compute @workgroup_size(WG)
-fn scores_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let per_row = (params.S + WG - 1u) / WG;
-  let g = linear_group(wg, nwg);
-  let row = g / per_row;
-  let s = (g % per_row) * WG + lid;
-  if (row >= params.T * params.Hq || s >= params.S) { return; }
-  let t = row / params.Hq;
-  let h = row % params.Hq;
-  let pos = params.S - params.T + t;
-  var score = NEG_INF;
-  if (params.causal == 0u || s <= pos) {
-    let qo = row * params.D;
-    let ko = (s * params.Hkv + h / params.group) * params.D;
-    var dot = 0.0;
-    for (var d = 0u; d < params.D; d++) {
-      dot += f32(q[qo + d]) * f32(k[ko + d]);
-    }
-    score = dot * params.scale;
+// Workgroup (x: key tile, y: query tile, z: head); thread (x: key, y: query).
+@compute @workgroup_size(16, 16)
+fn scores_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let h = wg.z;
+  let kvh = h / params.group;
+  let t = wg.y * TILE + lid.y;
+  let s = wg.x * TILE + lid.x;
+  let s0 = wg.x * TILE;
+  // Whole tile above the diagonal: nothing to compute, only mask (uniform per workgroup).
+  if (s0 >= key_end(wg.y * TILE)) {
+    if (t < params.T && s < params.S) { scores[(t * params.Hq + h) * params.S + s] = NEG_INF; }
+    return;
   }
-  scores[row * params.S + s] = score;
+  var acc = 0.0;
+  for (var d0 = 0u; d0 < params.D; d0 += TILE) {
+    let d = d0 + lid.x;
+    // tileA[row][d] = q[t, h, d]; tileB[key][d] = k[s0 + key, kvh, d]
+    var a = 0.0;
+    if (t < params.T && d < params.D) { a = f32(q[(t * params.Hq + h) * params.D + d]); }
+    tileA[lid.y][lid.x] = a;
+    let sk = s0 + lid.y;
+    var b = 0.0;
+    if (sk < params.S && d < params.D) { b = f32(k[(sk * params.Hkv + kvh) * params.D + d]); }
+    tileB[lid.y][lid.x] = b;
+    workgroupBarrier();
+    for (var j = 0u; j < TILE; j++) { acc += tileA[lid.y][j] * tileB[lid.x][j]; }
+    workgroupBarrier();
+  }
+  if (t < params.T && s < params.S) {
+    let visible = params.causal == 0u || s <= params.S - params.T + t;
+    scores[(t * params.Hq + h) * params.S + s] = select(NEG_INF, acc * params.scale, visible);
+  }
 }
 
-// One workgroup per row: max, then sum of exponentials, then normalise (tree reductions in `red`).
+// One workgroup per row (t, h): max, sum of exponentials, normalise (tree reductions in `red`).
 @compute @workgroup_size(WG)
 fn softmax_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = linear_group(wg, nwg);
-  if (row >= params.T * params.Hq) { return; } // uniform per workgroup, so barriers below are safe
+  let row = wg.x + wg.y * nwg.x;
+  if (row >= params.T * params.Hq) { return; } // uniform per workgroup, so the barriers below are safe
   let base = row * params.S;
   var m = NEG_INF;
   for (var s = lid; s < params.S; s += WG) { m = max(m, scores[base + s]); }
@@ -72,7 +89,7 @@ fn softmax_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
     if (lid < stride) { red[lid] += red[lid + stride]; }
     workgroupBarrier();
   }
-  // A row with no visible key has sum 0: its probabilities (and so its output) are 0.
+  // A row with no visible key has sum 0: its probabilities, and so its output, are 0.
   let inv = select(1.0 / red[0], 0.0, red[0] == 0.0);
   for (var s = lid; s < params.S; s += WG) {
     let x = scores[base + s];
@@ -80,19 +97,28 @@ fn softmax_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   }
 }
 
-// One thread per output element.
-@compute @workgroup_size(WG)
-fn pv_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_group(wg, nwg) * WG + lid;
-  if (i >= params.T * params.Hq * params.D) { return; }
-  let d = i % params.D;
-  let row = i / params.D;
-  let h = row % params.Hq;
+// Workgroup (x: tile of head dims, y: query tile, z: head); thread (x: dim, y: query).
+@compute @workgroup_size(16, 16)
+fn pv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let h = wg.z;
   let kvh = h / params.group;
-  let base = row * params.S;
+  let t = wg.y * TILE + lid.y;
+  let d = wg.x * TILE + lid.x;
+  let s_end = key_end(wg.y * TILE); // probabilities past it are 0 for every row of the tile
   var acc = 0.0;
-  for (var s = 0u; s < params.S; s++) {
-    acc += scores[base + s] * f32(v[(s * params.Hkv + kvh) * params.D + d]);
+  for (var s0 = 0u; s0 < s_end; s0 += TILE) {
+    // tileA[row][key] = P[t, h, s0 + key]; tileB[key][dim] = v[s0 + key, kvh, d]
+    let sp = s0 + lid.x;
+    var a = 0.0;
+    if (t < params.T && sp < params.S) { a = scores[(t * params.Hq + h) * params.S + sp]; }
+    tileA[lid.y][lid.x] = a;
+    let sv = s0 + lid.y;
+    var b = 0.0;
+    if (sv < params.S && d < params.D) { b = f32(v[(sv * params.Hkv + kvh) * params.D + d]); }
+    tileB[lid.y][lid.x] = b;
+    workgroupBarrier();
+    for (var j = 0u; j < TILE; j++) { acc += tileA[lid.y][j] * tileB[j][lid.x]; }
+    workgroupBarrier();
   }
-  out[i] = elem(acc);
+  if (t < params.T && d < params.D) { out[(t * params.Hq + h) * params.D + d] = elem(acc); }
 }

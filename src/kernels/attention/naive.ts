@@ -22,6 +22,8 @@ import {
 } from './attention-config.ts';
 
 const WG = 256;
+/** GEMM tile edge in naive.wgsl. */
+const TILE = 16;
 
 function scoreBytes(c: AttentionConfig): number {
   return c.T * c.Hq * c.S * 4;
@@ -37,7 +39,14 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   sources: ['Vaswani et al. 2017, "Attention Is All You Need", eq. 1'],
   implements: 'attention.dense',
   schema: attentionSchema,
-  check: (c, caps) => checkAttention(c, caps),
+  check(c, caps) {
+    const issues = checkAttention(c, caps);
+    const maxDim = caps.limits.maxComputeWorkgroupsPerDimension;
+    if (Math.ceil(c.S / TILE) > maxDim) issues.push({ field: 'S', message: `${c.S} needs ${Math.ceil(c.S / TILE)} key tiles, over this device's ${maxDim} workgroups per dimension` });
+    if (Math.ceil(c.T / TILE) > maxDim) issues.push({ field: 'T', message: `${c.T} needs ${Math.ceil(c.T / TILE)} query tiles, over this device's ${maxDim} workgroups per dimension` });
+    if (c.Hq > maxDim) issues.push({ field: 'Hq', message: `${c.Hq} heads exceed this device's ${maxDim} workgroups per dimension` });
+    return issues;
+  },
   inputs: attentionInputs,
   outputs: attentionOutputs,
   scratch: (c) => [{ name: 'scores', bytes: scoreBytes(c) }],
@@ -68,21 +77,18 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
     const scores = b.storage('scores', scoreBytes(c));
     const params = uniformBuffer(ctx, 'attention.naive params', AttentionParams, attentionParams(c));
     const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, scores, tensors.out]);
-    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-    const rows = c.T * c.Hq;
-    const scoreGrid = grid(rows * Math.ceil(c.S / WG), maxDim);
-    const rowGrid = grid(rows, maxDim);
-    const outGrid = grid(Math.ceil((rows * c.D) / WG), maxDim);
+    const rowGrid = grid(c.T * c.Hq, ctx.limits.maxComputeWorkgroupsPerDimension);
+    const qTiles = Math.ceil(c.T / TILE);
     return {
       tensors,
       encode(pass) {
         pass.setBindGroup(0, group);
         pass.setPipeline(pipelines.scores_main);
-        pass.dispatchWorkgroups(...scoreGrid);
+        pass.dispatchWorkgroups(Math.ceil(c.S / TILE), qTiles, c.Hq);
         pass.setPipeline(pipelines.softmax_main);
         pass.dispatchWorkgroups(...rowGrid);
         pass.setPipeline(pipelines.pv_main);
-        pass.dispatchWorkgroups(...outGrid);
+        pass.dispatchWorkgroups(Math.ceil(c.D / TILE), qTiles, c.Hq);
       },
       destroy() {
         for (const buf of [...Object.values(tensors), scores, params]) b.destroy(buf);

@@ -1,0 +1,87 @@
+// `npm run bench`: the benchmark suite headless (Node + Dawn). Prints progress while it runs, then a table
+// (median ms, GB/s, GFLOP/s, % of measured copy bandwidth and FMA peak), and optionally writes the result
+// file (the same JSON schema the UI reads).
+import { writeFileSync } from 'node:fs';
+import { ArgError, helpText, parseArgs, parseAssignments } from './args.ts';
+import { runCli, runtimeName, toolVersion } from './cli.ts';
+import { acquireNodeGpu } from '../src/gpu/node.ts';
+import { describeAdapter } from '../src/gpu/context.ts';
+import { KERNELS } from '../src/kernels/registry.ts';
+import { selectJobs } from '../src/bench/suite.ts';
+import { runSuite } from '../src/bench/suite.ts';
+import { fmtNum, renderResultFile, rooflineLine } from '../src/bench/format.ts';
+import { ResultFileSchema } from '../src/bench/result-schema.ts';
+import { freshSeed } from '../src/kernels/random.ts';
+
+const SPEC = {
+  kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
+  shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
+  set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
+  repeats: { type: 'int', help: 'timed repeats per shape', default: 10, min: 1, max: 10000 },
+  warmup: { type: 'int', help: 'untimed runs before timing', default: 2, min: 0, max: 1000 },
+  'flush-mb': { type: 'int', help: 'MiB cleared between repeats to flush caches (default: 256 on GPUs, 8 on CPU emulation)', min: 0, max: 4096 },
+  json: { type: 'string', help: 'write the result file (JSON, schema llm-kernel-lab/bench-result v1) here', placeholder: 'FILE' },
+  seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
+  'wall-clock': { type: 'bool', help: 'time with submit→onSubmittedWorkDone instead of GPU timestamps' },
+  list: { type: 'bool', help: 'list kernels and their benchmark shapes, then exit' },
+} as const;
+
+const USAGE = 'usage: npm run bench -- [flags]\nRuns every registered kernel at its benchmark shapes on this machine\'s WebGPU adapter.';
+
+await runCli(async () => {
+  const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
+  if (help) {
+    console.log(helpText(USAGE, SPEC));
+    return 0;
+  }
+  const known = new Set([...KERNELS.map((k) => k.id), ...KERNELS.map((k) => k.family)]);
+  for (const k of flags.kernels ?? []) {
+    if (!known.has(k)) throw new ArgError(`--kernels: unknown kernel or family "${k}" (known: ${[...known].join(', ')})`);
+  }
+  const set = flags.set ? parseAssignments('set', flags.set) : undefined;
+  if (set) {
+    const fields = new Set(KERNELS.flatMap((k) => Object.keys(k.schema)));
+    for (const f of Object.keys(set)) if (!fields.has(f)) throw new ArgError(`--set: no kernel has a field "${f}" (fields: ${[...fields].join(', ')})`);
+  }
+  const jobs = selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
+  if (flags.list) {
+    for (const j of jobs) console.log(`${j.def.id.padEnd(30)} ${j.shape.name}`);
+    return 0;
+  }
+  if (jobs.length === 0) throw new ArgError('no kernel/shape matches --kernels/--shapes/--set (try --list)');
+
+  const ctx = await acquireNodeGpu();
+  console.error(`adapter: ${describeAdapter(ctx.adapter)}; timestamps: ${ctx.features.timestamps && !flags['wall-clock'] ? 'yes' : 'no (wall clock)'}; f16: ${ctx.features.f16 ? 'yes' : 'no'}; subgroups: ${ctx.features.subgroups ? 'yes' : 'no'}`);
+  console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
+  const started = performance.now();
+  const file = await runSuite(ctx, jobs, {
+    warmup: flags.warmup!,
+    repeats: flags.repeats!,
+    flushBytes: flags['flush-mb'] === undefined ? undefined : flags['flush-mb'] * 1024 * 1024,
+    wallClock: flags['wall-clock'],
+    seed: flags.seed ?? freshSeed(),
+    runtime: runtimeName(),
+    toolVersion: toolVersion(),
+    onEvent(e) {
+      if (e.kind === 'roofline') console.error(rooflineLine(e.roofline));
+      if (e.kind === 'start') process.stderr.write(`[${e.index + 1}/${e.total}] ${e.job.def.id} ${e.job.shape.name} ... `);
+      if (e.kind === 'result') process.stderr.write(`${fmtNum(e.result.medianMs)} ms${e.result.verification.ok ? '' : ' (VERIFICATION FAILED)'}\n`);
+      if (e.kind === 'error') process.stderr.write(`not run: ${e.message}\n`);
+    },
+  });
+  console.log(renderResultFile(file));
+  console.log(`\n${file.results.length} measured, ${file.errors.length} not run, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (flags.json) {
+    // Validate what we write against the schema we publish: a file we emit must be one we can import.
+    ResultFileSchema.parse(file);
+    writeFileSync(flags.json, JSON.stringify(file, null, 2));
+    console.error(`wrote ${flags.json}`);
+  }
+  ctx.destroy();
+  const bad = file.results.filter((r) => !r.verification.ok || !r.outputsFinite);
+  if (bad.length) {
+    console.error(`${bad.length} kernel(s) failed verification: ${bad.map((r) => `${r.kernel} ${r.shape}`).join(', ')}`);
+    return 1;
+  }
+  return 0;
+});
