@@ -78,6 +78,10 @@ await runCli(async () => {
     console.error(`wrote ${flags.json}`);
   }
   ctx.destroy();
+  if (file.results.length === 0) {
+    console.error('nothing was measured: every selected shape was refused (see "not run" above)');
+    return 1;
+  }
   const bad = file.results.filter((r) => !r.verification.ok || !r.outputsFinite);
   if (bad.length) {
     console.error(`${bad.length} kernel(s) failed verification: ${bad.map((r) => `${r.kernel} ${r.shape}`).join(', ')}`);
