@@ -51,6 +51,9 @@ await runCli(async () => {
   if (jobs.length === 0) throw new ArgError('no kernel/shape matches --kernels/--shapes/--set (try --list)');
 
   const ctx = await acquireNodeGpu();
+  // Test hook: lose the device mid-run, as a driver reset would (bench/cli.test.ts).
+  const loseAfter = Number(process.env.KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS);
+  if (loseAfter > 0) setTimeout(() => ctx.device.destroy(), loseAfter).unref();
   console.error(`adapter: ${describeAdapter(ctx.adapter)}; timestamps: ${ctx.features.timestamps && !flags['wall-clock'] ? 'yes' : 'no (wall clock)'}; f16: ${ctx.features.f16 ? 'yes' : 'no'}; subgroups: ${ctx.features.subgroups ? 'yes' : 'no'}`);
   console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
   const started = performance.now();

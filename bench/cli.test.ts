@@ -10,11 +10,12 @@ import { readSafetensors, writeSafetensors } from '../src/io/safetensors.ts';
 const root = new URL('..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kernel-lab-cli-'));
 
-function run(script: string, args: string[]) {
+function run(script: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './bench/wgsl-raw-hooks.mjs', `bench/${script}.ts`, ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 240_000,
+    env: { ...process.env, ...env },
   });
   // Drop the Vulkan loader's noise about drivers it probes before SwiftShader.
   const stderr = r.stderr
@@ -66,6 +67,17 @@ describe('bench CLI', () => {
       expect(res.verification.ok).toBe(true);
       expect(parsed.file.roofline.copyGBps).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('bench CLI on a lost device', () => {
+  it('exits non-zero with one message when the device is lost mid-benchmark', () => {
+    const r = run('bench', ['--kernels', 'attention.naive', '--shapes', 'prefill', '--set', 'T=64,S=256,Hq=4,D=32', '--repeats', '10000'], {
+      KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS: '4000',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: the GPU device was lost: it was destroyed$/m);
+    expect(r.stderr).not.toMatch(/\s+at \S+ \(/); // no stack trace
   });
 });
 

@@ -106,8 +106,8 @@ export async function createGpuContext(adapter: GPUAdapter, backend: string): Pr
   void device.lost.then((info) => {
     ctx.lostReason =
       info.reason === 'destroyed'
-        ? 'the GPU device was destroyed; re-initialise to continue'
-        : `the GPU device was lost (${info.message || 'no reason given'}); re-initialise to continue`;
+        ? 'the GPU device was lost: it was destroyed'
+        : `the GPU device was lost: ${info.message.split('\n')[0] || 'no reason given'}`;
   });
   return ctx;
 }

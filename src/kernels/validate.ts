@@ -5,22 +5,33 @@ import { fmtBytes } from '../gpu/buffers.ts';
 import type { Config, FieldSpec, KernelDefinition, ValidationIssue } from './contract.ts';
 import { tensorBytes } from './tensor.ts';
 
+/** A value as a user would read it in a message (never "undefined" or "[object Object]"). */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
 export function checkField(field: string, spec: FieldSpec, value: unknown): ValidationIssue | undefined {
   switch (spec.type) {
     case 'int':
     case 'number': {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return { field, message: `must be a number, got ${JSON.stringify(value)}` };
+      if (typeof value !== 'number' || !Number.isFinite(value)) return { field, message: `must be a number, got ${showValue(value)}` };
       if (spec.type === 'int' && !Number.isInteger(value)) return { field, message: `must be an integer, got ${value}` };
       if (value < spec.min) return { field, message: `${value} is below the minimum ${spec.min}` };
       if (value > spec.max) return { field, message: `${value} is above the maximum ${spec.max}` };
       return undefined;
     }
     case 'bool':
-      return typeof value === 'boolean' ? undefined : { field, message: `must be true or false, got ${JSON.stringify(value)}` };
+      return typeof value === 'boolean' ? undefined : { field, message: `must be true or false, got ${showValue(value)}` };
     case 'enum':
       return typeof value === 'string' && spec.values.includes(value)
         ? undefined
-        : { field, message: `must be one of ${spec.values.join(', ')}, got ${JSON.stringify(value)}` };
+        : { field, message: `must be one of ${spec.values.join(', ')}, got ${showValue(value)}` };
   }
 }
 
