@@ -10,6 +10,7 @@ export default defineConfig({
   base: './',
   build: { target: 'es2023', outDir: 'dist' },
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
