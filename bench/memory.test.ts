@@ -1,0 +1,76 @@
+// `npm run memory` as a user runs it: exit codes, one-line refusals naming the flag, the DeepSeek-V3
+// figures, and a measured allocation that equals the formula on this machine's adapter.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { MODEL_PRESETS } from '../src/models/presets.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function memory(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './bench/wgsl-raw-hooks.mjs', 'bench/memory.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  // Drop the Vulkan loader's noise about drivers it probes before SwiftShader, and the adapter note.
+  const stderr = r.stderr
+    .split('\n')
+    .filter((l) => l && !/XDG_RUNTIME_DIR|Vulkan shaderUniform|While initializing adapter|at InitializeImpl|^note: no GPU adapter/.test(l))
+    .join('\n');
+  return { code: r.status, stdout: r.stdout, stderr };
+}
+
+describe('memory CLI', () => {
+  const bad: [string[], RegExp][] = [
+    [['--preset', 'gpt-5'], new RegExp(`^bad arguments: --preset must be one of ${MODEL_PRESETS.map((p) => p.id.replace('.', '\\.')).join(', ')}, got "gpt-5"$`)],
+    [['--context', '0'], /^bad arguments: --context must be between 1 and 16777216, got 0$/],
+    [['--context', '128k'], /^bad arguments: --context must be a number, got "128k"$/],
+    [['--dtype', 'fp4'], /^bad arguments: --dtype must be one of f32, f16, bf16, fp8, got "fp4"$/],
+    [['--batch', '2.5'], /^bad arguments: --batch must be an integer, got "2.5"$/],
+    [['--measure-tokens'], /^bad arguments: --measure-tokens needs a value/],
+    [['--contxt', '4096'], /^bad arguments: unknown flag --contxt \(flags: --preset, --context/],
+    [['deepseek-v3'], /^bad arguments: unexpected argument "deepseek-v3"/],
+  ];
+  for (const [args, msg] of bad) {
+    it(`refuses ${args.join(' ')} with one line and exit 2`, () => {
+      const r = memory(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    });
+  }
+
+  it('DeepSeek-V3 at 131,072 tokens: MLA 70,272 vs MHA-equivalent 3,997,696 bytes/token, and the paper\'s 93.3% explained', () => {
+    const r = memory(['--preset', 'deepseek-v3', '--context', '131072', '--no-measure']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('70,272 bytes/token against the MHA-equivalent 2·128·128·61·2 B = 3,997,696 bytes/token: 98.2% smaller.');
+    expect(r.stdout).toContain('1 - 207,360 / 3,112,960 = 93.3%');
+    expect(r.stdout).toMatch(/MHA \(equivalent\) +2·n_h·d_h·l = 2·128·128·61 +1,998,848 +3,997,696 +488 GiB/);
+  });
+
+  it('--help lists every flag', () => {
+    const r = memory(['--help']);
+    expect(r.code).toBe(0);
+    for (const f of ['--preset', '--context', '--dtype', '--batch', '--measure-tokens', '--no-measure', '--no-instances', '--json']) expect(r.stdout).toContain(f);
+  });
+
+  it('--json gives the rows with their formulas', () => {
+    const r = memory(['--preset', 'kimi-k2', '--context', '1000', '--batch', '3', '--dtype', 'fp8', '--no-measure', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { rows: { name: string; formula: string; bytesPerToken: number; totalBytes: number }[] };
+    const mla = j.rows.find((x) => x.name === 'MLA')!;
+    expect(mla.formula).toBe('(d_c + d_rope)·l');
+    expect(mla.bytesPerToken).toBe(576 * 61);
+    expect(mla.totalBytes).toBe(576 * 61 * 1000 * 3);
+  });
+
+  it('measures Llama-3.1-8B\'s layouts on the device: allocation equals the formula, kernels built', () => {
+    const r = memory(['--preset', 'llama-3.1-8b', '--context', '8192', '--dtype', 'f32', '--measure-tokens', '48']);
+    expect(r.code, r.stderr).toBe(0);
+    const measured = r.stdout.slice(r.stdout.indexOf('Measured on'));
+    expect(measured).toMatch(/one layer, 48 tokens, f32 storage/);
+    // GQA: 2 x 8 heads x 128 x 4 bytes x 48 tokens.
+    expect(measured).toMatch(/GQA \(n_kv = 8\) +attention\.naive +k \+ v +393,216 +393,216 +yes +.*cache buffers 393,216 B/);
+    expect(measured.match(/ yes /g)).toHaveLength(3);
+  });
+});

@@ -1,0 +1,203 @@
+// mla.compress: host side of shaders/mla/compress.wgsl. Writes T new tokens into the latent cache the
+// decode kernels read: kv_latent [S, d_c] = RMSNorm(x W_DKV) and k_pe [S, d_rope] = RoPE(x W_KR), at rows
+// start..start+T-1. No golden op (the golden files start from the cache), so `implements` is left out.
+import * as d from 'typegpu/data';
+import wgsl from '../../../shaders/mla/compress.wgsl?raw';
+import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import type { BenchShape, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import { DEFAULT_TOLERANCE, relL2, type CompareResult } from '../compare.ts';
+import { randomNormal } from '../random.ts';
+import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
+import { mlaCompressReference, ropeTable } from '../../reference/mla.ts';
+import { DSV3_HEAD, checkF16, checkRopeWidth } from './mla-config.ts';
+
+export type MlaCompressConfig = {
+  /** New tokens this step (decode: 1). */
+  T: number;
+  /** Cache rows. */
+  S: number;
+  /** Position of the first new token: token t goes to row (and RoPE position) start + t. */
+  start: number;
+  /** Model hidden size. */
+  dim: number;
+  dc: number;
+  dr: number;
+  eps: number;
+  rope_theta: number;
+  dtype: string;
+};
+
+export const mlaCompressSchema: ConfigSchema<MlaCompressConfig> = {
+  T: { type: 'int', label: 'new tokens T', default: 1, min: 1, max: 1 << 16 },
+  S: { type: 'int', label: 'cache rows S', default: 1024, min: 1, max: 1 << 22, unit: 'tokens' },
+  start: { type: 'int', label: 'first position', doc: 'cache row and RoPE position of the first new token', default: 1023, min: 0, max: (1 << 22) - 1 },
+  dim: { type: 'int', label: 'hidden size', doc: 'model width of x (DeepSeek-V3: 7168)', default: 7168, min: 1, max: 1 << 16 },
+  dc: { type: 'int', label: 'kv_lora_rank d_c', default: 512, min: 1, max: 8192 },
+  dr: { type: 'int', label: 'qk_rope_head_dim', default: 64, min: 2, max: 1024 },
+  eps: { type: 'number', label: 'RMSNorm eps', doc: 'rms_norm_eps (DeepSeek-V3: 1e-6)', default: 1e-6, min: 0, max: 1 },
+  rope_theta: { type: 'number', label: 'rope_theta', doc: 'RoPE base (DeepSeek-V3: 10000)', default: 10000, min: 1, max: 1e9 },
+  dtype: { type: 'enum', label: 'storage', doc: 'f16 stores x, weights and caches in half precision (needs shader-f16); math is f32', default: 'f32', values: ['f32', 'f16'] },
+};
+
+export const MlaCompressParams = d
+  .struct({
+    T: d.u32,
+    S: d.u32,
+    start: d.u32,
+    dim: d.u32,
+    dc: d.u32,
+    dr: d.u32,
+    eps: d.f32,
+  })
+  .$name('MlaCompressParams');
+
+/**
+ * Rows start..start+T-1 against the reference by relative L2; every other row must still hold what the
+ * buffer held before (the harness poisons outputs with NaN bytes, so untouched rows come back NaN).
+ */
+function cacheRows(name: string, tolerance: number): OutputSpec['compare'] {
+  return {
+    kind: 'custom',
+    describe: 'written rows by relative L2; rows outside the new positions must be left untouched',
+    fn(got: Record<string, HostTensor>, want: Record<string, HostTensor>): CompareResult {
+      const g = got[name]!.data;
+      const w = want[name]!.data;
+      const gw: number[] = [];
+      const ww: number[] = [];
+      let touched = 0;
+      for (let i = 0; i < w.length; i++) {
+        if (Number.isNaN(w[i]!)) {
+          if (!Number.isNaN(g[i]!)) touched++;
+        } else {
+          gw.push(g[i]!);
+          ww.push(w[i]!);
+        }
+      }
+      const r = relL2(name, gw, ww, tolerance);
+      if (!touched) return r;
+      return { ...r, ok: false, detail: `${touched} value(s) written outside rows start..start+T-1` };
+    },
+  };
+}
+
+function inputs(c: MlaCompressConfig): TensorSpec[] {
+  const dtype = c.dtype as 'f32' | 'f16';
+  return [
+    { name: 'x', shape: [c.T, c.dim], dtype },
+    { name: 'wkv_a', shape: [c.dc + c.dr, c.dim], dtype },
+    { name: 'kv_norm', shape: [c.dc], dtype },
+  ];
+}
+
+function outputs(c: MlaCompressConfig): OutputSpec[] {
+  const dtype = c.dtype as 'f32' | 'f16';
+  const tol = DEFAULT_TOLERANCE[dtype];
+  return [
+    { name: 'kv_latent', shape: [c.S, c.dc], dtype, compare: cacheRows('kv_latent', tol) },
+    { name: 'k_pe', shape: [c.S, c.dr], dtype, compare: cacheRows('k_pe', tol) },
+  ];
+}
+
+function scratchOf(c: MlaCompressConfig) {
+  return [
+    { name: 'kv', bytes: c.T * (c.dc + c.dr) * 4 },
+    { name: 'rope', bytes: c.T * c.dr * 4 },
+  ];
+}
+
+/** DeepSeek-V3's MLA cache write at its real widths (config.json: hidden 7168, kv_lora_rank 512, qk_rope 64). */
+const DSV3_COMPRESS = { dim: 7168, dc: DSV3_HEAD.dc, dr: DSV3_HEAD.dr, eps: 1e-6, rope_theta: 10000 };
+
+export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
+  id: 'mla.compress',
+  family: 'mla',
+  title: 'MLA cache write: latent c_KV and decoupled RoPE key',
+  explain:
+    'Per new token, one down-projection of the hidden state gives d_c + d_rope values: the first d_c, RMS-normalised, are the latent c_KV that stands in for every ' +
+    "head's key and value; the last d_rope, rotated by RoPE at the token's position, are the one positional key all heads share. These 576 values per token and layer " +
+    '(DeepSeek-V3) are the whole KV cache. The projection is a bandwidth-bound GEMV: one workgroup per weight row streams it once and reduces in workgroup memory.',
+  sources: ['DeepSeek-AI 2024, "DeepSeek-V2", eqs. 9-10 and 14 (c_KV, decoupled RoPE key)', 'deepseek-ai/DeepSeek-V3 inference/model.py, class MLA: wkv_a, kv_norm, apply_rotary_emb'],
+  schema: mlaCompressSchema,
+  check(c, caps) {
+    const issues = [...checkRopeWidth('dr', c.dr), ...checkF16(c.dtype, caps)];
+    if (c.start + c.T > c.S) issues.push({ field: 'start', message: `${c.start} + T = ${c.T} runs past the cache's S = ${c.S} rows` });
+    return issues;
+  },
+  inputs,
+  outputs,
+  scratch: scratchOf,
+  cost(c) {
+    const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+    return {
+      flops: 2 * c.T * c.dim * (c.dc + c.dr) + 6 * c.T * (c.dc + c.dr),
+      // x and the weights read once, the T new rows written once (the rest of the cache is not touched).
+      bytes: (c.T * c.dim + (c.dc + c.dr) * c.dim + c.dc + c.T * (c.dc + c.dr)) * el,
+    };
+  },
+  randomInputs(c, rng) {
+    return {
+      x: randomNormal(rng, [c.T, c.dim]),
+      wkv_a: randomNormal(rng, [c.dc + c.dr, c.dim], 1 / Math.sqrt(c.dim)),
+      kv_norm: randomNormal(rng, [c.dc]),
+    };
+  },
+  reference(inputsByName, c) {
+    const dt = c.dtype as 'f32' | 'f16';
+    const r = mlaCompressReference(roundTo(inputsByName.x!, dt), roundTo(inputsByName.wkv_a!, dt), roundTo(inputsByName.kv_norm!, dt), {
+      T: c.T,
+      S: c.S,
+      start: c.start,
+      dim: c.dim,
+      dc: c.dc,
+      dr: c.dr,
+      eps: c.eps,
+      ropeTheta: c.rope_theta,
+    });
+    return { kv_latent: r.kv_latent, k_pe: r.k_pe };
+  },
+  async create(ctx, c) {
+    const { layout, pipelines } = await kernelPipelines(
+      ctx,
+      { label: 'mla.compress', wgsl, structs: { MlaCompressParams }, elem: c.dtype as 'f32' | 'f16' },
+      ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+      ['project_main', 'norm_main'] as const,
+    );
+    const b = ctx.buffers;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const spec of [...inputs(c), ...outputs(c)]) tensors[spec.name] = b.storage(spec.name, tensorBytes(spec.shape, spec.dtype));
+    const [kvBytes, ropeBytes] = scratchOf(c).map((s) => s.bytes) as [number, number];
+    const kv = b.storage('kv', kvBytes);
+    // cos/sin in float64 on the host (as precompute_freqs_cis does once per model), stored f32: positions up
+    // to millions would lose the angle's precision in an f32 pos * freq on the GPU.
+    const rope = b.storage('rope', ropeBytes);
+    ctx.device.queue.writeBuffer(rope, 0, Float32Array.from(ropeTable(c.start, c.T, c.dr, c.rope_theta)));
+    const params = uniformBuffer(ctx, 'mla.compress params', MlaCompressParams, { T: c.T, S: c.S, start: c.start, dim: c.dim, dc: c.dc, dr: c.dr, eps: c.eps });
+    const group = bindGroup(ctx, layout, [params, tensors.x!, tensors.wkv_a!, tensors.kv_norm!, rope, kv, tensors.kv_latent!, tensors.k_pe!]);
+    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const projectGrid = grid(c.dc + c.dr, maxDim);
+    const normGrid = grid(c.T, maxDim);
+    return {
+      tensors,
+      encode(pass) {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.project_main);
+        pass.dispatchWorkgroups(...projectGrid);
+        pass.setPipeline(pipelines.norm_main);
+        pass.dispatchWorkgroups(...normGrid);
+      },
+      destroy() {
+        for (const buf of [...Object.values(tensors), kv, rope, params]) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode write dc=512 dr=64, hidden 2048 (DeepSeek-V3: 7168, ~3.5x the weight bytes)', config: { T: 1, S: 4096, start: 4095, ...DSV3_COMPRESS, dim: 2048 } },
+  ] as BenchShape<MlaCompressConfig>[],
+  testCases: [
+    { name: 'decode: one token at the last row', config: { T: 1, S: 9, start: 8, dim: 37, dc: 19, dr: 6 } },
+    { name: 'prefill chunk in the middle (rows before and after untouched)', config: { T: 5, S: 17, start: 3, dim: 70, dc: 33, dr: 10 } },
+    { name: 'first token at position 0 (RoPE identity)', config: { T: 1, S: 4, start: 0, dim: 300, dc: 12, dr: 4 } },
+    { name: 'hidden size over one workgroup stride, large position', config: { T: 2, S: 5000, start: 4321, dim: 611, dc: 40, dr: 8, rope_theta: 50000 } },
+    { name: 'DeepSeek-V3 cache widths (dc=512, dr=64), hidden 1536', config: { T: 1, S: 3, start: 2, ...DSV3_COMPRESS, dim: 1536 } },
+  ],
+};

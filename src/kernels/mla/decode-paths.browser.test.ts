@@ -1,0 +1,43 @@
+// The two MLA decode orders on the GPU, on the same random inputs at odd sizes: each equals the float64
+// reference, and they equal each other (the absorbed order is the naive one with the products reassociated).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import { relL2 } from '../compare.ts';
+import { withDefaults } from '../contract.ts';
+import { runKernel } from '../execute.ts';
+import { createRng, freshSeed } from '../random.ts';
+import { mlaDecodeAbsorbed } from './decode-absorbed.ts';
+import { mlaDecodeNaive } from './decode-naive.ts';
+import { mlaDecodeRandomInputs, type MlaDecodeConfig } from './mla-config.ts';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await acquireBrowserGpu();
+});
+afterAll(() => ctx?.destroy());
+
+const cases: Partial<MlaDecodeConfig>[] = [
+  { T: 1, S: 211, H: 7, dn: 13, dr: 8, dc: 44, dv: 11 },
+  { T: 5, S: 23, H: 3, dn: 9, dr: 4, dc: 28, dv: 17 },
+  { T: 2, S: 97, H: 11, dn: 5, dr: 12, dc: 60, dv: 3, causal: false, softmax_scale: 0.37 },
+];
+
+describe('mla.decode_naive and mla.decode_absorbed agree', () => {
+  for (const partial of cases) {
+    it(JSON.stringify(partial), async () => {
+      const seed = freshSeed();
+      const naiveConfig = withDefaults(mlaDecodeNaive, partial);
+      const inputs = mlaDecodeRandomInputs(naiveConfig, createRng(seed));
+      const naive = (await runKernel(ctx, mlaDecodeNaive, naiveConfig, inputs)).out!;
+      const absorbed = (await runKernel(ctx, mlaDecodeAbsorbed, withDefaults(mlaDecodeAbsorbed, partial), inputs)).out!;
+      const want = mlaDecodeNaive.reference(inputs, naiveConfig).out!;
+      const each = relL2('out', absorbed.data, naive.data, 1e-5);
+      expect(each.ok, `seed ${seed}: absorbed vs naive rel-L2 ${each.relL2}`).toBe(true);
+      for (const [name, got] of [['naive', naive], ['absorbed', absorbed]] as const) {
+        const r = relL2('out', got.data, want.data, 1e-4);
+        expect(r.ok, `seed ${seed}: ${name} vs float64 rel-L2 ${r.relL2}`).toBe(true);
+      }
+    });
+  }
+});

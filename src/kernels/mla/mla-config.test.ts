@@ -1,0 +1,225 @@
+// MLA kernels without a GPU: validation messages, the golden-file mapping (fromGolden / goldenMeta and the
+// kernels' own reference on the shared samples), the absorbed kernel's split-K plan against the fixed
+// sizes in its WGSL, the cost model, and compress's untouched-rows comparison.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { readSafetensors } from '../../io/safetensors.ts';
+import { relL2 } from '../compare.ts';
+import { withDefaults, type AnyKernel } from '../contract.ts';
+import { createRng, freshSeed } from '../random.ts';
+import type { HostTensor } from '../tensor.ts';
+import { validateConfig } from '../validate.ts';
+import { mlaCompress } from './compress.ts';
+import { mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
+import { mlaDecodeNaive } from './decode-naive.ts';
+import { latentCacheBytes, MLA_DECODE_SWEEP, mlaDecodeGoldenMeta, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
+
+const caps: DeviceCaps = {
+  limits: {
+    maxBufferSize: 1 << 30,
+    maxStorageBufferBindingSize: 1 << 30,
+    maxUniformBufferBindingSize: 65536,
+    maxComputeWorkgroupStorageSize: 16384,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxStorageBuffersPerShaderStage: 8,
+  },
+  features: { timestamps: false, f16: false, subgroups: false },
+};
+
+const decoders: AnyKernel[] = [mlaDecodeNaive, mlaDecodeAbsorbed];
+
+function issuesOf(def: AnyKernel, partial: Record<string, unknown>, c: DeviceCaps = caps) {
+  return validateConfig(def, withDefaults(def, partial), c);
+}
+
+describe('MLA validation: one line naming the field, the value and the limit', () => {
+  for (const def of [...decoders, mlaCompress]) {
+    it(`${def.id}: d_c = 0`, () => {
+      const issues = issuesOf(def, { dc: 0 });
+      expect(issues).toEqual([{ field: 'dc', message: '0 is below the minimum 1' }]);
+    });
+    it(`${def.id}: odd d_rope`, () => {
+      const issues = issuesOf(def, { dr: 7 });
+      expect(issues.map((i) => i.field)).toContain('dr');
+      expect(issues.find((i) => i.field === 'dr')!.message).toMatch(/^7 is odd; RoPE rotates pairs/);
+    });
+    it(`${def.id}: f16 without shader-f16`, () => {
+      expect(issuesOf(def, { dtype: 'f16' })).toEqual([{ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' }]);
+    });
+  }
+  for (const def of decoders) {
+    it(`${def.id}: H = 0`, () => {
+      expect(issuesOf(def, { H: 0 })).toEqual([{ field: 'H', message: '0 is below the minimum 1' }]);
+    });
+    it(`${def.id}: latent cache over the storage binding limit`, () => {
+      const issues = issuesOf(def, { S: 1 << 20, dc: 512 });
+      const latent = issues.find((i) => i.field === 'kv_latent');
+      expect(latent?.message).toBe('needs 2.00 GiB (2147483648 B), over this device\'s maxStorageBufferBindingSize of 1.00 GiB (1073741824 B)');
+    });
+    it(`${def.id}: too few storage buffers per stage`, () => {
+      const small = { ...caps, limits: { ...caps.limits, maxStorageBuffersPerShaderStage: 6 } };
+      const issue = issuesOf(def, {}, small).find((i) => i.field === 'device');
+      expect(issue?.message).toBe("this kernel binds 8 storage buffers, over this device's maxStorageBuffersPerShaderStage of 6");
+    });
+    it(`${def.id}: more queries than cached tokens`, () => {
+      expect(issuesOf(def, { T: 5, S: 4 })).toEqual([{ field: 'T', message: '5 queries exceed S = 4 cached tokens (queries sit at positions S-T .. S-1)' }]);
+    });
+  }
+  it('naive: the expanded K/V of DeepSeek-V3 at 32K tokens and 128 heads does not fit one binding', () => {
+    const issue = issuesOf(mlaDecodeNaive, { S: 32768, H: 128 }).find((i) => i.field === 'kv_full');
+    expect(issue?.message).toMatch(/^needs 4\.00 GiB .* over this device's maxStorageBufferBindingSize of 1\.00 GiB/);
+  });
+  it('absorbed: widths must be multiples of 4 and a row must fit the tile', () => {
+    expect(issuesOf(mlaDecodeAbsorbed, { dc: 510 })[0]).toEqual({ field: 'dc', message: '510 must be a multiple of 4: the latent cache is read as vec4 (mla.decode_naive takes any width)' });
+    expect(issuesOf(mlaDecodeAbsorbed, { dr: 6 })[0]!.message).toMatch(/^6 must be a multiple of 4/);
+    expect(issuesOf(mlaDecodeAbsorbed, { dc: 4096 })[0]!.message).toBe("dc + dr = 4160 floats per cache row exceed this kernel's 2048-float tile (mla.decode_naive takes wider latents)");
+    expect(issuesOf(mlaDecodeNaive, { dc: 510, dr: 6 })).toEqual([]);
+  });
+  it('compress: the new rows must fit the cache', () => {
+    expect(issuesOf(mlaCompress, { S: 10, start: 8, T: 3 })).toEqual([{ field: 'start', message: "8 + T = 3 runs past the cache's S = 10 rows" }]);
+  });
+  it('every message is a single line', () => {
+    const all = [
+      ...issuesOf(mlaDecodeAbsorbed, { dc: 4094, dr: 3, dtype: 'f16', T: 9, S: 2 }),
+      ...issuesOf(mlaDecodeNaive, { S: 1 << 22, H: 1024 }),
+      ...issuesOf(mlaCompress, { dr: 5, start: 2000 }),
+    ];
+    expect(all.length).toBeGreaterThan(4);
+    for (const i of all) expect(i.message).not.toContain('\n');
+  });
+});
+
+describe('mla.decode golden mapping', () => {
+  const dir = path.resolve(process.cwd(), '../shared/golden-samples');
+  const files = readdirSync(dir).filter((f) => f.startsWith('mla.decode-'));
+  it('has samples', () => expect(files.length).toBeGreaterThan(0));
+  for (const file of files) {
+    for (const def of decoders) {
+      it(`${def.id} takes ${file} and its reference reproduces "out"`, () => {
+        const st = readSafetensors(readFileSync(path.join(dir, file)), file);
+        const shapes = Object.fromEntries(Object.entries(st.tensors).map(([k, v]) => [k, v.shape]));
+        const config = def.fromGolden!(st.metadata, shapes) as MlaDecodeConfig;
+        expect(config.softmax_scale).toBe(Number(st.metadata.softmax_scale));
+        expect(validateConfig(def, config, caps)).toEqual([]);
+        const inputs = Object.fromEntries(def.inputs(config).map((s) => [s.name, st.tensors[s.name]! as HostTensor]));
+        for (const spec of def.inputs(config)) expect(inputs[spec.name]!.shape).toEqual(spec.shape);
+        const out = def.reference(inputs, config).out!;
+        expect(relL2('out', out.data, st.tensors.out!.data, 1e-5).ok).toBe(true);
+      });
+    }
+  }
+  it('goldenMeta is the inverse of fromGolden', () => {
+    const c = withDefaults(mlaDecodeNaive, { T: 3, S: 11, H: 5, dn: 7, dr: 4, dc: 20, dv: 9, causal: false, softmax_scale: 0.1234 }) as MlaDecodeConfig;
+    const shapes = Object.fromEntries(mlaDecodeInputs(c).map((s) => [s.name, s.shape]));
+    expect(mlaDecodeNaive.fromGolden!(mlaDecodeGoldenMeta(c), shapes)).toEqual(c);
+    expect(mlaDecodeAbsorbed.fromGolden!(mlaDecodeGoldenMeta(c), shapes)).toEqual({ ...c, splits: 0 });
+  });
+  it('refuses files it cannot take, naming the field', () => {
+    const c = withDefaults(mlaDecodeNaive, { T: 1, S: 4, H: 2, dn: 3, dr: 2, dc: 5, dv: 4 }) as MlaDecodeConfig;
+    const shapes = Object.fromEntries(mlaDecodeInputs(c).map((s) => [s.name, s.shape]));
+    const fieldOf = (meta: Record<string, string>, sh: Record<string, number[]>) => {
+      try {
+        mlaDecodeNaive.fromGolden!(meta, sh);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).issues[0]!.field;
+      }
+      return 'accepted';
+    };
+    expect(fieldOf({ causal: '1' }, shapes)).toBe('softmax_scale');
+    expect(fieldOf({ softmax_scale: '0.5', causal: 'yes' }, shapes)).toBe('causal');
+    expect(fieldOf({ softmax_scale: '0.5' }, { ...shapes, wkv_b: [15, 5] })).toBe('wkv_b');
+    expect(fieldOf({ softmax_scale: '0.5' }, { ...shapes, k_pe: [4, 4] })).toBe('k_pe');
+    expect(fieldOf({ softmax_scale: '0.5' }, { ...shapes, q_pe: [1, 2] })).toBe('q_pe');
+  });
+});
+
+describe('absorbed split-K plan fits the WGSL constants', () => {
+  it('for any valid shape', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          T: fc.integer({ min: 1, max: 64 }),
+          S: fc.integer({ min: 1, max: 1 << 20 }),
+          H: fc.integer({ min: 1, max: 1024 }),
+          dc4: fc.integer({ min: 1, max: 496 }),
+          dr4: fc.integer({ min: 1, max: 16 }),
+          splits: fc.integer({ min: 0, max: 256 }),
+        }),
+        ({ T, S, H, dc4, dr4, splits }) => {
+          const c = withDefaults(mlaDecodeAbsorbed, { T: Math.min(T, S), S, H, dc: dc4 * 4, dr: dr4 * 4, splits });
+          const p = planAbsorbed(c);
+          const dk = c.dc + c.dr;
+          expect(p.HB * p.TPH).toBeLessThanOrEqual(256); // WG
+          expect(Math.ceil(dk / p.TPH)).toBeLessThanOrEqual(32); // MAXC register columns
+          expect(p.BS * dk).toBeLessThanOrEqual(2048); // TILE
+          expect(p.HB * p.BS * (p.TPH + 1)).toBeLessThanOrEqual(1024); // RED
+          expect(p.HB * p.BS).toBeLessThanOrEqual(256); // SC
+          expect(p.blocks * p.HB).toBeGreaterThanOrEqual(c.H);
+          expect(p.keysPerSplit % p.BS).toBe(0);
+          expect(p.splits).toBeLessThanOrEqual(256); // MAX_SPLITS in merge_main
+          expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(S);
+          expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(S);
+        },
+      ),
+    );
+  });
+  it('DeepSeek-V3 with 128 heads: 10 blocks of 13 heads x 19 threads, so the cache streams 10 times, not 128', () => {
+    const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 32768, H: 128 }));
+    expect([p.blocks, p.HB, p.TPH]).toEqual([10, 13, 19]);
+    expect(p.splits * p.blocks).toBeGreaterThanOrEqual(256);
+  });
+});
+
+describe('cost model', () => {
+  it('DeepSeek-V3 heads: the absorbed step reads (512+64) values per token; the naive one adds H*(dn+dv) expanded floats', () => {
+    const c = withDefaults(mlaDecodeAbsorbed, { S: 8192, H: 16 });
+    expect(latentCacheBytes(c)).toBe(8192 * 576 * 4);
+    expect(mlaDecodeAbsorbed.cost(c).kvCacheBytes).toBe(8192 * 576 * 4);
+    expect(mlaDecodeNaive.cost(c).kvCacheBytes).toBe(8192 * 576 * 4 + 8192 * 16 * 256 * 4);
+    // The expansion GEMM alone: 2 * S * d_c * H * (dn+dv).
+    expect(mlaDecodeNaive.cost(c).flops).toBeGreaterThan(2 * 8192 * 512 * 16 * 256);
+    expect(mlaDecodeAbsorbed.cost(c).flops).toBeLessThan(mlaDecodeNaive.cost(c).flops / 4);
+  });
+  it('the sweep covers S = 1K..32K for MHA, GQA, naive and absorbed', () => {
+    const kernels = new Set(MLA_DECODE_SWEEP.map((e) => e.kernel));
+    expect([...kernels].sort()).toEqual(['attention.flash_decode', 'mla.decode_absorbed', 'mla.decode_naive']);
+    const sizes = new Set(MLA_DECODE_SWEEP.map((e) => e.shape.config.S));
+    expect([...sizes]).toEqual([1024, 2048, 4096, 8192, 16384, 32768]);
+    for (const e of MLA_DECODE_SWEEP) {
+      const def = decoders.find((k) => k.id === e.kernel);
+      if (def) expect(validateConfig(def, withDefaults(def, e.shape.config), caps), e.shape.name).toEqual([]);
+    }
+  });
+});
+
+describe('compress comparison', () => {
+  const c = withDefaults(mlaCompress, { T: 2, S: 6, start: 1, dim: 8, dc: 4, dr: 4 });
+  const inputs = mlaCompress.randomInputs!(c, createRng(freshSeed()));
+  const want = mlaCompress.reference(inputs, c);
+  const [latentSpec] = mlaCompress.outputs(c);
+  const compare = latentSpec!.compare as Extract<NonNullable<typeof latentSpec>['compare'], { kind: 'custom' }>;
+  const poisoned = () => Float32Array.from(want.kv_latent!.data, (x) => (Number.isNaN(x) ? NaN : x));
+  it('accepts the reference rows with untouched (NaN) rows elsewhere', () => {
+    expect(compare.fn({ kv_latent: { shape: [6, 4], data: poisoned() } }, want).ok).toBe(true);
+  });
+  it('rejects a value written outside rows start..start+T-1', () => {
+    const g = poisoned();
+    g[0] = 0;
+    const r = compare.fn({ kv_latent: { shape: [6, 4], data: g } }, want);
+    expect(r.ok).toBe(false);
+    expect(r.detail).toBe('1 value(s) written outside rows start..start+T-1');
+  });
+  it('rejects a wrong written row', () => {
+    const g = poisoned();
+    g[4] = g[4]! + 1;
+    expect(compare.fn({ kv_latent: { shape: [6, 4], data: g } }, want).ok).toBe(false);
+  });
+});
