@@ -3,7 +3,7 @@
 // file (the same JSON schema the UI reads).
 import { writeFileSync } from 'node:fs';
 import { ArgError, helpText, parseArgs, parseAssignments } from './args.ts';
-import { runCli, runtimeName, toolVersion } from './cli.ts';
+import { progress, runCli, runtimeName, toolVersion } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
 import { describeAdapter } from '../src/gpu/context.ts';
 import { KERNELS } from '../src/kernels/registry.ts';
@@ -12,10 +12,12 @@ import { runSuite } from '../src/bench/suite.ts';
 import { fmtNum, renderResultFile, rooflineLine } from '../src/bench/format.ts';
 import { ResultFileSchema } from '../src/bench/result-schema.ts';
 import { freshSeed } from '../src/kernels/random.ts';
+import { STUDIES, studyJobs } from '../src/bench/studies.ts';
 
 const SPEC = {
   kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
+  study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: STUDIES.map((s) => s.id) },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
   repeats: { type: 'int', help: 'timed repeats per shape', default: 10, min: 1, max: 10000 },
   warmup: { type: 'int', help: 'untimed runs before timing', default: 2, min: 0, max: 1000 },
@@ -43,9 +45,11 @@ await runCli(async () => {
     const fields = new Set(KERNELS.flatMap((k) => Object.keys(k.schema)));
     for (const f of Object.keys(set)) if (!fields.has(f)) throw new ArgError(`--set: no kernel has a field "${f}" (fields: ${[...fields].join(', ')})`);
   }
-  const jobs = selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
+  const study = STUDIES.find((s) => s.id === flags.study);
+  const jobs = study ? studyJobs(study, KERNELS) : selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
   if (flags.list) {
     for (const j of jobs) console.log(`${j.def.id.padEnd(30)} ${j.shape.name}`);
+    if (!study) console.log(`\nstudies (--study NAME):\n${STUDIES.map((s) => `  ${s.id.padEnd(16)} ${s.question}`).join('\n')}`);
     return 0;
   }
   if (jobs.length === 0) throw new ArgError('no kernel/shape matches --kernels/--shapes/--set (try --list)');
@@ -67,9 +71,9 @@ await runCli(async () => {
     toolVersion: toolVersion(),
     onEvent(e) {
       if (e.kind === 'roofline') console.error(rooflineLine(e.roofline));
-      if (e.kind === 'start') process.stderr.write(`[${e.index + 1}/${e.total}] ${e.job.def.id} ${e.job.shape.name} ... `);
-      if (e.kind === 'result') process.stderr.write(`${fmtNum(e.result.medianMs)} ms${e.result.verification.ok ? '' : ' (VERIFICATION FAILED)'}\n`);
-      if (e.kind === 'error') process.stderr.write(`not run: ${e.message}\n`);
+      if (e.kind === 'start') progress.start(`[${e.index + 1}/${e.total}] ${e.job.def.id} ${e.job.shape.name} ... `);
+      if (e.kind === 'result') progress.end(`${fmtNum(e.result.medianMs)} ms${e.result.verification.ok ? '' : ' (VERIFICATION FAILED)'}`);
+      if (e.kind === 'error') progress.end(`not run: ${e.message}`);
     },
   });
   console.log(renderResultFile(file));

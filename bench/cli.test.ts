@@ -72,7 +72,7 @@ describe('bench CLI', () => {
 
 describe('bench CLI on a lost device', () => {
   it('exits non-zero with one message when the device is lost mid-benchmark', () => {
-    const r = run('bench', ['--kernels', 'attention.naive', '--shapes', 'prefill', '--set', 'T=64,S=256,Hq=4,D=32', '--repeats', '10000'], {
+    const r = run('bench', ['--kernels', 'attention.naive', '--shapes', 'prefill', '--set', 'T=64,S=256,Hq=4,Hkv=4,D=32', '--repeats', '10000'], {
       KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS: '4000',
     });
     expect(r.code).toBe(1);

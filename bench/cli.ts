@@ -16,11 +16,25 @@ export function runtimeName(): string {
   return `node ${process.version} (${process.platform}-${process.arch})`;
 }
 
+/** Progress lines written without their newline yet (`[3/9] kernel shape ... `): an error first ends the line. */
+export const progress = {
+  open: false,
+  start(text: string): void {
+    process.stderr.write(text);
+    this.open = true;
+  },
+  end(text: string): void {
+    process.stderr.write(`${text}\n`);
+    this.open = false;
+  },
+};
+
 export async function runCli(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (e) {
     const name = (e as Error)?.name;
+    if (progress.open) progress.end('');
     const prefix = name === 'ArgError' || e instanceof ArgError ? 'bad arguments' : 'error';
     process.stderr.write(`${prefix}: ${describeError(e)}\n`);
     if (process.env.KERNEL_LAB_DEBUG) console.error(e);

@@ -63,3 +63,37 @@ export function attentionReference(q: HostTensor, k: HostTensor, v: HostTensor, 
   }
   return { shape: [T, Hq, D], data: out };
 }
+
+/** Attention probabilities P[t, h, s] = softmax_s(scale * q.k) over the visible keys (0 elsewhere; all-0 rows with nothing visible). */
+export function attentionProbabilities(q: HostTensor, k: HostTensor, shape: AttentionShape, visible: Visibility): HostTensor {
+  const { T, S, Hq, Hkv, D, scale } = shape;
+  const group = Hq / Hkv;
+  const probs = new Float64Array(T * Hq * S);
+  for (let t = 0; t < T; t++) {
+    const p = S - T + t;
+    for (let h = 0; h < Hq; h++) {
+      const kvh = Math.floor(h / group);
+      const qo = (t * Hq + h) * D;
+      const row = (t * Hq + h) * S;
+      let max = -Infinity;
+      for (let s = 0; s < S; s++) {
+        if (!visible(p, s)) continue;
+        const ko = (s * Hkv + kvh) * D;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q.data[qo + d]! * k.data[ko + d]!;
+        probs[row + s] = dot * scale;
+        max = Math.max(max, dot * scale);
+      }
+      if (max === -Infinity) continue;
+      let sum = 0;
+      for (let s = 0; s < S; s++) {
+        if (!visible(p, s)) continue;
+        const e = Math.exp(probs[row + s]! - max);
+        probs[row + s] = e;
+        sum += e;
+      }
+      for (let s = 0; s < S; s++) if (visible(p, s)) probs[row + s]! /= sum;
+    }
+  }
+  return { shape: [T, Hq, S], data: probs };
+}

@@ -3,8 +3,9 @@
 import wgsl from '../../../shaders/attention/naive.wgsl?raw';
 import { bindGroup, grid, kernelPipelines } from '../../gpu/shader.ts';
 import { uniformBuffer } from '../../gpu/shader.ts';
-import type { KernelDefinition } from '../contract.ts';
-import { tensorBytes } from '../tensor.ts';
+import type { ConfigSchema, KernelDefinition } from '../contract.ts';
+import { roundTo, tensorBytes } from '../tensor.ts';
+import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
 import {
   AttentionParams,
   DENSE_BENCHMARKS,
@@ -18,6 +19,7 @@ import {
   attentionReferenceFor,
   attentionSchema,
   checkAttention,
+  effectiveScale,
   type AttentionConfig,
 } from './attention-config.ts';
 
@@ -80,7 +82,8 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
     const rowGrid = grid(c.T * c.Hq, ctx.limits.maxComputeWorkgroupsPerDimension);
     const qTiles = Math.ceil(c.T / TILE);
     return {
-      tensors,
+      // The score buffer is named too: after the softmax pass it holds P (naiveAttentionWithProbs reads it).
+      tensors: { ...tensors, scores },
       encode(pass) {
         pass.setBindGroup(0, group);
         pass.setPipeline(pipelines.scores_main);
@@ -97,4 +100,39 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   },
   benchmarks: DENSE_BENCHMARKS,
   testCases: DENSE_TEST_CASES,
+};
+
+export type NaiveProbsConfig = AttentionConfig & { probs: boolean };
+
+/**
+ * attention.naive with an optional `probs` output [T, Hq, S] (f32): its score buffer after the softmax pass,
+ * for the UI's attention picture. Not registered: the registered kernel keeps the config every dense kernel
+ * shares (the flash tests run attention.naive on their own configs); this variant adds the one field.
+ */
+export const naiveAttentionWithProbs: KernelDefinition<NaiveProbsConfig> = {
+  ...(naiveAttention as unknown as KernelDefinition<NaiveProbsConfig>),
+  title: 'Naive attention, with the probabilities as an output',
+  schema: {
+    ...attentionSchema,
+    probs: {
+      type: 'bool',
+      label: 'output probabilities',
+      doc: 'also return P = softmax(scale * QK^T) [T, Hq, S], the score buffer after the softmax pass (for pictures; leave off for benchmarks)',
+      default: false,
+    },
+  } as ConfigSchema<NaiveProbsConfig>,
+  outputs: (c) => [...attentionOutputs(c), ...(c.probs ? [{ name: 'probs', shape: [c.T, c.Hq, c.S], dtype: 'f32' as const }] : [])],
+  reference(inputs, c) {
+    const ref = attentionReferenceFor(inputs, c);
+    if (!c.probs) return ref;
+    const dt = c.dtype as 'f32' | 'f16';
+    const probs = attentionProbabilities(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), { ...c, scale: effectiveScale(c) }, c.causal ? causalMask : fullMask);
+    return { ...ref, probs };
+  },
+  fromGolden: (meta, shapes) => ({ ...attentionFromGolden(meta, shapes), probs: false }),
+  async create(ctx, c) {
+    const instance = await naiveAttention.create(ctx, c);
+    return c.probs ? { ...instance, tensors: { ...instance.tensors, probs: instance.tensors.scores! } } : instance;
+  },
+  testCases: [...DENSE_TEST_CASES.map((t) => ({ ...t, config: { ...t.config, probs: true } })), { name: 'probs off', config: { T: 3, S: 17, Hq: 2, Hkv: 1, D: 8, probs: false } }],
 };

@@ -1,0 +1,266 @@
+// moe.grouped_ffn: every expert's SwiGLU FFN, y = w2(silu(w1 x) * w3 x), over its rows of the permuted
+// token copies, in one launch per matmul and no per-expert loop on the CPU.
+//   tiles_main  one workgroup: rows of expert e are offsets[e] .. offsets[e+1]-1; it numbers the BM-row
+//               tiles of all experts (tile_start[e] = sum of ceil(rows / BM) before e) and writes the
+//               indirect dispatch sizes, so exactly the needed workgroups launch (decode: a handful).
+//   up_main     tile (BM rows x 64 columns of inter): the workgroup finds its expert by binary search in
+//               tile_start, gathers its rows' tokens from x (the permute is fused into the load), runs both
+//               matmuls against w1 and w3 through 16-deep K slices in workgroup memory and writes
+//               h = silu(x w1^T) * (x w3^T).
+//   down_main   tile (BM rows x 64 columns of dim): y = h w2^T for the same expert.
+// 256 threads as 16 x 16; each thread owns BM/16 rows x 4 adjacent columns (vec4 registers and stores);
+// all global loads are vec4 along K (dim and inter are multiples of 4).
+//
+// The tile pass has its own bind-group layout (bindings 0-3) so the indirect-argument buffer it writes is
+// not bound while the matmuls read it as INDIRECT; the matmul passes use bindings 0-8. WGSL allows the same
+// binding number in different entry points' interfaces.
+
+@group(0) @binding(0) var<uniform> params: FfnParams;
+
+// ---- tile pass layout
+@group(0) @binding(1) var<storage, read> offsets: array<i32>;            // [E + 1]
+@group(0) @binding(2) var<storage, read_write> tiles_out: array<u32>;    // [2E + 2]: tile starts, then row offsets
+@group(0) @binding(3) var<storage, read_write> dispatch_args: array<u32>; // [6]: up (x, y, z), down (x, y, z)
+
+// ---- matmul passes layout
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;            // [tokens, dim]
+@group(0) @binding(2) var<storage, read> sorted_tokens: array<i32>;      // [rows]
+@group(0) @binding(3) var<storage, read> tiles: array<u32>;              // tiles_out of the tile pass
+@group(0) @binding(4) var<storage, read> w1: array<vec4<f32>>;           // [E, inter, dim]
+@group(0) @binding(5) var<storage, read> w3: array<vec4<f32>>;           // [E, inter, dim]
+@group(0) @binding(6) var<storage, read> w2: array<vec4<f32>>;           // [E, dim, inter]
+@group(0) @binding(7) var<storage, read_write> h: array<vec4<f32>>;      // [rows, inter]
+@group(0) @binding(8) var<storage, read_write> y: array<vec4<f32>>;      // [rows, dim]
+
+const WG = 256u;
+override BM: u32 = 16u;  // rows per tile: 16, 32 or 64
+const BN = 64u;          // columns per tile
+const BQ = BN / 4u;      // column quads per tile row
+const BK = 16u;          // K slice (4 vec4): 12.5 KB of tiles at BM = 64, inside WebGPU's guaranteed 16 KB
+
+var<workgroup> part: array<u32, WG>;
+var<workgroup> a_tile: array<f32, BM * BK>;         // [k][row]
+var<workgroup> b_tile: array<vec4<f32>, BQ * BK>;   // [k][column quad]
+var<workgroup> b3_tile: array<vec4<f32>, BQ * BK>;  // w3's slice in the up pass
+var<workgroup> row_src: array<u32, BM>;             // x row of each tile row (NO_ROW: past the expert's rows)
+
+const NO_ROW = 0xffffffffu;
+
+@compute @workgroup_size(WG)
+fn tiles_main(@builtin(local_invocation_index) lid: u32) {
+  let E = params.E;
+  let per = (E + WG - 1u) / WG;
+  let e0 = min(lid * per, E);
+  let e1 = min(e0 + per, E);
+  var mine = 0u;
+  for (var e = e0; e < e1; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
+  part[lid] = mine;
+  workgroupBarrier();
+  for (var s = 1u; s < WG; s <<= 1u) {
+    var v = part[lid];
+    if (lid >= s) { v += part[lid - s]; }
+    workgroupBarrier();
+    part[lid] = v;
+    workgroupBarrier();
+  }
+  var start = part[lid] - mine;
+  for (var e = e0; e < e1; e++) {
+    tiles_out[e] = start;
+    tiles_out[E + 1u + e] = u32(offsets[e]);
+    start += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM;
+  }
+  if (lid == WG - 1u) {
+    let total = part[lid];
+    tiles_out[E] = total;
+    tiles_out[2u * E + 1u] = u32(offsets[E]);
+    dispatch_args[0] = params.col_tiles_up;
+    dispatch_args[1] = total;
+    dispatch_args[2] = 1u;
+    dispatch_args[3] = params.col_tiles_down;
+    dispatch_args[4] = total;
+    dispatch_args[5] = 1u;
+  }
+}
+
+struct TileInfo {
+  expert: u32,
+  row0: u32,    // first row of the tile
+  row_end: u32, // one past the expert's last row
+}
+
+/** Expert of row tile `tile`: the last e with tile_start[e] <= tile (skips empty experts). */
+fn find_tile(tile: u32) -> TileInfo {
+  let E = params.E;
+  var lo = 0u;
+  var hi = E - 1u;
+  while (lo < hi) {
+    let mid = (lo + hi + 1u) / 2u;
+    if (tiles[mid] <= tile) { lo = mid; } else { hi = mid - 1u; }
+  }
+  let row0 = tiles[E + 1u + lo] + (tile - tiles[lo]) * BM;
+  return TileInfo(lo, row0, tiles[E + 2u + lo]);
+}
+
+/** Rows of the tile -> x rows (gathered through the permutation, or the identity). */
+fn load_row_sources(lid: u32, info: TileInfo) {
+  for (var r = lid; r < BM; r += WG) {
+    let p = info.row0 + r;
+    var src = NO_ROW;
+    if (p < info.row_end) { src = select(p, u32(sorted_tokens[p]), params.gather == 1u); }
+    row_src[r] = src;
+  }
+}
+
+// Transposed stores of one vec4 K-chunk (k = 4q .. 4q+3) of row n into the [k][row] tiles.
+fn store_a(n: u32, q: u32, v: vec4f) {
+  a_tile[(q * 4u) * BM + n] = v.x;
+  a_tile[(q * 4u + 1u) * BM + n] = v.y;
+  a_tile[(q * 4u + 2u) * BM + n] = v.z;
+  a_tile[(q * 4u + 3u) * BM + n] = v.w;
+}
+
+fn store_b(n: u32, q: u32, v: vec4f) {
+  let i = (q * 4u) * BQ + n / 4u;
+  let c = n % 4u;
+  b_tile[i][c] = v.x;
+  b_tile[i + BQ][c] = v.y;
+  b_tile[i + 2u * BQ][c] = v.z;
+  b_tile[i + 3u * BQ][c] = v.w;
+}
+
+fn store_b3(n: u32, q: u32, v: vec4f) {
+  let i = (q * 4u) * BQ + n / 4u;
+  let c = n % 4u;
+  b3_tile[i][c] = v.x;
+  b3_tile[i + BQ][c] = v.y;
+  b3_tile[i + 2u * BQ][c] = v.z;
+  b3_tile[i + 3u * BQ][c] = v.w;
+}
+
+fn silu(z: vec4f) -> vec4f {
+  return z / (1.0 + exp(-z));
+}
+
+// Thread (ty, tx) owns rows ty, ty+16, ty+32, ty+48 (as many as BM/16) and columns 4tx .. 4tx+3, each row
+// accumulated in a vec4 register (no private arrays: dynamic indexing would spill them to memory). Threads
+// whose rows or columns are all past the tile's end skip the arithmetic (decode tiles hold 1-2 rows).
+
+@compute @workgroup_size(WG)
+fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let info = find_tile(wg.y);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let col0 = wg.x * BN;
+  let k4 = params.dim / 4u;
+  let wbase = info.expert * params.inter * k4; // expert's [inter, dim] slice, in vec4
+  let busy = ty < info.row_end - info.row0 && col0 + tx * 4u < params.inter;
+  load_row_sources(lid, info);
+  workgroupBarrier();
+  var g0 = vec4f(0.0); var g1 = vec4f(0.0); var g2 = vec4f(0.0); var g3 = vec4f(0.0); // x w1^T
+  var u0 = vec4f(0.0); var u1 = vec4f(0.0); var u2 = vec4f(0.0); var u3 = vec4f(0.0); // x w3^T
+  for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
+    for (var i = lid; i < BM * (BK / 4u); i += WG) {
+      let r = i / (BK / 4u);
+      let q = i % (BK / 4u);
+      var v = vec4f(0.0);
+      if (row_src[r] != NO_ROW && kq0 + q < k4) { v = x[row_src[r] * k4 + kq0 + q]; }
+      store_a(r, q, v);
+    }
+    for (var i = lid; i < BN * (BK / 4u); i += WG) {
+      let n = i / (BK / 4u);
+      let q = i % (BK / 4u);
+      var v1 = vec4f(0.0);
+      var v3 = vec4f(0.0);
+      if (col0 + n < params.inter && kq0 + q < k4) {
+        let o = wbase + (col0 + n) * k4 + kq0 + q;
+        v1 = w1[o];
+        v3 = w3[o];
+      }
+      store_b(n, q, v1);
+      store_b3(n, q, v3);
+    }
+    workgroupBarrier();
+    if (busy) {
+      for (var kk = 0u; kk < BK; kk++) {
+        let b1 = b_tile[kk * BQ + tx];
+        let b3 = b3_tile[kk * BQ + tx];
+        let ar = kk * BM + ty;
+        let a0 = a_tile[ar];
+        g0 += a0 * b1;
+        u0 += a0 * b3;
+        if (BM >= 32u) {
+          let a1 = a_tile[ar + 16u];
+          g1 += a1 * b1;
+          u1 += a1 * b3;
+        }
+        if (BM >= 64u) {
+          let a2 = a_tile[ar + 32u];
+          let a3 = a_tile[ar + 48u];
+          g2 += a2 * b1;
+          u2 += a2 * b3;
+          g3 += a3 * b1;
+          u3 += a3 * b3;
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (!busy) { return; }
+  let q = (col0 + tx * 4u) / 4u;
+  let w = params.inter / 4u;
+  let p = info.row0 + ty;
+  h[p * w + q] = silu(g0) * u0;
+  if (BM >= 32u && p + 16u < info.row_end) { h[(p + 16u) * w + q] = silu(g1) * u1; }
+  if (BM >= 64u && p + 32u < info.row_end) { h[(p + 32u) * w + q] = silu(g2) * u2; }
+  if (BM >= 64u && p + 48u < info.row_end) { h[(p + 48u) * w + q] = silu(g3) * u3; }
+}
+
+@compute @workgroup_size(WG)
+fn down_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let info = find_tile(wg.y);
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let col0 = wg.x * BN;
+  let k4 = params.inter / 4u;
+  let wbase = info.expert * params.dim * k4; // expert's [dim, inter] slice, in vec4
+  let busy = ty < info.row_end - info.row0 && col0 + tx * 4u < params.dim;
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
+    for (var i = lid; i < BM * (BK / 4u); i += WG) {
+      let r = i / (BK / 4u);
+      let q = i % (BK / 4u);
+      var v = vec4f(0.0);
+      if (info.row0 + r < info.row_end && kq0 + q < k4) { v = h[(info.row0 + r) * k4 + kq0 + q]; }
+      store_a(r, q, v);
+    }
+    for (var i = lid; i < BN * (BK / 4u); i += WG) {
+      let n = i / (BK / 4u);
+      let q = i % (BK / 4u);
+      var v = vec4f(0.0);
+      if (col0 + n < params.dim && kq0 + q < k4) { v = w2[wbase + (col0 + n) * k4 + kq0 + q]; }
+      store_b(n, q, v);
+    }
+    workgroupBarrier();
+    if (busy) {
+      for (var kk = 0u; kk < BK; kk++) {
+        let b = b_tile[kk * BQ + tx];
+        let ar = kk * BM + ty;
+        c0 += a_tile[ar] * b;
+        if (BM >= 32u) { c1 += a_tile[ar + 16u] * b; }
+        if (BM >= 64u) {
+          c2 += a_tile[ar + 32u] * b;
+          c3 += a_tile[ar + 48u] * b;
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (!busy) { return; }
+  let q = (col0 + tx * 4u) / 4u;
+  let w = params.dim / 4u;
+  let p = info.row0 + ty;
+  y[p * w + q] = c0;
+  if (BM >= 32u && p + 16u < info.row_end) { y[(p + 16u) * w + q] = c1; }
+  if (BM >= 64u && p + 32u < info.row_end) { y[(p + 32u) * w + q] = c2; }
+  if (BM >= 64u && p + 48u < info.row_end) { y[(p + 48u) * w + q] = c3; }
+}

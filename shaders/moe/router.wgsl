@@ -1,0 +1,260 @@
+// moe.router: the DeepSeek-V3 gate (inference/model.py, class Gate) in two passes.
+//   logits_main: logits = x W_g^T as a tiled matmul (BM tokens x 64 experts per workgroup, 16-deep K
+//                slices through workgroup memory, vec4 loads, BM/16 x 4 outputs per thread in vec4
+//                registers), so W_g is read once per token tile instead of once per token.
+//   select_main: 8 lanes per token, 8 tokens per workgroup: scores (softmax | sigmoid), + bias for
+//                selection, group scores (max, or top-2 sum with a bias), keep the best topk_groups
+//                groups, then topk rounds of an argmax over the lanes (ties to the lower index); weights
+//                from the unbiased scores.
+
+@group(0) @binding(0) var<uniform> params: RouterParams;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> gate_weight: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> gate_bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> logits: array<f32>;
+@group(0) @binding(5) var<storage, read_write> weights: array<f32>;
+@group(0) @binding(6) var<storage, read_write> indices: array<i32>;
+
+override BM: u32 = 16u;      // tokens per logits tile: 16, 32 or 64
+const BN = 64u;              // experts per logits tile (16 threads x 4)
+const BQ = BN / 4u;
+const BK = 16u;              // reduction slice (4 vec4)
+
+var<workgroup> a_tile: array<f32, BM * BK>;        // [k][token]
+var<workgroup> b_tile: array<vec4<f32>, BQ * BK>;  // [k][expert quad]
+
+// Thread (ty, tx) owns tokens ty, ty+16, ... (BM/16 of them) and experts 4tx .. 4tx+3, one vec4 register
+// per token.
+@compute @workgroup_size(256)
+fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let tx = lid % 16u;
+  let ty = lid / 16u;
+  let row0 = wg.y * BM;
+  let col0 = wg.x * BN;
+  let k4 = params.dim / 4u;
+  let busy = row0 + ty < params.N && col0 + tx * 4u < params.E;
+  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
+  for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
+    // Tiles are stored transposed ([k][row]) so the inner loop reads along rows.
+    for (var i = lid; i < BM * 4u; i += 256u) {
+      let r = i / 4u;
+      let q = i % 4u;
+      var v = vec4f(0.0);
+      if (row0 + r < params.N && kq0 + q < k4) { v = x[(row0 + r) * k4 + kq0 + q]; }
+      a_tile[(q * 4u) * BM + r] = v.x;
+      a_tile[(q * 4u + 1u) * BM + r] = v.y;
+      a_tile[(q * 4u + 2u) * BM + r] = v.z;
+      a_tile[(q * 4u + 3u) * BM + r] = v.w;
+    }
+    {
+      let n = lid / 4u;
+      let q = lid % 4u;
+      var v = vec4f(0.0);
+      if (col0 + n < params.E && kq0 + q < k4) { v = gate_weight[(col0 + n) * k4 + kq0 + q]; }
+      let j = (q * 4u) * BQ + n / 4u;
+      let c = n % 4u;
+      b_tile[j][c] = v.x;
+      b_tile[j + BQ][c] = v.y;
+      b_tile[j + 2u * BQ][c] = v.z;
+      b_tile[j + 3u * BQ][c] = v.w;
+    }
+    workgroupBarrier();
+    if (busy) {
+      for (var kk = 0u; kk < BK; kk++) {
+        let b = b_tile[kk * BQ + tx];
+        let ar = kk * BM + ty;
+        c0 += a_tile[ar] * b;
+        if (BM >= 32u) { c1 += a_tile[ar + 16u] * b; }
+        if (BM >= 64u) {
+          c2 += a_tile[ar + 32u] * b;
+          c3 += a_tile[ar + 48u] * b;
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (!busy) { return; }
+  let t = row0 + ty;
+  let e = col0 + tx * 4u;
+  store_logits(t, e, c0);
+  if (BM >= 32u) { store_logits(t + 16u, e, c1); }
+  if (BM >= 64u) {
+    store_logits(t + 32u, e, c2);
+    store_logits(t + 48u, e, c3);
+  }
+}
+
+/** Row t, experts e .. e+3 (E need not be a multiple of 4). */
+fn store_logits(t: u32, e: u32, v: vec4f) {
+  if (t >= params.N) { return; }
+  let o = t * params.E + e;
+  logits[o] = v.x;
+  if (e + 1u < params.E) { logits[o + 1u] = v.y; }
+  if (e + 2u < params.E) { logits[o + 2u] = v.z; }
+  if (e + 3u < params.E) { logits[o + 3u] = v.w; }
+}
+
+// ---- selection --------------------------------------------------------------------------------------------
+// A workgroup holds TPW tokens with LANES threads each. Lane l of a token owns experts l, l+8, l+16, ...;
+// the token's scores live in workgroup memory so groups (which span lanes) can be scored. Reductions over
+// a token's 8 lanes cost one barrier each: every lane folds the 8 partials itself, and partial buffers
+// alternate between rounds so a round's writes never race the previous round's reads.
+
+const LANES = 8u;
+const TPW = 8u;
+const SEL_WG = 64u;          // LANES * TPW
+const MAX_E = 384u;          // Kimi K2's 384 experts
+const MAX_G = 64u;
+const NONE = 0xffffffffu;
+// Dropped groups get MASKED and chosen experts TAKEN instead of -inf (WGSL has no infinity literal and may
+// assume finite math): both sit below every real score, and validation guarantees topk experts remain
+// outside dropped groups.
+const MASKED = -3.0e38;
+const TAKEN = -3.4e38;
+
+var<workgroup> key: array<f32, TPW * MAX_E>;      // selection key: score + bias, MASKED / TAKEN
+var<workgroup> gscore: array<f32, TPW * MAX_G>;
+var<workgroup> red_v: array<f32, 2u * SEL_WG>;
+var<workgroup> red_i: array<u32, 2u * SEL_WG>;
+
+/** (va, ia) ranks before (vb, ib): higher value, then lower index; NONE ranks last. */
+fn ranks_before(va: f32, ia: u32, vb: f32, ib: u32) -> bool {
+  return ia != NONE && (ib == NONE || va > vb || (va == vb && ia < ib));
+}
+
+/** Max over the token's lanes (buffer `b` of the alternating pair). */
+fn lanes_max(lid: u32, b: u32, v: f32) -> f32 {
+  red_v[b * SEL_WG + lid] = v;
+  workgroupBarrier();
+  let base = b * SEL_WG + (lid / LANES) * LANES;
+  var m = red_v[base];
+  for (var j = 1u; j < LANES; j++) { m = max(m, red_v[base + j]); }
+  return m;
+}
+
+fn lanes_sum(lid: u32, b: u32, v: f32) -> f32 {
+  red_v[b * SEL_WG + lid] = v;
+  workgroupBarrier();
+  let base = b * SEL_WG + (lid / LANES) * LANES;
+  var s = 0.0;
+  for (var j = 0u; j < LANES; j++) { s += red_v[base + j]; }
+  return s;
+}
+
+/** The best (key, expert) over the token's lanes. */
+fn lanes_best(lid: u32, b: u32, v: f32, i: u32) -> u32 {
+  red_v[b * SEL_WG + lid] = v;
+  red_i[b * SEL_WG + lid] = i;
+  workgroupBarrier();
+  let base = b * SEL_WG + (lid / LANES) * LANES;
+  var bv = red_v[base];
+  var bi = red_i[base];
+  for (var j = 1u; j < LANES; j++) {
+    if (ranks_before(red_v[base + j], red_i[base + j], bv, bi)) {
+      bv = red_v[base + j];
+      bi = red_i[base + j];
+    }
+  }
+  return bi;
+}
+
+/** The lane's best expert not yet taken. */
+fn lane_best(kb: u32, lane: u32) -> vec2u {
+  var bv = MASKED;
+  var bi = NONE;
+  for (var e = lane; e < params.E; e += LANES) {
+    let k = key[kb + e];
+    if (k != TAKEN && ranks_before(k, e, bv, bi)) { bv = k; bi = e; }
+  }
+  return vec2u(bitcast<u32>(bv), bi);
+}
+
+@compute @workgroup_size(SEL_WG)
+fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let slot = lid / LANES;
+  let lane = lid % LANES;
+  let t = (wg.x + wg.y * nwg.x) * TPW + slot;
+  // Slots past N still take part in every barrier; they read nothing and write nothing.
+  let live = t < params.N;
+  let E = params.E;
+  let row = t * E;
+  let kb = slot * MAX_E;
+
+  // 1. scores (softmax needs the row's max and sum; the unbiased score is recomputed for the weights)
+  var m = 0.0;
+  var inv_sum = 1.0;
+  if (params.mixtral == 0u && params.sigmoid == 0u) {
+    var pm = MASKED;
+    if (live) { for (var e = lane; e < E; e += LANES) { pm = max(pm, logits[row + e]); } }
+    m = lanes_max(lid, 0u, pm);
+    var ps = 0.0;
+    if (live) { for (var e = lane; e < E; e += LANES) { ps += exp(logits[row + e] - m); } }
+    inv_sum = 1.0 / lanes_sum(lid, 1u, ps);
+  }
+  for (var e = lane; e < E; e += LANES) {
+    var k = 0.0;
+    if (live) {
+      let l = logits[row + e];
+      if (params.mixtral == 1u) { k = l; } else if (params.sigmoid == 1u) { k = 1.0 / (1.0 + exp(-l)); } else { k = exp(l - m) * inv_sum; }
+      if (params.has_bias == 1u) { k += gate_bias[e]; }
+    }
+    key[kb + e] = k;
+  }
+  workgroupBarrier();
+
+  // 2. group limit: a group's score is its max key, or the sum of its top-2 keys with a bias; an expert
+  //    survives when fewer than topk_groups groups rank before its own (ties to the lower group).
+  if (params.n_groups > 1u) {
+    let gs = params.group_size;
+    let gb = slot * MAX_G;
+    for (var g = lane; g < params.n_groups; g += LANES) {
+      var m1 = MASKED;
+      var m2 = MASKED;
+      for (var j = 0u; j < gs; j++) {
+        let v = key[kb + g * gs + j];
+        if (v > m1) { m2 = m1; m1 = v; } else if (v > m2) { m2 = v; }
+      }
+      gscore[gb + g] = select(m1, m1 + m2, params.has_bias == 1u);
+    }
+    workgroupBarrier();
+    for (var e = lane; e < E; e += LANES) {
+      let g = e / gs;
+      var rank = 0u;
+      for (var h = 0u; h < params.n_groups; h++) {
+        if (ranks_before(gscore[gb + h], h, gscore[gb + g], g)) { rank++; }
+      }
+      if (rank >= params.topk_groups) { key[kb + e] = MASKED; }
+    }
+    workgroupBarrier();
+  }
+
+  // 3. top-k: each lane keeps the best of its experts; a round picks the token's winner (one barrier) and
+  //    only the winner's lane rescans.
+  var best = lane_best(kb, lane);
+  for (var r = 0u; r < params.topk; r++) {
+    let win = lanes_best(lid, r & 1u, bitcast<f32>(best.x), best.y);
+    if (live && lane == 0u) { indices[t * params.topk + r] = i32(win); }
+    if (win != NONE && win % LANES == lane) {
+      key[kb + win] = TAKEN;
+      best = lane_best(kb, lane);
+    }
+  }
+
+  // 4. weights from the unbiased scores of the chosen experts (lane 0 reads back its own index writes)
+  if (!live || lane != 0u) { return; }
+  let k = params.topk;
+  let out = t * k;
+  if (params.mixtral == 1u) {
+    var lm = MASKED;
+    for (var j = 0u; j < k; j++) { lm = max(lm, logits[row + u32(indices[out + j])]); }
+    var s = 0.0;
+    for (var j = 0u; j < k; j++) { s += exp(logits[row + u32(indices[out + j])] - lm); }
+    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logits[row + u32(indices[out + j])] - lm) / s * params.route_scale; }
+  } else if (params.sigmoid == 1u) {
+    var s = 0.0;
+    for (var j = 0u; j < k; j++) { s += 1.0 / (1.0 + exp(-logits[row + u32(indices[out + j])])); }
+    for (var j = 0u; j < k; j++) { weights[out + j] = 1.0 / (1.0 + exp(-logits[row + u32(indices[out + j])])) / s * params.route_scale; }
+  } else {
+    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logits[row + u32(indices[out + j])] - m) * inv_sum * params.route_scale; }
+  }
+}

@@ -1,0 +1,111 @@
+// sparse.block_select (appended to masked-flash.wgsl): MoBA / NSA-style block-sparse attention.
+//   pool_main:   block key = mean of the block's keys, per KV head                        -> pooled
+//   score_main:  block score = q . pooled block key per (query, head); blocks starting after the query are
+//                -inf (causal), the query's own block +inf (always kept)                  -> block_scores
+//   (sparse.topk keeps the best `top` blocks of each (query, head) row, ascending        -> sel)
+//   attend_main: a row block takes the union of its rows' selected blocks from a bitmap and walks only those
+//                blocks' keys; visible() keeps, per row, the blocks that row chose (causal inside its own).
+
+@group(0) @binding(5) var<storage, read_write> pooled: array<vec4<f32>>; // [n_blocks, Hkv, D]
+@group(0) @binding(6) var<storage, read_write> block_scores: array<f32>; // [T * Hq, n_blocks]
+@group(0) @binding(7) var<storage, read> sel: array<i32>; // [T * Hq, top], ascending, -1 padded
+
+override BITW: u32 = 1; // bitmap words: ceil(n_blocks / 32)
+
+var<workgroup> bits: array<atomic<u32>, BITW>;
+var<workgroup> bits_plain: array<u32, BITW>;
+var<workgroup> row_sel: array<u32, BR>; // does row r attend to the block being walked?
+var<workgroup> row_cur: array<u32, BR>; // row r's position in its (ascending) selection list
+
+var<private> INF_BITS: vec2<u32> = vec2<u32>(0x7f800000u, 0xff800000u);
+
+@compute @workgroup_size(WG)
+fn pool_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_group(wg, nwg) * WG + lid;
+  if (i >= params.n_blocks * params.Hkv * D4) { return; }
+  let b = i / (params.Hkv * D4);
+  let head = (i / D4) % params.Hkv;
+  let begin = b * params.block;
+  let end = min(params.S, begin + params.block);
+  var sum = vec4<f32>(0.0);
+  for (var s = begin; s < end; s++) { sum += vec4<f32>(k[s * params.k_row4 + head * D4 + i % D4]); }
+  pooled[i] = sum / f32(end - begin);
+}
+
+@compute @workgroup_size(WG)
+fn score_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = linear_group(wg, nwg) * WG + lid;
+  if (i >= params.T * params.Hq * params.n_blocks) { return; }
+  let row = i / params.n_blocks; // t * Hq + h
+  let b = i % params.n_blocks;
+  let p = params.S - params.T + row / params.Hq;
+  let head = (row % params.Hq) / params.group;
+  var score: f32;
+  if (params.causal != 0u && b * params.block > p) {
+    score = bitcast<f32>(INF_BITS.y);
+  } else if (b == p / params.block) {
+    score = bitcast<f32>(INF_BITS.x);
+  } else {
+    var d = 0.0;
+    for (var d4 = 0u; d4 < D4; d4++) { d += dot(vec4<f32>(q[row * D4 + d4]), pooled[(b * params.Hkv + head) * D4 + d4]); }
+    score = d;
+  }
+  block_scores[i] = score;
+}
+
+fn visible(r: u32, key: u32) -> bool {
+  return row_sel[r] != 0u && (params.causal == 0u || key <= row_pos[r]);
+}
+
+// Grid: Hkv * row_blocks workgroups; rows are (query, head) pairs of one KV head, query-major.
+@compute @workgroup_size(WG)
+fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = linear_group(wg, nwg);
+  if (g >= params.Hkv * params.row_blocks) { return; }
+  let rb = g % params.row_blocks;
+  kvh = g / params.row_blocks;
+  for (var w = lid; w < BITW; w += WG) { atomicStore(&bits[w], 0u); }
+  if (lid < BR) { row_cur[lid] = 0u; }
+  rows_by_query(lid, rb);
+  // Union of the rows' selections.
+  for (var i = lid; i < BR * params.top; i += WG) {
+    let row = row_q[i / params.top];
+    if (row >= 0) {
+      let b = sel[u32(row) * params.top + i % params.top];
+      if (b >= 0) { atomicOr(&bits[u32(b) / 32u], 1u << (u32(b) % 32u)); }
+    }
+  }
+  workgroupBarrier();
+  for (var w = lid; w < BITW; w += WG) { bits_plain[w] = atomicLoad(&bits[w]); }
+  flash_begin(lid);
+  let t_hi = (min(params.T * params.group, (rb + 1u) * BR) - 1u) / params.group;
+  let p_hi = params.S - params.T + t_hi;
+  for (var w = 0u; w < BITW; w++) {
+    var word = workgroupUniformLoad(&bits_plain[w]);
+    while (word != 0u) {
+      let b = w * 32u + countTrailingZeros(word);
+      word &= word - 1u;
+      if (lid < BR) {
+        // Selections are ascending and blocks are walked ascending: advance this row's cursor.
+        var hit = 0u;
+        let row = row_q[lid];
+        if (row >= 0) {
+          var cur = row_cur[lid];
+          loop {
+            if (cur >= params.top) { break; }
+            let s = sel[u32(row) * params.top + cur];
+            if (s < 0 || u32(s) >= b) { break; }
+            cur += 1u;
+          }
+          row_cur[lid] = cur;
+          if (cur < params.top && sel[u32(row) * params.top + cur] == i32(b)) { hit = 1u; }
+        }
+        row_sel[lid] = hit;
+      }
+      var end = min(params.S, (b + 1u) * params.block);
+      if (params.causal != 0u) { end = min(end, p_hi + 1u); }
+      walk_span(lid, b * params.block, end);
+    }
+  }
+  flash_end(lid);
+}

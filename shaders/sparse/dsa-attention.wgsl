@@ -1,0 +1,58 @@
+// sparse.dsa_attention (appended to masked-flash.wgsl): each query attends only to the keys listed in its
+// row of topk_indices [T, top] (-1 = empty; entries >= S or, when causal, after the query are skipped).
+// DSA selects once per token for all heads, so a workgroup takes BR heads of one query that share a KV
+// head and gathers each listed K/V row once for all of them: with MQA / MLA (one KV head, 128 query heads
+// in DeepSeek-V3.2) a gathered row serves every head. MLA latent mode binds the latent rows [c_KV ; k_pe]
+// as k and reads V as their first DV4 vec4s (V_FROM_K), so nothing is gathered twice.
+
+@group(0) @binding(5) var<storage, read> topk_indices: array<i32>;
+
+var<workgroup> live_count: atomic<u32>;
+var<workgroup> live_end: u32;
+
+// The listed keys were filtered for the whole query when the tile was gathered.
+fn visible(r: u32, key: u32) -> bool {
+  return true;
+}
+
+fn listed_key(t: u32, i: u32) -> i32 {
+  let s = topk_indices[t * params.top + i];
+  let p = params.S - params.T + t;
+  if (s < 0 || u32(s) >= params.S || (params.causal != 0u && u32(s) > p)) { return -1; }
+  return s;
+}
+
+// Grid: T * Hkv * row_blocks workgroups; row block rb holds heads rb*BR .. of KV head kvh's group.
+@compute @workgroup_size(WG)
+fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = linear_group(wg, nwg);
+  if (g >= params.T * params.Hkv * params.row_blocks) { return; }
+  let rb = g % params.row_blocks;
+  kvh = (g / params.row_blocks) % params.Hkv;
+  let t = g / (params.row_blocks * params.Hkv);
+  if (lid < BR) {
+    let gi = rb * BR + lid;
+    row_q[lid] = select(-1, i32(t * params.Hq + kvh * params.group + gi), gi < params.group);
+    row_pos[lid] = params.S - params.T + t;
+  }
+  if (lid == 0u) { atomicStore(&live_count, 0u); }
+  workgroupBarrier();
+  // Tiles after the last usable entry are skipped (top-k pads with -1 at the end of short rows).
+  for (var i = lid; i < params.top; i += WG) {
+    if (listed_key(t, i) >= 0) { atomicMax(&live_count, i + 1u); }
+  }
+  workgroupBarrier();
+  if (lid == 0u) { live_end = atomicLoad(&live_count); }
+  let n = workgroupUniformLoad(&live_end);
+  flash_begin(lid);
+  for (var i0 = 0u; i0 < n; i0 += BK) {
+    if (lid < BK) {
+      var key = -1;
+      if (i0 + lid < n) { key = listed_key(t, i0 + lid); }
+      tile_keys[lid] = key;
+    }
+    workgroupBarrier();
+    flash_tile(lid);
+  }
+  flash_end(lid);
+}

@@ -1,0 +1,181 @@
+// The flash-attention tile loop the sparse kernels share (sliding window, block select, DSA attention).
+// A workgroup owns BR rows, each a (query, head) pair of one KV head `kvh`, and walks key tiles the kernel
+// chooses: it writes a tile's key positions into tile_keys (-1 = empty slot) and calls flash_tile. So a
+// kernel only decides WHICH keys a row block visits (a window, selected blocks, a gathered index list) and
+// supplies visible(r, key) for per-row masking; tiles it never names cost nothing.
+// Per tile: gather K (and V) rows into workgroup memory as vec4, score BR x BK pairs (SPLIT threads per dot
+// product when the tile is small and D large, e.g. MLA's 576), update the running max / sum per row
+// (online softmax, so scores never leave the workgroup) and accumulate P V, each thread holding up to MAXC
+// vec4 columns of its row's output. Storage is `elem` (f32 or f16), arithmetic f32.
+// The kernel file that follows defines: fn visible(r: u32, key: u32) -> bool, its entry points, and any
+// bindings from 5 on.
+
+@group(0) @binding(0) var<uniform> params: SparseAttnParams;
+@group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
+@group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
+@group(0) @binding(3) var<storage, read> v: array<vec4<elem>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<elem>>;
+
+override WG: u32 = 256;
+override BR: u32 = 16; // rows per workgroup
+override BK: u32 = 16; // keys per tile
+override SPLIT: u32 = 1; // threads per score (BR * BK * SPLIT == WG)
+override D4: u32 = 16; // vec4s per q / k row
+override DV4: u32 = 16; // vec4s per v / out row
+override V_FROM_K: bool = false; // MLA latent mode: V is the first DV4 vec4s of each K row
+override VS_LEN: u32 = 256; // BK * DV4, or 1 when V_FROM_K
+const MAXC: u32 = 4u; // output vec4s per thread: DV4 <= MAXC * (WG / BR)
+const NEG: f32 = -3.0e38; // masked score; exp(NEG - m) underflows to 0 and NEG - NEG stays finite
+
+var<workgroup> qs: array<vec4<f32>, BR * D4>; // the rows' queries, pre-scaled
+var<workgroup> ks: array<vec4<f32>, BK * D4>;
+var<workgroup> vs: array<vec4<f32>, VS_LEN>;
+var<workgroup> ps: array<f32, BR * BK>; // scores
+var<workgroup> pr: array<f32, BR * BK>; // probabilities (unnormalised)
+var<workgroup> part: array<f32, WG>; // partial dot products when SPLIT > 1
+var<workgroup> tile_keys: array<i32, BK>;
+var<workgroup> row_q: array<i32, BR>; // the row's q / out row (t * Hq + h), -1 for an unused row
+var<workgroup> row_pos: array<u32, BR>; // the row's query position
+
+var<private> kvh: u32; // the workgroup's KV head, set by the kernel before flash_begin
+var<private> m_run: f32;
+var<private> l_run: f32;
+var<private> acc: array<vec4<f32>, MAXC>;
+
+fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
+  return wg.x + wg.y * nwg.x;
+}
+
+// After row_q / row_pos are written (and a barrier): stage the queries, reset the running state.
+fn flash_begin(lid: u32) {
+  for (var i = lid; i < BR * D4; i += WG) {
+    let row = row_q[i / D4];
+    var x = vec4<f32>(0.0);
+    if (row >= 0) { x = vec4<f32>(q[u32(row) * D4 + i % D4]) * params.scale; }
+    qs[i] = x;
+  }
+  m_run = NEG;
+  l_run = 0.0;
+  for (var i = 0u; i < MAXC; i++) { acc[i] = vec4<f32>(0.0); }
+  workgroupBarrier();
+}
+
+fn v_at(j: u32, col: u32) -> vec4<f32> {
+  if (V_FROM_K) { return ks[j * D4 + col]; }
+  return vs[j * DV4 + col];
+}
+
+// One key tile. The caller wrote tile_keys (and anything visible() reads) before a barrier; flash_tile ends
+// with a barrier, so the caller may overwrite them right after.
+fn flash_tile(lid: u32) {
+  for (var i = lid; i < BK * D4; i += WG) {
+    let key = tile_keys[i / D4];
+    var x = vec4<f32>(0.0);
+    if (key >= 0) { x = vec4<f32>(k[u32(key) * params.k_row4 + kvh * D4 + i % D4]); }
+    ks[i] = x;
+  }
+  if (!V_FROM_K) {
+    for (var i = lid; i < BK * DV4; i += WG) {
+      let key = tile_keys[i / DV4];
+      var x = vec4<f32>(0.0);
+      if (key >= 0) { x = vec4<f32>(v[u32(key) * params.v_row4 + kvh * DV4 + i % DV4]); }
+      vs[i] = x;
+    }
+  }
+  workgroupBarrier();
+
+  // Scores: thread -> (pair lid / SPLIT, slice lid % SPLIT of the dot product).
+  let pair = lid / SPLIT;
+  let r = pair / BK;
+  let j = pair % BK;
+  var d = 0.0;
+  for (var d4 = lid % SPLIT; d4 < D4; d4 += SPLIT) { d += dot(qs[r * D4 + d4], ks[j * D4 + d4]); }
+  if (SPLIT > 1u) {
+    part[lid] = d;
+    workgroupBarrier();
+    if (lid < BR * BK) {
+      d = 0.0;
+      for (var i = 0u; i < SPLIT; i++) { d += part[lid * SPLIT + i]; }
+    }
+  }
+  // After a split the thread finishing pair `lid` is not the one that started it.
+  let done = select(pair, lid, SPLIT > 1u);
+  if (done < BR * BK) {
+    let rr = done / BK;
+    let key = tile_keys[done % BK];
+    let ok = key >= 0 && row_q[rr] >= 0 && visible(rr, u32(key));
+    ps[done] = select(NEG, d, ok);
+  }
+  workgroupBarrier();
+
+  // Online softmax: every thread of a row reads the tile max; the first BK threads of the row write p.
+  let tpr = WG / BR;
+  let row = lid / tpr;
+  let c = lid % tpr;
+  var tmax = NEG;
+  for (var jj = 0u; jj < BK; jj++) { tmax = max(tmax, ps[row * BK + jj]); }
+  let m_new = max(m_run, tmax);
+  let alpha = exp(m_run - m_new);
+  if (c < BK) {
+    let s = ps[row * BK + c];
+    pr[row * BK + c] = select(exp(s - m_new), 0.0, s <= NEG);
+  }
+  m_run = m_new;
+  workgroupBarrier();
+
+  for (var i = 0u; i < MAXC; i++) { acc[i] *= alpha; }
+  var psum = 0.0;
+  for (var jj = 0u; jj < BK; jj++) {
+    let p = pr[row * BK + jj];
+    psum += p;
+    if (p != 0.0) {
+      for (var i = 0u; i < MAXC; i++) {
+        let col = c + tpr * i;
+        if (col < DV4) { acc[i] += p * v_at(jj, col); }
+      }
+    }
+  }
+  l_run = l_run * alpha + psum;
+  workgroupBarrier();
+}
+
+// Normalise and store the rows (a row that saw no key writes zeros).
+fn flash_end(lid: u32) {
+  let tpr = WG / BR;
+  let row = row_q[lid / tpr];
+  if (row < 0) { return; }
+  let inv = select(1.0 / l_run, 0.0, l_run == 0.0);
+  for (var i = 0u; i < MAXC; i++) {
+    let col = lid % tpr + tpr * i;
+    if (col < DV4) { out[u32(row) * DV4 + col] = vec4<elem>(acc[i] * inv); }
+  }
+}
+
+// Rows = (query, head) pairs of KV head kvh, query-major: R = t * group + g covers queries of a row block
+// in order, all heads of a query side by side (window and block select).
+fn rows_by_query(lid: u32, rb: u32) {
+  if (lid < BR) {
+    let R = rb * BR + lid;
+    if (R < params.T * params.group) {
+      let t = R / params.group;
+      row_q[lid] = i32(t * params.Hq + kvh * params.group + R % params.group);
+      row_pos[lid] = params.S - params.T + t;
+    } else {
+      row_q[lid] = -1;
+      row_pos[lid] = 0u;
+    }
+  }
+  workgroupBarrier();
+}
+
+// Keys [begin, end) in tiles of BK, for a span every row of the block may see (visible() masks per row).
+fn walk_span(lid: u32, begin: u32, end: u32) {
+  for (var s0 = begin; s0 < end; s0 += BK) {
+    if (lid < BK) {
+      let s = s0 + lid;
+      tile_keys[lid] = select(-1, i32(s), s < end);
+    }
+    workgroupBarrier();
+    flash_tile(lid);
+  }
+}

@@ -1,0 +1,134 @@
+// attention.flash_decode beyond the shared dense cases (which the registry suite runs): split counts and
+// remainders, sub-chunks (online softmax inside a split), T up to the decode maximum, causal splits that a
+// row cannot see at all, D = 4 and 256, the workgroup-memory lane sum where the device has subgroups,
+// agreement with attention.naive on the same inputs, repeat runs, and buffer release.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import { withDefaults } from '../contract.ts';
+import { checkAgainstReference, compareOutputs, summarise } from '../check.ts';
+import { encodeOnce, makeInputs, poisonOutputs, readOutputs, runKernel, uploadInputs } from '../execute.ts';
+import { createRng, freshSeed } from '../random.ts';
+import type { AttentionConfig } from './attention-config.ts';
+import { createFlashDecode, flashDecode, flashDecodePlan, FLASH_DECODE_MAX_T, type FlashDecodeOptions, type FlashDecodePlan } from './flash-decode.ts';
+import { naiveAttention } from './naive.ts';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await acquireBrowserGpu();
+});
+afterAll(() => ctx?.destroy());
+
+const config = (c: Partial<AttentionConfig>) => withDefaults(flashDecode, c);
+
+/** The definition with internal options, so checkAgainstReference runs the path under test. */
+function withOptions(opts: FlashDecodeOptions) {
+  return { ...flashDecode, create: (g: GpuContext, c: AttentionConfig) => createFlashDecode(g, c, opts) };
+}
+
+function planOf(c: AttentionConfig, opts: FlashDecodeOptions = {}): FlashDecodePlan {
+  const plan = flashDecodePlan(c, ctx, opts);
+  if (!('wg' in plan)) throw new Error(plan.message);
+  return plan;
+}
+
+async function expectMatches(c: AttentionConfig, opts: FlashDecodeOptions = {}) {
+  const report = await checkAgainstReference(ctx, withOptions(opts), c, freshSeed());
+  expect(report.ok, `${summarise(report)} opts=${JSON.stringify(opts)}`).toBe(true);
+}
+
+// Both lane sums: the subgroup butterfly (where available) and the workgroup-memory fallback.
+const paths: { name: string; opts: FlashDecodeOptions }[] = [
+  { name: 'default lane sum', opts: {} },
+  { name: 'workgroup-memory lane sum', opts: { subgroups: false } },
+];
+
+for (const path of paths) {
+  describe(`flash_decode, ${path.name}`, () => {
+    it('many splits with S not a multiple of the split size (last split short)', async () => {
+      const c = config({ T: 1, S: 103, Hq: 8, Hkv: 2, D: 32 });
+      const opts = { ...path.opts, chunk: 7 };
+      const plan = planOf(c, opts);
+      expect(plan.subgroups).toBe(ctx.features.subgroups && path.opts.subgroups !== false);
+      expect(plan.splits).toBe(15);
+      expect(c.S % plan.chunk).not.toBe(0);
+      await expectMatches(c, opts);
+    });
+
+    it('default split plan at S = 1000 (several splits, odd remainder)', async () => {
+      const c = config({ T: 1, S: 1000, Hq: 4, Hkv: 1, D: 16 });
+      const plan = planOf(c, path.opts);
+      expect(plan.splits).toBeGreaterThan(1);
+      expect(c.S % plan.chunk).not.toBe(0);
+      await expectMatches(c, path.opts);
+    });
+
+    it('S smaller than one split: a single split writes out directly', async () => {
+      const c = config({ T: 1, S: 5, Hq: 3, Hkv: 3, D: 12 });
+      expect(planOf(c, path.opts).splits).toBe(1);
+      await expectMatches(c, path.opts);
+      // A forced split size larger than S as well.
+      await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { ...path.opts, chunk: 64 });
+    });
+
+    it('sub-chunks: online softmax across pieces of one split', async () => {
+      const c = config({ T: 2, S: 90, Hq: 4, Hkv: 2, D: 20, causal: false });
+      const opts = { ...path.opts, chunk: 45, subChunk: 6 };
+      expect(planOf(c, opts).subChunk).toBe(6);
+      await expectMatches(c, opts);
+    });
+
+    it(`T = ${FLASH_DECODE_MAX_T} (the decode maximum), GQA 4: several row blocks`, async () => {
+      const c = config({ T: FLASH_DECODE_MAX_T, S: 41, Hq: 8, Hkv: 2, D: 16 });
+      expect(planOf(c, path.opts).blocks).toBeGreaterThan(1);
+      await expectMatches(c, { ...path.opts, chunk: 9 });
+    });
+
+    it('causal decode with T > 1: splits past a query\'s position hold no visible key for it', async () => {
+      // Queries at positions 18..22; with 4-key splits the last split (keys 20..22) is empty for the first two rows.
+      await expectMatches(config({ T: 5, S: 23, Hq: 6, Hkv: 2, D: 8, causal: true }), { ...path.opts, chunk: 4 });
+    });
+
+    it('D = 4 and D = 256', async () => {
+      await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { ...path.opts, chunk: 10 });
+      await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { ...path.opts, chunk: 8 });
+    });
+
+    it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {
+      await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { ...path.opts, chunk: 20 });
+    });
+  });
+}
+
+describe('flash_decode, against attention.naive and itself', () => {
+  it('agrees with attention.naive on the same inputs', async () => {
+    const c = config({ T: 4, S: 150, Hq: 12, Hkv: 3, D: 36 });
+    const seed = freshSeed();
+    const inputs = makeInputs(flashDecode, c, createRng(seed));
+    const flash = await runKernel(ctx, flashDecode, c, inputs);
+    const naive = await runKernel(ctx, naiveAttention, c, inputs);
+    const [r] = compareOutputs(flashDecode.outputs(c), flash, naive);
+    expect(r!.ok, `seed ${seed}: rel-L2 ${r!.relL2}`).toBe(true);
+  });
+
+  it('a second run over the same partial buffers gives the same output; destroy frees every buffer', async () => {
+    const c = config({ T: 2, S: 300, Hq: 4, Hkv: 2, D: 32 });
+    const before = ctx.buffers.liveBytes;
+    const instance = await createFlashDecode(ctx, c, { chunk: 32 });
+    expect(instance.plan.splits).toBe(10);
+    const inputs = makeInputs(flashDecode, c, createRng(freshSeed()));
+    uploadInputs(ctx, instance, flashDecode.inputs(c), inputs);
+    const outs = flashDecode.outputs(c);
+    poisonOutputs(ctx, instance, outs);
+    encodeOnce(ctx, instance);
+    const first = await readOutputs(ctx, instance, outs);
+    poisonOutputs(ctx, instance, outs);
+    encodeOnce(ctx, instance);
+    const second = await readOutputs(ctx, instance, outs);
+    instance.destroy();
+    expect(Array.from(second.out!.data)).toEqual(Array.from(first.out!.data));
+    const [r] = compareOutputs(outs, first, flashDecode.reference(inputs, c));
+    expect(r!.ok, `rel-L2 ${r!.relL2}`).toBe(true);
+    expect(ctx.buffers.liveBytes).toBe(before);
+  });
+});

@@ -1,0 +1,117 @@
+// flash_decode's split plan, scratch, cost and validation, without a device: the split count depends on the
+// config only and covers S exactly; the per-device part (lanes, row blocks, sub-chunks) fits the workgroup
+// memory on every profile; refusals name the field and the limit.
+import { describe, expect, it } from 'vitest';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { withDefaults } from '../contract.ts';
+import { validateConfig } from '../validate.ts';
+import { attentionCost, type AttentionConfig } from './attention-config.ts';
+import { FLASH_DECODE_MAX_T, flashDecode, flashDecodePlan, flashDecodeSplits, type FlashDecodePlan } from './flash-decode.ts';
+
+const limits = {
+  maxBufferSize: 2 ** 30,
+  maxStorageBufferBindingSize: 2 ** 30,
+  maxUniformBufferBindingSize: 65536,
+  maxComputeWorkgroupStorageSize: 32768,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 8,
+};
+const swiftshader: DeviceCaps = { limits, features: { f16: false, subgroups: true, timestamps: true } };
+const minimal: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 16384 }, features: { f16: false, subgroups: false, timestamps: false } };
+
+const config = (c: Partial<AttentionConfig>) => withDefaults(flashDecode, c);
+
+function plan(c: AttentionConfig, caps: DeviceCaps): FlashDecodePlan {
+  const p = flashDecodePlan(c, caps);
+  if (!('wg' in p)) throw new Error(p.message);
+  return p;
+}
+
+describe('flash_decode split plan', () => {
+  it('the acceptance shape (S=4096, Hq=32, Hkv=8, D=128) gets enough workgroups to fill a large GPU', () => {
+    const c = config({ T: 1, S: 4096, Hq: 32, Hkv: 8, D: 128 });
+    const p = plan(c, swiftshader);
+    expect(flashDecodeSplits(c)).toEqual({ splits: 32, chunk: 128 });
+    expect(p.workgroups).toBe(8 * 32);
+    expect(p.rowsPerBlock).toBe(4); // the 4 query heads of a KV head share one read of it
+  });
+
+  it('splits cover S exactly (no empty split) for any S, and short contexts use one split', () => {
+    for (const S of [1, 2, 63, 64, 65, 100, 1000, 4097, 100_003]) {
+      for (const shape of [{ T: 1, Hq: 32, Hkv: 8 }, { T: 16, Hq: 8, Hkv: 1 }, { T: 3, Hq: 2, Hkv: 2 }]) {
+        const { splits, chunk } = flashDecodeSplits(config({ S, D: 64, ...shape }));
+        expect(splits * chunk).toBeGreaterThanOrEqual(S);
+        expect((splits - 1) * chunk).toBeLessThan(S);
+        if (S <= 64) expect(splits).toBe(1);
+      }
+    }
+  });
+
+  for (const [name, caps] of Object.entries({ swiftshader, minimal })) {
+    it(`${name}: every D % 4 == 0 up to 256 and T up to ${FLASH_DECODE_MAX_T} fits the device`, () => {
+      for (let D = 4; D <= 256; D += 4) {
+        for (const T of [1, 5, FLASH_DECODE_MAX_T]) {
+          const c = config({ T, S: 3000, Hq: 16, Hkv: 2, D });
+          const p = plan(c, caps);
+          const at = `D=${D} T=${T}`;
+          expect(p.workgroupBytes, at).toBeLessThanOrEqual(caps.limits.maxComputeWorkgroupStorageSize);
+          expect(p.rowsPerBlock % 4, at).toBe(0);
+          expect(p.rowsPerBlock * p.blocks, at).toBeGreaterThanOrEqual(T * 8);
+          expect(p.rowGroups * p.lanes * (D / 4), at).toBeLessThanOrEqual(p.wg);
+          expect(p.rowGroups, at).toBeGreaterThanOrEqual(1);
+          expect(p.subChunk, at).toBeLessThanOrEqual(p.chunk);
+          expect(p.subgroups).toBe(caps.features.subgroups);
+        }
+      }
+    });
+  }
+
+  it('scratch holds the partials [splits, T*Hq, D] f32 and (max, sum) pairs; cost adds their round trip', () => {
+    const c = config({ T: 2, S: 2048, Hq: 8, Hkv: 2, D: 64 });
+    const { splits } = flashDecodeSplits(c);
+    expect(splits).toBeGreaterThan(1);
+    const acc = splits * 2 * 8 * 64 * 4;
+    const ml = splits * 2 * 8 * 8;
+    expect(flashDecode.scratch!(c)).toEqual([
+      { name: 'partial accumulators', bytes: acc },
+      { name: 'partial max/sum', bytes: ml },
+    ]);
+    expect(flashDecode.cost(c).bytes).toBe(attentionCost(c).bytes + 2 * (acc + ml));
+    expect(flashDecode.cost(c).flops).toBe(attentionCost(c).flops);
+    // One split: no partials at all.
+    const short = config({ T: 1, S: 40, D: 64 });
+    expect(flashDecode.scratch!(short).every((s) => s.bytes === 0)).toBe(true);
+  });
+});
+
+describe('flash_decode validation', () => {
+  it(`refuses T > ${FLASH_DECODE_MAX_T}, pointing to flash_prefill`, () => {
+    const issues = validateConfig(flashDecode, config({ T: FLASH_DECODE_MAX_T + 1, S: 100 }), swiftshader);
+    expect(issues).toEqual([{ field: 'T', message: `${FLASH_DECODE_MAX_T + 1} queries exceed flash_decode's maximum of ${FLASH_DECODE_MAX_T} (use attention.flash_prefill for longer query blocks)` }]);
+    expect(validateConfig(flashDecode, config({ T: FLASH_DECODE_MAX_T, S: 100 }), swiftshader)).toEqual([]);
+  });
+
+  it('refuses D % 4 != 0, f16 without the feature, and Hq not a multiple of Hkv, naming each field', () => {
+    expect(validateConfig(flashDecode, config({ D: 10 }), swiftshader).map((i) => i.field)).toEqual(['D']);
+    expect(validateConfig(flashDecode, config({ dtype: 'f16' }), swiftshader).map((i) => i.field)).toEqual(['dtype']);
+    expect(validateConfig(flashDecode, config({ Hq: 12, Hkv: 8 }), swiftshader).map((i) => i.field)).toEqual(['Hq']);
+  });
+
+  it('refuses a row block that cannot fit the workgroup memory, naming D and the limit', () => {
+    const tiny: DeviceCaps = { ...swiftshader, limits: { ...limits, maxComputeWorkgroupStorageSize: 4096 } };
+    const issues = validateConfig(flashDecode, config({ T: 1, S: 500, Hq: 4, Hkv: 1, D: 256 }), tiny);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.field).toBe('D');
+    expect(issues[0]!.message).toMatch(/^256 needs \d+ B of workgroup memory for a block of 4 query rows, over this device's maxComputeWorkgroupStorageSize of 4096 B$/);
+  });
+
+  it('refuses partials over the storage binding limit through scratch()', () => {
+    const small: DeviceCaps = { ...swiftshader, limits: { ...limits, maxStorageBufferBindingSize: 1 << 19 } };
+    const c = config({ T: 16, S: 100_000, Hq: 64, Hkv: 64, D: 64 });
+    const issues = validateConfig(flashDecode, c, small);
+    expect(issues.map((i) => i.field)).toContain('partial accumulators');
+  });
+});

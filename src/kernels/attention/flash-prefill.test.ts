@@ -1,0 +1,89 @@
+// flash_prefill's tile plan and validation, without a device: tiles fit the workgroup memory they are given
+// on every device profile, and configs that cannot fit (or break the vec4 / f16 rules) are refused naming
+// the field and the limit.
+import { describe, expect, it } from 'vitest';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { withDefaults } from '../contract.ts';
+import { validateConfig } from '../validate.ts';
+import type { AttentionConfig } from './attention-config.ts';
+import { flashPrefill, flashPrefillPlan, type FlashPrefillPlan } from './flash-prefill.ts';
+
+const limits = {
+  maxBufferSize: 2 ** 30,
+  maxStorageBufferBindingSize: 2 ** 30,
+  maxUniformBufferBindingSize: 65536,
+  maxComputeWorkgroupStorageSize: 32768,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupsPerDimension: 65535,
+  maxStorageBuffersPerShaderStage: 8,
+};
+const swiftshader: DeviceCaps = { limits, features: { f16: false, subgroups: true, timestamps: true } };
+const minimal: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 16384 }, features: { f16: false, subgroups: false, timestamps: false } };
+const bigF16: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 65536, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 }, features: { f16: true, subgroups: true, timestamps: true } };
+
+const config = (c: Partial<AttentionConfig>) => withDefaults(flashPrefill, c);
+
+function plan(c: AttentionConfig, caps: DeviceCaps): FlashPrefillPlan {
+  const p = flashPrefillPlan(c, caps);
+  if (!('wg' in p)) throw new Error(p.message);
+  return p;
+}
+
+describe('flash_prefill tile plan', () => {
+  for (const [name, caps] of Object.entries({ swiftshader, minimal, bigF16 })) {
+    it(`${name}: every D % 4 == 0 up to 256, both dtypes, fits the device`, () => {
+      for (let D = 4; D <= 256; D += 4) {
+        for (const dtype of caps.features.f16 ? ['f32', 'f16'] : ['f32']) {
+          const p = plan(config({ T: 100, S: 1000, Hq: 8, Hkv: 2, D, dtype }), caps);
+          expect(p.workgroupBytes, `D=${D} ${dtype}`).toBeLessThanOrEqual(caps.limits.maxComputeWorkgroupStorageSize);
+          expect(p.tileKeys % 4).toBe(0);
+          expect(p.tileKeys).toBeGreaterThanOrEqual(4);
+          expect(p.lanes * p.chunksPerLane * 4).toBeGreaterThanOrEqual(D);
+          expect(p.lanes).toBeLessThanOrEqual(4); // the smallest subgroup WebGPU allows
+          expect(p.wg).toBeLessThanOrEqual(caps.limits.maxComputeInvocationsPerWorkgroup);
+          expect(p.rowsPerBlock * p.lanes).toBe(p.wg);
+          expect(p.subgroups).toBe(caps.features.subgroups);
+        }
+      }
+    });
+  }
+
+  it('tiles never stage more keys than exist, and one workgroup per row block per KV head', () => {
+    const p = plan(config({ T: 2, S: 5, Hq: 4, Hkv: 2, D: 16 }), swiftshader);
+    expect(p.tileKeys).toBe(8);
+    const q = plan(config({ T: 1024, S: 1024, Hq: 8, Hkv: 8, D: 64 }), swiftshader);
+    expect(q.workgroups).toBe(8 * Math.ceil(1024 / q.rowsPerBlock));
+  });
+
+  it('the forced workgroup-memory lane sum reserves its slots', () => {
+    const c = config({ T: 9, S: 99, D: 64 });
+    const sg = flashPrefillPlan(c, swiftshader) as FlashPrefillPlan;
+    const wgmem = flashPrefillPlan(c, swiftshader, { subgroups: false }) as FlashPrefillPlan;
+    expect(sg.subgroups).toBe(true);
+    expect(wgmem.subgroups).toBe(false);
+    expect(wgmem.workgroupBytes).toBeLessThanOrEqual(limits.maxComputeWorkgroupStorageSize);
+  });
+});
+
+describe('flash_prefill validation', () => {
+  it('refuses a head dim that is not a multiple of 4 (vec4 loads), naming D', () => {
+    const issues = validateConfig(flashPrefill, config({ D: 18 }), swiftshader);
+    expect(issues).toEqual([expect.objectContaining({ field: 'D', message: expect.stringContaining('multiple of 4') })]);
+  });
+
+  it('refuses f16 without shader-f16, naming dtype', () => {
+    expect(validateConfig(flashPrefill, config({ dtype: 'f16' }), swiftshader)).toEqual([expect.objectContaining({ field: 'dtype' })]);
+    expect(validateConfig(flashPrefill, config({ dtype: 'f16' }), bigF16)).toEqual([]);
+  });
+
+  it('refuses a tile that cannot fit, naming D, the bytes and the limit', () => {
+    const tiny: DeviceCaps = { ...swiftshader, limits: { ...limits, maxComputeWorkgroupStorageSize: 4096 } };
+    const issues = validateConfig(flashPrefill, config({ D: 256 }), tiny);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.field).toBe('D');
+    expect(issues[0]!.message).toMatch(/^256 needs 8192 B of workgroup memory .* maxComputeWorkgroupStorageSize of 4096 B$/);
+    expect(validateConfig(flashPrefill, config({ D: 64 }), tiny)).toEqual([]);
+  });
+});

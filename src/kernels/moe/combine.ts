@@ -1,0 +1,133 @@
+// moe.combine: host side of shaders/moe/combine.wgsl (weighted un-permute + shared experts).
+import wgsl from '../../../shaders/moe/combine.wgsl?raw';
+import type { GpuContext } from '../../gpu/context.ts';
+import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { combineReference, dispatchReference, expertCapacity } from '../../reference/moe.ts';
+import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import { randomNormal } from '../random.ts';
+import { tensorBytes } from '../tensor.ts';
+import { capacityField } from './dispatch.ts';
+import { CombineParams, WG, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
+
+export type CombineConfig = {
+  N: number;
+  E: number;
+  topk: number;
+  dim: number;
+  shared: boolean;
+  capacity_factor: number;
+};
+
+export const combineSchema: ConfigSchema<CombineConfig> = {
+  ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
+  shared: { type: 'bool', label: 'shared experts', doc: 'add the shared experts\' output (computed for every token)', default: true },
+  capacity_factor: capacityField,
+};
+
+export interface CombineBuffers {
+  y: GPUBuffer;
+  weights: GPUBuffer;
+  slot_of: GPUBuffer;
+  /** absent: no shared experts */
+  shared_out?: GPUBuffer;
+  out: GPUBuffer;
+}
+
+export async function createCombineStage(ctx: GpuContext, c: { N: number; topk: number; dim: number }, t: CombineBuffers): Promise<Stage> {
+  const { layout, pipelines } = await kernelPipelines(
+    ctx,
+    { label: 'moe.combine', wgsl, structs: { CombineParams } },
+    ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+    ['combine_main'] as const,
+  );
+  const params = uniformBuffer(ctx, 'moe.combine params', CombineParams, { N: c.N, topk: c.topk, dim4: c.dim / 4, has_shared: t.shared_out ? 1 : 0 });
+  // Without shared experts y stands in for the unread shared binding.
+  const group = bindGroup(ctx, layout, [params, t.y, t.weights, t.slot_of, t.shared_out ?? t.y, t.out], 'moe.combine');
+  const groups = grid(Math.ceil((c.N * c.dim) / 4 / WG), ctx.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    name: 'combine',
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.combine_main);
+      pass.dispatchWorkgroups(...groups);
+    },
+    destroy() {
+      ctx.buffers.destroy(params);
+    },
+  };
+}
+
+export function combineCost(c: { N: number; topk: number; dim: number; shared: boolean }): Cost {
+  const copies = c.N * c.topk;
+  return {
+    flops: 2 * copies * c.dim,
+    bytes: 4 * (copies * c.dim + 2 * copies + (c.shared ? c.N * c.dim : 0) + c.N * c.dim),
+  };
+}
+
+function combineInputs(c: CombineConfig): TensorSpec[] {
+  return [
+    { name: 'y', shape: [c.N * c.topk, c.dim], dtype: 'f32' },
+    { name: 'weights', shape: [c.N, c.topk], dtype: 'f32' },
+    { name: 'slot_of', shape: [c.N, c.topk], dtype: 'i32' },
+    ...(c.shared ? [{ name: 'shared_out', shape: [c.N, c.dim], dtype: 'f32' as const }] : []),
+  ];
+}
+
+function combineOutputs(c: CombineConfig): OutputSpec[] {
+  return [{ name: 'out', shape: [c.N, c.dim], dtype: 'f32' }];
+}
+
+export const moeCombine: KernelDefinition<CombineConfig> = {
+  id: 'moe.combine',
+  family: 'moe',
+  title: 'MoE combine (weighted un-permute + shared experts)',
+  explain:
+    'Brings the expert outputs back to token order: each token gathers its topk rows through the inverse map written by the dispatch ' +
+    '(slot_of), weights them by the router and adds the shared experts. A gather instead of a scatter-add needs no float atomics and ' +
+    'sums in a fixed order; copies dropped by the capacity limit (slot -1) contribute nothing, as in Switch/GShard.',
+  sources: ['DeepSeek-V3 inference/model.py, class MoE (y[idx] += expert(x[idx]) * weights; + shared_experts(x))', 'Gale et al. 2022, "MegaBlocks" (arXiv:2211.15841)'],
+  schema: combineSchema,
+  check: (c, caps) => [...checkVec4('dim', c.dim), ...checkWorkgroup(caps), ...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : [])],
+  inputs: combineInputs,
+  outputs: combineOutputs,
+  cost: combineCost,
+  randomInputs(c, rng) {
+    const routed = dispatchReference(skewedIndices(rng, c.N, c.topk, c.E), c.N, c.topk, c.E, expertCapacity(c.capacity_factor, c.N, c.topk, c.E));
+    const weights = randomNormal(rng, [c.N, c.topk]);
+    for (let i = 0; i < weights.data.length; i++) weights.data[i] = Math.abs(weights.data[i]!) + 0.01;
+    return {
+      y: randomNormal(rng, [c.N * c.topk, c.dim]),
+      weights,
+      slot_of: routed.slot_of,
+      ...(c.shared ? { shared_out: randomNormal(rng, [c.N, c.dim]) } : {}),
+    };
+  },
+  reference(inputs, c) {
+    return { out: combineReference(inputs.y!, inputs.weights!, inputs.slot_of!, c.shared ? inputs.shared_out : undefined, c) };
+  },
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const s of [...combineInputs(c), ...combineOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
+    const stage = await createCombineStage(ctx, c, tensors as unknown as CombineBuffers);
+    return {
+      tensors,
+      encode: (pass) => stage.encode(pass),
+      destroy() {
+        stage.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'prefill scaled N=4096 top-8 dim=128 + shared', config: { N: 4096, E: 64, topk: 8, dim: 128 } },
+    { name: 'decode scaled N=1 top-8 dim=512 + shared', config: { N: 1, E: 64, topk: 8, dim: 512 } },
+    { name: 'decode scaled N=64 top-8 dim=512 + shared', config: { N: 64, E: 64, topk: 8, dim: 512 } },
+  ],
+  testCases: [
+    { name: 'odd sizes with shared experts', config: { N: 23, E: 9, topk: 3, dim: 20 } },
+    { name: 'capacity drops (slot -1), no shared', config: { N: 40, E: 6, topk: 2, dim: 12, shared: false, capacity_factor: 0.5 } },
+    { name: 'decode N = 1, top-8', config: { N: 1, E: 64, topk: 8, dim: 132 } },
+  ],
+};

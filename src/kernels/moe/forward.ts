@@ -1,0 +1,241 @@
+// moe.forward: the whole MoE layer on the GPU, router -> dispatch -> grouped expert FFN (+ shared experts)
+// -> combine, as four stages of one instance (each stage can be encoded alone for per-stage timing).
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { moeLayerReference } from '../../reference/moe.ts';
+import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import { tensorBytes } from '../tensor.ts';
+import { combineCost, createCombineStage } from './combine.ts';
+import { capacityField, createDispatchStage, dispatchCost, dispatchOutputs } from './dispatch.ts';
+import { checkFfnShape, createFfnStage, interField, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
+import { expectedActiveExperts } from './moe-cost.ts';
+import {
+  checkRouting,
+  ffnWeights,
+  gateOptions,
+  needShape,
+  routingFromGolden,
+  routingGoldenMeta,
+  routingInputs,
+  routingSchema,
+  type RoutingConfig,
+  type Stage,
+  type StagedInstance,
+} from './moe-config.ts';
+import { checkRouter, createRouterStage, routerCost, routerInputs } from './router.ts';
+
+export type MoeForwardConfig = RoutingConfig & {
+  inter: number;
+  /** shared-expert hidden size (n_shared_experts * moe_inter_dim); 0 = none */
+  shared_inter: number;
+  capacity_factor: number;
+};
+
+export const moeForwardSchema: ConfigSchema<MoeForwardConfig> = {
+  ...routingSchema,
+  inter: interField,
+  shared_inter: { type: 'int', label: 'shared expert hidden dim', doc: 'n_shared_experts * moe_inter_dim (DeepSeek-V3: 1 x 2048); 0 = no shared experts', default: 32, min: 0, max: 65536 },
+  capacity_factor: capacityField,
+};
+
+function routedOptions(c: MoeForwardConfig): FfnStageOptions {
+  return { label: 'moe.forward experts', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N };
+}
+
+function sharedOptions(c: MoeForwardConfig): FfnStageOptions {
+  return { label: 'moe.forward shared experts', rows: c.N, dim: c.dim, inter: c.shared_inter, E: 1, gather: false, maxRowsPerExpert: c.N };
+}
+
+export function checkForward(c: MoeForwardConfig, caps: DeviceCaps): ValidationIssue[] {
+  const routing = checkRouting(c);
+  if (routing.length) return routing;
+  const issues = [...checkRouter(c, caps), ...checkFfnShape(routedOptions(c), caps)];
+  if (c.shared_inter > 0) issues.push(...checkFfnShape(sharedOptions(c), caps, 'shared_inter'));
+  // one message per field
+  return issues.filter((i, n) => issues.findIndex((j) => j.field === i.field && j.message === i.message) === n);
+}
+
+export function forwardInputs(c: MoeForwardConfig): TensorSpec[] {
+  return [
+    ...routerInputs(c),
+    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: 'f32' },
+    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+    ...(c.shared_inter > 0
+      ? ([
+          { name: 'shared_w1', shape: [c.shared_inter, c.dim], dtype: 'f32' },
+          { name: 'shared_w2', shape: [c.dim, c.shared_inter], dtype: 'f32' },
+          { name: 'shared_w3', shape: [c.shared_inter, c.dim], dtype: 'f32' },
+        ] as TensorSpec[])
+      : []),
+  ];
+}
+
+function forwardOutputs(c: MoeForwardConfig): OutputSpec[] {
+  return [{ name: 'out', shape: [c.N, c.dim], dtype: 'f32' }];
+}
+
+/** Per-stage costs (the bench's time shares divide by these). */
+export function forwardStageCosts(c: MoeForwardConfig): Record<'router' | 'dispatch' | 'experts' | 'combine', Cost> {
+  const routed = swigluCost(c.N * c.topk, c.N, c.dim, c.inter, expectedActiveExperts(c.E, c.topk, c.N));
+  const shared = c.shared_inter > 0 ? swigluCost(c.N, c.N, c.dim, c.shared_inter, 1) : { flops: 0, bytes: 0 };
+  return {
+    router: routerCost(c),
+    dispatch: dispatchCost(c),
+    experts: { flops: routed.flops + shared.flops, bytes: routed.bytes + shared.bytes },
+    combine: combineCost({ ...c, shared: c.shared_inter > 0 }),
+  };
+}
+
+function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
+  const R = c.N * c.topk;
+  return [
+    { name: 'logits', bytes: c.N * c.E * 4 },
+    { name: 'h', bytes: R * c.inter * 4 },
+    { name: 'y', bytes: R * c.dim * 4 },
+    ...(c.shared_inter > 0 ? [{ name: 'shared h', bytes: c.N * c.shared_inter * 4 }, { name: 'shared out', bytes: c.N * c.dim * 4 }] : []),
+  ];
+}
+
+/** The instance also exposes the routing results (for the UI's expert-load picture). */
+export interface MoeForwardInstance extends StagedInstance {
+  routing: { weights: GPUBuffer; indices: GPUBuffer; counts: GPUBuffer; dropped: GPUBuffer };
+}
+
+export const moeForward: KernelDefinition<MoeForwardConfig> = {
+  id: 'moe.forward',
+  family: 'moe',
+  title: 'MoE layer end to end (router, dispatch, grouped experts, combine)',
+  explain:
+    'A DeepSeek-V3 MoE layer on the GPU with no CPU round trip: the router picks topk experts per token, the dispatch sorts the token ' +
+    'copies into expert-contiguous rows (stable, optional capacity), one grouped SwiGLU launch per matmul runs every expert over its rows ' +
+    '(tiles numbered on the GPU, indirect dispatch), the shared experts run densely for every token, and the combine gathers each ' +
+    "token's weighted expert rows back. Only topk + shared experts' weights are touched per token: the whole point of MoE.",
+  sources: ['DeepSeek-V3 Technical Report (arXiv:2412.19437), sec. 2.1.2; inference/model.py classes Gate, Expert, MoE'],
+  implements: 'moe.forward',
+  schema: moeForwardSchema,
+  check: checkForward,
+  inputs: forwardInputs,
+  outputs: forwardOutputs,
+  scratch: scratchSpecs,
+  cost(c) {
+    const s = forwardStageCosts(c);
+    return Object.values(s).reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
+  },
+  randomInputs(c, rng) {
+    return {
+      ...routingInputs(c, rng),
+      ...ffnWeights(rng, '', c.E, c.dim, c.inter),
+      ...(c.shared_inter > 0 ? ffnWeights(rng, 'shared_', undefined, c.dim, c.shared_inter) : {}),
+    };
+  },
+  reference(inputs, c) {
+    const used = c.bias ? inputs : Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== 'gate_bias'));
+    return { out: moeLayerReference(used, { ...gateOptions(c), inter: c.inter, shared_inter: c.shared_inter, capacity_factor: c.capacity_factor }) };
+  },
+  fromGolden(meta, shapes) {
+    const r = routingFromGolden(meta, shapes);
+    const [E, inter, dim] = needShape(shapes, 'w1', 3) as [number, number, number];
+    if (E !== r.E || dim !== r.dim) throw new ConfigError([{ field: 'w1', message: `shape [${shapes.w1}] does not match E = ${r.E}, dim = ${r.dim}` }]);
+    for (const [name, want] of [['w3', [E, inter, dim]], ['w2', [E, dim, inter]]] as const) {
+      const s = needShape(shapes, name, 3);
+      if (s.some((v, i) => v !== want[i])) throw new ConfigError([{ field: name, message: `shape [${s}] should be [${want}]` }]);
+    }
+    let shared_inter = 0;
+    if (shapes.shared_w1) {
+      const [Is, sdim] = needShape(shapes, 'shared_w1', 2) as [number, number];
+      if (sdim !== dim) throw new ConfigError([{ field: 'shared_w1', message: `shape [${shapes.shared_w1}] does not match dim = ${dim}` }]);
+      for (const [name, want] of [['shared_w3', [Is, dim]], ['shared_w2', [dim, Is]]] as const) {
+        const s = needShape(shapes, name, 2);
+        if (s[0] !== want[0] || s[1] !== want[1]) throw new ConfigError([{ field: name, message: `shape [${s}] should be [${want}]` }]);
+      }
+      shared_inter = Is;
+    }
+    const cf = meta.capacity_factor === undefined ? 0 : Number(meta.capacity_factor);
+    if (!Number.isFinite(cf) || cf < 0) throw new ConfigError([{ field: 'capacity_factor', message: `metadata must be a non-negative decimal, got ${JSON.stringify(meta.capacity_factor)}` }]);
+    return { ...r, inter, shared_inter, capacity_factor: cf };
+  },
+  goldenMeta: (c) => ({ ...routingGoldenMeta(c), ...(c.capacity_factor > 0 ? { capacity_factor: String(c.capacity_factor) } : {}) }),
+  async create(ctx, c): Promise<MoeForwardInstance> {
+    const b = ctx.buffers;
+    const R = c.N * c.topk;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const s of [...forwardInputs(c), ...forwardOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
+    const mid: Record<string, GPUBuffer> = {
+      weights: b.storage('moe.forward weights', R * 4),
+      indices: b.storage('moe.forward indices', R * 4),
+      y: b.storage('moe.forward y', R * c.dim * 4),
+    };
+    for (const s of dispatchOutputs(c)) mid[s.name] = b.storage(`moe.forward ${s.name}`, tensorBytes(s.shape, s.dtype));
+    if (c.shared_inter > 0) mid.shared_out = b.storage('moe.forward shared out', c.N * c.dim * 4);
+    const stages: Stage[] = [];
+    try {
+      stages.push(
+        await createRouterStage(ctx, c, { x: tensors.x!, gate_weight: tensors.gate_weight!, gate_bias: tensors.gate_bias, weights: mid.weights!, indices: mid.indices! }),
+      );
+      stages.push(
+        await createDispatchStage(ctx, c, {
+          indices: mid.indices!,
+          counts: mid.counts!,
+          offsets: mid.offsets!,
+          sorted_tokens: mid.sorted_tokens!,
+          slot_of: mid.slot_of!,
+          dropped: mid.dropped!,
+        }),
+      );
+      const routed = await createFfnStage(ctx, routedOptions(c), {
+        x: tensors.x!,
+        w1: tensors.w1!,
+        w2: tensors.w2!,
+        w3: tensors.w3!,
+        y: mid.y!,
+        sorted_tokens: mid.sorted_tokens,
+        offsets: mid.offsets,
+      });
+      const shared =
+        c.shared_inter > 0
+          ? await createFfnStage(ctx, sharedOptions(c), { x: tensors.x!, w1: tensors.shared_w1!, w2: tensors.shared_w2!, w3: tensors.shared_w3!, y: mid.shared_out! })
+          : undefined;
+      stages.push({
+        name: 'experts',
+        encode(pass) {
+          routed.encode(pass);
+          shared?.encode(pass);
+        },
+        destroy() {
+          routed.destroy();
+          shared?.destroy();
+        },
+      });
+      stages.push(await createCombineStage(ctx, c, { y: mid.y!, weights: mid.weights!, slot_of: mid.slot_of!, shared_out: mid.shared_out, out: tensors.out! }));
+    } catch (e) {
+      for (const s of stages) s.destroy();
+      for (const buf of [...Object.values(tensors), ...Object.values(mid)]) b.destroy(buf);
+      throw e;
+    }
+    return {
+      tensors,
+      stages: stages.map((s) => ({ name: s.name, encode: s.encode })),
+      routing: { weights: mid.weights!, indices: mid.indices!, counts: mid.counts!, dropped: mid.dropped! },
+      encode(pass) {
+        for (const s of stages) s.encode(pass);
+      },
+      destroy() {
+        for (const s of stages) s.destroy();
+        for (const buf of [...Object.values(tensors), ...Object.values(mid)]) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'prefill scaled N=4096 dim=128 E=64 top-8 groups 8/4 inter=32 shared=32', config: { N: 4096, dim: 128, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 32, shared_inter: 32 } },
+    { name: 'decode scaled N=1 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 1, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
+    { name: 'decode scaled N=8 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 8, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
+    { name: 'decode scaled N=64 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 64, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
+  ],
+  testCases: [
+    { name: 'V3 style: sigmoid + bias, groups, shared expert', config: { N: 21, dim: 20, E: 16, topk: 4, n_groups: 4, topk_groups: 2, inter: 12, shared_inter: 8 } },
+    { name: 'softmax flat, no shared, capacity 1.0 drops', config: { N: 30, dim: 12, E: 6, topk: 2, n_groups: 1, topk_groups: 1, score_func: 'softmax', bias: false, route_scale: 1, inter: 8, shared_inter: 0, capacity_factor: 1 } },
+    { name: 'Mixtral top-2 of 8', config: { N: 9, dim: 16, E: 8, topk: 2, n_groups: 1, topk_groups: 1, routing: 'mixtral', bias: false, route_scale: 1, inter: 20, shared_inter: 0 } },
+    { name: 'decode N = 1, E = 64 groups 8/4', config: { N: 1, dim: 24, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 16, shared_inter: 16 } },
+  ],
+};

@@ -1,0 +1,228 @@
+// moe.grouped_ffn: host side of shaders/moe/grouped-ffn.wgsl. The same stage runs the routed experts
+// (rows gathered through the dispatch permutation, tiles numbered on the GPU, indirect dispatch) and, with
+// one "expert" and the identity row map, the shared experts and the dense FFN.
+import wgsl from '../../../shaders/moe/grouped-ffn.wgsl?raw';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { bindGroup, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
+import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import { randomNormal } from '../random.ts';
+import { tensorBytes } from '../tensor.ts';
+import { expectedActiveExperts } from './moe-cost.ts';
+import { FfnParams, TILE_COLS, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
+
+export type GroupedFfnConfig = {
+  N: number;
+  E: number;
+  topk: number;
+  dim: number;
+  inter: number;
+};
+
+export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidden size of one expert (moe_intermediate_size)', default: 32, min: 4, max: 65536 } as const;
+
+export const groupedFfnSchema: ConfigSchema<GroupedFfnConfig> = {
+  ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
+  inter: interField,
+};
+
+export interface FfnStageOptions {
+  label: string;
+  /** rows of h and y */
+  rows: number;
+  dim: number;
+  inter: number;
+  /** experts (1 for the identity map) */
+  E: number;
+  /** true: rows are token copies in expert order (sorted_tokens, offsets); false: row p is token p */
+  gather: boolean;
+  /** at most this many rows per expert (N for routed copies: a token picks an expert once) */
+  maxRowsPerExpert: number;
+}
+
+export interface FfnBuffers {
+  x: GPUBuffer;
+  w1: GPUBuffer;
+  w2: GPUBuffer;
+  w3: GPUBuffer;
+  y: GPUBuffer;
+  /** gather only */
+  sorted_tokens?: GPUBuffer;
+  offsets?: GPUBuffer;
+}
+
+export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E'>): 16 | 32 | 64 {
+  return tileRows(o.rows / o.E);
+}
+
+/** Workgroup bytes of the up pass: A tile, w1 and w3 tiles (16-deep K slices) and the row map. */
+function upTileBytes(bm: number): number {
+  return 4 * (bm * 16 + 2 * TILE_COLS * 16 + bm);
+}
+
+export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
+  const bm = ffnTileRows(o);
+  const storage = upTileBytes(bm);
+  return [
+    ...(storage > caps.limits.maxComputeWorkgroupStorageSize
+      ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
+      : []),
+    ...checkVec4('dim', o.dim),
+    ...checkVec4(interField, o.inter),
+    ...checkWorkgroup(caps),
+    ...checkGrid('N', maxRowTiles(o.rows, o.E, o.maxRowsPerExpert, bm), caps),
+  ];
+}
+
+/**
+ * SwiGLU FFN over row groups. Routed: a tile pass numbers the BM-row tiles of every expert and writes the
+ * indirect dispatch sizes; the matmuls launch exactly those tiles. Identity (one group, rows = tokens): the
+ * tile table is a constant and the grid is known on the CPU.
+ */
+export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers): Promise<Stage & { h: GPUBuffer }> {
+  const bm = ffnTileRows(o);
+  const src = { label: o.label, wgsl, structs: { FfnParams } };
+  const b = ctx.buffers;
+  const tile = { BM: bm };
+  const mm = await kernelPipelines(ctx, src, ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], ['up_main', 'down_main'] as const, tile);
+  const colUp = Math.ceil(o.inter / TILE_COLS);
+  const colDown = Math.ceil(o.dim / TILE_COLS);
+  const params = uniformBuffer(ctx, `${o.label} params`, FfnParams, {
+    rows: o.rows,
+    dim: o.dim,
+    inter: o.inter,
+    E: o.E,
+    gather: o.gather ? 1 : 0,
+    col_tiles_up: colUp,
+    col_tiles_down: colDown,
+  });
+  const h = b.storage(`${o.label} h`, o.rows * o.inter * 4);
+  // [tile starts (E+1), row offsets (E+1)]
+  const tiles = b.storage(`${o.label} tiles`, (2 * o.E + 2) * 4);
+  const owned: GPUBuffer[] = [params, h, tiles];
+  let tileStage: ((pass: GPUComputePassEncoder) => void) | undefined;
+  let args: GPUBuffer | undefined;
+  if (o.gather) {
+    if (!t.sorted_tokens || !t.offsets) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
+    const tp = await kernelPipelines(ctx, src, ['uniform', 'read', 'rw', 'rw'], ['tiles_main'] as const, tile);
+    args = b.create(`${o.label} indirect args`, 6 * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT);
+    owned.push(args);
+    const tileGroup = bindGroup(ctx, tp.layout, [params, t.offsets, tiles, args], `${o.label} tiles`);
+    tileStage = (pass) => {
+      pass.setBindGroup(0, tileGroup);
+      pass.setPipeline(tp.pipelines.tiles_main);
+      pass.dispatchWorkgroups(1);
+    };
+  } else {
+    if (o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
+    const rowTiles = Math.ceil(o.rows / bm);
+    ctx.device.queue.writeBuffer(tiles, 0, Uint32Array.of(0, rowTiles, 0, o.rows));
+  }
+  // In identity mode the tile table stands in for the unused sorted_tokens binding.
+  const group = bindGroup(ctx, mm.layout, [params, t.x, t.sorted_tokens ?? tiles, tiles, t.w1, t.w3, t.w2, h, t.y], o.label);
+  const rowTiles = Math.ceil(o.rows / bm);
+  return {
+    name: o.label,
+    h,
+    encode(pass) {
+      tileStage?.(pass);
+      pass.setBindGroup(0, group);
+      pass.setPipeline(mm.pipelines.up_main);
+      if (args) pass.dispatchWorkgroupsIndirect(args, 0);
+      else pass.dispatchWorkgroups(colUp, rowTiles);
+      pass.setPipeline(mm.pipelines.down_main);
+      if (args) pass.dispatchWorkgroupsIndirect(args, 12);
+      else pass.dispatchWorkgroups(colDown, rowTiles);
+    },
+    destroy() {
+      for (const buf of owned) b.destroy(buf);
+    },
+  };
+}
+
+/**
+ * Cost of SwiGLU over `rows` rows with `activeGroups` distinct weight sets read once each; h is written and
+ * read back once (this implementation's intermediate, counted like attention.naive counts its scores).
+ */
+export function swigluCost(rows: number, tokens: number, dim: number, inter: number, activeGroups: number): Cost {
+  return {
+    flops: 2 * rows * 3 * dim * inter,
+    bytes: 4 * (tokens * dim + activeGroups * 3 * dim * inter + 2 * rows * inter + rows * dim),
+  };
+}
+
+function ffnInputs(c: GroupedFfnConfig): TensorSpec[] {
+  const R = c.N * c.topk;
+  return [
+    { name: 'x', shape: [c.N, c.dim], dtype: 'f32' },
+    { name: 'sorted_tokens', shape: [R], dtype: 'i32' },
+    { name: 'offsets', shape: [c.E + 1], dtype: 'i32' },
+    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: 'f32' },
+    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+  ];
+}
+
+function ffnOutputs(c: GroupedFfnConfig): OutputSpec[] {
+  return [{ name: 'y', shape: [c.N * c.topk, c.dim], dtype: 'f32' }];
+}
+
+function stageOptions(c: GroupedFfnConfig): FfnStageOptions {
+  return { label: 'moe.grouped_ffn', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N };
+}
+
+export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
+  id: 'moe.grouped_ffn',
+  family: 'moe',
+  title: 'Grouped expert FFN (SwiGLU over expert-contiguous rows)',
+  explain:
+    'All experts in one launch per matmul: the rows of each expert are contiguous after dispatch, a one-workgroup pass numbers their ' +
+    '16/32/64-row tiles and writes the indirect dispatch size, and each workgroup finds its expert by binary search over the tile starts. ' +
+    'Tokens are gathered from x inside the first matmul (no permuted copy of x), w1 and w3 share one pass with the SiLU-gate fused into ' +
+    'its epilogue, and every weight tile is read through workgroup memory once per row tile. Input rows are the dispatch output: row p of ' +
+    'expert e (offsets[e] <= p < offsets[e+1]) computes token sorted_tokens[p]; rows past offsets[E] are left untouched.',
+  sources: [
+    'Gale et al. 2022, "MegaBlocks" (arXiv:2211.15841): block-sparse / grouped expert matmuls',
+    'Shazeer 2020, "GLU Variants Improve Transformer" (arXiv:2002.05202): SwiGLU',
+    'DeepSeek-V3 inference/model.py, class Expert',
+  ],
+  schema: groupedFfnSchema,
+  check: (c, caps) => [...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : []), ...checkFfnShape(stageOptions(c), caps)],
+  inputs: ffnInputs,
+  outputs: ffnOutputs,
+  scratch: (c) => [{ name: 'h', bytes: c.N * c.topk * c.inter * 4 }],
+  cost: (c) => swigluCost(c.N * c.topk, c.N, c.dim, c.inter, expectedActiveExperts(c.E, c.topk, c.N)),
+  randomInputs(c, rng) {
+    const routed = dispatchReference(skewedIndices(rng, c.N, c.topk, c.E), c.N, c.topk, c.E, c.N * c.topk);
+    return { x: randomNormal(rng, [c.N, c.dim]), sorted_tokens: routed.sorted_tokens, offsets: routed.offsets, ...ffnWeights(rng, '', c.E, c.dim, c.inter) };
+  },
+  reference(inputs, c) {
+    return { y: groupedFfnReference(inputs.x!, inputs.sorted_tokens!, inputs.offsets!, inputs.w1!, inputs.w2!, inputs.w3!, { E: c.E, dim: c.dim, inter: c.inter, rows: c.N * c.topk }) };
+  },
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const s of [...ffnInputs(c), ...ffnOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
+    const stage = await createFfnStage(ctx, stageOptions(c), tensors as unknown as FfnBuffers);
+    return {
+      tensors,
+      encode: (pass) => stage.encode(pass),
+      destroy() {
+        stage.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'prefill scaled N=4096 E=64 top-8 dim=128 inter=32', config: { N: 4096, E: 64, topk: 8, dim: 128, inter: 32 } },
+    { name: 'decode scaled N=1 E=64 top-8 dim=512 inter=256', config: { N: 1, E: 64, topk: 8, dim: 512, inter: 256 } },
+    { name: 'decode scaled N=8 E=64 top-8 dim=512 inter=256', config: { N: 8, E: 64, topk: 8, dim: 512, inter: 256 } },
+    { name: 'decode scaled N=64 E=64 top-8 dim=512 inter=256', config: { N: 64, E: 64, topk: 8, dim: 512, inter: 256 } },
+  ],
+  testCases: [
+    { name: 'odd sizes, ragged experts', config: { N: 11, E: 7, topk: 3, dim: 20, inter: 12 } },
+    { name: 'many rows per expert (BM = 64 tiles), inter > 64 columns', config: { N: 150, E: 4, topk: 2, dim: 36, inter: 72 } },
+    { name: 'decode N = 1, top-8 of 64, dim > 64', config: { N: 1, E: 64, topk: 8, dim: 132, inter: 24 } },
+    { name: 'empty experts (E = 40, few tokens)', config: { N: 3, E: 40, topk: 2, dim: 8, inter: 4 } },
+  ],
+};

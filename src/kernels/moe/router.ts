@@ -1,0 +1,176 @@
+// moe.router: host side of shaders/moe/router.wgsl (DeepSeek-V3 / Kimi K2 / Mixtral gates).
+import wgsl from '../../../shaders/moe/router.wgsl?raw';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { gateReference } from '../../reference/moe.ts';
+import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import { tensorBytes } from '../tensor.ts';
+import {
+  RouterParams,
+  TILE_COLS,
+  checkGrid,
+  checkRouting,
+  checkVec4,
+  checkWorkgroup,
+  gateOptions,
+  routingComparison,
+  routingFromGolden,
+  routingGoldenMeta,
+  routingInputs,
+  routingSchema,
+  tileRows,
+  type RoutingConfig,
+  type Stage,
+} from './moe-config.ts';
+
+export function routerInputs(c: RoutingConfig): TensorSpec[] {
+  return [
+    { name: 'x', shape: [c.N, c.dim], dtype: 'f32' },
+    { name: 'gate_weight', shape: [c.E, c.dim], dtype: 'f32' },
+    ...(c.bias ? [{ name: 'gate_bias', shape: [c.E], dtype: 'f32' as const }] : []),
+  ];
+}
+
+export function routerOutputs(c: RoutingConfig): OutputSpec[] {
+  return [
+    { name: 'weights', shape: [c.N, c.topk], dtype: 'f32', compare: routingComparison(c.topk) },
+    { name: 'indices', shape: [c.N, c.topk], dtype: 'i32', compare: { kind: 'row-sets', cols: c.topk } },
+  ];
+}
+
+export function routerCost(c: RoutingConfig) {
+  return {
+    // logits matmul; the selection is O(E * topk) compares per token and left out
+    flops: 2 * c.N * c.E * c.dim,
+    bytes: 4 * (c.N * c.dim + c.E * c.dim + (c.bias ? c.E : 0) + 2 * c.N * c.topk),
+  };
+}
+
+export interface RouterBuffers {
+  x: GPUBuffer;
+  gate_weight: GPUBuffer;
+  /** Absent without a bias: a 4-byte placeholder is bound (the shader never reads it). */
+  gate_bias?: GPUBuffer;
+  weights: GPUBuffer;
+  indices: GPUBuffer;
+}
+
+/** The router's two passes on caller-owned tensors; owns its logits scratch and parameters. */
+export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers): Promise<Stage> {
+  const bm = tileRows(c.N);
+  const { layout, pipelines } = await kernelPipelines(
+    ctx,
+    { label: 'moe.router', wgsl, structs: { RouterParams } },
+    ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+    ['logits_main', 'select_main'] as const,
+    { BM: bm },
+  );
+  const b = ctx.buffers;
+  const logits = b.storage('moe.router logits', c.N * c.E * 4);
+  const placeholder = t.gate_bias ? undefined : b.storage('moe.router no-bias', 4);
+  const params = uniformBuffer(ctx, 'moe.router params', RouterParams, {
+    N: c.N,
+    dim: c.dim,
+    E: c.E,
+    topk: c.topk,
+    n_groups: c.n_groups,
+    topk_groups: c.topk_groups,
+    group_size: c.E / c.n_groups,
+    sigmoid: c.score_func === 'sigmoid' ? 1 : 0,
+    mixtral: c.routing === 'mixtral' ? 1 : 0,
+    has_bias: c.bias ? 1 : 0,
+    route_scale: c.route_scale,
+  });
+  const group = bindGroup(ctx, layout, [params, t.x, t.gate_weight, t.gate_bias ?? placeholder!, logits, t.weights, t.indices], 'moe.router');
+  const logitGrid: [number, number] = [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm)];
+  const selectGrid = grid(c.N, ctx.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    name: 'router',
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.logits_main);
+      pass.dispatchWorkgroups(...logitGrid);
+      pass.setPipeline(pipelines.select_main);
+      pass.dispatchWorkgroups(...selectGrid);
+    },
+    destroy() {
+      for (const buf of [logits, placeholder, params]) b.destroy(buf);
+    },
+  };
+}
+
+export function checkRouter(c: RoutingConfig, caps: DeviceCaps) {
+  return [
+    ...checkRouting(c),
+    ...checkVec4('dim', c.dim),
+    ...checkWorkgroup(caps),
+    ...checkGrid('N', Math.ceil(c.N / tileRows(c.N)), caps),
+  ];
+}
+
+export const moeRouter: KernelDefinition<RoutingConfig> = {
+  id: 'moe.router',
+  family: 'moe',
+  title: 'MoE router (DeepSeek-V3 gate: sigmoid + bias, group-limited top-k)',
+  explain:
+    'Scores every expert for every token (x W_g^T as a tiled matmul), then one workgroup per token picks its experts: ' +
+    'DeepSeek-V3 adds a per-expert bias to the scores for the choice only (auxiliary-loss-free balancing) and first keeps the best ' +
+    'topk_groups of n_groups expert groups (max score, or top-2 sum with the bias), so a token touches few devices; the top-k is ' +
+    'topk rounds of a workgroup argmax. Weights come from the unbiased scores (sigmoid: renormalised), times route_scale. ' +
+    'The Mixtral variant takes the top-k of the logits and softmaxes over the selected.',
+  sources: [
+    'DeepSeek-V3 Technical Report (arXiv:2412.19437), sec. 2.1.2 and inference/model.py class Gate',
+    'Mixtral of Experts (arXiv:2401.04088), eq. 1-2',
+  ],
+  implements: 'moe.gate',
+  schema: routingSchema,
+  check: checkRouter,
+  inputs: routerInputs,
+  outputs: routerOutputs,
+  scratch: (c) => [{ name: 'logits', bytes: c.N * c.E * 4 }],
+  cost: routerCost,
+  randomInputs: routingInputs,
+  reference(inputs, c) {
+    const r = gateReference(inputs.x!, inputs.gate_weight!, c.bias ? inputs.gate_bias : undefined, gateOptions(c));
+    return { weights: r.weights, indices: r.indices };
+  },
+  fromGolden: routingFromGolden,
+  goldenMeta: routingGoldenMeta,
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const s of [...routerInputs(c), ...routerOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
+    const stage = await createRouterStage(ctx, c, {
+      x: tensors.x!,
+      gate_weight: tensors.gate_weight!,
+      gate_bias: tensors.gate_bias,
+      weights: tensors.weights!,
+      indices: tensors.indices!,
+    });
+    return {
+      tensors,
+      encode: (pass) => stage.encode(pass),
+      destroy() {
+        stage.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'prefill scaled N=4096 dim=256 E=256 top-8 groups 8/4', config: { N: 4096, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
+    { name: 'decode scaled N=1 dim=256 E=256 top-8 groups 8/4', config: { N: 1, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
+    { name: 'decode scaled N=64 dim=256 E=256 top-8 groups 8/4', config: { N: 64, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
+    { name: 'decode scaled N=64 dim=256 E=384 top-8 (Kimi K2 routing)', config: { N: 64, dim: 256, E: 384, topk: 8, n_groups: 1, topk_groups: 1, route_scale: 2.827 } },
+  ],
+  testCases: [
+    { name: 'V3 style: sigmoid + bias, 8 groups of 5 (E = 40, not a multiple of 32)', config: { N: 13, dim: 36, E: 40, topk: 4, n_groups: 8, topk_groups: 3 } },
+    { name: 'softmax, no groups, topk = 1, odd E', config: { N: 17, dim: 20, E: 23, topk: 1, n_groups: 1, topk_groups: 1, score_func: 'softmax', bias: false, route_scale: 1 } },
+    { name: 'softmax group max, topk = E / n_groups', config: { N: 11, dim: 28, E: 48, topk: 8, n_groups: 6, topk_groups: 2, score_func: 'softmax', bias: false, route_scale: 1 } },
+    { name: 'sigmoid + bias, topk = topk_groups * E / n_groups', config: { N: 9, dim: 16, E: 24, topk: 12, n_groups: 4, topk_groups: 2 } },
+    { name: 'sigmoid without bias, groups', config: { N: 10, dim: 12, E: 60, topk: 6, n_groups: 5, topk_groups: 2, bias: false, route_scale: 1.5 } },
+    { name: 'Mixtral 8 experts top-2', config: { N: 19, dim: 44, E: 8, topk: 2, n_groups: 1, topk_groups: 1, routing: 'mixtral', bias: false, route_scale: 1 } },
+    { name: 'Kimi K2 style E = 384 flat sigmoid + bias', config: { N: 5, dim: 32, E: 384, topk: 8, n_groups: 1, topk_groups: 1, route_scale: 2.827 } },
+    { name: 'decode N = 1, E = 256, groups 8/4', config: { N: 1, dim: 24, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
+    { name: 'N = 70 spans several token tiles', config: { N: 70, dim: 8, E: 33, topk: 3, n_groups: 3, topk_groups: 2 } },
+  ],
+};

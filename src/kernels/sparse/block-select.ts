@@ -1,0 +1,195 @@
+// sparse.block_select: host side of shaders/sparse/block-select.wgsl (on the masked-flash core), with the
+// block choice made by the sparse.topk stage.
+import wgsl from '../../../shaders/sparse/block-select.wgsl?raw';
+import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, ValidationIssue } from '../contract.ts';
+import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
+import { blockSelectReference } from '../../reference/sparse.ts';
+import { attentionInputs, attentionSchema, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
+import { createTopKStage, topkScratch, type TopKStage } from './topk.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, numField, selectedField, sparseAttnParams, sumClamped } from './sparse-config.ts';
+
+export type BlockSelectConfig = AttentionConfig & {
+  block: number;
+  topBlocks: number;
+  selected: boolean;
+};
+
+/** Blocks the union bitmap can hold (BITW <= 1024 words of workgroup memory). */
+const MAX_BLOCKS = 32 * 1024;
+
+const schema: ConfigSchema<BlockSelectConfig> = {
+  ...attentionSchema,
+  S: numField(attentionSchema.S, { default: 8192 }),
+  block: { type: 'int', label: 'block size B', doc: 'keys per block (MoBA: 512 to 4096; NSA selection: 64)', default: 64, min: 1, max: 1 << 16, unit: 'tokens' },
+  topBlocks: { type: 'int', label: 'blocks per query', doc: 'blocks each (query, head) attends to, its own block included (NSA: 16)', default: 8, min: 1, max: 1024 },
+  selected: { ...selectedField, doc: 'also output the chosen block ids per (query, head) (for the UI pattern view; leave off for benchmarks)' },
+};
+
+export function blockCount(c: { S: number; block: number }): number {
+  return Math.ceil(c.S / c.block);
+}
+
+function plan(c: BlockSelectConfig, caps: DeviceCaps) {
+  const bitw = Math.ceil(blockCount(c) / 32);
+  // The kernel's own workgroup arrays: the bitmap twice, row flags and cursors.
+  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: 8 * bitw + 8 * 16 });
+}
+
+const topkShape = (c: BlockSelectConfig) => ({ rows: c.T * c.Hq, cols: blockCount(c), k: c.topBlocks, causal: false, split: 0 });
+
+export function blockSelectCost(c: BlockSelectConfig): Cost {
+  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  const nB = blockCount(c);
+  // Upper bound on attended pairs: each query sees at most topBlocks * B keys, and no more than it may see.
+  const lo = c.S - c.T + 1;
+  const pairs = (c.causal ? sumClamped(lo, c.S, 0, c.topBlocks * c.block) : c.T * Math.min(c.S, c.topBlocks * c.block)) * c.Hq;
+  const kv = 2 * c.S * c.Hkv * c.D * el;
+  return {
+    // Mean pooling, block scores, then QK^T and PV over the selected keys.
+    flops: c.S * c.Hkv * c.D + 2 * c.T * c.Hq * nB * c.D + 4 * pairs * c.D,
+    bytes: 2 * c.T * c.Hq * c.D * el + kv + 8 * c.T * c.Hq * nB + 4 * c.T * c.Hq * c.topBlocks,
+    kvCacheBytes: kv,
+  };
+}
+
+function outputs(c: BlockSelectConfig): OutputSpec[] {
+  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype as 'f32' | 'f16' }];
+  if (c.selected) out.push({ name: 'selected', shape: [c.T, c.Hq, c.topBlocks], dtype: 'i32', compare: { kind: 'exact' } });
+  return out;
+}
+
+export const blockSelect: KernelDefinition<BlockSelectConfig> = {
+  id: 'sparse.block_select',
+  family: 'sparse',
+  title: 'Block-sparse attention (MoBA / NSA selection)',
+  explain:
+    'Keys are cut into blocks of B; a block is summarised by the mean of its keys, each (query, head) scores the blocks with one dot product each and ' +
+    'keeps its own block plus the best others (top-k over the block scores, causal: only blocks that start at or before the query), then attends to ' +
+    'just those keys. The gate costs S/B dot products per query instead of S, and attention touches topBlocks * B keys. A workgroup of queries ' +
+    'walks the union of its rows\' blocks (a bitmap), so blocks nobody chose are never loaded (Kimi\'s MoBA; the selection branch of DeepSeek\'s NSA).',
+  sources: [
+    'Lu et al. 2025, "MoBA: Mixture of Block Attention for Long-Context LLMs" (Moonshot AI)',
+    'Yuan et al. 2025, "Native Sparse Attention" (DeepSeek), selection branch',
+  ],
+  schema,
+  check(c, caps) {
+    const issues: ValidationIssue[] = checkAttention(c, caps, { vec4: true });
+    if (blockCount(c) > MAX_BLOCKS) issues.push({ field: 'block', message: `${c.block} cuts S = ${c.S} into ${blockCount(c)} blocks, over the ${MAX_BLOCKS} a workgroup bitmap holds` });
+    if (issues.length) return issues;
+    const p = plan(c, caps);
+    return isIssue(p) ? [p] : [];
+  },
+  inputs: attentionInputs,
+  outputs,
+  scratch: (c) => [
+    { name: 'pooled block keys', bytes: 4 * blockCount(c) * c.Hkv * c.D },
+    { name: 'block scores', bytes: 4 * c.T * c.Hq * blockCount(c) },
+    ...(c.selected ? [] : [{ name: 'selected blocks', bytes: 4 * c.T * c.Hq * c.topBlocks }]),
+    ...topkScratch(topkShape(c)),
+  ],
+  cost: blockSelectCost,
+  reference(inputs, c) {
+    const dt = c.dtype as 'f32' | 'f16';
+    const r = blockSelectReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) });
+    const outs: Record<string, HostTensor> = { out: r.out };
+    if (c.selected) outs.selected = r.selected;
+    return outs;
+  },
+  async create(ctx, c) {
+    const p = plan(c, ctx);
+    if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
+    const nB = blockCount(c);
+    const dt = c.dtype as 'f32' | 'f16';
+    const b = ctx.buffers;
+    const [qs, ks, vs] = attentionInputs(c);
+    const tensors: Record<string, GPUBuffer> = {
+      q: b.storage('q', tensorBytes(qs!.shape, dt)),
+      k: b.storage('k', tensorBytes(ks!.shape, dt)),
+      v: b.storage('v', tensorBytes(vs!.shape, dt)),
+      out: b.storage('out', tensorBytes([c.T, c.Hq, c.D], dt)),
+    };
+    const sel = b.storage('selected blocks', 4 * c.T * c.Hq * c.topBlocks);
+    if (c.selected) tensors.selected = sel;
+    const pooled = b.storage('pooled block keys', 4 * nB * c.Hkv * c.D);
+    const scores = b.storage('block scores', 4 * c.T * c.Hq * nB);
+    const rowBlocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / p.BR);
+    const params = uniformBuffer(
+      ctx,
+      'sparse.block_select params',
+      SparseAttnParams,
+      sparseAttnParams({
+        T: c.T,
+        S: c.S,
+        Hq: c.Hq,
+        Hkv: c.Hkv,
+        k_row4: (c.Hkv * c.D) / 4,
+        v_row4: (c.Hkv * c.D) / 4,
+        scale: effectiveScale(c),
+        causal: c.causal ? 1 : 0,
+        block: c.block,
+        n_blocks: nB,
+        top: c.topBlocks,
+        row_blocks: rowBlocks,
+      }),
+    );
+    const owned = [...Object.values(tensors), sel, pooled, scores, params];
+    const release = () => {
+      for (const buf of new Set(owned)) b.destroy(buf);
+    };
+    let topk: TopKStage;
+    let pipelines: Record<'pool_main' | 'score_main' | 'attend_main', GPUComputePipeline>;
+    let layout: GPUBindGroupLayout;
+    try {
+      ({ layout, pipelines } = await maskedFlashPipelines(ctx, {
+        label: 'sparse.block_select',
+        wgsl,
+        plan: p,
+        elem: dt,
+        extraBindings: ['rw', 'rw', 'read'],
+        entries: ['pool_main', 'score_main', 'attend_main'] as const,
+        constants: { BITW: Math.ceil(nB / 32) },
+      }));
+      topk = await createTopKStage(ctx, topkShape(c), { scores, indices: sel }, 'sparse.block_select top-k');
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, pooled, scores, sel]);
+    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const poolGrid = grid(Math.ceil((nB * c.Hkv * (c.D / 4)) / WG), maxDim);
+    const scoreGrid = grid(Math.ceil((c.T * c.Hq * nB) / WG), maxDim);
+    const attendGrid = grid(c.Hkv * rowBlocks, maxDim);
+    return {
+      tensors,
+      encode(pass) {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.pool_main);
+        pass.dispatchWorkgroups(...poolGrid);
+        pass.setPipeline(pipelines.score_main);
+        pass.dispatchWorkgroups(...scoreGrid);
+        topk.encode(pass);
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.attend_main);
+        pass.dispatchWorkgroups(...attendGrid);
+      },
+      destroy() {
+        topk.destroy();
+        release();
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode S=16384 B=64 top=16 Hq=16 Hkv=4 D=64', config: { T: 1, S: 16384, block: 64, topBlocks: 16, Hq: 16, Hkv: 4, D: 64 } },
+    { name: 'prefill S=512 B=32 top=4 H=4 D=32', config: { T: 512, S: 512, block: 32, topBlocks: 4, Hq: 4, Hkv: 4, D: 32 } },
+  ],
+  testCases: [
+    { name: 'odd sizes, GQA 2, with selection', config: { T: 9, S: 61, Hq: 4, Hkv: 2, D: 20, block: 7, topBlocks: 3, selected: true } },
+    { name: 'every block = dense causal', config: { T: 6, S: 50, Hq: 2, Hkv: 1, D: 16, block: 8, topBlocks: 7 } },
+    { name: 'decode MQA, 19 blocks', config: { T: 1, S: 300, Hq: 4, Hkv: 1, D: 32, block: 16, topBlocks: 4 } },
+    { name: 'prefill T = S, blocks of 5', config: { T: 40, S: 40, Hq: 2, Hkv: 2, D: 12, block: 5, topBlocks: 2, selected: true } },
+    { name: 'non-causal', config: { T: 5, S: 30, Hq: 2, Hkv: 1, D: 8, block: 6, topBlocks: 2, causal: false } },
+    { name: 'blocks of one key', config: { T: 4, S: 12, Hq: 2, Hkv: 2, D: 8, block: 1, topBlocks: 5 } },
+  ],
+};

@@ -1,0 +1,269 @@
+// sparse.dsa_attention: host side of shaders/sparse/dsa-attention.wgsl (on the masked-flash core): attention
+// over each query's selected key list, for GQA/MQA layouts and DeepSeek-V3.2's MLA latent layout. Also the
+// third stage of sparse.dsa (`createDsaAttentionStage`).
+import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
+import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { ConfigSchema, Cost, FieldSpec, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
+import type { Rng } from '../random.ts';
+import { keyListAttentionReference } from '../../reference/sparse.ts';
+import { attentionSchema } from '../attention/attention-config.ts';
+import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashPipelines, numField, sparseAttnParams, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
+
+/** The attention half of a DSA config (shared with sparse.dsa). */
+export type DsaAttentionShape = {
+  T: number;
+  S: number;
+  Hq: number;
+  Hkv: number;
+  /** Query / key dim; in MLA mode the latent row width kv_lora_rank + rope dim (V3.2: 512 + 64). */
+  D: number;
+  /** MLA mode: trailing RoPE dims of each latent row (k_pe); V and the output are the first D - Dr dims (c_KV). */
+  Dr: number;
+  mode: string;
+  topk: number;
+  causal: boolean;
+  /** 0 means 1/sqrt(D); MLA passes its own softmax_scale ((dn + dr)^-0.5, times mscale^2 under YaRN). */
+  scale: number;
+};
+
+export type DsaAttentionConfig = DsaAttentionShape & { dtype: string };
+
+export const dsaAttentionFields: ConfigSchema<DsaAttentionShape> = {
+  T: numField(attentionSchema.T, { default: 1 }),
+  S: numField(attentionSchema.S, { default: 8192 }),
+  Hq: numField(attentionSchema.Hq, { default: 16 }),
+  Hkv: numField(attentionSchema.Hkv, { doc: 'GQA: KV heads (1 = MQA); MLA mode: must be 1 (one latent row per token shared by all heads)', default: 1 }),
+  D: { type: 'int', label: 'head dim D', doc: 'GQA: q/k/v head dim; MLA: latent row width kv_lora_rank + rope dim (DeepSeek-V3.2: 576)', default: 128, min: 4, max: 1024 },
+  Dr: { type: 'int', label: 'rope dims Dr', doc: 'MLA mode only: trailing k_pe dims of each latent row, not part of V (DeepSeek-V3.2: 64); 0 in GQA mode', default: 0, min: 0, max: 1020 },
+  mode: {
+    type: 'enum',
+    label: 'KV layout',
+    doc: 'gqa: k, v [S, Hkv, D]; mla: MQA over the latent rows kv = [c_KV ; k_pe] [S, D], V = their first D - Dr dims, output in latent space (W_UV applied after)',
+    default: 'gqa',
+    values: ['gqa', 'mla'],
+  },
+  topk: { type: 'int', label: 'top-k', doc: 'keys each query attends to (DeepSeek-V3.2: 2048)', default: 2048, min: 1, max: 1 << 16 },
+  causal: attentionSchema.causal,
+  scale: numField(attentionSchema.scale, { doc: 'softmax scale; 0 means 1/sqrt(D) (MLA: pass softmax_scale, computed from dn + dr)' }),
+};
+
+const dtypeField: FieldSpec = attentionSchema.dtype;
+
+export function dsaScale(c: DsaAttentionShape): number {
+  return c.scale > 0 ? c.scale : 1 / Math.sqrt(c.D);
+}
+
+export function valueDim(c: DsaAttentionShape): number {
+  return c.mode === 'mla' ? c.D - c.Dr : c.D;
+}
+
+export function dsaPlan(c: DsaAttentionShape, caps: DeviceCaps): FlashPlan | ValidationIssue {
+  return flashPlan(caps, { D: c.D, Dv: valueDim(c), vFromK: c.mode === 'mla', rows: c.Hq / c.Hkv });
+}
+
+export function checkDsaAttention(c: DsaAttentionShape & { dtype?: string }, caps: DeviceCaps): ValidationIssue[] {
+  const issues: ValidationIssue[] = [...vec4Issue('D', c.D), ...f16Issue(c.dtype ?? 'f32', caps)];
+  if (c.Hq % c.Hkv !== 0) issues.push({ field: 'Hq', message: `${c.Hq} is not a multiple of Hkv = ${c.Hkv} (each KV head serves Hq/Hkv query heads)` });
+  if (c.T > c.S) issues.push({ field: 'T', message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
+  if (c.mode === 'mla') {
+    if (c.Hkv !== 1) issues.push({ field: 'Hkv', message: `${c.Hkv} must be 1 in MLA mode (one latent row per token, shared by all heads)` });
+    if (c.Dr % 4 !== 0) issues.push({ field: 'Dr', message: `${c.Dr} must be a multiple of 4 (V is read as whole vec4s of the latent row)` });
+    if (c.Dr >= c.D) issues.push({ field: 'Dr', message: `${c.Dr} leaves no value dims in a latent row of D = ${c.D}` });
+  } else if (c.Dr !== 0) {
+    issues.push({ field: 'Dr', message: `${c.Dr} must be 0 in GQA mode (rope dims only split MLA latent rows)` });
+  }
+  if (issues.length) return issues;
+  const p = dsaPlan(c, caps);
+  return isIssue(p) ? [p] : [];
+}
+
+export function dsaAttentionInputs(c: DsaAttentionShape, dtype: 'f32' | 'f16'): TensorSpec[] {
+  const kv: TensorSpec[] =
+    c.mode === 'mla'
+      ? [{ name: 'kv', shape: [c.S, c.D], dtype }]
+      : [
+          { name: 'k', shape: [c.S, c.Hkv, c.D], dtype },
+          { name: 'v', shape: [c.S, c.Hkv, c.D], dtype },
+        ];
+  return [{ name: 'q', shape: [c.T, c.Hq, c.D], dtype }, ...kv];
+}
+
+export function dsaAttentionOutput(c: DsaAttentionShape, dtype: 'f32' | 'f16'): OutputSpec {
+  return { name: 'out', shape: [c.T, c.Hq, valueDim(c)], dtype };
+}
+
+/** Keys the queries can use: min(topk, visible keys) each (top-k never lists more). */
+export function attendedPairs(c: DsaAttentionShape): number {
+  if (!c.causal) return c.T * Math.min(c.topk, c.S);
+  // The query at position p sees p + 1 keys, p = S-T .. S-1.
+  return sumClamped(c.S - c.T + 1, c.S, 0, c.topk);
+}
+
+export function dsaAttentionCost(c: DsaAttentionShape, el: number): Cost {
+  const pairs = attendedPairs(c) * c.Hq;
+  const Dv = valueDim(c);
+  // Gathered rows: at most every key once, at most topk per query.
+  const rows = Math.min(c.S, c.T * c.topk);
+  const kvRow = c.mode === 'mla' ? c.D : 2 * c.Hkv * c.D;
+  const kv = rows * kvRow * el;
+  return {
+    flops: 2 * pairs * (c.D + Dv),
+    bytes: c.T * c.Hq * (c.D + Dv) * el + kv + 4 * c.T * c.topk,
+    kvCacheBytes: kv,
+  };
+}
+
+export function dsaAttentionReference(inputs: Record<string, HostTensor>, indices: HostTensor, c: DsaAttentionShape, dtype: 'f32' | 'f16'): HostTensor {
+  const q = roundTo(inputs.q!, dtype);
+  const Dv = valueDim(c);
+  const shape = { T: c.T, S: c.S, Hq: c.Hq, Hkv: c.Hkv, D: c.D, Dv, scale: dsaScale(c), causal: c.causal };
+  if (c.mode === 'mla') {
+    const kv = roundTo(inputs.kv!, dtype);
+    return keyListAttentionReference(q, kv, kv, indices, shape, c.D);
+  }
+  return keyListAttentionReference(q, roundTo(inputs.k!, dtype), roundTo(inputs.v!, dtype), indices, shape);
+}
+
+/** Random key lists: distinct visible keys in ascending order, -1 padded, with stray -1s and future keys the kernel must skip. */
+export function randomKeyLists(c: DsaAttentionShape, rng: Rng): HostTensor {
+  const data = new Int32Array(c.T * c.topk).fill(-1);
+  for (let t = 0; t < c.T; t++) {
+    const p = c.S - c.T + t;
+    const n = c.causal ? p + 1 : c.S;
+    const pool = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < Math.min(c.topk, n); i++) {
+      const j = i + Math.floor(rng.next() * (n - i));
+      [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+    }
+    const chosen = pool.slice(0, Math.min(c.topk, n)).sort((a, b) => a - b);
+    chosen.forEach((s, i) => {
+      const r = rng.next();
+      data[t * c.topk + i] = r < 0.05 ? -1 : r < 0.08 && c.causal && p + 1 < c.S ? rng.int(p + 1, c.S - 1) : s;
+    });
+  }
+  return { shape: [c.T, c.topk], data };
+}
+
+export interface DsaAttentionStage {
+  encode(pass: GPUComputePassEncoder): void;
+  destroy(): void;
+}
+
+/** The gathered attention on caller-owned buffers (MLA: pass the latent rows as both k and v). */
+export async function createDsaAttentionStage(
+  ctx: GpuContext,
+  c: DsaAttentionShape,
+  dtype: 'f32' | 'f16',
+  io: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; topk_indices: GPUBuffer; out: GPUBuffer },
+  label = 'sparse.dsa_attention',
+): Promise<DsaAttentionStage> {
+  const plan = dsaPlan(c, ctx);
+  if (isIssue(plan)) throw new Error(`${plan.field}: ${plan.message}`);
+  const { layout, pipelines } = await maskedFlashPipelines(ctx, { label, wgsl, plan, elem: dtype, extraBindings: ['read'], entries: ['attend_main'] as const });
+  const rowBlocks = Math.ceil(c.Hq / c.Hkv / plan.BR);
+  const mla = c.mode === 'mla';
+  const params = uniformBuffer(
+    ctx,
+    `${label} params`,
+    SparseAttnParams,
+    sparseAttnParams({
+      T: c.T,
+      S: c.S,
+      Hq: c.Hq,
+      Hkv: c.Hkv,
+      k_row4: (c.Hkv * c.D) / 4,
+      v_row4: mla ? c.D / 4 : (c.Hkv * c.D) / 4,
+      scale: dsaScale(c),
+      causal: c.causal ? 1 : 0,
+      top: c.topk,
+      row_blocks: rowBlocks,
+    }),
+  );
+  const group = bindGroup(ctx, layout, [params, io.q, io.k, io.v, io.out, io.topk_indices], label);
+  const groups = grid(c.T * c.Hkv * rowBlocks, ctx.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.attend_main);
+      pass.dispatchWorkgroups(...groups);
+    },
+    destroy() {
+      ctx.buffers.destroy(params);
+    },
+  };
+}
+
+export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
+  id: 'sparse.dsa_attention',
+  family: 'sparse',
+  title: 'Sparse attention over selected keys (DSA)',
+  explain:
+    'The attention half of DeepSeek Sparse Attention: each query attends only to the k keys its indexer picked (V3.2: 2048 of up to 128K), so the cost ' +
+    'is O(T k) instead of O(T S). The selection is shared by all heads of a token, so a workgroup takes the heads of one query that share a KV head and ' +
+    'gathers each selected K/V row once for all of them, with a flash-style online softmax. In MLA mode (how V3.2 runs DSA: MLA in its MQA form) the ' +
+    'gathered row is the latent [c_KV ; k_pe], scored against absorbed queries and read again as V (its c_KV part), so 128 heads share one gathered row; ' +
+    'the output stays in latent space for W_UV.',
+  sources: [
+    'DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", sec. 2.1 (DSA on MLA\'s MQA mode)',
+    'DeepSeek-AI 2024, "DeepSeek-V2" (MLA, absorbed attention over the latent cache)',
+  ],
+  schema: { ...dsaAttentionFields, dtype: dtypeField },
+  check: (c, caps) => checkDsaAttention(c, caps),
+  inputs: (c) => [...dsaAttentionInputs(c, c.dtype as 'f32' | 'f16'), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
+  outputs: (c) => [dsaAttentionOutput(c, c.dtype as 'f32' | 'f16')],
+  cost: (c) => dsaAttentionCost(c, BYTES_PER[c.dtype as 'f32' | 'f16']),
+  randomInputs(c, rng) {
+    const out: Record<string, HostTensor> = {};
+    for (const spec of dsaAttentionInputs(c, 'f32')) {
+      const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+      out[spec.name] = { shape: spec.shape, data };
+    }
+    out.topk_indices = randomKeyLists(c, rng);
+    return out;
+  },
+  reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype as 'f32' | 'f16') }),
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const dt = c.dtype as 'f32' | 'f16';
+    const el = BYTES_PER[dt];
+    const tensors: Record<string, GPUBuffer> = { q: b.storage('q', c.T * c.Hq * c.D * el) };
+    if (c.mode === 'mla') tensors.kv = b.storage('kv', c.S * c.D * el);
+    else {
+      tensors.k = b.storage('k', c.S * c.Hkv * c.D * el);
+      tensors.v = b.storage('v', c.S * c.Hkv * c.D * el);
+    }
+    tensors.topk_indices = b.storage('topk_indices', 4 * c.T * c.topk);
+    tensors.out = b.storage('out', c.T * c.Hq * valueDim(c) * el);
+    const kBuf = tensors.kv ?? tensors.k!;
+    const vBuf = tensors.kv ?? tensors.v!;
+    let stage: DsaAttentionStage;
+    try {
+      stage = await createDsaAttentionStage(ctx, c, dt, { q: tensors.q!, k: kBuf, v: vBuf, topk_indices: tensors.topk_indices, out: tensors.out });
+    } catch (e) {
+      for (const buf of Object.values(tensors)) b.destroy(buf);
+      throw e;
+    }
+    return {
+      tensors,
+      encode: (pass) => stage.encode(pass),
+      destroy() {
+        stage.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode MLA S=32768 k=2048 H=16 D=576 (V3.2 latent, 16 heads)', config: { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 } },
+    { name: 'decode GQA S=8192 k=1024 Hq=32 Hkv=8 D=128', config: { T: 1, S: 8192, Hq: 32, Hkv: 8, D: 128, topk: 1024 } },
+  ],
+  testCases: [
+    { name: 'GQA 2, odd sizes, stray -1 and future keys', config: { T: 7, S: 45, Hq: 6, Hkv: 3, D: 20, topk: 11 } },
+    { name: 'MQA decode, topk > visible keys', config: { T: 1, S: 37, Hq: 8, Hkv: 1, D: 32, topk: 64 } },
+    { name: 'MHA non-causal', config: { T: 5, S: 29, Hq: 3, Hkv: 3, D: 12, topk: 9, causal: false } },
+    { name: 'MLA latent, 576 = 512 + 64 (V3.2 dims)', config: { T: 2, S: 50, Hq: 5, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 13, scale: 0.0723 } },
+    { name: 'MLA latent, small odd dims', config: { T: 4, S: 30, Hq: 3, Hkv: 1, D: 40, Dr: 12, mode: 'mla', topk: 7 } },
+  ],
+};

@@ -1,0 +1,160 @@
+// sparse.dsa: DeepSeek Sparse Attention end to end, three stages in one pass: the lightning indexer scores
+// every key, top-k keeps `topk` per query, attention runs over those. Each stage is the same module as its
+// stand-alone kernel (sparse.indexer, sparse.topk, sparse.dsa_attention), run on shared buffers; the bench
+// times the stand-alone kernels on the same shapes for the per-stage breakdown.
+import type { ConfigSchema, KernelDefinition } from '../contract.ts';
+import type { HostTensor } from '../tensor.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { causalRowLength, indexerReference, topkReference } from '../../reference/sparse.ts';
+import { checkIndexer, createIndexerStage, indexerCost, indexerSchema, type IndexerStage } from './indexer.ts';
+import { checkTopK, createTopKStage, topkScratch, type TopKStage } from './topk.ts';
+import {
+  checkDsaAttention,
+  createDsaAttentionStage,
+  dsaAttentionCost,
+  dsaAttentionFields,
+  dsaAttentionInputs,
+  dsaAttentionOutput,
+  dsaAttentionReference,
+  type DsaAttentionShape,
+  type DsaAttentionStage,
+} from './dsa-attention.ts';
+import { metaBool, metaInt, metaScale, need } from './sparse-config.ts';
+
+export type DsaConfig = DsaAttentionShape & { Hi: number; Di: number };
+
+const schema: ConfigSchema<DsaConfig> = {
+  ...dsaAttentionFields,
+  Hi: indexerSchema.Hi,
+  Di: indexerSchema.Di,
+};
+
+const topkShape = (c: DsaConfig) => ({ rows: c.T, cols: c.S, k: c.topk, causal: c.causal, split: 0 });
+
+/**
+ * Index tensors on a grid of exactly representable values (q, k in steps of 1/2, w in steps of 1/8): every
+ * index score is exact in f32 and in float64, so the GPU and the reference rank keys identically, exact ties
+ * included (and ties are frequent, which tests the lower-index rule).
+ */
+function exactIndexInputs(c: DsaConfig, rng: () => number): Record<string, HostTensor> {
+  const grid = (shape: number[], step: number, span: number) => {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = (Math.floor(rng() * (2 * span + 1)) - span) * step;
+    return { shape, data };
+  };
+  return { q_index: grid([c.T, c.Hi, c.Di], 0.5, 2), k_index: grid([c.S, c.Di], 0.5, 2), w_index: grid([c.T, c.Hi], 0.125, 8) };
+}
+
+export const dsa: KernelDefinition<DsaConfig> = {
+  id: 'sparse.dsa',
+  family: 'sparse',
+  title: 'DeepSeek Sparse Attention (indexer + top-k + sparse attention)',
+  explain:
+    'DeepSeek-V3.2-Exp keeps dense-quality attention at long context by letting each query attend to only 2048 keys: a lightning indexer (a few ReLU ' +
+    'heads, FP8 there) scores all keys in O(S) per query, a GPU top-k keeps the best 2048, and attention runs over those, O(k) per query instead of O(S). ' +
+    'The indexer is still quadratic over a prefill but far cheaper per pair than attention (64 x 128 index dims against 128 heads x 576), so past a ' +
+    'few thousand tokens the total drops well below dense attention; DeepSeek credits it with roughly halving long-context inference cost. ' +
+    'Outputs every stage: index_scores (-inf where masked), topk_indices (ascending, -1 padded) and out.',
+  sources: [
+    'DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention"',
+    'deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer, MLA with index mask)',
+  ],
+  implements: 'sparse.dsa',
+  schema,
+  check(c, caps) {
+    return [...checkIndexer({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal }), ...checkTopK(topkShape(c), { rows: 'T', cols: 'S' }), ...checkDsaAttention(c, caps)];
+  },
+  inputs: (c) => [
+    ...dsaAttentionInputs(c, 'f32'),
+    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: 'f32' },
+    { name: 'k_index', shape: [c.S, c.Di], dtype: 'f32' },
+    { name: 'w_index', shape: [c.T, c.Hi], dtype: 'f32' },
+  ],
+  outputs: (c) => [
+    { name: 'index_scores', shape: [c.T, c.S], dtype: 'f32' },
+    { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32', compare: { kind: 'row-sets', cols: c.topk } },
+    dsaAttentionOutput(c, 'f32'),
+  ],
+  scratch: (c) => topkScratch(topkShape(c)),
+  cost(c) {
+    const idx = indexerCost({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+    const att = dsaAttentionCost(c, 4);
+    // Top-k reads the scores the indexer wrote and writes the indices.
+    return { flops: idx.flops + att.flops, bytes: idx.bytes + 4 * c.T * c.S + 4 * c.T * c.topk + att.bytes, kvCacheBytes: att.kvCacheBytes };
+  },
+  randomInputs(c, rng) {
+    const out: Record<string, HostTensor> = {};
+    for (const spec of dsaAttentionInputs(c, 'f32')) {
+      const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+      out[spec.name] = { shape: spec.shape, data };
+    }
+    return { ...out, ...exactIndexInputs(c, rng.next) };
+  },
+  reference(inputs, c) {
+    const index_scores = indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, { T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+    const topk_indices = topkReference(index_scores, c.T, c.S, c.topk, 'index', c.causal ? causalRowLength(c.T, c.S) : undefined).indices;
+    return { index_scores, topk_indices, out: dsaAttentionReference(inputs, topk_indices, c, 'f32') };
+  },
+  fromGolden(meta, shapes) {
+    const [T, Hq, D] = need(shapes, 'q', 3) as [number, number, number];
+    const [S, Hkv, Dk] = need(shapes, 'k', 3) as [number, number, number];
+    const v = need(shapes, 'v', 3);
+    const [Ti, Hi, Di] = need(shapes, 'q_index', 3) as [number, number, number];
+    const ki = need(shapes, 'k_index', 2);
+    const wi = need(shapes, 'w_index', 2);
+    const bad = (field: string, message: string) => new ConfigError([{ field, message }]);
+    if (Dk !== D || v[0] !== S || v[1] !== Hkv || v[2] !== D) throw bad('k/v', `shapes k [${shapes.k}] and v [${v}] do not agree with q [${shapes.q}]`);
+    if (Ti !== T || ki[0] !== S || ki[1] !== Di) throw bad('q_index/k_index', `q_index [${shapes.q_index}] and k_index [${ki}] need [T=${T}, Hi, Di] and [S=${S}, Di]`);
+    if (wi[0] !== T || wi[1] !== Hi) throw bad('w_index', `[${wi}] must be [T=${T}, Hi=${Hi}]`);
+    return { T, S, Hq, Hkv, D, Dr: 0, mode: 'gqa', topk: metaInt(meta, 'topk', 1), causal: metaBool(meta, 'causal', true), scale: metaScale(meta), Hi, Di };
+  },
+  goldenMeta: (c) => ({ topk: String(c.topk), causal: c.causal ? '1' : '0', ...(c.scale > 0 ? { scale: String(c.scale) } : {}) }),
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const tensors: Record<string, GPUBuffer> = {};
+    for (const spec of [...dsa.inputs(c), ...dsa.outputs(c)]) tensors[spec.name] = b.storage(spec.name, spec.shape.reduce((x, y) => x * y, 4));
+    const stages: (IndexerStage | TopKStage | DsaAttentionStage)[] = [];
+    try {
+      const { q_index, k_index, w_index, index_scores } = tensors as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>;
+      stages.push(await createIndexerStage(ctx, { T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal }, { q_index, k_index, w_index, index_scores }, 'sparse.dsa indexer'));
+      stages.push(await createTopKStage(ctx, topkShape(c), { scores: tensors.index_scores!, indices: tensors.topk_indices! }, 'sparse.dsa top-k'));
+      const kv = tensors.kv;
+      stages.push(
+        await createDsaAttentionStage(
+          ctx,
+          c,
+          'f32',
+          { q: tensors.q!, k: kv ?? tensors.k!, v: kv ?? tensors.v!, topk_indices: tensors.topk_indices!, out: tensors.out! },
+          'sparse.dsa attention',
+        ),
+      );
+    } catch (e) {
+      for (const s of stages) s.destroy();
+      for (const buf of Object.values(tensors)) b.destroy(buf);
+      throw e;
+    }
+    return {
+      tensors,
+      encode(pass) {
+        for (const s of stages) s.encode(pass);
+      },
+      destroy() {
+        for (const s of stages) s.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode MLA S=8192 k=2048 H=16 D=576 Hi=16 Di=64', config: { T: 1, S: 8192, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, Hi: 16, Di: 64 } },
+    { name: 'prefill S=512 k=128 Hq=4 Hkv=1 D=32 Hi=4 Di=32', config: { T: 512, S: 512, Hq: 4, Hkv: 1, D: 32, topk: 128, Hi: 4, Di: 32 } },
+  ],
+  testCases: [
+    { name: 'golden-like tiny (MQA, 2 index heads)', config: { T: 4, S: 20, Hq: 2, Hkv: 1, D: 8, topk: 6, Hi: 2, Di: 8 } },
+    { name: 'GQA 3, odd sizes', config: { T: 5, S: 77, Hq: 6, Hkv: 2, D: 20, topk: 17, Hi: 3, Di: 12 } },
+    { name: 'topk >= S (every causal key)', config: { T: 6, S: 40, Hq: 4, Hkv: 2, D: 16, topk: 48, Hi: 2, Di: 8 } },
+    { name: 'MLA latent mode', config: { T: 3, S: 60, Hq: 4, Hkv: 1, D: 40, Dr: 8, mode: 'mla', topk: 9, Hi: 4, Di: 16 } },
+    { name: 'decode, chunked top-k (2 workgroups on the row)', config: { T: 1, S: 2100, Hq: 4, Hkv: 1, D: 16, topk: 100, Hi: 4, Di: 8 } },
+    { name: 'non-causal', config: { T: 3, S: 25, Hq: 2, Hkv: 2, D: 12, topk: 5, Hi: 3, Di: 4, causal: false } },
+  ],
+};

@@ -1,0 +1,167 @@
+// sparse.indexer: host side of shaders/sparse/indexer.wgsl, the first stage of DeepSeek Sparse Attention.
+// `createIndexerStage` runs it on buffers the caller owns (sparse.dsa chains it into top-k and attention).
+import wgsl from '../../../shaders/sparse/indexer.wgsl?raw';
+import * as d from 'typegpu/data';
+import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import type { BenchShape, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
+import { indexerReference } from '../../reference/sparse.ts';
+import { vec4Issue } from './sparse-config.ts';
+
+export type IndexerConfig = {
+  T: number;
+  S: number;
+  Hi: number;
+  Di: number;
+  causal: boolean;
+};
+
+export const indexerSchema: ConfigSchema<IndexerConfig> = {
+  T: { type: 'int', label: 'queries T', doc: 'query tokens at positions S-T .. S-1', default: 1, min: 1, max: 1 << 20 },
+  S: { type: 'int', label: 'keys S', doc: 'context length scored by the indexer', default: 4096, min: 1, max: 1 << 22, unit: 'tokens' },
+  Hi: { type: 'int', label: 'index heads H_I', doc: 'DeepSeek-V3.2: 64', default: 64, min: 1, max: 1024 },
+  Di: { type: 'int', label: 'index head dim D_I', doc: 'DeepSeek-V3.2: 128', default: 128, min: 4, max: 1024 },
+  causal: { type: 'bool', label: 'causal', default: true },
+};
+
+export const IndexerParams = d
+  .struct({
+    T: d.u32,
+    S: d.u32,
+    Hi: d.u32,
+    Di4: d.u32,
+    causal: d.u32,
+    /** Heads per tile block, queries per tile, head blocks per query, key tiles per query tile. */
+    hpb: d.u32,
+    qpt: d.u32,
+    head_blocks: d.u32,
+    key_tiles: d.u32,
+  })
+  .$name('IndexerParams');
+
+/** Rows and keys per workgroup tile (TR, TK in indexer.wgsl). */
+const TILE = 64;
+
+export function indexerTiling(c: { T: number; S: number; Hi: number }) {
+  const hpb = Math.min(c.Hi, TILE);
+  const qpt = Math.floor(TILE / hpb);
+  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles: Math.ceil(c.S / TILE), queryTiles: Math.ceil(c.T / qpt) };
+}
+
+export function checkIndexer(c: IndexerConfig, fields = { T: 'T', Di: 'Di' }): ValidationIssue[] {
+  const issues = vec4Issue(fields.Di, c.Di);
+  if (c.T > c.S) issues.push({ field: fields.T, message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
+  return issues;
+}
+
+/** (query, key) pairs the indexer scores: all of them, or the causal triangle. */
+export function scoredPairs(T: number, S: number, causal: boolean): number {
+  return causal ? T * (S - T) + (T * (T + 1)) / 2 : T * S;
+}
+
+export function indexerCost(c: IndexerConfig): Cost {
+  const pairs = scoredPairs(c.T, c.S, c.causal);
+  return {
+    // A multiply-add per (pair, head, dim), then ReLU and the weighted head sum.
+    flops: pairs * c.Hi * (2 * c.Di + 2),
+    bytes: 4 * (c.T * c.Hi * c.Di + c.S * c.Di + c.T * c.Hi + c.T * c.S),
+  };
+}
+
+export interface IndexerStage {
+  encode(pass: GPUComputePassEncoder): void;
+  destroy(): void;
+}
+
+export async function createIndexerStage(
+  ctx: GpuContext,
+  c: IndexerConfig,
+  io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
+  label = 'sparse.indexer',
+): Promise<IndexerStage> {
+  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main'] as const);
+  const tiling = indexerTiling(c);
+  const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
+    T: c.T,
+    S: c.S,
+    Hi: c.Hi,
+    Di4: c.Di / 4,
+    causal: c.causal ? 1 : 0,
+    hpb: tiling.hpb,
+    qpt: tiling.qpt,
+    head_blocks: tiling.headBlocks,
+    key_tiles: tiling.keyTiles,
+  });
+  const group = bindGroup(ctx, layout, [params, io.q_index, io.k_index, io.w_index, io.index_scores], label);
+  const groups = grid(tiling.queryTiles * tiling.keyTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.main);
+      pass.dispatchWorkgroups(...groups);
+    },
+    destroy() {
+      ctx.buffers.destroy(params);
+    },
+  };
+}
+
+export const INDEXER_TEST_CASES: BenchShape<IndexerConfig>[] = [
+  { name: 'odd sizes, 3 heads', config: { T: 7, S: 70, Hi: 3, Di: 20 } },
+  { name: 'decode, 64 heads of 128 (DeepSeek shape)', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
+  { name: 'more heads than a tile (2 head blocks)', config: { T: 3, S: 65, Hi: 70, Di: 12 } },
+  { name: 'one head, prefill T = S', config: { T: 66, S: 66, Hi: 1, Di: 8 } },
+  { name: 'non-causal', config: { T: 5, S: 33, Hi: 5, Di: 36, causal: false } },
+];
+
+export const indexer: KernelDefinition<IndexerConfig> = {
+  id: 'sparse.indexer',
+  family: 'sparse',
+  title: 'DSA lightning indexer',
+  explain:
+    "DeepSeek Sparse Attention's cheap scorer: I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) over a few small index heads (V3.2: 64 heads of 128, in FP8 there), " +
+    'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass (64 x 64 tiles of (query, head) rows ' +
+    'against keys, staged through workgroup memory) plus a head sum, with no softmax. Causal: later keys score -inf. The weights are used as given: ' +
+    "DeepSeek's code folds H_I^-0.5 * D_I^-0.5 (and the softmax scale) into w before the sum, so pass w already scaled to reproduce it " +
+    '(the golden file sparse.dsa-tiny does).',
+  sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],
+  schema: indexerSchema,
+  check: (c) => checkIndexer(c),
+  inputs: (c) => [
+    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: 'f32' },
+    { name: 'k_index', shape: [c.S, c.Di], dtype: 'f32' },
+    { name: 'w_index', shape: [c.T, c.Hi], dtype: 'f32' },
+  ],
+  outputs: (c) => [{ name: 'index_scores', shape: [c.T, c.S], dtype: 'f32' }],
+  cost: indexerCost,
+  reference: (inputs, c) => ({ index_scores: indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, c) }),
+  async create(ctx, c) {
+    const b = ctx.buffers;
+    const tensors = {
+      q_index: b.storage('q_index', 4 * c.T * c.Hi * c.Di),
+      k_index: b.storage('k_index', 4 * c.S * c.Di),
+      w_index: b.storage('w_index', 4 * c.T * c.Hi),
+      index_scores: b.storage('index_scores', 4 * c.T * c.S),
+    };
+    let stage: IndexerStage;
+    try {
+      stage = await createIndexerStage(ctx, c, tensors);
+    } catch (e) {
+      for (const buf of Object.values(tensors)) b.destroy(buf);
+      throw e;
+    }
+    return {
+      tensors,
+      encode: (pass) => stage.encode(pass),
+      destroy() {
+        stage.destroy();
+        for (const buf of Object.values(tensors)) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode S=2048 Hi=64 Di=128 (V3.2 index heads)', config: { T: 1, S: 2048, Hi: 64, Di: 128 } },
+    { name: 'prefill T=S=256 Hi=8 Di=32', config: { T: 256, S: 256, Hi: 8, Di: 32 } },
+  ],
+  testCases: INDEXER_TEST_CASES,
+};

@@ -1,0 +1,162 @@
+// sparse.sliding_window: host side of shaders/sparse/sliding-window.wgsl (on the masked-flash core).
+// Same tensors and config as the dense kernels plus window and sinks; computes the golden op
+// attention.sliding_window.
+import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
+import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import type { ConfigSchema, Cost, KernelDefinition, OutputSpec } from '../contract.ts';
+import { BYTES_PER, tensorBytes } from '../tensor.ts';
+import { attentionReference, slidingWindowMask } from '../../reference/attention.ts';
+import {
+  attentionFromGolden,
+  attentionGoldenMeta,
+  attentionInputs,
+  attentionSchema,
+  checkAttention,
+  effectiveScale,
+  type AttentionConfig,
+} from '../attention/attention-config.ts';
+import { roundTo, type HostTensor } from '../tensor.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, metaInt, numField, selectedField, sparseAttnParams, sumClamped } from './sparse-config.ts';
+
+export type SlidingWindowConfig = AttentionConfig & {
+  window: number;
+  sinks: number;
+  selected: boolean;
+};
+
+const schema: ConfigSchema<SlidingWindowConfig> = {
+  ...attentionSchema,
+  T: numField(attentionSchema.T, { default: 1 }),
+  S: numField(attentionSchema.S, { default: 8192 }),
+  window: { type: 'int', label: 'window W', doc: 'each query sees its last W positions (itself included); Mistral 7B: 4096, Gemma 3 local layers: 1024', default: 1024, min: 1, max: 1 << 22, unit: 'tokens' },
+  sinks: { type: 'int', label: 'sink tokens', doc: 'first positions every query always sees (StreamingLLM: 4)', default: 4, min: 0, max: 1 << 22, unit: 'tokens' },
+  selected: selectedField,
+};
+
+export function windowCost(c: SlidingWindowConfig): Cost {
+  const lo = c.S - c.T;
+  const hi = c.S - 1;
+  // Sum over positions of min(p + 1, W) + clamp(p + 1 - W, 0, sinks).
+  const pairs = sumClamped(lo + 1, hi + 1, 0, c.window) + sumClamped(lo + 1 - c.window, hi + 1 - c.window, 0, c.sinks);
+  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  // KV rows any query can see: the sinks and the span from the first query's window to the end.
+  const firstWindow = Math.max(0, lo + 1 - c.window);
+  const rows = Math.min(c.S, Math.min(c.sinks, firstWindow) + (c.S - firstWindow));
+  const kv = 2 * rows * c.Hkv * c.D * el;
+  return {
+    flops: 4 * pairs * c.Hq * c.D,
+    bytes: 2 * c.T * c.Hq * c.D * el + kv + (c.selected ? 4 * c.T * c.S : 0),
+    kvCacheBytes: kv,
+  };
+}
+
+function outputs(c: SlidingWindowConfig): OutputSpec[] {
+  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype as 'f32' | 'f16' }];
+  if (c.selected) out.push({ name: 'selected', shape: [c.T, c.S], dtype: 'i32', compare: { kind: 'exact' } });
+  return out;
+}
+
+function plan(c: SlidingWindowConfig, caps: Parameters<typeof flashPlan>[0]) {
+  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv) });
+}
+
+export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
+  id: 'sparse.sliding_window',
+  family: 'sparse',
+  title: 'Sliding-window attention with sinks',
+  explain:
+    'Each query attends to its last W positions plus the first few "sink" tokens, which soak up attention mass that would otherwise distort the window ' +
+    '(StreamingLLM). Flash-style: a workgroup of queries walks only the key tiles of the sinks and of its window with an online softmax, so tiles outside ' +
+    'are never read and the cost per query stays W + sinks at any context length (Mistral 7B, Gemma 3 local layers, gpt-oss alternate dense and window layers).',
+  sources: [
+    'Beltagy et al. 2020, "Longformer" (sliding window)',
+    'Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks" (StreamingLLM)',
+  ],
+  implements: 'attention.sliding_window',
+  schema,
+  check(c, caps) {
+    const issues = checkAttention(c, caps, { vec4: true });
+    if (!c.causal) issues.push({ field: 'causal', message: 'false is not supported: the window is causal (key s visible at p when s <= p and (p - s < window or s < sinks))' });
+    if (issues.length) return issues;
+    const p = plan(c, caps);
+    return isIssue(p) ? [p] : [];
+  },
+  inputs: attentionInputs,
+  outputs,
+  cost: windowCost,
+  reference(inputs, c) {
+    const dt = c.dtype as 'f32' | 'f16';
+    const visible = slidingWindowMask(c.window, c.sinks);
+    const out = attentionReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) }, visible);
+    if (!c.selected) return { out } as Record<string, HostTensor>;
+    const selected = new Int32Array(c.T * c.S);
+    for (let t = 0; t < c.T; t++) for (let s = 0; s < c.S; s++) selected[t * c.S + s] = visible(c.S - c.T + t, s) ? 1 : 0;
+    return { out, selected: { shape: [c.T, c.S], data: selected } };
+  },
+  fromGolden(meta, shapes) {
+    return { ...attentionFromGolden(meta, shapes), window: metaInt(meta, 'window', 1), sinks: metaInt(meta, 'sinks', 0, 0), selected: false };
+  },
+  goldenMeta: (c) => ({ ...attentionGoldenMeta(c), window: String(c.window), sinks: String(c.sinks) }),
+  async create(ctx, c) {
+    const p = plan(c, ctx);
+    if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
+    const { layout, pipelines } = await maskedFlashPipelines(ctx, {
+      label: 'sparse.sliding_window',
+      wgsl,
+      plan: p,
+      elem: c.dtype as 'f32' | 'f16',
+      extraBindings: ['rw'],
+      entries: ['attend_main', 'mask_main'] as const,
+    });
+    const b = ctx.buffers;
+    const dt = c.dtype as 'f32' | 'f16';
+    const [qs, ks, vs] = attentionInputs(c);
+    const tensors: Record<string, GPUBuffer> = {
+      q: b.storage('q', tensorBytes(qs!.shape, dt)),
+      k: b.storage('k', tensorBytes(ks!.shape, dt)),
+      v: b.storage('v', tensorBytes(vs!.shape, dt)),
+      out: b.storage('out', tensorBytes([c.T, c.Hq, c.D], dt)),
+    };
+    const selected = c.selected ? b.storage('selected', 4 * c.T * c.S) : b.storage('selected (off)', 4);
+    if (c.selected) tensors.selected = selected;
+    const rowBlocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / p.BR);
+    const params = uniformBuffer(
+      ctx,
+      'sparse.sliding_window params',
+      SparseAttnParams,
+      sparseAttnParams({ T: c.T, S: c.S, Hq: c.Hq, Hkv: c.Hkv, k_row4: (c.Hkv * c.D) / 4, v_row4: (c.Hkv * c.D) / 4, scale: effectiveScale(c), window: c.window, sinks: c.sinks, row_blocks: rowBlocks }),
+    );
+    const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, selected]);
+    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const attendGrid = grid(c.Hkv * rowBlocks, maxDim);
+    const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
+    return {
+      tensors,
+      encode(pass) {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.attend_main);
+        pass.dispatchWorkgroups(...attendGrid);
+        if (c.selected) {
+          pass.setPipeline(pipelines.mask_main);
+          pass.dispatchWorkgroups(...maskGrid);
+        }
+      },
+      destroy() {
+        for (const buf of new Set([...Object.values(tensors), selected, params])) b.destroy(buf);
+      },
+    };
+  },
+  benchmarks: [
+    { name: 'decode S=32768 W=2048 sinks=4 Hq=16 Hkv=4 D=64', config: { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 } },
+    { name: 'prefill S=512 W=128 sinks=4 H=4 D=64', config: { T: 512, S: 512, window: 128, sinks: 4, Hq: 4, Hkv: 4, D: 64 } },
+  ],
+  testCases: [
+    { name: 'odd sizes, window and sinks, with selection', config: { T: 9, S: 61, Hq: 3, Hkv: 3, D: 20, window: 7, sinks: 3, selected: true } },
+    { name: 'GQA 4 prefill T = S, window 13', config: { T: 37, S: 37, Hq: 8, Hkv: 2, D: 32, window: 13, sinks: 2 } },
+    { name: 'decode MQA, window spans several tiles', config: { T: 1, S: 301, Hq: 6, Hkv: 1, D: 64, window: 100, sinks: 4 } },
+    { name: 'no sinks, window 1 (attends only to itself)', config: { T: 5, S: 40, Hq: 2, Hkv: 1, D: 16, window: 1, sinks: 0 } },
+    { name: 'window >= S is dense causal', config: { T: 6, S: 50, Hq: 4, Hkv: 2, D: 12, window: 64, sinks: 0 } },
+    { name: 'sinks overlap the window', config: { T: 4, S: 20, Hq: 2, Hkv: 2, D: 8, window: 6, sinks: 17 } },
+    { name: 'head dim 256', config: { T: 3, S: 90, Hq: 2, Hkv: 1, D: 256, window: 33, sinks: 1 } },
+  ],
+};

@@ -1,0 +1,267 @@
+// Pure logic of the sparse kernels: tile plans against device limits, closed-form cost models against brute
+// force, validation messages, golden-file mapping, the bitonic dispatch schedule and the scaling study.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { withDefaults, type AnyKernel } from '../contract.ts';
+import { validateConfig } from '../validate.ts';
+import { slidingWindowMask } from '../../reference/attention.ts';
+import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped } from './sparse-config.ts';
+import { attendedPairs, dsaAttention } from './dsa-attention.ts';
+import { windowCost, slidingWindow } from './sliding-window.ts';
+import { blockSelect } from './block-select.ts';
+import { dsa } from './dsa.ts';
+import { indexer } from './indexer.ts';
+import { topk, topkChunks } from './topk.ts';
+import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
+import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './scaling.ts';
+
+const caps = (workgroupBytes: number): DeviceCaps => ({
+  limits: {
+    maxBufferSize: 2 ** 30,
+    maxStorageBufferBindingSize: 2 ** 30,
+    maxUniformBufferBindingSize: 65536,
+    maxComputeWorkgroupStorageSize: workgroupBytes,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxStorageBuffersPerShaderStage: 8,
+  },
+  features: { f16: false, subgroups: false, timestamps: false },
+});
+const swiftshader = caps(32768);
+const minimal = caps(16384);
+
+describe('flashPlan', () => {
+  it('gives every shape a tile that fits, with one (pair, slice) per thread and enough accumulators', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 144 }), fc.integer({ min: 1, max: 64 }), fc.boolean(), (d4, rows, vFromK) => {
+        for (const c of [swiftshader, minimal]) {
+          const p = flashPlan(c, { D: 4 * d4, Dv: 4 * Math.max(1, d4 - 16), vFromK, rows });
+          if (isIssue(p)) {
+            expect(p.field).toBe('D');
+            continue;
+          }
+          expect(p.BR * p.BK * p.SPLIT).toBe(WG);
+          expect(p.BK).toBeLessThanOrEqual(WG / p.BR);
+          expect(p.DV4).toBeLessThanOrEqual(FLASH_MAXC * (WG / p.BR));
+          expect(p.sharedBytes).toBeLessThanOrEqual(c.limits.maxComputeWorkgroupStorageSize);
+        }
+      }),
+    );
+  });
+
+  it('fits DeepSeek-V3.2 MLA rows (576 = 512 + 64, V inside K) on 32 KiB and 16 KiB devices', () => {
+    for (const c of [swiftshader, minimal]) expect(isIssue(flashPlan(c, { D: 576, Dv: 512, vFromK: true, rows: 128 }))).toBe(false);
+  });
+
+  it('refuses a head dim no tile can hold, naming D', () => {
+    const p = flashPlan(minimal, { D: 4096, Dv: 4096, vFromK: false, rows: 1 });
+    expect(isIssue(p) && p.field).toBe('D');
+  });
+});
+
+describe('closed-form costs', () => {
+  it('sumClamped matches the plain sum', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -50, max: 50 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: -10, max: 30 }), fc.integer({ min: 0, max: 30 }), (lo, n, floor, width) => {
+        let want = 0;
+        for (let x = lo; x < lo + n; x++) want += Math.min(Math.max(x, floor), floor + width);
+        expect(sumClamped(lo, lo + n - 1, floor, floor + width)).toBe(want);
+      }),
+    );
+  });
+
+  it('window FLOPs count exactly the visible (query, key) pairs', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 20 }), (T, extra, window, sinks) => {
+        const S = T + extra;
+        const visible = slidingWindowMask(window, sinks);
+        let pairs = 0;
+        for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) if (visible(S - T + t, s)) pairs++;
+        const c = withDefaults(slidingWindow, { T, S, Hq: 1, Hkv: 1, D: 4, window, sinks });
+        expect(windowCost(c).flops).toBe(4 * pairs * 4);
+      }),
+    );
+  });
+
+  it('DSA attends min(topk, visible keys) per query', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 90 }), fc.boolean(), (T, extra, topkN, causal) => {
+        const S = T + extra;
+        let want = 0;
+        for (let t = 0; t < T; t++) want += Math.min(topkN, causal ? S - T + t + 1 : S);
+        expect(attendedPairs({ T, S, Hq: 1, Hkv: 1, D: 4, Dr: 0, mode: 'gqa', topk: topkN, causal, scale: 0 })).toBe(want);
+      }),
+    );
+  });
+});
+
+describe('validation names the field, the value and the limit', () => {
+  const issues = (def: AnyKernel, partial: Record<string, unknown>) => validateConfig(def, withDefaults(def, partial), swiftshader);
+  const fields = (def: AnyKernel, partial: Record<string, unknown>) => issues(def, partial).map((i) => i.field);
+
+  it('refuses row widths that are not whole vec4s', () => {
+    expect(fields(indexer, { Di: 18 })).toEqual(['Di']);
+    expect(fields(slidingWindow, { D: 18 })).toEqual(['D']);
+    expect(fields(dsaAttention, { D: 30 })).toContain('D');
+    expect(issues(indexer, { Di: 18 })[0]!.message).toMatch(/18 .*multiple of 4/);
+  });
+
+  it('refuses cross-field mistakes', () => {
+    expect(fields(dsaAttention, { mode: 'mla', Hkv: 2, Hq: 4, D: 576, Dr: 64 })).toEqual(['Hkv']);
+    expect(fields(dsaAttention, { mode: 'mla', Hkv: 1, D: 64, Dr: 64 })).toEqual(['Dr']);
+    expect(fields(dsaAttention, { mode: 'gqa', Dr: 8 })).toEqual(['Dr']);
+    expect(fields(dsaAttention, { Hq: 6, Hkv: 4 })).toEqual(['Hq']);
+    expect(fields(slidingWindow, { causal: false })).toEqual(['causal']);
+    expect(fields(topk, { rows: 10, S: 5, causal: true })).toEqual(['rows']);
+    expect(fields(dsa, { T: 9, S: 4 })).toContain('T');
+    expect(fields(blockSelect, { S: 1 << 22, block: 1 })).toEqual(['block']);
+    expect(fields(sortBaseline, { rows: 3, S: 2, causal: true })).toEqual(['rows']);
+  });
+
+  it('refuses f16 on an adapter without shader-f16', () => {
+    expect(fields(dsaAttention, { dtype: 'f16' })).toEqual(['dtype']);
+    expect(fields(slidingWindow, { dtype: 'f16' })).toEqual(['dtype']);
+    expect(fields(blockSelect, { dtype: 'f16' })).toEqual(['dtype']);
+  });
+
+  it('checks buffers against the binding limit (DSA prefill index scores grow as T * S)', () => {
+    const small = caps(32768);
+    small.limits.maxStorageBufferBindingSize = 2 ** 27;
+    const found = validateConfig(dsa, withDefaults(dsa, { T: 8192, S: 8192, Hq: 8, Hkv: 1, D: 64, topk: 512, Hi: 4, Di: 32 }), small);
+    expect(found.map((i) => i.field)).toContain('index_scores');
+  });
+
+  it('accepts every registered benchmark and test shape on a 16 KiB-workgroup device', () => {
+    for (const def of [indexer, topk, sortBaseline, slidingWindow, dsaAttention, dsa, blockSelect] as AnyKernel[]) {
+      for (const shape of [...def.benchmarks, ...def.testCases]) {
+        const found = validateConfig(def, withDefaults(def, shape.config), { ...minimal, limits: { ...minimal.limits, maxStorageBufferBindingSize: 2 ** 30 } });
+        expect(found, `${def.id} ${shape.name}`).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('golden mapping', () => {
+  const shapes = { q: [4, 2, 8], k: [20, 1, 8], v: [20, 1, 8], q_index: [4, 2, 8], k_index: [20, 8], w_index: [4, 2] };
+
+  it('round-trips sparse.dsa metadata', () => {
+    const c = dsa.fromGolden!({ topk: '6', causal: '0', scale: '0.25' }, shapes);
+    expect(c).toMatchObject({ topk: 6, causal: false, scale: 0.25, Hi: 2, Di: 8 });
+    expect(dsa.fromGolden!(dsa.goldenMeta!(c), shapes)).toEqual(c);
+  });
+
+  it('names the field it cannot take', () => {
+    const field = (meta: Record<string, string>, s: Record<string, number[]>) => {
+      try {
+        dsa.fromGolden!(meta, s);
+      } catch (e) {
+        return e instanceof ConfigError ? e.issues[0]!.field : 'not a ConfigError';
+      }
+      return 'accepted';
+    };
+    expect(field({}, shapes)).toBe('topk');
+    expect(field({ topk: '2.5' }, shapes)).toBe('topk');
+    expect(field({ topk: '6', causal: 'yes' }, shapes)).toBe('causal');
+    expect(field({ topk: '6' }, { ...shapes, w_index: [4, 3] })).toBe('w_index');
+    expect(field({ topk: '6' }, { ...shapes, k_index: [19, 8] })).toBe('q_index/k_index');
+    expect(field({ topk: '6' }, { ...shapes, v: [20, 1, 4] })).toBe('k/v');
+    expect(field({ topk: '6' }, { ...shapes, q: [4, 2] })).toBe('q');
+  });
+
+  it('sliding window needs a window and defaults sinks to 0', () => {
+    const s = { q: [2, 2, 8], k: [5, 1, 8], v: [5, 1, 8] };
+    expect(slidingWindow.fromGolden!({ causal: '1', window: '3' }, s)).toMatchObject({ window: 3, sinks: 0, selected: false });
+    expect(() => slidingWindow.fromGolden!({ causal: '1' }, s)).toThrow(/window/);
+  });
+});
+
+describe('top-k split and the bitonic schedule', () => {
+  it('runs many rows one workgroup each and splits few long rows', () => {
+    expect(topkChunks(4096, 8192, 0)).toBe(1);
+    expect(topkChunks(1, 131072, 0)).toBe(64);
+    expect(topkChunks(1, 1000, 0)).toBe(1);
+    expect(topkChunks(2, 100, 7)).toBe(7);
+  });
+
+  it('the schedule sorts (emulating local sort, global steps and local merges on the CPU)', () => {
+    const P = 4096;
+    const L = 256;
+    const rng = Array.from({ length: P }, () => Math.floor(Math.random() * 50));
+    const a = rng.map((key, idx) => [key, idx] as [number, number]);
+    const before = (x: [number, number], y: [number, number]) => x[0] > y[0] || (x[0] === y[0] && x[1] < y[1]);
+    const step = (i: number, j: number, k: number) => {
+      const l = i + j;
+      const swap = (i & k) === 0 ? before(a[l]!, a[i]!) : before(a[i]!, a[l]!);
+      if (swap) [a[i], a[l]] = [a[l]!, a[i]!];
+    };
+    const pairsOf = (j: number, lo: number, hi: number, fn: (i: number) => void) => {
+      for (let i = lo; i < hi; i++) if ((i & j) === 0) fn(i);
+    };
+    for (const s of bitonicSchedule(P, L)) {
+      if (s.entry === 'local_sort_main') {
+        for (let off = 0; off < P; off += L) for (let k = 2; k <= L; k *= 2) for (let j = k / 2; j >= 1; j >>= 1) pairsOf(j, off, off + L, (i) => step(i, j, k));
+      } else if (s.entry === 'global_step_main') {
+        pairsOf(s.j, 0, P, (i) => step(i, s.j, s.k));
+      } else if (s.entry === 'local_merge_main') {
+        for (let off = 0; off < P; off += L) for (let j = L / 2; j >= 1; j >>= 1) pairsOf(j, off, off + L, (i) => step(i, j, s.k));
+      }
+    }
+    for (let i = 1; i < P; i++) expect(before(a[i - 1]!, a[i]!)).toBe(true);
+    expect(paddedLength(2100)).toBe(4096);
+    expect(paddedLength(1)).toBe(2);
+  });
+});
+
+describe('scaling study', () => {
+  it('covers 1K to 32K decode with every method and DSA stage, all valid on a SwiftShader-sized device', () => {
+    const study = scalingStudy({ phase: 'decode' });
+    expect(study.map((p) => p.S)).toEqual([1024, 2048, 4096, 8192, 16384, 32768]);
+    const defs: Record<string, AnyKernel> = { [dsa.id]: dsa, [indexer.id]: indexer, [topk.id]: topk, [dsaAttention.id]: dsaAttention, [slidingWindow.id]: slidingWindow, [blockSelect.id]: blockSelect };
+    for (const p of study) {
+      expect(p.runs.map((r) => `${r.method}/${r.stage}`)).toEqual(['dense/total', 'dsa/total', 'dsa/indexer', 'dsa/topk', 'dsa/attention', 'window/total', 'block/total']);
+      expect(p.runs[0]!.kernel).toBe('attention.flash_decode');
+      for (const r of p.runs) {
+        const def = defs[r.kernel];
+        if (def) expect(validateConfig(def, withDefaults(def, r.config), swiftshader), `${r.kernel} S=${p.S}`).toEqual([]);
+      }
+      // The stages add up to the composite's FLOPs.
+      const stageFlops = p.runs.filter((r) => r.method === 'dsa' && r.stage !== 'total').reduce((a, r) => a + r.flops, 0);
+      expect(stageFlops).toBeCloseTo(p.runs[1]!.flops, 0);
+    }
+    // Below k = 2048 keys DSA is dense attention plus an indexer; far above it the ideal gain grows with S.
+    expect(study[0]!.idealSpeedup.dsa).toBeLessThan(1);
+    expect(study.at(-1)!.idealSpeedup.dsa).toBeGreaterThan(5);
+  });
+
+  it('prefill runs T = S queries with the prefill kernel', () => {
+    const [p] = scalingStudy({ phase: 'prefill', sizes: [2048] });
+    expect(p!.T).toBe(2048);
+    expect(p!.runs[0]!.kernel).toBe('attention.flash_prefill');
+  });
+
+  it('tabulates measured times, stage shares and the crossover', () => {
+    const study = scalingStudy({ phase: 'decode', sizes: [1024, 2048, 4096, 8192] });
+    const dense = [1, 2, 4, 8];
+    const sparse = [2, 2.5, 3, 3.5];
+    const measured: ScalingMeasurement[] = study.flatMap((p, i) => [
+      { phase: 'decode' as const, S: p.S, method: 'dense' as const, stage: 'total' as const, ms: dense[i]! },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'total' as const, ms: sparse[i]! },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'indexer' as const, ms: sparse[i]! / 2 },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'topk' as const, ms: sparse[i]! / 4 },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'attention' as const, ms: sparse[i]! / 4 },
+    ]);
+    const rows = scalingTable(study, measured);
+    expect(rows[3]!.measured.dsa).toBeCloseTo(8 / 3.5);
+    expect(rows[3]!.dsaStages.indexer!.share).toBeCloseTo(0.5);
+    expect(rows[0]!.measured.window).toBeUndefined();
+    // Slower at 2K (2 vs 2.5), faster at 4K (4 vs 3): the crossing lies between.
+    const x = crossoverS(rows)!;
+    expect(x).toBeGreaterThan(2048);
+    expect(x).toBeLessThan(4096);
+    expect(crossoverS(rows, 'window')).toBeUndefined();
+  });
+});

@@ -1,0 +1,221 @@
+// What the sparse-attention kernels share: the GPU parameter struct of the masked-flash core
+// (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
+// workgroup memory), golden-file shape helpers and small schema pieces.
+import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
+import * as d from 'typegpu/data';
+import type { Infer } from 'typegpu/data';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { kernelPipelines, type BindingKind, type StorageDType } from '../../gpu/shader.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import type { FieldSpec, ValidationIssue } from '../contract.ts';
+
+/** Threads per workgroup of every sparse kernel: the WebGPU guaranteed minimum of maxComputeInvocationsPerWorkgroup. */
+export const WG = 256;
+
+/** The optional "what it attended to" output: small cases only, so benches do not pay for it. */
+export const selectedField: FieldSpec = {
+  type: 'bool',
+  label: 'output selection',
+  doc: 'also output what each query attended to (for the UI pattern view; leave off for benchmarks)',
+  default: false,
+};
+
+export function need(shapes: Record<string, number[]>, name: string, rank: number): number[] {
+  const s = shapes[name];
+  if (!s || s.length !== rank) throw new ConfigError([{ field: name, message: `expected a rank-${rank} tensor, got ${s ? `[${s}]` : 'none'}` }]);
+  return s;
+}
+
+export function metaInt(meta: Record<string, string>, field: string, min: number, fallback?: number): number {
+  const raw = meta[field];
+  if (raw === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError([{ field, message: 'missing from the golden metadata' }]);
+  }
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new ConfigError([{ field, message: `metadata must be an integer >= ${min}, got ${JSON.stringify(raw)}` }]);
+  return v;
+}
+
+export function metaBool(meta: Record<string, string>, field: string, fallback: boolean): boolean {
+  const raw = meta[field];
+  if (raw === undefined) return fallback;
+  if (raw !== '0' && raw !== '1') throw new ConfigError([{ field, message: `metadata must be "0" or "1", got ${JSON.stringify(raw)}` }]);
+  return raw === '1';
+}
+
+export function metaScale(meta: Record<string, string>): number {
+  if (meta.scale === undefined) return 0;
+  const scale = Number(meta.scale);
+  if (!Number.isFinite(scale) || scale <= 0) throw new ConfigError([{ field: 'scale', message: `metadata must be a positive decimal, got ${JSON.stringify(meta.scale)}` }]);
+  return scale;
+}
+
+export function f16Issue(dtype: string, caps: DeviceCaps): ValidationIssue[] {
+  return dtype === 'f16' && !caps.features.f16 ? [{ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' }] : [];
+}
+
+/**
+ * Parameters of the masked-flash core and the kernels built on it (sliding window, block select, DSA
+ * attention). Row counts are in vec4s so WGSL indexes `array<vec4<elem>>` directly.
+ */
+export const SparseAttnParams = d
+  .struct({
+    T: d.u32,
+    S: d.u32,
+    Hq: d.u32,
+    Hkv: d.u32,
+    /** Hq / Hkv: query heads per KV head. */
+    group: d.u32,
+    /** vec4s from one key's K row to the next (Hkv * D / 4); V rows likewise. */
+    k_row4: d.u32,
+    v_row4: d.u32,
+    causal: d.u32,
+    scale: d.f32,
+    /** Sliding window W and sink tokens. */
+    window: d.u32,
+    sinks: d.u32,
+    /** Block select: keys per block, number of blocks. */
+    block: d.u32,
+    n_blocks: d.u32,
+    /** Entries per query's key list (DSA topk) or blocks per (query, head) (block select). */
+    top: d.u32,
+    /** Workgroups along the rows of one KV head (the grid is Hkv * row_blocks, DSA: T * Hkv * row_blocks). */
+    row_blocks: d.u32,
+  })
+  .$name('SparseAttnParams');
+
+export interface FlashPlan {
+  /** Rows (query, head pairs) per workgroup, keys per tile, threads per score dot product. */
+  BR: number;
+  BK: number;
+  SPLIT: number;
+  D4: number;
+  DV4: number;
+  vFromK: boolean;
+  /** Workgroup bytes of the core's arrays (the kernel's extra arrays come on top). */
+  sharedBytes: number;
+}
+
+/** Private accumulator vec4s per thread in the core (const MAXC in masked-flash.wgsl). */
+export const FLASH_MAXC = 4;
+
+function flashShared(BR: number, BK: number, SPLIT: number, D4: number, DV4: number, vFromK: boolean): number {
+  const vec4 = 16;
+  return (
+    BR * D4 * vec4 + // qs
+    BK * D4 * vec4 + // ks
+    (vFromK ? 1 : BK * DV4) * vec4 + // vs
+    2 * BR * BK * 4 + // ps, pr
+    (SPLIT > 1 ? WG : 1) * 4 + // part
+    BK * 4 + // tile_keys
+    2 * BR * 4 // row_q, row_pos
+  );
+}
+
+/**
+ * Pick the core's tile shape for head dims D (keys) / Dv (values): as many rows as asked (up to 16, a power
+ * of two), each thread keeping at most FLASH_MAXC vec4 accumulators, then the largest key tile that fits the
+ * device's workgroup memory next to `extraShared` bytes of the kernel's own arrays. Returns an issue naming D
+ * when nothing fits.
+ */
+export function flashPlan(
+  caps: DeviceCaps,
+  o: { D: number; Dv: number; vFromK: boolean; rows: number; extraShared?: number },
+): FlashPlan | ValidationIssue {
+  const D4 = Math.ceil(o.D / 4);
+  const DV4 = Math.ceil(o.Dv / 4);
+  const budget = caps.limits.maxComputeWorkgroupStorageSize - (o.extraShared ?? 0);
+  const wantRows = Math.min(16, 1 << Math.ceil(Math.log2(Math.max(1, o.rows))));
+  let best: FlashPlan | undefined;
+  for (let BR = wantRows; BR >= 1; BR /= 2) {
+    const TPR = WG / BR;
+    if (DV4 > FLASH_MAXC * TPR) continue; // accumulators per thread
+    for (let BK = 32; BK >= 4; BK /= 2) {
+      if (BK > TPR || BR * BK > WG) continue;
+      const SPLIT = WG / (BR * BK);
+      const bytes = flashShared(BR, BK, SPLIT, D4, DV4, o.vFromK);
+      if (bytes > budget) continue;
+      // Most work per barrier first (BR * BK), then more rows sharing each gathered K/V tile.
+      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, sharedBytes: bytes };
+      break;
+    }
+  }
+  if (best) return best;
+  return {
+    field: 'D',
+    message: `${o.D} (values ${o.Dv}) needs more than this device's ${caps.limits.maxComputeWorkgroupStorageSize}-byte workgroup memory for even a 1-row x 4-key tile`,
+  };
+}
+
+export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
+  return 'message' in x;
+}
+
+/** Override constants for the core's pipelines. */
+export function flashConstants(p: FlashPlan): Record<string, number> {
+  return { WG, BR: p.BR, BK: p.BK, SPLIT: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4 };
+}
+
+/** A vec4-load rule: names the field and the value. */
+export function vec4Issue(field: string, value: number): ValidationIssue[] {
+  return value % 4 === 0 ? [] : [{ field, message: `${value} must be a multiple of 4 (the kernels load rows as vec4)` }];
+}
+
+/** Bindings 0-4 of masked-flash.wgsl: params, q, k, v, out. Kernels append theirs. */
+export const FLASH_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw'];
+
+/** Compile the core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
+export function maskedFlashPipelines<E extends string>(
+  ctx: GpuContext,
+  o: {
+    label: string;
+    wgsl: string;
+    plan: FlashPlan;
+    elem: StorageDType;
+    extraBindings: BindingKind[];
+    entries: readonly E[];
+    /** The kernel's own override constants. */
+    constants?: Record<string, number>;
+  },
+) {
+  return kernelPipelines(
+    ctx,
+    { label: o.label, wgsl: maskedFlashWgsl + '\n' + o.wgsl, structs: { SparseAttnParams }, elem: o.elem },
+    [...FLASH_BINDINGS, ...o.extraBindings],
+    o.entries,
+    { ...flashConstants(o.plan), ...o.constants },
+  );
+}
+
+export type SparseAttnValues = Infer<typeof SparseAttnParams>;
+
+/** Parameter values with the fields a kernel does not use set to 0. */
+export function sparseAttnParams(p: Partial<SparseAttnValues> & Pick<SparseAttnValues, 'T' | 'S' | 'Hq' | 'Hkv' | 'k_row4' | 'v_row4' | 'scale'>): SparseAttnValues {
+  return {
+    group: p.Hq / p.Hkv,
+    causal: 1,
+    window: 0,
+    sinks: 0,
+    block: 0,
+    n_blocks: 0,
+    top: 0,
+    row_blocks: 1,
+    ...p,
+  };
+}
+
+/** Sum over x = lo..hi of clamp(x, floor, ceil) (floor <= ceil), in closed form so cost models stay O(1). */
+export function sumClamped(lo: number, hi: number, floor: number, ceil: number): number {
+  if (hi < lo) return 0;
+  const seg = (a: number, b: number) => (b < a ? 0 : ((a + b) * (b - a + 1)) / 2); // sum of x over a..b
+  const below = Math.max(0, Math.min(hi, floor - 1) - lo + 1); // x < floor
+  const above = Math.max(0, hi - Math.max(lo, ceil + 1) + 1); // x > ceil
+  return below * floor + above * ceil + seg(Math.max(lo, floor), Math.min(hi, ceil));
+}
+
+/** A numeric field borrowed from another schema with its own default or doc. */
+export function numField(spec: FieldSpec, patch: { default?: number; doc?: string }): FieldSpec {
+  if (spec.type !== 'int' && spec.type !== 'number') throw new Error(`field "${spec.label}" is not numeric`);
+  return { ...spec, ...patch };
+}
