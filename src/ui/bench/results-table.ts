@@ -1,0 +1,69 @@
+// <kl-results-table>: one run's results in the CLI's own columns (resultRow from src/bench/format.ts, which
+// prints "—" for anything non-finite and MISMATCH / NON-FINITE where verification failed), plus the shapes
+// that were refused with their reasons.
+import { LitElement, html, css, nothing } from 'lit';
+import { RESULT_COLUMNS, resultRow } from '../../bench/format.ts';
+import type { KernelResult, ResultFile } from '../../bench/result-schema.ts';
+import { sharedStyles } from '../shell/shared-styles.ts';
+
+export class ResultsTable extends LitElement {
+  static override properties = { results: { attribute: false }, errors: { attribute: false } };
+  declare results: readonly KernelResult[];
+  declare errors: ResultFile['errors'];
+
+  constructor() {
+    super();
+    this.results = [];
+    this.errors = [];
+  }
+
+  override render() {
+    return html`<div class="table-wrap">
+        <table data-bench="results">
+          <thead>
+            <tr>
+              ${RESULT_COLUMNS.map((c, i) => html`<th class=${i >= 2 ? 'num' : ''}>${c}</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${this.results.map((r) => {
+              const row = resultRow(r);
+              const ok = r.verification.ok && r.outputsFinite;
+              return html`<tr>
+                ${row.map((c, i) =>
+                  i === row.length - 1 ? html`<td class="num ${ok ? '' : 'error'}">${c}</td>` : html`<td class=${i >= 2 ? 'num' : i === 0 ? 'mono' : ''}>${c}</td>`,
+                )}
+              </tr>`;
+            })}
+          </tbody>
+        </table>
+      </div>
+      ${this.errors.length
+        ? html`<details class="small" open>
+            <summary>${this.errors.length} shape(s) not run</summary>
+            <ul>
+              ${this.errors.map((e) => html`<li><code>${e.kernel}</code> ${e.shape}: ${e.message}</li>`)}
+            </ul>
+          </details>`
+        : nothing}`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      td.mono {
+        font-family: var(--kl-mono);
+        font-size: 0.85em;
+        white-space: nowrap;
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-results-table', ResultsTable);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-results-table': ResultsTable;
+  }
+}

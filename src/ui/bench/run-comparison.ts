@@ -1,0 +1,137 @@
+// <kl-run-comparison>: several runs side by side — e.g. a CLI run from a server GPU beside this browser's
+// run. One row per (kernel, shape) found in any run; for each run its median time, GB/s and fraction of its
+// own measured copy bandwidth; a chart of achieved GB/s per job on a log scale. A result that failed
+// verification or had a non-finite output shows no number.
+import { LitElement, html, css, nothing } from 'lit';
+import type { KernelResult } from '../../bench/result-schema.ts';
+import { sharedStyles } from '../shell/shared-styles.ts';
+import type { ChartSpec } from '../charts/line-chart.ts';
+import { fmtNum, fmtPct } from '../run/display-number.ts';
+import type { LoadedRun } from './result-import.ts';
+import '../charts/line-chart.ts';
+
+export interface ComparisonRow {
+  kernel: string;
+  shape: string;
+  /** One entry per run, undefined where the run has no such result. */
+  cells: (KernelResult | undefined)[];
+}
+
+export function comparisonRows(runs: readonly LoadedRun[]): ComparisonRow[] {
+  const rows = new Map<string, ComparisonRow>();
+  runs.forEach((run, i) => {
+    for (const r of run.file.results) {
+      const key = `${r.kernel}\u0000${r.shape}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = { kernel: r.kernel, shape: r.shape, cells: runs.map(() => undefined) };
+        rows.set(key, row);
+      }
+      row.cells[i] = r;
+    }
+  });
+  return [...rows.values()];
+}
+
+export function runLabel(run: LoadedRun): string {
+  const a = run.file.environment.adapter;
+  const gpu = [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return `${run.name} · ${gpu}`;
+}
+
+const trusted = (r: KernelResult | undefined): boolean => !!r && r.verification.ok && r.outputsFinite;
+
+export class RunComparison extends LitElement {
+  static override properties = { runs: { attribute: false } };
+  declare runs: readonly LoadedRun[];
+
+  constructor() {
+    super();
+    this.runs = [];
+  }
+
+  #chart(rows: ComparisonRow[]): ChartSpec {
+    const short = rows.map((r) => `${r.kernel.split('.').pop()} ${r.shape.split(' ')[0]}`);
+    return {
+      xs: rows.map((_, i) => i),
+      series: this.runs.map((run, i) => ({ label: runLabel(run), values: rows.map((r) => (trusted(r.cells[i]) ? r.cells[i]!.gbps : null)) })),
+      xLabel: 'kernel · shape',
+      yLabel: 'GB/s',
+      logY: true,
+      kind: 'points',
+      categoricalX: true,
+      formatX: (x) => short[x] ?? '',
+      formatY: (y) => fmtNum(y),
+    };
+  }
+
+  override render() {
+    if (!this.runs.length) return nothing;
+    const rows = comparisonRows(this.runs);
+    return html`<div class="table-wrap">
+        <table data-bench="comparison">
+          <thead>
+            <tr>
+              <th rowspan="2">kernel</th>
+              <th rowspan="2">shape</th>
+              ${this.runs.map((run) => html`<th colspan="3" class="run">${runLabel(run)}</th>`)}
+            </tr>
+            <tr>
+              ${this.runs.map(() => html`<th class="num">median ms</th><th class="num">GB/s</th><th class="num">% copy BW</th>`)}
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (row) => html`<tr>
+                <td class="mono">${row.kernel}</td>
+                <td>${row.shape}</td>
+                ${row.cells.map((c) =>
+                  !c
+                    ? html`<td class="num muted" colspan="3">not in this run</td>`
+                    : !trusted(c)
+                      ? html`<td class="num error" colspan="3">${c.verification.ok ? 'non-finite output' : 'failed verification'}</td>`
+                      : html`<td class="num">${fmtNum(c.medianMs)}</td><td class="num">${fmtNum(c.gbps)}</td><td class="num">${fmtPct(c.copyFraction)}</td>`,
+                )}
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      <ul class="small muted runs">
+        ${this.runs.map(
+          (run) =>
+            html`<li>
+              <strong>${runLabel(run)}</strong>: ${run.file.environment.runtime}, ${run.file.createdAt}; roofline copy ${fmtNum(run.file.roofline.copyGBps)} GB/s, FMA
+              ${fmtNum(run.file.roofline.fmaGflops)} GFLOP/s (${run.file.roofline.method}); ${run.file.results.length} results
+            </li>`,
+        )}
+      </ul>
+      <kl-line-chart .spec=${this.#chart(rows)} .height=${300} label="achieved GB/s per kernel and shape, one colour per run"></kl-line-chart>`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      td.mono {
+        font-family: var(--kl-mono);
+        font-size: 0.85em;
+        white-space: nowrap;
+      }
+      th.run {
+        text-align: center;
+        border-left: 1px solid var(--kl-border);
+      }
+      .runs {
+        padding-left: 18px;
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-run-comparison', RunComparison);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-run-comparison': RunComparison;
+  }
+}

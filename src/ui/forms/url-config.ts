@@ -1,0 +1,46 @@
+// A kernel config <-> URL settings. Only fields that differ from the schema's defaults are written, so
+// links stay short; reading never throws: a value that does not parse is kept as is and shown by the form's
+// validation (the same message the CLI gives), never silently replaced by a default.
+import { defaults, type AnyKernel, type Config, type ConfigValue, type FieldSpec } from '../../kernels/contract.ts';
+
+export function parseFieldValue(spec: FieldSpec, raw: string): ConfigValue | undefined {
+  switch (spec.type) {
+    case 'int':
+    case 'number':
+      return raw.trim() === '' ? undefined : Number(raw);
+    case 'bool':
+      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+    case 'enum':
+      return raw;
+  }
+}
+
+export function configFromParams(def: AnyKernel, params: URLSearchParams): Config {
+  const config: Config = defaults(def.schema);
+  for (const [field, spec] of Object.entries(def.schema) as [string, FieldSpec][]) {
+    const raw = params.get(field);
+    if (raw === null) continue;
+    const v = parseFieldValue(spec, raw);
+    if (v === undefined) delete config[field];
+    else config[field] = v;
+  }
+  return config;
+}
+
+export function configToParams(def: AnyKernel, config: Config, params = new URLSearchParams()): URLSearchParams {
+  const base = defaults(def.schema);
+  for (const field of Object.keys(def.schema)) {
+    const v = config[field];
+    if (v === undefined) params.set(field, '');
+    else if (v !== base[field]) params.set(field, String(v));
+  }
+  return params;
+}
+
+/** "32,64,128" -> [32, 64, 128] (positive integers only, sorted, unique); undefined when it does not parse. */
+export function parseIntList(raw: string | null): number[] | undefined {
+  if (!raw) return undefined;
+  const xs = raw.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) return undefined;
+  return [...new Set(xs)].sort((a, b) => a - b);
+}

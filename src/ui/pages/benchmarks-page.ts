@@ -1,0 +1,288 @@
+// <kl-benchmarks-page>: the CLI's benchmark suite in the browser (selectJobs + runSuite from src/bench/),
+// with a progress bar and Cancel, results as they arrive, export as the bench JSON schema and as CSV, and
+// import of result files (validated) to compare runs from different GPUs side by side.
+import { LitElement, html, css, nothing } from 'lit';
+import { runSuite, selectJobs, type SuiteJob } from '../../bench/suite.ts';
+import type { KernelResult, ResultFile } from '../../bench/result-schema.ts';
+import { describeError } from '../../gpu/errors.ts';
+import { KERNELS } from '../../kernels/registry.ts';
+import { freshSeed } from '../../kernels/random.ts';
+import type { AnyKernel } from '../../kernels/contract.ts';
+import pkg from '../../../package.json';
+import { sharedStyles } from '../shell/shared-styles.ts';
+import type { GpuSession } from '../device/gpu-session.ts';
+import { isCancel, type Progress } from '../run/progress.ts';
+import { download, resultCsv, resultFileName, resultJson } from '../bench/result-export.ts';
+import { importResultFiles, localRun, type LoadedRun } from '../bench/result-import.ts';
+import { SUITE_DEFAULTS, settingsFromParams, settingsIssues, settingsToParams, suiteFilter, type SuiteSettings } from '../bench/suite-settings.ts';
+import '../run/run-progress.ts';
+import '../bench/results-table.ts';
+import '../bench/run-comparison.ts';
+
+export class BenchmarksPage extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    kernels: { attribute: false },
+    settings: { state: true },
+    progress: { state: true },
+    live: { state: true },
+    liveErrors: { state: true },
+    runs: { state: true },
+    importErrors: { state: true },
+    error: { state: true },
+  };
+  declare session: GpuSession | undefined;
+  declare kernels: readonly AnyKernel[];
+  declare settings: SuiteSettings;
+  declare progress: Progress | undefined;
+  /** Results of the run in progress, as they arrive. */
+  declare live: KernelResult[];
+  declare liveErrors: ResultFile['errors'];
+  declare runs: LoadedRun[];
+  declare importErrors: { name: string; errors: string[] }[];
+  declare error: string;
+  #abort: AbortController | undefined;
+  #onSession = () => this.requestUpdate();
+
+  constructor() {
+    super();
+    this.kernels = KERNELS;
+    this.settings = { ...SUITE_DEFAULTS };
+    this.live = [];
+    this.liveErrors = [];
+    this.runs = [];
+    this.importErrors = [];
+    this.error = '';
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this.session?.addEventListener('change', this.#onSession);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.session?.removeEventListener('change', this.#onSession);
+    this.#abort?.abort();
+  }
+
+  applyParams(p: URLSearchParams) {
+    this.settings = settingsFromParams(p);
+  }
+
+  writeParams(): URLSearchParams {
+    return settingsToParams(this.settings);
+  }
+
+  #set<K extends keyof SuiteSettings>(key: K, value: SuiteSettings[K]) {
+    this.settings = { ...this.settings, [key]: value };
+    this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
+  }
+
+  get #issues() {
+    return settingsIssues(this.settings, this.kernels.map((k) => k.id));
+  }
+
+  get #jobs(): SuiteJob[] {
+    return Object.keys(this.#issues).length ? [] : selectJobs(this.kernels, suiteFilter(this.settings));
+  }
+
+  async #run() {
+    const session = this.session;
+    const jobs = this.#jobs;
+    if (!session || !jobs.length || this.progress) return;
+    const ac = new AbortController();
+    this.#abort = ac;
+    this.error = '';
+    this.live = [];
+    this.liveErrors = [];
+    const total = jobs.length + 1;
+    this.progress = { label: 'waiting for the GPU', done: 0, total };
+    try {
+      const file = await session.exclusive('benchmark suite', async () => {
+        const ctx = session.requireCtx();
+        this.progress = { label: session.roofline ? 'roofline measured' : "measuring this GPU's roofline (once)", done: 0, total };
+        const roofline = await session.ensureRoofline();
+        return runSuite(ctx, jobs, {
+          warmup: this.settings.warmup,
+          repeats: this.settings.repeats,
+          seed: freshSeed(),
+          signal: ac.signal,
+          runtime: `browser: ${navigator.userAgent}`,
+          toolVersion: pkg.version,
+          roofline,
+          onEvent: (e) => {
+            if (e.kind === 'start') this.progress = { label: `${e.job.def.id} · ${e.job.shape.name}`, done: e.index + 1, total };
+            if (e.kind === 'result') this.live = [...this.live, e.result];
+            if (e.kind === 'error') this.liveErrors = [...this.liveErrors, { kernel: e.job.def.id, shape: e.job.shape.name, message: e.message }];
+          },
+        });
+      });
+      this.runs = [localRun(file), ...this.runs.filter((r) => r.source !== 'this browser')];
+      this.live = [];
+      this.liveErrors = [];
+    } catch (e) {
+      this.error = isCancel(e) ? 'Cancelled: the results below are not saved as a run.' : describeError(e);
+    } finally {
+      this.progress = undefined;
+      this.#abort = undefined;
+    }
+  }
+
+  async #import(input: HTMLInputElement) {
+    const outcomes = await importResultFiles(input.files ?? []);
+    input.value = '';
+    this.importErrors = outcomes.flatMap((o) => (o.ok ? [] : [{ name: o.name, errors: o.errors }]));
+    this.runs = [...this.runs, ...outcomes.flatMap((o) => (o.ok ? [o.run] : []))];
+  }
+
+  #field(key: keyof SuiteSettings, label: string, help: string, type: 'text' | 'number') {
+    const issue = this.#issues[key];
+    const v = this.settings[key];
+    return html`<div class="field">
+      <label for="s-${key}">${label}</label>
+      <input
+        id="s-${key}"
+        type=${type}
+        .value=${typeof v === 'number' && !Number.isFinite(v) ? '' : String(v)}
+        aria-invalid=${issue ? 'true' : 'false'}
+        aria-describedby="s-${key}-help"
+        ?disabled=${!!this.progress}
+        @input=${(e: Event) => {
+          const raw = (e.target as HTMLInputElement).value;
+          this.#set(key, (type === 'number' ? (raw === '' ? NaN : Number(raw)) : raw) as never);
+        }}
+      />
+      <span id="s-${key}-help" class="small muted">${help}</span>
+      ${issue ? html`<span class="small error" role="alert">${issue}</span>` : nothing}
+    </div>`;
+  }
+
+  override render() {
+    const jobs = this.#jobs;
+    const ready = this.session?.state.kind === 'ready';
+    const running = !!this.progress;
+    const families = [...new Set(this.kernels.map((k) => k.family))];
+    return html`<h2>Benchmarks</h2>
+      <p class="summary">
+        The same suite as <code>npm run bench</code>: every registered kernel at its benchmark shapes, each verified against its float64 reference before it is timed,
+        with GB/s and GFLOP/s against this GPU's measured roofline. Export the run, import runs from other GPUs or from the CLI, and compare.
+      </p>
+      <section class="card">
+        <h3>Run the suite</h3>
+        <div class="fields">
+          ${this.#field('kernels', 'kernels', `ids or families, comma-separated; empty = all (${families.join(', ')})`, 'text')}
+          ${this.#field('shapes', 'shapes containing', 'e.g. decode; empty = every benchmark shape', 'text')}
+          ${this.#field('set', 'override fields', 'e.g. S=1024,T=1: applied to every selected shape', 'text')}
+          ${this.#field('warmup', 'warm-up runs', '0 – 100', 'number')} ${this.#field('repeats', 'timed repeats', '1 – 1000', 'number')}
+        </div>
+        <details class="small">
+          <summary>${jobs.length} job(s) selected</summary>
+          <ul>
+            ${jobs.map((j) => html`<li><code>${j.def.id}</code> ${j.shape.name}</li>`)}
+          </ul>
+        </details>
+        <div class="row">
+          <button class="primary" data-action="run-suite" ?disabled=${!ready || running || !jobs.length} @click=${() => this.#run()}>Run ${jobs.length} job(s) on this GPU</button>
+          ${!ready ? html`<span class="small muted">needs a working WebGPU device</span>` : nothing}
+        </div>
+        <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
+        ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+        ${this.live.length || this.liveErrors.length ? html`<kl-results-table .results=${this.live} .errors=${this.liveErrors}></kl-results-table>` : nothing}
+      </section>
+      ${this.runs
+        .filter((r) => r.source === 'this browser')
+        .map(
+          (run) => html`<section class="card">
+            <div class="row spread">
+              <h3>This browser's run</h3>
+              <div class="row">
+                <button data-action="export-json" @click=${() => download(`${resultFileName(run.file)}.json`, resultJson(run.file), 'application/json')}>Export JSON</button>
+                <button data-action="export-csv" @click=${() => download(`${resultFileName(run.file)}.csv`, resultCsv(run.file), 'text/csv')}>Export CSV</button>
+              </div>
+            </div>
+            <kl-results-table .results=${run.file.results} .errors=${run.file.errors}></kl-results-table>
+          </section>`,
+        )}
+      <section class="card">
+        <h3>Compare runs</h3>
+        <p class="small muted">
+          Import result files written by this page or by <code>npm run bench -- --json results.json</code> (schema <code>llm-kernel-lab/bench-result</code> v1). Files are parsed
+          as JSON and validated; nothing in them is executed.
+        </p>
+        <label class="row"
+          ><span>Import result JSON</span>
+          <input type="file" accept=".json,application/json" multiple data-action="import" @change=${(e: Event) => this.#import(e.target as HTMLInputElement)}
+        /></label>
+        ${this.importErrors.map(
+          (f) => html`<div class="notice bad small" role="alert">
+            <strong>${f.name}</strong> was not imported:
+            <ul>
+              ${f.errors.map((m) => html`<li>${m}</li>`)}
+            </ul>
+          </div>`,
+        )}
+        ${this.runs.length
+          ? html`<ul class="small loaded">
+                ${this.runs.map(
+                  (run) => html`<li>
+                    ${run.source === 'imported' ? 'imported' : 'this browser'}: <strong>${run.name}</strong> (${run.file.results.length} results)
+                    <button class="link" @click=${() => (this.runs = this.runs.filter((r) => r !== run))}>remove</button>
+                  </li>`,
+                )}
+              </ul>
+              <kl-run-comparison .runs=${this.runs}></kl-run-comparison>`
+          : html`<p class="muted">Run the suite or import a file to compare.</p>`}
+      </section>`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        gap: var(--kl-gap);
+      }
+      .summary {
+        max-width: 80ch;
+      }
+      .fields {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+        gap: 10px 16px;
+        margin-bottom: 8px;
+      }
+      .field {
+        display: flex;
+        flex-direction: column;
+        gap: 2px;
+      }
+      .field label {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      .spread {
+        justify-content: space-between;
+      }
+      .loaded {
+        padding-left: 18px;
+      }
+      button.link {
+        padding: 0 6px;
+        font-size: 0.8rem;
+      }
+      section.card > * + * {
+        margin-top: 8px;
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-benchmarks-page', BenchmarksPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-benchmarks-page': BenchmarksPage;
+  }
+}

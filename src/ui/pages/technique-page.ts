@@ -1,0 +1,411 @@
+// <kl-technique-page>: one page per technique (dense, MLA, sparse, MoE), built from the registry: the
+// family's kernels, each kernel's schema as the form (validated inline with the CLI's messages), model
+// presets, and one Run that (1) verifies the kernel on a small random case against its float64 reference
+// and times it at the chosen shape (benchKernel, the CLI's own runner, against the measured roofline),
+// (2) times it and its dense baseline across context lengths for the chart, (3) draws the picture from a
+// kernel's own outputs. Every step is awaited in small batches, reports progress and can be cancelled.
+import { LitElement, html, css, nothing } from 'lit';
+import { benchKernel } from '../../bench/runner.ts';
+import type { KernelResult } from '../../bench/result-schema.ts';
+import { describeError, DeviceLostError } from '../../gpu/errors.ts';
+import { defaults, type AnyKernel, type Config, type ValidationIssue } from '../../kernels/contract.ts';
+import { KERNELS, findKernel } from '../../kernels/registry.ts';
+import { freshSeed } from '../../kernels/random.ts';
+import { validateConfig } from '../../kernels/validate.ts';
+import { MODEL_PRESETS, findPreset } from '../../models/presets.ts';
+import { sharedStyles } from '../shell/shared-styles.ts';
+import type { GpuSession } from '../device/gpu-session.ts';
+import type { ConfigChange } from '../forms/kernel-form.ts';
+import { applyPreset } from '../forms/preset-config.ts';
+import { configFromParams, configToParams, parseIntList } from '../forms/url-config.ts';
+import { runSweep, type SweepResult } from '../run/context-sweep.ts';
+import type { ChartSpec } from '../charts/line-chart.ts';
+import { fmtMs } from '../run/display-number.ts';
+import { isCancel, type Progress } from '../run/progress.ts';
+import type { AttentionPicture } from '../pictures/attention-picture.ts';
+import type { RoutingPicture } from '../pictures/routing-picture.ts';
+import type { MemoryExplorer } from '../memory/memory-explorer.ts';
+import type { BalanceDemo } from '../pictures/balance-demo.ts';
+import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId } from './family-pages.ts';
+import '../forms/kernel-form.ts';
+import '../forms/preset-picker.ts';
+import '../run/run-progress.ts';
+import '../run/result-card.ts';
+import '../charts/line-chart.ts';
+import '../pictures/attention-picture.ts';
+import '../pictures/routing-picture.ts';
+import '../pictures/balance-demo.ts';
+import '../memory/memory-explorer.ts';
+import './teaching-panel.ts';
+
+const DEFAULT_REPEATS = 10;
+const SWEEP_REPEATS = 5;
+
+export class TechniquePage extends LitElement {
+  static override properties = {
+    page: { type: String },
+    session: { attribute: false },
+    kernels: { attribute: false },
+    def: { state: true },
+    config: { state: true },
+    preset: { state: true },
+    sweepText: { state: true },
+    repeats: { state: true },
+    result: { state: true },
+    sweep: { state: true },
+    progress: { state: true },
+    error: { state: true },
+  };
+  declare page: FamilyPageId;
+  declare session: GpuSession | undefined;
+  declare kernels: readonly AnyKernel[];
+  declare def: AnyKernel | undefined;
+  declare config: Config;
+  declare preset: string;
+  /** The sweep points as typed ("512,1024,..."), validated when used. */
+  declare sweepText: string;
+  declare repeats: number;
+  declare result: KernelResult | undefined;
+  declare sweep: SweepResult | undefined;
+  declare progress: Progress | undefined;
+  declare error: string;
+  #abort: AbortController | undefined;
+  #onSession = () => this.requestUpdate();
+
+  constructor() {
+    super();
+    this.page = 'dense';
+    this.kernels = KERNELS;
+    this.config = {};
+    this.preset = '';
+    this.sweepText = '';
+    this.repeats = DEFAULT_REPEATS;
+    this.error = '';
+  }
+
+  get spec(): FamilyPage {
+    return FAMILY_PAGES[this.page];
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this.session?.addEventListener('change', this.#onSession);
+    if (!this.def) this.applyParams(new URLSearchParams());
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.session?.removeEventListener('change', this.#onSession);
+    this.#abort?.abort();
+  }
+
+  /** Take a link's settings: kernel, its fields, preset, sweep, repeats (and the sub-views' own). */
+  applyParams(params: URLSearchParams) {
+    const def = defaultKernel(this.spec, this.kernels, params.get('kernel'));
+    this.def = def;
+    this.config = def ? configFromParams(def, params) : {};
+    this.preset = params.get('preset') ?? '';
+    this.sweepText = params.get('sweep') ?? this.spec.defaultSweep.join(',');
+    const repeats = Number(params.get('repeats') ?? DEFAULT_REPEATS);
+    this.repeats = Number.isInteger(repeats) && repeats >= 1 ? repeats : DEFAULT_REPEATS;
+    this.result = undefined;
+    this.sweep = undefined;
+    this.error = '';
+    void this.updateComplete.then(() => {
+      this.#memory?.applyParams(params);
+      this.#balance?.applyParams(params);
+    });
+  }
+
+  writeParams(): URLSearchParams {
+    const p = new URLSearchParams();
+    if (!this.def) return p;
+    const first = defaultKernel(this.spec, this.kernels, null);
+    if (this.def !== first) p.set('kernel', this.def.id);
+    configToParams(this.def, this.config, p);
+    if (this.preset) p.set('preset', this.preset);
+    if (this.sweepText !== this.spec.defaultSweep.join(',')) p.set('sweep', this.sweepText);
+    if (this.repeats !== DEFAULT_REPEATS) p.set('repeats', String(this.repeats));
+    this.#memory?.writeParams(p);
+    this.#balance?.writeParams(p);
+    return p;
+  }
+
+  #emitParams() {
+    this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
+  }
+
+  get #memory(): MemoryExplorer | null {
+    return this.renderRoot.querySelector('kl-memory-explorer');
+  }
+  get #balance(): BalanceDemo | null {
+    return this.renderRoot.querySelector('kl-balance-demo');
+  }
+
+  get issues(): ValidationIssue[] {
+    if (!this.def || !this.session) return [];
+    try {
+      return validateConfig(this.def, this.config, this.session.caps);
+    } catch (e) {
+      return [{ field: 'config', message: describeError(e) }];
+    }
+  }
+
+  get sweepPoints(): number[] | undefined {
+    return parseIntList(this.sweepText);
+  }
+
+  #chooseKernel(id: string) {
+    const def = this.kernels.find((k) => k.id === id);
+    if (!def) return;
+    // Carry over the fields both kernels have (a shape stays a shape), the rest from the new defaults.
+    const carried = Object.fromEntries(Object.entries(this.config).filter(([k]) => k in def.schema));
+    this.def = def;
+    this.config = { ...defaults(def.schema), ...carried };
+    this.result = undefined;
+    this.sweep = undefined;
+    this.#emitParams();
+  }
+
+  #choosePreset(id: string) {
+    this.preset = id;
+    const preset = findPreset(id);
+    if (preset && this.def) this.config = applyPreset(this.def, preset, this.config);
+    this.#emitParams();
+  }
+
+  /** Why Run is disabled, or undefined when it can run. */
+  #blocked(): string | undefined {
+    const s = this.session?.state;
+    if (!s || s.kind === 'starting') return 'waiting for the GPU';
+    if (s.kind === 'none' || s.kind === 'failed') return 'needs WebGPU (see the notice above)';
+    if (s.kind === 'lost') return 'the GPU device was lost: re-initialise it above';
+    if (this.issues.length) return 'fix the settings marked in red';
+    if (!this.sweepPoints) return 'the sweep must be a comma-separated list of positive integers';
+    if (this.progress) return 'running';
+    return undefined;
+  }
+
+  async #run() {
+    const def = this.def;
+    const session = this.session;
+    const points = this.sweepPoints;
+    if (!def || !session || !points || this.#blocked()) return;
+    const config = { ...this.config };
+    const ac = new AbortController();
+    this.#abort = ac;
+    this.error = '';
+    this.result = undefined;
+    this.sweep = undefined;
+    const baselines = this.spec.baselines(def, config, (id) => findKernel(id));
+    const series = [{ label: def.id, def, config }, ...baselines];
+    const total = 2 + series.length * points.length + 1;
+    const attention = this.renderRoot.querySelector<AttentionPicture>('kl-attention-picture');
+    const routing = this.renderRoot.querySelector<RoutingPicture>('kl-routing-picture');
+    attention?.clear();
+    routing?.clear();
+    this.progress = { label: 'waiting for the GPU', done: 0, total };
+    try {
+      await session.exclusive(`${def.id} run`, async () => {
+        const ctx = session.requireCtx();
+        const seed = freshSeed();
+        this.progress = { label: session.roofline ? 'roofline measured' : 'measuring this GPU\'s roofline (once)', done: 0, total };
+        const roofline = await session.ensureRoofline();
+        this.progress = { label: `verifying ${def.id} against the float64 reference, then timing it`, done: 1, total };
+        this.result = await benchKernel(ctx, def, { name: 'this page', config }, roofline, { warmup: 2, repeats: this.repeats, seed, signal: ac.signal });
+        this.sweep = await runSweep(ctx, series, this.spec.sweepField, points, {
+          warmup: 1,
+          repeats: Math.min(this.repeats, SWEEP_REPEATS),
+          seed,
+          signal: ac.signal,
+          onPoint: (done, _t, label) => (this.progress = { label, done: 2 + done, total }),
+        });
+        this.progress = { label: 'drawing the picture from the kernel outputs', done: total - 1, total };
+        if (this.spec.picture === 'attention') await attention?.run(ctx, def, config);
+        if (this.spec.picture === 'routing') {
+          const router = findKernel('moe.router');
+          if (router) await routing?.run(ctx, router, config);
+        }
+      });
+    } catch (e) {
+      this.error = isCancel(e) ? 'Cancelled: the results so far are kept.' : e instanceof DeviceLostError ? `${describeError(e)} — re-initialise the GPU above, then run again.` : describeError(e);
+    } finally {
+      this.progress = undefined;
+      this.#abort = undefined;
+    }
+  }
+
+  #chart(s: SweepResult): ChartSpec {
+    return {
+      xs: s.xs,
+      series: s.series.map((x, i) => ({ label: x.label, values: x.points.map((p) => p.ms), dash: i > 0 })),
+      xLabel: this.spec.sweepLabel,
+      yLabel: 'median time',
+      logX: s.xs.length > 1 && s.xs[0]! > 0,
+      logY: true,
+      formatX: (x) => (x >= 1024 && x % 1024 === 0 ? `${x / 1024}K` : String(x)),
+      formatY: (y) => fmtMs(y),
+    };
+  }
+
+  #sweepNotes(s: SweepResult) {
+    const notes = s.series.flatMap((x) => x.points.filter((p) => p.note).map((p) => `${x.label} at ${s.field} = ${p.x}: ${p.note}`));
+    return notes.length ? html`<ul class="small muted notes">${notes.map((n) => html`<li>${n}</li>`)}</ul>` : nothing;
+  }
+
+  override render() {
+    const spec = this.spec;
+    const def = this.def;
+    const mine = this.kernels.filter((k) => k.family === spec.family);
+    const blocked = this.#blocked();
+    const running = !!this.progress;
+    if (!def) return html`<h2>${spec.heading}</h2><p class="muted">No ${spec.family} kernel is registered yet.</p>`;
+    return html`<header>
+        <h2>${spec.heading}</h2>
+        <p class="summary">${spec.lesson.summary}</p>
+      </header>
+      <div class="layout">
+        <section class="card controls" aria-label="settings">
+          <label class="kernel-choice"
+            ><span>Kernel</span>
+            <select ?disabled=${running} @change=${(e: Event) => this.#chooseKernel((e.target as HTMLSelectElement).value)}>
+              ${mine.map((k) => html`<option value=${k.id} ?selected=${k === def}>${k.id} — ${k.title}</option>`)}
+            </select></label
+          >
+          <kl-preset-picker .def=${def} .presets=${MODEL_PRESETS} .selected=${this.preset} ?disabled=${running} @preset-change=${(e: CustomEvent<string>) => this.#choosePreset(e.detail)}></kl-preset-picker>
+          <kl-kernel-form
+            .def=${def}
+            .config=${this.config}
+            .caps=${this.session?.caps}
+            ?disabled=${running}
+            @config-change=${(e: CustomEvent<ConfigChange>) => {
+              this.config = e.detail.config;
+              this.#emitParams();
+            }}
+          ></kl-kernel-form>
+          <details class="run-settings small">
+            <summary>Run settings: ${this.repeats} repeats; chart at ${spec.sweepField} = ${this.sweepText}</summary>
+            <label
+              >chart points (${spec.sweepLabel}, comma-separated)
+              <input
+                type="text"
+                .value=${this.sweepText}
+                aria-invalid=${this.sweepPoints ? 'false' : 'true'}
+                @input=${(e: Event) => ((this.sweepText = (e.target as HTMLInputElement).value), this.#emitParams())}
+            /></label>
+            <label
+              >timed repeats
+              <input type="number" min="1" max="1000" .value=${String(this.repeats)} @input=${(e: Event) => {
+                const v = Number((e.target as HTMLInputElement).value);
+                if (Number.isInteger(v) && v >= 1 && v <= 1000) (this.repeats = v), this.#emitParams();
+              }}
+            /></label>
+          </details>
+          <div class="row run-row">
+            <button class="primary" data-action="run" ?disabled=${!!blocked} @click=${() => this.#run()}>Run on this GPU</button>
+            ${blocked && !running ? html`<span class="small muted" data-blocked>${blocked}</span>` : nothing}
+          </div>
+          <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
+          ${this.error ? html`<p class="error" role="alert" data-run-error>${this.error}</p>` : nothing}
+        </section>
+        <aside class="card teaching"><kl-teaching-panel .lesson=${spec.lesson} .def=${def}></kl-teaching-panel></aside>
+      </div>
+      <div class="results">
+        <section class="card" aria-label="result">
+          ${this.result ? html`<kl-result-card .result=${this.result}></kl-result-card>` : html`<h3>Result</h3><p class="muted">Run to see the median time, GB/s, GFLOP/s and % of this GPU's roofline, with a verification badge.</p>`}
+        </section>
+        <section class="card" aria-label="time chart">
+          <h3>Time vs ${spec.sweepLabel}</h3>
+          ${this.sweep
+            ? html`<kl-line-chart .spec=${this.#chart(this.sweep)} label="median time against ${spec.sweepLabel} (log scales)"></kl-line-chart>${this.#sweepNotes(this.sweep)}`
+            : html`<p class="muted">Run to time ${def.id}${spec.baselines(def, this.config, (id) => findKernel(id)).map((b) => ` against ${b.label}`).join('')} at ${this.sweepText}.</p>`}
+        </section>
+        ${spec.picture === 'attention'
+          ? html`<section class="card wide" aria-label="attention pattern"><h3>What it attended to</h3><kl-attention-picture></kl-attention-picture></section>`
+          : nothing}
+        ${spec.picture === 'routing'
+          ? html`<section class="card wide" aria-label="routing"><h3>Routing: token × expert</h3><kl-routing-picture></kl-routing-picture></section>`
+          : nothing}
+      </div>
+      ${spec.picture === 'memory'
+        ? html`<section class="card wide-block" aria-label="KV cache explorer">
+            <h3>KV-cache explorer</h3>
+            <kl-memory-explorer .session=${this.session} @settings-change=${() => this.#emitParams()}></kl-memory-explorer>
+          </section>`
+        : nothing}
+      ${spec.picture === 'routing'
+        ? html`<section class="card wide-block" aria-label="bias balancing demo">
+            <h3>Auxiliary-loss-free load balancing</h3>
+            <kl-balance-demo .session=${this.session} @settings-change=${() => this.#emitParams()}></kl-balance-demo>
+          </section>`
+        : nothing}`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      header {
+        margin-bottom: var(--kl-gap);
+      }
+      .summary {
+        max-width: 75ch;
+      }
+      .layout {
+        display: grid;
+        gap: var(--kl-gap);
+        grid-template-columns: minmax(0, 3fr) minmax(0, 2fr);
+        align-items: start;
+      }
+      @media (max-width: 900px) {
+        .layout {
+          grid-template-columns: minmax(0, 1fr);
+        }
+      }
+      .controls {
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+      }
+      .kernel-choice {
+        display: flex;
+        flex-direction: column;
+        gap: 2px;
+        font-weight: 600;
+      }
+      .kernel-choice select {
+        font-weight: normal;
+      }
+      .run-settings label {
+        display: flex;
+        flex-direction: column;
+        margin-top: 6px;
+      }
+      .run-row {
+        margin-top: 4px;
+      }
+      .results {
+        display: grid;
+        gap: var(--kl-gap);
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr));
+        margin-top: var(--kl-gap);
+      }
+      .wide {
+        grid-column: 1 / -1;
+      }
+      .wide-block {
+        margin-top: var(--kl-gap);
+      }
+      .notes {
+        padding-left: 18px;
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-technique-page', TechniquePage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-technique-page': TechniquePage;
+  }
+}

@@ -1,0 +1,280 @@
+// <kl-balance-demo>: DeepSeek-V3's auxiliary-loss-free balancing, live on this GPU. A skewed token stream
+// goes through the router step by step (runBalanceDemo in src/kernels/moe/load-balance.ts); after each step
+// every expert's selection bias moves by gamma towards balance. The chart shows the imbalance falling as the
+// steps arrive; the histogram shows the load at any step (slider, or Play to animate the whole run).
+import { LitElement, html, css, nothing } from 'lit';
+import { describeError } from '../../gpu/errors.ts';
+import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../../kernels/moe/load-balance.ts';
+import { sharedStyles } from '../shell/shared-styles.ts';
+import type { GpuSession } from '../device/gpu-session.ts';
+import type { ChartSpec } from '../charts/line-chart.ts';
+import { fmtNum } from '../run/display-number.ts';
+import { isCancel, throwIfCancelled, type Progress } from '../run/progress.ts';
+import '../charts/line-chart.ts';
+import '../run/run-progress.ts';
+
+interface Knob {
+  key: 'steps' | 'gamma' | 'tokens' | 'skew';
+  param: string;
+  label: string;
+  min: number;
+  max: number;
+  int: boolean;
+  doc: string;
+}
+
+const KNOBS: Knob[] = [
+  { key: 'steps', param: 'bsteps', label: 'steps', min: 1, max: 200, int: true, doc: 'bias updates to run' },
+  { key: 'gamma', param: 'bgamma', label: 'γ (bias step)', min: 0, max: 1, int: false, doc: 'DeepSeek-V3 trains with 0.001 over many steps; a short demo needs a larger step' },
+  { key: 'tokens', param: 'btokens', label: 'tokens per step', min: 8, max: 16384, int: true, doc: 'tokens routed per step' },
+  { key: 'skew', param: 'bskew', label: 'skew', min: 0, max: 20, int: false, doc: 'how strongly every token leans towards 8 hot experts' },
+];
+
+export class BalanceDemo extends LitElement {
+  static override properties = {
+    session: { attribute: false },
+    values: { state: true },
+    steps: { state: true },
+    shown: { state: true },
+    progress: { state: true },
+    error: { state: true },
+    playing: { state: true },
+  };
+  declare session: GpuSession | undefined;
+  declare values: Record<Knob['key'], number>;
+  declare steps: BalanceStep[];
+  declare shown: number;
+  declare progress: Progress | undefined;
+  declare error: string;
+  declare playing: boolean;
+  #abort: AbortController | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this.values = { steps: BALANCE_DEFAULTS.steps, gamma: BALANCE_DEFAULTS.gamma, tokens: BALANCE_DEFAULTS.tokens, skew: BALANCE_DEFAULTS.skew };
+    this.steps = [];
+    this.shown = 0;
+    this.error = '';
+    this.playing = false;
+  }
+
+  #onSession = () => this.requestUpdate();
+
+  override connectedCallback() {
+    super.connectedCallback();
+    this.session?.addEventListener('change', this.#onSession);
+  }
+
+  override updated(changed: Map<string, unknown>) {
+    // The session may arrive after connecting (set as a property by the page).
+    if (changed.has('session')) {
+      (changed.get('session') as GpuSession | undefined)?.removeEventListener('change', this.#onSession);
+      this.session?.addEventListener('change', this.#onSession);
+    }
+  }
+
+  /** Read the knobs from the page URL (unknown or malformed values are shown as errors, not replaced). */
+  applyParams(params: URLSearchParams) {
+    const v = { ...this.values };
+    for (const k of KNOBS) {
+      const raw = params.get(k.param);
+      if (raw !== null && raw.trim() !== '') v[k.key] = Number(raw);
+    }
+    this.values = v;
+  }
+
+  writeParams(params: URLSearchParams) {
+    for (const k of KNOBS) {
+      if (this.values[k.key] !== BALANCE_DEFAULTS[k.key]) params.set(k.param, String(this.values[k.key]));
+    }
+  }
+
+  #issue(k: Knob): string | undefined {
+    const v = this.values[k.key];
+    if (!Number.isFinite(v)) return `must be a number, got ${String(v)}`;
+    if (k.int && !Number.isInteger(v)) return `must be an integer, got ${v}`;
+    if (v < k.min) return `${v} is below the minimum ${k.min}`;
+    if (v > k.max) return `${v} is above the maximum ${k.max}`;
+    return undefined;
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.session?.removeEventListener('change', this.#onSession);
+    this.#stopPlay();
+    this.#abort?.abort();
+  }
+
+  async #run() {
+    if (!this.session || KNOBS.some((k) => this.#issue(k))) return;
+    this.#stopPlay();
+    const ac = new AbortController();
+    this.#abort = ac;
+    this.error = '';
+    this.steps = [];
+    const o = this.values;
+    this.progress = { label: 'compiling the router', done: 0, total: o.steps };
+    try {
+      await this.session.exclusive('bias-balancing demo', async () => {
+        const ctx = this.session!.requireCtx();
+        await runBalanceDemo(ctx, { steps: o.steps, gamma: o.gamma, tokens: o.tokens, skew: o.skew, seed: BALANCE_DEFAULTS.seed }, (s) => {
+          // Cancel between steps: throwing here unwinds the demo, which destroys its router instance.
+          throwIfCancelled(ac.signal);
+          this.steps = [...this.steps, s];
+          this.shown = s.step;
+          this.progress = { label: `step ${s.step + 1} of ${o.steps}`, done: s.step + 1, total: o.steps };
+        });
+      });
+    } catch (e) {
+      this.error = isCancel(e) ? 'Cancelled.' : describeError(e);
+    } finally {
+      this.progress = undefined;
+      this.#abort = undefined;
+    }
+  }
+
+  #play() {
+    if (this.steps.length < 2) return;
+    this.#stopPlay();
+    this.playing = true;
+    this.shown = 0;
+    this.#timer = setInterval(() => {
+      if (this.shown >= this.steps.length - 1) this.#stopPlay();
+      else this.shown++;
+    }, 300);
+  }
+
+  #stopPlay() {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.playing = false;
+  }
+
+  #imbalanceChart(): ChartSpec {
+    return {
+      xs: this.steps.map((s) => s.step),
+      series: [
+        { label: 'max / mean load', values: this.steps.map((s) => s.stats.maxOverMean) },
+        { label: 'coefficient of variation', values: this.steps.map((s) => s.stats.cv) },
+      ],
+      xLabel: 'step',
+      yLabel: 'imbalance',
+    };
+  }
+
+  #loadChart(s: BalanceStep): ChartSpec {
+    return {
+      xs: s.load.map((_, i) => i),
+      series: [
+        { label: `load at step ${s.step}`, values: s.load },
+        { label: 'mean', values: s.load.map(() => s.stats.mean), dash: true, kind: 'line' },
+      ],
+      xLabel: 'expert',
+      yLabel: 'tokens routed',
+      kind: 'bars',
+    };
+  }
+
+  override render() {
+    const running = !!this.progress;
+    const ready = this.session?.state.kind === 'ready';
+    const current = this.steps[Math.min(this.shown, this.steps.length - 1)];
+    const first = this.steps[0];
+    const last = this.steps[this.steps.length - 1];
+    return html`<div class="knobs">
+        ${KNOBS.map((k) => {
+          const issue = this.#issue(k);
+          return html`<label class="field"
+            ><span>${k.label}</span>
+            <input
+              type="number"
+              min=${k.min}
+              max=${k.max}
+              step=${k.int ? 1 : 'any'}
+              .value=${Number.isFinite(this.values[k.key]) ? String(this.values[k.key]) : ''}
+              aria-invalid=${issue ? 'true' : 'false'}
+              ?disabled=${running}
+              @input=${(e: Event) => {
+                const raw = (e.target as HTMLInputElement).value;
+                this.values = { ...this.values, [k.key]: raw === '' ? NaN : Number(raw) };
+                this.dispatchEvent(new Event('settings-change', { bubbles: true, composed: true }));
+              }}
+            />
+            <span class="small muted">${k.doc}</span>
+            ${issue ? html`<span class="small error" role="alert">${issue}</span>` : nothing}</label
+          >`;
+        })}
+      </div>
+      <p class="small muted">
+        ${BALANCE_DEFAULTS.E} experts, top-${BALANCE_DEFAULTS.topk}, ${BALANCE_DEFAULTS.topk_groups} of ${BALANCE_DEFAULTS.n_groups} groups, sigmoid gate with bias;
+        every token leans towards ${BALANCE_DEFAULTS.hot} hot experts spread over the groups.
+      </p>
+      <div class="row">
+        <button class="primary" ?disabled=${running || !ready || KNOBS.some((k) => this.#issue(k))} @click=${() => this.#run()}>Run the balancing demo</button>
+        <button ?disabled=${running || this.steps.length < 2 || this.playing} @click=${() => this.#play()}>▶ Play</button>
+      </div>
+      <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${first && last
+        ? html`<p class="headline" data-balance="result">
+              max/mean load ${fmtNum(first.stats.maxOverMean)} at step 0 → ${fmtNum(last.stats.maxOverMean)} at step ${last.step}
+              (CV ${fmtNum(first.stats.cv)} → ${fmtNum(last.stats.cv)})
+            </p>
+            <kl-line-chart .spec=${this.#imbalanceChart()} .height=${200} label="imbalance per step"></kl-line-chart>`
+        : nothing}
+      ${current
+        ? html`<label class="row small"
+              >step
+              <input
+                type="range"
+                min="0"
+                max=${this.steps.length - 1}
+                .value=${String(this.shown)}
+                @input=${(e: Event) => {
+                  this.#stopPlay();
+                  this.shown = Number((e.target as HTMLInputElement).value);
+                }}
+              />
+              ${current.step}: bias ${fmtNum(Math.min(...current.bias))} … ${fmtNum(Math.max(...current.bias))}</label
+            >
+            <kl-line-chart .spec=${this.#loadChart(current)} .height=${180} label="load per expert at step ${current.step}"></kl-line-chart>`
+        : nothing}`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      .knobs {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(170px, 1fr));
+        gap: 10px 16px;
+        margin-bottom: 8px;
+      }
+      .field {
+        display: flex;
+        flex-direction: column;
+        gap: 2px;
+      }
+      .field > span:first-child {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      .headline {
+        font-weight: 600;
+        margin-top: 10px;
+      }
+      input[type='range'] {
+        width: min(300px, 60vw);
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-balance-demo', BalanceDemo);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-balance-demo': BalanceDemo;
+  }
+}

@@ -1,0 +1,76 @@
+// <kl-result-card>: one timed run — median time with its spread, achieved GB/s and GFLOP/s from the
+// kernel's cost model, both as a fraction of this device's measured roofline, and the verification badge.
+// Numbers are shown only for a verified run with finite outputs.
+import { LitElement, html, css, nothing } from 'lit';
+import type { KernelResult } from '../../bench/result-schema.ts';
+import { sharedStyles } from '../shell/shared-styles.ts';
+import { fmtBytes, fmtMs, fmtNum, fmtPct } from './display-number.ts';
+import { isTrusted } from './verification-badge.ts';
+import './verification-badge.ts';
+
+export class ResultCard extends LitElement {
+  static override properties = { result: { attribute: false } };
+  declare result: KernelResult | undefined;
+
+  override render() {
+    const r = this.result;
+    if (!r) return nothing;
+    const trusted = isTrusted(r);
+    const stat = (label: string, value: string, hint?: string) =>
+      html`<div class="stat">
+        <div class="value" data-stat=${label}>${trusted ? value : '—'}</div>
+        <div class="label muted small">${label}${hint ? html`<br />${hint}` : nothing}</div>
+      </div>`;
+    return html`<div class="head row">
+        <h3>${r.kernel}</h3>
+        <kl-verification-badge .result=${r}></kl-verification-badge>
+      </div>
+      <div class="stats">
+        ${stat('median time', fmtMs(r.medianMs), `p10–p90 ${fmtNum(r.p10Ms)}–${fmtNum(r.p90Ms)} ms`)}
+        ${stat('GB/s', fmtNum(r.gbps), `${fmtPct(r.copyFraction)} of measured copy bandwidth`)}
+        ${stat('GFLOP/s', fmtNum(r.gflops), `${fmtPct(r.fmaFraction)} of measured FMA peak`)}
+        ${stat('bytes moved (min)', fmtBytes(r.cost.bytes), r.cost.kvCacheBytes ? `KV cache ${fmtBytes(r.cost.kvCacheBytes)}` : undefined)}
+      </div>
+      <p class="muted small">
+        ${r.samplesMs.length} samples, ${r.method === 'gpu-timestamps' ? 'GPU timestamps around the dispatches' : 'wall clock from submit to completion (no timestamp-query)'};
+        the instance allocated ${fmtBytes(r.allocatedBytes)} on the device.
+        ${trusted ? nothing : html`<strong class="error">Numbers hidden: the run did not pass verification.</strong>`}
+      </p>`;
+  }
+
+  static override styles = [
+    sharedStyles,
+    css`
+      .head {
+        justify-content: space-between;
+        align-items: flex-start;
+      }
+      .head h3 {
+        font-family: var(--kl-mono);
+        font-size: 1rem;
+      }
+      .stats {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(140px, 1fr));
+        gap: 12px;
+        margin: 12px 0;
+      }
+      .stat .value {
+        font-size: 1.5rem;
+        font-weight: 700;
+        font-variant-numeric: tabular-nums;
+      }
+      .stat .label {
+        line-height: 1.3;
+      }
+    `,
+  ];
+}
+
+customElements.define('kl-result-card', ResultCard);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'kl-result-card': ResultCard;
+  }
+}
