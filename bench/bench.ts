@@ -9,18 +9,18 @@ import { describeAdapter } from '../src/gpu/context.ts';
 import { KERNELS } from '../src/kernels/registry.ts';
 import { selectJobs } from '../src/bench/suite.ts';
 import { runSuite } from '../src/bench/suite.ts';
-import { fmtNum, renderResultFile, rooflineLine } from '../src/bench/format.ts';
+import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
 import { ResultFileSchema } from '../src/bench/result-schema.ts';
 import { freshSeed } from '../src/kernels/random.ts';
-import { STUDIES, studyJobs } from '../src/bench/studies.ts';
+import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
 
 const SPEC = {
   kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
   study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: STUDIES.map((s) => s.id) },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
-  repeats: { type: 'int', help: 'timed repeats per shape', default: 10, min: 1, max: 10000 },
-  warmup: { type: 'int', help: 'untimed runs before timing', default: 2, min: 0, max: 1000 },
+  repeats: { type: 'int', help: 'timed repeats per shape (default 10; a study sets its own, 3-5)', min: 1, max: 10000 },
+  warmup: { type: 'int', help: 'untimed runs before timing (default 2; studies 1)', min: 0, max: 1000 },
   'flush-mb': { type: 'int', help: 'MiB cleared between repeats to flush caches (default: 256 on GPUs, 8 on CPU emulation)', min: 0, max: 4096 },
   json: { type: 'string', help: 'write the result file (JSON, schema llm-kernel-lab/bench-result v1) here', placeholder: 'FILE' },
   seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
@@ -46,7 +46,7 @@ await runCli(async () => {
     for (const f of Object.keys(set)) if (!fields.has(f)) throw new ArgError(`--set: no kernel has a field "${f}" (fields: ${[...fields].join(', ')})`);
   }
   const study = STUDIES.find((s) => s.id === flags.study);
-  const jobs = study ? studyJobs(study, KERNELS) : selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
+  const jobs = study ? study.jobs(KERNELS) : selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
   if (flags.list) {
     for (const j of jobs) console.log(`${j.def.id.padEnd(30)} ${j.shape.name}`);
     if (!study) console.log(`\nstudies (--study NAME):\n${STUDIES.map((s) => `  ${s.id.padEnd(16)} ${s.question}`).join('\n')}`);
@@ -62,8 +62,8 @@ await runCli(async () => {
   console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
   const started = performance.now();
   const file = await runSuite(ctx, jobs, {
-    warmup: flags.warmup!,
-    repeats: flags.repeats!,
+    warmup: flags.warmup ?? study?.warmup ?? 2,
+    repeats: flags.repeats ?? study?.repeats ?? 10,
     flushBytes: flags['flush-mb'] === undefined ? undefined : flags['flush-mb'] * 1024 * 1024,
     wallClock: flags['wall-clock'],
     seed: flags.seed ?? freshSeed(),
@@ -76,7 +76,10 @@ await runCli(async () => {
       if (e.kind === 'error') progress.end(`not run: ${e.message}`);
     },
   });
+  const studies = digestStudies(file);
+  if (studies.length) file.studies = studies;
   console.log(renderResultFile(file));
+  for (const d of studies) console.log(`\n${renderDigest(d)}`);
   console.log(`\n${file.results.length} measured, ${file.errors.length} not run, in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (flags.json) {
     // Validate what we write against the schema we publish: a file we emit must be one we can import.

@@ -119,3 +119,24 @@ describe('verify CLI', () => {
     expect(r.stderr).toMatch(/give one or more \.safetensors files/);
   });
 });
+
+describe('bench studies and the balance demo', () => {
+  it('--study lists its runs without a GPU, and an unknown study names the choices', () => {
+    const r = run('bench', ['--study', 'sparse-scaling', '--list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^sparse\.dsa +decode S=32768 T=1 dsa$/m);
+    expect(r.stdout).toMatch(/^attention\.flash_prefill +prefill S=4096 T=4096 dense$/m);
+    const bad = run('bench', ['--study', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^bad arguments: --study.*mla-decode.*sparse-scaling.*moe/m);
+  });
+
+  it('balance: the per-step series as JSON, imbalance falling under the bias update', () => {
+    const r = run('moe-balance', ['--steps', '6', '--tokens', '128', '--experts', '32', '--groups', '4', '--topk-groups', '2', '--topk', '4', '--gamma', '0.02', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const series = JSON.parse(r.stdout) as { step: number; stats: { maxOverMean: number; cv: number } }[];
+    expect(series.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const s of series) expect(Number.isFinite(s.stats.cv)).toBe(true);
+    expect(series.at(-1)!.stats.cv).toBeLessThan(series[0]!.stats.cv);
+  });
+});

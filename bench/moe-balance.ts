@@ -30,7 +30,7 @@ function row(s: BalanceStep): string {
 await runCli(async () => {
   const { flags: f, help } = parseArgs(process.argv.slice(2), SPEC);
   if (help) {
-    console.log(helpText('usage: npm run moe-balance -- [flags]\nRoutes a skewed token stream with DeepSeek-V3\'s gate on the GPU and applies the bias update each step.', SPEC));
+    console.log(helpText('usage: npm run balance -- [flags]\nRoutes a skewed token stream with DeepSeek-V3\'s gate on the GPU and applies the bias update each step.', SPEC));
     return 0;
   }
   const o = {

@@ -1,5 +1,5 @@
 // Plain-text rendering of results for the terminal (the UI draws its own table and charts).
-import type { KernelResult, ResultFile } from './result-schema.ts';
+import type { KernelResult, ResultFile, StudyDigest } from './result-schema.ts';
 import type { Roofline } from './roofline.ts';
 
 export function fmtNum(x: number, digits = 3): string {
@@ -65,6 +65,11 @@ export function comparisons(file: ResultFile): string[] {
   return lines;
 }
 
+export function stageLine(r: KernelResult): string {
+  const parts = (r.stages ?? []).map((s) => `${s.name} ${fmtNum(s.medianMs)} ms (${fmtPct(s.share)})`);
+  return `  ${r.kernel} ${r.shape}: ${parts.join(' · ')}`;
+}
+
 export function renderResultFile(file: ResultFile): string {
   const a = file.environment.adapter;
   const out = [
@@ -73,8 +78,16 @@ export function renderResultFile(file: ResultFile): string {
     '',
     table(RESULT_COLUMNS, file.results.map(resultRow)),
   ];
+  const staged = file.results.filter((r) => r.stages?.length);
+  if (staged.length) out.push('', 'time per stage (each stage timed alone; share of their sum):', ...staged.map(stageLine));
   const cmp = comparisons(file);
   if (cmp.length) out.push('', ...cmp);
   if (file.errors.length) out.push('', 'not run:', ...file.errors.map((e) => `  ${e.kernel} ${e.shape}: ${e.message}`));
   return out.join('\n');
+}
+
+/** A study's answer as a terminal table (numbers as the digest rounded them) and its notes. */
+export function renderDigest(d: StudyDigest): string {
+  const cell = (c: string | number | null) => (c === null ? '—' : typeof c === 'number' ? String(c) : c);
+  return [`study ${d.id}: ${d.title}`, table(d.columns, d.rows.map((r) => r.map(cell))), ...d.notes.map((n) => `  ${n}`)].join('\n');
 }

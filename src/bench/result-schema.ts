@@ -57,6 +57,21 @@ export const KernelResultSchema = z.object({
   /** Output of the timed shape was all finite (checked after timing). */
   outputsFinite: z.boolean(),
   verification: VerificationSchema,
+  /**
+   * Multi-stage kernels: each stage timed alone (same repeats and timing method), and its share of the
+   * stages' summed medians. The whole kernel's median is usually a little less than the sum (one pass, no
+   * flush between stages).
+   */
+  stages: z.array(z.object({ name: z.string(), medianMs: nonNeg, share: nonNeg })).optional(),
+});
+
+/** A study's answer (src/bench/studies/): a small table of cells and a few sentences, for the CLI and the UI. */
+export const StudyDigestSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.union([z.string(), finite, z.null()]))),
+  notes: z.array(z.string()),
 });
 
 export const ResultFileSchema = z.object({
@@ -74,10 +89,13 @@ export const ResultFileSchema = z.object({
   roofline: RooflineSchema,
   results: z.array(KernelResultSchema),
   errors: z.array(z.object({ kernel: z.string(), shape: z.string(), message: z.string() })),
+  /** Digests of the studies whose runs the file holds (optional: files from before studies had none). */
+  studies: z.array(StudyDigestSchema).optional(),
 });
 
 export type KernelResult = z.infer<typeof KernelResultSchema>;
 export type ResultFile = z.infer<typeof ResultFileSchema>;
+export type StudyDigest = z.infer<typeof StudyDigestSchema>;
 
 /** Parse and validate a result file; errors name the JSON path. */
 export function parseResultFile(text: string): { ok: true; file: ResultFile } | { ok: false; errors: string[] } {

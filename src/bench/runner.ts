@@ -2,7 +2,7 @@
 // the instance at the benchmark shape, upload random inputs, time warm-up + repeats, check the outputs are
 // finite, and derive GB/s, GFLOP/s and the fractions of the measured roofline from the cost model.
 import type { GpuContext } from '../gpu/context.ts';
-import type { Config, KernelDefinition } from '../kernels/contract.ts';
+import type { Config, InstanceStage, KernelDefinition } from '../kernels/contract.ts';
 import { withDefaults } from '../kernels/contract.ts';
 import { checkAgainstReference } from '../kernels/check.ts';
 import { createInstance, makeInputs, readOutputs, uploadInputs } from '../kernels/execute.ts';
@@ -26,6 +26,23 @@ export interface BenchOptions {
 export function defaultFlushBytes(ctx: GpuContext): number {
   const want = (isCpuEmulation(ctx) ? 8 : 256) * 1024 * 1024;
   return Math.min(want, ctx.limits.maxBufferSize);
+}
+
+/** Each stage timed alone, in order, so the table can show where a multi-stage kernel spends its time. */
+async function timeStages(ctx: GpuContext, stages: InstanceStage[], opts: BenchOptions): Promise<NonNullable<KernelResult['stages']>> {
+  const medians: number[] = [];
+  for (const stage of stages) {
+    const t = await timeRepeats(ctx, stage, {
+      warmup: Math.min(1, opts.warmup),
+      repeats: opts.repeats,
+      flushBytes: opts.flushBytes ?? defaultFlushBytes(ctx),
+      signal: opts.signal,
+      wallClock: opts.wallClock,
+    });
+    medians.push(spread(t.samplesMs).medianMs);
+  }
+  const sum = medians.reduce((a, b) => a + b, 0);
+  return stages.map((s, i) => ({ name: s.name, medianMs: medians[i]!, share: sum > 0 ? medians[i]! / sum : 0 }));
 }
 
 export async function benchKernel<C extends Config>(
@@ -54,6 +71,7 @@ export async function benchKernel<C extends Config>(
       signal: opts.signal,
       wallClock: opts.wallClock,
     });
+    const stages = instance.stages && instance.stages.length > 1 ? await timeStages(ctx, instance.stages, opts) : undefined;
     const outs = await readOutputs(ctx, instance, def.outputs(config));
     const outputsFinite = Object.entries(outs).every(([, t]) => t.data.every((x) => Number.isFinite(x) || x === -Infinity));
     const cost = def.cost(config);
@@ -76,6 +94,7 @@ export async function benchKernel<C extends Config>(
       fmaFraction: roofline.fmaGflops > 0 ? gflops / roofline.fmaGflops : 0,
       allocatedBytes,
       outputsFinite,
+      ...(stages ? { stages } : {}),
       verification: {
         config: small,
         seed: check.seed,

@@ -54,11 +54,22 @@ export interface BenchShape<C extends Config = Config> {
   config: Partial<C>;
 }
 
+export interface InstanceStage {
+  name: string;
+  encode(pass: GPUComputePassEncoder): void;
+}
+
 export interface KernelInstance {
   /** Storage buffers by tensor name: every input and output of the definition. */
   tensors: Record<string, GPUBuffer>;
   /** Record this kernel's dispatches into a pass the caller owns (kernels never time themselves). */
   encode(pass: GPUComputePassEncoder): void;
+  /**
+   * Multi-stage kernels (DSA: indexer, top-k, attention; MoE: router, dispatch, experts, combine) list their
+   * stages in order; encoding all of them is `encode`. The bench times each one alone for its share of time
+   * (a stage re-run alone reads what the earlier stages left in their buffers).
+   */
+  stages?: InstanceStage[];
   /** Free everything create() made. */
   destroy(): void;
 }

@@ -5,7 +5,7 @@ import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import type { Comparison, CompareResult } from '../compare.ts';
-import type { ConfigSchema, FieldSpec, KernelInstance, ValidationIssue } from '../contract.ts';
+import type { ConfigSchema, FieldSpec, InstanceStage, KernelInstance, ValidationIssue } from '../contract.ts';
 import type { Rng } from '../random.ts';
 import { numel, type HostTensor } from '../tensor.ts';
 import type { GateOptions } from '../../reference/moe.ts';
@@ -385,7 +385,7 @@ export interface Stage {
 
 /** A kernel instance whose stages can also be encoded one by one (dispatches within a stage stay in order). */
 export interface StagedInstance extends KernelInstance {
-  stages: { name: string; encode(pass: GPUComputePassEncoder): void }[];
+  stages: InstanceStage[];
 }
 
 /** Fields shared by every MoE schema that picks a subset of the routing fields. */

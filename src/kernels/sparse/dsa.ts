@@ -134,8 +134,10 @@ export const dsa: KernelDefinition<DsaConfig> = {
       for (const buf of Object.values(tensors)) b.destroy(buf);
       throw e;
     }
+    const names = ['indexer', 'top-k', 'attention'];
     return {
       tensors,
+      stages: stages.map((s, i) => ({ name: names[i]!, encode: (pass: GPUComputePassEncoder) => s.encode(pass) })),
       encode(pass) {
         for (const s of stages) s.encode(pass);
       },

@@ -1,0 +1,62 @@
+// Issue 3's decode study: one decode step at S = 1K..32K for MHA and GQA (flash decoding) against naive
+// and absorbed MLA at DeepSeek-V3 head shapes (heads scaled down), with the KV-cache bytes each reads.
+import { MLA_DECODE_SWEEP, SWEEP_HEADS } from '../../kernels/mla/mla-config.ts';
+import type { KernelResult, StudyDigest } from '../result-schema.ts';
+import { requireKernel, sig, type Study } from './study.ts';
+
+type Layout = 'MHA' | 'GQA' | 'MLA naive' | 'MLA absorbed';
+
+function layoutOf(r: KernelResult): Layout | undefined {
+  if (r.kernel === 'mla.decode_naive') return 'MLA naive';
+  if (r.kernel === 'mla.decode_absorbed') return 'MLA absorbed';
+  if (r.kernel === 'attention.flash_decode') return r.shape.startsWith('MHA ') ? 'MHA' : r.shape.startsWith('GQA ') ? 'GQA' : undefined;
+  return undefined;
+}
+
+const LAYOUTS: Layout[] = ['MHA', 'GQA', 'MLA naive', 'MLA absorbed'];
+const SWEEP_NAMES = new Set(MLA_DECODE_SWEEP.map((e) => e.shape.name));
+
+export const mlaDecode: Study = {
+  id: 'mla-decode',
+  question: `Decode at S = 1K..32K: MHA vs GQA (flash decoding) vs naive vs absorbed MLA at DeepSeek-V3 head shapes (${SWEEP_HEADS} heads) — time and KV bytes read per step`,
+  repeats: 3,
+  warmup: 1,
+  jobs: (registry) => MLA_DECODE_SWEEP.map((e) => ({ def: requireKernel(registry, e.kernel, 'mla-decode'), shape: e.shape })),
+  digest(file) {
+    const bySize = new Map<number, Partial<Record<Layout, KernelResult>>>();
+    for (const r of file.results) {
+      const layout = layoutOf(r);
+      if (!layout || !SWEEP_NAMES.has(r.shape)) continue;
+      const S = Number(r.config.S);
+      bySize.set(S, { ...bySize.get(S), [layout]: r });
+    }
+    if (bySize.size === 0) return undefined;
+    const sizes = [...bySize.keys()].sort((a, b) => a - b);
+    const MiB = (b: number | undefined) => (b === undefined ? null : sig(b / 2 ** 20));
+    const notes: string[] = [];
+    const at8k = bySize.get(8192);
+    if (at8k?.['MLA naive'] && at8k['MLA absorbed']) {
+      const [n, a] = [at8k['MLA naive'], at8k['MLA absorbed']];
+      notes.push(
+        `S = 8192: absorbed ${sig(a.medianMs)} ms vs naive ${sig(n.medianMs)} ms = ${(n.medianMs / a.medianMs).toFixed(1)}x faster; ` +
+          `cache bytes read per step ${MiB(a.cost.kvCacheBytes)} MiB (latent only) vs ${MiB(n.cost.kvCacheBytes)} MiB (latent + the expanded per-head K/V it writes and reads back)`,
+      );
+    }
+    const last = bySize.get(sizes.at(-1)!)!;
+    if (last.MHA && last['MLA absorbed']) {
+      notes.push(
+        `S = ${sizes.at(-1)}: absorbed MLA reads ${((last.MHA.cost.kvCacheBytes ?? 0) / (last['MLA absorbed'].cost.kvCacheBytes ?? 1)).toFixed(1)}x fewer cache bytes than MHA and runs ${(last.MHA.medianMs / last['MLA absorbed'].medianMs).toFixed(2)}x its speed`,
+      );
+    }
+    return {
+      id: 'mla-decode',
+      title: `decode step, ${SWEEP_HEADS} heads (ms medians; cache MiB = KV-cache bytes the step reads; % = of measured copy bandwidth)`,
+      columns: ['S', ...LAYOUTS.flatMap((l) => [`${l} ms`, `${l} cache MiB`, `${l} %BW`])],
+      rows: sizes.map((S) => {
+        const row = bySize.get(S)!;
+        return [S, ...LAYOUTS.flatMap((l) => [sig(row[l]?.medianMs), MiB(row[l]?.cost.kvCacheBytes), row[l] ? `${(row[l].copyFraction * 100).toFixed(1)}%` : null])];
+      }),
+      notes,
+    } satisfies StudyDigest;
+  },
+};

@@ -1,0 +1,126 @@
+// Studies without a GPU: every run they list is a valid config on a SwiftShader-sized device, and each
+// digest turns (synthetic) measured results into the numbers its issue asks for.
+import { describe, expect, it } from 'vitest';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { withDefaults } from '../../kernels/contract.ts';
+import { KERNELS } from '../../kernels/registry.ts';
+import { validateConfig } from '../../kernels/validate.ts';
+import type { KernelResult, ResultFile } from '../result-schema.ts';
+import { ResultFileSchema } from '../result-schema.ts';
+import { digestStudies, STUDIES } from './index.ts';
+import { mlaDecode } from './mla-decode.ts';
+import { moeStages } from './moe-stages.ts';
+import { sparseScaling } from './sparse-scaling.ts';
+
+const swiftshader: DeviceCaps = {
+  limits: {
+    maxBufferSize: 1 << 30,
+    maxStorageBufferBindingSize: 1 << 30,
+    maxUniformBufferBindingSize: 65536,
+    maxComputeWorkgroupStorageSize: 32768,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupSizeY: 256,
+    maxComputeWorkgroupsPerDimension: 65535,
+    maxStorageBuffersPerShaderStage: 8,
+  },
+  features: { timestamps: true, f16: false, subgroups: true },
+};
+
+function fakeResult(job: { def: { id: string; family: string; cost(c: never): KernelResult['cost'] }; shape: { name: string; config: object } }, medianMs: number, stages?: { name: string; ms: number }[]): KernelResult {
+  const def = KERNELS.find((k) => k.id === job.def.id)!;
+  const config = withDefaults(def, job.shape.config as never);
+  const cost = def.cost(config);
+  const sum = stages?.reduce((a, s) => a + s.ms, 0) ?? 0;
+  return {
+    kernel: def.id,
+    family: def.family,
+    shape: job.shape.name,
+    config,
+    cost,
+    method: 'gpu-timestamps',
+    samplesMs: [medianMs],
+    medianMs,
+    minMs: medianMs,
+    p10Ms: medianMs,
+    p90Ms: medianMs,
+    maxMs: medianMs,
+    gbps: cost.bytes / medianMs / 1e6,
+    gflops: cost.flops / medianMs / 1e6,
+    copyFraction: cost.bytes / medianMs / 1e6 / 100,
+    fmaFraction: 0.01,
+    allocatedBytes: cost.bytes,
+    outputsFinite: true,
+    verification: { config: {}, seed: 1, ok: true, outputs: [] },
+    ...(stages ? { stages: stages.map((s) => ({ name: s.name, medianMs: s.ms, share: s.ms / sum })) } : {}),
+  };
+}
+
+function fakeFile(results: KernelResult[]): ResultFile {
+  return {
+    schema: 'llm-kernel-lab/bench-result',
+    version: 1,
+    createdAt: new Date(0).toISOString(),
+    tool: { name: 'llm-kernel-lab', version: 'test' },
+    environment: { runtime: 'test', adapter: { vendor: 'v', architecture: 'a', device: 'd', description: '', backend: 'b' }, features: { timestamps: true, f16: false, subgroups: true }, limits: {} },
+    settings: { warmup: 1, repeats: 3, flushBytes: 0 },
+    roofline: { copyGBps: 100, fmaGflops: 1000, copyBytes: 1, fmaFlops: 1, copyMedianMs: 1, fmaMedianMs: 1, method: 'gpu-timestamps' },
+    results,
+    errors: [],
+  };
+}
+
+describe('studies', () => {
+  it('every run of every study is a valid config on a SwiftShader-sized device', () => {
+    for (const study of STUDIES) {
+      const jobs = study.jobs(KERNELS);
+      expect(jobs.length, study.id).toBeGreaterThan(3);
+      for (const j of jobs) expect(validateConfig(j.def, withDefaults(j.def, j.shape.config), swiftshader), `${study.id}: ${j.def.id} ${j.shape.name}`).toEqual([]);
+    }
+  });
+
+  it('mla-decode: absorbed vs naive at 8K and bytes read per step', () => {
+    const jobs = mlaDecode.jobs(KERNELS);
+    expect(new Set(jobs.map((j) => j.shape.config.S))).toEqual(new Set([1024, 2048, 4096, 8192, 16384, 32768]));
+    // Naive 10x slower than absorbed everywhere it runs.
+    const results = jobs.map((j) => fakeResult(j, j.def.id === 'mla.decode_naive' ? 50 : 5));
+    const d = mlaDecode.digest(fakeFile(results))!;
+    expect(d.rows).toHaveLength(6);
+    expect(d.notes[0]).toMatch(/^S = 8192: absorbed 5 ms vs naive 50 ms = 10\.0x faster/);
+    // MHA at 4 heads of 128 (K and V) against the 576-float latent: 1024 / 576 = 1.8x the bytes.
+    expect(d.notes[1]).toMatch(/reads 1\.8x fewer cache bytes than MHA/);
+    expect(mlaDecode.digest(fakeFile([]))).toBeUndefined();
+  });
+
+  it('sparse-scaling: stage shares from the DSA run, crossover and measured vs ideal speed-up', () => {
+    const jobs = sparseScaling.jobs(KERNELS);
+    const decode = jobs.filter((j) => j.shape.name.startsWith('decode'));
+    expect(decode.map((j) => j.def.id).slice(0, 4)).toEqual(['attention.flash_decode', 'sparse.dsa', 'sparse.sliding_window', 'sparse.block_select']);
+    // Dense grows with S, DSA stays near flat: slower at 1K, faster from 2K on.
+    const results = jobs.map((j) => {
+      const S = Number(j.shape.config.S);
+      if (j.def.id === 'sparse.dsa') return fakeResult(j, 3, [{ name: 'indexer', ms: 1 }, { name: 'top-k', ms: 1 }, { name: 'attention', ms: 2 }]);
+      return fakeResult(j, j.def.id.startsWith('attention.') ? S / 512 : 2);
+    });
+    const d = sparseScaling.digest(fakeFile(results))!;
+    const first = d.rows.find((r) => r[0] === 'decode' && r[1] === 1024)!;
+    expect(first.slice(2, 7)).toEqual([2, 3, '25%', '25%', '50%']);
+    expect(d.notes.find((n) => n.startsWith('decode: DSA overtakes'))).toMatch(/from S ≈ (1[1-9]\d\d|20[0-4]\d)\b/);
+    expect(d.notes.find((n) => n.startsWith('decode at S = 32768'))).toMatch(/DSA 21\.33x faster than dense/);
+  });
+
+  it('moe: time share per stage and grouped-FFN bandwidth at decode; digests land in a valid result file', () => {
+    const jobs = moeStages.jobs(KERNELS);
+    const results = jobs.map((j) =>
+      j.def.id === 'moe.forward' ? fakeResult(j, 10, [{ name: 'router', ms: 1 }, { name: 'dispatch', ms: 1 }, { name: 'experts', ms: 7 }, { name: 'combine', ms: 1 }]) : fakeResult(j, 4),
+    );
+    const file = fakeFile(results);
+    const d = moeStages.digest(file)!;
+    expect(d.rows.length).toBe(jobs.filter((j) => j.def.id === 'moe.forward').length);
+    expect(d.rows[0]!.slice(1)).toEqual([10, 1, '10.0%', 1, '10.0%', 7, '70.0%', 1, '10.0%']);
+    expect(d.notes.some((n) => /^grouped FFN decode .* GB\/s/.test(n))).toBe(true);
+    file.studies = digestStudies(file);
+    expect(file.studies.map((s) => s.id)).toEqual(['moe']);
+    expect(ResultFileSchema.safeParse(file).success).toBe(true);
+  });
+});
