@@ -11,6 +11,7 @@ import { selectJobs } from '../src/bench/suite.ts';
 import { runSuite } from '../src/bench/suite.ts';
 import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
 import { ResultFileSchema } from '../src/bench/result-schema.ts';
+import { isCpuEmulation } from '../src/bench/roofline.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
 
@@ -19,8 +20,8 @@ const SPEC = {
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
   study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: STUDIES.map((s) => s.id) },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
-  repeats: { type: 'int', help: 'timed repeats per shape (default 10; a study sets its own, 3-5)', min: 1, max: 10000 },
-  warmup: { type: 'int', help: 'untimed runs before timing (default 2; studies 1)', min: 0, max: 1000 },
+  repeats: { type: 'int', help: 'timed repeats per shape (default 10 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
+  warmup: { type: 'int', help: 'untimed runs before timing (default 2 on a GPU, 1 on CPU emulation and in studies)', min: 0, max: 1000 },
   'flush-mb': { type: 'int', help: 'MiB cleared between repeats to flush caches (default: 256 on GPUs, 8 on CPU emulation)', min: 0, max: 4096 },
   json: { type: 'string', help: 'write the result file (JSON, schema llm-kernel-lab/bench-result v1) here', placeholder: 'FILE' },
   seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
@@ -59,11 +60,17 @@ await runCli(async () => {
   const loseAfter = Number(process.env.KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS);
   if (loseAfter > 0) setTimeout(() => ctx.device.destroy(), loseAfter).unref();
   console.error(`adapter: ${describeAdapter(ctx.adapter)}; timestamps: ${ctx.features.timestamps && !flags['wall-clock'] ? 'yes' : 'no (wall clock)'}; f16: ${ctx.features.f16 ? 'yes' : 'no'}; subgroups: ${ctx.features.subgroups ? 'yes' : 'no'}`);
+  // CPU emulation runs each dispatch ~1000x slower than a GPU: fewer samples keep the default suite to
+  // minutes; its numbers only mean something as ratios anyway.
+  const cpu = isCpuEmulation(ctx);
+  const repeats = flags.repeats ?? study?.repeats ?? (cpu ? 3 : 10);
+  const warmup = flags.warmup ?? study?.warmup ?? (cpu ? 1 : 2);
+  console.error(`${repeats} timed repeats after ${warmup} warm-up run(s) per shape${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
   console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
   const started = performance.now();
   const file = await runSuite(ctx, jobs, {
-    warmup: flags.warmup ?? study?.warmup ?? 2,
-    repeats: flags.repeats ?? study?.repeats ?? 10,
+    warmup,
+    repeats,
     flushBytes: flags['flush-mb'] === undefined ? undefined : flags['flush-mb'] * 1024 * 1024,
     wallClock: flags['wall-clock'],
     seed: flags.seed ?? freshSeed(),

@@ -69,17 +69,24 @@ export class BufferTracker {
   }
 }
 
-/** Run `make` under an out-of-memory error scope: a refused allocation becomes a GpuMemoryError. */
-export async function withOutOfMemoryScope<T>(device: GPUDevice, what: string, make: () => Promise<T> | T): Promise<T> {
+/**
+ * Run `make` under an out-of-memory error scope: a refused allocation becomes a GpuMemoryError. WebGPU
+ * reports it asynchronously, after `make` has returned an object holding the other (valid) buffers, so
+ * `discard` frees that object before the error is thrown.
+ */
+export async function withOutOfMemoryScope<T>(device: Pick<GPUDevice, 'pushErrorScope' | 'popErrorScope'>, what: string, make: () => Promise<T> | T, discard?: (made: T) => void): Promise<T> {
   device.pushErrorScope('out-of-memory');
-  let result: T;
+  let made: { value: T } | undefined;
   try {
-    result = await make();
+    made = { value: await make() };
   } finally {
     const err = await device.popErrorScope();
-    if (err) throw new GpuMemoryError(`${what}: the device is out of memory (${err.message.split('\n')[0]})`);
+    if (err) {
+      if (made) discard?.(made.value);
+      throw new GpuMemoryError(`${what}: the device is out of memory (${err.message.split('\n')[0]})`);
+    }
   }
-  return result;
+  return made.value;
 }
 
 export function fmtBytes(n: number): string {

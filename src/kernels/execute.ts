@@ -17,7 +17,7 @@ export function assertValid<C extends Config>(ctx: GpuContext, def: KernelDefini
 export async function createInstance<C extends Config>(ctx: GpuContext, def: KernelDefinition<C>, config: C): Promise<KernelInstance> {
   ctx.assertAlive();
   assertValid(ctx, def, config);
-  return withOutOfMemoryScope(ctx.device, def.id, () => def.create(ctx, config));
+  return withOutOfMemoryScope(ctx.device, def.id, () => def.create(ctx, config), (instance) => instance.destroy());
 }
 
 export function makeInputs<C extends Config>(def: KernelDefinition<C>, config: C, rng: Rng): Record<string, HostTensor> {

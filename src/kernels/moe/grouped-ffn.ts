@@ -214,9 +214,9 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     };
   },
   benchmarks: [
-    { name: 'prefill scaled N=4096 E=64 top-8 dim=128 inter=32', config: { N: 4096, E: 64, topk: 8, dim: 128, inter: 32 } },
+    // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.
+    { name: 'prefill scaled N=1024 E=64 top-8 dim=128 inter=32', config: { N: 1024, E: 64, topk: 8, dim: 128, inter: 32 } },
     { name: 'decode scaled N=1 E=64 top-8 dim=512 inter=256', config: { N: 1, E: 64, topk: 8, dim: 512, inter: 256 } },
-    { name: 'decode scaled N=8 E=64 top-8 dim=512 inter=256', config: { N: 8, E: 64, topk: 8, dim: 512, inter: 256 } },
     { name: 'decode scaled N=64 E=64 top-8 dim=512 inter=256', config: { N: 64, E: 64, topk: 8, dim: 512, inter: 256 } },
   ],
   testCases: [

@@ -157,7 +157,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
     };
   },
   benchmarks: [
-    { name: 'prefill scaled N=4096 dim=256 E=256 top-8 groups 8/4', config: { N: 4096, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
+    { name: 'prefill scaled N=1024 dim=256 E=256 top-8 groups 8/4', config: { N: 1024, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'decode scaled N=1 dim=256 E=256 top-8 groups 8/4', config: { N: 1, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'decode scaled N=64 dim=256 E=256 top-8 groups 8/4', config: { N: 64, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'decode scaled N=64 dim=256 E=384 top-8 (Kimi K2 routing)', config: { N: 64, dim: 256, E: 384, topk: 8, n_groups: 1, topk_groups: 1, route_scale: 2.827 } },
