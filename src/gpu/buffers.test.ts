@@ -8,7 +8,7 @@ function fakeDevice(error: { message: string } | null) {
   const scopes: string[] = [];
   return {
     scopes,
-    pushErrorScope(filter: GPUErrorFilter) {
+    pushErrorScope(filter: GPUErrorFilter): undefined {
       scopes.push(filter);
     },
     async popErrorScope() {

@@ -1,11 +1,11 @@
 // moe.combine: host side of shaders/moe/combine.wgsl (weighted un-permute + shared experts).
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/combine.wgsl?raw';
 import type { GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { combineReference, dispatchReference, expertCapacity } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { tensorBytes } from '../tensor.ts';
 import { capacityField } from './dispatch.ts';
 import { CombineParams, WG, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
@@ -106,20 +106,7 @@ export const moeCombine: KernelDefinition<CombineConfig> = {
   reference(inputs, c) {
     return { out: combineReference(inputs.y!, inputs.weights!, inputs.slot_of!, c.shared ? inputs.shared_out : undefined, c) };
   },
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...combineInputs(c), ...combineOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const stage = await createCombineStage(ctx, c, tensors as unknown as CombineBuffers);
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => instanceOfStage(ctx, [...combineInputs(c), ...combineOutputs(c)], (t) => createCombineStage(ctx, c, t as unknown as CombineBuffers)),
   benchmarks: [
     { name: 'prefill scaled N=4096 top-8 dim=128 + shared', config: { N: 4096, E: 64, topk: 8, dim: 128 } },
     { name: 'decode scaled N=1 top-8 dim=512 + shared', config: { N: 1, E: 64, topk: 8, dim: 512 } },

@@ -1,10 +1,10 @@
 // moe.dense_ffn: the dense SwiGLU FFN an MoE layer is compared with. Same stage as the grouped experts with
 // one weight set and the identity row map; give it inter = (topk + shared) * moe_inter for the dense layer
 // with the same active parameters per token (moe-cost.ts denseEquivalentInter).
+import { instanceOfStage } from '../stage-instance.ts';
 import { denseFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { tensorBytes } from '../tensor.ts';
 import { checkFfnShape, createFfnStage, swigluCost, type FfnBuffers, type FfnStageOptions } from './grouped-ffn.ts';
 import { ffnWeights, pickSchema } from './moe-config.ts';
 
@@ -49,20 +49,7 @@ export const moeDenseFfn: KernelDefinition<DenseFfnConfig> = {
   cost: (c) => swigluCost(c.N, c.N, c.dim, c.inter, 1),
   randomInputs: (c, rng) => ({ x: randomNormal(rng, [c.N, c.dim]), ...ffnWeights(rng, '', undefined, c.dim, c.inter) }),
   reference: (t, c) => ({ out: denseFfnReference(t.x!, t.w1!, t.w2!, t.w3!, c) }),
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...inputs(c), ...outputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const stage = await createFfnStage(ctx, options(c), { ...(tensors as unknown as FfnBuffers), y: tensors.out! });
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { ...(t as unknown as FfnBuffers), y: t.out! })),
   benchmarks: [
     // dense equivalents of moe.forward's scaled shapes: (8 routed + 1 shared) x inter
     { name: 'prefill scaled N=1024 dim=128 inter=288 (dense equivalent of top-8 + shared, inter 32)', config: { N: 1024, dim: 128, inter: 288 } },

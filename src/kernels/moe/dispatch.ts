@@ -1,10 +1,10 @@
 // moe.dispatch: host side of shaders/moe/dispatch.wgsl (histogram, scan, permute, inverse map, capacity).
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/dispatch.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { dispatchReference, expertCapacity } from '../../reference/moe.ts';
 import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
-import { tensorBytes } from '../tensor.ts';
 import { DispatchParams, MAX_EXPERTS, WG, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
 /** Tokens per rank block (TB in the shader). */
@@ -136,20 +136,7 @@ export const moeDispatch: KernelDefinition<DispatchConfig> = {
   reference(inputs, c) {
     return { ...dispatchReference(inputs.indices!, c.N, c.topk, c.E, expertCapacity(c.capacity_factor, c.N, c.topk, c.E)) };
   },
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...dispatchInputs(c), ...dispatchOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const stage = await createDispatchStage(ctx, c, tensors as unknown as DispatchBuffers);
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => instanceOfStage(ctx, [...dispatchInputs(c), ...dispatchOutputs(c)], (t) => createDispatchStage(ctx, c, t as unknown as DispatchBuffers)),
   benchmarks: [
     { name: 'prefill scaled N=4096 E=256 top-8', config: { N: 4096, E: 256, topk: 8 } },
     { name: 'prefill scaled N=4096 E=256 top-8 capacity 1.25', config: { N: 4096, E: 256, topk: 8, capacity_factor: 1.25 } },

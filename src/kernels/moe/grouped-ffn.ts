@@ -1,13 +1,13 @@
 // moe.grouped_ffn: host side of shaders/moe/grouped-ffn.wgsl. The same stage runs the routed experts
 // (rows gathered through the dispatch permutation, tiles numbered on the GPU, indirect dispatch) and, with
 // one "expert" and the identity row map, the shared experts and the dense FFN.
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/grouped-ffn.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { tensorBytes } from '../tensor.ts';
 import { expectedActiveExperts } from './moe-cost.ts';
 import { FfnParams, TILE_COLS, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
@@ -199,20 +199,7 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   reference(inputs, c) {
     return { y: groupedFfnReference(inputs.x!, inputs.sorted_tokens!, inputs.offsets!, inputs.w1!, inputs.w2!, inputs.w3!, { E: c.E, dim: c.dim, inter: c.inter, rows: c.N * c.topk }) };
   },
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...ffnInputs(c), ...ffnOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const stage = await createFfnStage(ctx, stageOptions(c), tensors as unknown as FfnBuffers);
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c), t as unknown as FfnBuffers)),
   benchmarks: [
     // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.
     { name: 'prefill scaled N=1024 E=64 top-8 dim=128 inter=32', config: { N: 1024, E: 64, topk: 8, dim: 128, inter: 32 } },

@@ -1,10 +1,10 @@
 // moe.router: host side of shaders/moe/router.wgsl (DeepSeek-V3 / Kimi K2 / Mixtral gates).
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/router.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
-import { tensorBytes } from '../tensor.ts';
 import {
   RouterParams,
   TILE_COLS,
@@ -136,26 +136,10 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
   },
   fromGolden: routingFromGolden,
   goldenMeta: routingGoldenMeta,
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...routerInputs(c), ...routerOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const stage = await createRouterStage(ctx, c, {
-      x: tensors.x!,
-      gate_weight: tensors.gate_weight!,
-      gate_bias: tensors.gate_bias,
-      weights: tensors.weights!,
-      indices: tensors.indices!,
-    });
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) =>
+    instanceOfStage(ctx, [...routerInputs(c), ...routerOutputs(c)], (t) =>
+      createRouterStage(ctx, c, { x: t.x!, gate_weight: t.gate_weight!, gate_bias: t.gate_bias, weights: t.weights!, indices: t.indices! }),
+    ),
   benchmarks: [
     { name: 'prefill scaled N=1024 dim=256 E=256 top-8 groups 8/4', config: { N: 1024, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'decode scaled N=1 dim=256 E=256 top-8 groups 8/4', config: { N: 1, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },

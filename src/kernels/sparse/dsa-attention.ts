@@ -1,6 +1,7 @@
 // sparse.dsa_attention: host side of shaders/sparse/dsa-attention.wgsl (on the masked-flash core): attention
 // over each query's selected key list, for GQA/MQA layouts and DeepSeek-V3.2's MLA latent layout. Also the
 // third stage of sparse.dsa (`createDsaAttentionStage`).
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
 import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
@@ -225,36 +226,10 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     return out;
   },
   reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype as 'f32' | 'f16') }),
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const dt = c.dtype as 'f32' | 'f16';
-    const el = BYTES_PER[dt];
-    const tensors: Record<string, GPUBuffer> = { q: b.storage('q', c.T * c.Hq * c.D * el) };
-    if (c.mode === 'mla') tensors.kv = b.storage('kv', c.S * c.D * el);
-    else {
-      tensors.k = b.storage('k', c.S * c.Hkv * c.D * el);
-      tensors.v = b.storage('v', c.S * c.Hkv * c.D * el);
-    }
-    tensors.topk_indices = b.storage('topk_indices', 4 * c.T * c.topk);
-    tensors.out = b.storage('out', c.T * c.Hq * valueDim(c) * el);
-    const kBuf = tensors.kv ?? tensors.k!;
-    const vBuf = tensors.kv ?? tensors.v!;
-    let stage: DsaAttentionStage;
-    try {
-      stage = await createDsaAttentionStage(ctx, c, dt, { q: tensors.q!, k: kBuf, v: vBuf, topk_indices: tensors.topk_indices, out: tensors.out });
-    } catch (e) {
-      for (const buf of Object.values(tensors)) b.destroy(buf);
-      throw e;
-    }
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) =>
+    instanceOfStage(ctx, [...dsaAttention.inputs(c), ...dsaAttention.outputs(c)], (t) =>
+      createDsaAttentionStage(ctx, c, c.dtype as 'f32' | 'f16', { q: t.q!, k: t.kv ?? t.k!, v: t.kv ?? t.v!, topk_indices: t.topk_indices!, out: t.out! }),
+    ),
   benchmarks: [
     { name: 'decode MLA S=32768 k=2048 H=16 D=576 (V3.2 latent, 16 heads)', config: { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 } },
     { name: 'decode GQA S=8192 k=1024 Hq=32 Hkv=8 D=128', config: { T: 1, S: 8192, Hq: 32, Hkv: 8, D: 128, topk: 1024 } },

@@ -1,5 +1,6 @@
 // sparse.indexer: host side of shaders/sparse/indexer.wgsl, the first stage of DeepSeek Sparse Attention.
 // `createIndexerStage` runs it on buffers the caller owns (sparse.dsa chains it into top-k and attention).
+import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/indexer.wgsl?raw';
 import * as d from 'typegpu/data';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
@@ -135,30 +136,7 @@ export const indexer: KernelDefinition<IndexerConfig> = {
   outputs: (c) => [{ name: 'index_scores', shape: [c.T, c.S], dtype: 'f32' }],
   cost: indexerCost,
   reference: (inputs, c) => ({ index_scores: indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, c) }),
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors = {
-      q_index: b.storage('q_index', 4 * c.T * c.Hi * c.Di),
-      k_index: b.storage('k_index', 4 * c.S * c.Di),
-      w_index: b.storage('w_index', 4 * c.T * c.Hi),
-      index_scores: b.storage('index_scores', 4 * c.T * c.S),
-    };
-    let stage: IndexerStage;
-    try {
-      stage = await createIndexerStage(ctx, c, tensors);
-    } catch (e) {
-      for (const buf of Object.values(tensors)) b.destroy(buf);
-      throw e;
-    }
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => instanceOfStage(ctx, [...indexer.inputs(c), ...indexer.outputs(c)], (t) => createIndexerStage(ctx, c, t as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>)),
   benchmarks: [
     { name: 'decode S=2048 Hi=64 Di=128 (V3.2 index heads)', config: { T: 1, S: 2048, Hi: 64, Di: 128 } },
     { name: 'prefill T=S=256 Hi=8 Di=32', config: { T: 256, S: 256, Hi: 8, Di: 32 } },

@@ -1,6 +1,7 @@
 // sparse.topk: host side of shaders/sparse/topk.wgsl. Exports the registered kernel and `createTopKStage`,
 // the piece other kernels embed on their own buffers (DSA's index scores, block select's block scores, the
 // MoE router's expert scores).
+import { instanceOfStage } from '../stage-instance.ts';
 import orderKeyWgsl from '../../../shaders/sparse/order-key.wgsl?raw';
 import topkWgsl from '../../../shaders/sparse/topk.wgsl?raw';
 import * as d from 'typegpu/data';
@@ -221,29 +222,10 @@ export const topk: KernelDefinition<TopKConfig> = {
     const { indices, values } = topkReference(inputs.scores!, c.rows, c.S, c.k, 'index', topkRowLength(c));
     return { indices, values };
   },
-  async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors = {
-      scores: b.storage('scores', 4 * c.rows * c.S),
-      indices: b.storage('indices', 4 * c.rows * c.k),
-      values: b.storage('values', 4 * c.rows * c.k),
-    };
-    let stage: TopKStage;
-    try {
-      stage = await createTopKStage(ctx, { rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }, tensors);
-    } catch (e) {
-      for (const buf of Object.values(tensors)) b.destroy(buf);
-      throw e;
-    }
-    return {
-      tensors,
-      encode: (pass) => stage.encode(pass),
-      destroy() {
-        stage.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) =>
+    instanceOfStage(ctx, [...topk.inputs(c), ...topk.outputs(c)], (t) =>
+      createTopKStage(ctx, { rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }, t as Record<'scores' | 'indices' | 'values', GPUBuffer>),
+    ),
   benchmarks: [
     { name: 'decode row S=32768 k=2048', config: { rows: 1, S: 32768, k: 2048 } },
     { name: 'prefill rows=64 S=2048 k=256 causal', config: { rows: 64, S: 2048, k: 256, causal: true } },
