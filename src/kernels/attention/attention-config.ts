@@ -1,10 +1,10 @@
 // What every dense-attention kernel shares: the config schema, tensor specs, validation rules, cost model,
 // golden-file mapping and the GPU parameter struct. The kernels differ only in how they compute.
 import * as d from 'typegpu/data';
-import type { DeviceCaps } from '../../gpu/context.ts';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { ConfigError } from '../../gpu/errors.ts';
-import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
+import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
 
 export type AttentionConfig = {
@@ -161,3 +161,16 @@ export const DENSE_TEST_CASES: BenchShape<AttentionConfig>[] = [
   { name: 'head dim 256', config: { T: 2, S: 19, Hq: 2, Hkv: 1, D: 256 } },
   { name: 'explicit scale', config: { T: 4, S: 9, Hq: 4, Hkv: 4, D: 12, scale: 0.5 } },
 ];
+
+/** The q, k, v and out storage buffers every dense attention kernel owns (dtype from the config). */
+export function attentionTensors(ctx: GpuContext, c: AttentionConfig): Record<'q' | 'k' | 'v' | 'out', GPUBuffer> {
+  const b = ctx.buffers;
+  const [qs, ks, vs] = attentionInputs(c);
+  const [os] = attentionOutputs(c);
+  return {
+    q: b.storage('q', tensorBytes(qs!.shape, qs!.dtype)),
+    k: b.storage('k', tensorBytes(ks!.shape, ks!.dtype)),
+    v: b.storage('v', tensorBytes(vs!.shape, vs!.dtype)),
+    out: b.storage('out', tensorBytes(os!.shape, os!.dtype)),
+  };
+}

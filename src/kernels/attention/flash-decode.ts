@@ -7,7 +7,6 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
-import { tensorBytes } from '../tensor.ts';
 import {
   AttentionParams,
   DENSE_BENCHMARKS,
@@ -20,6 +19,7 @@ import {
   attentionParams,
   attentionReferenceFor,
   attentionSchema,
+  attentionTensors,
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
@@ -160,14 +160,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
     },
   );
   const b = ctx.buffers;
-  const dtype = c.dtype as 'f32' | 'f16';
-  const [qs, ks, vs] = attentionInputs(c);
-  const tensors = {
-    q: b.storage('q', tensorBytes(qs!.shape, dtype)),
-    k: b.storage('k', tensorBytes(ks!.shape, dtype)),
-    v: b.storage('v', tensorBytes(vs!.shape, dtype)),
-    out: b.storage('out', tensorBytes(attentionOutputs(c)[0]!.shape, dtype)),
-  };
+  const tensors = attentionTensors(ctx, c);
   // With one split pass 1 writes `out` itself; the bindings still need buffers of at least one element.
   const partials = partialBytes(c, plan.splits);
   const partAcc = b.storage('partial accumulators', Math.max(16, partials.acc));

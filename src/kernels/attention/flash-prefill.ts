@@ -6,7 +6,7 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
-import { BYTES_PER, tensorBytes } from '../tensor.ts';
+import { BYTES_PER } from '../tensor.ts';
 import {
   AttentionParams,
   DENSE_BENCHMARKS,
@@ -19,6 +19,7 @@ import {
   attentionParams,
   attentionReferenceFor,
   attentionSchema,
+  attentionTensors,
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
@@ -113,14 +114,7 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, op
     { WG: plan.wg, L: plan.lanes, CPT: plan.chunksPerLane, BK: plan.tileKeys, KS: plan.stepKeys, PF: plan.prefetch },
   );
   const b = ctx.buffers;
-  const dtype = c.dtype as 'f32' | 'f16';
-  const [qs, ks, vs] = attentionInputs(c);
-  const tensors = {
-    q: b.storage('q', tensorBytes(qs!.shape, dtype)),
-    k: b.storage('k', tensorBytes(ks!.shape, dtype)),
-    v: b.storage('v', tensorBytes(vs!.shape, dtype)),
-    out: b.storage('out', tensorBytes(attentionOutputs(c)[0]!.shape, dtype)),
-  };
+  const tensors = attentionTensors(ctx, c);
   const params = uniformBuffer(ctx, 'attention.flash_prefill params', AttentionParams, attentionParams(c));
   const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, tensors.out]);
   const dispatch = grid(plan.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);

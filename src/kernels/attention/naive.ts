@@ -4,7 +4,7 @@ import wgsl from '../../../shaders/attention/naive.wgsl?raw';
 import { bindGroup, grid, kernelPipelines } from '../../gpu/shader.ts';
 import { uniformBuffer } from '../../gpu/shader.ts';
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
-import { roundTo, tensorBytes } from '../tensor.ts';
+import { roundTo } from '../tensor.ts';
 import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
 import {
   AttentionParams,
@@ -18,6 +18,7 @@ import {
   attentionParams,
   attentionReferenceFor,
   attentionSchema,
+  attentionTensors,
   checkAttention,
   effectiveScale,
   type AttentionConfig,
@@ -69,13 +70,7 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
       { WG },
     );
     const b = ctx.buffers;
-    const [qs, ks, vs] = attentionInputs(c);
-    const tensors = {
-      q: b.storage('q', tensorBytes(qs!.shape, qs!.dtype)),
-      k: b.storage('k', tensorBytes(ks!.shape, ks!.dtype)),
-      v: b.storage('v', tensorBytes(vs!.shape, vs!.dtype)),
-      out: b.storage('out', tensorBytes(attentionOutputs(c)[0]!.shape, c.dtype as 'f32' | 'f16')),
-    };
+    const tensors = attentionTensors(ctx, c);
     const scores = b.storage('scores', scoreBytes(c));
     const params = uniformBuffer(ctx, 'attention.naive params', AttentionParams, attentionParams(c));
     const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, scores, tensors.out]);

@@ -23,6 +23,9 @@ import {
   type Stage,
 } from './moe-config.ts';
 
+/** Tokens per select_main workgroup: TPW in shaders/moe/router.wgsl (8 lanes each, 64 threads). */
+const TOKENS_PER_SELECT_WG = 8;
+
 export function routerInputs(c: RoutingConfig): TensorSpec[] {
   return [
     { name: 'x', shape: [c.N, c.dim], dtype: 'f32' },
@@ -83,7 +86,8 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
   });
   const group = bindGroup(ctx, layout, [params, t.x, t.gate_weight, t.gate_bias ?? placeholder!, logits, t.weights, t.indices], 'moe.router');
   const logitGrid: [number, number] = [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm)];
-  const selectGrid = grid(c.N, ctx.limits.maxComputeWorkgroupsPerDimension);
+  // select_main holds TOKENS_PER_SELECT_WG tokens per workgroup (TPW in the shader).
+  const selectGrid = grid(Math.ceil(c.N / TOKENS_PER_SELECT_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'router',
     encode(pass) {
