@@ -1,7 +1,9 @@
 // The Node front door: Dawn through the `webgpu` package. On a machine without a GPU driver Dawn finds no
 // adapter; then (and only then) we point the Vulkan loader at Chromium's SwiftShader ICD and say so.
 // Never imported by the registry or the UI.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGpuContext, requestAdapter, type GpuContext } from './context.ts';
 import { NoWebGpuError } from './errors.ts';
 
@@ -11,6 +13,13 @@ const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib
 const instances: GPU[] = [];
 
 async function dawnInstance(): Promise<GPU> {
+  // Headless machines (CI, containers) have no XDG_RUNTIME_DIR; the Vulkan loader then prints
+  // "error: XDG_RUNTIME_DIR is invalid" for every driver it probes, which reads like a failure of ours.
+  if (!process.env.XDG_RUNTIME_DIR) {
+    const dir = join(tmpdir(), `kernel-lab-xdg-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
   // Unquantised timestamps: Dawn otherwise rounds them to 65,536 ns.
