@@ -44,8 +44,12 @@ export const mlaDecode: Study = {
     }
     const last = bySize.get(sizes.at(-1)!)!;
     if (last.MHA && last['MLA absorbed']) {
+      const speed = last.MHA.medianMs / last['MLA absorbed'].medianMs;
+      // Absorbed MLA does ~(d_c + d_rope + d_c) / (2 d_h) = 4.25x the FLOPs of MHA per (head, key): it wins
+      // where decode is bandwidth-bound (GPUs), not where it is compute-bound (CPU emulation).
       notes.push(
-        `S = ${sizes.at(-1)}: absorbed MLA reads ${((last.MHA.cost.kvCacheBytes ?? 0) / (last['MLA absorbed'].cost.kvCacheBytes ?? 1)).toFixed(1)}x fewer cache bytes than MHA and runs ${(last.MHA.medianMs / last['MLA absorbed'].medianMs).toFixed(2)}x its speed`,
+        `S = ${sizes.at(-1)}: absorbed MLA reads ${((last.MHA.cost.kvCacheBytes ?? 0) / (last['MLA absorbed'].cost.kvCacheBytes ?? 1)).toFixed(1)}x fewer cache bytes than MHA and ` +
+          (speed >= 1 ? `runs ${speed.toFixed(2)}x faster` : `takes ${(1 / speed).toFixed(2)}x as long (its ${(last['MLA absorbed'].cost.flops / last.MHA.cost.flops).toFixed(1)}x FLOPs per step dominate on a compute-bound device)`),
       );
     }
     return {
