@@ -125,7 +125,7 @@ describe('bench studies and the balance demo', () => {
     const r = run('bench', ['--study', 'sparse-scaling', '--list']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^sparse\.dsa +decode S=32768 T=1 dsa$/m);
-    expect(r.stdout).toMatch(/^attention\.flash_prefill +prefill S=4096 T=4096 dense$/m);
+    expect(r.stdout).toMatch(/^attention\.flash_prefill +prefill S=4096 T=256 dense$/m);
     const bad = run('bench', ['--study', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bad arguments: --study.*mla-decode.*sparse-scaling.*moe/m);
