@@ -12,6 +12,7 @@ import { runSuite } from '../src/bench/suite.ts';
 import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
 import { ResultFileSchema } from '../src/bench/result-schema.ts';
 import { isCpuEmulation } from '../src/bench/roofline.ts';
+import { guardLoss } from '../src/bench/timer.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
 
@@ -68,7 +69,8 @@ await runCli(async () => {
   console.error(`${repeats} timed repeats after ${warmup} warm-up run(s) per shape${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
   console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
   const started = performance.now();
-  const file = await runSuite(ctx, jobs, {
+  // Any failure while the device dies (the roofline probe, a pipeline build) reads as the device loss.
+  const file = await guardLoss(ctx, runSuite(ctx, jobs, {
     warmup,
     repeats,
     flushBytes: flags['flush-mb'] === undefined ? undefined : flags['flush-mb'] * 1024 * 1024,
@@ -82,7 +84,7 @@ await runCli(async () => {
       if (e.kind === 'result') progress.end(`${fmtNum(e.result.medianMs)} ms${e.result.verification.ok ? '' : ' (VERIFICATION FAILED)'}`);
       if (e.kind === 'error') progress.end(`not run: ${e.message}`);
     },
-  });
+  }));
   const studies = digestStudies(file);
   if (studies.length) file.studies = studies;
   console.log(renderResultFile(file));

@@ -6,6 +6,10 @@
 // (Hi >= 64: 64 at a time, summed over head blocks) or floor(64/Hi) whole queries, so the head sum stays
 // inside the workgroup (more than 64 heads: each head block adds to the partial sums in the output).
 // Causal tiles entirely after the last query's position only write -inf.
+// keys_main is the path for a few queries (decode, speculative decode): the tile's 64 rows would hold only
+// T * Hi of them, so instead each thread owns one key, streams its k_I row once per query and loops over
+// the heads with q_I and w read from global memory (the same address in every thread: a broadcast, and
+// cached); no workgroup memory and no barriers.
 
 @group(0) @binding(0) var<uniform> params: IndexerParams;
 @group(0) @binding(1) var<storage, read> q_index: array<vec4<f32>>;
@@ -133,5 +137,25 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let s = s0 + o % TK;
       if (t < params.T && s < params.S && s > params.S - params.T + t) { index_scores[t * params.S + s] = bitcast<f32>(NEG_INF_BITS); }
     }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = linear_group(wg, nwg) * WG + lid;
+  if (s >= params.S) { return; }
+  for (var t = 0u; t < params.T; t++) {
+    var score = bitcast<f32>(NEG_INF_BITS);
+    if (params.causal == 0u || s <= params.S - params.T + t) {
+      score = 0.0;
+      for (var j = 0u; j < params.Hi; j++) {
+        let qrow = (t * params.Hi + j) * params.Di4;
+        var dot = vec4<f32>(0.0);
+        for (var d4 = 0u; d4 < params.Di4; d4++) { dot += q_index[qrow + d4] * k_index[s * params.Di4 + d4]; }
+        // ReLU before the (possibly negative) head weight.
+        score += w_index[t * params.Hi + j] * max(dot.x + dot.y + dot.z + dot.w, 0.0);
+      }
+    }
+    index_scores[t * params.S + s] = score;
   }
 }

@@ -1,7 +1,7 @@
 // The benchmark suite: every registered kernel at each of its `benchmarks` shapes (filterable), one
 // roofline measurement, one result file. Shared by the CLI and the UI's Benchmarks page.
 import type { GpuContext } from '../gpu/context.ts';
-import { describeError, DeviceLostError } from '../gpu/errors.ts';
+import { ConfigError, describeError, DeviceLostError } from '../gpu/errors.ts';
 import type { AnyKernel, Config } from '../kernels/contract.ts';
 import { benchKernel, defaultFlushBytes, type BenchOptions } from './runner.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
@@ -69,6 +69,12 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
     } catch (e) {
       // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
       if (e instanceof DeviceLostError || (e as Error)?.name === 'AbortError') throw e;
+      // A GPU failure may be the first sign of a lost device (device.lost resolves later): then that is
+      // the error, and the suite ends. A refused config is not.
+      if (!(e instanceof ConfigError)) {
+        await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+        ctx.assertAlive();
+      }
       const message = describeError(e);
       errors.push({ kernel: job.def.id, shape: job.shape.name, message });
       opts.onEvent?.({ kind: 'error', index, total: jobs.length, job, message });

@@ -38,8 +38,9 @@ export async function guardLoss<T>(ctx: GpuContext, p: Promise<T>): Promise<T> {
     return v;
   } catch (e) {
     if (e instanceof DeviceLostError) throw e;
-    // device.lost resolves asynchronously; give it a moment to tell us why the call failed.
-    await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 200))]);
+    // device.lost resolves asynchronously (later still on a loaded machine); give it a moment to tell us
+    // why the call failed.
+    await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
     ctx.assertAlive();
     throw e;
   }

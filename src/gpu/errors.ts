@@ -26,6 +26,10 @@ export class GpuMemoryError extends Error {
 
 /** One line for the user, whatever was thrown. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  if (err instanceof Error) {
+    const line = err.message.split('\n')[0]?.trim();
+    // Some WebGPU rejections (a pipeline or read-back cut short by a lost device) carry no message.
+    return line || `${err.name || 'Error'} (no message from the WebGPU implementation)`;
+  }
   return String(err);
 }

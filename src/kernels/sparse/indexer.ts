@@ -42,6 +42,10 @@ export const IndexerParams = d
 
 /** Rows and keys per workgroup tile (TR, TK in indexer.wgsl). */
 const TILE = 64;
+/** Threads per workgroup (WG in indexer.wgsl): keys_main gives each one key. */
+const THREADS = 256;
+/** Up to this many queries the thread-per-key path runs (a GEMM tile would hold fewer than T * Hi rows of 64). */
+export const KEYS_PATH_MAX_T = 4;
 
 export function indexerTiling(c: { T: number; S: number; Hi: number }) {
   const hpb = Math.min(c.Hi, TILE);
@@ -80,7 +84,8 @@ export async function createIndexerStage(
   io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
   label = 'sparse.indexer',
 ): Promise<IndexerStage> {
-  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main'] as const);
+  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main', 'keys_main'] as const);
+  const keysPath = c.T <= KEYS_PATH_MAX_T;
   const tiling = indexerTiling(c);
   const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
     T: c.T,
@@ -94,11 +99,11 @@ export async function createIndexerStage(
     key_tiles: tiling.keyTiles,
   });
   const group = bindGroup(ctx, layout, [params, io.q_index, io.k_index, io.w_index, io.index_scores], label);
-  const groups = grid(tiling.queryTiles * tiling.keyTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const groups = grid(keysPath ? Math.ceil(c.S / THREADS) : tiling.queryTiles * tiling.keyTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.main);
+      pass.setPipeline(keysPath ? pipelines.keys_main : pipelines.main);
       pass.dispatchWorkgroups(...groups);
     },
     destroy() {
@@ -109,8 +114,9 @@ export async function createIndexerStage(
 
 export const INDEXER_TEST_CASES: BenchShape<IndexerConfig>[] = [
   { name: 'odd sizes, 3 heads', config: { T: 7, S: 70, Hi: 3, Di: 20 } },
-  { name: 'decode, 64 heads of 128 (DeepSeek shape)', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
-  { name: 'more heads than a tile (2 head blocks)', config: { T: 3, S: 65, Hi: 70, Di: 12 } },
+  { name: 'decode, 64 heads of 128 (DeepSeek shape; thread-per-key path)', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
+  { name: 'speculative T = 4 (thread-per-key path), S past one workgroup', config: { T: 4, S: 259, Hi: 5, Di: 12 } },
+  { name: 'more heads than a tile (2 head blocks)', config: { T: 6, S: 65, Hi: 70, Di: 12 } },
   { name: 'one head, prefill T = S', config: { T: 66, S: 66, Hi: 1, Di: 8 } },
   { name: 'non-causal', config: { T: 5, S: 33, Hi: 5, Di: 36, causal: false } },
 ];

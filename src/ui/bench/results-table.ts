@@ -31,7 +31,7 @@ export class ResultsTable extends LitElement {
               const ok = r.verification.ok && r.outputsFinite;
               return html`<tr>
                 ${row.map((c, i) =>
-                  i === row.length - 1 ? html`<td class="num ${ok ? '' : 'error'}">${c}</td>` : html`<td class=${i >= 2 ? 'num' : i === 0 ? 'mono' : ''}>${c}</td>`,
+                  i === row.length - 1 ? html`<td class="num verified ${ok ? '' : 'error'}">${c}</td>` : html`<td class=${i >= 2 ? 'num' : i === 0 ? 'mono' : ''}>${c}</td>`,
                 )}
               </tr>`;
             })}
@@ -54,6 +54,9 @@ export class ResultsTable extends LitElement {
       td.mono {
         font-family: var(--kl-mono);
         font-size: 0.85em;
+        white-space: nowrap;
+      }
+      td.verified {
         white-space: nowrap;
       }
     `,

@@ -51,10 +51,17 @@ export class RunComparison extends LitElement {
   }
 
   #chart(rows: ComparisonRow[]): ChartSpec {
-    const short = rows.map((r) => `${r.kernel.split('.').pop()} ${r.shape.split(' ')[0]}`);
+    // Tick labels: kernel and the start of the shape name, numbered where two would read the same.
+    const base = rows.map((r) => `${r.kernel.split('.').pop()} ${r.shape.split(' ').slice(0, 2).join(' ')}`);
+    const short = base.map((b, i) => (base.indexOf(b) !== base.lastIndexOf(b) ? `${b} #${base.slice(0, i + 1).filter((x) => x === b).length}` : b));
     return {
       xs: rows.map((_, i) => i),
-      series: this.runs.map((run, i) => ({ label: runLabel(run), values: rows.map((r) => (trusted(r.cells[i]) ? r.cells[i]!.gbps : null)) })),
+      // Later runs get smaller markers, so equal results show as rings instead of hiding each other.
+      series: this.runs.map((run, i) => ({
+        label: runLabel(run),
+        values: rows.map((r) => (trusted(r.cells[i]) ? r.cells[i]!.gbps : null)),
+        markerSize: Math.max(4, 14 - 4 * i),
+      })),
       xLabel: 'kernel · shape',
       yLabel: 'GB/s',
       logY: true,

@@ -16,6 +16,10 @@ export interface ChartSeries {
   dash?: boolean;
   /** Overrides the chart's kind for this series (e.g. a mean line over bars). */
   kind?: 'line' | 'bars' | 'points';
+  /** Draw a marker at each value (default: yes, except for bars). Off for reference lines such as a mean. */
+  markers?: boolean;
+  /** Marker diameter in px (default 6, 8 for point charts). */
+  markerSize?: number;
 }
 
 export interface ChartSpec {
@@ -25,12 +29,16 @@ export interface ChartSpec {
   yLabel: string;
   logX?: boolean;
   logY?: boolean;
+  /** Base of the log y axis (default 10; 2 puts ticks at powers of two, e.g. KiB / MiB / GiB). */
+  logBaseY?: 2 | 10;
   kind?: 'line' | 'bars' | 'points';
   /** Tick / table text for an x or y value. */
   formatX?: (x: number) => string;
   formatY?: (y: number) => string;
   /** Ticks only at the data's x values (categories, e.g. experts or jobs). */
   categoricalX?: boolean;
+  /** x is a count (steps, experts): ticks at whole numbers only. */
+  integerX?: boolean;
 }
 
 export class LineChart extends LitElement {
@@ -98,6 +106,7 @@ export class LineChart extends LitElement {
     };
     const xs = spec.xs;
     const xAxis = axis(spec.xLabel, spec.formatX);
+    if (spec.integerX) xAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
     if (spec.categoricalX) {
       xAxis.splits = () => xs;
       if (xs.length > 12) {
@@ -106,17 +115,22 @@ export class LineChart extends LitElement {
       }
     }
     const xScale: uPlot.Scale = spec.logX ? { distr: 3, log: 2, time: false } : { time: false };
-    if (spec.categoricalX) xScale.range = (_u, min, max) => [min - 0.6, max + 0.6];
-    const barSeries = spec.series.filter((s) => (s.kind ?? spec.kind) === 'bars').length || 1;
+    const barSeries = spec.series.filter((s) => (s.kind ?? spec.kind) === 'bars').length;
+    // Categories and bars get half a step of room at both ends, so the first and last bar are not cut off.
+    if (spec.categoricalX || barSeries) {
+      const step = xs.length > 1 ? Math.min(...xs.slice(1).map((x, i) => x - xs[i]!)) : 1;
+      xScale.range = (_u, min, max) => [min - 0.6 * step, max + 0.6 * step];
+    }
     const opts: uPlot.Options = {
       width: this.#width(),
       height: this.height,
       scales: {
         x: xScale,
-        y: spec.logY ? { distr: 3, log: 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
+        y: spec.logY ? { distr: 3, log: spec.logBaseY ?? 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
       },
       axes: [xAxis, { ...axis(spec.yLabel, spec.formatY), size: 70 }],
-      legend: { show: true },
+      // Labels only: values under the cursor would read "—" until hovered; the data table has the numbers.
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: spec.xLabel, value: (_u, v) => (v === null ? '—' : spec.formatX ? spec.formatX(v) : String(v)) },
@@ -129,11 +143,11 @@ export class LineChart extends LitElement {
             width: 2,
             spanGaps: false,
             value: (_u, v) => (v === null || !Number.isFinite(v) ? '—' : spec.formatY ? spec.formatY(v) : String(v)),
-            points: { show: kind !== 'bars', size: kind === 'points' ? 8 : 6, fill: stroke },
+            points: { show: kind !== 'bars' && s.markers !== false, size: s.markerSize ?? (kind === 'points' ? 8 : 6), fill: stroke },
           };
           if (s.dash) series.dash = [6, 4];
           if (kind === 'bars') {
-            series.paths = uPlot.paths.bars!({ size: [0.8 / barSeries, 60], align: 1 });
+            series.paths = uPlot.paths.bars!({ size: [0.8 / barSeries, 60], align: 0 });
             series.fill = stroke;
           }
           if (kind === 'points') series.paths = () => null;

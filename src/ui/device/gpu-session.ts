@@ -82,6 +82,23 @@ export class GpuSession extends EventTarget {
     this.ctx?.device.destroy();
   }
 
+  /**
+   * Whether the device is gone. WebGPU rejects a pending read-back on a lost device with an AbortError (the
+   * same name a Cancel has), and device.lost may settle a moment after that, so wait for it briefly.
+   */
+  async deviceLost(waitMs = 300): Promise<boolean> {
+    if (this.state.kind === 'lost') return true;
+    const ctx = this.ctx;
+    if (!ctx) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
+    try {
+      return await Promise.race([ctx.device.lost.then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The device, or an error a page can show as is. */
   requireCtx(): GpuContext {
     const s = this.state;

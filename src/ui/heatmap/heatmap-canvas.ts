@@ -23,12 +23,18 @@ export interface HeatmapMatrix {
   rowOffset?: number;
 }
 
+function hasHidden(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return true;
+  return false;
+}
+
 export class HeatmapCanvas extends LitElement {
   static override properties = { matrix: { attribute: false }, label: { type: String }, hover: { state: true } };
   declare matrix: HeatmapMatrix | undefined;
   declare label: string;
   declare hover: string;
   #resize: ResizeObserver | undefined;
+  #themeObserver: MutationObserver | undefined;
 
   constructor() {
     super();
@@ -40,11 +46,15 @@ export class HeatmapCanvas extends LitElement {
     super.connectedCallback();
     this.#resize = new ResizeObserver(() => this.#draw());
     this.#resize.observe(this);
+    // Mask, zero and "not visible" cells take the theme's colours: repaint when the theme flips.
+    this.#themeObserver = new MutationObserver(() => this.#draw());
+    this.#themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
     this.#resize?.disconnect();
+    this.#themeObserver?.disconnect();
   }
 
   override updated(changed: Map<string, unknown>) {
@@ -148,7 +158,7 @@ export class HeatmapCanvas extends LitElement {
           ? html`<span class="swatch on"></span> attended <span class="swatch off"></span> visible, not attended`
           : html`<span>${m.normalise === 'global' ? 'min' : '0'}</span><span class="ramp"></span
               ><span>${m.normalise === 'global' ? 'max' : 'row maximum'}</span><span class="swatch off"></span> zero`}
-        <span class="swatch none"></span> not visible
+        ${hasHidden(m.values) ? html`<span class="swatch none"></span> not visible` : nothing}
       </div>`;
   }
 

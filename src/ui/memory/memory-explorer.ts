@@ -150,6 +150,7 @@ export class MemoryExplorer extends LitElement {
       yLabel: 'KV cache',
       logX: true,
       logY: true,
+      logBaseY: 2,
       formatX: (x) => (x >= 1 << 20 ? `${x / (1 << 20)}M` : x >= 1024 ? `${x / 1024}K` : String(x)),
       formatY: (y) => bytes(y),
     };

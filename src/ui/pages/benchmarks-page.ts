@@ -4,14 +4,14 @@
 import { LitElement, html, css, nothing } from 'lit';
 import { runSuite, selectJobs, type SuiteJob } from '../../bench/suite.ts';
 import type { KernelResult, ResultFile } from '../../bench/result-schema.ts';
-import { describeError } from '../../gpu/errors.ts';
 import { KERNELS } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
 import type { AnyKernel } from '../../kernels/contract.ts';
 import pkg from '../../../package.json';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
-import { isCancel, type Progress } from '../run/progress.ts';
+import type { Progress } from '../run/progress.ts';
+import { runStopMessage } from '../run/run-error.ts';
 import { download, resultCsv, resultFileName, resultJson } from '../bench/result-export.ts';
 import { importResultFiles, localRun, type LoadedRun } from '../bench/result-import.ts';
 import { SUITE_DEFAULTS, settingsFromParams, settingsIssues, settingsToParams, suiteFilter, type SuiteSettings } from '../bench/suite-settings.ts';
@@ -122,7 +122,7 @@ export class BenchmarksPage extends LitElement {
       this.live = [];
       this.liveErrors = [];
     } catch (e) {
-      this.error = isCancel(e) ? 'Cancelled: the results below are not saved as a run.' : describeError(e);
+      this.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results below are not saved as a run.');
     } finally {
       this.progress = undefined;
       this.#abort = undefined;
@@ -226,8 +226,8 @@ export class BenchmarksPage extends LitElement {
           ? html`<ul class="small loaded">
                 ${this.runs.map(
                   (run) => html`<li>
-                    ${run.source === 'imported' ? 'imported' : 'this browser'}: <strong>${run.name}</strong> (${run.file.results.length} results)
-                    <button class="link" @click=${() => (this.runs = this.runs.filter((r) => r !== run))}>remove</button>
+                    ${run.source === 'imported' ? html`imported: <strong>${run.name}</strong>` : html`<strong>this browser's run</strong>`} (${run.file.results.length} results)
+                    <button class="link" aria-label="remove ${run.name}" @click=${() => (this.runs = this.runs.filter((r) => r !== run))}>remove</button>
                   </li>`,
                 )}
               </ul>

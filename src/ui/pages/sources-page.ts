@@ -92,6 +92,9 @@ export class SourcesPage extends LitElement {
       td {
         overflow-wrap: anywhere;
       }
+      td code {
+        white-space: nowrap;
+      }
       details {
         border-top: 1px solid var(--kl-border);
         padding: 6px 0;

@@ -7,7 +7,7 @@
 import { LitElement, html, css, nothing } from 'lit';
 import { benchKernel } from '../../bench/runner.ts';
 import type { KernelResult } from '../../bench/result-schema.ts';
-import { describeError, DeviceLostError } from '../../gpu/errors.ts';
+import { describeError } from '../../gpu/errors.ts';
 import { defaults, type AnyKernel, type Config, type ValidationIssue } from '../../kernels/contract.ts';
 import { KERNELS, findKernel } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
@@ -21,7 +21,8 @@ import { configFromParams, configToParams, parseIntList } from '../forms/url-con
 import { runSweep, type SweepResult } from '../run/context-sweep.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
 import { fmtMs } from '../run/display-number.ts';
-import { isCancel, type Progress } from '../run/progress.ts';
+import type { Progress } from '../run/progress.ts';
+import { runStopMessage } from '../run/run-error.ts';
 import type { AttentionPicture } from '../pictures/attention-picture.ts';
 import type { RoutingPicture } from '../pictures/routing-picture.ts';
 import type { MemoryExplorer } from '../memory/memory-explorer.ts';
@@ -135,11 +136,12 @@ export class TechniquePage extends LitElement {
     this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
   }
 
+  // renderRoot exists only once the page is connected: the shell asks a fresh page for its settings first.
   get #memory(): MemoryExplorer | null {
-    return this.renderRoot.querySelector('kl-memory-explorer');
+    return this.renderRoot?.querySelector('kl-memory-explorer') ?? null;
   }
   get #balance(): BalanceDemo | null {
-    return this.renderRoot.querySelector('kl-balance-demo');
+    return this.renderRoot?.querySelector('kl-balance-demo') ?? null;
   }
 
   get issues(): ValidationIssue[] {
@@ -228,7 +230,7 @@ export class TechniquePage extends LitElement {
         }
       });
     } catch (e) {
-      this.error = isCancel(e) ? 'Cancelled: the results so far are kept.' : e instanceof DeviceLostError ? `${describeError(e)} — re-initialise the GPU above, then run again.` : describeError(e);
+      this.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results so far are kept.');
     } finally {
       this.progress = undefined;
       this.#abort = undefined;

@@ -3,13 +3,13 @@
 // every expert's selection bias moves by gamma towards balance. The chart shows the imbalance falling as the
 // steps arrive; the histogram shows the load at any step (slider, or Play to animate the whole run).
 import { LitElement, html, css, nothing } from 'lit';
-import { describeError } from '../../gpu/errors.ts';
 import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../../kernels/moe/load-balance.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
 import { fmtNum } from '../run/display-number.ts';
-import { isCancel, throwIfCancelled, type Progress } from '../run/progress.ts';
+import { throwIfCancelled, type Progress } from '../run/progress.ts';
+import { runStopMessage } from '../run/run-error.ts';
 import '../charts/line-chart.ts';
 import '../run/run-progress.ts';
 
@@ -127,7 +127,7 @@ export class BalanceDemo extends LitElement {
         });
       });
     } catch (e) {
-      this.error = isCancel(e) ? 'Cancelled.' : describeError(e);
+      this.error = await runStopMessage(e, ac.signal, this.session, 'Cancelled.');
     } finally {
       this.progress = undefined;
       this.#abort = undefined;
@@ -160,6 +160,7 @@ export class BalanceDemo extends LitElement {
       ],
       xLabel: 'step',
       yLabel: 'imbalance',
+      integerX: true,
     };
   }
 
@@ -168,11 +169,12 @@ export class BalanceDemo extends LitElement {
       xs: s.load.map((_, i) => i),
       series: [
         { label: `load at step ${s.step}`, values: s.load },
-        { label: 'mean', values: s.load.map(() => s.stats.mean), dash: true, kind: 'line' },
+        { label: 'mean', values: s.load.map(() => s.stats.mean), dash: true, kind: 'line', markers: false },
       ],
       xLabel: 'expert',
       yLabel: 'tokens routed',
       kind: 'bars',
+      integerX: true,
     };
   }
 

@@ -67,12 +67,13 @@ export class RoutingPicture extends LitElement {
       xs: load.map((_, i) => i),
       series: [
         { label: 'token copies', values: load },
-        { label: 'mean', values: load.map(() => mean), dash: true, kind: 'line' },
+        { label: 'mean', values: load.map(() => mean), dash: true, kind: 'line', markers: false },
       ],
       xLabel: 'expert',
       yLabel: 'tokens routed',
       kind: 'bars',
       categoricalX: load.length <= 32,
+      integerX: true,
     };
   }
 
@@ -93,7 +94,14 @@ export class RoutingPicture extends LitElement {
       </p>`;
   }
 
-  static override styles = [sharedStyles, css``];
+  static override styles = [
+    sharedStyles,
+    css`
+      h4 {
+        margin-top: 16px;
+      }
+    `,
+  ];
 }
 
 customElements.define('kl-routing-picture', RoutingPicture);

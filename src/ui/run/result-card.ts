@@ -16,7 +16,7 @@ export class ResultCard extends LitElement {
     const r = this.result;
     if (!r) return nothing;
     const trusted = isTrusted(r);
-    const stat = (label: string, value: string, hint?: string) =>
+    const stat = (label: string, value: string, hint?: unknown) =>
       html`<div class="stat">
         <div class="value" data-stat=${label}>${trusted ? value : '—'}</div>
         <div class="label muted small">${label}${hint ? html`<br />${hint}` : nothing}</div>
@@ -26,9 +26,9 @@ export class ResultCard extends LitElement {
         <kl-verification-badge .result=${r}></kl-verification-badge>
       </div>
       <div class="stats">
-        ${stat('median time', fmtMs(r.medianMs), `p10–p90 ${fmtNum(r.p10Ms)}–${fmtNum(r.p90Ms)} ms`)}
-        ${stat('GB/s', fmtNum(r.gbps), `${fmtPct(r.copyFraction)} of measured copy bandwidth`)}
-        ${stat('GFLOP/s', fmtNum(r.gflops), `${fmtPct(r.fmaFraction)} of measured FMA peak`)}
+        ${stat('median time', fmtMs(r.medianMs), trusted ? `p10–p90 ${fmtNum(r.p10Ms)}–${fmtNum(r.p90Ms)} ms` : undefined)}
+        ${stat('GB/s', fmtNum(r.gbps), html`<span data-roofline="copy">${trusted ? fmtPct(r.copyFraction) : '—'}</span> of measured copy bandwidth`)}
+        ${stat('GFLOP/s', fmtNum(r.gflops), html`<span data-roofline="fma">${trusted ? fmtPct(r.fmaFraction) : '—'}</span> of measured FMA peak`)}
         ${stat('bytes moved (min)', fmtBytes(r.cost.bytes), r.cost.kvCacheBytes ? `KV cache ${fmtBytes(r.cost.kvCacheBytes)}` : undefined)}
       </div>
       <p class="muted small">

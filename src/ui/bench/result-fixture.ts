@@ -1,0 +1,53 @@
+// Result files for the UI's component tests: a plausible kernel result and a whole file around results,
+// valid against the bench result schema (the tests check that), with any field overridden.
+import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from '../../bench/result-schema.ts';
+
+export function fakeResult(over: Partial<KernelResult> = {}): KernelResult {
+  return {
+    kernel: 'attention.flash_decode',
+    family: 'attention',
+    shape: 'decode S=4096 Hq=32 Hkv=8 D=128',
+    config: { T: 1, S: 4096, Hq: 32, Hkv: 8, D: 128, causal: true, scale: 0, dtype: 'f32' },
+    cost: { flops: 33_554_432, bytes: 8_421_376, kvCacheBytes: 8_388_608 },
+    method: 'gpu-timestamps',
+    samplesMs: [0.41, 0.42, 0.4, 0.43, 0.42],
+    medianMs: 0.42,
+    minMs: 0.4,
+    p10Ms: 0.4,
+    p90Ms: 0.43,
+    maxMs: 0.43,
+    gbps: 20.4,
+    gflops: 79.9,
+    copyFraction: 0.0401,
+    fmaFraction: 0.0032,
+    allocatedBytes: 8_500_000,
+    outputsFinite: true,
+    verification: {
+      config: { T: 1, S: 37, Hq: 4, Hkv: 2, D: 16, causal: true, scale: 0, dtype: 'f32' },
+      seed: 7,
+      ok: true,
+      outputs: [{ name: 'out', relL2: 2.1e-7, maxAbs: 3.3e-7, ok: true }],
+    },
+    ...over,
+  };
+}
+
+export function fakeResultFile(results: KernelResult[] = [fakeResult()], over: Partial<ResultFile> = {}): ResultFile {
+  return {
+    schema: RESULT_SCHEMA_ID,
+    version: RESULT_SCHEMA_VERSION,
+    createdAt: '2026-11-23T01:02:03.000Z',
+    tool: { name: 'llm-kernel-lab', version: '0.1.0' },
+    environment: {
+      runtime: 'node 24 (Dawn)',
+      adapter: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100', backend: 'vulkan' },
+      features: { timestamps: true, f16: true, subgroups: true },
+      limits: { maxBufferSize: 4_294_967_296 },
+    },
+    settings: { warmup: 2, repeats: 10, flushBytes: 268_435_456 },
+    roofline: { copyGBps: 500, fmaGflops: 25_000, copyBytes: 536_870_912, fmaFlops: 1e12, copyMedianMs: 1.07, fmaMedianMs: 40, method: 'gpu-timestamps' },
+    results,
+    errors: [],
+    ...over,
+  };
+}

@@ -1,0 +1,117 @@
+// <kl-benchmarks-page> without a GPU: the suite settings are validated inline (the CLI's flags and bounds),
+// result files are imported only when they validate, side by side with one column group per run, failed
+// results never show a number, and markup inside a file stays text. (Runs and export: test/e2e.)
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseResultFile } from '../../bench/result-schema.ts';
+import { GpuSession } from '../device/gpu-session.ts';
+import { fakeResult, fakeResultFile } from '../bench/result-fixture.ts';
+import { resultCsv, CSV_COLUMNS } from '../bench/result-export.ts';
+import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.ts';
+import { BenchmarksPage } from './benchmarks-page.ts';
+
+async function page(): Promise<BenchmarksPage> {
+  const p = new BenchmarksPage();
+  p.session = new GpuSession();
+  return mount(p);
+}
+
+async function importFiles(p: BenchmarksPage, files: { name: string; text: string }[]) {
+  const input = q<HTMLInputElement>(p, 'input[data-action="import"]');
+  const dt = new DataTransfer();
+  for (const f of files) dt.items.add(new File([f.text], f.name, { type: 'application/json' }));
+  input.files = dt.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+  await until(() => input.value === '', 'the import to finish');
+  await settle(p);
+}
+
+afterEach(unmountAll);
+
+describe('<kl-benchmarks-page>', () => {
+  it('the fixture is a valid result file (so these tests import what the CLI writes)', () => {
+    expect(parseResultFile(JSON.stringify(fakeResultFile())).ok).toBe(true);
+  });
+
+  it('validates the suite settings inline and counts the jobs they select', async () => {
+    const p = await page();
+    const run = q<HTMLButtonElement>(p, 'button[data-action="run-suite"]');
+    expect(run.disabled).toBe(true); // no GPU yet
+    expect(text(p)).toContain('needs a working WebGPU device');
+    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode');
+    await settle(p);
+    const jobs = Number(/Run (\d+) job/.exec(run.textContent!)![1]);
+    expect(jobs).toBeGreaterThan(0);
+    expect(qa(p, 'details li').length).toBe(jobs);
+    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode,nonsense');
+    type(q<HTMLInputElement>(p, '#s-repeats'), '0');
+    type(q<HTMLInputElement>(p, '#s-set'), 'S=');
+    await settle(p);
+    const errors = Object.fromEntries(qa(p, '.field').map((f) => [f.querySelector('input')!.id, f.querySelector('.error')?.textContent ?? '']));
+    expect(errors['s-kernels']).toBe('"nonsense" is not a kernel id or family');
+    expect(errors['s-repeats']).toBe('0 is below the minimum 1');
+    expect(errors['s-set']).toBe('"S=" is not field=value (e.g. S=1024,T=1)');
+    expect(errors['s-warmup']).toBe('');
+    expect(q(p, '#s-repeats').getAttribute('aria-invalid')).toBe('true');
+    expect(text(run)).toBe('Run 0 job(s) on this GPU');
+  });
+
+  it('imports valid files side by side and refuses the rest with the reason', async () => {
+    const p = await page();
+    const a = fakeResultFile([fakeResult(), fakeResult({ shape: 'decode S=8192', medianMs: 0.8 })]);
+    const b = fakeResultFile([fakeResult({ medianMs: 0.21, gbps: 40.1, copyFraction: 0.5 })], {
+      environment: { ...a.environment, adapter: { ...a.environment.adapter, description: 'AMD MI300X', vendor: 'amd', architecture: 'cdna3' } },
+    });
+    await importFiles(p, [
+      { name: 'h100.json', text: JSON.stringify(a) },
+      { name: 'mi300.json', text: JSON.stringify(b) },
+      { name: 'notes.json', text: 'not json' },
+      { name: 'old.json', text: JSON.stringify({ ...a, version: 0 }) },
+    ]);
+    expect(qa(p, '.notice.bad').map((n) => text(n).split(' was not imported')[0])).toEqual(['notes.json', 'old.json']);
+    expect(text(qa(p, '.notice.bad')[1]!)).toContain('version');
+    const cmp = q(p, 'kl-run-comparison');
+    expect(qa(cmp, 'th.run').map(text)).toEqual(['h100.json · nvidia hopper NVIDIA H100', 'mi300.json · amd cdna3 AMD MI300X']);
+    const rows = qa(cmp, 'tbody tr').map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()));
+    expect(rows).toEqual([
+      ['attention.flash_decode', 'decode S=4096 Hq=32 Hkv=8 D=128', '0.420', '20.4', '4.01%', '0.210', '40.1', '50.0%'],
+      ['attention.flash_decode', 'decode S=8192', '0.800', '20.4', '4.01%', 'not in this run'],
+    ]);
+    // remove one run again
+    q<HTMLButtonElement>(p, 'button[aria-label="remove mi300.json"]').click();
+    await settle(p);
+    expect(qa(q(p, 'kl-run-comparison'), 'th.run')).toHaveLength(1);
+  });
+
+  it('never shows a number for a result that failed verification or was not finite', async () => {
+    const p = await page();
+    const file = fakeResultFile([
+      fakeResult({ shape: 'bad', verification: { ...fakeResult().verification, ok: false } }),
+      fakeResult({ shape: 'nan', outputsFinite: false }),
+    ]);
+    await importFiles(p, [{ name: 'broken-gpu.json', text: JSON.stringify(file) }]);
+    const cells = qa(q(p, 'kl-run-comparison'), 'tbody td.error').map(text);
+    expect(cells).toEqual(['failed verification', 'non-finite output']);
+  });
+
+  it('renders markup inside an imported file as text', async () => {
+    const p = await page();
+    const file = fakeResultFile([fakeResult({ shape: '<img src=x id=injected onerror="window.__hit=1">' })]);
+    file.environment.runtime = '<script id=injected2>window.__hit=2</script>';
+    await importFiles(p, [{ name: '<b>name</b>.json', text: JSON.stringify(file) }]);
+    const cmp = q(p, 'kl-run-comparison');
+    expect(text(cmp)).toContain('<img src=x id=injected');
+    expect(text(cmp)).toContain('<script id=injected2>');
+    expect(text(p)).toContain('<b>name</b>.json');
+    expect(cmp.shadowRoot!.querySelector('#injected, #injected2, img, script')).toBeNull();
+    expect(p.shadowRoot!.querySelector('b')).toBeNull();
+    expect((window as unknown as { __hit?: number }).__hit).toBeUndefined();
+  });
+
+  it('CSV export: one row per result, formulas neutralised, non-finite numbers empty', () => {
+    const file = fakeResultFile([fakeResult({ shape: '=HYPERLINK("x")' }), fakeResult({ shape: 'plain' })]);
+    const lines = resultCsv(file).trim().split('\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toContain(`"'=HYPERLINK(""x"")"`);
+  });
+});

@@ -1,0 +1,89 @@
+// The technique pages' pictures on this browser's GPU: <kl-attention-picture> draws a kernel's own outputs
+// only after they match the float64 reference, <kl-routing-picture> draws the router's choices and a load
+// histogram that adds up to N x top-k, and <kl-balance-demo> validates its knobs before it runs.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaults } from '../../kernels/contract.ts';
+import { findKernel } from '../../kernels/registry.ts';
+import { GpuSession } from '../device/gpu-session.ts';
+import { mount, q, qa, settle, text, type, unmountAll } from '../testing.ts';
+import { AttentionPicture } from './attention-picture.ts';
+import { BalanceDemo } from './balance-demo.ts';
+import { RoutingPicture } from './routing-picture.ts';
+
+let session: GpuSession;
+beforeAll(async () => {
+  session = new GpuSession();
+  await session.start();
+});
+afterAll(() => session.ctx?.destroy());
+afterEach(unmountAll);
+
+describe('<kl-attention-picture>', () => {
+  it('draws the attention probabilities of a causal decode, checked against float64', async () => {
+    const def = findKernel('attention.flash_decode')!;
+    const pic = await mount(new AttentionPicture());
+    expect(text(pic)).toBe('Run to draw which keys each query attends to.');
+    const before = session.ctx!.buffers.liveBytes;
+    await pic.run(session.ctx!, def, { ...defaults(def.schema), S: 40, Hq: 2, Hkv: 1, D: 16 });
+    await settle(pic);
+    expect(session.ctx!.buffers.liveBytes).toBe(before);
+    const heat = q(pic, 'kl-heatmap') as HTMLElement & { matrix: { rows: number; cols: number; values: ArrayLike<number> } };
+    expect(heat.matrix.cols).toBe(40);
+    // Each visible row is a probability distribution; keys after the query's position are not visible.
+    const { rows, cols, values } = heat.matrix;
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < cols; c++) if (Number.isFinite(values[r * cols + c]!)) sum += values[r * cols + c]!;
+      expect(sum).toBeCloseTo(1, 4);
+    }
+    expect(text(pic)).toMatch(/float64 reference: .*ok/);
+    expect(text(pic)).not.toMatch(/FAILS/);
+  });
+});
+
+describe('<kl-routing-picture>', () => {
+  it("draws the router's token x expert weights and a load histogram of N x top-k copies", async () => {
+    const router = findKernel('moe.router')!;
+    const pic = await mount(new RoutingPicture());
+    const config = { ...defaults(router.schema), N: 12, E: 16, topk: 4, n_groups: 4, topk_groups: 2 };
+    await pic.run(session.ctx!, router, config);
+    await settle(pic);
+    const heat = q(pic, 'kl-heatmap') as HTMLElement & { matrix: { rows: number; cols: number; values: ArrayLike<number> } };
+    expect([heat.matrix.rows, heat.matrix.cols]).toEqual([12, 16]);
+    const chosen = [...Array.from(heat.matrix.values)].filter((v) => v > 0).length;
+    expect(chosen).toBe(12 * 4);
+    expect(pic.load!.reduce((a, b) => a + b, 0)).toBe(12 * 4);
+    expect(text(pic)).toMatch(/Checked against the float64 gate: .*ok/);
+    expect(q(pic, 'kl-line-chart')).toBeTruthy();
+  });
+
+  it('says why when the small case is refused', async () => {
+    const router = findKernel('moe.router')!;
+    const pic = await mount(new RoutingPicture());
+    await pic.run(session.ctx!, router, { ...defaults(router.schema), E: 16, n_groups: 5 });
+    await settle(pic);
+    expect(text(q(pic, '.error'))).toMatch(/^The routing picture's small case is refused: /);
+  });
+});
+
+describe('<kl-balance-demo>', () => {
+  it('refuses a knob out of bounds inline, keeps it in the URL, and will not run', async () => {
+    const demo = new BalanceDemo();
+    demo.session = session;
+    await mount(demo);
+    const run = qa<HTMLButtonElement>(demo, 'button').find((b) => b.textContent === 'Run the balancing demo')!;
+    expect(run.disabled).toBe(false);
+    const gamma = qa<HTMLInputElement>(demo, 'input[type="number"]')[1]!;
+    type(gamma, '2');
+    await settle(demo);
+    expect(text(q(demo, '.error'))).toBe('2 is above the maximum 1');
+    expect(gamma.getAttribute('aria-invalid')).toBe('true');
+    expect(run.disabled).toBe(true);
+    const p = new URLSearchParams();
+    demo.writeParams(p);
+    expect(p.get('bgamma')).toBe('2');
+    demo.applyParams(new URLSearchParams('bgamma=0.05&bsteps=abc'));
+    await settle(demo);
+    expect(text(q(demo, '.error'))).toBe('must be a number, got NaN');
+  });
+});

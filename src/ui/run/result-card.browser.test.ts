@@ -1,0 +1,77 @@
+// <kl-result-card>, <kl-verification-badge>, <kl-run-progress>: a verified run shows its numbers and a green
+// badge; a run that failed its check or produced NaN/Inf shows a red badge and no number at all.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeResult } from '../bench/result-fixture.ts';
+import { mount, q, qa, settle, text, unmountAll } from '../testing.ts';
+import { fmtNum, fmtPct } from './display-number.ts';
+import { ResultCard } from './result-card.ts';
+import { RunProgress } from './run-progress.ts';
+
+async function card(r = fakeResult()): Promise<ResultCard> {
+  const c = new ResultCard();
+  c.result = r;
+  return mount(c);
+}
+
+const stat = (c: ResultCard, name: string) => text(q(c, `[data-stat="${name}"]`));
+
+afterEach(unmountAll);
+
+describe('<kl-result-card>', () => {
+  it('a verified run: median time, GB/s, GFLOP/s, roofline fractions, bytes and a green badge', async () => {
+    const r = fakeResult();
+    const c = await card(r);
+    expect(stat(c, 'median time')).toBe(`${fmtNum(r.medianMs)} ms`);
+    expect(stat(c, 'GB/s')).toBe('20.4');
+    expect(stat(c, 'GFLOP/s')).toBe(fmtNum(r.gflops));
+    expect(text(q(c, '[data-roofline="copy"]'))).toBe(fmtPct(r.copyFraction));
+    expect(text(q(c, '[data-roofline="fma"]'))).toBe(fmtPct(r.fmaFraction));
+    expect(stat(c, 'bytes moved (min)')).toBe('8.0 MiB');
+    expect(text(c)).toContain('GPU timestamps around the dispatches');
+    const badge = q(c, 'kl-verification-badge', '[data-verified]');
+    expect(badge.dataset.verified).toBe('ok');
+    expect(text(badge)).toBe('✓ verified · rel-L2 2.1e-7');
+    expect(badge.classList.contains('ok')).toBe(true);
+  });
+
+  it('a failed check hides every number and says why', async () => {
+    const r = fakeResult({ verification: { ...fakeResult().verification, ok: false, outputs: [{ name: 'out', relL2: 0.3, maxAbs: 1.2, ok: false }] } });
+    const c = await card(r);
+    for (const s of ['median time', 'GB/s', 'GFLOP/s', 'bytes moved (min)']) expect(stat(c, s)).toBe('—');
+    expect(text(q(c, '[data-roofline="copy"]'))).toBe('—');
+    expect(text(c)).not.toContain('p10–p90');
+    expect(text(c)).toContain('Numbers hidden: the run did not pass verification.');
+    const badge = q(c, 'kl-verification-badge', '[data-verified]');
+    expect(badge.dataset.verified).toBe('failed');
+    expect(text(badge)).toBe('✗ mismatch with the float64 reference');
+    expect(qa(q(c, 'kl-verification-badge'), 'td .error').map(text)).toEqual(['fails']);
+  });
+
+  it('a NaN or Inf in the timed output is a failure too', async () => {
+    const c = await card(fakeResult({ outputsFinite: false }));
+    expect(stat(c, 'median time')).toBe('—');
+    expect(text(q(c, 'kl-verification-badge', '[data-verified]'))).toBe('✗ non-finite output (NaN or Inf)');
+  });
+
+  it('says when times are wall clock (no timestamp-query)', async () => {
+    const c = await card(fakeResult({ method: 'wall-clock' }));
+    expect(text(c)).toContain('wall clock from submit to completion');
+  });
+});
+
+describe('<kl-run-progress>', () => {
+  it('shows the step and the percentage, and Cancel asks the page to abort', async () => {
+    const p = new RunProgress();
+    await mount(p);
+    expect(qa(p, '*').length).toBe(0);
+    p.progress = { label: 'timing attention.naive at S = 512', done: 3, total: 12 };
+    await settle(p);
+    expect(text(p)).toContain('25% · timing attention.naive at S = 512');
+    expect(q<HTMLProgressElement>(p, 'progress').value).toBe(3);
+    expect(q(p, '[role="status"]')).toBeTruthy();
+    let cancelled = 0;
+    document.body.addEventListener('cancel', () => cancelled++);
+    q<HTMLButtonElement>(p, 'button').click();
+    expect(cancelled).toBe(1);
+  });
+});
