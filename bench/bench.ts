@@ -1,7 +1,7 @@
 // `npm run bench`: the benchmark suite headless (Node + Dawn). Prints progress while it runs, then a table
 // (median ms, GB/s, GFLOP/s, % of measured copy bandwidth and FMA peak), and optionally writes the result
 // file (the same JSON schema the UI reads).
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { ArgError, helpText, parseArgs, parseAssignments } from './args.ts';
 import { progress, runCli, runtimeName, toolVersion } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
@@ -10,7 +10,7 @@ import { KERNELS } from '../src/kernels/registry.ts';
 import { selectJobs } from '../src/bench/suite.ts';
 import { runSuite } from '../src/bench/suite.ts';
 import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
-import { ResultFileSchema } from '../src/bench/result-schema.ts';
+import { parseResultFile, ResultFileSchema } from '../src/bench/result-schema.ts';
 import { isCpuEmulation } from '../src/bench/roofline.ts';
 import { guardLoss } from '../src/bench/timer.ts';
 import { freshSeed } from '../src/kernels/random.ts';
@@ -28,6 +28,7 @@ const SPEC = {
   seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
   'wall-clock': { type: 'bool', help: 'time with submit→onSubmittedWorkDone instead of GPU timestamps' },
   list: { type: 'bool', help: 'list kernels and their benchmark shapes, then exit' },
+  digest: { type: 'string', help: 'print the table and the study digests of a result file written earlier (no GPU needed), then exit', placeholder: 'FILE' },
 } as const;
 
 const USAGE = 'usage: npm run bench -- [flags]\nRuns every registered kernel at its benchmark shapes on this machine\'s WebGPU adapter.';
@@ -36,6 +37,19 @@ await runCli(async () => {
   const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
   if (help) {
     console.log(helpText(USAGE, SPEC));
+    return 0;
+  }
+  if (flags.digest) {
+    let text: string;
+    try {
+      text = readFileSync(flags.digest, 'utf8');
+    } catch (e) {
+      throw new ArgError(`--digest: cannot read ${flags.digest} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const parsed = parseResultFile(text);
+    if (!parsed.ok) throw new ArgError(`--digest: ${flags.digest} is not a bench result file: ${parsed.errors.join('; ')}`);
+    console.log(renderResultFile(parsed.file));
+    for (const d of digestStudies(parsed.file)) console.log(`\n${renderDigest(d)}`);
     return 0;
   }
   const known = new Set([...KERNELS.map((k) => k.id), ...KERNELS.map((k) => k.family)]);

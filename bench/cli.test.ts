@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResultFile } from '../src/bench/result-schema.ts';
+import { fakeResultFile } from '../src/bench/result-fixture.ts';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -138,5 +139,21 @@ describe('bench studies and the balance demo', () => {
     expect(series.map((s) => s.step)).toEqual([0, 1, 2, 3, 4, 5]);
     for (const s of series) expect(Number.isFinite(s.stats.cv)).toBe(true);
     expect(series.at(-1)!.stats.cv).toBeLessThan(series[0]!.stats.cv);
+  });
+});
+
+describe('bench --digest', () => {
+  it('prints the table of a saved result file without a GPU, and refuses a malformed one with exit 2', () => {
+    const good = join(dir, 'saved.json');
+    writeFileSync(good, JSON.stringify(fakeResultFile()));
+    const r = run('bench', ['--digest', good]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^adapter: nvidia \/ hopper \/ NVIDIA H100 via vulkan/m);
+    expect(r.stdout).toMatch(/^attention\.flash_decode +decode S=4096 Hq=32 Hkv=8 D=128 +0\.420 +0\.400–0\.430 +20\.4 /m);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...fakeResultFile(), version: 7 }));
+    const b = run('bench', ['--digest', bad]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/^bad arguments: --digest: .*bad\.json is not a bench result file: version: /m);
   });
 });

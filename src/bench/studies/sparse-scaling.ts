@@ -68,12 +68,19 @@ export const sparseScaling: Study = {
       const ofPhase = rows.filter((r) => r.phase === phase);
       if (ofPhase.length === 0) continue;
       const x = crossoverS(ofPhase, 'dsa');
-      notes.push(x === undefined ? `${phase}: DSA never overtakes dense up to S = ${ofPhase.at(-1)!.S}` : `${phase}: DSA overtakes dense from S ≈ ${x} and stays ahead`);
+      const first = ofPhase[0]!.S;
+      notes.push(
+        x === undefined
+          ? `${phase}: DSA never overtakes dense up to S = ${ofPhase.at(-1)!.S}`
+          : x === first
+            ? `${phase}: DSA is faster than dense at every measured S (from ${first}; the crossover lies below)`
+            : `${phase}: DSA overtakes dense from S ≈ ${x} and stays ahead`,
+      );
       const last = ofPhase.at(-1)!;
-      if (last.measured.dsa !== undefined) {
-        notes.push(
-          `${phase} at S = ${last.S}: DSA ${last.measured.dsa.toFixed(2)}x faster than dense, ideal (cost-model FLOPs) ${last.ideal.dsa.toFixed(2)}x, so ${Math.round((100 * last.measured.dsa) / last.ideal.dsa)}% of the ideal`,
-        );
+      const m = last.measured.dsa;
+      if (m !== undefined) {
+        const speed = m >= 1 ? `${m.toFixed(2)}x faster than dense` : `${(1 / m).toFixed(2)}x slower than dense`;
+        notes.push(`${phase} at S = ${last.S}: DSA ${speed}; ideal (cost-model FLOPs) ${last.ideal.dsa.toFixed(2)}x faster, so ${Math.round((100 * m) / last.ideal.dsa)}% of the ideal`);
       }
     }
     return {

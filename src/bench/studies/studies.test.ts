@@ -5,7 +5,9 @@ import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../../kernels/contract.ts';
 import { KERNELS } from '../../kernels/registry.ts';
 import { validateConfig } from '../../kernels/validate.ts';
-import type { KernelResult, ResultFile } from '../result-schema.ts';
+import type { KernelResult } from '../result-schema.ts';
+import { fakeResult, fakeResultFile } from '../result-fixture.ts';
+import type { SuiteJob } from '../suite.ts';
 import { ResultFileSchema } from '../result-schema.ts';
 import { digestStudies, STUDIES } from './index.ts';
 import { mlaDecode } from './mla-decode.ts';
@@ -27,48 +29,27 @@ const swiftshader: DeviceCaps = {
   features: { timestamps: true, f16: false, subgroups: true },
 };
 
-function fakeResult(job: { def: { id: string; family: string; cost(c: never): KernelResult['cost'] }; shape: { name: string; config: object } }, medianMs: number, stages?: { name: string; ms: number }[]): KernelResult {
-  const def = KERNELS.find((k) => k.id === job.def.id)!;
-  const config = withDefaults(def, job.shape.config as never);
-  const cost = def.cost(config);
+/** A result for one of a study's jobs, as if it had been measured in `medianMs` (roofline 100 GB/s). */
+function measured(job: SuiteJob, medianMs: number, stages?: { name: string; ms: number }[]): KernelResult {
+  const config = withDefaults(job.def, job.shape.config);
+  const cost = job.def.cost(config);
   const sum = stages?.reduce((a, s) => a + s.ms, 0) ?? 0;
-  return {
-    kernel: def.id,
-    family: def.family,
+  const gbps = cost.bytes / medianMs / 1e6;
+  return fakeResult({
+    kernel: job.def.id,
+    family: job.def.family,
     shape: job.shape.name,
     config,
     cost,
-    method: 'gpu-timestamps',
     samplesMs: [medianMs],
-    medianMs,
-    minMs: medianMs,
-    p10Ms: medianMs,
-    p90Ms: medianMs,
-    maxMs: medianMs,
-    gbps: cost.bytes / medianMs / 1e6,
-    gflops: cost.flops / medianMs / 1e6,
-    copyFraction: cost.bytes / medianMs / 1e6 / 100,
-    fmaFraction: 0.01,
-    allocatedBytes: cost.bytes,
-    outputsFinite: true,
-    verification: { config: {}, seed: 1, ok: true, outputs: [] },
+    ...{ medianMs, minMs: medianMs, p10Ms: medianMs, p90Ms: medianMs, maxMs: medianMs },
+    gbps,
+    copyFraction: gbps / 100,
     ...(stages ? { stages: stages.map((s) => ({ name: s.name, medianMs: s.ms, share: s.ms / sum })) } : {}),
-  };
+  });
 }
 
-function fakeFile(results: KernelResult[]): ResultFile {
-  return {
-    schema: 'llm-kernel-lab/bench-result',
-    version: 1,
-    createdAt: new Date(0).toISOString(),
-    tool: { name: 'llm-kernel-lab', version: 'test' },
-    environment: { runtime: 'test', adapter: { vendor: 'v', architecture: 'a', device: 'd', description: '', backend: 'b' }, features: { timestamps: true, f16: false, subgroups: true }, limits: {} },
-    settings: { warmup: 1, repeats: 3, flushBytes: 0 },
-    roofline: { copyGBps: 100, fmaGflops: 1000, copyBytes: 1, fmaFlops: 1, copyMedianMs: 1, fmaMedianMs: 1, method: 'gpu-timestamps' },
-    results,
-    errors: [],
-  };
-}
+const fakeFile = (results: KernelResult[]) => fakeResultFile(results);
 
 describe('studies', () => {
   it('every run of every study is a valid config on a SwiftShader-sized device', () => {
@@ -83,7 +64,7 @@ describe('studies', () => {
     const jobs = mlaDecode.jobs(KERNELS);
     expect(new Set(jobs.map((j) => j.shape.config.S))).toEqual(new Set([1024, 2048, 4096, 8192, 16384, 32768]));
     // Naive 10x slower than absorbed everywhere it runs.
-    const results = jobs.map((j) => fakeResult(j, j.def.id === 'mla.decode_naive' ? 50 : 5));
+    const results = jobs.map((j) => measured(j, j.def.id === 'mla.decode_naive' ? 50 : 5));
     const d = mlaDecode.digest(fakeFile(results))!;
     expect(d.rows).toHaveLength(6);
     expect(d.notes[0]).toMatch(/^S = 8192: absorbed 5 ms vs naive 50 ms = 10\.0x faster/);
@@ -99,20 +80,20 @@ describe('studies', () => {
     // Dense grows with S, DSA stays near flat: slower at 1K, faster from 2K on.
     const results = jobs.map((j) => {
       const S = Number(j.shape.config.S);
-      if (j.def.id === 'sparse.dsa') return fakeResult(j, 3, [{ name: 'indexer', ms: 1 }, { name: 'top-k', ms: 1 }, { name: 'attention', ms: 2 }]);
-      return fakeResult(j, j.def.id.startsWith('attention.') ? S / 512 : 2);
+      if (j.def.id === 'sparse.dsa') return measured(j, 3, [{ name: 'indexer', ms: 1 }, { name: 'top-k', ms: 1 }, { name: 'attention', ms: 2 }]);
+      return measured(j, j.def.id.startsWith('attention.') ? S / 512 : 2);
     });
     const d = sparseScaling.digest(fakeFile(results))!;
     const first = d.rows.find((r) => r[0] === 'decode' && r[1] === 1024)!;
     expect(first.slice(2, 7)).toEqual([2, 3, '25%', '25%', '50%']);
     expect(d.notes.find((n) => n.startsWith('decode: DSA overtakes'))).toMatch(/from S ≈ (1[1-9]\d\d|20[0-4]\d)\b/);
-    expect(d.notes.find((n) => n.startsWith('decode at S = 32768'))).toMatch(/DSA 21\.33x faster than dense/);
+    expect(d.notes.find((n) => n.startsWith('decode at S = 32768'))).toMatch(/DSA 21\.33x faster than dense; ideal/);
   });
 
   it('moe: time share per stage and grouped-FFN bandwidth at decode; digests land in a valid result file', () => {
     const jobs = moeStages.jobs(KERNELS);
     const results = jobs.map((j) =>
-      j.def.id === 'moe.forward' ? fakeResult(j, 10, [{ name: 'router', ms: 1 }, { name: 'dispatch', ms: 1 }, { name: 'experts', ms: 7 }, { name: 'combine', ms: 1 }]) : fakeResult(j, 4),
+      j.def.id === 'moe.forward' ? measured(j, 10, [{ name: 'router', ms: 1 }, { name: 'dispatch', ms: 1 }, { name: 'experts', ms: 7 }, { name: 'combine', ms: 1 }]) : measured(j, 4),
     );
     const file = fakeFile(results);
     const d = moeStages.digest(file)!;

@@ -48,7 +48,7 @@ export class DeviceLostNotice extends LitElement {
     if (s?.kind !== 'lost' && !(this.working && s?.kind === 'starting')) return nothing;
     return html`<div class="notice bad" role="alert" data-device="lost">
       <strong>${s.kind === 'lost' ? s.message : 'Acquiring a new GPU device…'}</strong>
-      <p>Runs in progress stopped and their partial results are marked. Re-initialising acquires a new device; nothing else on the page is lost.</p>
+      <p>Runs in progress stopped with an error line; results measured before the loss stay on the page. Re-initialising acquires a new device; nothing else on the page is lost.</p>
       <button class="primary" data-action="reinitialise" ?disabled=${this.working} @click=${() => this.#reinit()}>Re-initialise the GPU</button>
       ${this.error ? html`<p class="error">${this.error}</p>` : nothing}
     </div>`;

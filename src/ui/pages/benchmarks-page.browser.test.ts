@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseResultFile } from '../../bench/result-schema.ts';
 import { GpuSession } from '../device/gpu-session.ts';
-import { fakeResult, fakeResultFile } from '../bench/result-fixture.ts';
+import { fakeResult, fakeResultFile } from '../../bench/result-fixture.ts';
 import { resultCsv, CSV_COLUMNS } from '../bench/result-export.ts';
 import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.ts';
 import { BenchmarksPage } from './benchmarks-page.ts';

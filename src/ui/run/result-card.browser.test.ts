@@ -1,7 +1,7 @@
 // <kl-result-card>, <kl-verification-badge>, <kl-run-progress>: a verified run shows its numbers and a green
 // badge; a run that failed its check or produced NaN/Inf shows a red badge and no number at all.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeResult } from '../bench/result-fixture.ts';
+import { fakeResult } from '../../bench/result-fixture.ts';
 import { mount, q, qa, settle, text, unmountAll } from '../testing.ts';
 import { fmtNum, fmtPct } from './display-number.ts';
 import { ResultCard } from './result-card.ts';

@@ -1,6 +1,6 @@
-// Result files for the UI's component tests: a plausible kernel result and a whole file around results,
+// Result files for tests (UI components, study digests, the CLI): a plausible kernel result and a whole file around results,
 // valid against the bench result schema (the tests check that), with any field overridden.
-import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from '../../bench/result-schema.ts';
+import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from './result-schema.ts';
 
 export function fakeResult(over: Partial<KernelResult> = {}): KernelResult {
   return {
