@@ -10,6 +10,10 @@
 //   down_main   tile (BM rows x 64 columns of dim): y = h w2^T for the same expert.
 // 256 threads as 16 x 16; each thread owns BM/16 rows x 4 adjacent columns (vec4 registers and stores);
 // all global loads are vec4 along K (dim and inter are multiples of 4).
+// Tiles of at most FEW rows (decode: an expert gets one or two tokens) take a split-K branch instead: the
+// 256 threads are 4 K-quarters x 64 columns, each streams its quarter of one weight row straight from
+// global memory for all the tile's rows, and one barrier sums the quarters. The tiled loop would spend two
+// barriers per 16-deep K slice on a tile that is 1/16 full; this one is weight-bandwidth-bound, as decode is.
 //
 // The tile pass has its own bind-group layout (bindings 0-3) so the indirect-argument buffer it writes is
 // not bound while the matmuls read it as INDIRECT; the matmul passes use bindings 0-8. WGSL allows the same
@@ -45,6 +49,8 @@ var<workgroup> b3_tile: array<vec4<f32>, BQ * BK>;  // w3's slice in the up pass
 var<workgroup> row_src: array<u32, BM>;             // x row of each tile row (NO_ROW: past the expert's rows)
 
 const NO_ROW = 0xffffffffu;
+const FEW = 4u;    // rows a split-K tile handles (one vec4 of accumulators per weight row)
+const QUARTERS = WG / BN; // K splits of the split-K branch
 
 @compute @workgroup_size(WG)
 fn tiles_main(@builtin(local_invocation_index) lid: u32) {
@@ -141,6 +147,12 @@ fn silu(z: vec4f) -> vec4f {
   return z / (1.0 + exp(-z));
 }
 
+// The vec4 range [x, y) of K that quarter `quarter` of the split-K branch sums.
+fn quarter_range(k4: u32, quarter: u32) -> vec2u {
+  let per = (k4 + QUARTERS - 1u) / QUARTERS;
+  return vec2u(min(k4, quarter * per), min(k4, (quarter + 1u) * per));
+}
+
 // Thread (ty, tx) owns rows ty, ty+16, ty+32, ty+48 (as many as BM/16) and columns 4tx .. 4tx+3, each row
 // accumulated in a vec4 register (no private arrays: dynamic indexing would spill them to memory). Threads
 // whose rows or columns are all past the tile's end skip the arithmetic (decode tiles hold 1-2 rows).
@@ -156,6 +168,44 @@ fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let busy = ty < info.row_end - info.row0 && col0 + tx * 4u < params.inter;
   load_row_sources(lid, info);
   workgroupBarrier();
+  if (info.row_end - info.row0 <= FEW) { // uniform: one tile per workgroup
+    let col = lid % BN;
+    let n = col0 + col;
+    let kr = quarter_range(k4, lid / BN);
+    var g = vec4f(0.0); // component r: row r's x . w1[n]
+    var u = vec4f(0.0);
+    if (n < params.inter) {
+      let o = wbase + n * k4;
+      for (var kq = kr.x; kq < kr.y; kq++) {
+        let a = w1[o + kq];
+        let b = w3[o + kq];
+        for (var r = 0u; r < FEW; r++) {
+          if (row_src[r] == NO_ROW) { break; }
+          let xv = x[row_src[r] * k4 + kq];
+          g[r] += dot(xv, a);
+          u[r] += dot(xv, b);
+        }
+      }
+    }
+    b_tile[lid] = g; // reused as the quarters' partial sums
+    b3_tile[lid] = u;
+    workgroupBarrier();
+    // Thread q < 16 sums the quarters of columns 4q .. 4q+3 and stores one vec4 per row. (No early return
+    // for the other threads: it would make the tiled loop's barriers below non-uniform to the compiler.)
+    if (lid < BQ && col0 + lid * 4u < params.inter) {
+      var hv: array<vec4f, FEW>;
+      for (var j = 0u; j < 4u; j++) {
+        let c = lid * 4u + j;
+        let gs = b_tile[c] + b_tile[c + BN] + b_tile[c + 2u * BN] + b_tile[c + 3u * BN];
+        let us = b3_tile[c] + b3_tile[c + BN] + b3_tile[c + 2u * BN] + b3_tile[c + 3u * BN];
+        let hj = silu(gs) * us; // component r: row r
+        hv[0][j] = hj.x; hv[1][j] = hj.y; hv[2][j] = hj.z; hv[3][j] = hj.w;
+      }
+      let w = params.inter / 4u;
+      for (var r = 0u; r < info.row_end - info.row0; r++) { h[(info.row0 + r) * w + col0 / 4u + lid] = hv[r]; }
+    }
+    return;
+  }
   var g0 = vec4f(0.0); var g1 = vec4f(0.0); var g2 = vec4f(0.0); var g3 = vec4f(0.0); // x w1^T
   var u0 = vec4f(0.0); var u1 = vec4f(0.0); var u2 = vec4f(0.0); var u3 = vec4f(0.0); // x w3^T
   for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
@@ -224,6 +274,33 @@ fn down_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) 
   let k4 = params.inter / 4u;
   let wbase = info.expert * params.dim * k4; // expert's [dim, inter] slice, in vec4
   let busy = ty < info.row_end - info.row0 && col0 + tx * 4u < params.dim;
+  let rows = info.row_end - info.row0;
+  if (rows <= FEW) { // uniform: one tile per workgroup
+    let col = lid % BN;
+    let n = col0 + col;
+    let kr = quarter_range(k4, lid / BN);
+    var c = vec4f(0.0); // component r: row r's h . w2[n]
+    if (n < params.dim) {
+      let o = wbase + n * k4;
+      for (var kq = kr.x; kq < kr.y; kq++) {
+        let b = w2[o + kq];
+        for (var r = 0u; r < rows; r++) { c[r] += dot(h[(info.row0 + r) * k4 + kq], b); }
+      }
+    }
+    b_tile[lid] = c;
+    workgroupBarrier();
+    if (lid < BQ && col0 + lid * 4u < params.dim) {
+      var yv: array<vec4f, FEW>;
+      for (var j = 0u; j < 4u; j++) {
+        let cc = lid * 4u + j;
+        let cs = b_tile[cc] + b_tile[cc + BN] + b_tile[cc + 2u * BN] + b_tile[cc + 3u * BN];
+        yv[0][j] = cs.x; yv[1][j] = cs.y; yv[2][j] = cs.z; yv[3][j] = cs.w;
+      }
+      let w = params.dim / 4u;
+      for (var r = 0u; r < rows; r++) { y[(info.row0 + r) * w + col0 / 4u + lid] = yv[r]; }
+    }
+    return;
+  }
   var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
   for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
     for (var i = lid; i < BM * (BK / 4u); i += WG) {
