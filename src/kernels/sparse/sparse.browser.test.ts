@@ -127,6 +127,8 @@ describe('sparse.topk on adversarial rows vs a CPU sort', () => {
     { name: 'chunked, 4 workgroups per row', rows: 9, S: 3001, k: 700, split: 4, causal: false },
     { name: 'chunked, k = 1', rows: 9, S: 1500, k: 1, split: 7, causal: false },
     { name: 'chunked causal, more chunks than some rows need', rows: 18, S: 600, k: 250, split: 6, causal: true },
+    // The sizes: k = 2048 of 128K entries (automatic split: 64 workgroups per row), 9 kinds of row.
+    { name: 'DSA sizes: k = 2048 of S = 131072, automatic chunking', rows: 9, S: 131072, k: 2048, split: 0, causal: false },
   ];
   for (const tc of cases) it(tc.name, () => checkAdversarial(topk, tc));
 });
