@@ -1,5 +1,6 @@
 // <kl-memory-explorer> without a GPU: a real model's KV cache per layout from its config (bytes per token,
 // totals, ratio to MHA, chart), its settings validated inline; the measured part says it needs WebGPU.
+import type { ChartSpec } from '../charts/line-chart.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findPreset } from '../../models/presets.ts';
 import { int } from '../../memory/report.ts';
@@ -23,7 +24,11 @@ describe('<kl-memory-explorer>', () => {
     expect(mhaRow[2]).toBe(int(mha));
     expect(mhaRow[4]).toBe('100.0%');
     expect(text(q(m, '[data-memory="headline"]'))).toContain(`${int(mla)} bytes/token`);
-    expect(q(m, 'kl-line-chart')).toBeTruthy();
+    const chart = q(m, 'kl-line-chart') as HTMLElement & { spec: ChartSpec };
+    // Bytes vs context for every layout, all finite and positive on the log axis.
+    expect(chart.spec.logY).toBe(true);
+    expect(chart.spec.series.length).toBeGreaterThanOrEqual(4);
+    for (const s of chart.spec.series) expect(s.values.every((v) => v === null || (Number.isFinite(v) && v > 0)), s.label).toBe(true);
     expect(text(m)).toContain('Needs WebGPU');
   });
 

@@ -1,6 +1,7 @@
 // The technique pages' pictures on this browser's GPU: <kl-attention-picture> draws a kernel's own outputs
 // only after they match the float64 reference, <kl-routing-picture> draws the router's choices and a load
 // histogram that adds up to N x top-k, and <kl-balance-demo> validates its knobs before it runs.
+import type { ChartSpec } from '../charts/line-chart.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaults } from '../../kernels/contract.ts';
 import { findKernel } from '../../kernels/registry.ts';
@@ -54,7 +55,9 @@ describe('<kl-routing-picture>', () => {
     expect(chosen).toBe(12 * 4);
     expect(pic.load!.reduce((a, b) => a + b, 0)).toBe(12 * 4);
     expect(text(pic)).toMatch(/Checked against the float64 gate: .*ok/);
-    expect(q(pic, 'kl-line-chart')).toBeTruthy();
+    const chart = q(pic, 'kl-line-chart') as HTMLElement & { spec: ChartSpec };
+    expect(chart.spec.xs).toHaveLength(16); // one bar per expert
+    expect(chart.spec.series[0]!.values.reduce<number>((a, v) => a + (v ?? 0), 0)).toBe(12 * 4);
   });
 
   it('says why when the small case is refused', async () => {

@@ -68,7 +68,7 @@ describe('<kl-run-progress>', () => {
     await settle(p);
     expect(text(p)).toContain('25% · timing attention.naive at S = 512');
     expect(q<HTMLProgressElement>(p, 'progress').value).toBe(3);
-    expect(q(p, '[role="status"]')).toBeTruthy();
+    expect(q(p, '[role="status"]').getAttribute('aria-live')).toBe('polite');
     let cancelled = 0;
     document.body.addEventListener('cancel', () => cancelled++);
     q<HTMLButtonElement>(p, 'button').click();
