@@ -2,7 +2,7 @@
 // golden-file mapping and the GPU parameter struct. The kernels differ only in how they compute.
 import * as d from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import type { BenchShape, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { BenchShape, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
@@ -161,6 +161,25 @@ export const DENSE_TEST_CASES: BenchShape<AttentionConfig>[] = [
   { name: 'head dim 256', config: { T: 2, S: 19, Hq: 2, Hkv: 1, D: 256 } },
   { name: 'explicit scale', config: { T: 4, S: 9, Hq: 4, Hkv: 4, D: 12, scale: 0.5 } },
 ];
+
+/**
+ * What every kernel computing the golden op `attention.dense` shares: the config, its tensors, the cost
+ * model, the float64 reference, the golden-file mapping and the default shapes. Each kernel spreads this
+ * and adds its own id, explanation, device checks and create (and overrides cost/scratch/shapes as needed).
+ */
+export const DENSE_ATTENTION = {
+  family: 'attention',
+  implements: 'attention.dense',
+  schema: attentionSchema,
+  inputs: attentionInputs,
+  outputs: attentionOutputs,
+  cost: attentionCost,
+  reference: attentionReferenceFor,
+  fromGolden: attentionFromGolden,
+  goldenMeta: attentionGoldenMeta,
+  benchmarks: DENSE_BENCHMARKS,
+  testCases: DENSE_TEST_CASES,
+} satisfies Partial<KernelDefinition<AttentionConfig>>;
 
 /** The q, k, v and out storage buffers every dense attention kernel owns (dtype from the config). */
 export function attentionTensors(ctx: GpuContext, c: AttentionConfig): Record<'q' | 'k' | 'v' | 'out', GPUBuffer> {

@@ -9,16 +9,11 @@ import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shade
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
 import {
   AttentionParams,
+  DENSE_ATTENTION,
   DENSE_BENCHMARKS,
   DENSE_TEST_CASES,
   attentionCost,
-  attentionFromGolden,
-  attentionGoldenMeta,
-  attentionInputs,
-  attentionOutputs,
   attentionParams,
-  attentionReferenceFor,
-  attentionSchema,
   attentionTensors,
   checkAttention,
   type AttentionConfig,
@@ -189,8 +184,8 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
 }
 
 export const flashDecode: KernelDefinition<AttentionConfig> = {
+  ...DENSE_ATTENTION,
   id: 'attention.flash_decode',
-  family: 'attention',
   title: 'Flash-Decoding (split-K, T <= 16)',
   explain:
     'With one query token per sequence there is no query parallelism to fill the GPU, so the KV range is split across workgroups: each computes ' +
@@ -201,8 +196,6 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
     'Dao, Haziza, Massa, Sizov 2023, "Flash-Decoding for long-context inference" (PyTorch blog / xFormers)',
     'Milakov & Gimelshein 2018, "Online normalizer calculation for softmax"',
   ],
-  implements: 'attention.dense',
-  schema: attentionSchema,
   check(c, caps) {
     const issues = checkAttention(c, caps, { vec4: true });
     if (c.T > FLASH_DECODE_MAX_T) {
@@ -212,8 +205,6 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
     const plan = flashDecodePlan(c, caps);
     return isPlan(plan) ? [] : [plan];
   },
-  inputs: attentionInputs,
-  outputs: attentionOutputs,
   scratch(c) {
     const { acc, ml } = partialBytes(c, flashDecodeSplits(c).splits);
     return [
@@ -227,9 +218,6 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
     const { acc, ml } = partialBytes(c, flashDecodeSplits(c).splits);
     return { ...base, bytes: base.bytes + 2 * (acc + ml) };
   },
-  reference: attentionReferenceFor,
-  fromGolden: attentionFromGolden,
-  goldenMeta: attentionGoldenMeta,
   create: (ctx, c) => createFlashDecode(ctx, c),
   benchmarks: [
     DENSE_BENCHMARKS[0]!,

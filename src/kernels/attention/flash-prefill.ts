@@ -9,16 +9,8 @@ import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contr
 import { BYTES_PER } from '../tensor.ts';
 import {
   AttentionParams,
-  DENSE_BENCHMARKS,
-  DENSE_TEST_CASES,
-  attentionCost,
-  attentionFromGolden,
-  attentionGoldenMeta,
-  attentionInputs,
-  attentionOutputs,
+  DENSE_ATTENTION,
   attentionParams,
-  attentionReferenceFor,
-  attentionSchema,
   attentionTensors,
   checkAttention,
   type AttentionConfig,
@@ -133,8 +125,8 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, op
 }
 
 export const flashPrefill: KernelDefinition<AttentionConfig> = {
+  ...DENSE_ATTENTION,
   id: 'attention.flash_prefill',
-  family: 'attention',
   title: 'FlashAttention prefill (tiled, online softmax)',
   explain:
     'Each workgroup owns a block of query rows (all query heads of one GQA group, so K/V are staged once for the whole group) and streams K/V tiles ' +
@@ -145,21 +137,11 @@ export const flashPrefill: KernelDefinition<AttentionConfig> = {
     'Dao et al. 2022, "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness", Algorithm 1',
     'Dao 2023, "FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning", section 3',
   ],
-  implements: 'attention.dense',
-  schema: attentionSchema,
   check(c, caps) {
     const issues = checkAttention(c, caps, { vec4: true });
     if (issues.length) return issues;
     const plan = flashPrefillPlan(c, caps);
     return isPlan(plan) ? [] : [plan];
   },
-  inputs: attentionInputs,
-  outputs: attentionOutputs,
-  cost: attentionCost,
-  reference: attentionReferenceFor,
-  fromGolden: attentionFromGolden,
-  goldenMeta: attentionGoldenMeta,
   create: (ctx, c) => createFlashPrefill(ctx, c),
-  benchmarks: DENSE_BENCHMARKS,
-  testCases: DENSE_TEST_CASES,
 };

@@ -8,12 +8,10 @@ import { roundTo } from '../tensor.ts';
 import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
 import {
   AttentionParams,
-  DENSE_BENCHMARKS,
+  DENSE_ATTENTION,
   DENSE_TEST_CASES,
   attentionCost,
   attentionFromGolden,
-  attentionGoldenMeta,
-  attentionInputs,
   attentionOutputs,
   attentionParams,
   attentionReferenceFor,
@@ -33,15 +31,13 @@ function scoreBytes(c: AttentionConfig): number {
 }
 
 export const naiveAttention: KernelDefinition<AttentionConfig> = {
+  ...DENSE_ATTENTION,
   id: 'attention.naive',
-  family: 'attention',
   title: 'Naive attention (materialised scores)',
   explain:
     'Computes S = QK^T, softmax(S) and PV as three separate passes, writing the full T x S score matrix per head to device memory and reading it back twice. ' +
     'Memory traffic grows with T*S*H, not with the size of Q, K and V: at long context it is bandwidth-bound on the scores alone. The baseline every other kernel here is compared to.',
   sources: ['Vaswani et al. 2017, "Attention Is All You Need", eq. 1'],
-  implements: 'attention.dense',
-  schema: attentionSchema,
   check(c, caps) {
     const issues = checkAttention(c, caps);
     const maxDim = caps.limits.maxComputeWorkgroupsPerDimension;
@@ -50,17 +46,12 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
     if (c.Hq > maxDim) issues.push({ field: 'Hq', message: `${c.Hq} heads exceed this device's ${maxDim} workgroups per dimension` });
     return issues;
   },
-  inputs: attentionInputs,
-  outputs: attentionOutputs,
   scratch: (c) => [{ name: 'scores', bytes: scoreBytes(c) }],
   cost(c) {
     const base = attentionCost(c);
     // Scores written once, read by softmax, written back, read by PV: 4 passes over T*Hq*S floats.
     return { ...base, bytes: base.bytes + 4 * scoreBytes(c) };
   },
-  reference: attentionReferenceFor,
-  fromGolden: attentionFromGolden,
-  goldenMeta: attentionGoldenMeta,
   async create(ctx, c) {
     const { layout, pipelines } = await kernelPipelines(
       ctx,
@@ -93,8 +84,6 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
       },
     };
   },
-  benchmarks: DENSE_BENCHMARKS,
-  testCases: DENSE_TEST_CASES,
 };
 
 export type NaiveProbsConfig = AttentionConfig & { probs: boolean };
