@@ -14,6 +14,7 @@ import type { GpuSession } from '../device/gpu-session.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
 import { kvBytesSeries } from './kv-series.ts';
 import '../charts/line-chart.ts';
+import { SessionWatcher } from '../device/session-watcher.ts';
 
 const DEFAULTS = { model: 'deepseek-v3', cache: 'bf16' as CacheDType, context: 131072, batch: 1 };
 const MAX_MEASURE_TOKENS = 1024;
@@ -56,25 +57,8 @@ export class MemoryExplorer extends LitElement {
     this.error = '';
   }
 
-  #onSession = () => this.requestUpdate();
-
-  override connectedCallback() {
-    super.connectedCallback();
-    this.session?.addEventListener('change', this.#onSession);
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onSession);
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    // The session may arrive after connecting (set as a property by the page).
-    if (changed.has('session')) {
-      (changed.get('session') as GpuSession | undefined)?.removeEventListener('change', this.#onSession);
-      this.session?.addEventListener('change', this.#onSession);
-    }
-  }
+  // Re-render when the GPU session changes state.
+  protected readonly sessionWatcher = new SessionWatcher(this);
 
   applyParams(p: URLSearchParams) {
     const model = p.get('model');

@@ -18,6 +18,7 @@ import { SUITE_DEFAULTS, settingsFromParams, settingsIssues, settingsToParams, s
 import '../run/run-progress.ts';
 import '../bench/results-table.ts';
 import '../bench/run-comparison.ts';
+import { SessionWatcher } from '../device/session-watcher.ts';
 
 export class BenchmarksPage extends LitElement {
   static override properties = {
@@ -42,7 +43,8 @@ export class BenchmarksPage extends LitElement {
   declare importErrors: { name: string; errors: string[] }[];
   declare error: string;
   #abort: AbortController | undefined;
-  #onSession = () => this.requestUpdate();
+  // Re-render when the GPU session changes state.
+  protected readonly sessionWatcher = new SessionWatcher(this);
 
   constructor() {
     super();
@@ -55,14 +57,8 @@ export class BenchmarksPage extends LitElement {
     this.error = '';
   }
 
-  override connectedCallback() {
-    super.connectedCallback();
-    this.session?.addEventListener('change', this.#onSession);
-  }
-
   override disconnectedCallback() {
     super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onSession);
     this.#abort?.abort();
   }
 

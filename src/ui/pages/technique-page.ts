@@ -38,6 +38,7 @@ import '../pictures/routing-picture.ts';
 import '../pictures/balance-demo.ts';
 import '../memory/memory-explorer.ts';
 import './teaching-panel.ts';
+import { SessionWatcher } from '../device/session-watcher.ts';
 
 const DEFAULT_REPEATS = 10;
 const SWEEP_REPEATS = 5;
@@ -71,7 +72,8 @@ export class TechniquePage extends LitElement {
   declare progress: Progress | undefined;
   declare error: string;
   #abort: AbortController | undefined;
-  #onSession = () => this.requestUpdate();
+  // Re-render when the GPU session changes state.
+  protected readonly sessionWatcher = new SessionWatcher(this);
 
   constructor() {
     super();
@@ -90,13 +92,11 @@ export class TechniquePage extends LitElement {
 
   override connectedCallback() {
     super.connectedCallback();
-    this.session?.addEventListener('change', this.#onSession);
     if (!this.def) this.applyParams(new URLSearchParams());
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onSession);
     this.#abort?.abort();
   }
 

@@ -12,6 +12,7 @@ import { throwIfCancelled, type Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
 import '../charts/line-chart.ts';
 import '../run/run-progress.ts';
+import { SessionWatcher } from '../device/session-watcher.ts';
 
 interface Knob {
   key: 'steps' | 'gamma' | 'tokens' | 'skew';
@@ -59,20 +60,8 @@ export class BalanceDemo extends LitElement {
     this.playing = false;
   }
 
-  #onSession = () => this.requestUpdate();
-
-  override connectedCallback() {
-    super.connectedCallback();
-    this.session?.addEventListener('change', this.#onSession);
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    // The session may arrive after connecting (set as a property by the page).
-    if (changed.has('session')) {
-      (changed.get('session') as GpuSession | undefined)?.removeEventListener('change', this.#onSession);
-      this.session?.addEventListener('change', this.#onSession);
-    }
-  }
+  // Re-render when the GPU session changes state.
+  protected readonly sessionWatcher = new SessionWatcher(this);
 
   /** Read the knobs from the page URL (unknown or malformed values are shown as errors, not replaced). */
   applyParams(params: URLSearchParams) {
@@ -101,7 +90,6 @@ export class BalanceDemo extends LitElement {
 
   override disconnectedCallback() {
     super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onSession);
     this.#stopPlay();
     this.#abort?.abort();
   }

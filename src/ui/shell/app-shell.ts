@@ -13,6 +13,7 @@ import '../device/device-panel.ts';
 import '../device/device-lost-notice.ts';
 import '../device/no-webgpu-notice.ts';
 import './theme-toggle.ts';
+import { SessionWatcher } from '../device/session-watcher.ts';
 
 /** What a page may do with the URL: take a link's settings, and say what its settings are now. */
 interface RoutablePage extends HTMLElement {
@@ -26,7 +27,8 @@ export class AppShell extends LitElement {
   declare active: PageId;
   #pages = new Map<PageId, RoutablePage>();
   #onHash = () => this.#route(true);
-  #onSession = () => this.requestUpdate();
+  // Re-render when the GPU session changes state.
+  protected readonly sessionWatcher = new SessionWatcher(this);
 
   constructor() {
     super();
@@ -38,14 +40,12 @@ export class AppShell extends LitElement {
   override connectedCallback() {
     super.connectedCallback();
     window.addEventListener('hashchange', this.#onHash);
-    this.session?.addEventListener('change', this.#onSession);
     this.#route(false);
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback();
     window.removeEventListener('hashchange', this.#onHash);
-    this.session?.removeEventListener('change', this.#onSession);
   }
 
   #make(page: PageId): RoutablePage {
