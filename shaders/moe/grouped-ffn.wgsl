@@ -155,7 +155,7 @@ fn quarter_range(k4: u32, quarter: u32) -> vec2u {
 
 // Thread (ty, tx) owns rows ty, ty+16, ty+32, ty+48 (as many as BM/16) and columns 4tx .. 4tx+3, each row
 // accumulated in a vec4 register (no private arrays: dynamic indexing would spill them to memory). Threads
-// whose rows or columns are all past the tile's end skip the arithmetic (decode tiles hold 1-2 rows).
+// whose rows or columns are all past the tile's end skip the arithmetic (tiles of <= FEW rows never get here).
 
 @compute @workgroup_size(WG)
 fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -166,9 +166,10 @@ fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let k4 = params.dim / 4u;
   let wbase = info.expert * params.inter * k4; // expert's [inter, dim] slice, in vec4
   let busy = ty < info.row_end - info.row0 && col0 + tx * 4u < params.inter;
+  let rows = info.row_end - info.row0;
   load_row_sources(lid, info);
   workgroupBarrier();
-  if (info.row_end - info.row0 <= FEW) { // uniform: one tile per workgroup
+  if (rows <= FEW) { // uniform: one tile per workgroup
     let col = lid % BN;
     let n = col0 + col;
     let kr = quarter_range(k4, lid / BN);
@@ -202,7 +203,7 @@ fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
         hv[0][j] = hj.x; hv[1][j] = hj.y; hv[2][j] = hj.z; hv[3][j] = hj.w;
       }
       let w = params.inter / 4u;
-      for (var r = 0u; r < info.row_end - info.row0; r++) { h[(info.row0 + r) * w + col0 / 4u + lid] = hv[r]; }
+      for (var r = 0u; r < rows; r++) { h[(info.row0 + r) * w + col0 / 4u + lid] = hv[r]; }
     }
     return;
   }
