@@ -4,7 +4,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import type { Config, InstanceStage, KernelDefinition } from '../kernels/contract.ts';
 import { withDefaults } from '../kernels/contract.ts';
-import { checkAgainstReference } from '../kernels/check.ts';
+import { checkAgainstReference, type CheckReport } from '../kernels/check.ts';
 import { createInstance, makeInputs, readOutputs, uploadInputs } from '../kernels/execute.ts';
 import { createRng } from '../kernels/random.ts';
 import { isCpuEmulation, type Roofline } from './roofline.ts';
@@ -20,6 +20,11 @@ export interface BenchOptions {
   signal?: AbortSignal;
   wallClock?: boolean;
   seed: number;
+  /**
+   * Verifications already run in this suite, by kernel id and config: a kernel benched at several shapes
+   * is checked on the same small case, so it is checked once (the suite passes one map for the whole run).
+   */
+  checked?: Map<string, Promise<CheckReport>>;
 }
 
 /** 256 MiB on a GPU (larger than any L2 today), 8 MiB on CPU emulation (its caches are a few MiB). */
@@ -56,7 +61,13 @@ export async function benchKernel<C extends Config>(
   // 1. Verification on the kernel's first test case with the same storage type: a number is never shown
   //    for a kernel that is not right.
   const small = withDefaults(def, { ...(def.testCases[0]?.config ?? {}), ...('dtype' in config ? { dtype: config.dtype } : {}) } as Partial<C>);
-  const check = await checkAgainstReference(ctx, def, small, opts.seed);
+  const key = `${def.id} ${JSON.stringify(small)}`;
+  let pending = opts.checked?.get(key);
+  if (!pending) {
+    pending = checkAgainstReference(ctx, def, small, opts.seed);
+    opts.checked?.set(key, pending);
+  }
+  const check = await pending;
 
   // 2. The timed shape.
   const before = ctx.buffers.liveBytes;

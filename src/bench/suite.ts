@@ -60,10 +60,11 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
   const flushBytes = opts.flushBytes ?? defaultFlushBytes(ctx);
   const results: KernelResult[] = [];
   const errors: ResultFile['errors'] = [];
+  const checked = new Map();
   for (const [index, job] of jobs.entries()) {
     opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
     try {
-      const result = await benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes });
+      const result = await benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes, checked });
       results.push(result);
       opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
     } catch (e) {
