@@ -1,10 +1,11 @@
 // The benchmark suite: every registered kernel at each of its `benchmarks` shapes (filterable), one
 // roofline measurement, one result file. Shared by the CLI and the UI's Benchmarks page.
 import type { GpuContext } from '../gpu/context.ts';
-import { ConfigError, describeError, DeviceLostError } from '../gpu/errors.ts';
+import { describeError, DeviceLostError } from '../gpu/errors.ts';
 import type { AnyKernel, Config } from '../kernels/contract.ts';
 import { benchKernel, defaultFlushBytes, type BenchOptions } from './runner.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
+import { guardLoss } from './timer.ts';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from './result-schema.ts';
 
 export interface SuiteJob {
@@ -64,18 +65,14 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
   for (const [index, job] of jobs.entries()) {
     opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
     try {
-      const result = await benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes, checked });
+      // guardLoss: a GPU failure may be the first sign of a lost device (device.lost resolves later);
+      // then the loss is the error, and the suite ends.
+      const result = await guardLoss(ctx, benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes, checked }));
       results.push(result);
       opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
     } catch (e) {
       // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
       if (e instanceof DeviceLostError || (e as Error)?.name === 'AbortError') throw e;
-      // A GPU failure may be the first sign of a lost device (device.lost resolves later): then that is
-      // the error, and the suite ends. A refused config is not.
-      if (!(e instanceof ConfigError)) {
-        await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
-        ctx.assertAlive();
-      }
       const message = describeError(e);
       errors.push({ kernel: job.def.id, shape: job.shape.name, message });
       opts.onEvent?.({ kind: 'error', index, total: jobs.length, job, message });

@@ -5,7 +5,7 @@
 // Between repeats an optional buffer clear evicts the kernel's data from the GPU's L2, so a 32 MB KV cache
 // is not served from a 50 MB cache and reported as DRAM bandwidth.
 import type { GpuContext } from '../gpu/context.ts';
-import { DeviceLostError } from '../gpu/errors.ts';
+import { ConfigError, DeviceLostError } from '../gpu/errors.ts';
 
 export type TimingMethod = 'gpu-timestamps' | 'wall-clock';
 
@@ -37,7 +37,8 @@ export async function guardLoss<T>(ctx: GpuContext, p: Promise<T>): Promise<T> {
     ctx.assertAlive();
     return v;
   } catch (e) {
-    if (e instanceof DeviceLostError) throw e;
+    // A refused config or a cancel never comes from the device.
+    if (e instanceof DeviceLostError || e instanceof ConfigError || (e as Error)?.name === 'AbortError') throw e;
     // device.lost resolves asynchronously (later still on a loaded machine); give it a moment to tell us
     // why the call failed.
     await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
