@@ -37,8 +37,9 @@ export async function guardLoss<T>(ctx: GpuContext, p: Promise<T>): Promise<T> {
     ctx.assertAlive();
     return v;
   } catch (e) {
-    // A refused config or a cancel never comes from the device.
-    if (e instanceof DeviceLostError || e instanceof ConfigError || (e as Error)?.name === 'AbortError') throw e;
+    // A refused config never comes from the device. (AbortError may: WebGPU rejects a pending mapAsync with
+    // it when the device is lost, so a cancel also waits the moment below.)
+    if (e instanceof DeviceLostError || e instanceof ConfigError) throw e;
     // device.lost resolves asynchronously (later still on a loaded machine); give it a moment to tell us
     // why the call failed.
     await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
