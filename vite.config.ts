@@ -30,6 +30,8 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({
   base: './',
+  // onnxruntime-web (the peers study) finds its .wasm next to its own module: pre-bundling would move it.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   plugins: [typegpuWithoutEvalProbe()],
   build: { target: 'es2023', outDir: 'dist' },
   test: {

@@ -15,11 +15,12 @@ import { isCpuEmulation } from '../src/bench/roofline.ts';
 import { guardLoss } from '../src/bench/timer.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
+import { runPeersStudy } from './peers.ts';
 
 const SPEC = {
   kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
-  study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: STUDIES.map((s) => s.id) },
+  study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: [...STUDIES.map((s) => s.id), 'peers'] },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
   repeats: { type: 'int', help: 'timed repeats per shape (default 10 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
   warmup: { type: 'int', help: 'untimed runs before timing (default 2 on a GPU, 1 on CPU emulation and in studies)', min: 0, max: 1000 },
@@ -51,6 +52,10 @@ await runCli(async () => {
     console.log(renderResultFile(parsed.file));
     for (const d of digestStudies(parsed.file)) console.log(`\n${renderDigest(d)}`);
     return 0;
+  }
+  if (flags.study === 'peers') {
+    // onnxruntime-web and tfjs run in the browser: the study drives headless Chromium (no Dawn device here).
+    return runPeersStudy({ repeats: flags.repeats ?? 5, warmup: flags.warmup ?? 2, seed: flags.seed, json: flags.json, ids: flags.shapes });
   }
   const known = new Set([...KERNELS.map((k) => k.id), ...KERNELS.map((k) => k.family)]);
   for (const k of flags.kernels ?? []) {
