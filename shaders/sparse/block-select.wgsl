@@ -5,10 +5,12 @@
 //   (sparse.topk keeps the best `top` blocks of each (query, head) row, ascending        -> sel)
 //   attend_main: a row block takes the union of its rows' selected blocks from a bitmap and walks only those
 //                blocks' keys; visible() keeps, per row, the blocks that row chose (causal inside its own).
+//                The union's blocks, in order and each counted as `block` positions, are the row block's key
+//                sequence that split-K cuts across workgroups.
 
-@group(0) @binding(5) var<storage, read_write> pooled: array<vec4<f32>>; // [n_blocks, Hkv, D]
-@group(0) @binding(6) var<storage, read_write> block_scores: array<f32>; // [T * Hq, n_blocks]
-@group(0) @binding(7) var<storage, read> sel: array<i32>; // [T * Hq, top], ascending, -1 padded
+@group(0) @binding(6) var<storage, read_write> pooled: array<vec4<f32>>; // [n_blocks, Hkv, D]
+@group(0) @binding(7) var<storage, read_write> block_scores: array<f32>; // [T * Hq, n_blocks]
+@group(0) @binding(8) var<storage, read> sel: array<i32>; // [T * Hq, top], ascending, -1 padded
 
 override BITW: u32 = 1; // bitmap words: ceil(n_blocks / 32)
 
@@ -57,10 +59,12 @@ fn visible(r: u32, key: u32) -> bool {
   return row_sel[r] != 0u && (params.causal == 0u || key <= row_pos[r]);
 }
 
-// Grid: Hkv * row_blocks workgroups; rows are (query, head) pairs of one KV head, query-major.
+// Grid: Hkv * row_blocks * splits workgroups; rows are (query, head) pairs of one KV head, query-major.
 @compute @workgroup_size(WG)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = linear_group(wg, nwg);
+  let item = split_item(linear_group(wg, nwg));
+  let g = item.x;
+  let split = item.y;
   if (g >= params.Hkv * params.row_blocks) { return; }
   let rb = g % params.row_blocks;
   kvh = g / params.row_blocks;
@@ -80,11 +84,23 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   flash_begin(lid);
   let t_hi = (min(params.T * params.group, (rb + 1u) * BR) - 1u) / params.group;
   let p_hi = params.S - params.T + t_hi;
+  // Union blocks before this split's first position are skipped whole (their ordinal is all it takes).
+  let first = split * params.chunk / params.block;
+  var ordinal = 0u;
   for (var w = 0u; w < BITW; w++) {
     var word = workgroupUniformLoad(&bits_plain[w]);
+    if (ordinal + countOneBits(word) <= first) {
+      ordinal += countOneBits(word);
+      continue;
+    }
+    if (ordinal * params.block >= (split + 1u) * params.chunk) { break; }
     while (word != 0u) {
       let b = w * 32u + countTrailingZeros(word);
       word &= word - 1u;
+      let vbase = ordinal * params.block;
+      ordinal += 1u;
+      if (vbase + params.block <= split * params.chunk) { continue; }
+      if (vbase >= (split + 1u) * params.chunk) { break; }
       if (lid < BR) {
         // Selections are ascending and blocks are walked ascending: advance this row's cursor.
         var hit = 0u;
@@ -104,8 +120,9 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
       }
       var end = min(params.S, (b + 1u) * params.block);
       if (params.causal != 0u) { end = min(end, p_hi + 1u); }
-      walk_span(lid, b * params.block, end);
+      // Positions past the causal end are counted but not walked.
+      walk_split_span(lid, split, vbase, b * params.block, max(end, b * params.block));
     }
   }
-  flash_end(lid);
+  flash_end(lid, split);
 }

@@ -3,9 +3,12 @@
 // DSA selects once per token for all heads, so a workgroup takes BR heads of one query that share a KV
 // head and gathers each listed K/V row once for all of them: with MQA / MLA (one KV head, 128 query heads
 // in DeepSeek-V3.2) a gathered row serves every head. MLA latent mode binds the latent rows [c_KV ; k_pe]
-// as k and reads V as their first DV4 vec4s (V_FROM_K), so nothing is gathered twice.
+// as k and reads V as their first DV4 vec4s (V_FROM_K), so nothing is gathered twice. With 16 heads the
+// latent rows are read by one row block (heads as the tile's M dimension, as FlashMLA does) where workgroup
+// memory holds the 16 queries; split-K cuts the list itself across workgroups (its positions are the row
+// block's key sequence).
 
-@group(0) @binding(5) var<storage, read> topk_indices: array<i32>;
+@group(0) @binding(6) var<storage, read> topk_indices: array<i32>;
 
 var<workgroup> live_count: atomic<u32>;
 var<workgroup> live_end: u32;
@@ -22,10 +25,12 @@ fn listed_key(t: u32, i: u32) -> i32 {
   return s;
 }
 
-// Grid: T * Hkv * row_blocks workgroups; row block rb holds heads rb*BR .. of KV head kvh's group.
+// Grid: T * Hkv * row_blocks * splits workgroups; row block rb holds heads rb*BR .. of KV head kvh's group.
 @compute @workgroup_size(WG)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = linear_group(wg, nwg);
+  let item = split_item(linear_group(wg, nwg));
+  let g = item.x;
+  let split = item.y;
   if (g >= params.T * params.Hkv * params.row_blocks) { return; }
   let rb = g % params.row_blocks;
   kvh = (g / params.row_blocks) % params.Hkv;
@@ -37,15 +42,18 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   }
   if (lid == 0u) { atomicStore(&live_count, 0u); }
   workgroupBarrier();
-  // Tiles after the last usable entry are skipped (top-k pads with -1 at the end of short rows).
-  for (var i = lid; i < params.top; i += WG) {
+  // This split's list positions; tiles after its last usable entry are skipped (top-k pads with -1 at the
+  // end of short rows, so the splits past a short list do no tile at all).
+  let lo = min(params.top, split * params.chunk);
+  let hi = min(params.top, lo + params.chunk);
+  for (var i = lo + lid; i < hi; i += WG) {
     if (listed_key(t, i) >= 0) { atomicMax(&live_count, i + 1u); }
   }
   workgroupBarrier();
   if (lid == 0u) { live_end = atomicLoad(&live_count); }
   let n = workgroupUniformLoad(&live_end);
   flash_begin(lid);
-  for (var i0 = 0u; i0 < n; i0 += BK) {
+  for (var i0 = lo; i0 < n; i0 += BK) {
     if (lid < BK) {
       var key = -1;
       if (i0 + lid < n) { key = listed_key(t, i0 + lid); }
@@ -54,5 +62,5 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
     workgroupBarrier();
     flash_tile(lid);
   }
-  flash_end(lid);
+  flash_end(lid, split);
 }

@@ -3,28 +3,39 @@
 // chooses: it writes a tile's key positions into tile_keys (-1 = empty slot) and calls flash_tile. So a
 // kernel only decides WHICH keys a row block visits (a window, selected blocks, a gathered index list) and
 // supplies visible(r, key) for per-row masking; tiles it never names cost nothing.
-// Per tile: gather K (and V) rows into workgroup memory as vec4, score BR x BK pairs (SPLIT threads per dot
-// product when the tile is small and D large, e.g. MLA's 576), update the running max / sum per row
-// (online softmax, so scores never leave the workgroup) and accumulate P V, each thread holding up to MAXC
-// vec4 columns of its row's output. Storage is `elem` (f32 or f16), arithmetic f32.
+// Per tile: gather K (and V) rows into workgroup memory as vec4 (consecutive invocations read consecutive
+// vec4s of a row: coalesced), score BR x BK pairs (L lanes per dot product when the tile is small and D
+// large, e.g. MLA's 576, added by lane_sum: a subgroup butterfly or workgroup memory, appended by the host),
+// update the running max / sum per row (online softmax, so scores never leave the workgroup) and accumulate
+// P V, each thread holding up to MAXC vec4 columns of its row's output. Storage is `elem` (f32 or f16),
+// arithmetic f32.
+// Split-K (decode): a kernel's keys form one sequence per row block (its spans or list, concatenated), and
+// with params.splits > 1 workgroup `split` walks only positions [split * chunk, (split + 1) * chunk) of it
+// (walk_split_span), ending with a partial (max m, sum l, unnormalised acc) per row instead of the output;
+// merge_main then combines the partials by log-sum-exp: M = max_s m_s, out = sum_s e^(m_s - M) acc_s /
+// sum_s e^(m_s - M) l_s (0 where no key was visible). A decode step with a handful of rows thus still fills
+// the GPU: the keys, not the rows, supply the parallelism.
 // The kernel file that follows defines: fn visible(r: u32, key: u32) -> bool, its entry points, and any
-// bindings from 5 on.
+// bindings from 6 on.
 
 @group(0) @binding(0) var<uniform> params: SparseAttnParams;
 @group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
 @group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
 @group(0) @binding(3) var<storage, read> v: array<vec4<elem>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<elem>>;
+// Split-K partials: acc [splits, T * Hq, DV4], then (m, l, -, -) [splits, T * Hq] (one buffer, so a kernel
+// with three tensors of its own stays within 8 storage bindings).
+@group(0) @binding(5) var<storage, read_write> part: array<vec4f>;
 
 override WG: u32 = 256;
 override BR: u32 = 16; // rows per workgroup
 override BK: u32 = 16; // keys per tile
-override SPLIT: u32 = 1; // threads per score (BR * BK * SPLIT == WG)
+override L: u32 = 1; // lanes per score dot product (BR * BK * L == WG)
 override D4: u32 = 16; // vec4s per q / k row
 override DV4: u32 = 16; // vec4s per v / out row
 override V_FROM_K: bool = false; // MLA latent mode: V is the first DV4 vec4s of each K row
 override VS_LEN: u32 = 256; // BK * DV4, or 1 when V_FROM_K
-const MAXC: u32 = 4u; // output vec4s per thread: DV4 <= MAXC * (WG / BR)
+const MAXC: u32 = 8u; // output vec4s per thread: DV4 <= MAXC * (WG / BR)
 const NEG: f32 = -3.0e38; // masked score; exp(NEG - m) underflows to 0 and NEG - NEG stays finite
 
 var<workgroup> qs: array<vec4<f32>, BR * D4>; // the rows' queries, pre-scaled
@@ -32,7 +43,6 @@ var<workgroup> ks: array<vec4<f32>, BK * D4>;
 var<workgroup> vs: array<vec4<f32>, VS_LEN>;
 var<workgroup> ps: array<f32, BR * BK>; // scores
 var<workgroup> pr: array<f32, BR * BK>; // probabilities (unnormalised)
-var<workgroup> part: array<f32, WG>; // partial dot products when SPLIT > 1
 var<workgroup> tile_keys: array<i32, BK>;
 var<workgroup> row_q: array<i32, BR>; // the row's q / out row (t * Hq + h), -1 for an unused row
 var<workgroup> row_pos: array<u32, BR>; // the row's query position
@@ -44,6 +54,13 @@ var<private> acc: array<vec4<f32>, MAXC>;
 
 fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
   return wg.x + wg.y * nwg.x;
+}
+
+// Grid index g -> (work item g / splits, split g % splits): the splits of one item are neighbours in the
+// grid, so they run together and share the item's queries in cache. The split is passed around as a value,
+// not kept in a private variable, so that control flow depending on it stays uniform.
+fn split_item(g: u32) -> vec2u {
+  return vec2u(g / params.splits, g % params.splits);
 }
 
 // After row_q / row_pos are written (and a barrier): stage the queries, reset the running state.
@@ -84,27 +101,17 @@ fn flash_tile(lid: u32) {
   }
   workgroupBarrier();
 
-  // Scores: thread -> (pair lid / SPLIT, slice lid % SPLIT of the dot product).
-  let pair = lid / SPLIT;
-  let r = pair / BK;
+  // Scores: thread -> (pair lid / L, slice lid % L of the dot product); lane_sum adds the L slices.
+  let pair = lid / L;
   let j = pair % BK;
   var d = 0.0;
-  for (var d4 = lid % SPLIT; d4 < D4; d4 += SPLIT) { d += dot(qs[r * D4 + d4], ks[j * D4 + d4]); }
-  if (SPLIT > 1u) {
-    part[lid] = d;
-    workgroupBarrier();
-    if (lid < BR * BK) {
-      d = 0.0;
-      for (var i = 0u; i < SPLIT; i++) { d += part[lid * SPLIT + i]; }
-    }
-  }
-  // After a split the thread finishing pair `lid` is not the one that started it.
-  let done = select(pair, lid, SPLIT > 1u);
-  if (done < BR * BK) {
-    let rr = done / BK;
-    let key = tile_keys[done % BK];
+  for (var d4 = lid % L; d4 < D4; d4 += L) { d += dot(qs[(pair / BK) * D4 + d4], ks[j * D4 + d4]); }
+  if (L > 1u) { d = lane_sum(vec4f(d, 0.0, 0.0, 0.0), lid).x; }
+  if (lid % L == 0u) {
+    let key = tile_keys[j];
+    let rr = pair / BK;
     let ok = key >= 0 && row_q[rr] >= 0 && visible(rr, u32(key));
-    ps[done] = select(NEG, d, ok);
+    ps[pair] = select(NEG, d, ok);
   }
   workgroupBarrier();
 
@@ -139,16 +146,49 @@ fn flash_tile(lid: u32) {
   workgroupBarrier();
 }
 
-// Normalise and store the rows (a row that saw no key writes zeros).
-fn flash_end(lid: u32) {
+// Normalise and store the rows (a row that saw no key writes zeros), or with splits, the split's partial.
+fn flash_end(lid: u32, split: u32) {
   let tpr = WG / BR;
   let row = row_q[lid / tpr];
   if (row < 0) { return; }
+  if (params.splits > 1u) {
+    let prow = split * params.T * params.Hq + u32(row);
+    for (var i = 0u; i < MAXC; i++) {
+      let col = lid % tpr + tpr * i;
+      if (col < DV4) { part[prow * DV4 + col] = acc[i]; }
+    }
+    if (lid % tpr == 0u) { part[ml_base() + prow] = vec4f(m_run, l_run, 0.0, 0.0); }
+    return;
+  }
   let inv = select(1.0 / l_run, 0.0, l_run == 0.0);
   for (var i = 0u; i < MAXC; i++) {
     let col = lid % tpr + tpr * i;
     if (col < DV4) { out[u32(row) * DV4 + col] = vec4<elem>(acc[i] * inv); }
   }
+}
+
+fn ml_base() -> u32 {
+  return params.splits * params.T * params.Hq * DV4;
+}
+
+// The log-sum-exp merge of the splits' partials: one invocation per (out row, vec4 column). A split that saw
+// no key has m = NEG, l = 0, acc = 0: its weight underflows to 0, or is 1 against l = 0 when no split saw one.
+@compute @workgroup_size(WG)
+fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let rows = params.T * params.Hq;
+  let i = linear_group(wg, nwg) * WG + lid;
+  if (i >= rows * DV4) { return; }
+  let row = i / DV4;
+  var m = NEG;
+  for (var s = 0u; s < params.splits; s++) { m = max(m, part[ml_base() + s * rows + row].x); }
+  var l = 0.0;
+  var o = vec4f(0.0);
+  for (var s = 0u; s < params.splits; s++) {
+    let w = exp(part[ml_base() + s * rows + row].x - m);
+    l += w * part[ml_base() + s * rows + row].y;
+    o += w * part[(s * rows + row) * DV4 + i % DV4];
+  }
+  out[i] = vec4<elem>(o * select(1.0 / l, 0.0, l == 0.0));
 }
 
 // Rows = (query, head) pairs of KV head kvh, query-major: R = t * group + g covers queries of a row block
@@ -178,4 +218,13 @@ fn walk_span(lid: u32, begin: u32, end: u32) {
     workgroupBarrier();
     flash_tile(lid);
   }
+}
+
+// The span of keys [begin, end) sits at positions vbase .. of the row block's key sequence: walk the part of
+// it that falls in this workgroup's split.
+fn walk_split_span(lid: u32, split: u32, vbase: u32, begin: u32, end: u32) {
+  if (end <= begin) { return; }
+  let lo = max(vbase, split * params.chunk);
+  let hi = min(vbase + (end - begin), (split + 1u) * params.chunk);
+  if (lo < hi) { walk_span(lid, begin + lo - vbase, begin + hi - vbase); }
 }

@@ -2,9 +2,11 @@
 // sinks. Key s is visible to the query at position p when s <= p and (p - s < window or s < sinks). A row
 // block of queries p_lo..p_hi can only see keys in [0, sinks) and [p_lo - window + 1, p_hi], so the
 // workgroup walks exactly those two spans: tiles outside the window are never loaded, and the work per
-// query is bounded by window + sinks however long the context.
+// query is bounded by window + sinks however long the context. The two spans, concatenated, are the row
+// block's key sequence, which split-K cuts across workgroups (decode: a window of 2048 keys becomes ~128
+// workgroups per KV head instead of one).
 
-@group(0) @binding(5) var<storage, read_write> selected: array<i32>; // [T, S] visibility, written by mask_main
+@group(0) @binding(6) var<storage, read_write> selected: array<i32>; // [T, S] visibility, written by mask_main
 
 fn window_visible(p: u32, key: u32) -> bool {
   return key <= p && (p - key < params.window || key < params.sinks);
@@ -14,10 +16,12 @@ fn visible(r: u32, key: u32) -> bool {
   return window_visible(row_pos[r], key);
 }
 
-// Grid: Hkv * row_blocks workgroups; rows are (query, head) pairs of one KV head, query-major.
+// Grid: Hkv * row_blocks * splits workgroups; rows are (query, head) pairs of one KV head, query-major.
 @compute @workgroup_size(WG)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = linear_group(wg, nwg);
+  let item = split_item(linear_group(wg, nwg));
+  let g = item.x;
+  let split = item.y;
   if (g >= params.Hkv * params.row_blocks) { return; }
   let rb = g % params.row_blocks;
   kvh = g / params.row_blocks;
@@ -31,9 +35,9 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   let sink_end = min(params.sinks, p_hi + 1u);
   var win_begin = 0u;
   if (p_lo + 1u > params.window) { win_begin = p_lo + 1u - params.window; }
-  walk_span(lid, 0u, sink_end);
-  walk_span(lid, max(win_begin, sink_end), p_hi + 1u);
-  flash_end(lid);
+  walk_split_span(lid, split, 0u, 0u, sink_end);
+  walk_split_span(lid, split, sink_end, max(win_begin, sink_end), p_hi + 1u);
+  flash_end(lid, split);
 }
 
 // "What it attended to": selected[t, s] = 1 where key s is visible to query t (the same for every head).

@@ -2,13 +2,14 @@
 // block choice made by the sparse.topk stage.
 import wgsl from '../../../shaders/sparse/block-select.wgsl?raw';
 import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
-import type { DeviceCaps } from '../../gpu/context.ts';
-import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, ValidationIssue } from '../contract.ts';
-import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, ValidationIssue } from '../contract.ts';
+import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { blockSelectReference } from '../../reference/sparse.ts';
-import { attentionInputs, attentionSchema, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
+import { attentionInputs, attentionSchema, attentionTensors, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
 import { createTopKStage, topkScratch, type TopKStage } from './topk.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, numField, selectedField, sparseAttnParams, sumClamped } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type BlockSelectConfig = AttentionConfig & {
   block: number;
@@ -31,10 +32,20 @@ export function blockCount(c: { S: number; block: number }): number {
   return Math.ceil(c.S / c.block);
 }
 
-function plan(c: BlockSelectConfig, caps: DeviceCaps) {
+function plan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
   const bitw = Math.ceil(blockCount(c) / 32);
   // The kernel's own workgroup arrays: the bitmap twice, row flags and cursors.
-  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: 8 * bitw + 8 * 16 });
+  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: 8 * bitw + 8 * 16 }, opts);
+}
+
+/** Row blocks per KV head and the split of each row block's key sequence (its union of blocks, in order). */
+export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: SplitOptions = {}) {
+  const rows = c.T * (c.Hq / c.Hkv);
+  const rowBlocks = Math.ceil(rows / p.BR);
+  // A row block's union holds at most every block, and at most topBlocks per row.
+  const union = Math.min(blockCount(c), Math.min(rows, p.BR) * c.topBlocks);
+  const split = flashSplit({ items: c.Hkv * rowBlocks, keys: union * c.block, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype as 'f32' | 'f16'], BK: p.BK }, opts);
+  return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
 const topkShape = (c: BlockSelectConfig) => ({ rows: c.T * c.Hq, cols: blockCount(c), k: c.topBlocks, causal: false, split: 0 });
@@ -97,89 +108,7 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
     if (c.selected) outs.selected = r.selected;
     return outs;
   },
-  async create(ctx, c) {
-    const p = plan(c, ctx);
-    if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
-    const nB = blockCount(c);
-    const dt = c.dtype as 'f32' | 'f16';
-    const b = ctx.buffers;
-    const [qs, ks, vs] = attentionInputs(c);
-    const tensors: Record<string, GPUBuffer> = {
-      q: b.storage('q', tensorBytes(qs!.shape, dt)),
-      k: b.storage('k', tensorBytes(ks!.shape, dt)),
-      v: b.storage('v', tensorBytes(vs!.shape, dt)),
-      out: b.storage('out', tensorBytes([c.T, c.Hq, c.D], dt)),
-    };
-    const sel = b.storage('selected blocks', 4 * c.T * c.Hq * c.topBlocks);
-    if (c.selected) tensors.selected = sel;
-    const pooled = b.storage('pooled block keys', 4 * nB * c.Hkv * c.D);
-    const scores = b.storage('block scores', 4 * c.T * c.Hq * nB);
-    const rowBlocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / p.BR);
-    const params = uniformBuffer(
-      ctx,
-      'sparse.block_select params',
-      SparseAttnParams,
-      sparseAttnParams({
-        T: c.T,
-        S: c.S,
-        Hq: c.Hq,
-        Hkv: c.Hkv,
-        k_row4: (c.Hkv * c.D) / 4,
-        v_row4: (c.Hkv * c.D) / 4,
-        scale: effectiveScale(c),
-        causal: c.causal ? 1 : 0,
-        block: c.block,
-        n_blocks: nB,
-        top: c.topBlocks,
-        row_blocks: rowBlocks,
-      }),
-    );
-    const owned = [...Object.values(tensors), sel, pooled, scores, params];
-    const release = () => {
-      for (const buf of new Set(owned)) b.destroy(buf);
-    };
-    let topk: TopKStage;
-    let pipelines: Record<'pool_main' | 'score_main' | 'attend_main', GPUComputePipeline>;
-    let layout: GPUBindGroupLayout;
-    try {
-      ({ layout, pipelines } = await maskedFlashPipelines(ctx, {
-        label: 'sparse.block_select',
-        wgsl,
-        plan: p,
-        elem: dt,
-        extraBindings: ['rw', 'rw', 'read'],
-        entries: ['pool_main', 'score_main', 'attend_main'] as const,
-        constants: { BITW: Math.ceil(nB / 32) },
-      }));
-      topk = await createTopKStage(ctx, topkShape(c), { scores, indices: sel }, 'sparse.block_select top-k');
-    } catch (e) {
-      release();
-      throw e;
-    }
-    const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, pooled, scores, sel]);
-    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-    const poolGrid = grid(Math.ceil((nB * c.Hkv * (c.D / 4)) / WG), maxDim);
-    const scoreGrid = grid(Math.ceil((c.T * c.Hq * nB) / WG), maxDim);
-    const attendGrid = grid(c.Hkv * rowBlocks, maxDim);
-    return {
-      tensors,
-      encode(pass) {
-        pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.pool_main);
-        pass.dispatchWorkgroups(...poolGrid);
-        pass.setPipeline(pipelines.score_main);
-        pass.dispatchWorkgroups(...scoreGrid);
-        topk.encode(pass);
-        pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.attend_main);
-        pass.dispatchWorkgroups(...attendGrid);
-      },
-      destroy() {
-        topk.destroy();
-        release();
-      },
-    };
-  },
+  create: (ctx, c) => createBlockSelect(ctx, c),
   benchmarks: [
     { name: 'decode S=16384 B=64 top=16 Hq=16 Hkv=4 D=64', config: { T: 1, S: 16384, block: 64, topBlocks: 16, Hq: 16, Hkv: 4, D: 64 } },
     { name: 'prefill S=512 B=32 top=4 H=4 D=32', config: { T: 512, S: 512, block: 32, topBlocks: 4, Hq: 4, Hkv: 4, D: 32 } },
@@ -193,3 +122,71 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
     { name: 'blocks of one key', config: { T: 4, S: 12, Hq: 2, Hkv: 2, D: 8, block: 1, topBlocks: 5 } },
   ],
 };
+
+/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
+export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
+  const p = plan(c, ctx, opts);
+  if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
+  const nB = blockCount(c);
+  const dt = c.dtype as 'f32' | 'f16';
+  const b = ctx.buffers;
+  const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
+  const sel = b.storage('selected blocks', 4 * c.T * c.Hq * c.topBlocks);
+  if (c.selected) tensors.selected = sel;
+  const pooled = b.storage('pooled block keys', 4 * nB * c.Hkv * c.D);
+  const scores = b.storage('block scores', 4 * c.T * c.Hq * nB);
+  const { rowBlocks, split, workgroups } = blockSelectGeometry(c, p, opts);
+  const params = uniformBuffer(
+    ctx,
+    'sparse.block_select params',
+    SparseAttnParams,
+    splitParams(c, effectiveScale(c), split, { causal: c.causal ? 1 : 0, block: c.block, n_blocks: nB, top: c.topBlocks, row_blocks: rowBlocks }),
+  );
+  const merge = splitMerge(ctx, 'sparse.block_select', split, c.T * c.Hq, p);
+  const owned = [...Object.values(tensors), sel, pooled, scores, params, merge.buffer];
+  const release = () => {
+    for (const buf of new Set(owned)) b.destroy(buf);
+  };
+  let topk: TopKStage;
+  let pipelines: Record<'pool_main' | 'score_main' | 'attend_main' | 'merge_main', GPUComputePipeline>;
+  let layout: GPUBindGroupLayout;
+  try {
+    ({ layout, pipelines } = await maskedFlashPipelines(ctx, {
+      label: 'sparse.block_select',
+      wgsl,
+      plan: p,
+      elem: dt,
+      extraBindings: ['rw', 'rw', 'read'],
+      entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
+      constants: { BITW: Math.ceil(nB / 32) },
+    }));
+    topk = await createTopKStage(ctx, topkShape(c), { scores, indices: sel }, 'sparse.block_select top-k');
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, merge.buffer, pooled, scores, sel]);
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const poolGrid = grid(Math.ceil((nB * c.Hkv * (c.D / 4)) / WG), maxDim);
+  const scoreGrid = grid(Math.ceil((c.T * c.Hq * nB) / WG), maxDim);
+  const attendGrid = grid(workgroups, maxDim);
+  return {
+    tensors,
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.pool_main);
+      pass.dispatchWorkgroups(...poolGrid);
+      pass.setPipeline(pipelines.score_main);
+      pass.dispatchWorkgroups(...scoreGrid);
+      topk.encode(pass);
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.attend_main);
+      pass.dispatchWorkgroups(...attendGrid);
+      merge.encode(pass, pipelines.merge_main);
+    },
+    destroy() {
+      topk.destroy();
+      release();
+    },
+  };
+}

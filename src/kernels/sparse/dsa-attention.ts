@@ -5,12 +5,13 @@ import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
 import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import type { ConfigSchema, Cost, FieldSpec, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { ConfigSchema, Cost, FieldSpec, KernelDefinition, KernelInstance, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
-import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashPipelines, numField, sparseAttnParams, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashPipelines, numField, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
+import { flashSplit, splitMerge, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
 export type DsaAttentionShape = {
@@ -60,8 +61,18 @@ export function valueDim(c: DsaAttentionShape): number {
   return c.mode === 'mla' ? c.D - c.Dr : c.D;
 }
 
-export function dsaPlan(c: DsaAttentionShape, caps: DeviceCaps): FlashPlan | ValidationIssue {
-  return flashPlan(caps, { D: c.D, Dv: valueDim(c), vFromK: c.mode === 'mla', rows: c.Hq / c.Hkv });
+export function dsaPlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions = {}): FlashPlan | ValidationIssue {
+  return flashPlan(caps, { D: c.D, Dv: valueDim(c), vFromK: c.mode === 'mla', rows: c.Hq / c.Hkv }, opts);
+}
+
+/** Row blocks (work items) of the attend grid and how each query's list is split across workgroups. */
+export function dsaGeometry(c: DsaAttentionShape, plan: FlashPlan, el: number, opts: SplitOptions = {}): { rowBlocks: number; split: FlashSplit; workgroups: number } {
+  const rowBlocks = Math.ceil(c.Hq / c.Hkv / plan.BR);
+  const items = c.T * c.Hkv * rowBlocks;
+  // A listed key costs its K and V rows of one KV head (MLA: the latent row, V inside it).
+  const bytesPerKey = (c.mode === 'mla' ? c.D : 2 * c.D) * el;
+  const split = flashSplit({ items, keys: c.topk, bytesPerKey, BK: plan.BK }, opts);
+  return { rowBlocks, split, workgroups: items * split.splits };
 }
 
 export function checkDsaAttention(c: DsaAttentionShape & { dtype?: string }, caps: DeviceCaps): ValidationIssue[] {
@@ -159,38 +170,30 @@ export async function createDsaAttentionStage(
   dtype: 'f32' | 'f16',
   io: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; topk_indices: GPUBuffer; out: GPUBuffer },
   label = 'sparse.dsa_attention',
+  opts: SplitOptions = {},
 ): Promise<DsaAttentionStage> {
-  const plan = dsaPlan(c, ctx);
+  const plan = dsaPlan(c, ctx, opts);
   if (isIssue(plan)) throw new Error(`${plan.field}: ${plan.message}`);
-  const { layout, pipelines } = await maskedFlashPipelines(ctx, { label, wgsl, plan, elem: dtype, extraBindings: ['read'], entries: ['attend_main'] as const });
-  const rowBlocks = Math.ceil(c.Hq / c.Hkv / plan.BR);
-  const mla = c.mode === 'mla';
+  const { layout, pipelines } = await maskedFlashPipelines(ctx, { label, wgsl, plan, elem: dtype, extraBindings: ['read'], entries: ['attend_main', 'merge_main'] as const });
+  const { rowBlocks, split, workgroups } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
   const params = uniformBuffer(
     ctx,
     `${label} params`,
     SparseAttnParams,
-    sparseAttnParams({
-      T: c.T,
-      S: c.S,
-      Hq: c.Hq,
-      Hkv: c.Hkv,
-      k_row4: (c.Hkv * c.D) / 4,
-      v_row4: mla ? c.D / 4 : (c.Hkv * c.D) / 4,
-      scale: dsaScale(c),
-      causal: c.causal ? 1 : 0,
-      top: c.topk,
-      row_blocks: rowBlocks,
-    }),
+    splitParams(c, dsaScale(c), split, { causal: c.causal ? 1 : 0, top: c.topk, row_blocks: rowBlocks }),
   );
-  const group = bindGroup(ctx, layout, [params, io.q, io.k, io.v, io.out, io.topk_indices], label);
-  const groups = grid(c.T * c.Hkv * rowBlocks, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const merge = splitMerge(ctx, label, split, c.T * c.Hq, plan);
+  const group = bindGroup(ctx, layout, [params, io.q, io.k, io.v, io.out, merge.buffer, io.topk_indices], label);
+  const groups = grid(workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipelines.attend_main);
       pass.dispatchWorkgroups(...groups);
+      merge.encode(pass, pipelines.merge_main);
     },
     destroy() {
+      merge.destroy();
       ctx.buffers.destroy(params);
     },
   };
@@ -205,7 +208,8 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     'is O(T k) instead of O(T S). The selection is shared by all heads of a token, so a workgroup takes the heads of one query that share a KV head and ' +
     'gathers each selected K/V row once for all of them, with a flash-style online softmax. In MLA mode (how V3.2 runs DSA: MLA in its MQA form) the ' +
     'gathered row is the latent [c_KV ; k_pe], scored against absorbed queries and read again as V (its c_KV part), so 128 heads share one gathered row; ' +
-    'the output stays in latent space for W_UV.',
+    'the output stays in latent space for W_UV. In decode each query\'s list is cut across workgroups (split-K) and the partial softmaxes merged by log-sum-exp, ' +
+    'so 2048 selected keys fill the GPU instead of a couple of workgroups.',
   sources: [
     'DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", sec. 2.1 (DSA on MLA\'s MQA mode)',
     'DeepSeek-AI 2024, "DeepSeek-V2" (MLA, absorbed attention over the latent cache)',
@@ -226,10 +230,7 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     return out;
   },
   reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype as 'f32' | 'f16') }),
-  create: (ctx, c) =>
-    instanceOfStage(ctx, [...dsaAttention.inputs(c), ...dsaAttention.outputs(c)], (t) =>
-      createDsaAttentionStage(ctx, c, c.dtype as 'f32' | 'f16', { q: t.q!, k: t.kv ?? t.k!, v: t.kv ?? t.v!, topk_indices: t.topk_indices!, out: t.out! }),
-    ),
+  create: (ctx, c) => createDsaAttention(ctx, c),
   benchmarks: [
     { name: 'decode MLA S=32768 k=2048 H=16 D=576 (V3.2 latent, 16 heads)', config: { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 } },
     { name: 'decode GQA S=8192 k=1024 Hq=32 Hkv=8 D=128', config: { T: 1, S: 8192, Hq: 32, Hkv: 8, D: 128, topk: 1024 } },
@@ -242,3 +243,11 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     { name: 'MLA latent, small odd dims', config: { T: 4, S: 30, Hq: 3, Hkv: 1, D: 40, Dr: 12, mode: 'mla', topk: 7 } },
   ],
 };
+
+/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
+export function createDsaAttention(ctx: GpuContext, c: DsaAttentionConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
+  const dtype = c.dtype as 'f32' | 'f16';
+  return instanceOfStage(ctx, [...dsaAttention.inputs(c), ...dsaAttention.outputs(c)], (t) =>
+    createDsaAttentionStage(ctx, c, dtype, { q: t.q!, k: t.kv ?? t.k!, v: t.kv ?? t.v!, topk_indices: t.topk_indices!, out: t.out! }, 'sparse.dsa_attention', opts),
+  );
+}

@@ -3,20 +3,23 @@
 // attention.sliding_window.
 import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
 import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
-import type { ConfigSchema, Cost, KernelDefinition, OutputSpec } from '../contract.ts';
-import { BYTES_PER, tensorBytes } from '../tensor.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec } from '../contract.ts';
+import { BYTES_PER } from '../tensor.ts';
 import { attentionReference, slidingWindowMask } from '../../reference/attention.ts';
 import {
   attentionFromGolden,
   attentionGoldenMeta,
   attentionInputs,
   attentionSchema,
+  attentionTensors,
   checkAttention,
   effectiveScale,
   type AttentionConfig,
 } from '../attention/attention-config.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, metaInt, numField, selectedField, sparseAttnParams, sumClamped } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, metaInt, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
   window: number;
@@ -56,8 +59,18 @@ function outputs(c: SlidingWindowConfig): OutputSpec[] {
   return out;
 }
 
-function plan(c: SlidingWindowConfig, caps: Parameters<typeof flashPlan>[0]) {
-  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv) });
+function plan(c: SlidingWindowConfig, caps: Parameters<typeof flashPlan>[0], opts: SplitOptions = {}) {
+  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv) }, opts);
+}
+
+/** Row blocks per KV head and the split of each row block's key sequence (its sinks, then its window). */
+export function windowGeometry(c: SlidingWindowConfig, p: FlashPlan, opts: SplitOptions = {}) {
+  const group = c.Hq / c.Hkv;
+  const rowBlocks = Math.ceil((c.T * group) / p.BR);
+  // A row block spans at most ceil(BR / group) + 1 queries, each seeing the sinks and its window.
+  const keys = Math.min(c.S, c.sinks + c.window + Math.ceil(p.BR / group));
+  const split = flashSplit({ items: c.Hkv * rowBlocks, keys, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype as 'f32' | 'f16'], BK: p.BK }, opts);
+  return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
 export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
@@ -67,7 +80,8 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   explain:
     'Each query attends to its last W positions plus the first few "sink" tokens, which soak up attention mass that would otherwise distort the window ' +
     '(StreamingLLM). Flash-style: a workgroup of queries walks only the key tiles of the sinks and of its window with an online softmax, so tiles outside ' +
-    'are never read and the cost per query stays W + sinks at any context length (Mistral 7B, Gemma 3 local layers, gpt-oss alternate dense and window layers).',
+    'are never read and the cost per query stays W + sinks at any context length (Mistral 7B, Gemma 3 local layers, gpt-oss alternate dense and window layers). ' +
+    'In decode the window is cut across hundreds of workgroups (split-K), whose partial softmaxes a second pass merges by log-sum-exp.',
   sources: [
     'Beltagy et al. 2020, "Longformer" (sliding window)',
     'Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks" (StreamingLLM)',
@@ -97,55 +111,7 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
     return { ...attentionFromGolden(meta, shapes), window: metaInt(meta, 'window', 1), sinks: metaInt(meta, 'sinks', 0, 0), selected: false };
   },
   goldenMeta: (c) => ({ ...attentionGoldenMeta(c), window: String(c.window), sinks: String(c.sinks) }),
-  async create(ctx, c) {
-    const p = plan(c, ctx);
-    if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
-    const { layout, pipelines } = await maskedFlashPipelines(ctx, {
-      label: 'sparse.sliding_window',
-      wgsl,
-      plan: p,
-      elem: c.dtype as 'f32' | 'f16',
-      extraBindings: ['rw'],
-      entries: ['attend_main', 'mask_main'] as const,
-    });
-    const b = ctx.buffers;
-    const dt = c.dtype as 'f32' | 'f16';
-    const [qs, ks, vs] = attentionInputs(c);
-    const tensors: Record<string, GPUBuffer> = {
-      q: b.storage('q', tensorBytes(qs!.shape, dt)),
-      k: b.storage('k', tensorBytes(ks!.shape, dt)),
-      v: b.storage('v', tensorBytes(vs!.shape, dt)),
-      out: b.storage('out', tensorBytes([c.T, c.Hq, c.D], dt)),
-    };
-    const selected = c.selected ? b.storage('selected', 4 * c.T * c.S) : b.storage('selected (off)', 4);
-    if (c.selected) tensors.selected = selected;
-    const rowBlocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / p.BR);
-    const params = uniformBuffer(
-      ctx,
-      'sparse.sliding_window params',
-      SparseAttnParams,
-      sparseAttnParams({ T: c.T, S: c.S, Hq: c.Hq, Hkv: c.Hkv, k_row4: (c.Hkv * c.D) / 4, v_row4: (c.Hkv * c.D) / 4, scale: effectiveScale(c), window: c.window, sinks: c.sinks, row_blocks: rowBlocks }),
-    );
-    const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, selected]);
-    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-    const attendGrid = grid(c.Hkv * rowBlocks, maxDim);
-    const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
-    return {
-      tensors,
-      encode(pass) {
-        pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.attend_main);
-        pass.dispatchWorkgroups(...attendGrid);
-        if (c.selected) {
-          pass.setPipeline(pipelines.mask_main);
-          pass.dispatchWorkgroups(...maskGrid);
-        }
-      },
-      destroy() {
-        for (const buf of new Set([...Object.values(tensors), selected, params])) b.destroy(buf);
-      },
-    };
-  },
+  create: (ctx, c) => createSlidingWindow(ctx, c),
   benchmarks: [
     { name: 'decode S=32768 W=2048 sinks=4 Hq=16 Hkv=4 D=64', config: { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 } },
     { name: 'prefill S=512 W=128 sinks=4 H=4 D=64', config: { T: 512, S: 512, window: 128, sinks: 4, Hq: 4, Hkv: 4, D: 64 } },
@@ -160,3 +126,51 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
     { name: 'head dim 256', config: { T: 3, S: 90, Hq: 2, Hkv: 1, D: 256, window: 33, sinks: 1 } },
   ],
 };
+
+/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
+export async function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
+  const p = plan(c, ctx, opts);
+  if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
+  const { layout, pipelines } = await maskedFlashPipelines(ctx, {
+    label: 'sparse.sliding_window',
+    wgsl,
+    plan: p,
+    elem: c.dtype as 'f32' | 'f16',
+    extraBindings: ['rw'],
+    entries: ['attend_main', 'merge_main', 'mask_main'] as const,
+  });
+  const b = ctx.buffers;
+  const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
+  const selected = c.selected ? b.storage('selected', 4 * c.T * c.S) : b.storage('selected (off)', 4);
+  if (c.selected) tensors.selected = selected;
+  const { rowBlocks, split, workgroups } = windowGeometry(c, p, opts);
+  const params = uniformBuffer(
+    ctx,
+    'sparse.sliding_window params',
+    SparseAttnParams,
+    splitParams(c, effectiveScale(c), split, { window: c.window, sinks: c.sinks, row_blocks: rowBlocks }),
+  );
+  const merge = splitMerge(ctx, 'sparse.sliding_window', split, c.T * c.Hq, p);
+  const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, merge.buffer, selected]);
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const attendGrid = grid(workgroups, maxDim);
+  const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
+  return {
+    tensors,
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(pipelines.attend_main);
+      pass.dispatchWorkgroups(...attendGrid);
+      merge.encode(pass, pipelines.merge_main);
+      if (c.selected) {
+        pass.setPipeline(pipelines.mask_main);
+        pass.dispatchWorkgroups(...maskGrid);
+      }
+    },
+    destroy() {
+      merge.destroy();
+      for (const buf of new Set([...Object.values(tensors), selected, params])) b.destroy(buf);
+    },
+  };
+}
+

@@ -7,17 +7,18 @@ import { ConfigError } from '../../gpu/errors.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { validateConfig } from '../validate.ts';
 import { slidingWindowMask } from '../../reference/attention.ts';
-import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped } from './sparse-config.ts';
-import { attendedPairs, dsaAttention } from './dsa-attention.ts';
-import { windowCost, slidingWindow } from './sliding-window.ts';
-import { blockSelect } from './block-select.ts';
+import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SPLIT_MAX_BYTES, SPLIT_TARGET_WORKGROUPS, flashSplit } from './flash-split.ts';
+import { attendedPairs, dsaAttention, dsaGeometry, dsaPlan } from './dsa-attention.ts';
+import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
+import { blockSelect, blockSelectGeometry } from './block-select.ts';
 import { dsa } from './dsa.ts';
 import { indexer } from './indexer.ts';
 import { topk, topkChunks } from './topk.ts';
 import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
 import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './scaling.ts';
 
-const caps = (workgroupBytes: number): DeviceCaps => ({
+const caps = (workgroupBytes: number, subgroups = false): DeviceCaps => ({
   limits: {
     maxBufferSize: 2 ** 30,
     maxStorageBufferBindingSize: 2 ** 30,
@@ -29,7 +30,7 @@ const caps = (workgroupBytes: number): DeviceCaps => ({
     maxComputeWorkgroupsPerDimension: 65535,
     maxStorageBuffersPerShaderStage: 8,
   },
-  features: { f16: false, subgroups: false, timestamps: false },
+  features: { f16: false, subgroups, timestamps: false },
 });
 const swiftshader = caps(32768);
 const minimal = caps(16384);
@@ -263,5 +264,67 @@ describe('scaling study', () => {
     expect(x).toBeGreaterThan(2048);
     expect(x).toBeLessThan(4096);
     expect(crossoverS(rows, 'window')).toBeUndefined();
+  });
+});
+
+// Split-K geometry of the masked-flash kernels, exact on any machine: the split covers every position, and at
+// DeepSeek-V3.2-scale decode shapes every attend dispatch launches >= 512 workgroups or streams <= 64 KiB
+// per workgroup (on 32 KiB devices with subgroups, 16 KiB ones without, and 48 KiB ones).
+const SPLIT_DEVICES = [caps(32768, true), minimal, caps(49152, true)];
+
+function plan(p: FlashPlan | { message: string }): FlashPlan {
+  if ('message' in p) throw new Error(p.message);
+  return p;
+}
+
+describe('flashSplit', () => {
+  it('covers every position, stays within the byte bound, and is one split when asked', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4096 }), fc.integer({ min: 1, max: 1 << 17 }), fc.integer({ min: 16, max: 8192 }), fc.constantFrom(4, 8, 16, 32), (items, keys, bytesPerKey, BK) => {
+        const s = flashSplit({ items, keys, bytesPerKey, BK });
+        expect(s.splits * s.chunk).toBeGreaterThanOrEqual(keys);
+        expect((s.splits - 1) * s.chunk).toBeLessThan(keys); // no split starts past the end
+        if (s.splits > 1) expect(Math.min(s.chunk, keys) * bytesPerKey <= SPLIT_MAX_BYTES || s.chunk === 1).toBe(true);
+        expect(flashSplit({ items, keys, bytesPerKey, BK }, { chunk: Infinity }).splits).toBe(1);
+      }),
+    );
+  });
+});
+
+describe('decode geometry at DeepSeek-V3.2 scale', () => {
+  const rule = (workgroups: number, bytesPerWorkgroup: number) => workgroups >= SPLIT_TARGET_WORKGROUPS || bytesPerWorkgroup <= SPLIT_MAX_BYTES;
+  for (const S of [8192, 32768, 131072]) {
+    for (const dtype of ['f32', 'f16'] as const) {
+      const el = dtype === 'f32' ? 4 : 2;
+      it(`S = ${S}, ${dtype}: sliding window, block select, DSA (MLA and GQA) meet the split rule`, () => {
+        for (const dev of SPLIT_DEVICES) {
+          const sw = withDefaults(slidingWindow, { T: 1, S, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64, dtype });
+          const gw = windowGeometry(sw, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4 })));
+          expect(rule(gw.workgroups, gw.split.chunk * 2 * 64 * el), `window ${JSON.stringify(gw)}`).toBe(true);
+
+          const bs = withDefaults(blockSelect, { T: 1, S, block: 64, topBlocks: 32, Hq: 16, Hkv: 4, D: 64, dtype });
+          const gb = blockSelectGeometry(bs, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4, extraShared: 8 * Math.ceil(S / 64 / 32) + 128 })));
+          expect(rule(gb.workgroups, gb.split.chunk * 2 * 64 * el), `block select ${JSON.stringify(gb)}`).toBe(true);
+
+          for (const c of [
+            withDefaults(dsaAttention, { T: 1, S, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, dtype }),
+            withDefaults(dsaAttention, { T: 1, S, Hq: 128, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, dtype }),
+            withDefaults(dsaAttention, { T: 1, S, Hq: 32, Hkv: 8, D: 128, topk: 2048, dtype }),
+          ]) {
+            const g = dsaGeometry(c, plan(dsaPlan(c, dev)), el);
+            const perKey = (c.mode === 'mla' ? c.D : 2 * c.D) * el;
+            expect(rule(g.workgroups, g.split.chunk * perKey), `dsa ${c.mode} Hq ${c.Hq} ${JSON.stringify(g)}`).toBe(true);
+          }
+        }
+      });
+    }
+  }
+
+  it('the bench shapes leave 1-4 workgroups behind (MLA S = 32K, k = 2048, 16 heads; window S = 32K, W = 2048)', () => {
+    const dev = SPLIT_DEVICES[0]!;
+    const mla = withDefaults(dsaAttention, { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 });
+    expect(dsaGeometry(mla, plan(dsaPlan(mla, dev)), 4).workgroups).toBeGreaterThanOrEqual(256);
+    const sw = withDefaults(slidingWindow, { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 });
+    expect(windowGeometry(sw, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4 }))).workgroups).toBeGreaterThanOrEqual(512);
   });
 });

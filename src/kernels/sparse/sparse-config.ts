@@ -2,6 +2,7 @@
 // (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
 // workgroup memory), golden-file shape helpers and small schema pieces.
 import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
+import { laneSumBytes, laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 import * as d from 'typegpu/data';
 import type { Infer } from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
@@ -80,34 +81,39 @@ export const SparseAttnParams = d
     n_blocks: d.u32,
     /** Entries per query's key list (DSA topk) or blocks per (query, head) (block select). */
     top: d.u32,
-    /** Workgroups along the rows of one KV head (the grid is Hkv * row_blocks, DSA: T * Hkv * row_blocks). */
+    /** Workgroups along the rows of one KV head (the grid is Hkv * row_blocks, DSA: T * Hkv * row_blocks, times splits). */
     row_blocks: d.u32,
+    /** Split-K: workgroups per row block, and positions of the row block's key sequence each one walks. */
+    splits: d.u32,
+    chunk: d.u32,
   })
   .$name('SparseAttnParams');
 
 export interface FlashPlan {
-  /** Rows (query, head pairs) per workgroup, keys per tile, threads per score dot product. */
+  /** Rows (query, head pairs) per workgroup, keys per tile, lanes per score dot product. */
   BR: number;
   BK: number;
   SPLIT: number;
   D4: number;
   DV4: number;
   vFromK: boolean;
+  /** The lanes of a dot product are added by a subgroup butterfly (else through workgroup memory). */
+  subgroups: boolean;
   /** Workgroup bytes of the core's arrays (the kernel's extra arrays come on top). */
   sharedBytes: number;
 }
 
 /** Private accumulator vec4s per thread in the core (const MAXC in masked-flash.wgsl). */
-export const FLASH_MAXC = 4;
+export const FLASH_MAXC = 8;
 
-function flashShared(BR: number, BK: number, SPLIT: number, D4: number, DV4: number, vFromK: boolean): number {
+function flashShared(BR: number, BK: number, subgroups: boolean, D4: number, DV4: number, vFromK: boolean): number {
   const vec4 = 16;
   return (
     BR * D4 * vec4 + // qs
     BK * D4 * vec4 + // ks
     (vFromK ? 1 : BK * DV4) * vec4 + // vs
     2 * BR * BK * 4 + // ps, pr
-    (SPLIT > 1 ? WG : 1) * 4 + // part
+    laneSumBytes(subgroups, WG) +
     BK * 4 + // tile_keys
     2 * BR * 4 // row_q, row_pos
   );
@@ -122,6 +128,7 @@ function flashShared(BR: number, BK: number, SPLIT: number, D4: number, DV4: num
 export function flashPlan(
   caps: DeviceCaps,
   o: { D: number; Dv: number; vFromK: boolean; rows: number; extraShared?: number },
+  opts: FlashOptions = {},
 ): FlashPlan | ValidationIssue {
   const D4 = Math.ceil(o.D / 4);
   const DV4 = Math.ceil(o.Dv / 4);
@@ -134,10 +141,12 @@ export function flashPlan(
     for (let BK = 32; BK >= 4; BK /= 2) {
       if (BK > TPR || BR * BK > WG) continue;
       const SPLIT = WG / (BR * BK);
-      const bytes = flashShared(BR, BK, SPLIT, D4, DV4, o.vFromK);
+      // A butterfly needs its lanes in one subgroup: at most 4, the smallest subgroup size WebGPU allows.
+      const subgroups = usesSubgroups(caps, opts) && SPLIT <= 4;
+      const bytes = flashShared(BR, BK, subgroups, D4, DV4, o.vFromK);
       if (bytes > budget) continue;
       // Most work per barrier first (BR * BK), then more rows sharing each gathered K/V tile.
-      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, sharedBytes: bytes };
+      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, subgroups, sharedBytes: bytes };
       break;
     }
   }
@@ -154,7 +163,7 @@ export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
 
 /** Override constants for the core's pipelines. */
 export function flashConstants(p: FlashPlan): Record<string, number> {
-  return { WG, BR: p.BR, BK: p.BK, SPLIT: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4 };
+  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4 };
 }
 
 /** A vec4-load rule: names the field and the value. */
@@ -162,8 +171,8 @@ export function vec4Issue(field: string, value: number): ValidationIssue[] {
   return value % 4 === 0 ? [] : [{ field, message: `${value} must be a multiple of 4 (the kernels load rows as vec4)` }];
 }
 
-/** Bindings 0-4 of masked-flash.wgsl: params, q, k, v, out. Kernels append theirs. */
-export const FLASH_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw'];
+/** Bindings 0-5 of masked-flash.wgsl: params, q, k, v, out, split partials. Kernels append theirs. */
+export const FLASH_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
 
 /** Compile the core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
 export function maskedFlashPipelines<E extends string>(
@@ -179,9 +188,10 @@ export function maskedFlashPipelines<E extends string>(
     constants?: Record<string, number>;
   },
 ) {
+  const lanes = laneSumSource(o.plan.subgroups);
   return kernelPipelines(
     ctx,
-    { label: o.label, wgsl: maskedFlashWgsl + '\n' + o.wgsl, structs: { SparseAttnParams }, elem: o.elem },
+    { label: o.label, wgsl: [maskedFlashWgsl, lanes.wgsl, o.wgsl].join('\n'), structs: { SparseAttnParams }, elem: o.elem, enable: lanes.enable },
     [...FLASH_BINDINGS, ...o.extraBindings],
     o.entries,
     { ...flashConstants(o.plan), ...o.constants },
@@ -201,6 +211,8 @@ export function sparseAttnParams(p: Partial<SparseAttnValues> & Pick<SparseAttnV
     n_blocks: 0,
     top: 0,
     row_blocks: 1,
+    splits: 1,
+    chunk: 0x7fffffff,
     ...p,
   };
 }

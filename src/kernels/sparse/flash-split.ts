@@ -1,0 +1,80 @@
+// Split-K for the masked-flash core (shaders/sparse/masked-flash.wgsl): how many workgroups share one row
+// block's key sequence, and the partial buffer and merge dispatch that come with it. A decode step has a few
+// rows per KV head, so without splits a window of 2048 keys or a DSA list of 2048 would run on 1-4
+// workgroups of a GPU that holds hundreds.
+import type { GpuContext } from '../../gpu/context.ts';
+import { grid } from '../../gpu/shader.ts';
+import { FLASH_BINDINGS, WG, sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
+import type { FlashOptions } from '../attention/flash-lanes.ts';
+
+/** Workgroups a split dispatch aims for: a few per SM on the largest GPUs (132 SMs). */
+export const SPLIT_TARGET_WORKGROUPS = 512;
+/** Most K/V bytes one workgroup streams: with this bound the partials of a long sequence still spread out. */
+export const SPLIT_MAX_BYTES = 64 * 1024;
+/** Fewest positions per split: below this the split's fixed cost (queries, partial, merge) dominates. */
+export const SPLIT_MIN_KEYS = 16;
+/** chunk of an unsplit dispatch: larger than any key sequence. */
+const WHOLE = 0x7fffffff;
+
+export interface FlashSplit {
+  /** Workgroups per row block, and positions of the row block's key sequence each walks. */
+  splits: number;
+  chunk: number;
+}
+
+/** Internal knobs of the split kernels (tests reach every path): a forced chunk (Infinity = one split). */
+export interface SplitOptions extends FlashOptions {
+  chunk?: number;
+}
+
+/**
+ * Splits for `items` row blocks whose key sequences are at most `keys` positions of `bytesPerKey` each:
+ * enough for SPLIT_TARGET_WORKGROUPS in all, or for SPLIT_MAX_BYTES per workgroup, whichever needs more
+ * splits... but never under SPLIT_MIN_KEYS positions (the byte bound wins over that), and whole key tiles
+ * where a chunk holds several.
+ */
+export function flashSplit(o: { items: number; keys: number; bytesPerKey: number; BK: number }, opts: SplitOptions = {}): FlashSplit {
+  let chunk: number;
+  if (opts.chunk !== undefined) {
+    chunk = opts.chunk;
+  } else {
+    const wanted = Math.ceil(SPLIT_TARGET_WORKGROUPS / o.items);
+    const byteCap = Math.max(1, Math.floor(SPLIT_MAX_BYTES / o.bytesPerKey));
+    chunk = Math.min(byteCap, Math.max(SPLIT_MIN_KEYS, Math.floor(o.keys / wanted)));
+    if (chunk >= o.BK) chunk -= chunk % o.BK;
+  }
+  const splits = Number.isFinite(chunk) ? Math.max(1, Math.ceil(o.keys / Math.max(1, chunk))) : 1;
+  return splits === 1 ? { splits: 1, chunk: WHOLE } : { splits, chunk };
+}
+
+/** Bytes of the partials buffer: per split and out row, DV4 accumulator vec4s and one (m, l) vec4. */
+export function partialBytes(split: FlashSplit, outRows: number, plan: Pick<FlashPlan, 'DV4'>): number {
+  return split.splits === 1 ? 16 : split.splits * outRows * (plan.DV4 + 1) * 16;
+}
+
+/** The partials buffer, the merge grid and an encoder step for it; the core's bindings end with this buffer. */
+export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, outRows: number, plan: FlashPlan) {
+  const buffer = ctx.buffers.storage(`${label} split partials`, partialBytes(split, outRows, plan));
+  const mergeGrid = grid(Math.ceil((outRows * plan.DV4) / WG), ctx.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    buffer,
+    /** After the attend dispatch, in the same pass (its bind group stays set). */
+    encode(pass: GPUComputePassEncoder, merge: GPUComputePipeline) {
+      if (split.splits === 1) return;
+      pass.setPipeline(merge);
+      pass.dispatchWorkgroups(...mergeGrid);
+    },
+    destroy() {
+      ctx.buffers.destroy(buffer);
+    },
+  };
+}
+
+/** Bind-group position of the partials (after params, q, k, v, out). */
+export const PARTIALS_BINDING = FLASH_BINDINGS.length - 1;
+
+/** Core parameters for K / V laid out [S, Hkv, D] (MLA: Hkv = 1 latent row of D), with the split; `extra` holds the kernel's own fields. */
+export function splitParams(c: { T: number; S: number; Hq: number; Hkv: number; D: number }, scale: number, split: FlashSplit, extra: Partial<SparseAttnValues> = {}): SparseAttnValues {
+  const row4 = (c.Hkv * c.D) / 4;
+  return sparseAttnParams({ T: c.T, S: c.S, Hq: c.Hq, Hkv: c.Hkv, k_row4: row4, v_row4: row4, scale, splits: split.splits, chunk: split.chunk, ...extra });
+}
