@@ -7,9 +7,12 @@ import { grid } from '../../gpu/shader.ts';
 import { FLASH_BINDINGS, WG, sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
 import type { FlashOptions } from '../attention/flash-lanes.ts';
 
-/** Workgroups a split dispatch aims for: a few per SM on the largest GPUs (132 SMs). */
-export const SPLIT_TARGET_WORKGROUPS = 512;
-/** Most K/V bytes one workgroup streams: with this bound the partials of a long sequence still spread out. */
+/**
+ * Workgroups a split dispatch aims for, as attention.flash_decode: about 2 resident 256-invocation workgroups
+ * per SM of a 132-SM GPU. More cost partials, merge work and, on CPU emulation, a fixed price per workgroup.
+ */
+export const SPLIT_TARGET_WORKGROUPS = 256;
+/** Most K/V bytes one workgroup streams, whatever the target: a long sequence always spreads out. */
 export const SPLIT_MAX_BYTES = 64 * 1024;
 /** Fewest positions per split: below this the split's fixed cost (queries, partial, merge) dominates. */
 export const SPLIT_MIN_KEYS = 16;
@@ -29,9 +32,8 @@ export interface SplitOptions extends FlashOptions {
 
 /**
  * Splits for `items` row blocks whose key sequences are at most `keys` positions of `bytesPerKey` each:
- * enough for SPLIT_TARGET_WORKGROUPS in all, or for SPLIT_MAX_BYTES per workgroup, whichever needs more
- * splits... but never under SPLIT_MIN_KEYS positions (the byte bound wins over that), and whole key tiles
- * where a chunk holds several.
+ * about SPLIT_TARGET_WORKGROUPS in all, with chunks of at least one key tile (BK) and SPLIT_MIN_KEYS
+ * positions, in whole tiles; the SPLIT_MAX_BYTES bound per workgroup wins over all of those.
  */
 export function flashSplit(o: { items: number; keys: number; bytesPerKey: number; BK: number }, opts: SplitOptions = {}): FlashSplit {
   let chunk: number;
@@ -40,7 +42,7 @@ export function flashSplit(o: { items: number; keys: number; bytesPerKey: number
   } else {
     const wanted = Math.ceil(SPLIT_TARGET_WORKGROUPS / o.items);
     const byteCap = Math.max(1, Math.floor(SPLIT_MAX_BYTES / o.bytesPerKey));
-    chunk = Math.min(byteCap, Math.max(SPLIT_MIN_KEYS, Math.floor(o.keys / wanted)));
+    chunk = Math.min(byteCap, Math.max(SPLIT_MIN_KEYS, o.BK, Math.floor(o.keys / wanted)));
     if (chunk >= o.BK) chunk -= chunk % o.BK;
   }
   const splits = Number.isFinite(chunk) ? Math.max(1, Math.ceil(o.keys / Math.max(1, chunk))) : 1;
