@@ -35,14 +35,17 @@ override D4: u32 = 16; // vec4s per q / k row
 override DV4: u32 = 16; // vec4s per v / out row
 override V_FROM_K: bool = false; // MLA latent mode: V is the first DV4 vec4s of each K row
 override VS_LEN: u32 = 256; // BK * DV4, or 1 when V_FROM_K
+// The rows' queries staged in workgroup memory, or (false) read from global memory at every tile, where they
+// stay cache-resident: what lets 16 MLA heads x 576 dims share one key tile in a 32 KiB workgroup.
+override Q_SHARED: bool = true;
+override QS_LEN: u32 = 256; // BR * D4, or 1 without Q_SHARED
 const MAXC: u32 = 8u; // output vec4s per thread: DV4 <= MAXC * (WG / BR)
 const NEG: f32 = -3.0e38; // masked score; exp(NEG - m) underflows to 0 and NEG - NEG stays finite
 
-var<workgroup> qs: array<vec4<f32>, BR * D4>; // the rows' queries, pre-scaled
+var<workgroup> qs: array<vec4<f32>, QS_LEN>; // the rows' queries, pre-scaled (Q_SHARED)
 var<workgroup> ks: array<vec4<f32>, BK * D4>;
 var<workgroup> vs: array<vec4<f32>, VS_LEN>;
 var<workgroup> ps: array<f32, BR * BK>; // scores
-var<workgroup> pr: array<f32, BR * BK>; // probabilities (unnormalised)
 var<workgroup> tile_keys: array<i32, BK>;
 var<workgroup> row_q: array<i32, BR>; // the row's q / out row (t * Hq + h), -1 for an unused row
 var<workgroup> row_pos: array<u32, BR>; // the row's query position
@@ -65,7 +68,7 @@ fn split_item(g: u32) -> vec2u {
 
 // After row_q / row_pos are written (and a barrier): stage the queries, reset the running state.
 fn flash_begin(lid: u32) {
-  for (var i = lid; i < BR * D4; i += WG) {
+  for (var i = lid; Q_SHARED && i < BR * D4; i += WG) {
     let row = row_q[i / D4];
     var x = vec4<f32>(0.0);
     if (row >= 0) { x = vec4<f32>(q[u32(row) * D4 + i % D4]) * params.scale; }
@@ -105,7 +108,13 @@ fn flash_tile(lid: u32) {
   let pair = lid / L;
   let j = pair % BK;
   var d = 0.0;
-  for (var d4 = lid % L; d4 < D4; d4 += L) { d += dot(qs[(pair / BK) * D4 + d4], ks[j * D4 + d4]); }
+  if (Q_SHARED) {
+    for (var d4 = lid % L; d4 < D4; d4 += L) { d += dot(qs[(pair / BK) * D4 + d4], ks[j * D4 + d4]); }
+  } else {
+    let qb = u32(max(row_q[pair / BK], 0)) * D4; // an unused row reads row 0 and is masked below
+    for (var d4 = lid % L; d4 < D4; d4 += L) { d += dot(vec4<f32>(q[qb + d4]), ks[j * D4 + d4]); }
+    d *= params.scale;
+  }
   if (L > 1u) { d = lane_sum(vec4f(d, 0.0, 0.0, 0.0), lid).x; }
   if (lid % L == 0u) {
     let key = tile_keys[j];
@@ -115,7 +124,8 @@ fn flash_tile(lid: u32) {
   }
   workgroupBarrier();
 
-  // Online softmax: every thread of a row reads the tile max; the first BK threads of the row write p.
+  // Online softmax: every thread of a row reads the row's scores, takes the tile max and exponentiates them
+  // itself (BK exps a thread instead of a barrier to share them), then accumulates P V.
   let tpr = WG / BR;
   let row = lid / tpr;
   let c = lid % tpr;
@@ -123,19 +133,15 @@ fn flash_tile(lid: u32) {
   for (var jj = 0u; jj < BK; jj++) { tmax = max(tmax, ps[row * BK + jj]); }
   let m_new = max(m_run, tmax);
   let alpha = exp(m_run - m_new);
-  if (c < BK) {
-    let s = ps[row * BK + c];
-    pr[row * BK + c] = select(exp(s - m_new), 0.0, s <= NEG);
-  }
   m_run = m_new;
-  workgroupBarrier();
 
   for (var i = 0u; i < MAXC; i++) { acc[i] *= alpha; }
   var psum = 0.0;
   for (var jj = 0u; jj < BK; jj++) {
-    let p = pr[row * BK + jj];
-    psum += p;
-    if (p != 0.0) {
+    let s = ps[row * BK + jj];
+    if (s > NEG) {
+      let p = exp(s - m_new);
+      psum += p;
       for (var i = 0u; i < MAXC; i++) {
         let col = c + tpr * i;
         if (col < DV4) { acc[i] += p * v_at(jj, col); }

@@ -95,6 +95,16 @@ describe('sparse.dsa_attention key lists', () => {
     }
   });
 
+  it('16 MLA heads share each latent tile (queries from global memory where workgroup memory is short), 3 heads keep theirs staged', () => {
+    const big = dsaPlan(withDefaults(dsaAttention, { T: 1, S: 120, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 50 }), ctx);
+    const small = dsaPlan(withDefaults(dsaAttention, { T: 2, S: 30, Hq: 3, Hkv: 1, D: 40, Dr: 12, mode: 'mla', topk: 17 }), ctx);
+    if (isIssue(big) || isIssue(small)) throw new Error('no plan');
+    expect(big.BR).toBe(16);
+    // 16 x 576 f32 queries (36 KiB) and an 8-key tile (18 KiB) do not fit under 54 KiB together.
+    if (ctx.limits.maxComputeWorkgroupStorageSize < 54 * 1024) expect(big.qShared).toBe(false);
+    expect(small.qShared).toBe(true);
+  });
+
   it('the fallback is what runs when forced, the butterfly where the device has subgroups', () => {
     const c = withDefaults(dsaAttention, { T: 1, S: 200, Hq: 8, Hkv: 2, D: 32, topk: 90 });
     const sg = dsaPlan(c, ctx);

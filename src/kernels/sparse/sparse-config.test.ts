@@ -320,10 +320,13 @@ describe('decode geometry at DeepSeek-V3.2 scale', () => {
     }
   }
 
-  it('the bench shapes get about the target instead of 2 and 4 workgroups (MLA S = 32K, k = 2048, 16 heads; window S = 32K, W = 2048)', () => {
+  it('the bench shapes get 128 and 260 workgroups instead of 2 and 4 (MLA S = 32K, k = 2048, 16 heads; window S = 32K, W = 2048)', () => {
     const dev = SPLIT_DEVICES[0]!;
     const mla = withDefaults(dsaAttention, { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 });
-    expect(dsaGeometry(mla, plan(dsaPlan(mla, dev)), 4).workgroups).toBeGreaterThanOrEqual(SPLIT_TARGET_WORKGROUPS);
+    // All 16 heads in one row block (each latent row read once), the list in 128 splits of 16 keys.
+    const g = dsaGeometry(mla, plan(dsaPlan(mla, dev)), 4);
+    expect(g.rowBlocks).toBe(1);
+    expect(g.workgroups).toBe(128);
     const sw = withDefaults(slidingWindow, { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 });
     expect(windowGeometry(sw, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4 }))).workgroups).toBeGreaterThanOrEqual(SPLIT_TARGET_WORKGROUPS);
   });

@@ -99,6 +99,8 @@ export interface FlashPlan {
   vFromK: boolean;
   /** The lanes of a dot product are added by a subgroup butterfly (else through workgroup memory). */
   subgroups: boolean;
+  /** The rows' queries sit in workgroup memory (else they are re-read from global memory at every tile). */
+  qShared: boolean;
   /** Workgroup bytes of the core's arrays (the kernel's extra arrays come on top). */
   sharedBytes: number;
 }
@@ -106,13 +108,13 @@ export interface FlashPlan {
 /** Private accumulator vec4s per thread in the core (const MAXC in masked-flash.wgsl). */
 export const FLASH_MAXC = 8;
 
-function flashShared(BR: number, BK: number, subgroups: boolean, D4: number, DV4: number, vFromK: boolean): number {
+function flashShared(BR: number, BK: number, subgroups: boolean, qShared: boolean, D4: number, DV4: number, vFromK: boolean): number {
   const vec4 = 16;
   return (
-    BR * D4 * vec4 + // qs
+    (qShared ? BR * D4 : 1) * vec4 + // qs
     BK * D4 * vec4 + // ks
     (vFromK ? 1 : BK * DV4) * vec4 + // vs
-    2 * BR * BK * 4 + // ps, pr
+    BR * BK * 4 + // ps
     laneSumBytes(subgroups, WG) +
     BK * 4 + // tile_keys
     2 * BR * 4 // row_q, row_pos
@@ -143,10 +145,13 @@ export function flashPlan(
       const SPLIT = WG / (BR * BK);
       // A butterfly needs its lanes in one subgroup: at most 4, the smallest subgroup size WebGPU allows.
       const subgroups = usesSubgroups(caps, opts) && SPLIT <= 4;
-      const bytes = flashShared(BR, BK, subgroups, D4, DV4, o.vFromK);
+      // Queries in workgroup memory where they fit beside the tile; else from global memory, so that all
+      // rows still share each gathered tile (16 MLA heads x 576 dims are 36 KiB of f32 queries).
+      const qShared = flashShared(BR, BK, subgroups, true, D4, DV4, o.vFromK) <= budget;
+      const bytes = flashShared(BR, BK, subgroups, qShared, D4, DV4, o.vFromK);
       if (bytes > budget) continue;
       // Most work per barrier first (BR * BK), then more rows sharing each gathered K/V tile.
-      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, subgroups, sharedBytes: bytes };
+      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, subgroups, qShared, sharedBytes: bytes };
       break;
     }
   }
@@ -163,7 +168,7 @@ export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
 
 /** Override constants for the core's pipelines. */
 export function flashConstants(p: FlashPlan): Record<string, number> {
-  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4 };
+  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4, Q_SHARED: p.qShared ? 1 : 0, QS_LEN: p.qShared ? p.BR * p.D4 : 1 };
 }
 
 /** A vec4-load rule: names the field and the value. */
