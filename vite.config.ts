@@ -23,7 +23,7 @@ function typegpuWithoutEvalProbe(): Plugin {
   };
 }
 
-// Headless Chromium with WebGPU on SwiftShader (see ../shared/ENVIRONMENT.md): Playwright adds the
+// Headless Chromium with WebGPU on SwiftShader (see docs/environment.md): Playwright adds the
 // sandbox/networking flags itself; only --enable-unsafe-webgpu is needed. CHROMIUM_PATH overrides the
 // Debian location for machines where Playwright manages its own browser.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

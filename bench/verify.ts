@@ -18,7 +18,7 @@ const MAX_FILE_BYTES = 1 << 30;
 await runCli(async () => {
   const { flags, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
   if (help) {
-    console.log(helpText('usage: npm run verify -- FILE.safetensors [FILE ...]\nChecks golden cases (see ../shared/DESIGN.md) against every kernel that implements their op.', SPEC));
+    console.log(helpText('usage: npm run verify -- FILE.safetensors [FILE ...]\nChecks golden cases (format: docs/design.md) against every kernel that implements their op.', SPEC));
     return 0;
   }
   if (positionals.length === 0) throw new ArgError('give one or more .safetensors files (npm run verify -- case.safetensors)');

@@ -14,6 +14,3 @@ afterAll(async () => {
   if (ctx) (await ctx).destroy();
   ctx = undefined;
 });
-
-/** The team's shared golden samples, beside the checkout (../shared/golden-samples). */
-export const SHARED_GOLDEN_DIR = new URL('../../shared/golden-samples/', import.meta.url);

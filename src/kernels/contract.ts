@@ -1,4 +1,4 @@
-// The kernel contract (../shared/DESIGN.md): every kernel module exports one KernelDefinition. The tests,
+// The kernel contract (docs/design.md): every kernel module exports one KernelDefinition. The tests,
 // the CLI, verify and the UI only ever talk to kernels through this interface and the registry.
 import type { DeviceCaps, GpuContext } from '../gpu/context.ts';
 import type { HostTensor, TensorDType } from './tensor.ts';

@@ -1,18 +1,19 @@
-// The dense-attention reference against the shared golden files (written by an independent float64
+// The dense-attention reference against the golden samples (written by an independent float64
 // implementation), through the same golden mapping verify uses (attentionFromGolden -> attentionReferenceFor),
 // and against tiny cases small enough to check by hand.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors.ts';
+import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { relL2 } from '../kernels/compare.ts';
 import { createRng, freshSeed, randomNormal } from '../kernels/random.ts';
 import { f64, type HostTensor } from '../kernels/tensor.ts';
 import { attentionFromGolden, attentionGoldenMeta, attentionReferenceFor, type AttentionConfig } from '../kernels/attention/attention-config.ts';
 import { attentionReference, causalMask, fullMask, slidingWindowMask } from './attention.ts';
 
-const GOLDEN = path.resolve(process.cwd(), '../shared/golden-samples');
-const denseFiles = readdirSync(GOLDEN).filter((f) => f.startsWith('attention.dense-') && f.endsWith('.safetensors'));
+const denseFiles = goldenFilesFor('attention.dense');
+const denseTally = caseTally(denseFiles);
 
 describe('dense attention reference vs golden files', () => {
   it('finds the attention.dense samples', () => {
@@ -20,7 +21,7 @@ describe('dense attention reference vs golden files', () => {
   });
   for (const file of denseFiles) {
     it(file, () => {
-      const st = readSafetensors(readFileSync(path.join(GOLDEN, file)), file);
+      const st = readSafetensors(readFileSync(path.join(GOLDEN_DIR, file)), file);
       expect(st.metadata.kernel).toBe('attention.dense');
       const t = st.tensors as Record<string, HostTensor>;
       const shapes = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.shape]));
@@ -31,8 +32,10 @@ describe('dense attention reference vs golden files', () => {
       expect(r.ok, `rel-L2 ${r.relL2}, max-abs ${r.maxAbs}`).toBe(true);
       // goldenMeta is the inverse of fromGolden for what the file states.
       expect(attentionGoldenMeta(config)).toEqual({ causal: st.metadata.causal ?? '1', ...(st.metadata.scale ? { scale: st.metadata.scale } : {}) });
+      denseTally.ran(file);
     });
   }
+  it('ran every attention.dense sample', () => expect(denseTally.missing()).toEqual([]));
 });
 
 const shape = (T: number, S: number, Hq: number, Hkv: number, D: number, scale = 1) => ({ T, S, Hq, Hkv, D, scale });

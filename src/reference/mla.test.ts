@@ -1,17 +1,18 @@
-// The MLA references against the shared golden files (written by an independent float64 implementation of
+// The MLA references against the golden samples (written by an independent float64 implementation of
 // DeepSeek-V3's inference/model.py), against each other (naive vs absorbed order of products), and the
 // compress reference against properties that pin RMSNorm and the interleaved RoPE.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors.ts';
+import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { createRng, freshSeed, randomNormal } from '../kernels/random.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
 import { relL2 } from '../kernels/compare.ts';
 import { mlaCompressReference, mlaDecodeAbsorbedReference, mlaDecodeReference, ropeTable, type MlaDecodeDims } from './mla.ts';
 
-const GOLDEN = path.resolve(process.cwd(), '../shared/golden-samples');
-const mlaFiles = readdirSync(GOLDEN).filter((f) => f.startsWith('mla.decode-') && f.endsWith('.safetensors'));
+const mlaFiles = goldenFilesFor('mla.decode');
+const mlaTally = caseTally(mlaFiles);
 
 function dimsFrom(meta: Record<string, string>, t: Record<string, HostTensor>): MlaDecodeDims {
   const [T, H, dn] = t.q_nope!.shape as [number, number, number];
@@ -27,7 +28,7 @@ describe('MLA decode reference vs golden files', () => {
   });
   for (const file of mlaFiles) {
     it(file, () => {
-      const st = readSafetensors(readFileSync(path.join(GOLDEN, file)), file);
+      const st = readSafetensors(readFileSync(path.join(GOLDEN_DIR, file)), file);
       expect(st.metadata.kernel).toBe('mla.decode');
       const t = st.tensors as Record<string, HostTensor>;
       const dims = dimsFrom(st.metadata, t);
@@ -38,8 +39,10 @@ describe('MLA decode reference vs golden files', () => {
         const r = relL2('out', out.data, t.out!.data, 1e-5);
         expect(r.ok, `${impl.name} rel-L2 ${r.relL2}`).toBe(true);
       }
+      mlaTally.ran(file);
     });
   }
+  it('ran every mla.decode sample', () => expect(mlaTally.missing()).toEqual([]));
 });
 
 describe('MLA decode: naive and absorbed orders agree', () => {

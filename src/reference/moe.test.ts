@@ -1,10 +1,10 @@
-// The MoE float64 references: they reproduce the shared golden files (written by an independent
+// The MoE float64 references: they reproduce the golden samples (written by an independent
 // implementation of DeepSeek-V3's Gate / MoE), obey the routing invariants on random inputs, and the
 // dispatch -> grouped FFN -> combine path equals the per-token layer.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors.ts';
+import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { createRng, freshSeed } from '../kernels/random.ts';
 import { randomNormal } from '../kernels/random.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
@@ -19,7 +19,6 @@ import {
   type GateOptions,
 } from './moe.ts';
 
-const GOLDEN = resolve(process.cwd(), '../shared/golden-samples');
 
 function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let num = 0;
@@ -32,7 +31,7 @@ function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
 }
 
 function load(name: string) {
-  return readSafetensors(new Uint8Array(readFileSync(resolve(GOLDEN, `${name}.safetensors`))), name);
+  return readSafetensors(new Uint8Array(readFileSync(GOLDEN_DIR + name)), name);
 }
 
 function goldenOptions(meta: Record<string, string>, t: Record<string, HostTensor>): GateOptions {
@@ -50,7 +49,10 @@ function goldenOptions(meta: Record<string, string>, t: Record<string, HostTenso
 }
 
 describe('golden samples', () => {
-  for (const name of ['moe.gate-softmax_flat', 'moe.gate-v3_style']) {
+  const gateFiles = goldenFilesFor('moe.gate');
+  const forwardFiles = goldenFilesFor('moe.forward');
+  const tally = caseTally([...gateFiles, ...forwardFiles]);
+  for (const name of gateFiles) {
     it(`${name}: same experts per row, weights within 1e-5`, () => {
       const f = load(name);
       const t = f.tensors;
@@ -70,16 +72,22 @@ describe('golden samples', () => {
         }
       }
       expect(relL2(got, want)).toBeLessThan(1e-5);
+      tally.ran(name);
     });
   }
 
-  it('moe.forward-v3_style: out within 1e-5', () => {
-    const f = load('moe.forward-v3_style');
-    const t = f.tensors;
-    const o = goldenOptions(f.metadata, t);
-    const out = moeLayerReference(t, { ...o, inter: t.w1!.shape[1]!, shared_inter: t.shared_w1!.shape[0]!, capacity_factor: 0 });
-    expect(relL2(out.data, t.out!.data)).toBeLessThan(1e-5);
-  });
+  for (const name of forwardFiles) {
+    it(`${name}: out within 1e-5`, () => {
+      const f = load(name);
+      const t = f.tensors;
+      const o = goldenOptions(f.metadata, t);
+      const out = moeLayerReference(t, { ...o, inter: t.w1!.shape[1]!, shared_inter: t.shared_w1!.shape[0]!, capacity_factor: 0 });
+      expect(relL2(out.data, t.out!.data)).toBeLessThan(1e-5);
+      tally.ran(name);
+    });
+  }
+
+  it('ran every moe.gate and moe.forward sample', () => expect(tally.missing()).toEqual([]));
 });
 
 function randomGate(seed: number, o: GateOptions, bias: boolean) {

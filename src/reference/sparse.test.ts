@@ -1,4 +1,4 @@
-// The sparse references against the shared golden files (an independent float64 implementation of
+// The sparse references against the golden samples (an independent float64 implementation of
 // DeepSeek-V3.2-Exp's indexer and the agreed window semantics), through the same fromGolden -> reference path
 // `verify` uses, plus the properties the kernels are tested against: tie rule, padding, and the dense limits
 // (top-k >= S, window >= S, every block).
@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors.ts';
+import { GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { createRng, freshSeed, randomNormal } from '../kernels/random.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
 import { relL2, rowSets } from '../kernels/compare.ts';
@@ -21,10 +22,9 @@ import {
 import { dsa } from '../kernels/sparse/dsa.ts';
 import { slidingWindow } from '../kernels/sparse/sliding-window.ts';
 
-const GOLDEN = path.resolve(process.cwd(), '../shared/golden-samples');
 
 function golden(name: string) {
-  const st = readSafetensors(readFileSync(path.join(GOLDEN, `${name}.safetensors`)), name);
+  const st = readSafetensors(readFileSync(path.join(GOLDEN_DIR, name)), name);
   const shapes = Object.fromEntries(Object.entries(st.tensors).map(([k, t]) => [k, t.shape]));
   return { ...st, shapes };
 }
@@ -34,8 +34,16 @@ function expectClose(name: string, got: HostTensor, want: HostTensor, tol = 1e-5
   expect(r.ok, `${name}: rel-L2 ${r.relL2}, ${r.detail ?? ''}`).toBe(true);
 }
 
+// The cases below are written for these files; a sample added to the folder fails here until it is covered.
+describe('the sparse golden samples', () => {
+  it('are the files the cases below check', () => {
+    expect(goldenFilesFor('sparse.dsa')).toEqual(['sparse.dsa-tiny.safetensors']);
+    expect(goldenFilesFor('attention.sliding_window')).toEqual(['attention.sliding_window-small.safetensors']);
+  });
+});
+
 describe('sparse.dsa reference vs golden sparse.dsa-tiny', () => {
-  const g = golden('sparse.dsa-tiny');
+  const g = golden('sparse.dsa-tiny.safetensors');
   const config = dsa.fromGolden!(g.metadata, g.shapes);
   const want = g.tensors;
 
@@ -66,7 +74,7 @@ describe('sparse.dsa reference vs golden sparse.dsa-tiny', () => {
 
 describe('attention.sliding_window reference vs golden attention.sliding_window-small', () => {
   it('reproduces out through sparse.sliding_window fromGolden + reference', () => {
-    const g = golden('attention.sliding_window-small');
+    const g = golden('attention.sliding_window-small.safetensors');
     const config = slidingWindow.fromGolden!(g.metadata, g.shapes);
     expect(config).toMatchObject({ window: 8, sinks: 2, causal: true, T: 9, S: 40, Hq: 4, Hkv: 2, D: 16 });
     expect(slidingWindow.goldenMeta!(config)).toEqual({ causal: '1', window: '8', sinks: '2' });

@@ -3,7 +3,7 @@
 // elements found through the components' shadow roots.
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright';
 
-// Debian's Chromium (see ../shared/ENVIRONMENT.md); CHROMIUM_PATH overrides it, as for the browser project.
+// Debian's Chromium (see docs/environment.md); CHROMIUM_PATH overrides it, as for the browser project.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function launchChromium(): Promise<Browser> {

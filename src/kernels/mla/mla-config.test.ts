@@ -1,13 +1,14 @@
 // MLA kernels without a GPU: validation messages, the golden-file mapping (fromGolden / goldenMeta and the
 // kernels' own reference on the shared samples), the absorbed kernel's split-K plan against the fixed
 // sizes in its WGSL, the cost model, and compress's untouched-rows comparison.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { readSafetensors } from '../../io/safetensors.ts';
+import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../../test/golden-fixtures.ts';
 import { relL2 } from '../compare.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { createRng, freshSeed } from '../random.ts';
@@ -97,13 +98,12 @@ describe('MLA validation: one line naming the field, the value and the limit', (
 });
 
 describe('mla.decode golden mapping', () => {
-  const dir = path.resolve(process.cwd(), '../shared/golden-samples');
-  const files = readdirSync(dir).filter((f) => f.startsWith('mla.decode-'));
-  it('has samples', () => expect(files.length).toBeGreaterThan(0));
+  const files = goldenFilesFor('mla.decode');
+  const tally = caseTally(files.flatMap((f) => decoders.map((d) => `${d.id}:${f}`)));
   for (const file of files) {
     for (const def of decoders) {
       it(`${def.id} takes ${file} and its reference reproduces "out"`, () => {
-        const st = readSafetensors(readFileSync(path.join(dir, file)), file);
+        const st = readSafetensors(readFileSync(path.join(GOLDEN_DIR, file)), file);
         const shapes = Object.fromEntries(Object.entries(st.tensors).map(([k, v]) => [k, v.shape]));
         const config = def.fromGolden!(st.metadata, shapes) as MlaDecodeConfig;
         expect(config.softmax_scale).toBe(Number(st.metadata.softmax_scale));
@@ -112,9 +112,11 @@ describe('mla.decode golden mapping', () => {
         for (const spec of def.inputs(config)) expect(inputs[spec.name]!.shape).toEqual(spec.shape);
         const out = def.reference(inputs, config).out!;
         expect(relL2('out', out.data, st.tensors.out!.data, 1e-5).ok).toBe(true);
+        tally.ran(`${def.id}:${file}`);
       });
     }
   }
+  it('ran every mla.decode sample through every decoder', () => expect(tally.missing()).toEqual([]));
   it('goldenMeta is the inverse of fromGolden', () => {
     const c = withDefaults(mlaDecodeNaive, { T: 3, S: 11, H: 5, dn: 7, dr: 4, dc: 20, dv: 9, causal: false, softmax_scale: 0.1234 }) as MlaDecodeConfig;
     const shapes = Object.fromEntries(mlaDecodeInputs(c).map((s) => [s.name, s.shape]));
