@@ -5,23 +5,32 @@
 // the output is the selected set in ascending position, padded with -1 / -inf when fewer than k are valid.
 // Two ways to run it:
 //   row_main: one workgroup per row does everything in workgroup memory (many rows, e.g. DSA prefill);
-//   chunk_*:  `chunks` workgroups per row (few long rows, e.g. decode at 128K): each round histograms its
-//             chunk into a global per-row histogram, one workgroup per row picks the digit; the compaction
-//             gets its output offset from an exclusive scan of per-chunk counts.
+//   chunk_*:  `chunks` workgroups per row (few long rows, e.g. decode at 128K), two dispatches:
+//     chunk_hist_main   each chunk adds its top-digit histogram into the row's global one; the workgroup that
+//                       arrives last (an atomic counter: no grid-wide barrier exists) picks the top digit d0;
+//     chunk_finish_main each chunk copies its elements with top digit >= d0 (the sure ones and the candidates,
+//                       ~k + one bin of the row, in index order) into its slice of a row-sized list; the last to
+//                       arrive runs rounds 2 and 3 and the compaction on the concatenated lists alone.
+//   WebGPU has no device-scope fence, so everything one workgroup hands to another (histogram, lists, list
+//   lengths, counters) goes through atomics, which every backend keeps coherent across workgroups.
 
 @group(0) @binding(0) var<uniform> params: TopKParams;
 @group(0) @binding(1) var<storage, read> scores: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out_idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out_val: array<f32>;
+// rows * BINS histogram bins, then two arrival counters per row (one per dispatch).
 @group(0) @binding(4) var<storage, read_write> hist_g: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> state: array<RowState>;
-@group(0) @binding(6) var<storage, read_write> counts: array<vec2<u32>>;
+// List length of each (row, chunk).
+@group(0) @binding(6) var<storage, read_write> counts: array<atomic<u32>>;
+// (row-relative index, value bits) pairs; chunk c of a row owns the slots of its own element range.
+@group(0) @binding(7) var<storage, read_write> list: array<atomic<u32>>;
 
-// Chunk mode's per-row progress. round: next radix round (3 = threshold known); prefix: key bits decided so
-// far (the full threshold key after round 3); krem: elements matching prefix still to take; taken: final
-// number of selected elements, min(k, valid count).
+// Chunk mode's hand-over from the first dispatch to the second. all: 1 when every valid element is selected
+// (no threshold to find); prefix: the top digit d0 in place (key bits 21..31); krem: elements of digit d0
+// still to take; taken: final number of selected elements, min(k, valid count).
 struct RowState {
-  round: u32,
+  all: u32,
   prefix: u32,
   krem: u32,
   taken: u32,
@@ -37,8 +46,10 @@ var<workgroup> scan: array<u32, WG>;
 var<workgroup> rake: array<u32, RAKE>;
 // The digit search's answer: (digit, elements above it, row total, 0).
 var<workgroup> found: vec4<u32>;
-var<workgroup> count_gt: atomic<u32>;
-var<workgroup> count_eq: atomic<u32>;
+// Chunk mode's finishing workgroup: where each chunk's list starts in the concatenation, and in the row.
+var<workgroup> offs: array<u32, WG>;
+var<workgroup> starts: array<u32, WG>;
+var<workgroup> shared_u32: u32;
 
 const RAKE: u32 = 16u; // raking threads of the prefix sum, each owning WG / RAKE consecutive entries
 
@@ -93,10 +104,24 @@ fn prefix_sum(lid: u32, value: u32) -> vec2<u32> {
   return vec2<u32>(before + scan[lid], total);
 }
 
+// Element e of a source: (row-relative index, value bits). The scores row itself, or (from_list) the
+// concatenation of the row's chunk lists: offs/starts map a list position to its chunk's slice.
+fn load_item(from_list: bool, base: u32, e: u32) -> vec2<u32> {
+  if (!from_list) { return vec2<u32>(e, bitcast<u32>(scores[base + e])); }
+  var lo = 0u;
+  var hi = params.chunks;
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (offs[mid] <= e) { lo = mid; } else { hi = mid; }
+  }
+  let at = 2u * (base + starts[lo] + e - offs[lo]);
+  return vec2<u32>(atomicLoad(&list[at]), atomicLoad(&list[at + 1u]));
+}
+
 // Count the digits of the valid elements in [begin, end) whose key matches prefix on the decided bits.
-fn hist_range(lid: u32, base: u32, begin: u32, end: u32, prefix: u32, mask: u32, shift: u32) {
+fn hist_range(lid: u32, from_list: bool, base: u32, begin: u32, end: u32, prefix: u32, mask: u32, shift: u32) {
   for (var i = begin + lid; i < end; i += WG) {
-    let v = scores[base + i];
+    let v = bitcast<f32>(load_item(from_list, base, i).y);
     if (is_valid(v)) {
       let key = order_key(v);
       if ((key & mask) == prefix) { atomicAdd(&hist[(key >> shift) & (BINS - 1u)], 1u); }
@@ -129,24 +154,24 @@ fn select_digit(lid: u32, krem: u32) {
   if (lid == 0u) { found.z = ps.y; }
 }
 
-// Write the selected elements of [begin, end) in index order. setup = (gt taken before begin, eq seen before
-// begin, eq elements to take). An element is taken when key > tau, or key == tau and fewer than setup.z equal
-// ones precede it; its slot is the number of taken elements before it.
-fn compact_range(lid: u32, row: u32, base: u32, begin: u32, end: u32, tau: u32, setup: vec3<u32>) {
-  var gt_run = setup.x;
-  var eq_run = setup.y;
-  let take_eq = setup.z;
+// Write the selected elements of [begin, end) in index order to slots dst + rank: to out_idx / out_val, or
+// (to_list) as pairs into the list. run = (gt taken before begin, eq seen before begin); an element is taken
+// when key > tau, or key == tau and fewer than take_eq equal ones precede it. Returns the updated run.
+fn compact_range(lid: u32, from_list: bool, base: u32, begin: u32, end: u32, tau: u32, run: vec2<u32>, take_eq: u32, dst: u32, to_list: bool) -> vec2<u32> {
+  var gt_run = run.x;
+  var eq_run = run.y;
   for (var t0 = begin; t0 < end; t0 += WG * ITEMS) {
     let first = t0 + lid * ITEMS;
+    var items: array<vec2<u32>, ITEMS>;
     var mine = 0u; // gt count in the low 16 bits, eq count in the high 16 (a tile holds WG * ITEMS = 1024 elements)
     for (var i = 0u; i < ITEMS; i++) {
       let e = first + i;
-      if (e < end) {
-        let v = scores[base + e];
-        if (is_valid(v)) {
-          let key = order_key(v);
-          mine += select(0u, 1u, key > tau) + select(0u, 0x10000u, key == tau);
-        }
+      items[i] = vec2<u32>(0u, NEG_INF_BITS);
+      if (e < end) { items[i] = load_item(from_list, base, e); }
+      let v = bitcast<f32>(items[i].y);
+      if (is_valid(v)) {
+        let key = order_key(v);
+        mine += select(0u, 1u, key > tau) + select(0u, 0x10000u, key == tau);
       }
     }
     let ps = prefix_sum(lid, mine);
@@ -154,23 +179,26 @@ fn compact_range(lid: u32, row: u32, base: u32, begin: u32, end: u32, tau: u32, 
     var gt = gt_run + (excl & 0xffffu);
     var eq = eq_run + (excl >> 16u);
     for (var i = 0u; i < ITEMS; i++) {
-      let e = first + i;
-      if (e < end) {
-        let v = scores[base + e];
-        if (is_valid(v)) {
-          let key = order_key(v);
-          if (key > tau || (key == tau && eq < take_eq)) {
-            let slot = row * params.k + gt + min(eq, take_eq);
-            out_idx[slot] = i32(e);
+      let v = bitcast<f32>(items[i].y);
+      if (is_valid(v)) {
+        let key = order_key(v);
+        if (key > tau || (key == tau && eq < take_eq)) {
+          let slot = dst + gt + min(eq, take_eq);
+          if (to_list) {
+            atomicStore(&list[2u * slot], items[i].x);
+            atomicStore(&list[2u * slot + 1u], items[i].y);
+          } else {
+            out_idx[slot] = i32(items[i].x);
             if (params.write_values != 0u) { out_val[slot] = v; }
           }
-          if (key > tau) { gt += 1u; } else if (key == tau) { eq += 1u; }
         }
+        if (key > tau) { gt += 1u; } else if (key == tau) { eq += 1u; }
       }
     }
     gt_run += ps.y & 0xffffu;
     eq_run += ps.y >> 16u;
   }
+  return vec2<u32>(gt_run, eq_run);
 }
 
 // Slots past the selected elements: index -1, value -inf.
@@ -179,6 +207,13 @@ fn pad_row(lid: u32, row: u32, taken: u32) {
     out_idx[row * params.k + j] = -1;
     if (params.write_values != 0u) { out_val[row * params.k + j] = neg_inf(); }
   }
+}
+
+// Thread 0's x as a value every thread may branch on (uniform), e.g. a loop bound read from storage.
+fn share(lid: u32, x: u32) -> u32 {
+  workgroupBarrier(); // the previous share's readers are done
+  if (lid == 0u) { shared_u32 = x; }
+  return workgroupUniformLoad(&shared_u32);
 }
 
 @compute @workgroup_size(WG)
@@ -193,7 +228,7 @@ fn row_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
   clear_own_bins(lid);
   workgroupBarrier();
   for (var r = 0u; r < 3u; r++) {
-    hist_range(lid, base, 0u, len, prefix, decided_mask(r), round_shift(r));
+    hist_range(lid, false, base, 0u, len, prefix, decided_mask(r), round_shift(r));
     workgroupBarrier();
     select_digit(lid, krem);
     let f = workgroupUniformLoad(&found);
@@ -207,7 +242,7 @@ fn row_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3
     prefix |= f.x << round_shift(r);
     krem -= f.y;
   }
-  compact_range(lid, row, base, 0u, len, prefix, vec3<u32>(0u, 0u, krem));
+  compact_range(lid, false, base, 0u, len, prefix, vec2<u32>(0u), krem, row * params.k, false);
   pad_row(lid, row, taken);
 }
 
@@ -216,16 +251,23 @@ fn chunk_range(row: u32, chunk: u32) -> vec2<u32> {
   return vec2<u32>(min(chunk * params.chunk_len, end), end);
 }
 
-// Chunk mode, once per run: zero the row's global histogram and progress.
-@compute @workgroup_size(WG)
-fn chunk_init_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = linear_group(wg, nwg);
-  if (row >= params.rows) { return; }
-  for (var i = lid; i < BINS; i += WG) { atomicStore(&hist_g[row * BINS + i], 0u); }
-  if (lid == 0u) { state[row] = RowState(0u, 0u, params.k, params.k); }
+// Count this workgroup's arrival at the row's counter `which`; true in the last of the row's chunks to
+// arrive (which then resets the counter for the next run). The storage barrier orders this workgroup's
+// hand-over atomics before its arrival.
+fn arrive_last(lid: u32, row: u32, which: u32) -> bool {
+  storageBarrier();
+  if (lid == 0u) {
+    let counter = params.rows * BINS + 2u * row + which;
+    let before = atomicAdd(&hist_g[counter], 1u);
+    let last = before + 1u == params.chunks;
+    if (last) { atomicStore(&hist_g[counter], 0u); }
+    shared_u32 = select(0u, 1u, last);
+  }
+  return workgroupUniformLoad(&shared_u32) != 0u;
 }
 
-// Chunk mode, per round: this chunk's digit histogram, added into the row's global one.
+// Chunk mode, dispatch 1: this chunk's top-digit histogram into the row's global one; the last chunk to
+// arrive picks the top digit (and leaves the global histogram zeroed for the next run).
 @compute @workgroup_size(WG)
 fn chunk_hist_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = linear_group(wg, nwg);
@@ -234,97 +276,68 @@ fn chunk_hist_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw
   let range = chunk_range(row, g % params.chunks);
   clear_own_bins(lid);
   workgroupBarrier();
-  let st = state[row];
-  if (st.round < 3u) {
-    hist_range(lid, row * params.cols, range.x, range.y, st.prefix, decided_mask(st.round), round_shift(st.round));
-  }
+  hist_range(lid, false, row * params.cols, range.x, range.y, 0u, decided_mask(0u), round_shift(0u));
   workgroupBarrier();
   for (var i = lid; i < BINS; i += WG) {
     let c = atomicLoad(&hist[i]);
     if (c != 0u) { atomicAdd(&hist_g[row * BINS + i], c); }
   }
-}
-
-// Chunk mode, per round: one workgroup per row picks the digit and clears the global histogram.
-@compute @workgroup_size(WG)
-fn chunk_select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = linear_group(wg, nwg);
-  if (row >= params.rows) { return; }
+  if (!arrive_last(lid, row, 0u)) { return; }
   for (var i = lid; i < BINS; i += WG) {
     atomicStore(&hist[i], atomicExchange(&hist_g[row * BINS + i], 0u));
   }
   workgroupBarrier();
-  let st = state[row];
-  select_digit(lid, st.krem);
-  workgroupBarrier();
-  if (lid == 0u && st.round < 3u) {
-    var next = st;
-    if (st.round == 0u && found.z <= params.k) {
-      next = RowState(3u, 0u, 0u, found.z);
-    } else {
-      next.prefix = st.prefix | (found.x << round_shift(st.round));
-      next.krem = st.krem - found.y;
-      next.round = st.round + 1u;
-    }
-    state[row] = next;
-  }
-}
-
-// Chunk mode: how many elements of this chunk are above / equal to the threshold.
-@compute @workgroup_size(WG)
-fn chunk_count_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = linear_group(wg, nwg);
-  if (g >= params.rows * params.chunks) { return; }
-  let row = g / params.chunks;
-  let range = chunk_range(row, g % params.chunks);
-  let tau = state[row].prefix;
+  select_digit(lid, params.k);
+  let f = workgroupUniformLoad(&found);
   if (lid == 0u) {
-    atomicStore(&count_gt, 0u);
-    atomicStore(&count_eq, 0u);
-  }
-  workgroupBarrier();
-  var gt = 0u;
-  var eq = 0u;
-  for (var i = range.x + lid; i < range.y; i += WG) {
-    let v = scores[row * params.cols + i];
-    if (is_valid(v)) {
-      let key = order_key(v);
-      gt += select(0u, 1u, key > tau);
-      eq += select(0u, 1u, key == tau);
+    if (f.z <= params.k) {
+      state[row] = RowState(1u, 0u, 0u, f.z);
+    } else {
+      state[row] = RowState(0u, f.x << round_shift(0u), params.k - f.y, params.k);
     }
   }
-  if (gt != 0u) { atomicAdd(&count_gt, gt); }
-  if (eq != 0u) { atomicAdd(&count_eq, eq); }
-  workgroupBarrier();
-  if (lid == 0u) { counts[g] = vec2<u32>(atomicLoad(&count_gt), atomicLoad(&count_eq)); }
 }
 
-// Chunk mode: exclusive prefix of the chunk counts along each row (in place), and the row's padding.
+// Chunk mode, dispatch 2: list this chunk's elements with top digit >= d0 (all valid ones when everything is
+// selected); the last chunk to arrive finds the exact threshold in the lists and writes the row.
 @compute @workgroup_size(WG)
-fn chunk_scan_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = linear_group(wg, nwg);
-  if (row >= params.rows) { return; }
-  var carry = vec2<u32>(0u);
-  for (var c0 = 0u; c0 < params.chunks; c0 += WG) {
-    let c = c0 + lid;
-    var mine = vec2<u32>(0u);
-    if (c < params.chunks) { mine = counts[row * params.chunks + c]; }
-    let gt = prefix_sum(lid, mine.x);
-    let eq = prefix_sum(lid, mine.y);
-    if (c < params.chunks) { counts[row * params.chunks + c] = carry + vec2<u32>(gt.x, eq.x) - mine; }
-    carry += vec2<u32>(gt.y, eq.y);
-  }
-  pad_row(lid, row, state[row].taken);
-}
-
-// Chunk mode: write this chunk's selected elements at the offsets the scan gave it.
-@compute @workgroup_size(WG)
-fn chunk_write_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn chunk_finish_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = linear_group(wg, nwg);
   if (g >= params.rows * params.chunks) { return; }
   let row = g / params.chunks;
+  let base = row * params.cols;
   let range = chunk_range(row, g % params.chunks);
   let st = state[row];
-  let before = counts[g];
-  compact_range(lid, row, row * params.cols, range.x, range.y, st.prefix, vec3<u32>(before.x, before.y, st.krem));
+  // key >= d0 << 21 is key > tau0; with everything selected (prefix 0) tau0 = 0, below every valid key.
+  let tau0 = max(st.prefix, 1u) - 1u;
+  let n = compact_range(lid, false, base, range.x, range.y, tau0, vec2<u32>(0u), 0u, base + range.x, true).x;
+  if (lid == 0u) { atomicStore(&counts[g], n); }
+  if (!arrive_last(lid, row, 1u)) { return; }
+
+  // Where each chunk's list sits in the concatenation (chunks <= WG).
+  var len = 0u;
+  if (lid < params.chunks) {
+    len = atomicLoad(&counts[row * params.chunks + lid]);
+    starts[lid] = chunk_range(row, lid).x;
+  }
+  let ps = prefix_sum(lid, len);
+  if (lid < params.chunks) { offs[lid] = ps.x - len; }
+  let total = share(lid, ps.y);
+  let all = share(lid, st.all);
+  var prefix = share(lid, st.prefix);
+  var krem = share(lid, st.krem);
+  clear_own_bins(lid);
+  workgroupBarrier();
+  if (all == 0u) {
+    for (var r = 1u; r < 3u; r++) {
+      hist_range(lid, true, base, 0u, total, prefix, decided_mask(r), round_shift(r));
+      workgroupBarrier();
+      select_digit(lid, krem);
+      let f = workgroupUniformLoad(&found);
+      prefix |= f.x << round_shift(r);
+      krem -= f.y;
+    }
+  }
+  compact_range(lid, true, base, 0u, total, prefix, vec2<u32>(0u), krem, row * params.k, false);
+  pad_row(lid, row, st.taken);
 }

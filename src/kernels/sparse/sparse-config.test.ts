@@ -14,7 +14,7 @@ import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
 import { blockSelect, blockSelectGeometry } from './block-select.ts';
 import { dsa } from './dsa.ts';
 import { indexer } from './indexer.ts';
-import { topk, topkChunks } from './topk.ts';
+import { MAX_CHUNKS, topk, topkChunks, topkDispatches } from './topk.ts';
 import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
 import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './scaling.ts';
 
@@ -183,9 +183,22 @@ describe('golden mapping', () => {
 describe('top-k split and the bitonic schedule', () => {
   it('runs many rows one workgroup each and splits few long rows', () => {
     expect(topkChunks(4096, 8192, 0)).toBe(1);
-    expect(topkChunks(1, 131072, 0)).toBe(64);
+    expect(topkChunks(1, 131072, 0)).toBe(128);
     expect(topkChunks(1, 1000, 0)).toBe(1);
     expect(topkChunks(2, 100, 7)).toBe(7);
+    expect(topkChunks(1, 1 << 22, 0)).toBe(MAX_CHUNKS);
+    expect(topkChunks(1, 1 << 22, 100_000)).toBe(MAX_CHUNKS);
+  });
+
+  it('a decode row takes two dispatches (histogram, finish) of up to 256 workgroups; many rows one', () => {
+    const row = (S: number) => topkDispatches({ rows: 1, cols: S, k: 2048, causal: false, split: 0 });
+    expect(row(32768)).toEqual([
+      { entry: 'chunk_hist_main', workgroups: 32 },
+      { entry: 'chunk_finish_main', workgroups: 32 },
+    ]);
+    expect(row(8192).map((x) => x.workgroups)).toEqual([8, 8]);
+    expect(row(131072).map((x) => x.workgroups)).toEqual([128, 128]);
+    expect(topkDispatches({ rows: 64, cols: 2048, k: 256, causal: true, split: 0 })).toEqual([{ entry: 'row_main', workgroups: 64 }]);
   });
 
   it('the schedule sorts (emulating local sort, global steps and local merges on the CPU)', () => {

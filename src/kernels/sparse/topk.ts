@@ -39,16 +39,28 @@ export const TopKParams = d
 /** Histogram bins per row (11-bit digits), as in topk.wgsl. */
 const BINS = 2048;
 /** Elements per chunk the automatic split aims for. */
-const AUTO_CHUNK = 2048;
+const AUTO_CHUNK = 1024;
+/** Most workgroups per row in chunk mode (the finishing workgroup keeps one list offset per chunk per thread). */
+export const MAX_CHUNKS = 256;
 
 /**
  * Workgroups per row. Many rows already fill the GPU one workgroup each (row mode: no global histogram, one
- * dispatch); few long rows are cut into chunks of ~2048 so ~256 workgroups run at once.
+ * dispatch); few long rows are cut into chunks of ~1024 so up to 256 workgroups per row run at once.
  */
 export function topkChunks(rows: number, cols: number, split: number): number {
-  if (split > 0) return Math.max(1, Math.min(split, cols));
+  if (split > 0) return Math.max(1, Math.min(split, cols, MAX_CHUNKS));
   if (rows >= 64) return 1;
-  return Math.max(1, Math.min(Math.ceil(cols / AUTO_CHUNK), Math.ceil(256 / rows)));
+  return Math.max(1, Math.min(Math.ceil(cols / AUTO_CHUNK), Math.ceil(256 / rows), MAX_CHUNKS));
+}
+
+/** The dispatches one run records: entry point and workgroup count, in order. */
+export function topkDispatches(s: TopKShape): { entry: 'row_main' | 'chunk_hist_main' | 'chunk_finish_main'; workgroups: number }[] {
+  const chunks = topkChunks(s.rows, s.cols, s.split);
+  if (chunks === 1) return [{ entry: 'row_main', workgroups: s.rows }];
+  return [
+    { entry: 'chunk_hist_main', workgroups: s.rows * chunks },
+    { entry: 'chunk_finish_main', workgroups: s.rows * chunks },
+  ];
 }
 
 export interface TopKShape {
@@ -63,9 +75,10 @@ export function topkScratch(s: TopKShape): { name: string; bytes: number }[] {
   const chunks = topkChunks(s.rows, s.cols, s.split);
   if (chunks === 1) return [];
   return [
-    { name: 'topk histograms', bytes: s.rows * BINS * 4 },
+    { name: 'topk histograms and arrival counters', bytes: s.rows * (BINS + 2) * 4 },
     { name: 'topk row state', bytes: s.rows * 16 },
-    { name: 'topk chunk counts', bytes: s.rows * chunks * 8 },
+    { name: 'topk list lengths', bytes: s.rows * chunks * 4 },
+    { name: 'topk candidate lists', bytes: s.rows * s.cols * 8 },
   ];
 }
 
@@ -96,14 +109,12 @@ export async function createTopKStage(
 ): Promise<TopKStage> {
   const chunks = topkChunks(s.rows, s.cols, s.split);
   const rowMode = chunks === 1;
-  const entries = rowMode
-    ? (['row_main'] as const)
-    : (['chunk_init_main', 'chunk_hist_main', 'chunk_select_main', 'chunk_count_main', 'chunk_scan_main', 'chunk_write_main'] as const);
+  const dispatches = topkDispatches(s);
   const { layout, pipelines } = await kernelPipelines(
     ctx,
     { label, wgsl: orderKeyWgsl + topkWgsl, structs: { TopKParams } },
-    ['uniform', 'read', 'rw', 'rw', 'rw', 'rw', 'rw'],
-    entries,
+    ['uniform', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
+    dispatches.map((x) => x.entry),
   );
   const b = ctx.buffers;
   const owned: GPUBuffer[] = [];
@@ -119,39 +130,24 @@ export async function createTopKStage(
       write_values: io.values ? 1 : 0,
     }),
   );
-  // Row mode never touches the chunk scratch; the bindings still need a buffer.
+  // Row mode never touches the chunk scratch; the bindings still need a buffer. The histograms and arrival
+  // counters start at zero (WebGPU zeroes new buffers) and every run leaves them zero again.
   const values = io.values ?? own(b.storage(`${label} values (unused)`, 4));
-  const hist = own(b.storage(`${label} histograms`, rowMode ? 4 : s.rows * BINS * 4));
+  const hist = own(b.storage(`${label} histograms`, rowMode ? 4 : s.rows * (BINS + 2) * 4));
   const state = own(b.storage(`${label} row state`, rowMode ? 16 : s.rows * 16));
-  const counts = own(b.storage(`${label} chunk counts`, rowMode ? 8 : s.rows * chunks * 8));
-  const group = bindGroup(ctx, layout, [params, io.scores, io.indices, values, hist, state, counts], label);
+  const counts = own(b.storage(`${label} list lengths`, rowMode ? 4 : s.rows * chunks * 4));
+  const list = own(b.storage(`${label} candidate lists`, rowMode ? 8 : s.rows * s.cols * 8));
+  const group = bindGroup(ctx, layout, [params, io.scores, io.indices, values, hist, state, counts, list], label);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const rowGrid = grid(s.rows, maxDim);
-  const chunkGrid = grid(s.rows * chunks, maxDim);
+  const recorded = dispatches.map((x) => ({ pipeline: pipelines[x.entry], groups: grid(x.workgroups, maxDim) }));
   return {
     chunks,
     encode(pass) {
       pass.setBindGroup(0, group);
-      if (rowMode) {
-        pass.setPipeline((pipelines as Record<'row_main', GPUComputePipeline>).row_main);
-        pass.dispatchWorkgroups(...rowGrid);
-        return;
+      for (const x of recorded) {
+        pass.setPipeline(x.pipeline);
+        pass.dispatchWorkgroups(...x.groups);
       }
-      const p = pipelines as Record<(typeof entries)[number], GPUComputePipeline>;
-      pass.setPipeline(p.chunk_init_main);
-      pass.dispatchWorkgroups(...rowGrid);
-      for (let round = 0; round < 3; round++) {
-        pass.setPipeline(p.chunk_hist_main);
-        pass.dispatchWorkgroups(...chunkGrid);
-        pass.setPipeline(p.chunk_select_main);
-        pass.dispatchWorkgroups(...rowGrid);
-      }
-      pass.setPipeline(p.chunk_count_main);
-      pass.dispatchWorkgroups(...chunkGrid);
-      pass.setPipeline(p.chunk_scan_main);
-      pass.dispatchWorkgroups(...rowGrid);
-      pass.setPipeline(p.chunk_write_main);
-      pass.dispatchWorkgroups(...chunkGrid);
     },
     destroy() {
       for (const buf of owned) b.destroy(buf);
@@ -164,7 +160,7 @@ export const topkSchema: ConfigSchema<TopKConfig> = {
   S: { type: 'int', label: 'row length S', doc: 'entries per row (keys for DSA)', default: 32768, min: 1, max: 1 << 24, unit: 'entries' },
   k: { type: 'int', label: 'k', doc: 'entries kept per row (DeepSeek-V3.2: 2048); rows with fewer valid entries are padded with -1', default: 2048, min: 1, max: 1 << 16 },
   causal: { type: 'bool', label: 'causal rows', doc: 'row r of R considers only its first S - R + r + 1 entries (index scores of queries at positions S-R..S-1)', default: false },
-  split: { type: 'int', label: 'workgroups per row', doc: '0 = automatic (1 for many rows, chunks of ~2048 entries for few long rows)', default: 0, min: 0, max: 65535 },
+  split: { type: 'int', label: 'workgroups per row', doc: '0 = automatic (1 for many rows, chunks of ~1024 entries for few long rows); at most 256', default: 0, min: 0, max: MAX_CHUNKS },
 };
 
 function topkRowLength(c: TopKConfig) {
@@ -197,7 +193,7 @@ export const topk: KernelDefinition<TopKConfig> = {
     'Keeps the k largest entries of each row without sorting it: floats are mapped to order-preserving unsigned keys, three histogram rounds ' +
     '(11, 11 and 10 bits) find the exact key of the k-th largest entry, and one order-preserving compaction writes every entry above it plus ' +
     'the first of the entries equal to it, so ties go to the lower index and the result is deterministic. Work is a few streaming passes over ' +
-    'the row (O(S), not O(S log^2 S) like a sorting network); few long rows are split over many workgroups with a global histogram per row. ' +
+    'the row (O(S), not O(S log^2 S) like a sorting network); few long rows are split over many workgroups in two dispatches: a global top-digit histogram whose last-arriving workgroup picks the digit, then per-chunk candidate lists whose last-arriving workgroup finishes the select and the compaction on them alone. ' +
     'Indices come out in ascending position (good for gathering K/V), -1 where a row has fewer than k valid (non -inf) entries. ' +
     'DeepSeek-V3.2 keeps k = 2048 of up to 128K index scores per query this way.',
   sources: [
