@@ -1,15 +1,15 @@
 // sparse.indexer: DeepSeek-V3.2-Exp's lightning indexer, I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]).
-// It is a GEMM in disguise: rows are the (query, index head) pairs of q_index [T*Hi, Di] (its natural
-// layout), columns the keys of k_index [S, Di], so a workgroup computes a 64-row x 64-key tile from 16-dim
-// slices staged in workgroup memory (each thread a 4 x 4 block: 16 FMAs per two vec4 reads), then applies
-// ReLU and the head weight and sums the rows of each query. A tile holds all heads of one query
-// (Hi >= 64: 64 at a time, summed over head blocks) or floor(64/Hi) whole queries, so the head sum stays
-// inside the workgroup (more than 64 heads: each head block adds to the partial sums in the output).
-// Causal tiles entirely after the last query's position only write -inf.
-// keys_main is the path for a few queries (decode, speculative decode): the tile's 64 rows would hold only
-// T * Hi of them, so instead each thread owns one key, streams its k_I row once per query and loops over
-// the heads with q_I and w read from global memory (the same address in every thread: a broadcast, and
-// cached); no workgroup memory and no barriers.
+// It is a GEMM with a fused epilogue: rows are the (query, index head) pairs of q_index [T*Hi, Di] (its
+// natural layout, so the heads of a query are the M dimension as in DeepGEMM's fp8_mqa_logits), columns the
+// keys of k_index [S, Di]. A workgroup owns a 64-row x 64-key tile: all heads of one query (Hi >= 64: 64 at
+// a time, summed over head blocks) or floor(64/Hi) whole queries, and a block of 64 keys, so decode spreads
+// the keys over S/64 workgroups. Per 32-dim slice every thread loads two vec4s of q and two of k (consecutive
+// threads read consecutive vec4s of a row: coalesced) into transposed workgroup tiles, then accumulates a
+// 4-row x 4-key register block (16 FMAs per two vec4 reads, two barriers per slice). The epilogue applies
+// ReLU and the head weight and sums each query's heads: in registers over a thread's 4 rows when they are
+// heads of one query (Hi % 4 == 0), then across threads through workgroup memory. More than 64 heads: each
+// head block adds to the partial sums in the output. Causal tiles entirely after the last query's position
+// only write -inf.
 
 @group(0) @binding(0) var<uniform> params: IndexerParams;
 @group(0) @binding(1) var<storage, read> q_index: array<vec4<f32>>;
@@ -20,13 +20,14 @@
 const WG: u32 = 256u;
 const TR: u32 = 64u; // tile rows (query, head pairs)
 const TK: u32 = 64u; // tile keys
-const DC: u32 = 16u; // dims per staged slice
+const DC: u32 = 32u; // dims per staged slice
+const DC4: u32 = DC / 4u;
 
 // a_t[d * 16 + rq][i] = q row 4*rq + i at slice dim d; b_t likewise for keys (transposed so a thread reads
 // its 4 rows / 4 keys as one vec4 per dim).
 var<workgroup> a_t: array<vec4<f32>, DC * 16u>;
 var<workgroup> b_t: array<vec4<f32>, DC * 16u>;
-// red[row * 16 + kq] = w * ReLU(dot) for 4 keys: summed over each query's heads.
+// Epilogue partial sums, 4 keys per vec4: red[row * 16 + kq] per row, or red[rq * 16 + kq] per 4-row block.
 var<workgroup> red: array<vec4<f32>, TR * 16u>;
 
 var<private> NEG_INF_BITS: u32 = 0xff800000u;
@@ -35,7 +36,7 @@ fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
   return wg.x + wg.y * nwg.x;
 }
 
-// Tile row -> (query t, head j) in head block hb; valid only inside the tile's queries and heads.
+// Tile row -> (query t, head j) in head block hb; z = 1 inside the tile's queries and heads.
 fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
   let qi = row / params.hpb;
   let t = t0 + qi;
@@ -44,32 +45,21 @@ fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
   return vec3<u32>(t, j, select(0u, 1u, ok));
 }
 
-// Stage rows 4*quad .. 4*quad+3 of vec4 column d4 transposed: dst[(4*q4 + e) * 16 + quad] = component e of
-// the four rows. `rows` are q_index rows (A) or keys (B); padding rows load zeros.
-fn stage_a(quad: u32, q4: u32, d4: u32, t0: u32, hb: u32) {
-  var x: array<vec4<f32>, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    let rq = row_query(t0, hb, quad * 4u + i);
-    x[i] = vec4<f32>(0.0);
-    if (rq.z != 0u && d4 < params.Di4) { x[i] = q_index[(rq.x * params.Hi + rq.y) * params.Di4 + d4]; }
+// Transposed store of vec4 x, dims 4*d4 .. 4*d4+3 of tile row (or key) r, into tile `a` (else b).
+fn stage(is_a: bool, r: u32, d4: u32, x: vec4<f32>) {
+  let at = (d4 * 4u) * 16u + r / 4u;
+  let c = r % 4u;
+  if (is_a) {
+    a_t[at][c] = x.x;
+    a_t[at + 16u][c] = x.y;
+    a_t[at + 32u][c] = x.z;
+    a_t[at + 48u][c] = x.w;
+  } else {
+    b_t[at][c] = x.x;
+    b_t[at + 16u][c] = x.y;
+    b_t[at + 32u][c] = x.z;
+    b_t[at + 48u][c] = x.w;
   }
-  a_t[(q4 * 4u + 0u) * 16u + quad] = vec4<f32>(x[0].x, x[1].x, x[2].x, x[3].x);
-  a_t[(q4 * 4u + 1u) * 16u + quad] = vec4<f32>(x[0].y, x[1].y, x[2].y, x[3].y);
-  a_t[(q4 * 4u + 2u) * 16u + quad] = vec4<f32>(x[0].z, x[1].z, x[2].z, x[3].z);
-  a_t[(q4 * 4u + 3u) * 16u + quad] = vec4<f32>(x[0].w, x[1].w, x[2].w, x[3].w);
-}
-
-fn stage_b(quad: u32, q4: u32, d4: u32, s0: u32) {
-  var x: array<vec4<f32>, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    let s = s0 + quad * 4u + i;
-    x[i] = vec4<f32>(0.0);
-    if (s < params.S && d4 < params.Di4) { x[i] = k_index[s * params.Di4 + d4]; }
-  }
-  b_t[(q4 * 4u + 0u) * 16u + quad] = vec4<f32>(x[0].x, x[1].x, x[2].x, x[3].x);
-  b_t[(q4 * 4u + 1u) * 16u + quad] = vec4<f32>(x[0].y, x[1].y, x[2].y, x[3].y);
-  b_t[(q4 * 4u + 2u) * 16u + quad] = vec4<f32>(x[0].z, x[1].z, x[2].z, x[3].z);
-  b_t[(q4 * 4u + 3u) * 16u + quad] = vec4<f32>(x[0].w, x[1].w, x[2].w, x[3].w);
 }
 
 @compute @workgroup_size(WG)
@@ -85,17 +75,33 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let n_out = params.qpt * TK;
   // A whole tile after the last query's position is only -inf (written below).
   let live = params.causal == 0u || s0 <= p_last;
+  // Each thread stages tile rows / keys lid / DC4 and lid / DC4 + 32 at vec4 column lid % DC4 of a slice.
+  let sd4 = lid % DC4;
+  let sr = lid / DC4;
+  let k_ok0 = s0 + sr < params.S;
+  let k_ok1 = s0 + sr + 32u < params.S;
+  let rows4 = params.hpb % 4u == 0u;
 
   if (live) {
     for (var hb = 0u; hb < params.head_blocks; hb++) {
+      let rq0 = row_query(t0, hb, sr);
+      let rq1 = row_query(t0, hb, sr + 32u);
       var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-      for (var c = 0u; c < params.Di4; c += DC / 4u) {
-        // Threads 0-63 stage a 4-row x 4-dim block of A, threads 64-127 of B.
-        if (lid < 64u) {
-          stage_a(lid / 4u, lid % 4u, c + lid % 4u, t0, hb);
-        } else if (lid < 128u) {
-          stage_b((lid - 64u) / 4u, lid % 4u, c + lid % 4u, s0);
-        }
+      for (var c = 0u; c < params.Di4; c += DC4) {
+        let d4 = c + sd4;
+        let in_d = d4 < params.Di4;
+        var x = vec4<f32>(0.0);
+        if (in_d && rq0.z != 0u) { x = q_index[(rq0.x * params.Hi + rq0.y) * params.Di4 + d4]; }
+        stage(true, sr, sd4, x);
+        x = vec4<f32>(0.0);
+        if (in_d && rq1.z != 0u) { x = q_index[(rq1.x * params.Hi + rq1.y) * params.Di4 + d4]; }
+        stage(true, sr + 32u, sd4, x);
+        x = vec4<f32>(0.0);
+        if (in_d && k_ok0) { x = k_index[(s0 + sr) * params.Di4 + d4]; }
+        stage(false, sr, sd4, x);
+        x = vec4<f32>(0.0);
+        if (in_d && k_ok1) { x = k_index[(s0 + sr + 32u) * params.Di4 + d4]; }
+        stage(false, sr + 32u, sd4, x);
         workgroupBarrier();
         for (var dd = 0u; dd < DC; dd++) {
           let a = a_t[dd * 16u + ty];
@@ -108,21 +114,30 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         workgroupBarrier();
       }
       // ReLU before the (possibly negative) head weight; padding rows weigh 0.
+      var part = vec4<f32>(0.0);
       for (var i = 0u; i < 4u; i++) {
         let rq = row_query(t0, hb, ty * 4u + i);
         var w = 0.0;
         if (rq.z != 0u) { w = w_index[rq.x * params.Hi + rq.y]; }
-        red[(ty * 4u + i) * 16u + tx] = w * max(acc[i], vec4<f32>(0.0));
+        let v = w * max(acc[i], vec4<f32>(0.0));
+        if (rows4) { part += v; } else { red[(ty * 4u + i) * 16u + tx] = v; }
       }
+      if (rows4) { red[ty * 16u + tx] = part; }
       workgroupBarrier();
-      // Sum each query's heads; head blocks after the first add to what the thread itself wrote before.
+      // Sum each query's heads (its hpb rows, or hpb / 4 row blocks); head blocks after the first add to what
+      // the thread itself wrote before.
       for (var o = lid; o < n_out; o += WG) {
         let t = t0 + o / TK;
         let s = s0 + o % TK;
         if (t < params.T && s < params.S) {
-          let base = (o / TK) * params.hpb;
           var sum = 0.0;
-          for (var jj = 0u; jj < params.hpb; jj++) { sum += red[(base + jj) * 16u + (o % TK) / 4u][o % 4u]; }
+          if (rows4) {
+            let base = (o / TK) * (params.hpb / 4u);
+            for (var jj = 0u; jj < params.hpb / 4u; jj++) { sum += red[(base + jj) * 16u + (o % TK) / 4u][o % 4u]; }
+          } else {
+            let base = (o / TK) * params.hpb;
+            for (var jj = 0u; jj < params.hpb; jj++) { sum += red[(base + jj) * 16u + (o % TK) / 4u][o % 4u]; }
+          }
           if (hb > 0u) { sum += index_scores[t * params.S + s]; }
           index_scores[t * params.S + s] = sum;
         }
@@ -137,25 +152,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let s = s0 + o % TK;
       if (t < params.T && s < params.S && s > params.S - params.T + t) { index_scores[t * params.S + s] = bitcast<f32>(NEG_INF_BITS); }
     }
-  }
-}
-
-@compute @workgroup_size(WG)
-fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = linear_group(wg, nwg) * WG + lid;
-  if (s >= params.S) { return; }
-  for (var t = 0u; t < params.T; t++) {
-    var score = bitcast<f32>(NEG_INF_BITS);
-    if (params.causal == 0u || s <= params.S - params.T + t) {
-      score = 0.0;
-      for (var j = 0u; j < params.Hi; j++) {
-        let qrow = (t * params.Hi + j) * params.Di4;
-        var dot = vec4<f32>(0.0);
-        for (var d4 = 0u; d4 < params.Di4; d4++) { dot += q_index[qrow + d4] * k_index[s * params.Di4 + d4]; }
-        // ReLU before the (possibly negative) head weight.
-        score += w_index[t * params.Hi + j] * max(dot.x + dot.y + dot.z + dot.w, 0.0);
-      }
-    }
-    index_scores[t * params.S + s] = score;
   }
 }

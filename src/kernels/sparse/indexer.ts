@@ -42,15 +42,18 @@ export const IndexerParams = d
 
 /** Rows and keys per workgroup tile (TR, TK in indexer.wgsl). */
 const TILE = 64;
-/** Threads per workgroup (WG in indexer.wgsl): keys_main gives each one key. */
-const THREADS = 256;
-/** Up to this many queries the thread-per-key path runs (a GEMM tile would hold fewer than T * Hi rows of 64). */
-export const KEYS_PATH_MAX_T = 4;
 
 export function indexerTiling(c: { T: number; S: number; Hi: number }) {
   const hpb = Math.min(c.Hi, TILE);
   const qpt = Math.floor(TILE / hpb);
-  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles: Math.ceil(c.S / TILE), queryTiles: Math.ceil(c.T / qpt) };
+  const keyTiles = Math.ceil(c.S / TILE);
+  const queryTiles = Math.ceil(c.T / qpt);
+  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles, queryTiles, workgroups: queryTiles * keyTiles };
+}
+
+/** Bytes of index keys one workgroup reads (a 64-key block of Di f32 each). */
+export function indexerKeyBytesPerWorkgroup(c: { Di: number }): number {
+  return TILE * c.Di * 4;
 }
 
 export function checkIndexer(c: IndexerConfig, fields = { T: 'T', Di: 'Di' }): ValidationIssue[] {
@@ -84,8 +87,7 @@ export async function createIndexerStage(
   io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
   label = 'sparse.indexer',
 ): Promise<IndexerStage> {
-  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main', 'keys_main'] as const);
-  const keysPath = c.T <= KEYS_PATH_MAX_T;
+  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main'] as const);
   const tiling = indexerTiling(c);
   const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
     T: c.T,
@@ -99,11 +101,11 @@ export async function createIndexerStage(
     key_tiles: tiling.keyTiles,
   });
   const group = bindGroup(ctx, layout, [params, io.q_index, io.k_index, io.w_index, io.index_scores], label);
-  const groups = grid(keysPath ? Math.ceil(c.S / THREADS) : tiling.queryTiles * tiling.keyTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const groups = grid(tiling.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(keysPath ? pipelines.keys_main : pipelines.main);
+      pass.setPipeline(pipelines.main);
       pass.dispatchWorkgroups(...groups);
     },
     destroy() {
@@ -114,8 +116,9 @@ export async function createIndexerStage(
 
 export const INDEXER_TEST_CASES: BenchShape<IndexerConfig>[] = [
   { name: 'odd sizes, 3 heads', config: { T: 7, S: 70, Hi: 3, Di: 20 } },
-  { name: 'decode, 64 heads of 128 (DeepSeek shape; thread-per-key path)', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
-  { name: 'speculative T = 4 (thread-per-key path), S past one workgroup', config: { T: 4, S: 259, Hi: 5, Di: 12 } },
+  { name: 'decode, 64 heads of 128 (DeepSeek shape), S past two key tiles', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
+  { name: 'speculative T = 4, heads not a multiple of 4', config: { T: 4, S: 259, Hi: 5, Di: 12 } },
+  { name: 'speculative T = 3, 12 heads, Di past one slice', config: { T: 3, S: 70, Hi: 12, Di: 40 } },
   { name: 'more heads than a tile (2 head blocks)', config: { T: 6, S: 65, Hi: 70, Di: 12 } },
   { name: 'one head, prefill T = S', config: { T: 66, S: 66, Hi: 1, Di: 8 } },
   { name: 'non-causal', config: { T: 5, S: 33, Hi: 5, Di: 36, causal: false } },
@@ -128,7 +131,8 @@ export const indexer: KernelDefinition<IndexerConfig> = {
   explain:
     "DeepSeek Sparse Attention's cheap scorer: I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) over a few small index heads (V3.2: 64 heads of 128, in FP8 there), " +
     'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass (64 x 64 tiles of (query, head) rows ' +
-    'against keys, staged through workgroup memory) plus a head sum, with no softmax. Causal: later keys score -inf. The weights are used as given: ' +
+    'against keys, staged through workgroup memory, a 4 x 4 register block per thread) with the ReLU, weight and head sum fused in its epilogue, no softmax; ' +
+    'in decode the heads are the rows and the keys are spread over S / 64 workgroups. Causal: later keys score -inf. The weights are used as given: ' +
     "DeepSeek's code folds H_I^-0.5 * D_I^-0.5 (and the softmax scale) into w before the sum, so pass w already scaled to reproduce it " +
     '(the golden file sparse.dsa-tiny does).',
   sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],

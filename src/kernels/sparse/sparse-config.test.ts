@@ -13,7 +13,7 @@ import { attendedPairs, dsaAttention, dsaGeometry, dsaPlan } from './dsa-attenti
 import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
 import { blockSelect, blockSelectGeometry } from './block-select.ts';
 import { dsa } from './dsa.ts';
-import { indexer } from './indexer.ts';
+import { indexer, indexerKeyBytesPerWorkgroup, indexerTiling } from './indexer.ts';
 import { MAX_CHUNKS, topk, topkChunks, topkDispatches } from './topk.ts';
 import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
 import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './scaling.ts';
@@ -177,6 +177,28 @@ describe('golden mapping', () => {
     const s = { q: [2, 2, 8], k: [5, 1, 8], v: [5, 1, 8] };
     expect(slidingWindow.fromGolden!({ causal: '1', window: '3' }, s)).toMatchObject({ window: 3, sinks: 0, selected: false });
     expect(() => slidingWindow.fromGolden!({ causal: '1' }, s)).toThrow(/window/);
+  });
+});
+
+describe('indexer geometry', () => {
+  it('decode spreads the keys over workgroups: >= 512 or <= 64 KiB of index keys each at V3.2 shapes', () => {
+    for (const S of [8192, 32768, 131072]) {
+      for (const T of [1, 2, 4]) {
+        const g = indexerTiling({ T, S, Hi: 64 });
+        expect(g.hpb).toBe(64); // all heads of a query are the rows of one tile
+        expect(g.workgroups).toBe(T * Math.ceil(S / 64));
+        expect(g.workgroups >= 512 || indexerKeyBytesPerWorkgroup({ Di: 128 }) <= 65536).toBe(true);
+      }
+    }
+    expect(indexerKeyBytesPerWorkgroup({ Di: 128 })).toBe(32768);
+    expect(indexerTiling({ T: 1, S: 2048, Hi: 64 }).workgroups).toBe(32);
+  });
+
+  it('prefill packs whole queries into a tile and covers every (query, key) tile', () => {
+    const g = indexerTiling({ T: 256, S: 256, Hi: 8 });
+    expect(g.qpt).toBe(8);
+    expect(g.workgroups).toBe(32 * 4);
+    expect(indexerTiling({ T: 6, S: 65, Hi: 70 }).headBlocks).toBe(2);
   });
 });
 
