@@ -13,6 +13,10 @@ import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/ben
 import { parseResultFile, ResultFileSchema } from '../src/bench/result-schema.ts';
 import { isCpuEmulation } from '../src/bench/roofline.ts';
 import { guardLoss } from '../src/bench/timer.ts';
+import { kernelGeometry } from '../src/bench/runner.ts';
+import { geometryLines, totalWorkgroups } from '../src/bench/geometry.ts';
+import { withDefaults } from '../src/kernels/contract.ts';
+import { describeError, DeviceLostError } from '../src/gpu/errors.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
 import { runPeersStudy } from './peers.ts';
@@ -29,6 +33,7 @@ const SPEC = {
   seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
   'wall-clock': { type: 'bool', help: 'time with submit→onSubmittedWorkDone instead of GPU timestamps' },
   list: { type: 'bool', help: 'list kernels and their benchmark shapes, then exit' },
+  geometry: { type: 'bool', help: 'print every dispatch of one untimed run per selected shape (workgroups, threads, workgroup memory), then exit' },
   digest: { type: 'string', help: 'print the table and the study digests of a result file written earlier (no GPU needed), then exit', placeholder: 'FILE' },
 } as const;
 
@@ -76,6 +81,22 @@ await runCli(async () => {
   if (jobs.length === 0) throw new ArgError('no kernel/shape matches --kernels/--shapes/--set (try --list)');
 
   const ctx = await acquireNodeGpu();
+  if (flags.geometry) {
+    const seed = flags.seed ?? freshSeed();
+    for (const j of jobs) {
+      const config = withDefaults(j.def, j.shape.config);
+      try {
+        const g = await guardLoss(ctx, kernelGeometry(ctx, j.def, config, seed));
+        console.log(`${j.def.id} ${j.shape.name}: ${totalWorkgroups(g)} workgroups in ${g.length} dispatches`);
+        console.log(geometryLines(g, j.def.cost(config).bytes).join('\n'));
+      } catch (e) {
+        if (e instanceof DeviceLostError) throw e;
+        console.log(`${j.def.id} ${j.shape.name}: not run: ${describeError(e)}`);
+      }
+    }
+    ctx.destroy();
+    return 0;
+  }
   // Test hook: lose the device mid-run, as a driver reset would (bench/cli.test.ts).
   const loseAfter = Number(process.env.KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS);
   if (loseAfter > 0) setTimeout(() => ctx.device.destroy(), loseAfter).unref();

@@ -1,6 +1,7 @@
 // Plain-text rendering of results for the terminal (the UI draws its own table and charts).
 import type { KernelResult, ResultFile, StudyDigest } from './result-schema.ts';
 import type { Roofline } from './roofline.ts';
+import { geometryLines } from './geometry.ts';
 
 export function fmtNum(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return '—';
@@ -14,7 +15,7 @@ export function fmtPct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%` : '—';
 }
 
-export const RESULT_COLUMNS = ['kernel', 'shape', 'median ms', 'p10–p90 ms', 'GB/s', 'GFLOP/s', '% copy BW', '% FMA peak', 'verified'] as const;
+export const RESULT_COLUMNS = ['kernel', 'shape', 'median ms', 'p10–p90 ms', 'GB/s', 'GFLOP/s', '% copy BW', '% FMA peak', 'workgroups', 'verified'] as const;
 
 export function resultRow(r: KernelResult): string[] {
   const verified = r.verification.ok && r.outputsFinite ? `ok ${maxRel(r)}` : r.verification.ok ? 'NON-FINITE' : 'MISMATCH';
@@ -27,6 +28,7 @@ export function resultRow(r: KernelResult): string[] {
     fmtNum(r.gflops),
     fmtPct(r.copyFraction),
     fmtPct(r.fmaFraction),
+    r.geometry ? String(r.geometry.workgroups) : '—',
     verified,
   ];
 }
@@ -80,6 +82,11 @@ export function renderResultFile(file: ResultFile): string {
   ];
   const staged = file.results.filter((r) => r.stages?.length);
   if (staged.length) out.push('', 'time per stage (each stage timed alone; share of their sum):', ...staged.map(stageLine));
+  const shaped = file.results.filter((r) => r.geometry);
+  if (shaped.length) {
+    out.push('', 'dispatch geometry per run:');
+    for (const r of shaped) out.push(`  ${r.kernel} ${r.shape}: ${r.geometry!.workgroups} workgroups`, ...geometryLines(r.geometry!.dispatches, r.cost.bytes));
+  }
   const cmp = comparisons(file);
   if (cmp.length) out.push('', ...cmp);
   if (file.errors.length) out.push('', 'not run:', ...file.errors.map((e) => `  ${e.kernel} ${e.shape}: ${e.message}`));

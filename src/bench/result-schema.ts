@@ -24,6 +24,10 @@ export const RooflineSchema = z.object({
   copyMedianMs: nonNeg,
   fmaMedianMs: nonNeg,
   method: z.enum(['gpu-timestamps', 'wall-clock']),
+  /** Read bandwidth: a reduction that reads every byte once (absent in files from before the probe). */
+  readGBps: nonNeg.optional(),
+  readBytes: nonNeg.optional(),
+  readMedianMs: nonNeg.optional(),
 });
 
 export const VerificationSchema = z.object({
@@ -32,6 +36,44 @@ export const VerificationSchema = z.object({
   seed: z.number().int(),
   ok: z.boolean(),
   outputs: z.array(z.object({ name: z.string(), relL2: z.number().nullable(), maxAbs: z.number().nullable(), ok: z.boolean() })),
+});
+
+/** One dispatch of the timed shape, as recorded from the kernel's encode (indirect ones resolved after a run). */
+export const DispatchSchema = z.object({
+  stage: z.string().optional(),
+  pipeline: z.string(),
+  grid: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  workgroups: z.number().int(),
+  threads: z.number().int().nullable(),
+  workgroupBytes: z.number().int().nullable(),
+  indirect: z.boolean().optional(),
+});
+
+export const GeometrySchema = z.object({
+  /** Workgroups launched per run, all dispatches together. */
+  workgroups: z.number().int(),
+  dispatches: z.array(DispatchSchema),
+});
+
+/** How the samples were made: the timer's measured resolution, runs per timestamp pair, what was subtracted. */
+export const TimerSchema = z.object({
+  method: z.enum(['gpu-timestamps', 'wall-clock']),
+  /** Smallest non-zero difference the clock showed (an upper bound of its resolution). */
+  resolutionMs: nonNeg,
+  /** Non-zero differences all fell on multiples of the resolution (a quantised clock). */
+  quantised: z.boolean(),
+  /** Runs back to back between one pair of timestamps; each sample is that batch's time / runs. */
+  runsPerSample: z.number().int().min(1),
+  /** Per-run time of an empty pass (and the cache flush, if any) measured the same way, subtracted. */
+  baselineMs: nonNeg,
+  /** Bytes cleared before every run inside a batch (its time is inside the baseline); 0 = none. */
+  flushBytes: nonNeg,
+  /** Warm-up time spent before the samples (GPU time of the warm-up batches). */
+  warmupMs: nonNeg,
+  /** Samples whose raw batch time was within 10x of the resolution (untrustworthy). */
+  coarseSamples: z.number().int(),
+  /** 95% confidence interval of the median (order statistics). */
+  medianCiMs: z.tuple([nonNeg, nonNeg]),
 });
 
 export const KernelResultSchema = z.object({
@@ -58,11 +100,19 @@ export const KernelResultSchema = z.object({
   outputsFinite: z.boolean(),
   verification: VerificationSchema,
   /**
-   * Multi-stage kernels: each stage timed alone (same repeats and timing method), and its share of the
-   * stages' summed medians. The whole kernel's median is usually a little less than the sum (one pass, no
-   * flush between stages).
+   * Multi-stage kernels: each stage's median per run, timed between timestamps at the stage boundaries of
+   * the same runs (one pass per stage, one command buffer, no flush between stages), and its share of the
+   * stages' sum.
    */
   stages: z.array(z.object({ name: z.string(), medianMs: nonNeg, share: nonNeg })).optional(),
+  /** Whole-run median measured in the same batches as the stages (compare with the stages' sum). */
+  stagesWholeMs: nonNeg.optional(),
+  /** Dispatch geometry of one run (files from before it was recorded have none). */
+  geometry: GeometrySchema.optional(),
+  /** Timer details (files from before the resolution-aware timer have none). */
+  timer: TimerSchema.optional(),
+  /** GB/s over the measured read bandwidth (memory-bound kernels mostly read). */
+  readFraction: nonNeg.optional(),
 });
 
 /** A study's answer (src/bench/studies/): a small table of cells and a few sentences, for the CLI and the UI. */

@@ -11,6 +11,7 @@ import { isCpuEmulation, type Roofline } from './roofline.ts';
 import type { KernelResult } from './result-schema.ts';
 import { spread } from './stats.ts';
 import { timeRepeats } from './timer.ts';
+import { recordGeometry, totalWorkgroups, type DispatchGeometry } from './geometry.ts';
 
 export interface BenchOptions {
   warmup: number;
@@ -82,6 +83,7 @@ export async function benchKernel<C extends Config>(
       signal: opts.signal,
       wallClock: opts.wallClock,
     });
+    const dispatches = await recordGeometry(ctx, instance);
     const stages = instance.stages && instance.stages.length > 1 ? await timeStages(ctx, instance.stages, opts) : undefined;
     const outs = await readOutputs(ctx, instance, def.outputs(config));
     const outputsFinite = Object.entries(outs).every(([, t]) => t.data.every((x) => Number.isFinite(x) || x === -Infinity));
@@ -106,6 +108,7 @@ export async function benchKernel<C extends Config>(
       allocatedBytes,
       outputsFinite,
       ...(stages ? { stages } : {}),
+      geometry: { workgroups: totalWorkgroups(dispatches), dispatches },
       verification: {
         config: small,
         seed: check.seed,
@@ -118,6 +121,17 @@ export async function benchKernel<C extends Config>(
         })),
       },
     };
+  } finally {
+    instance.destroy();
+  }
+}
+
+/** The dispatches of one run at `config`, untimed (random inputs: data-dependent grids see realistic data). */
+export async function kernelGeometry<C extends Config>(ctx: GpuContext, def: KernelDefinition<C>, config: C, seed: number): Promise<DispatchGeometry[]> {
+  const instance = await createInstance(ctx, def, config);
+  try {
+    uploadInputs(ctx, instance, def.inputs(config), makeInputs(def, config, createRng(seed)));
+    return await recordGeometry(ctx, instance);
   } finally {
     instance.destroy();
   }

@@ -22,6 +22,8 @@ export class BufferTracker {
   }
 
   create(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    // Indirect-dispatch arguments can always be copied out: the bench reads them back to report geometry.
+    if (usage & GPUBufferUsage.INDIRECT) usage |= GPUBufferUsage.COPY_SRC;
     // WebGPU wants sizes in multiples of 4; a zero-size binding is invalid, so keep at least 4 bytes.
     const bytes = Math.max(4, Math.ceil(size / 4) * 4);
     if (bytes > this.limits.maxBufferSize) {

@@ -6,6 +6,7 @@ import tgpu from 'typegpu';
 import * as d from 'typegpu/data';
 import type { AnyWgslData, Infer } from 'typegpu/data';
 import type { GpuContext } from './context.ts';
+import { describeEntryPoint, rememberPipeline } from './pipeline-info.ts';
 
 export type StorageDType = 'f32' | 'f16';
 
@@ -75,6 +76,15 @@ export async function kernelPipelines<E extends string>(
       }),
     ),
   );
+  // Threads and workgroup memory per pipeline, for the bench's dispatch geometry (a WGSL shape the reader
+  // does not know leaves the pipeline undescribed; the geometry test names it).
+  for (const [i, e] of entryPoints.entries()) {
+    try {
+      rememberPipeline(made[i]!, describeEntryPoint(code, e, constants));
+    } catch {
+      /* undescribed */
+    }
+  }
   return { layout, pipelines: Object.fromEntries(entryPoints.map((e, i) => [e, made[i]!])) as Record<E, GPUComputePipeline> };
 }
 

@@ -1,0 +1,123 @@
+// Dispatch geometry of one run: for every dispatch a kernel records, the workgroup grid, invocations per
+// workgroup and workgroup-memory bytes. A recording pass wraps the real one (so what is recorded is what the
+// device runs); indirect dispatches are resolved by running once and reading their argument words back.
+// Threads and workgroup bytes come from the pipeline (src/gpu/pipeline-info.ts).
+import type { GpuContext } from '../gpu/context.ts';
+import { pipelineInfo } from '../gpu/pipeline-info.ts';
+import type { InstanceStage } from '../kernels/contract.ts';
+import type { Encodable } from './timer.ts';
+
+export interface DispatchGeometry {
+  /** The composite's stage that recorded it, if the kernel has stages. */
+  stage?: string;
+  /** Pipeline label ("module:entryPoint"). */
+  pipeline: string;
+  /** Workgroups in x, y, z (for an indirect dispatch: the arguments it ran with). */
+  grid: [number, number, number];
+  /** x * y * z. */
+  workgroups: number;
+  /** Invocations per workgroup; null if the pipeline's WGSL could not be read. */
+  threads: number | null;
+  /** Workgroup-memory bytes the entry point declares; null as above. */
+  workgroupBytes: number | null;
+  indirect?: boolean;
+}
+
+interface Recorded {
+  stage?: string;
+  pipeline?: GPUComputePipeline;
+  grid?: [number, number, number];
+  indirect?: { buffer: GPUBuffer; offset: number };
+}
+
+/** A pass that forwards everything to `pass` and logs each dispatch with the pipeline set at the time. */
+function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () => string | undefined): GPUComputePassEncoder {
+  let pipeline: GPUComputePipeline | undefined;
+  return new Proxy(pass, {
+    get(target, prop) {
+      if (prop === 'setPipeline') {
+        return (p: GPUComputePipeline) => {
+          pipeline = p;
+          target.setPipeline(p);
+        };
+      }
+      if (prop === 'dispatchWorkgroups') {
+        return (x: number, y = 1, z = 1) => {
+          log.push({ stage: stage(), pipeline, grid: [x, y, z] });
+          target.dispatchWorkgroups(x, y, z);
+        };
+      }
+      if (prop === 'dispatchWorkgroupsIndirect') {
+        return (buffer: GPUBuffer, offset: number) => {
+          log.push({ stage: stage(), pipeline, indirect: { buffer, offset } });
+          target.dispatchWorkgroupsIndirect(buffer, offset);
+        };
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Encode `work` once (its stages in order, if it has them) and return every dispatch; run it only if a dispatch is indirect. */
+export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages?: InstanceStage[] }): Promise<DispatchGeometry[]> {
+  const log: Recorded[] = [];
+  let current: string | undefined;
+  const enc = ctx.device.createCommandEncoder();
+  const pass = recordingPass(enc.beginComputePass(), log, () => current);
+  if (work.stages && work.stages.length > 1) {
+    for (const s of work.stages) {
+      current = s.name;
+      s.encode(pass);
+    }
+  } else {
+    work.encode(pass);
+  }
+  pass.end();
+  const indirect = log.filter((r) => r.indirect);
+  let words: Uint32Array | undefined;
+  let staging: GPUBuffer | undefined;
+  try {
+    if (indirect.length) {
+      staging = ctx.buffers.create('geometry indirect args', 12 * indirect.length, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      indirect.forEach((r, i) => enc.copyBufferToBuffer(r.indirect!.buffer, r.indirect!.offset, staging!, 12 * i, 12));
+    }
+    // Direct grids are known from encoding alone; only indirect ones need the run.
+    const commands = enc.finish();
+    if (staging) {
+      ctx.device.queue.submit([commands]);
+      words = new Uint32Array(await ctx.buffers.read(staging));
+    }
+  } finally {
+    ctx.buffers.destroy(staging);
+  }
+  let k = 0;
+  return log.map((r) => {
+    const grid: [number, number, number] = r.grid ?? (() => {
+      const i = k++;
+      return [words![3 * i]!, words![3 * i + 1]!, words![3 * i + 2]!];
+    })();
+    const info = r.pipeline ? pipelineInfo(r.pipeline) : undefined;
+    return {
+      ...(r.stage ? { stage: r.stage } : {}),
+      pipeline: r.pipeline?.label ?? '(no pipeline)',
+      grid,
+      workgroups: grid[0] * grid[1] * grid[2],
+      threads: info?.threads ?? null,
+      workgroupBytes: info?.workgroupBytes ?? null,
+      ...(r.indirect ? { indirect: true } : {}),
+    };
+  });
+}
+
+export const totalWorkgroups = (g: readonly DispatchGeometry[]) => g.reduce((a, d) => a + d.workgroups, 0);
+
+/** "256x1x1 ×256 thr, 12.0 KiB" lines for the terminal. */
+export function geometryLines(g: readonly DispatchGeometry[], bytes?: number): string[] {
+  return g.map((d) => {
+    const grid = d.grid.join('x');
+    const mem = d.workgroupBytes === null ? '? B' : d.workgroupBytes >= 1024 ? `${(d.workgroupBytes / 1024).toFixed(1)} KiB` : `${d.workgroupBytes} B`;
+    const per = bytes !== undefined && d.workgroups > 0 ? `, kernel bytes / wg ${((bytes / d.workgroups) / 1024).toFixed(1)} KiB` : '';
+    return `    ${(d.stage ? `${d.stage}: ` : '') + d.pipeline}  grid ${grid} = ${d.workgroups} wg${d.indirect ? ' (indirect)' : ''}, ${d.threads ?? '?'} threads, wg mem ${mem}${per}`;
+  });
+}
