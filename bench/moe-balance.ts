@@ -5,7 +5,7 @@ import { ArgError, helpText, parseArgs } from './args.ts';
 import { runCli } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
 import { describeAdapter } from '../src/gpu/context.ts';
-import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../src/kernels/moe/load-balance.ts';
+import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../src/demos/load-balance.ts';
 
 const D = BALANCE_DEFAULTS;
 const SPEC = {

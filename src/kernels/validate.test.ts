@@ -1,4 +1,4 @@
-// The acceptance's impossible configs: each refused before allocation with one line naming the field and
+// Impossible configs (GQA ratio, zero or oversized dims, a cache over the binding limit, f16 without the feature): each refused before allocation with one line naming the field and
 // the limit.
 import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../gpu/context.ts';

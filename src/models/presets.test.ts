@@ -1,10 +1,10 @@
-// Presets: the issue's required models are present, every value has a source and every source a value,
-// and the numbers the issue states for DeepSeek-V3 are the ones stored.
+// Presets: the models the UI and the memory report offer are present, every value has a source and every
+// source a value, and DeepSeek-V3's published numbers are the ones stored.
 import { describe, expect, it } from 'vitest';
 import { archFields, fieldSource, findPreset, MODEL_PRESETS } from './presets.ts';
 
 describe('model presets', () => {
-  it('has the models the issue names, with unique ids', () => {
+  it('has the expected models, with unique ids', () => {
     const ids = MODEL_PRESETS.map((p) => p.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ['deepseek-v2', 'deepseek-v3', 'deepseek-v3.2', 'kimi-k2', 'qwen3-235b-a22b', 'llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'mixtral-8x7b']) {

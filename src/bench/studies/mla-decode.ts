@@ -1,8 +1,41 @@
-// Issue 3's decode study: one decode step at S = 1K..32K for MHA and GQA (flash decoding) against naive
+// The MLA decode study: one decode step at S = 1K..32K for MHA and GQA (flash decoding) against naive
 // and absorbed MLA at DeepSeek-V3 head shapes (heads scaled down), with the KV-cache bytes each reads.
-import { MLA_DECODE_SWEEP, SWEEP_HEADS } from '../../kernels/mla/mla-config.ts';
+import type { BenchShape } from '../../kernels/contract.ts';
+import { decodeShape } from '../../kernels/mla/mla-config.ts';
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
+
+export interface SweepEntry {
+  /** Registry id of the kernel to run. */
+  kernel: string;
+  shape: BenchShape;
+}
+
+/** Heads of the decode sweep: DeepSeek-V3's 128 scaled to 4 so the naive path's expansion finishes on CPU emulation. */
+export const SWEEP_HEADS = 4;
+/** The naive path stops here: its expansion GEMM, 2*S*d_c*H*(dn+dv) FLOPs, takes ~25 s a run at 8K on SwiftShader. */
+export const SWEEP_NAIVE_MAX_S = 8192;
+
+/**
+ * The decode sweep, S = 1K..32K at DeepSeek-V3 head shapes with 4 heads: MHA (flash_decode with
+ * Hkv = H, D = 128, the MHA-equivalent of the formula 2*n_h*d_h), GQA (Hkv = 1, all heads on one KV head),
+ * naive MLA (to SWEEP_NAIVE_MAX_S) and absorbed MLA. Too slow for SwiftShader's default suite; the bench CLI
+ * runs it on request (`--study mla-decode`).
+ */
+export const MLA_DECODE_SWEEP: SweepEntry[] = [1024, 2048, 4096, 8192, 16384, 32768].flatMap((S) => {
+  const H = SWEEP_HEADS;
+  const scaled = `(DeepSeek-V3 heads scaled 128->${H})`;
+  const attention = (Hkv: number, what: string): SweepEntry => ({
+    kernel: 'attention.flash_decode',
+    shape: { name: `${what} decode S=${S} Hq=${H} Hkv=${Hkv} D=128 ${scaled}`, config: { T: 1, S, Hq: H, Hkv, D: 128, causal: true } },
+  });
+  return [
+    attention(H, 'MHA'),
+    attention(1, 'GQA'),
+    ...(S <= SWEEP_NAIVE_MAX_S ? [{ kernel: 'mla.decode_naive', shape: decodeShape(S, H) }] : []),
+    { kernel: 'mla.decode_absorbed', shape: decodeShape(S, H) },
+  ];
+});
 
 type Layout = 'MHA' | 'GQA' | 'MLA naive' | 'MLA absorbed';
 

@@ -1,10 +1,10 @@
-// Issue 5's MoE study: where one MoE layer spends its time (router, dispatch, experts, combine) at prefill
+// The MoE study: where one MoE layer spends its time (router, dispatch, experts, combine) at prefill
 // and decode, each stage timed alone inside moe.forward's run, beside the grouped FFN's GB/s at decode
 // (decode is expert-weight-bandwidth-bound) and the dense FFN of the same active parameters.
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
 
-// The issue's sizes: prefill N = 4096 tokens and decode N = 1, 8, 64, with DeepSeek-V3's routing (64 of
+// Sizes: prefill N = 4096 tokens and decode N = 1, 8, 64, with DeepSeek-V3's routing (64 of
 // its 256 experts kept, top-8, 8 groups of which 4) and dims scaled down so CPU emulation finishes.
 const ROUTING = { E: 64, topk: 8, n_groups: 8, topk_groups: 4 };
 const PREFILL = { N: 4096, dim: 128, inter: 32 };

@@ -1,4 +1,4 @@
-// Issue 4's scaling study: dense flash attention against DSA (indexer + top-k + gathered attention, each
+// The sparse-attention scaling study: dense flash attention against DSA (indexer + top-k + gathered attention, each
 // stage's share from the runner's per-stage timing), sliding window and block-sparse, decode and prefill,
 // over growing S; the cost model's ideal speed-up beside the measured one, and the crossover S.
 import {
@@ -10,7 +10,7 @@ import {
   type ScalingOptions,
   type ScalingPhase,
   type ScalingPoint,
-} from '../../kernels/sparse/scaling.ts';
+} from './sparse-scaling-runs.ts';
 import type { StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
 

@@ -1,5 +1,5 @@
 // Studies without a GPU: every run they list is a valid config on a SwiftShader-sized device, and each
-// digest turns (synthetic) measured results into the numbers its issue asks for.
+// digest turns (synthetic) measured results into the numbers its question needs.
 import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../../kernels/contract.ts';
@@ -10,9 +10,10 @@ import { fakeResult, fakeResultFile } from '../result-fixture.ts';
 import type { SuiteJob } from '../suite.ts';
 import { ResultFileSchema } from '../result-schema.ts';
 import { digestStudies, STUDIES } from './index.ts';
-import { mlaDecode } from './mla-decode.ts';
+import { MLA_DECODE_SWEEP, mlaDecode } from './mla-decode.ts';
 import { moeStages } from './moe-stages.ts';
 import { sparseScaling } from './sparse-scaling.ts';
+import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './sparse-scaling-runs.ts';
 
 const swiftshader: DeviceCaps = {
   limits: {
@@ -103,5 +104,63 @@ describe('studies', () => {
     file.studies = digestStudies(file);
     expect(file.studies.map((s) => s.id)).toEqual(['moe']);
     expect(ResultFileSchema.safeParse(file).success).toBe(true);
+  });
+});
+
+describe('sparse-scaling runs', () => {
+  it('covers 1K to 32K decode with every method and DSA stage, all valid on a SwiftShader-sized device', () => {
+    const study = scalingStudy({ phase: 'decode' });
+    expect(study.map((p) => p.S)).toEqual([1024, 2048, 4096, 8192, 16384, 32768]);
+    for (const p of study) {
+      expect(p.runs.map((r) => `${r.method}/${r.stage}`)).toEqual(['dense/total', 'dsa/total', 'dsa/indexer', 'dsa/topk', 'dsa/attention', 'window/total', 'block/total']);
+      expect(p.runs[0]!.kernel).toBe('attention.flash_decode');
+      for (const r of p.runs) {
+        const def = KERNELS.find((k) => k.id === r.kernel)!;
+        expect(validateConfig(def, withDefaults(def, r.config), swiftshader), `${r.kernel} S=${p.S}`).toEqual([]);
+      }
+      // The stages add up to the composite's FLOPs.
+      const stageFlops = p.runs.filter((r) => r.method === 'dsa' && r.stage !== 'total').reduce((a, r) => a + r.flops, 0);
+      expect(stageFlops).toBeCloseTo(p.runs[1]!.flops, 0);
+    }
+    // Below k = 2048 keys DSA is dense attention plus an indexer; far above it the ideal gain grows with S.
+    expect(study[0]!.idealSpeedup.dsa).toBeLessThan(1);
+    expect(study.at(-1)!.idealSpeedup.dsa).toBeGreaterThan(5);
+  });
+
+  it('prefill runs T = S queries with the prefill kernel', () => {
+    const [p] = scalingStudy({ phase: 'prefill', sizes: [2048] });
+    expect(p!.T).toBe(2048);
+    expect(p!.runs[0]!.kernel).toBe('attention.flash_prefill');
+  });
+
+  it('tabulates measured times, stage shares and the crossover', () => {
+    const study = scalingStudy({ phase: 'decode', sizes: [1024, 2048, 4096, 8192] });
+    const dense = [1, 2, 4, 8];
+    const sparse = [2, 2.5, 3, 3.5];
+    const measured: ScalingMeasurement[] = study.flatMap((p, i) => [
+      { phase: 'decode' as const, S: p.S, method: 'dense' as const, stage: 'total' as const, ms: dense[i]! },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'total' as const, ms: sparse[i]! },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'indexer' as const, ms: sparse[i]! / 2 },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'topk' as const, ms: sparse[i]! / 4 },
+      { phase: 'decode' as const, S: p.S, method: 'dsa' as const, stage: 'attention' as const, ms: sparse[i]! / 4 },
+    ]);
+    const rows = scalingTable(study, measured);
+    expect(rows[3]!.measured.dsa).toBeCloseTo(8 / 3.5);
+    expect(rows[3]!.dsaStages.indexer!.share).toBeCloseTo(0.5);
+    expect(rows[0]!.measured.window).toBeUndefined();
+    // Slower at 2K (2 vs 2.5), faster at 4K (4 vs 3): the crossing lies between.
+    const x = crossoverS(rows)!;
+    expect(x).toBeGreaterThan(2048);
+    expect(x).toBeLessThan(4096);
+    expect(crossoverS(rows, 'window')).toBeUndefined();
+  });
+});
+
+describe('mla-decode sweep', () => {
+  it('covers S = 1K..32K for MHA, GQA, naive and absorbed', () => {
+    const kernels = new Set(MLA_DECODE_SWEEP.map((e) => e.kernel));
+    expect([...kernels].sort()).toEqual(['attention.flash_decode', 'mla.decode_absorbed', 'mla.decode_naive']);
+    const sizes = new Set(MLA_DECODE_SWEEP.map((e) => e.shape.config.S));
+    expect([...sizes]).toEqual([1024, 2048, 4096, 8192, 16384, 32768]);
   });
 });

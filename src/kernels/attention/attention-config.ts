@@ -143,7 +143,7 @@ export function attentionParams(c: AttentionConfig, extra: { window?: number; si
   };
 }
 
-/** Shapes the acceptance criteria name, shared by all dense kernels' bench lists. */
+/** Benchmark shapes shared by all dense kernels: a Llama-style GQA decode step and a small causal prefill. */
 export const DENSE_BENCHMARKS: BenchShape<AttentionConfig>[] = [
   { name: 'decode S=4096 Hq=32 Hkv=8 D=128', config: { T: 1, S: 4096, Hq: 32, Hkv: 8, D: 128, causal: true } },
   { name: 'prefill S=1024 H=8 D=64', config: { T: 1024, S: 1024, Hq: 8, Hkv: 8, D: 64, causal: true } },

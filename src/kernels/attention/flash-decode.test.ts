@@ -31,7 +31,7 @@ function plan(c: AttentionConfig, caps: DeviceCaps): FlashDecodePlan {
 }
 
 describe('flash_decode split plan', () => {
-  it('the acceptance shape (S=4096, Hq=32, Hkv=8, D=128) gets enough workgroups to fill a large GPU', () => {
+  it('the benchmark decode shape (S=4096, Hq=32, Hkv=8, D=128) gets enough workgroups to fill a large GPU', () => {
     const c = config({ T: 1, S: 4096, Hq: 32, Hkv: 8, D: 128 });
     const p = plan(c, swiftshader);
     expect(flashDecodeSplits(c)).toEqual({ splits: 32, chunk: 128 });

@@ -45,7 +45,7 @@ export interface FlashPrefillPlan {
   subgroups: boolean;
 }
 
-/** Tiles for this config on this device, or the issue that says why none fits. */
+/** Tiles for this config on this device, or the validation message saying why none fits. */
 export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps, opts: FlashOptions = {}): FlashPrefillPlan | ValidationIssue {
   const subgroups = usesSubgroups(caps, opts);
   const wg = flashWorkgroupSize(caps.limits);

@@ -244,42 +244,10 @@ export function decodeShape(S: number, H = SCALED_HEADS): BenchShape<MlaDecodeCo
 /**
  * Default bench entry both decode kernels run: small, because the naive kernel's expansion GEMM
  * (2*S*d_c*H*(dn+dv) FLOPs) runs at about 0.1 GFLOP/s on SwiftShader on a 2-core machine. The absorbed
- * kernel adds a longer context; the S = 1K..32K sweep at 16 heads is MLA_DECODE_SWEEP.
+ * kernel adds a longer context; the S = 1K..32K sweep is the mla-decode study (src/bench/studies/).
  */
 export const MLA_DECODE_BENCHMARKS: BenchShape<MlaDecodeConfig>[] = [decodeShape(128, 2)];
 export const MLA_ABSORBED_BENCHMARKS: BenchShape<MlaDecodeConfig>[] = [...MLA_DECODE_BENCHMARKS, decodeShape(2048, SCALED_HEADS)];
-
-export interface SweepEntry {
-  /** Registry id of the kernel to run. */
-  kernel: string;
-  shape: BenchShape;
-}
-
-/** Heads of the decode sweep: DeepSeek-V3's 128 scaled to 4 so the naive path's expansion finishes on CPU emulation. */
-export const SWEEP_HEADS = 4;
-/** The naive path stops here: its expansion GEMM, 2*S*d_c*H*(dn+dv) FLOPs, takes ~25 s a run at 8K on SwiftShader. */
-export const SWEEP_NAIVE_MAX_S = 8192;
-
-/**
- * The issue's decode sweep, S = 1K..32K at DeepSeek-V3 head shapes with 4 heads: MHA (flash_decode with
- * Hkv = H, D = 128, the MHA-equivalent of the formula 2*n_h*d_h), GQA (Hkv = 1, all heads on one KV head),
- * naive MLA (to SWEEP_NAIVE_MAX_S) and absorbed MLA. Too slow for SwiftShader's default suite; the bench CLI
- * runs it on request (`--study mla-decode`).
- */
-export const MLA_DECODE_SWEEP: SweepEntry[] = [1024, 2048, 4096, 8192, 16384, 32768].flatMap((S) => {
-  const H = SWEEP_HEADS;
-  const scaled = `(DeepSeek-V3 heads scaled 128->${H})`;
-  const attention = (Hkv: number, what: string): SweepEntry => ({
-    kernel: 'attention.flash_decode',
-    shape: { name: `${what} decode S=${S} Hq=${H} Hkv=${Hkv} D=128 ${scaled}`, config: { T: 1, S, Hq: H, Hkv, D: 128, causal: true } },
-  });
-  return [
-    attention(H, 'MHA'),
-    attention(1, 'GQA'),
-    ...(S <= SWEEP_NAIVE_MAX_S ? [{ kernel: 'mla.decode_naive', shape: decodeShape(S, H) }] : []),
-    { kernel: 'mla.decode_absorbed', shape: decodeShape(S, H) },
-  ];
-});
 
 /**
  * Cases both decode kernels must pass: odd T, S and H, odd dn/dv, d_c and d_rope multiples of 4 but not

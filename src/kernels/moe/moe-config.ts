@@ -49,7 +49,7 @@ export const routingSchema: ConfigSchema<RoutingConfig> = {
   route_scale: { type: 'number', label: 'route scale', doc: 'routing weights are multiplied by this (DeepSeek-V3: 2.5, Kimi K2: 2.827); bounded so f32 weights stay normal numbers', default: 2.5, min: 1e-3, max: 1e3 },
 };
 
-/** The rules the issue lists, one line each naming the field and the limit. */
+/** The routing rules (groups divide the experts, top-k fits the kept groups, …), one line each naming the field and the limit. */
 export function checkRouting(c: RoutingConfig): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (c.topk > c.E) issues.push({ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` });

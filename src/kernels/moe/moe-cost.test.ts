@@ -1,13 +1,14 @@
 // The MoE cost model and load statistics on plain numbers.
 import { describe, expect, it } from 'vitest';
-import { MOE_MODELS, denseEquivalentInter, expectedActiveExperts, moeParams, moeStepCost } from './moe-cost.ts';
-import { expertLoad, loadStats, updateBias } from './load-balance.ts';
+import { findPreset } from '../../models/presets.ts';
+import { denseEquivalentInter, expectedActiveExperts, moeParams, moeShapeOf, moeStepCost } from './moe-cost.ts';
+import { expertLoad, loadStats, updateBias } from '../../demos/load-balance.ts';
 
-const model = (name: string) => MOE_MODELS.find((m) => m.name === name)!;
+const model = (id: string) => moeShapeOf(findPreset(id)!)!;
 
 describe('parameters', () => {
   it('DeepSeek-V3: 256 + 1 experts of 3 x 7168 x 2048 in 58 layers', () => {
-    const p = moeParams(model('DeepSeek-V3'));
+    const p = moeParams(model('deepseek-v3'));
     const expert = 3 * 7168 * 2048;
     expect(p.total).toBe(58 * (257 * expert + 256 * 7168));
     expect(p.active).toBe(58 * (9 * expert + 256 * 7168));
@@ -15,10 +16,10 @@ describe('parameters', () => {
 
   // The MoE layers hold most of each model's published size and most of its active parameters, and never more.
   const published: [string, number, number][] = [
-    ['DeepSeek-V3', 671e9, 37e9],
-    ['Kimi K2', 1.04e12, 32e9],
-    ['Qwen3-235B-A22B', 235e9, 22e9],
-    ['Mixtral-8x7B', 46.7e9, 12.9e9],
+    ['deepseek-v3', 671e9, 37e9],
+    ['kimi-k2', 1.04e12, 32e9],
+    ['qwen3-235b-a22b', 235e9, 22e9],
+    ['mixtral-8x7b', 46.7e9, 12.9e9],
   ];
   for (const [name, total, active] of published) {
     it(`${name}: MoE parameters are 90-100% of ${total / 1e9}B, active below ${active / 1e9}B`, () => {
@@ -32,7 +33,7 @@ describe('parameters', () => {
   }
 
   it('dense equivalent has the same active FFN parameters', () => {
-    const m = model('DeepSeek-V3');
+    const m = model('deepseek-v3');
     expect(denseEquivalentInter(m)).toBe(9 * 2048);
   });
 });
@@ -51,7 +52,7 @@ describe('step cost', () => {
   });
 
   it('decode reads a growing share of the experts: FLOPs per weight byte grows with the batch', () => {
-    const m = model('DeepSeek-V3');
+    const m = model('deepseek-v3');
     const one = moeStepCost(m, 1, 1);
     const batch = moeStepCost(m, 64, 1);
     expect(one.weightBytes).toBe(m.layers * ((8 + 1) * 3 * 7168 * 2048 + 256 * 7168));

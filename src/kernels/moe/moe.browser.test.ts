@@ -12,7 +12,7 @@ import { createRng, freshSeed } from '../random.ts';
 import { decodeTensor } from '../tensor.ts';
 import { moeDispatch } from './dispatch.ts';
 import { moeForward, type MoeForwardInstance } from './forward.ts';
-import { runBalanceDemo } from './load-balance.ts';
+import { runBalanceDemo } from '../../demos/load-balance.ts';
 import { gateOptions } from './moe-config.ts';
 import { moeRouter } from './router.ts';
 

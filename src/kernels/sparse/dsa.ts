@@ -1,7 +1,7 @@
 // sparse.dsa: DeepSeek Sparse Attention end to end, three stages in one pass: the lightning indexer scores
 // every key, top-k keeps `topk` per query, attention runs over those. Each stage is the same module as its
-// stand-alone kernel (sparse.indexer, sparse.topk, sparse.dsa_attention), run on shared buffers; the bench
-// times the stand-alone kernels on the same shapes for the per-stage breakdown.
+// stand-alone kernel (sparse.indexer, sparse.topk, sparse.dsa_attention), run on shared buffers; the instance
+// lists the three as `stages`, so the bench times each inside this run for the per-stage breakdown.
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
 import type { HostTensor } from '../tensor.ts';
 import { ConfigError } from '../../gpu/errors.ts';

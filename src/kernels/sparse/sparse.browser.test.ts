@@ -1,6 +1,6 @@
 // The sparse kernels on the GPU beyond the registry's random cases: top-k on adversarial rows against a plain
 // CPU sort (both the one-workgroup-per-row and the chunked path, and the full-sort baseline), and the
-// equivalences the issue asks for: DSA with topk >= S, a window >= S and block select with every block are
+// equivalences that pin the masks: DSA with topk >= S, a window >= S and block select with every block are
 // all dense causal attention. Every instance must give back all its GPU memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../../gpu/browser.ts';
@@ -127,7 +127,7 @@ describe('sparse.topk on adversarial rows vs a CPU sort', () => {
     { name: 'chunked, 4 workgroups per row', rows: 9, S: 3001, k: 700, split: 4, causal: false },
     { name: 'chunked, k = 1', rows: 9, S: 1500, k: 1, split: 7, causal: false },
     { name: 'chunked causal, more chunks than some rows need', rows: 18, S: 600, k: 250, split: 6, causal: true },
-    // The issue's sizes: k = 2048 of 128K entries (automatic split: 64 workgroups per row), 9 kinds of row.
+    // DeepSeek-V3.2's sizes: k = 2048 of 128K entries (automatic split: 64 workgroups per row), 9 kinds of row.
     { name: 'DSA sizes: k = 2048 of S = 131072, automatic chunking', rows: 9, S: 131072, k: 2048, split: 0, causal: false },
   ];
   for (const tc of cases) it(tc.name, () => checkAdversarial(topk, tc));

@@ -1,9 +1,9 @@
 // <kl-balance-demo>: DeepSeek-V3's auxiliary-loss-free balancing, live on this GPU. A skewed token stream
-// goes through the router step by step (runBalanceDemo in src/kernels/moe/load-balance.ts); after each step
+// goes through the router step by step (runBalanceDemo in src/demos/load-balance.ts); after each step
 // every expert's selection bias moves by gamma towards balance. The chart shows the imbalance falling as the
 // steps arrive; the histogram shows the load at any step (slider, or Play to animate the whole run).
 import { LitElement, html, css, nothing } from 'lit';
-import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../../kernels/moe/load-balance.ts';
+import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../../demos/load-balance.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';

@@ -1,7 +1,7 @@
 // The MoE router's own outputs as pictures: a token x expert matrix of routing weights (zero where the
 // expert was not chosen) and the per-expert load (token copies) for the histogram.
 import type { HostTensor } from '../../kernels/tensor.ts';
-import { expertLoad } from '../../kernels/moe/load-balance.ts';
+import { expertLoad } from '../../demos/load-balance.ts';
 import type { HeatmapMatrix } from '../heatmap/heatmap-canvas.ts';
 
 export function routingMatrix(weights: HostTensor, indices: HostTensor, E: number): HeatmapMatrix {

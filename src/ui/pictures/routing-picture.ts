@@ -7,7 +7,7 @@ import type { AnyKernel, Config } from '../../kernels/contract.ts';
 import { compareOutputs } from '../../kernels/check.ts';
 import type { CompareResult } from '../../kernels/compare.ts';
 import { makeInputs, runKernel } from '../../kernels/execute.ts';
-import { loadStats } from '../../kernels/moe/load-balance.ts';
+import { loadStats } from '../../demos/load-balance.ts';
 import { createRng, freshSeed } from '../../kernels/random.ts';
 import { validateConfig } from '../../kernels/validate.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';

@@ -3,13 +3,13 @@
 // balance: b_i += gamma * sign(mean_load - load_i) (DeepSeek-V3 report, sec. 2.1.2). The demo feeds a
 // skewed token stream (a few experts favoured by every token) through the GPU router step by step and
 // records how the imbalance falls.
-import type { GpuContext } from '../../gpu/context.ts';
-import { withDefaults } from '../contract.ts';
-import { createInstance, encodeOnce, readOutputs, uploadInputs } from '../execute.ts';
-import { createRng, type Rng } from '../random.ts';
-import type { HostTensor } from '../tensor.ts';
-import type { RoutingConfig } from './moe-config.ts';
-import { moeRouter } from './router.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { withDefaults } from '../kernels/contract.ts';
+import { createInstance, encodeOnce, readOutputs, uploadInputs } from '../kernels/execute.ts';
+import { createRng, type Rng } from '../kernels/random.ts';
+import type { HostTensor } from '../kernels/tensor.ts';
+import type { RoutingConfig } from '../kernels/moe/moe-config.ts';
+import { moeRouter } from '../kernels/moe/router.ts';
 
 /** Token copies routed to each expert (indices outside [0, E) ignored). */
 export function expertLoad(indices: ArrayLike<number>, E: number): number[] {

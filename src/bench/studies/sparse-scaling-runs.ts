@@ -1,15 +1,15 @@
-// The sparse-attention scaling study (issue 4): at each context length S, dense flash attention against DSA
+// The runs of the sparse-attention scaling study: at each context length S, dense flash attention against DSA
 // (each stage timed on its own and the whole), sliding window and block select, prefill and decode, with the
 // cost model's FLOPs beside the measured times. This module only describes the runs and digests measured
 // times; the bench runner times each run like any other kernel config and hands the medians back to
 // `scalingTable`.
-import type { Config } from '../contract.ts';
-import { attentionCost, type AttentionConfig } from '../attention/attention-config.ts';
-import { dsa, type DsaConfig } from './dsa.ts';
-import { indexerCost } from './indexer.ts';
-import { dsaAttentionCost } from './dsa-attention.ts';
-import { windowCost, type SlidingWindowConfig } from './sliding-window.ts';
-import { blockSelectCost, type BlockSelectConfig } from './block-select.ts';
+import type { Config } from '../../kernels/contract.ts';
+import { attentionCost, type AttentionConfig } from '../../kernels/attention/attention-config.ts';
+import { dsa, type DsaConfig } from '../../kernels/sparse/dsa.ts';
+import { indexerCost } from '../../kernels/sparse/indexer.ts';
+import { dsaAttentionCost } from '../../kernels/sparse/dsa-attention.ts';
+import { windowCost, type SlidingWindowConfig } from '../../kernels/sparse/sliding-window.ts';
+import { blockSelectCost, type BlockSelectConfig } from '../../kernels/sparse/block-select.ts';
 
 export type ScalingPhase = 'prefill' | 'decode';
 export type ScalingMethod = 'dense' | 'dsa' | 'window' | 'block';
