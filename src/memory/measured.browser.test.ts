@@ -57,7 +57,7 @@ describe('measured cache allocation equals the formula', () => {
     const results = await measureModelCaches(ctx, tinyMla, { tokens: 40, storage: 'f32' });
     const [absorbed, naive] = results.filter((r) => r.layout.kind === 'mla');
     const m = tinyMla.arch.mla!;
-    const config = { T: 1, S: 40, H: tinyMla.arch.heads, dn: m.qkNopeHeadDim, dr: m.qkRopeHeadDim, dc: m.kvLoraRank, dv: m.vHeadDim, dtype: 'f32' };
+    const config = { T: 1, S: 40, H: tinyMla.arch.heads, dn: m.qkNopeHeadDim, dr: m.qkRopeHeadDim, dc: m.kvLoraRank, dv: m.vHeadDim, dtype: 'f32' as const };
     const scratch = (def: typeof mlaDecodeNaive | typeof mlaDecodeAbsorbed) => def.scratch!(withDefaults(def, config) as never).reduce((a, s) => a + s.bytes, 0);
     expect(mlaDecodeNaive.scratch!(withDefaults(mlaDecodeNaive, config)).find((s) => s.name === 'kv_full')!.bytes).toBe(40 * 16 * (16 + 12) * 4);
     expect(naive!.instance!.liveBytes - absorbed!.instance!.liveBytes).toBe(scratch(mlaDecodeNaive) - scratch(mlaDecodeAbsorbed));

@@ -4,6 +4,7 @@ import * as d from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { ConfigError } from '../../gpu/errors.ts';
+import type { StorageDType } from '../../gpu/shader.ts';
 import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
 
@@ -16,7 +17,8 @@ export type AttentionConfig = {
   causal: boolean;
   /** 0 means the default 1/sqrt(D). */
   scale: number;
-  dtype: string;
+  /** Storage type of q/k/v/out (the schema's enum values). */
+  dtype: StorageDType;
 };
 
 export const attentionSchema: ConfigSchema<AttentionConfig> = {
@@ -45,7 +47,7 @@ export function checkAttention(c: AttentionConfig, caps: DeviceCaps, opts: { vec
 }
 
 export function attentionInputs(c: AttentionConfig): TensorSpec[] {
-  const dtype = c.dtype as 'f32' | 'f16';
+  const dtype = c.dtype;
   return [
     { name: 'q', shape: [c.T, c.Hq, c.D], dtype },
     { name: 'k', shape: [c.S, c.Hkv, c.D], dtype },
@@ -54,7 +56,7 @@ export function attentionInputs(c: AttentionConfig): TensorSpec[] {
 }
 
 export function attentionOutputs(c: AttentionConfig): OutputSpec[] {
-  return [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype as 'f32' | 'f16' }];
+  return [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype }];
 }
 
 /** Number of (query, key) pairs that are visible. */
@@ -66,7 +68,7 @@ export function visiblePairs(c: AttentionConfig): number {
 
 export function attentionCost(c: AttentionConfig): Cost {
   const pairs = visiblePairs(c) * c.Hq;
-  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  const el = BYTES_PER[c.dtype];
   const kv = 2 * c.S * c.Hkv * c.D * el;
   return {
     // QK^T and PV: 2 multiply-adds per (pair, d); softmax's exp/sum is O(pairs) and left out.
@@ -77,7 +79,7 @@ export function attentionCost(c: AttentionConfig): Cost {
 }
 
 export function attentionReferenceFor(inputs: Record<string, HostTensor>, c: AttentionConfig): Record<string, HostTensor> {
-  const dt = c.dtype as 'f32' | 'f16';
+  const dt = c.dtype;
   const out = attentionReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) }, c.causal ? causalMask : fullMask);
   return { out };
 }

@@ -35,7 +35,7 @@ describe('flash_prefill tile plan', () => {
   for (const [name, caps] of Object.entries({ swiftshader, minimal, bigF16 })) {
     it(`${name}: every D % 4 == 0 up to 256, both dtypes, fits the device`, () => {
       for (let D = 4; D <= 256; D += 4) {
-        for (const dtype of caps.features.f16 ? ['f32', 'f16'] : ['f32']) {
+        for (const dtype of caps.features.f16 ? (['f32', 'f16'] as const) : (['f32'] as const)) {
           const p = plan(config({ T: 100, S: 1000, Hq: 8, Hkv: 2, D, dtype }), caps);
           expect(p.workgroupBytes, `D=${D} ${dtype}`).toBeLessThanOrEqual(caps.limits.maxComputeWorkgroupStorageSize);
           expect(p.tileKeys % 4).toBe(0);

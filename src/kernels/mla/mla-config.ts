@@ -4,6 +4,7 @@
 import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
+import type { StorageDType } from '../../gpu/shader.ts';
 import type { BenchShape, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal, type Rng } from '../random.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
@@ -27,7 +28,8 @@ export type MlaDecodeConfig = {
   causal: boolean;
   /** 0 means (dn + dr)^-0.5; golden files carry the model's own value (YaRN mscale^2 included). */
   softmax_scale: number;
-  dtype: string;
+  /** Storage type of the latent cache and the queries (the schema's enum values). */
+  dtype: StorageDType;
 };
 
 export const mlaDecodeSchema: ConfigSchema<MlaDecodeConfig> = {
@@ -70,7 +72,7 @@ export function checkMlaDecode(c: MlaDecodeConfig, caps: DeviceCaps, storageBuff
 }
 
 export function mlaDecodeInputs(c: MlaDecodeConfig): TensorSpec[] {
-  const dtype = c.dtype as 'f32' | 'f16';
+  const dtype = c.dtype;
   return [
     { name: 'q_nope', shape: [c.T, c.H, c.dn], dtype },
     { name: 'q_pe', shape: [c.T, c.H, c.dr], dtype },
@@ -81,7 +83,7 @@ export function mlaDecodeInputs(c: MlaDecodeConfig): TensorSpec[] {
 }
 
 export function mlaDecodeOutputs(c: MlaDecodeConfig): OutputSpec[] {
-  return [{ name: 'out', shape: [c.T, c.H, c.dv], dtype: c.dtype as 'f32' | 'f16' }];
+  return [{ name: 'out', shape: [c.T, c.H, c.dv], dtype: c.dtype }];
 }
 
 /** Keys visible to query t: causal queries at p = S-T+t see p+1 keys. */
@@ -96,12 +98,12 @@ export function visiblePairs(c: Pick<MlaDecodeConfig, 'T' | 'S' | 'causal'>): nu
 
 /** Bytes of the latent cache (c_KV and k_pe) for S tokens: what one decode step must stream at least once. */
 export function latentCacheBytes(c: MlaDecodeConfig): number {
-  return c.S * (c.dc + c.dr) * BYTES_PER[c.dtype as 'f32' | 'f16'];
+  return c.S * (c.dc + c.dr) * BYTES_PER[c.dtype];
 }
 
 /** Every input read once and the output written once: the bandwidth floor both decode paths share. */
 export function mlaDecodeMinBytes(c: MlaDecodeConfig): number {
-  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  const el = BYTES_PER[c.dtype];
   const q = c.T * c.H * (c.dn + c.dr);
   const w = c.H * (c.dn + c.dv) * c.dc;
   return (q + w + c.T * c.H * c.dv) * el + latentCacheBytes(c);
@@ -131,7 +133,7 @@ export function mlaDecodeRandomInputs(c: MlaDecodeConfig, rng: Rng): Record<stri
 }
 
 export function mlaDecodeReferenceFor(inputs: Record<string, HostTensor>, c: MlaDecodeConfig): Record<string, HostTensor> {
-  const dt = c.dtype as 'f32' | 'f16';
+  const dt = c.dtype;
   const r = (n: string) => roundTo(inputs[n]!, dt);
   const out = mlaDecodeReference(
     { q_nope: r('q_nope'), q_pe: r('q_pe'), kv_latent: r('kv_latent'), k_pe: r('k_pe'), wkv_b: r('wkv_b') },
