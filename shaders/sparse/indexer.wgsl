@@ -3,8 +3,8 @@
 // natural layout, so the heads of a query are the M dimension as in DeepGEMM's fp8_mqa_logits), columns the
 // keys of k_index [S, Di]. A workgroup owns a 64-row x 64-key tile: all heads of one query (Hi >= 64: 64 at
 // a time, summed over head blocks) or floor(64/Hi) whole queries, and a block of 64 keys, so decode spreads
-// the keys over S/64 workgroups. Per 32-dim slice every thread loads two vec4s of q and two of k (consecutive
-// threads read consecutive vec4s of a row: coalesced) into transposed workgroup tiles, then accumulates a
+// the keys over S/64 workgroups. Per 32-dim slice half the threads load four q rows' vec4s, half four keys' (neighbouring
+// threads read consecutive vec4s of a row: coalesced), transposed in registers into workgroup tiles, then accumulates a
 // 4-row x 4-key register block (16 FMAs per two vec4 reads, two barriers per slice). The epilogue applies
 // ReLU and the head weight and sums each query's heads: in registers over a thread's 4 rows when they are
 // heads of one query (Hi % 4 == 0), then across threads through workgroup memory. More than 64 heads: each
@@ -45,20 +45,32 @@ fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
   return vec3<u32>(t, j, select(0u, 1u, ok));
 }
 
-// Transposed store of vec4 x, dims 4*d4 .. 4*d4+3 of tile row (or key) r, into tile `a` (else b).
-fn stage(is_a: bool, r: u32, d4: u32, x: vec4<f32>) {
-  let at = (d4 * 4u) * 16u + r / 4u;
-  let c = r % 4u;
+// Stage 4 consecutive rows (q rows, or keys when !is_a) at vec4 column d4 of the slice, transposed in
+// registers so each store is a whole vec4: dst[(4 * d4 + e) * 16 + quad] = component e of the four rows.
+// `at` holds the rows' vec4 offsets of dim 0 and `ok` which of them exist (padding rows stage zeros).
+fn stage(is_a: bool, quad: u32, d4: u32, dglob: u32, in_d: bool, at: vec4<u32>, ok: vec4<bool>) {
+  var x: array<vec4<f32>, 4>;
+  for (var i = 0u; i < 4u; i++) {
+    x[i] = vec4<f32>(0.0);
+    if (in_d && ok[i]) {
+      if (is_a) { x[i] = q_index[at[i] + dglob]; } else { x[i] = k_index[at[i] + dglob]; }
+    }
+  }
+  let t0 = vec4<f32>(x[0].x, x[1].x, x[2].x, x[3].x);
+  let t1 = vec4<f32>(x[0].y, x[1].y, x[2].y, x[3].y);
+  let t2 = vec4<f32>(x[0].z, x[1].z, x[2].z, x[3].z);
+  let t3 = vec4<f32>(x[0].w, x[1].w, x[2].w, x[3].w);
+  let o = (d4 * 4u) * 16u + quad;
   if (is_a) {
-    a_t[at][c] = x.x;
-    a_t[at + 16u][c] = x.y;
-    a_t[at + 32u][c] = x.z;
-    a_t[at + 48u][c] = x.w;
+    a_t[o] = t0;
+    a_t[o + 16u] = t1;
+    a_t[o + 32u] = t2;
+    a_t[o + 48u] = t3;
   } else {
-    b_t[at][c] = x.x;
-    b_t[at + 16u][c] = x.y;
-    b_t[at + 32u][c] = x.z;
-    b_t[at + 48u][c] = x.w;
+    b_t[o] = t0;
+    b_t[o + 16u] = t1;
+    b_t[o + 32u] = t2;
+    b_t[o + 48u] = t3;
   }
 }
 
@@ -75,33 +87,30 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let n_out = params.qpt * TK;
   // A whole tile after the last query's position is only -inf (written below).
   let live = params.causal == 0u || s0 <= p_last;
-  // Each thread stages tile rows / keys lid / DC4 and lid / DC4 + 32 at vec4 column lid % DC4 of a slice.
+  // Threads 0-127 stage q rows, 128-255 keys: 4 consecutive rows (quad) at vec4 column sd4 of each slice
+  // (8 neighbouring threads read 8 consecutive vec4s of a row).
+  let is_a = lid < 128u;
   let sd4 = lid % DC4;
-  let sr = lid / DC4;
-  let k_ok0 = s0 + sr < params.S;
-  let k_ok1 = s0 + sr + 32u < params.S;
+  let quad = (lid % 128u) / DC4;
   let rows4 = params.hpb % 4u == 0u;
 
   if (live) {
     for (var hb = 0u; hb < params.head_blocks; hb++) {
-      let rq0 = row_query(t0, hb, sr);
-      let rq1 = row_query(t0, hb, sr + 32u);
+      var at = vec4<u32>(0u);
+      var ok = vec4<bool>(false);
+      for (var i = 0u; i < 4u; i++) {
+        if (is_a) {
+          let rq = row_query(t0, hb, quad * 4u + i);
+          at[i] = (rq.x * params.Hi + rq.y) * params.Di4;
+          ok[i] = rq.z != 0u;
+        } else {
+          at[i] = (s0 + quad * 4u + i) * params.Di4;
+          ok[i] = s0 + quad * 4u + i < params.S;
+        }
+      }
       var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
       for (var c = 0u; c < params.Di4; c += DC4) {
-        let d4 = c + sd4;
-        let in_d = d4 < params.Di4;
-        var x = vec4<f32>(0.0);
-        if (in_d && rq0.z != 0u) { x = q_index[(rq0.x * params.Hi + rq0.y) * params.Di4 + d4]; }
-        stage(true, sr, sd4, x);
-        x = vec4<f32>(0.0);
-        if (in_d && rq1.z != 0u) { x = q_index[(rq1.x * params.Hi + rq1.y) * params.Di4 + d4]; }
-        stage(true, sr + 32u, sd4, x);
-        x = vec4<f32>(0.0);
-        if (in_d && k_ok0) { x = k_index[(s0 + sr) * params.Di4 + d4]; }
-        stage(false, sr, sd4, x);
-        x = vec4<f32>(0.0);
-        if (in_d && k_ok1) { x = k_index[(s0 + sr + 32u) * params.Di4 + d4]; }
-        stage(false, sr + 32u, sd4, x);
+        stage(is_a, quad, sd4, c + sd4, c + sd4 < params.Di4, at, ok);
         workgroupBarrier();
         for (var dd = 0u; dd < DC; dd++) {
           let a = a_t[dd * 16u + ty];
@@ -152,5 +161,45 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let s = s0 + o % TK;
       if (t < params.T && s < params.S && s > params.S - params.T + t) { index_scores[t * params.S + s] = bitcast<f32>(NEG_INF_BITS); }
     }
+  }
+}
+
+// keys_main, the few-query path (decode, speculative decode, T <= 4): a GEMM tile would hold only T * Hi of its
+// 64 rows per query tile and, on CPU-emulated GPUs, its staging and barriers cost more than they save. Here a
+// workgroup owns KPW keys and each key is scored by HG threads, each over every HG-th head (the q row and
+// head weight are the same address across those threads: a broadcast, and cached), streaming its key's k row
+// from global memory; the HG partial sums meet in workgroup memory, one barrier per query. The keys are
+// spread over S / KPW workgroups, KPW * Di * 4 bytes of index keys each.
+const KPW: u32 = 64u;
+const HG: u32 = WG / KPW;
+var<workgroup> head_part: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let s = linear_group(wg, nwg) * KPW + lid % KPW;
+  let hg = lid / KPW;
+  for (var t = 0u; t < params.T; t++) {
+    let visible = s < params.S && (params.causal == 0u || s <= params.S - params.T + t);
+    var score = 0.0;
+    if (visible) {
+      for (var j = hg; j < params.Hi; j += HG) {
+        let qrow = (t * params.Hi + j) * params.Di4;
+        var dot = vec4<f32>(0.0);
+        for (var d4 = 0u; d4 < params.Di4; d4++) { dot += q_index[qrow + d4] * k_index[s * params.Di4 + d4]; }
+        // ReLU before the (possibly negative) head weight.
+        score += w_index[t * params.Hi + j] * max(dot.x + dot.y + dot.z + dot.w, 0.0);
+      }
+    }
+    head_part[lid] = score;
+    workgroupBarrier();
+    if (hg == 0u && s < params.S) {
+      var sum = bitcast<f32>(NEG_INF_BITS);
+      if (visible) {
+        sum = 0.0;
+        for (var h = 0u; h < HG; h++) { sum += head_part[lid + h * KPW]; }
+      }
+      index_scores[t * params.S + s] = sum;
+    }
+    workgroupBarrier();
   }
 }

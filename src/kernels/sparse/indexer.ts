@@ -40,18 +40,21 @@ export const IndexerParams = d
   })
   .$name('IndexerParams');
 
-/** Rows and keys per workgroup tile (TR, TK in indexer.wgsl). */
+/** Rows and keys per workgroup tile (TR, TK in indexer.wgsl); keys per workgroup of keys_main (KPW). */
 const TILE = 64;
+/** Up to this many queries keys_main runs (a GEMM tile would hold only T * Hi of its rows). */
+export const KEYS_PATH_MAX_T = 4;
 
 export function indexerTiling(c: { T: number; S: number; Hi: number }) {
   const hpb = Math.min(c.Hi, TILE);
   const qpt = Math.floor(TILE / hpb);
   const keyTiles = Math.ceil(c.S / TILE);
   const queryTiles = Math.ceil(c.T / qpt);
-  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles, queryTiles, workgroups: queryTiles * keyTiles };
+  const keysPath = c.T <= KEYS_PATH_MAX_T;
+  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles, queryTiles, keysPath, workgroups: keysPath ? keyTiles : queryTiles * keyTiles };
 }
 
-/** Bytes of index keys one workgroup reads (a 64-key block of Di f32 each). */
+/** Bytes of index keys one workgroup reads (a 64-key block of Di f32 each, on either path). */
 export function indexerKeyBytesPerWorkgroup(c: { Di: number }): number {
   return TILE * c.Di * 4;
 }
@@ -87,7 +90,7 @@ export async function createIndexerStage(
   io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
   label = 'sparse.indexer',
 ): Promise<IndexerStage> {
-  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main'] as const);
+  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main', 'keys_main'] as const);
   const tiling = indexerTiling(c);
   const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
     T: c.T,
@@ -105,7 +108,7 @@ export async function createIndexerStage(
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.main);
+      pass.setPipeline(tiling.keysPath ? pipelines.keys_main : pipelines.main);
       pass.dispatchWorkgroups(...groups);
     },
     destroy() {
@@ -116,9 +119,10 @@ export async function createIndexerStage(
 
 export const INDEXER_TEST_CASES: BenchShape<IndexerConfig>[] = [
   { name: 'odd sizes, 3 heads', config: { T: 7, S: 70, Hi: 3, Di: 20 } },
-  { name: 'decode, 64 heads of 128 (DeepSeek shape), S past two key tiles', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
-  { name: 'speculative T = 4, heads not a multiple of 4', config: { T: 4, S: 259, Hi: 5, Di: 12 } },
-  { name: 'speculative T = 3, 12 heads, Di past one slice', config: { T: 3, S: 70, Hi: 12, Di: 40 } },
+  { name: 'decode, 64 heads of 128 (DeepSeek shape; keys path), S past two key blocks', config: { T: 1, S: 131, Hi: 64, Di: 128 } },
+  { name: 'speculative T = 4 (keys path), heads not a multiple of 4', config: { T: 4, S: 259, Hi: 5, Di: 12 } },
+  { name: 'T = 5 (tile path), 12 heads, Di past one slice', config: { T: 5, S: 70, Hi: 12, Di: 40 } },
+  { name: 'decode, fewer heads than key threads (keys path)', config: { T: 2, S: 67, Hi: 3, Di: 8 } },
   { name: 'more heads than a tile (2 head blocks)', config: { T: 6, S: 65, Hi: 70, Di: 12 } },
   { name: 'one head, prefill T = S', config: { T: 66, S: 66, Hi: 1, Di: 8 } },
   { name: 'non-causal', config: { T: 5, S: 33, Hi: 5, Di: 36, causal: false } },
@@ -132,7 +136,7 @@ export const indexer: KernelDefinition<IndexerConfig> = {
     "DeepSeek Sparse Attention's cheap scorer: I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) over a few small index heads (V3.2: 64 heads of 128, in FP8 there), " +
     'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass (64 x 64 tiles of (query, head) rows ' +
     'against keys, staged through workgroup memory, a 4 x 4 register block per thread) with the ReLU, weight and head sum fused in its epilogue, no softmax; ' +
-    'in decode the heads are the rows and the keys are spread over S / 64 workgroups. Causal: later keys score -inf. The weights are used as given: ' +
+    'decode (T <= 4) spreads the keys over S / 64 workgroups, 4 threads per key splitting the heads. Causal: later keys score -inf. The weights are used as given: ' +
     "DeepSeek's code folds H_I^-0.5 * D_I^-0.5 (and the softmax scale) into w before the sum, so pass w already scaled to reproduce it " +
     '(the golden file sparse.dsa-tiny does).',
   sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],

@@ -184,8 +184,8 @@ describe('indexer geometry', () => {
     for (const S of [8192, 32768, 131072]) {
       for (const T of [1, 2, 4]) {
         const g = indexerTiling({ T, S, Hi: 64 });
-        expect(g.hpb).toBe(64); // all heads of a query are the rows of one tile
-        expect(g.workgroups).toBe(T * Math.ceil(S / 64));
+        expect(g.keysPath).toBe(true);
+        expect(g.workgroups).toBe(Math.ceil(S / 64));
         expect(g.workgroups >= 512 || indexerKeyBytesPerWorkgroup({ Di: 128 }) <= 65536).toBe(true);
       }
     }
@@ -196,6 +196,7 @@ describe('indexer geometry', () => {
   it('prefill packs whole queries into a tile and covers every (query, key) tile', () => {
     const g = indexerTiling({ T: 256, S: 256, Hi: 8 });
     expect(g.qpt).toBe(8);
+    expect(g.keysPath).toBe(false);
     expect(g.workgroups).toBe(32 * 4);
     expect(indexerTiling({ T: 6, S: 65, Hi: 70 }).headBlocks).toBe(2);
   });
