@@ -91,7 +91,7 @@ export interface BalanceStep {
  * A deterministic skewed stream: gate rows are random; every token is noise plus `skew` times the unit
  * direction of the hot experts' mean gate row, so those experts win far more often than their share.
  */
-export class SkewedTokenStream {
+class SkewedTokenStream {
   readonly gateWeight: HostTensor;
   readonly hotExperts: number[];
   #lean: Float32Array;
@@ -121,7 +121,7 @@ export class SkewedTokenStream {
 }
 
 /** The router config the demo runs: DeepSeek-V3's gate (sigmoid, bias, group limit) at the demo's sizes. */
-export function balanceRouterConfig(o: BalanceDemoOptions): RoutingConfig {
+function balanceRouterConfig(o: BalanceDemoOptions): RoutingConfig {
   return withDefaults(moeRouter, {
     N: o.tokens,
     dim: o.dim,

@@ -5,7 +5,7 @@ import { decodeShape } from '../../kernels/mla/mla-config.ts';
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
 
-export interface SweepEntry {
+interface SweepEntry {
   /** Registry id of the kernel to run. */
   kernel: string;
   shape: BenchShape;
@@ -14,7 +14,7 @@ export interface SweepEntry {
 /** Heads of the decode sweep: DeepSeek-V3's 128 scaled to 4 so the naive path's expansion finishes on CPU emulation. */
 export const SWEEP_HEADS = 4;
 /** The naive path stops here: its expansion GEMM, 2*S*d_c*H*(dn+dv) FLOPs, takes ~25 s a run at 8K on SwiftShader. */
-export const SWEEP_NAIVE_MAX_S = 8192;
+const SWEEP_NAIVE_MAX_S = 8192;
 
 /**
  * The decode sweep, S = 1K..32K at DeepSeek-V3 head shapes with 4 heads: MHA (flash_decode with

@@ -56,9 +56,9 @@ export interface ScalingShape {
  * (128 heads x (576 + 512) against 64 x 128); k = 2048 as in V3.2; window and block budgets attend to about
  * as many keys as DSA (2048 + 4 and 32 x 64).
  */
-export const DEFAULT_SCALING_SHAPE: ScalingShape = { Hq: 32, Hkv: 1, D: 128, Hi: 8, Di: 64, topk: 2048, window: 2048, sinks: 4, block: 64, topBlocks: 32 };
+const DEFAULT_SCALING_SHAPE: ScalingShape = { Hq: 32, Hkv: 1, D: 128, Hi: 8, Di: 64, topk: 2048, window: 2048, sinks: 4, block: 64, topBlocks: 32 };
 
-export const DENSE_KERNEL: Record<ScalingPhase, string> = { prefill: 'attention.flash_prefill', decode: 'attention.flash_decode' };
+const DENSE_KERNEL: Record<ScalingPhase, string> = { prefill: 'attention.flash_prefill', decode: 'attention.flash_decode' };
 
 export interface ScalingOptions {
   phase: ScalingPhase;
@@ -71,7 +71,7 @@ export interface ScalingOptions {
   shape?: Partial<ScalingShape>;
 }
 
-export function scalingSizes(o: ScalingOptions): number[] {
+function scalingSizes(o: ScalingOptions): number[] {
   if (o.sizes) return o.sizes;
   const maxS = o.maxS ?? (o.phase === 'decode' ? 32768 : 4096);
   const out: number[] = [];
