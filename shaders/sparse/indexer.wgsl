@@ -166,23 +166,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 
 // keys_main, the few-query path (decode, speculative decode, T <= 4): a GEMM tile would hold only T * Hi of its
 // 64 rows per query tile and, on CPU-emulated GPUs, its staging and barriers cost more than they save. Here a
-// workgroup owns KPW keys and each key is scored by HG threads, each over every HG-th head (the q row and
-// head weight are the same address across those threads: a broadcast, and cached), streaming its key's k row
-// from global memory; the HG partial sums meet in workgroup memory, one barrier per query. The keys are
-// spread over S / KPW workgroups, KPW * Di * 4 bytes of index keys each.
+// workgroup owns KPW keys and each key is scored by L = 4 consecutive threads, each over every 4th head (its
+// q row and head weight are cached reads), streaming the key's k row from global memory; lane_sum
+// (shaders/attention/flash-lane-sum-*.wgsl: a subgroup butterfly, or workgroup memory without subgroups)
+// adds the 4 partial sums. The keys are spread over S / KPW workgroups, KPW * Di * 4 bytes of index keys each.
 const KPW: u32 = 64u;
-const HG: u32 = WG / KPW;
-var<workgroup> head_part: array<f32, WG>;
+const L: u32 = WG / KPW;
 
 @compute @workgroup_size(WG)
 fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let s = linear_group(wg, nwg) * KPW + lid % KPW;
-  let hg = lid / KPW;
+  let s = linear_group(wg, nwg) * KPW + lid / L;
+  let lane = lid % L;
   for (var t = 0u; t < params.T; t++) {
     let visible = s < params.S && (params.causal == 0u || s <= params.S - params.T + t);
     var score = 0.0;
     if (visible) {
-      for (var j = hg; j < params.Hi; j += HG) {
+      for (var j = lane; j < params.Hi; j += L) {
         let qrow = (t * params.Hi + j) * params.Di4;
         var dot = vec4<f32>(0.0);
         for (var d4 = 0u; d4 < params.Di4; d4++) { dot += q_index[qrow + d4] * k_index[s * params.Di4 + d4]; }
@@ -190,16 +189,7 @@ fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
         score += w_index[t * params.Hi + j] * max(dot.x + dot.y + dot.z + dot.w, 0.0);
       }
     }
-    head_part[lid] = score;
-    workgroupBarrier();
-    if (hg == 0u && s < params.S) {
-      var sum = bitcast<f32>(NEG_INF_BITS);
-      if (visible) {
-        sum = 0.0;
-        for (var h = 0u; h < HG; h++) { sum += head_part[lid + h * KPW]; }
-      }
-      index_scores[t * params.S + s] = sum;
-    }
-    workgroupBarrier();
+    let total = lane_sum(vec4<f32>(score, 0.0, 0.0, 0.0), lid).x;
+    if (lane == 0u && s < params.S) { index_scores[t * params.S + s] = select(bitcast<f32>(NEG_INF_BITS), total, visible); }
   }
 }

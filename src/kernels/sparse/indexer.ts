@@ -8,6 +8,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
 import { indexerReference } from '../../reference/sparse.ts';
 import { vec4Issue } from './sparse-config.ts';
+import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 
 export type IndexerConfig = {
   T: number;
@@ -89,8 +90,17 @@ export async function createIndexerStage(
   c: IndexerConfig,
   io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
   label = 'sparse.indexer',
-): Promise<IndexerStage> {
-  const { layout, pipelines } = await kernelPipelines(ctx, { label, wgsl, structs: { IndexerParams } }, ['uniform', 'read', 'read', 'read', 'rw'], ['main', 'keys_main'] as const);
+  opts: FlashOptions = {},
+): Promise<IndexerStage & { subgroups: boolean }> {
+  // keys_main's lane sum: a subgroup butterfly where the device has subgroups (opts can force the fallback).
+  const subgroups = usesSubgroups(ctx, opts);
+  const lanes = laneSumSource(subgroups);
+  const { layout, pipelines } = await kernelPipelines(
+    ctx,
+    { label, wgsl: wgsl + '\n' + lanes.wgsl, structs: { IndexerParams }, enable: lanes.enable },
+    ['uniform', 'read', 'read', 'read', 'rw'],
+    ['main', 'keys_main'] as const,
+  );
   const tiling = indexerTiling(c);
   const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
     T: c.T,
@@ -106,6 +116,7 @@ export async function createIndexerStage(
   const group = bindGroup(ctx, layout, [params, io.q_index, io.k_index, io.w_index, io.index_scores], label);
   const groups = grid(tiling.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
+    subgroups,
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(tiling.keysPath ? pipelines.keys_main : pipelines.main);

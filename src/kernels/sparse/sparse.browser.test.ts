@@ -11,6 +11,8 @@ import { relL2 } from '../compare.ts';
 import { attentionReference, causalMask } from '../../reference/attention.ts';
 import { createRng, freshSeed, type Rng } from '../random.ts';
 import { topk } from './topk.ts';
+import { createIndexerStage, indexer } from './indexer.ts';
+import { instanceOfStage } from '../stage-instance.ts';
 import { sortBaseline } from './sort-baseline.ts';
 import { dsa } from './dsa.ts';
 import { slidingWindow } from './sliding-window.ts';
@@ -139,6 +141,33 @@ describe('sparse.sort_baseline on adversarial rows vs a CPU sort', () => {
     { name: 'global stages, causal, k > some rows', rows: 3, S: 2100, k: 2099, causal: true },
   ];
   for (const tc of cases) it(tc.name, () => checkAdversarial(sortBaseline, tc));
+});
+
+describe('sparse.indexer decode path: subgroup lane sum and its workgroup-memory fallback', () => {
+  for (const subgroups of [true, false]) {
+    it(`${subgroups ? 'subgroups where the device has them' : 'workgroup memory (forced)'}: T = 3, S = 131, 9 heads`, async () => {
+      const seed = freshSeed();
+      const config = withDefaults(indexer, { T: 3, S: 131, Hi: 9, Di: 16 });
+      const inputs = makeInputs(indexer, config, createRng(seed));
+      let used: boolean | undefined;
+      const forced = {
+        ...indexer,
+        create: (c: GpuContext, cfg: typeof config) =>
+          instanceOfStage(c, [...indexer.inputs(cfg), ...indexer.outputs(cfg)], async (t) => {
+            const stage = await createIndexerStage(c, cfg, t as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>, 'indexer test', { subgroups });
+            used = stage.subgroups;
+            return stage;
+          }),
+      };
+      const live = ctx.buffers.liveBytes;
+      const got = await runKernel(ctx, forced, config, inputs);
+      expect(ctx.buffers.liveBytes).toBe(live);
+      expect(used).toBe(subgroups && ctx.features.subgroups);
+      const want = indexer.reference(inputs, config).index_scores!;
+      const r = relL2('index_scores', got.index_scores!.data, want.data, 1e-4);
+      expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2} ${r.detail ?? ''}`).toBe(true);
+    });
+  }
 });
 
 describe('sparse kernels reduce to dense causal attention on the GPU', () => {
