@@ -7,7 +7,7 @@ import { KERNELS, findKernel } from '../src/kernels/registry.ts';
 import { withDefaults } from '../src/kernels/contract.ts';
 import { makeGolden } from '../src/io/golden.ts';
 import { freshSeed } from '../src/kernels/random.ts';
-import { checkField } from '../src/kernels/validate.ts';
+import { checkField } from '../src/kernels/common/validate.ts';
 
 const SPEC = {
   kernel: { type: 'string', help: 'registered kernel id whose reference writes the case', placeholder: 'ID' },

@@ -6,20 +6,12 @@
 // T*Hq*S score matrix written once and read twice: the traffic flash attention removes.
 // `elem` is f32 or f16 storage (see src/gpu/shader.ts); all arithmetic is f32.
 
-@group(0) @binding(0) var<uniform> params: AttentionParams;
-@group(0) @binding(1) var<storage, read> q: array<elem>;
-@group(0) @binding(2) var<storage, read> k: array<elem>;
-@group(0) @binding(3) var<storage, read> v: array<elem>;
-@group(0) @binding(4) var<storage, read_write> scores: array<f32>;
-@group(0) @binding(5) var<storage, read_write> out: array<elem>;
-
-const TILE = 16u;
-override WG: u32 = 256; // softmax workgroup (power of two)
-const NEG_INF = -3.402823466e38; // a finite stand-in: exp(NEG_INF - m) underflows to exactly 0
-
-var<workgroup> tileA: array<array<f32, 16>, 16>;
-var<workgroup> tileB: array<array<f32, 16>, 16>;
-var<workgroup> red: array<f32, WG>;
+// Generated from src/kernels/attention/naive.ts: the bindings (params, q, k, v, scores, out), the constants
+// TILE (GEMM tile edge) and WG (softmax workgroup, a power of two), and the workgroup arrays tileA, tileB
+// [TILE][TILE] and reduce_scratch [WG].
+#include "lib/constants.wgsl"
+#include "lib/grid.wgsl"
+#include "lib/row-softmax.wgsl"
 
 // Last key position visible to any query of a tile of rows starting at t0 (causal), exclusive bound.
 fn key_end(t0: u32) -> u32 {
@@ -29,7 +21,7 @@ fn key_end(t0: u32) -> u32 {
 }
 
 // Workgroup (x: key tile, y: query tile, z: head); thread (x: key, y: query).
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(TILE, TILE)
 fn scores_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let h = wg.z;
   let kvh = h / params.group;
@@ -62,43 +54,16 @@ fn scores_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
   }
 }
 
-// One workgroup per row (t, h): max, sum of exponentials, normalise (tree reductions in `red`).
+// One workgroup per row (t, h): softmax of its S scores in place (lib/row-softmax.wgsl).
 @compute @workgroup_size(WG)
 fn softmax_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg.x + wg.y * nwg.x;
-  if (row >= params.T * params.Hq) { return; } // uniform per workgroup, so the barriers below are safe
-  let base = row * params.S;
-  var m = NEG_INF;
-  for (var s = lid; s < params.S; s += WG) { m = max(m, scores[base + s]); }
-  red[lid] = m;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { red[lid] = max(red[lid], red[lid + stride]); }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
-  var sum = 0.0;
-  for (var s = lid; s < params.S; s += WG) {
-    let x = scores[base + s];
-    sum += select(exp(x - m), 0.0, x <= NEG_INF);
-  }
-  red[lid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) { red[lid] += red[lid + stride]; }
-    workgroupBarrier();
-  }
-  // A row with no visible key has sum 0: its probabilities, and so its output, are 0.
-  let inv = select(1.0 / red[0], 0.0, red[0] == 0.0);
-  for (var s = lid; s < params.S; s += WG) {
-    let x = scores[base + s];
-    scores[base + s] = select(exp(x - m) * inv, 0.0, x <= NEG_INF);
-  }
+  let row = linear_group(wg, nwg);
+  if (row >= params.T * params.Hq) { return; } // uniform per workgroup, so the barriers inside are safe
+  row_softmax(&scores, row * params.S, params.S, lid);
 }
 
 // Workgroup (x: tile of head dims, y: query tile, z: head); thread (x: dim, y: query).
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(TILE, TILE)
 fn pv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let h = wg.z;
   let kvh = h / params.group;

@@ -1,11 +1,7 @@
 // Roofline probe 2: f32 fused multiply-add throughput. Eight independent vec4 chains per thread hide FMA
 // latency; each iteration is 8 * 4 FMAs = 64 FLOPs. The sum is stored so the compiler cannot drop the loop,
 // and the multiplier/addend come from a uniform so nothing folds at compile time.
-@group(0) @binding(0) var<uniform> params: ProbeParams;
-@group(0) @binding(1) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> dst: array<vec4<f32>>;
-
-override WG: u32 = 256;
+// Bindings (params, src, dst) and WG are generated from src/bench/roofline.ts.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -4,7 +4,9 @@ import * as d from 'typegpu/data';
 import copyWgsl from '../../shaders/common/copy-probe.wgsl?raw';
 import fmaWgsl from '../../shaders/common/fma-probe.wgsl?raw';
 import type { GpuContext } from '../gpu/context.ts';
-import { bindGroup, kernelPipelines, uniformBuffer } from '../gpu/shader.ts';
+import { storage, uniform } from '../gpu/bindings.ts';
+import { createKernel } from '../gpu/shader.ts';
+import { allocate, planned, plannedUniform } from '../kernels/common/buffer-plan.ts';
 import { median } from './stats.ts';
 import { timeRepeats, type TimingMethod } from './timer.ts';
 
@@ -34,21 +36,31 @@ export function isCpuEmulation(ctx: GpuContext): boolean {
 }
 
 const WG = 256;
+const CONSTANTS = { WG };
+
+/** Both probes read one vec4 buffer and write another. */
+const PROBE_BINDINGS = {
+  params: uniform(ProbeParams),
+  src: storage('vec4<f32>'),
+  dst: storage('vec4<f32>', 'read_write'),
+};
 
 export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {}): Promise<Roofline> {
   const repeats = opts.repeats ?? 10;
   const wanted = opts.copyBytes ?? (isCpuEmulation(ctx) ? 32 : 256) * 1024 * 1024;
   const bytes = Math.floor(Math.min(wanted, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 16) * 16;
   const n = bytes / 16;
-  const b = ctx.buffers;
-  const src = b.storage('probe-src', bytes);
-  const dst = b.storage('probe-dst', bytes);
-  const made: GPUBuffer[] = [src, dst];
+  const iterations = 1024;
+  const made = allocate(ctx, 'probe', {
+    src: planned('scratch', bytes),
+    dst: planned('scratch', bytes),
+    copyParams: plannedUniform(ProbeParams, { n, mul: 1, add: 0 }),
+    fmaParams: plannedUniform(ProbeParams, { n: iterations, mul: 0.999, add: 1e-3 }),
+  });
+  const { src, dst, copyParams, fmaParams } = made.buffers;
   try {
-    const copy = await kernelPipelines(ctx, { label: 'copy-probe', wgsl: copyWgsl, structs: { ProbeParams } }, ['uniform', 'read', 'rw'], ['main'] as const, { WG });
-    const copyParams = uniformBuffer(ctx, 'copy-probe params', ProbeParams, { n, mul: 1, add: 0 });
-    made.push(copyParams);
-    const copyGroup = bindGroup(ctx, copy.layout, [copyParams, src, dst]);
+    const copy = await createKernel(ctx, { label: 'copy-probe', wgsl: copyWgsl, bindings: PROBE_BINDINGS, constants: CONSTANTS }, ['main'] as const);
+    const copyGroup = copy.bind({ params: copyParams, src, dst });
     // Enough workgroups to fill any GPU, few enough that each thread loops (grid stride).
     const copyGroups = Math.min(Math.ceil(n / WG), 4096, ctx.limits.maxComputeWorkgroupsPerDimension);
     const copyTiming = await timeRepeats(
@@ -64,16 +76,13 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
     );
     const copyMedianMs = median(copyTiming.samplesMs);
 
-    const fma = await kernelPipelines(ctx, { label: 'fma-probe', wgsl: fmaWgsl, structs: { ProbeParams } }, ['uniform', 'read', 'rw'], ['main'] as const, { WG });
+    const fma = await createKernel(ctx, { label: 'fma-probe', wgsl: fmaWgsl, bindings: PROBE_BINDINGS, constants: CONSTANTS }, ['main'] as const);
     // Calibrate: grow the grid until one run takes >= 5 ms, so launch overhead is a small fraction.
-    const iterations = 1024;
     let groups = 16;
     let fmaMedianMs = 0;
     let method: TimingMethod = copyTiming.method;
     const maxGroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(bytes / 16 / WG));
-    const fmaParams = uniformBuffer(ctx, 'fma-probe params', ProbeParams, { n: iterations, mul: 0.999, add: 1e-3 });
-    made.push(fmaParams);
-    const fmaGroup = bindGroup(ctx, fma.layout, [fmaParams, src, dst]);
+    const fmaGroup = fma.bind({ params: fmaParams, src, dst });
     for (;;) {
       const g = groups;
       const t = await timeRepeats(
@@ -103,6 +112,6 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
       method,
     };
   } finally {
-    for (const buf of made) b.destroy(buf);
+    made.destroy();
   }
 }

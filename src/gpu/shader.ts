@@ -2,53 +2,72 @@
 // `tgpu.resolve` writes their declarations into the module, so byte layouts can never disagree.
 // Storage element type: a kernel file that says `elem` / `vec4<elem>` is compiled either as f32 or, where
 // the device has shader-f16, as f16 storage (arithmetic stays f32 in the kernels).
+// A module is assembled as: enables, `alias elem`, generated constants, generated bindings (bindings.ts),
+// generated workgroup arrays, then the kernel text with its `#include "lib/NAME.wgsl"` lines expanded.
 import tgpu from 'typegpu';
 import * as d from 'typegpu/data';
 import type { AnyWgslData, Infer } from 'typegpu/data';
+import { WGSL_LIBRARY } from '../../shaders/lib/index.ts';
+import { bindGroupEntries, bindGroupLayoutEntries, bindingDeclarations, type BindingBuffers, type BindingRecord } from './bindings.ts';
 import type { GpuContext } from './context.ts';
 import { describeEntryPoint, rememberPipeline } from './pipeline-info.ts';
+import { constantDeclarations, workgroupDeclarations, type ConstantRecord, type WorkgroupRecord } from './wgsl-declarations.ts';
 
 export type StorageDType = 'f32' | 'f16';
 
 export interface ShaderSource {
   label: string;
   wgsl: string;
-  /** typegpu schemas (structs) used by name in the WGSL. */
+  /** typegpu schemas (structs) used by name in the WGSL (uniform structs of `bindings` come on their own). */
   structs?: Record<string, object>;
   /** Storage type substituted for `elem` (default f32). */
   elem?: StorageDType;
   /** Extra `enable` directives, e.g. 'subgroups'. */
   enable?: string[];
+  /** The module's bindings: declarations generated here, in record order. */
+  bindings?: BindingRecord;
+  /** `const NAME: u32 = value;` lines (tile sizes, limits) the TS side reads from the same record. */
+  constants?: ConstantRecord;
+  /** `var<workgroup>` arrays; their bytes are `workgroupBytes` of the same record. */
+  workgroup?: WorkgroupRecord;
+}
+
+const INCLUDE = /^[ \t]*#include[ \t]+"([^"]+)"[ \t]*(?:\/\/.*)?$/gm;
+
+/**
+ * Expand `#include "lib/NAME.wgsl"` lines from `library` (default: shaders/lib), recursively, each file once
+ * (a second include of the same file, also through another file, expands to nothing). An unknown name throws
+ * naming the file that asked for it.
+ */
+export function expandIncludes(wgsl: string, from: string, library: Readonly<Record<string, string>> = WGSL_LIBRARY, seen = new Set<string>()): string {
+  return wgsl.replace(INCLUDE, (_line, name: string) => {
+    if (seen.has(name)) return '';
+    const text = library[name];
+    if (text === undefined) {
+      throw new Error(`${from}: #include "${name}" is not in the WGSL library (known: ${Object.keys(library).join(', ')})`);
+    }
+    seen.add(name);
+    return `// ---- ${name}\n${expandIncludes(text, name, library, seen)}\n// ---- end ${name}`;
+  });
 }
 
 export function resolveShader(src: ShaderSource): string {
   const enables = [...(src.elem === 'f16' ? ['f16'] : []), ...(src.enable ?? [])];
   const header = enables.map((e) => `enable ${e};`).join('\n');
   const alias = `alias elem = ${src.elem ?? 'f32'};`;
-  const body = src.structs ? tgpu.resolve({ template: src.wgsl, externals: src.structs }) : src.wgsl;
+  const bound = src.bindings ? bindingDeclarations(src.bindings) : { wgsl: '', externals: {} };
+  const generated = [
+    src.constants ? constantDeclarations(src.constants) : '',
+    bound.wgsl,
+    src.workgroup ? workgroupDeclarations(src.workgroup) : '',
+  ].filter(Boolean);
+  const template = [...generated, expandIncludes(src.wgsl, src.label)].join('\n');
+  const externals = { ...bound.externals, ...src.structs };
+  const body = Object.keys(externals).length ? tgpu.resolve({ template, externals }) : template;
   return `${header}\n${alias}\n${body}`;
 }
 
-/** How a `@binding(i)` is declared in the WGSL: `var<uniform>`, `var<storage, read>`, `var<storage, read_write>`. */
-export type BindingKind = 'uniform' | 'read' | 'rw';
-
-export interface KernelPipelines<E extends string> {
-  layout: GPUBindGroupLayout;
-  pipelines: Record<E, GPUComputePipeline>;
-}
-
-/**
- * Compile one WGSL module and a pipeline per entry point, all sharing one explicit bind-group layout
- * (bindings 0..n-1 in `bindings` order), so a multi-stage kernel binds its buffers once.
- * WGSL compilation errors become one readable error with the offending line.
- */
-export async function kernelPipelines<E extends string>(
-  ctx: GpuContext,
-  src: ShaderSource,
-  bindings: BindingKind[],
-  entryPoints: readonly E[],
-  constants: Record<string, number> = {},
-): Promise<KernelPipelines<E>> {
+async function compileModule(ctx: GpuContext, src: ShaderSource): Promise<{ module: GPUShaderModule; code: string }> {
   const code = resolveShader(src);
   const module = ctx.device.createShaderModule({ label: src.label, code });
   const info = await module.getCompilationInfo();
@@ -58,6 +77,93 @@ export async function kernelPipelines<E extends string>(
     const detail = errors.map((e) => `${src.label}:${e.lineNum}:${e.linePos} ${e.message} | ${lines[e.lineNum - 1]?.trim() ?? ''}`);
     throw new Error(`WGSL compilation failed: ${detail.join(' ; ')}`);
   }
+  return { module, code };
+}
+
+async function buildPipelines<E extends string>(
+  ctx: GpuContext,
+  src: ShaderSource,
+  layout: GPUBindGroupLayout,
+  entryPoints: readonly E[],
+  overrides: Record<string, number>,
+): Promise<Record<E, GPUComputePipeline>> {
+  const { module, code } = await compileModule(ctx, src);
+  const pipelineLayout = ctx.device.createPipelineLayout({ label: src.label, bindGroupLayouts: [layout] });
+  const made = await Promise.all(
+    entryPoints.map((entryPoint) =>
+      ctx.device.createComputePipelineAsync({
+        label: `${src.label}:${entryPoint}`,
+        layout: pipelineLayout,
+        compute: { module, entryPoint, constants: overrides },
+      }),
+    ),
+  );
+  // Threads and workgroup memory per pipeline, for the bench's dispatch geometry (a WGSL shape the reader
+  // does not know leaves the pipeline undescribed; the geometry test names it).
+  for (const [i, e] of entryPoints.entries()) {
+    try {
+      rememberPipeline(made[i]!, describeEntryPoint(code, e, overrides));
+    } catch {
+      /* undescribed */
+    }
+  }
+  return Object.fromEntries(entryPoints.map((e, i) => [e, made[i]!])) as Record<E, GPUComputePipeline>;
+}
+
+export interface KernelShader<B extends BindingRecord> extends ShaderSource {
+  bindings: B;
+}
+
+export interface Kernel<B extends BindingRecord, E extends string> {
+  layout: GPUBindGroupLayout;
+  pipelines: Record<E, GPUComputePipeline>;
+  /** A bind group from buffers by binding name (every name of the record, no other). */
+  bind(buffers: BindingBuffers<B>, label?: string): GPUBindGroup;
+}
+
+/**
+ * Compile one WGSL module and a pipeline per entry point, all sharing the layout generated from
+ * `src.bindings`, so a multi-stage kernel binds its buffers once. `overrides` feeds `override` declarations.
+ * WGSL compilation errors become one readable error with the offending line.
+ */
+export async function createKernel<B extends BindingRecord, E extends string>(
+  ctx: GpuContext,
+  src: KernelShader<B>,
+  entryPoints: readonly E[],
+  overrides: Record<string, number> = {},
+): Promise<Kernel<B, E>> {
+  const layout = ctx.device.createBindGroupLayout({ label: src.label, entries: bindGroupLayoutEntries(src.bindings) });
+  const pipelines = await buildPipelines(ctx, src, layout, entryPoints, overrides);
+  return {
+    layout,
+    pipelines,
+    bind: (buffers, label) => ctx.device.createBindGroup({ label: label ?? src.label, layout, entries: bindGroupEntries(src.bindings, buffers, src.label) }),
+  };
+}
+
+/**
+ * How a `@binding(i)` is declared in the WGSL: `var<uniform>`, `var<storage, read>`, `var<storage, read_write>`.
+ * @deprecated Positional; see createKernel.
+ */
+export type BindingKind = 'uniform' | 'read' | 'rw';
+
+export interface KernelPipelines<E extends string> {
+  layout: GPUBindGroupLayout;
+  pipelines: Record<E, GPUComputePipeline>;
+}
+
+/**
+ * The positional predecessor of createKernel: bindings 0..n-1 in `bindings` order, matched to hand-written
+ * `@binding(i)` lines in the WGSL.
+ * @deprecated Declare a binding record and use createKernel; kept until every kernel family is converted.
+ */
+export async function kernelPipelines<E extends string>(
+  ctx: GpuContext,
+  src: ShaderSource,
+  bindings: BindingKind[],
+  entryPoints: readonly E[],
+  constants: Record<string, number> = {},
+): Promise<KernelPipelines<E>> {
   const layout = ctx.device.createBindGroupLayout({
     label: src.label,
     entries: bindings.map((kind, binding) => ({
@@ -66,29 +172,13 @@ export async function kernelPipelines<E extends string>(
       buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' },
     })),
   });
-  const pipelineLayout = ctx.device.createPipelineLayout({ label: src.label, bindGroupLayouts: [layout] });
-  const made = await Promise.all(
-    entryPoints.map((entryPoint) =>
-      ctx.device.createComputePipelineAsync({
-        label: `${src.label}:${entryPoint}`,
-        layout: pipelineLayout,
-        compute: { module, entryPoint, constants },
-      }),
-    ),
-  );
-  // Threads and workgroup memory per pipeline, for the bench's dispatch geometry (a WGSL shape the reader
-  // does not know leaves the pipeline undescribed; the geometry test names it).
-  for (const [i, e] of entryPoints.entries()) {
-    try {
-      rememberPipeline(made[i]!, describeEntryPoint(code, e, constants));
-    } catch {
-      /* undescribed */
-    }
-  }
-  return { layout, pipelines: Object.fromEntries(entryPoints.map((e, i) => [e, made[i]!])) as Record<E, GPUComputePipeline> };
+  return { layout, pipelines: await buildPipelines(ctx, src, layout, entryPoints, constants) };
 }
 
-/** Bind buffers to @group(0) @binding(i), i = position in the list. */
+/**
+ * Bind buffers to @group(0) @binding(i), i = position in the list.
+ * @deprecated Use the `bind` of createKernel (by name); kept for kernelPipelines.
+ */
 export function bindGroup(ctx: GpuContext, layout: GPUBindGroupLayout, buffers: GPUBuffer[], label?: string): GPUBindGroup {
   return ctx.device.createBindGroup({
     label,

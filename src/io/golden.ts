@@ -10,7 +10,7 @@ import { runKernel } from '../kernels/execute.ts';
 import { makeInputs } from '../kernels/execute.ts';
 import { createRng } from '../kernels/random.ts';
 import { numel, type HostTensor } from '../kernels/tensor.ts';
-import { validateConfig } from '../kernels/validate.ts';
+import { validateConfig } from '../kernels/common/validate.ts';
 import { readSafetensors, writeSafetensors, type StWriteTensor } from './safetensors.ts';
 
 export function makeGolden<C extends Config>(def: KernelDefinition<C>, config: C, seed: number): Uint8Array {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../gpu/context.ts';
 import { KERNELS } from './registry.ts';
 import { configArbitrary } from './config-arbitrary.ts';
-import { validateConfig } from './validate.ts';
+import { validateConfig } from './common/validate.ts';
 import { numel } from './tensor.ts';
 
 const swiftshaderLike: DeviceCaps = {

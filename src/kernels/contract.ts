@@ -4,6 +4,7 @@ import type { DeviceCaps, GpuContext } from '../gpu/context.ts';
 import type { HostTensor, TensorDType } from './tensor.ts';
 import type { Comparison } from './compare.ts';
 import type { Rng } from './random.ts';
+import type { BufferPlan } from './common/buffer-plan.ts';
 
 export type ConfigValue = number | string | boolean;
 export type Config = Record<string, ConfigValue>;
@@ -89,6 +90,12 @@ export interface KernelDefinition<C extends Config = Config> {
   check?(config: C, caps: DeviceCaps): ValidationIssue[];
   inputs(config: C): TensorSpec[];
   outputs(config: C): OutputSpec[];
+  /**
+   * Every buffer an instance owns (inputs, outputs, scratch, uniforms, indirect), from the config alone
+   * (src/kernels/common/buffer-plan.ts). Where present, validation checks it against the limits and
+   * `create` allocates from it; `scratch` is then `planScratch` of it.
+   */
+  plan?(config: C, caps?: DeviceCaps): BufferPlan;
   /** Device bytes beyond inputs and outputs (scores, partials); checked against limits before allocation. */
   scratch?(config: C): { name: string; bytes: number }[];
   cost(config: C): Cost;

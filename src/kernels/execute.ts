@@ -5,7 +5,7 @@ import { withOutOfMemoryScope } from '../gpu/buffers.ts';
 import { ConfigError } from '../gpu/errors.ts';
 import type { Config, KernelDefinition, KernelInstance, OutputSpec, TensorSpec } from './contract.ts';
 import { decodeTensor, encodeTensor, numel, tensorBytes, type HostTensor } from './tensor.ts';
-import { validateConfig } from './validate.ts';
+import { validateConfig } from './common/validate.ts';
 import { randomNormal, type Rng } from './random.ts';
 
 /** Validate or throw ConfigError (one line per field). */

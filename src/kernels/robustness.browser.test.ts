@@ -10,7 +10,7 @@ import { DeviceLostError } from '../gpu/errors.ts';
 import { KERNELS, findKernel } from './registry.ts';
 import { withDefaults, type Config } from './contract.ts';
 import { configArbitrary } from './config-arbitrary.ts';
-import { validateConfig } from './validate.ts';
+import { validateConfig } from './common/validate.ts';
 import { checkAgainstReference, summarise } from './check.ts';
 import { createInstance, encodeOnce, makeInputs, uploadInputs } from './execute.ts';
 import { createRng, freshSeed } from './random.ts';

@@ -19,7 +19,7 @@ import { WEBGPU_DEFAULT_CAPS } from '../../src/ui/device/default-caps.ts';
 import { parseResultFile } from '../../src/bench/result-schema.ts';
 import { findKernel } from '../../src/kernels/registry.ts';
 import { defaults } from '../../src/kernels/contract.ts';
-import { validateConfig } from '../../src/kernels/validate.ts';
+import { validateConfig } from '../../src/kernels/common/validate.ts';
 import { MODEL_PRESETS } from '../../src/models/presets.ts';
 
 // Small runs: a couple of sweep points, a few repeats (the URL holds every setting, so a link sets them up).

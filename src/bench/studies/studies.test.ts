@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../../kernels/contract.ts';
 import { KERNELS } from '../../kernels/registry.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import type { KernelResult } from '../result-schema.ts';
 import { fakeResult, fakeResultFile } from '../result-fixture.ts';
 import type { SuiteJob } from '../suite.ts';

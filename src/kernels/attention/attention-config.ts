@@ -5,6 +5,7 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import type { StorageDType } from '../../gpu/shader.ts';
+import { needF16, needVec4, requiredTensor } from '../common/rules.ts';
 import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
 
@@ -41,8 +42,8 @@ export function checkAttention(c: AttentionConfig, caps: DeviceCaps, opts: { vec
   const issues: ValidationIssue[] = [];
   if (c.Hq % c.Hkv !== 0) issues.push({ field: 'Hq', message: `${c.Hq} is not a multiple of Hkv = ${c.Hkv} (each KV head serves Hq/Hkv query heads)` });
   if (c.T > c.S) issues.push({ field: 'T', message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
-  if (opts.vec4 && c.D % 4 !== 0) issues.push({ field: 'D', message: `${c.D} must be a multiple of 4 for this kernel's vec4 loads (use attention.naive for other head dims)` });
-  if (c.dtype === 'f16' && !caps.features.f16) issues.push({ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' });
+  if (opts.vec4) issues.push(...needVec4('D', c.D, "for this kernel's vec4 loads (use attention.naive for other head dims)"));
+  issues.push(...needF16('dtype', c.dtype, caps));
   return issues;
 }
 
@@ -84,17 +85,11 @@ export function attentionReferenceFor(inputs: Record<string, HostTensor>, c: Att
   return { out };
 }
 
-function need(shapes: Record<string, number[]>, name: string, rank: number): number[] {
-  const s = shapes[name];
-  if (!s || s.length !== rank) throw new ConfigError([{ field: name, message: `expected a rank-${rank} tensor, got ${s ? `[${s}]` : 'none'}` }]);
-  return s;
-}
-
 /** attention.dense golden metadata (causal, optional scale) + q/k/v shapes -> config. */
 export function attentionFromGolden(meta: Record<string, string>, shapes: Record<string, number[]>): AttentionConfig {
-  const [T, Hq, D] = need(shapes, 'q', 3) as [number, number, number];
-  const [S, Hkv, Dk] = need(shapes, 'k', 3) as [number, number, number];
-  const vs = need(shapes, 'v', 3);
+  const [T, Hq, D] = requiredTensor(shapes, 'q', 3) as [number, number, number];
+  const [S, Hkv, Dk] = requiredTensor(shapes, 'k', 3) as [number, number, number];
+  const vs = requiredTensor(shapes, 'v', 3);
   if (Dk !== D || vs[0] !== S || vs[1] !== Hkv || vs[2] !== D) {
     throw new ConfigError([{ field: 'k/v', message: `shapes k [${shapes.k}] and v [${vs}] do not agree with q [${shapes.q}]` }]);
   }

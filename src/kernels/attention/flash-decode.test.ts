@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../contract.ts';
-import { validateConfig } from '../validate.ts';
+import { validateConfig } from '../common/validate.ts';
 import { attentionCost, type AttentionConfig } from './attention-config.ts';
 import { FLASH_DECODE_MAX_T, flashDecode, flashDecodePlan, flashDecodeSplits, type FlashDecodePlan } from './flash-decode.ts';
 

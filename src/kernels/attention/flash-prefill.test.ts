@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../contract.ts';
-import { validateConfig } from '../validate.ts';
+import { validateConfig } from '../common/validate.ts';
 import type { AttentionConfig } from './attention-config.ts';
 import { flashPrefill, flashPrefillPlan, type FlashPrefillPlan } from './flash-prefill.ts';
 

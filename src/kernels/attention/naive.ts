@@ -1,9 +1,12 @@
 // attention.naive: host side of shaders/attention/naive.wgsl. The baseline whose T*Hq*S score buffer the
 // UI shows next to flash attention's zero.
 import wgsl from '../../../shaders/attention/naive.wgsl?raw';
-import { bindGroup, grid, kernelPipelines } from '../../gpu/shader.ts';
-import { uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
+import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
+import { fitGridDimension } from '../common/rules.ts';
 import { roundTo } from '../tensor.ts';
 import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
 import {
@@ -12,22 +15,42 @@ import {
   DENSE_TEST_CASES,
   attentionCost,
   attentionFromGolden,
+  attentionInputs,
   attentionOutputs,
   attentionParams,
   attentionReferenceFor,
   attentionSchema,
-  attentionTensors,
   checkAttention,
   effectiveScale,
   type AttentionConfig,
 } from './attention-config.ts';
 
-const WG = 256;
-/** GEMM tile edge in naive.wgsl. */
-const TILE = 16;
+/** GEMM tile edge and softmax workgroup size (a power of two), injected into naive.wgsl as constants. */
+const CONSTANTS = { TILE: 16, WG: 256 } as const;
+const { TILE, WG } = CONSTANTS;
 
-function scoreBytes(c: AttentionConfig): number {
-  return c.T * c.Hq * c.S * 4;
+const BINDINGS = {
+  params: uniform(AttentionParams),
+  q: storage('elem'),
+  k: storage('elem'),
+  v: storage('elem'),
+  scores: storage('f32', 'read_write'),
+  out: storage('elem', 'read_write'),
+};
+
+const WORKGROUP = {
+  tileA: workgroupArray('f32', TILE, TILE),
+  tileB: workgroupArray('f32', TILE, TILE),
+  reduce_scratch: workgroupArray('f32', WG),
+};
+
+/** q, k, v, out, the T x Hq x S score matrix (f32 whatever the storage type) and the parameters. */
+function naivePlan(c: AttentionConfig) {
+  return {
+    ...plannedTensors(attentionInputs(c), attentionOutputs(c), ['q', 'k', 'v', 'out']),
+    scores: planned('scratch', c.T * c.Hq * c.S * 4),
+    params: plannedUniform(AttentionParams, attentionParams(c)),
+  };
 }
 
 export const naiveAttention: KernelDefinition<AttentionConfig> = {
@@ -40,36 +63,35 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   sources: ['Vaswani et al. 2017, "Attention Is All You Need", eq. 1'],
   check(c, caps) {
     const issues = checkAttention(c, caps);
-    const maxDim = caps.limits.maxComputeWorkgroupsPerDimension;
-    if (Math.ceil(c.S / TILE) > maxDim) issues.push({ field: 'S', message: `${c.S} needs ${Math.ceil(c.S / TILE)} key tiles, over this device's ${maxDim} workgroups per dimension` });
-    if (Math.ceil(c.T / TILE) > maxDim) issues.push({ field: 'T', message: `${c.T} needs ${Math.ceil(c.T / TILE)} query tiles, over this device's ${maxDim} workgroups per dimension` });
-    if (c.Hq > maxDim) issues.push({ field: 'Hq', message: `${c.Hq} heads exceed this device's ${maxDim} workgroups per dimension` });
+    issues.push(
+      ...fitGridDimension('S', c.S, Math.ceil(c.S / TILE), 'key tiles', caps),
+      ...fitGridDimension('T', c.T, Math.ceil(c.T / TILE), 'query tiles', caps),
+      ...fitGridDimension('Hq', c.Hq, c.Hq, 'heads', caps),
+    );
     return issues;
   },
-  scratch: (c) => [{ name: 'scores', bytes: scoreBytes(c) }],
+  plan: naivePlan,
+  scratch: (c) => planScratch(naivePlan(c)),
   cost(c) {
     const base = attentionCost(c);
     // Scores written once, read by softmax, written back, read by PV: 4 passes over T*Hq*S floats.
-    return { ...base, bytes: base.bytes + 4 * scoreBytes(c) };
+    return { ...base, bytes: base.bytes + 4 * naivePlan(c).scores.bytes };
   },
   async create(ctx, c) {
-    const { layout, pipelines } = await kernelPipelines(
+    const kernel = await createKernel(
       ctx,
-      { label: 'attention.naive', wgsl, structs: { AttentionParams }, elem: c.dtype as 'f32' | 'f16' },
-      ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
+      { label: 'attention.naive', wgsl, elem: c.dtype as 'f32' | 'f16', bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
       ['scores_main', 'softmax_main', 'pv_main'] as const,
-      { WG },
     );
-    const b = ctx.buffers;
-    const tensors = attentionTensors(ctx, c);
-    const scores = b.storage('scores', scoreBytes(c));
-    const params = uniformBuffer(ctx, 'attention.naive params', AttentionParams, attentionParams(c));
-    const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, scores, tensors.out]);
+    const made = allocate(ctx, 'attention.naive', naivePlan(c));
+    const { buffers } = made;
+    const group = kernel.bind(buffers);
+    const { pipelines } = kernel;
     const rowGrid = grid(c.T * c.Hq, ctx.limits.maxComputeWorkgroupsPerDimension);
     const qTiles = Math.ceil(c.T / TILE);
     return {
       // The score buffer is named too: after the softmax pass it holds P (naiveAttentionWithProbs reads it).
-      tensors: { ...tensors, scores },
+      tensors: { ...made.tensors, scores: buffers.scores },
       encode(pass) {
         pass.setBindGroup(0, group);
         pass.setPipeline(pipelines.scores_main);
@@ -79,9 +101,7 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
         pass.setPipeline(pipelines.pv_main);
         pass.dispatchWorkgroups(Math.ceil(c.D / TILE), qTiles, c.Hq);
       },
-      destroy() {
-        for (const buf of [...Object.values(tensors), scores, params]) b.destroy(buf);
-      },
+      destroy: made.destroy,
     };
   },
 };

@@ -13,7 +13,7 @@ import { relL2 } from '../compare.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { createRng, freshSeed } from '../random.ts';
 import type { HostTensor } from '../tensor.ts';
-import { validateConfig } from '../validate.ts';
+import { validateConfig } from '../common/validate.ts';
 import { mlaCompress } from './compress.ts';
 import { mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { createRng, freshSeed } from '../random.ts';
-import { validateConfig } from '../validate.ts';
+import { validateConfig } from '../common/validate.ts';
 import { moeDispatch } from './dispatch.ts';
 import { moeForward } from './forward.ts';
 import { moeGroupedFfn } from './grouped-ffn.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
-import { validateConfig } from '../validate.ts';
+import { validateConfig } from '../common/validate.ts';
 import { slidingWindowMask } from '../../reference/attention.ts';
 import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { SPLIT_MAX_BYTES, SPLIT_TARGET_WORKGROUPS, flashSplit } from './flash-split.ts';

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaults, type Config } from '../../kernels/contract.ts';
 import { findKernel } from '../../kernels/registry.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import { MODEL_PRESETS } from '../../models/presets.ts';
 import { WEBGPU_DEFAULT_CAPS } from '../device/default-caps.ts';
 import { mount, q, qa, settle, text, type, unmountAll } from '../testing.ts';

@@ -6,7 +6,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import type { AnyKernel, Config, FieldSpec, ValidationIssue } from '../../kernels/contract.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { parseFieldValue } from './url-config.ts';
 

@@ -11,7 +11,7 @@ import { describeError } from '../../gpu/errors.ts';
 import { defaults, type AnyKernel, type Config, type ValidationIssue } from '../../kernels/contract.ts';
 import { KERNELS, findKernel } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import { MODEL_PRESETS, findPreset } from '../../models/presets.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';

@@ -7,7 +7,7 @@
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults, type AnyKernel, type Config, type FieldSpec } from '../../kernels/contract.ts';
 import type { HostTensor } from '../../kernels/tensor.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import type { HeatmapMatrix } from '../heatmap/heatmap-canvas.ts';
 
 export const PICTURE_KEYS = 128;

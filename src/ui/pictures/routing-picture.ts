@@ -9,7 +9,7 @@ import type { CompareResult } from '../../kernels/compare.ts';
 import { makeInputs, runKernel } from '../../kernels/execute.ts';
 import { loadStats } from '../../demos/load-balance.ts';
 import { createRng, freshSeed } from '../../kernels/random.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { HeatmapMatrix } from '../heatmap/heatmap-canvas.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';

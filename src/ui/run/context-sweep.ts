@@ -6,7 +6,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { AnyKernel, Config } from '../../kernels/contract.ts';
 import { createInstance, makeInputs, readOutputs, uploadInputs } from '../../kernels/execute.ts';
 import { createRng } from '../../kernels/random.ts';
-import { validateConfig } from '../../kernels/validate.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
 import { defaultFlushBytes } from '../../bench/runner.ts';
 import { median } from '../../bench/stats.ts';
 import { timeRepeats } from '../../bench/timer.ts';

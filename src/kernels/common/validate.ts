@@ -1,9 +1,11 @@
 // Generic validation, before anything is allocated: the schema's per-field bounds, the kernel's own rules,
-// then every buffer the config implies against this device's binding and buffer limits.
-import type { DeviceCaps } from '../gpu/context.ts';
-import { fmtBytes } from '../gpu/buffers.ts';
-import type { Config, FieldSpec, KernelDefinition, ValidationIssue } from './contract.ts';
-import { tensorBytes } from './tensor.ts';
+// then every buffer the config implies (the kernel's buffer plan where it has one) against this device's
+// binding and buffer limits.
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { fmtBytes } from '../../gpu/buffers.ts';
+import type { Config, FieldSpec, KernelDefinition, ValidationIssue } from '../contract.ts';
+import { tensorBytes } from '../tensor.ts';
+import { planIssues } from './buffer-plan.ts';
 
 /** A value as a user would read it in a message (never "undefined" or "[object Object]"). */
 export function showValue(v: unknown): string {
@@ -48,7 +50,8 @@ export function validateConfig<C extends Config>(def: KernelDefinition<C>, confi
   issues.push(...(def.check?.(config, caps) ?? []));
   if (issues.length) return issues;
 
-  // Every buffer must fit one storage binding; name the tensor and both numbers.
+  // Every buffer must fit its binding and buffer limits; name the buffer and both numbers.
+  if (def.plan) return planIssues(def.plan(config, caps), caps);
   const maxBinding = caps.limits.maxStorageBufferBindingSize;
   const buffers = [
     ...def.inputs(config).map((t) => ({ name: t.name, bytes: tensorBytes(t.shape, t.dtype) })),

@@ -1,9 +1,9 @@
 // Impossible configs (GQA ratio, zero or oversized dims, a cache over the binding limit, f16 without the feature): each refused before allocation with one line naming the field and
 // the limit.
 import { describe, expect, it } from 'vitest';
-import type { DeviceCaps } from '../gpu/context.ts';
-import { withDefaults } from './contract.ts';
-import { findKernel } from './registry.ts';
+import type { DeviceCaps } from '../../gpu/context.ts';
+import { withDefaults } from '../contract.ts';
+import { findKernel } from '../registry.ts';
 import { formatIssues, validateConfig } from './validate.ts';
 
 const caps: DeviceCaps = {
