@@ -5,7 +5,7 @@ import copyWgsl from '../../shaders/common/copy-probe.wgsl?raw';
 import fmaWgsl from '../../shaders/common/fma-probe.wgsl?raw';
 import type { GpuContext } from '../gpu/context.ts';
 import { storage, uniform } from '../gpu/bindings.ts';
-import { createKernel } from '../gpu/shader.ts';
+import { createKernel, type KernelShader } from '../gpu/shader.ts';
 import { allocate, planned, plannedUniform } from '../kernels/common/buffer-plan.ts';
 import { median } from './stats.ts';
 import { timeRepeats, type TimingMethod } from './timer.ts';
@@ -36,7 +36,6 @@ export function isCpuEmulation(ctx: GpuContext): boolean {
 }
 
 const WG = 256;
-const CONSTANTS = { WG };
 
 /** Both probes read one vec4 buffer and write another. */
 const PROBE_BINDINGS = {
@@ -44,6 +43,11 @@ const PROBE_BINDINGS = {
   src: storage('vec4<f32>'),
   dst: storage('vec4<f32>', 'read_write'),
 };
+
+/** A probe's module: its bindings and its workgroup size WG. */
+export function probeShader(label: string, wgsl: string, wg = WG): KernelShader<typeof PROBE_BINDINGS> {
+  return { label, wgsl, bindings: PROBE_BINDINGS, constants: { WG: wg } };
+}
 
 export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {}): Promise<Roofline> {
   const repeats = opts.repeats ?? 10;
@@ -59,7 +63,7 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
   });
   const { src, dst, copyParams, fmaParams } = made.buffers;
   try {
-    const copy = await createKernel(ctx, { label: 'copy-probe', wgsl: copyWgsl, bindings: PROBE_BINDINGS, constants: CONSTANTS }, ['main'] as const);
+    const copy = await createKernel(ctx, probeShader('copy-probe', copyWgsl), ['main'] as const);
     const copyGroup = copy.bind({ params: copyParams, src, dst });
     // Enough workgroups to fill any GPU, few enough that each thread loops (grid stride).
     const copyGroups = Math.min(Math.ceil(n / WG), 4096, ctx.limits.maxComputeWorkgroupsPerDimension);
@@ -76,7 +80,7 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
     );
     const copyMedianMs = median(copyTiming.samplesMs);
 
-    const fma = await createKernel(ctx, { label: 'fma-probe', wgsl: fmaWgsl, bindings: PROBE_BINDINGS, constants: CONSTANTS }, ['main'] as const);
+    const fma = await createKernel(ctx, probeShader('fma-probe', fmaWgsl), ['main'] as const);
     // Calibrate: grow the grid until one run takes >= 5 ms, so launch overhead is a small fraction.
     let groups = 16;
     let fmaMedianMs = 0;

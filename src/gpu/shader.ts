@@ -61,7 +61,8 @@ export function resolveShader(src: ShaderSource): string {
     bound.wgsl,
     src.workgroup ? workgroupDeclarations(src.workgroup) : '',
   ].filter(Boolean);
-  const template = [...generated, expandIncludes(src.wgsl, src.label)].join('\n');
+  // Leading newline: tgpu.resolve puts its struct declarations right before the template, with no line break.
+  const template = ['', ...generated, expandIncludes(src.wgsl, src.label)].join('\n');
   const externals = { ...bound.externals, ...src.structs };
   const body = Object.keys(externals).length ? tgpu.resolve({ template, externals }) : template;
   return `${header}\n${alias}\n${body}`;
