@@ -20,6 +20,7 @@ import { slidingWindow } from './sparse/sliding-window.ts';
 import { dsaAttention } from './sparse/dsa-attention.ts';
 import { dsa } from './sparse/dsa.ts';
 import { blockSelect } from './sparse/block-select.ts';
+import { matmul } from './linear/matmul.ts';
 
 export const KERNELS: readonly AnyKernel[] = [
   mlaCompress,
@@ -41,6 +42,7 @@ export const KERNELS: readonly AnyKernel[] = [
   dsaAttention,
   dsa,
   blockSelect,
+  matmul,
 ];
 
 export function findKernel(id: string): AnyKernel | undefined {
