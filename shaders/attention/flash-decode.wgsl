@@ -2,23 +2,24 @@
 // inference"). With one (or a few) query tokens there is too little query parallelism to fill a GPU, so the
 // key range is cut into `splits` chunks of CHUNK keys and the chunks run on different workgroups.
 //
-// Pass 1 (split_main), one workgroup per (KV head, block of RB rows, split). Row rr = t * G + g is query t
-// through the g-th query head of the KV head's GQA group (G = Hq / Hkv): all G heads share ONE read of their
-// KV head's keys and values. The split is walked in sub-chunks of SUB keys (as many as workgroup memory holds):
-//   1. scores: each key is handled by L consecutive lanes, each dotting its vec4 chunks of k (coalesced
-//      loads straight from memory) against the block's q rows staged in workgroup memory; lane_sum adds the
-//      lanes (subgroup butterfly, or workgroup memory where the device has no subgroups);
-//   2. per row: running max m and sum l over the split (online softmax across sub-chunks), probabilities
-//      p = 2^(s - m) kept in workgroup memory (scores are in log2 units: q is pre-scaled by scale * log2 e);
-//   3. P.V: L consecutive invocations (key lanes) share one (row group, vec4 column); key lane kl streams
-//      the v rows kl, kl + L, ... of the sub-chunk (each warp reads whole 16 * D4-byte rows: coalesced)
-//      into one accumulator per row of its group, rescaled by 2^(m_old - m_new) when the running max grows.
-// At the end lane_sum adds the key lanes (no workgroup-sized buffer, no per-row barriers with subgroups) and
-// the split's partial (m, l, acc[D]) per row is written, or, with a single split, normalised into `out`.
-// Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge
+// Pass 1 (split_main), one workgroup per (KV head, block of 4 rows, split). Row rr = t * G + g is query t
+// through the g-th query head of the KV head's GQA group (G = Hq / Hkv): the 4 rows of a block share ONE
+// read of their KV head's keys and values, and a key's 4 scores (or probabilities) travel as one vec4.
+// The split is walked in tiles of NK = 4 * WG keys, three barriers per tile:
+//   1. scores: invocation i owns the keys i, i + WG, i + 2 WG, i + 3 WG of the tile (at each step the
+//      invocations read adjacent keys) and dots each, whole, against the block's q rows (workgroup memory,
+//      pre-scaled by scale * log2 e so the softmax is exp2; each q load serves 4 keys);
+//   2. the 4 row maxima of the tile (one invocation per row), the running max m and alpha = 2^(m_old - m);
+//   3. the owners turn their scores into p = 2^(s - m) (one exp2 per key and row: it is never recomputed);
+//   4. P.V: invocation (key lane kl, vec4 column col) rescales its 4 row accumulators by alpha and adds
+//      p_j * v_j for the keys kl, kl + KL, ... (consecutive invocations read consecutive columns of one v
+//      row: coalesced; p_j is the same address for all of them: a broadcast), and sums p_j for the row sums.
+// All per-invocation state is a few named vec4s (no arrays indexed in loops: on CPU emulation those become
+// memory). At the end the KL key lanes are added in workgroup memory and the split's partial (m, l, acc[D])
+// per row is written, or, with a single split, normalised into `out`.
+// Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge over the splits,
 //   M = max_s m_s,  out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s   (0 where no key was visible).
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic and the partials are f32.
-// lane_sum is appended by the host.
 
 @group(0) @binding(0) var<uniform> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
@@ -28,42 +29,40 @@
 @group(0) @binding(5) var<storage, read_write> part_ml: array<vec2f>; // [splits, T * Hq]: (max, sum)
 @group(0) @binding(6) var<storage, read_write> out: array<vec4<elem>>;
 
-override WG: u32 = 256; // invocations per workgroup
-override L: u32 = 4; // lanes per key in the score phase: a power of two <= 4
-override CPT: u32 = 8; // vec4 chunks of D per lane: ceil(D / 4 / L)
-override RB: u32 = 4; // rows per block: a multiple of 4, <= MAX_RB
+override WG: u32 = 64; // invocations per workgroup
+override D4MAX: u32 = 32; // D / 4 (sizes the q rows)
 override CHUNK: u32 = 64; // keys per split
-override SUB: u32 = 64; // keys per sub-chunk (workgroup-memory bound)
-override RG: u32 = 2; // row groups in the P.V phase: RG * L * D / 4 <= WG
 
-const MAX_RB = 16u;
 const LOG2E = 1.4426950408889634;
 const NEG_INF = -3.402823466e38; // finite, so m - m' never makes inf - inf
 
-var<workgroup> q_tile: array<vec4f, RB * CPT * L>; // RB rows, row stride D / 4
-var<workgroup> probs: array<f32, RB * SUB>; // scores, then probabilities, of one sub-chunk
-var<workgroup> red: array<f32, WG>;
-var<workgroup> row_m: array<f32, RB>;
-var<workgroup> row_l: array<f32, RB>;
-var<workgroup> row_alpha: array<f32, RB>;
+var<workgroup> q_tile: array<vec4f, 4u * D4MAX>; // 4 rows, row stride D / 4; at the end, the key-lane sums
+var<workgroup> probs: array<vec4f, 4u * WG>; // per key of the tile: 4 scores, then 4 probabilities
+var<workgroup> row_m: array<f32, 4>;
+var<workgroup> row_alpha: array<f32, 4>;
+var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per key lane: its 4 row sums
+
+fn score(q0: vec4f, q1: vec4f, q2: vec4f, q3: vec4f, kc: vec4f) -> vec4f {
+  return vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
+}
 
 @compute @workgroup_size(WG)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let G = params.group;
   let rows = params.T * G; // rows of one KV head
-  let blocks = (rows + RB - 1u) / RB;
+  let blocks = (rows + 3u) / 4u;
   let wid = wg.x + wg.y * nwg.x;
   if (wid >= params.Hkv * blocks * params.splits) { return; } // whole workgroup: barriers stay uniform
   let split = wid % params.splits;
   let kvh = (wid / params.splits) / blocks;
-  let row0 = ((wid / params.splits) % blocks) * RB;
+  let row0 = ((wid / params.splits) % blocks) * 4u;
   let D4 = params.D / 4u;
   let s0 = split * CHUNK;
   let s1 = min(params.S, s0 + CHUNK);
 
   // Stage the block's q rows (dead rows past the last query are zeros) and reset the row statistics.
   let qscale = params.scale * LOG2E;
-  for (var idx = tid; idx < RB * D4; idx += WG) {
+  for (var idx = tid; idx < 4u * D4; idx += WG) {
     let rr = row0 + idx / D4;
     var qq = vec4f(0.0);
     if (rr < rows) {
@@ -71,139 +70,150 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     }
     q_tile[idx] = qq;
   }
-  if (tid < RB) {
+  if (tid < 4u) {
     row_m[tid] = NEG_INF;
-    row_l[tid] = 0.0;
   }
   workgroupBarrier();
 
-  // P.V roles: key lane kl, vec4 column col, row group rg (rows rg, rg + RG, ...); acc[i] is this
-  // invocation's share of row rg + i * RG.
-  let kl = tid % L;
-  let col = (tid / L) % D4;
-  let rg = tid / (L * D4);
-  let RPG = (RB + RG - 1u) / RG; // rows per group
-  var acc: array<vec4f, MAX_RB>;
-  for (var i = 0u; i < RPG; i++) {
-    acc[i] = vec4f(0.0);
+  // Last key each row may see (query t sits at position S - T + t); dead rows see none.
+  var last = vec4i(-1);
+  for (var x = 0u; x < 4u; x++) {
+    let rr = row0 + x;
+    if (rr < rows) {
+      last[x] = select(i32(params.S) - 1, i32(params.S - params.T + rr / G), params.causal != 0u);
+    }
   }
-  // Statistics roles: TPR invocations per row.
-  let TPR = WG / RB;
-  let srow = tid / TPR;
-  let sidx = tid % TPR;
+  let stride = params.Hkv * D4; // vec4s from one key to the next
+  // P.V roles: KL key lanes of D / 4 columns; invocations past KL * D / 4 only score.
+  let KL = WG / D4;
+  let col = tid % D4;
+  let kl = tid / D4;
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  var lsum = vec4f(0.0);
 
-  for (var b = s0; b < s1; b += SUB) {
-    let n = min(SUB, s1 - b);
+  for (var b = s0; b < s1; b += 4u * WG) {
+    let n = min(4u * WG, s1 - b);
+    // 1. Scores of this invocation's keys b + tid + e * WG (e < 4); masked ones are NEG_INF.
+    var sc0 = vec4f(0.0);
+    var sc1 = vec4f(0.0);
+    var sc2 = vec4f(0.0);
+    var sc3 = vec4f(0.0);
+    let kb = (b + tid) * stride + kvh * D4;
+    let kstep = WG * stride;
+    // Chunks to read: none where this invocation has no key, so idle invocations skip the loop.
+    let cend = select(0u, D4, tid < n);
+    for (var c = 0u; c < cend; c++) {
+      let q0 = q_tile[c];
+      let q1 = q_tile[D4 + c];
+      let q2 = q_tile[2u * D4 + c];
+      let q3 = q_tile[3u * D4 + c];
+      sc0 += score(q0, q1, q2, q3, vec4f(k[kb + c]));
+      if (tid + WG < n) {
+        sc1 += score(q0, q1, q2, q3, vec4f(k[kb + kstep + c]));
+      }
+      if (tid + 2u * WG < n) {
+        sc2 += score(q0, q1, q2, q3, vec4f(k[kb + 2u * kstep + c]));
+      }
+      if (tid + 3u * WG < n) {
+        sc3 += score(q0, q1, q2, q3, vec4f(k[kb + 3u * kstep + c]));
+      }
+    }
+    let key = vec4i(i32(b + tid));
+    let w = i32(WG);
+    sc0 = select(vec4f(NEG_INF), sc0, (key <= last) & vec4(tid < n));
+    sc1 = select(vec4f(NEG_INF), sc1, (key + w <= last) & vec4(tid + WG < n));
+    sc2 = select(vec4f(NEG_INF), sc2, (key + 2 * w <= last) & vec4(tid + 2u * WG < n));
+    sc3 = select(vec4f(NEG_INF), sc3, (key + 3 * w <= last) & vec4(tid + 3u * WG < n));
+    probs[tid] = sc0;
+    probs[tid + WG] = sc1;
+    probs[tid + 2u * WG] = sc2;
+    probs[tid + 3u * WG] = sc3;
+    workgroupBarrier();
 
-    // 1. Scores of keys b .. b + n - 1 for the RB rows.
-    let lane = tid % L;
-    for (var j0 = 0u; j0 < n; j0 += WG / L) {
-      let j = j0 + tid / L;
-      var dots: array<vec4f, MAX_RB / 4u>;
-      for (var r4 = 0u; r4 < RB / 4u; r4++) {
-        dots[r4] = vec4f(0.0);
+    // 2. Row maxima of the tile, one invocation per row.
+    if (tid < 4u) {
+      var mx = NEG_INF;
+      for (var j = 0u; j < n; j++) {
+        mx = max(mx, probs[j][tid]);
       }
-      if (j < n) {
-        let kbase = ((b + j) * params.Hkv + kvh) * D4;
-        for (var i = 0u; i < CPT; i++) {
-          let c = lane + i * L;
-          if (c < D4) {
-            let kc = vec4f(k[kbase + c]);
-            for (var r4 = 0u; r4 < RB / 4u; r4++) {
-              let o = 4u * r4 * D4 + c;
-              dots[r4] += vec4f(dot(q_tile[o], kc), dot(q_tile[o + D4], kc), dot(q_tile[o + 2u * D4], kc), dot(q_tile[o + 3u * D4], kc));
-            }
-          }
-        }
-      }
-      for (var r4 = 0u; r4 < RB / 4u; r4++) {
-        let s4 = lane_sum(dots[r4], tid);
-        if (lane == 0u && j < n) {
-          for (var x = 0u; x < 4u; x++) {
-            let rr = row0 + 4u * r4 + x;
-            // Query t = rr / G sits at position S - T + t and sees keys up to it (causal).
-            let visible = rr < rows && (params.causal == 0u || b + j <= params.S - params.T + rr / G);
-            probs[(4u * r4 + x) * SUB + j] = select(NEG_INF, s4[x], visible);
-          }
-        }
-      }
+      let m_old = row_m[tid];
+      let m_new = max(m_old, mx);
+      row_alpha[tid] = exp2(m_old - m_new);
+      row_m[tid] = m_new;
     }
     workgroupBarrier();
 
-    // 2. Row maxima of the sub-chunk, then the running max and the rescale factor.
-    var mx = NEG_INF;
-    if (srow < RB) {
-      for (var j = sidx; j < n; j += TPR) {
-        mx = max(mx, probs[srow * SUB + j]);
-      }
-    }
-    red[tid] = mx;
+    // 3. Probabilities, by the owners of the scores (masked keys get 0).
+    let m = vec4f(row_m[0], row_m[1], row_m[2], row_m[3]);
+    probs[tid] = select(vec4f(0.0), exp2(sc0 - m), sc0 > vec4f(NEG_INF));
+    probs[tid + WG] = select(vec4f(0.0), exp2(sc1 - m), sc1 > vec4f(NEG_INF));
+    probs[tid + 2u * WG] = select(vec4f(0.0), exp2(sc2 - m), sc2 > vec4f(NEG_INF));
+    probs[tid + 3u * WG] = select(vec4f(0.0), exp2(sc3 - m), sc3 > vec4f(NEG_INF));
     workgroupBarrier();
-    if (srow < RB && sidx == 0u) {
-      var m_sub = NEG_INF;
-      for (var i = 0u; i < TPR; i++) {
-        m_sub = max(m_sub, red[tid + i]);
-      }
-      let m_old = row_m[srow];
-      let m_new = max(m_old, m_sub);
-      row_alpha[srow] = exp2(m_old - m_new);
-      row_m[srow] = m_new;
-    }
-    workgroupBarrier();
-    //    Probabilities in place, and their sum.
-    var sum = 0.0;
-    if (srow < RB) {
-      let m_row = row_m[srow];
-      for (var j = sidx; j < n; j += TPR) {
-        let s = probs[srow * SUB + j];
-        let p = select(exp2(s - m_row), 0.0, s <= NEG_INF);
-        probs[srow * SUB + j] = p;
-        sum += p;
-      }
-    }
-    red[tid] = sum;
-    workgroupBarrier();
-    if (srow < RB && sidx == 0u) {
-      var l_sub = 0.0;
-      for (var i = 0u; i < TPR; i++) {
-        l_sub += red[tid + i];
-      }
-      row_l[srow] = row_l[srow] * row_alpha[srow] + l_sub;
-    }
 
-    // 3. P.V: rescale, then stream this key lane's v rows.
-    if (rg < RG) {
-      for (var i = 0u; i < RPG; i++) {
-        acc[i] *= row_alpha[min(rg + i * RG, RB - 1u)];
-      }
-      for (var j = kl; j < n; j += L) {
-        let vv = vec4f(v[((b + j) * params.Hkv + kvh) * D4 + col]);
-        for (var i = 0u; i < RPG; i++) {
-          let r = rg + i * RG;
-          if (r < RB) {
-            acc[i] += probs[r * SUB + j] * vv;
-          }
-        }
+    // 4. P.V: rescale, then this key lane's keys of the tile.
+    if (kl < KL) {
+      let alpha = vec4f(row_alpha[0], row_alpha[1], row_alpha[2], row_alpha[3]);
+      acc0 *= alpha.x;
+      acc1 *= alpha.y;
+      acc2 *= alpha.z;
+      acc3 *= alpha.w;
+      lsum *= alpha;
+      for (var j = kl; j < n; j += KL) {
+        let p = probs[j];
+        let vv = vec4f(v[(b + j) * stride + kvh * D4 + col]);
+        acc0 += p.x * vv;
+        acc1 += p.y * vv;
+        acc2 += p.z * vv;
+        acc3 += p.w * vv;
+        lsum += p;
       }
     }
-    workgroupBarrier(); // the next sub-chunk overwrites probs and row_alpha
+    workgroupBarrier(); // the next tile overwrites probs and row_alpha
   }
 
-  // Sum the key lanes' accumulators and write the split's partial (or, with one split, the output).
-  let row_count = params.T * params.Hq;
-  for (var i = 0u; i < RPG; i++) {
-    let total = lane_sum(acc[i], tid);
-    let r = rg + i * RG;
-    let rr = row0 + r;
-    if (kl == 0u && rg < RG && r < RB && rr < rows) {
-      let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
-      if (params.splits == 1u) {
-        let l = row_l[r];
-        out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l, l > 0.0));
-      } else {
-        part_acc[(split * row_count + grow) * D4 + col] = total;
-        if (col == 0u) {
-          part_ml[split * row_count + grow] = vec2f(row_m[r], row_l[r]);
+  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
+  if (kl < KL && col == 0u) {
+    lane_l[kl] = lsum;
+  }
+  for (var other = 1u; other < KL; other++) {
+    if (kl == other) {
+      q_tile[col] = acc0;
+      q_tile[D4 + col] = acc1;
+      q_tile[2u * D4 + col] = acc2;
+      q_tile[3u * D4 + col] = acc3;
+    }
+    workgroupBarrier();
+    if (kl == 0u) {
+      acc0 += q_tile[col];
+      acc1 += q_tile[D4 + col];
+      acc2 += q_tile[2u * D4 + col];
+      acc3 += q_tile[3u * D4 + col];
+    }
+    workgroupBarrier();
+  }
+  workgroupBarrier(); // lane_l is read below (also when there is a single key lane)
+  if (kl == 0u) {
+    var l = vec4f(0.0);
+    for (var i = 0u; i < KL; i++) {
+      l += lane_l[i];
+    }
+    let row_count = params.T * params.Hq;
+    for (var x = 0u; x < 4u; x++) {
+      let rr = row0 + x;
+      if (rr < rows) {
+        let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
+        let total = select(select(acc3, acc2, x == 2u), select(acc1, acc0, x == 0u), x < 2u);
+        if (params.splits == 1u) {
+          out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
+        } else {
+          part_acc[(split * row_count + grow) * D4 + col] = total;
+          if (col == 0u) {
+            part_ml[split * row_count + grow] = vec2f(row_m[x], l[x]);
+          }
         }
       }
     }

@@ -1,22 +1,25 @@
-// attention.flash_prefill: FlashAttention (Dao et al. 2022, with FlashAttention-2's split of the query rows
-// over workgroups) in one dispatch. Scores live in registers only; nothing but `out` is written.
+// attention.flash_prefill: FlashAttention (Dao et al. 2022) with FlashAttention-2's split of the query rows
+// over workgroups, in one dispatch. Nothing but `out` is written to memory.
 //
-// A workgroup owns R = WG / L rows of ONE KV head. Row rr = t * G + g is query t through the g-th query head
-// of the GQA group (G = Hq / Hkv), so every K/V tile the workgroup stages in workgroup memory serves all G
-// heads of about R / G queries: K and V are read once per row block, not once per query head.
-// Each row is handled by L consecutive lanes; lane `lane` keeps the vec4 chunks c = lane + i * L (i < CPT)
-// of its row's q (pre-scaled by scale * log2 e, so the softmax uses exp2) and of its output accumulator.
-// Per K/V tile of BK keys:
-//   1. store the tile, fetched into registers during the previous tile, to workgroup memory, and start
-//      fetching the next one (vec4 loads, coalesced along D; keys past S are zeros): the global-memory
-//      latency overlaps this tile's arithmetic;
-//   2. KS keys at a time: partial q.k over the lane's chunks, summed over the L lanes by lane_sum (a subgroup
-//      xor butterfly, or workgroup memory on devices without subgroups); the KS / 4 sums are independent;
-//   3. online softmax over those KS keys: m' = max(m, max_j s_j), alpha = 2^(m - m'), p_j = 2^(s_j - m'),
-//      l = l * alpha + sum p_j, acc = acc * alpha + sum_j p_j v_j (masked keys get p = 0).
-// The output is acc / l (0 for a row that saw no key, like the reference). Under the causal mask a block
-// stops at the last key its last row can see, so tiles above the diagonal are never loaded.
-// `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32. lane_sum is appended by the host.
+// A workgroup owns BR = 4 * RQ rows of ONE KV head. Row rr = t * G + g is query t through the g-th query
+// head of the GQA group (G = Hq / Hkv), so every K/V tile the workgroup stages serves all G heads of about
+// BR / G queries: K and V are read once per row block, not once per query head. Rows go in quads: a quad's
+// 4 scores (or probabilities) of one key travel as one vec4. Per K/V tile of BK keys (four barriers):
+//   1. stage K (rows padded by one vec4 against bank conflicts) and V in workgroup memory (vec4 loads,
+//      coalesced along D; keys past S are zeros);
+//   2. S = Q K^T in register micro-tiles of 4 rows x 4 keys: per vec4 chunk of D, 4 q and 4 k loads feed
+//      16 dot products; the tile of scores (log2 units: q is pre-scaled by scale * log2 e) goes to
+//      workgroup memory, masked keys as NEG_INF;
+//   3. one invocation per row: the tile's row max, the running max m and alpha = 2^(m_old - m); then each
+//      score becomes p = 2^(s - m), computed once per (row, key);
+//   4. O += P V: invocation (quad rq, vec4 column col, key lane kl) keeps the quad's 4 accumulators of its
+//      column in registers, rescales them by alpha, and adds p_j * v_j over its keys of the tile (p_j is one
+//      broadcast vec4, v_j one vec4), summing p_j into the 4 row sums as it goes.
+// All per-invocation state is named vec4s (no arrays indexed in loops: on CPU emulation those become memory).
+// Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
+// and blocks are scheduled longest first so the last wave is short ones.
+// The output is acc / l (0 for a row that saw no key, like the reference).
+// `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 
 @group(0) @binding(0) var<uniform> params: AttentionParams;
 @group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
@@ -24,155 +27,202 @@
 @group(0) @binding(3) var<storage, read> v: array<vec4<elem>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<elem>>;
 
-override WG: u32 = 256; // invocations per workgroup
-override L: u32 = 4; // lanes per row: a power of two <= 4
-override CPT: u32 = 4; // vec4 chunks of a row per lane: ceil(D / 4 / L) <= MAX_CPT
-override BK: u32 = 32; // keys per K/V tile: a multiple of KS
-override KS: u32 = 8; // keys per softmax step: 4, 8 or 16, <= BK
-override PF: u32 = 2; // tile vec4s each invocation fetches: ceil(BK * CPT * L / WG) <= MAX_PF
+override WG: u32 = 128; // invocations per workgroup
+override RQ: u32 = 8; // row quads per workgroup: RQ * D / 4 <= WG
+override BK: u32 = 32; // keys per K/V tile: a multiple of 4
+override D4MAX: u32 = 16; // D / 4 (sizes the tiles)
 
-const MAX_CPT = 16u; // D = 256 with 4 lanes
-const MAX_KS4 = 4u; // KS / 4
-const MAX_PF = 8u;
 const LOG2E = 1.4426950408889634;
 const NEG_INF = -3.402823466e38; // finite, so m - m' never makes inf - inf
 
-// One tile row per key, D / 4 vec4 used of its CPT * L slots (row stride D / 4).
-var<workgroup> k_tile: array<vec4<elem>, BK * CPT * L>;
-var<workgroup> v_tile: array<vec4<elem>, BK * CPT * L>;
+var<workgroup> q_tile: array<vec4f, 4u * RQ * D4MAX>; // BR rows, row stride D / 4; at the end, key-lane sums
+var<workgroup> k_tile: array<vec4<elem>, BK * (D4MAX + 1u)>; // row stride D / 4 + 1
+var<workgroup> v_tile: array<vec4<elem>, BK * D4MAX>;
+var<workgroup> probs: array<vec4f, RQ * BK>; // [quad][key]: 4 scores, then 4 probabilities
+var<workgroup> row_m: array<f32, 4u * RQ>;
+var<workgroup> row_alpha: array<f32, 4u * RQ>;
+var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per (key lane, quad): its 4 row sums
 
-// One invocation's share of a K/V tile, held in registers between its load and its store.
-struct Fetched {
-  k: array<vec4<elem>, MAX_PF>,
-  v: array<vec4<elem>, MAX_PF>,
-}
-
-fn fetch_tile(kb: u32, kvh: u32, D4: u32, tid: u32) -> Fetched {
-  var f: Fetched;
-  for (var w = 0u; w < PF; w++) {
-    let idx = tid + w * WG;
-    let s = kb + idx / D4;
-    f.k[w] = vec4<elem>(0.0);
-    f.v[w] = vec4<elem>(0.0);
-    if (idx < BK * D4 && s < params.S) {
-      let g = (s * params.Hkv + kvh) * D4 + idx % D4;
-      f.k[w] = k[g];
-      f.v[w] = v[g];
-    }
-  }
-  return f;
+fn score(q0: vec4f, q1: vec4f, q2: vec4f, q3: vec4f, kc: vec4f) -> vec4f {
+  return vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let G = params.group;
   let rows = params.T * G; // rows of one KV head
-  let R = WG / L;
-  let blocks = (rows + R - 1u) / R;
+  let BR = 4u * RQ;
+  let blocks = (rows + BR - 1u) / BR;
   let wid = wg.x + wg.y * nwg.x;
   if (wid >= blocks * params.Hkv) { return; } // the whole workgroup leaves: barriers below stay uniform
-  let kvh = wid / blocks;
-  let row0 = (wid % blocks) * R;
+  let kvh = wid % params.Hkv;
+  // Longest first: under the causal mask the last row blocks see the most keys.
+  let row0 = (blocks - 1u - wid / params.Hkv) * BR;
   let D4 = params.D / 4u;
+  let DP = D4 + 1u; // padded k_tile row
+  let stride = params.Hkv * D4; // vec4s from one key to the next in k and v
 
-  let lane = tid % L;
-  let rr = row0 + tid / L;
-  let live = rr < rows; // dead rows (past the last query) still take part in barriers and lane sums
-  let t = min(rr, rows - 1u) / G;
-  let qrow = (t * params.Hq + kvh * G + rr % G) * D4;
-  // Keys this row may see: [0, row_end). Query t sits at position S - T + t.
-  let row_end = select(params.S, params.S - params.T + t + 1u, params.causal != 0u);
   // Keys the whole block may see (uniform): the causal diagonal of its last row.
-  let last_t = (min(row0 + R, rows) - 1u) / G;
+  let last_t = (min(row0 + BR, rows) - 1u) / G;
   let block_end = select(params.S, params.S - params.T + last_t + 1u, params.causal != 0u);
 
+  // Stage the block's q rows (dead rows past the last query are zeros).
   let qscale = params.scale * LOG2E;
-  var qv: array<vec4f, MAX_CPT>;
-  var acc: array<vec4f, MAX_CPT>;
-  for (var i = 0u; i < CPT; i++) {
-    let c = lane + i * L;
-    qv[i] = vec4f(0.0);
-    acc[i] = vec4f(0.0);
-    if (live && c < D4) {
-      qv[i] = vec4f(q[qrow + c]) * qscale;
+  for (var idx = tid; idx < BR * D4; idx += WG) {
+    let rr = row0 + idx / D4;
+    var qq = vec4f(0.0);
+    if (rr < rows) {
+      qq = vec4f(q[((rr / G) * params.Hq + kvh * G + rr % G) * D4 + idx % D4]) * qscale;
     }
+    q_tile[idx] = qq;
   }
-  var m = NEG_INF;
-  var l = 0.0;
+  if (tid < BR) {
+    row_m[tid] = NEG_INF;
+  }
 
-  var next = fetch_tile(0u, kvh, D4, tid);
+  // P.V roles: quad pq, column col, key lane kl of KL (invocations past KL * RQ * D4 only score).
+  let KL = WG / (RQ * D4);
+  let col = tid % D4;
+  let pq = (tid / D4) % RQ;
+  let kl = tid / (D4 * RQ);
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  var lsum = vec4f(0.0);
+
   for (var kb = 0u; kb < block_end; kb += BK) {
-    // 1. Store the prefetched tile (rows of D / 4 vec4s), then fetch the next one.
-    for (var w = 0u; w < PF; w++) {
-      let idx = tid + w * WG;
-      if (idx < BK * D4) {
-        k_tile[idx] = next.k[w];
-        v_tile[idx] = next.v[w];
+    let n = min(BK, block_end - kb);
+    // 1. Stage the tile (the previous tile's readers passed the barrier at the end of the loop).
+    for (var idx = tid; idx < BK * D4; idx += WG) {
+      let j = idx / D4;
+      let c = idx % D4;
+      var kk = vec4<elem>(0.0);
+      var vv = vec4<elem>(0.0);
+      if (j < n) {
+        let g = (kb + j) * stride + kvh * D4 + c;
+        kk = k[g];
+        vv = v[g];
+      }
+      k_tile[j * DP + c] = kk;
+      v_tile[idx] = vv;
+    }
+    workgroupBarrier();
+
+    // 2. Scores, micro-tile (quad sq, keys 4 kq .. 4 kq + 3) per task.
+    for (var task = tid; task < RQ * (BK / 4u); task += WG) {
+      let sq = task % RQ;
+      let kq = task / RQ;
+      var s0 = vec4f(0.0);
+      var s1 = vec4f(0.0);
+      var s2 = vec4f(0.0);
+      var s3 = vec4f(0.0);
+      if (4u * kq < n) {
+        let qb = 4u * sq * D4;
+        let kbase = 4u * kq * DP;
+        for (var c = 0u; c < D4; c++) {
+          let q0 = q_tile[qb + c];
+          let q1 = q_tile[qb + D4 + c];
+          let q2 = q_tile[qb + 2u * D4 + c];
+          let q3 = q_tile[qb + 3u * D4 + c];
+          s0 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + c]));
+          s1 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + DP + c]));
+          s2 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + 2u * DP + c]));
+          s3 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + 3u * DP + c]));
+        }
+      }
+      // Visible: key < block_end (covers S) and, causally, key <= the row's position S - T + t.
+      var last = vec4i(-1);
+      for (var x = 0u; x < 4u; x++) {
+        let rr = row0 + 4u * sq + x;
+        if (rr < rows) {
+          last[x] = select(i32(params.S) - 1, i32(params.S - params.T + rr / G), params.causal != 0u);
+        }
+      }
+      let key = i32(kb + 4u * kq);
+      let lim = i32(kb + n) - 1;
+      let o = sq * BK + 4u * kq;
+      probs[o] = select(vec4f(NEG_INF), s0, vec4i(key) <= min(last, vec4i(lim)));
+      probs[o + 1u] = select(vec4f(NEG_INF), s1, vec4i(key + 1) <= min(last, vec4i(lim)));
+      probs[o + 2u] = select(vec4f(NEG_INF), s2, vec4i(key + 2) <= min(last, vec4i(lim)));
+      probs[o + 3u] = select(vec4f(NEG_INF), s3, vec4i(key + 3) <= min(last, vec4i(lim)));
+    }
+    workgroupBarrier();
+
+    // 3. One invocation per row: the tile's max, the running max, alpha, then p in place.
+    if (tid < BR) {
+      let sq = tid / 4u;
+      let x = tid % 4u;
+      var mx = NEG_INF;
+      for (var j = 0u; j < n; j++) {
+        mx = max(mx, probs[sq * BK + j][x]);
+      }
+      let m_old = row_m[tid];
+      let m_new = max(m_old, mx);
+      row_alpha[tid] = exp2(m_old - m_new);
+      row_m[tid] = m_new;
+      for (var j = 0u; j < n; j++) {
+        let s = probs[sq * BK + j][x];
+        probs[sq * BK + j][x] = select(0.0, exp2(s - m_new), s > NEG_INF);
       }
     }
     workgroupBarrier();
-    if (kb + BK < block_end) {
-      next = fetch_tile(kb + BK, kvh, D4, tid);
-    }
 
-    // 2 + 3, KS keys per step. The step count is a runtime value: a tile cut by the causal diagonal or by S
-    // stops early; the keys of a last, partial step are masked.
-    let steps = (min(BK, block_end - kb) + KS - 1u) / KS;
-    for (var st = 0u; st < steps; st++) {
-      let j0 = st * KS;
-      var s4: array<vec4f, MAX_KS4>; // scores of keys kb + j0 + 4 x + 0..3, in log2 units
-      for (var x = 0u; x < KS / 4u; x++) {
-        var part = vec4f(0.0);
-        for (var i = 0u; i < CPT; i++) {
-          let c = lane + i * L;
-          if (c < D4) {
-            let o = (j0 + 4u * x) * D4 + c;
-            let qc = qv[i];
-            part += vec4f(
-              dot(qc, vec4f(k_tile[o])),
-              dot(qc, vec4f(k_tile[o + D4])),
-              dot(qc, vec4f(k_tile[o + 2u * D4])),
-              dot(qc, vec4f(k_tile[o + 3u * D4])),
-            );
-          }
-        }
-        s4[x] = part;
-      }
-      var m_new = m;
-      for (var x = 0u; x < KS / 4u; x++) {
-        let keys = vec4u(kb + j0 + 4u * x) + vec4u(0u, 1u, 2u, 3u);
-        let sc = select(vec4f(NEG_INF), lane_sum(s4[x], tid), keys < vec4u(row_end));
-        s4[x] = sc;
-        m_new = max(m_new, max(max(sc.x, sc.y), max(sc.z, sc.w)));
-      }
-      let alpha = exp2(m - m_new);
-      m = m_new;
-      l *= alpha;
-      for (var i = 0u; i < CPT; i++) {
-        acc[i] *= alpha;
-      }
-      for (var x = 0u; x < KS / 4u; x++) {
-        let keys = vec4u(kb + j0 + 4u * x) + vec4u(0u, 1u, 2u, 3u);
-        let p = select(vec4f(0.0), exp2(s4[x] - m_new), keys < vec4u(row_end));
-        l += p.x + p.y + p.z + p.w;
-        for (var i = 0u; i < CPT; i++) {
-          let c = lane + i * L;
-          if (c < D4) {
-            let o = (j0 + 4u * x) * D4 + c;
-            acc[i] += p.x * vec4f(v_tile[o]) + p.y * vec4f(v_tile[o + D4]) + p.z * vec4f(v_tile[o + 2u * D4]) + p.w * vec4f(v_tile[o + 3u * D4]);
-          }
-        }
+    // 4. O += P V for this invocation's quad and column, over its key lane's keys.
+    if (kl < KL) {
+      let ab = 4u * pq;
+      let alpha = vec4f(row_alpha[ab], row_alpha[ab + 1u], row_alpha[ab + 2u], row_alpha[ab + 3u]);
+      acc0 *= alpha.x;
+      acc1 *= alpha.y;
+      acc2 *= alpha.z;
+      acc3 *= alpha.w;
+      lsum *= alpha;
+      for (var j = kl; j < n; j += KL) {
+        let p = probs[pq * BK + j];
+        let vv = vec4f(v_tile[j * D4 + col]);
+        acc0 += p.x * vv;
+        acc1 += p.y * vv;
+        acc2 += p.z * vv;
+        acc3 += p.w * vv;
+        lsum += p;
       }
     }
-    workgroupBarrier(); // the next tile overwrites k_tile / v_tile
+    workgroupBarrier(); // the next tile overwrites the tiles, probs and row_alpha
   }
 
-  if (live) {
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var i = 0u; i < CPT; i++) {
-      let c = lane + i * L;
-      if (c < D4) {
-        out[qrow + c] = vec4<elem>(acc[i] * inv);
+  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
+  if (kl < KL && col == 0u) {
+    lane_l[kl * RQ + pq] = lsum;
+  }
+  let qo = 4u * pq * D4 + col;
+  for (var other = 1u; other < KL; other++) {
+    if (kl == other) {
+      q_tile[qo] = acc0;
+      q_tile[qo + D4] = acc1;
+      q_tile[qo + 2u * D4] = acc2;
+      q_tile[qo + 3u * D4] = acc3;
+    }
+    workgroupBarrier();
+    if (kl == 0u) {
+      acc0 += q_tile[qo];
+      acc1 += q_tile[qo + D4];
+      acc2 += q_tile[qo + 2u * D4];
+      acc3 += q_tile[qo + 3u * D4];
+    }
+    workgroupBarrier();
+  }
+  workgroupBarrier(); // lane_l is read below (also when there is a single key lane)
+  if (kl == 0u) {
+    var l = vec4f(0.0);
+    for (var i = 0u; i < KL; i++) {
+      l += lane_l[i * RQ + pq];
+    }
+    for (var x = 0u; x < 4u; x++) {
+      let rr = row0 + 4u * pq + x;
+      if (rr < rows) {
+        let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
+        let total = select(select(acc3, acc2, x == 2u), select(acc1, acc0, x == 0u), x < 2u);
+        out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
       }
     }
   }

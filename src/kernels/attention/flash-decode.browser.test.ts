@@ -1,6 +1,6 @@
 // attention.flash_decode beyond the shared dense cases (which the registry suite runs): split counts and
-// remainders, sub-chunks (online softmax inside a split), T up to the decode maximum, causal splits that a
-// row cannot see at all, D = 4 and 256, the workgroup-memory lane sum where the device has subgroups,
+// remainders, long splits (online softmax across tiles), T up to the decode maximum, causal splits that a
+// row cannot see at all, D = 4 and 256,
 // agreement with attention.naive on the same inputs, repeat runs, and buffer release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../../gpu/browser.ts';
@@ -37,65 +37,61 @@ async function expectMatches(c: AttentionConfig, opts: FlashDecodeOptions = {}) 
   expect(report.ok, `${summarise(report)} opts=${JSON.stringify(opts)}`).toBe(true);
 }
 
-// Both lane sums: the subgroup butterfly (where available) and the workgroup-memory fallback.
-const paths: { name: string; opts: FlashDecodeOptions }[] = [
-  { name: 'default lane sum', opts: {} },
-  { name: 'workgroup-memory lane sum', opts: { subgroups: false } },
-];
-
-for (const path of paths) {
-  describe(`flash_decode, ${path.name}`, () => {
+{
+  describe('flash_decode', () => {
     it('many splits with S not a multiple of the split size (last split short)', async () => {
       const c = config({ T: 1, S: 103, Hq: 8, Hkv: 2, D: 32 });
-      const opts = { ...path.opts, chunk: 7 };
+      const opts = { chunk: 7 };
       const plan = planOf(c, opts);
-      expect(plan.subgroups).toBe(ctx.features.subgroups && path.opts.subgroups !== false);
       expect(plan.splits).toBe(15);
       expect(c.S % plan.chunk).not.toBe(0);
       await expectMatches(c, opts);
     });
 
-    it('default split plan at S = 1000 (several splits, odd remainder)', async () => {
-      const c = config({ T: 1, S: 1000, Hq: 4, Hkv: 1, D: 16 });
-      const plan = planOf(c, path.opts);
+    it('default split plan at S = 999 (several splits, odd remainder)', async () => {
+      const c = config({ T: 1, S: 999, Hq: 4, Hkv: 1, D: 16 });
+      const plan = planOf(c);
       expect(plan.splits).toBeGreaterThan(1);
       expect(c.S % plan.chunk).not.toBe(0);
-      await expectMatches(c, path.opts);
+      await expectMatches(c);
     });
 
     it('S smaller than one split: a single split writes out directly', async () => {
       const c = config({ T: 1, S: 5, Hq: 3, Hkv: 3, D: 12 });
-      expect(planOf(c, path.opts).splits).toBe(1);
-      await expectMatches(c, path.opts);
+      expect(planOf(c).splits).toBe(1);
+      await expectMatches(c);
       // A forced split size larger than S as well.
-      await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { ...path.opts, chunk: 64 });
+      await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { chunk: 64 });
     });
 
-    it('sub-chunks: online softmax across pieces of one split', async () => {
-      const c = config({ T: 2, S: 90, Hq: 4, Hkv: 2, D: 20, causal: false });
-      const opts = { ...path.opts, chunk: 45, subChunk: 6 };
-      expect(planOf(c, opts).subChunk).toBe(6);
+    it('long splits: online softmax across several tiles of one split, the last one short', async () => {
+      const c = config({ T: 2, S: 1200, Hq: 4, Hkv: 2, D: 20, causal: false });
+      const opts = { chunk: 600 };
+      expect(planOf(c, opts).tileKeys).toBeLessThan(600);
+      expect(600 % planOf(c, opts).tileKeys).not.toBe(0);
       await expectMatches(c, opts);
+      // Scores that grow along the keys: the running max moves on almost every step.
+      await expectMatches(config({ T: 1, S: 300, Hq: 8, Hkv: 2, D: 64, scale: 3 }), { chunk: 300 });
     });
 
     it(`T = ${FLASH_DECODE_MAX_T} (the decode maximum), GQA 4: several row blocks`, async () => {
       const c = config({ T: FLASH_DECODE_MAX_T, S: 41, Hq: 8, Hkv: 2, D: 16 });
-      expect(planOf(c, path.opts).blocks).toBeGreaterThan(1);
-      await expectMatches(c, { ...path.opts, chunk: 9 });
+      expect(planOf(c).blocks).toBeGreaterThan(1);
+      await expectMatches(c, { chunk: 9 });
     });
 
     it('causal decode with T > 1: splits past a query\'s position hold no visible key for it', async () => {
       // Queries at positions 18..22; with 4-key splits the last split (keys 20..22) is empty for the first two rows.
-      await expectMatches(config({ T: 5, S: 23, Hq: 6, Hkv: 2, D: 8, causal: true }), { ...path.opts, chunk: 4 });
+      await expectMatches(config({ T: 5, S: 23, Hq: 6, Hkv: 2, D: 8, causal: true }), { chunk: 4 });
     });
 
     it('D = 4 and D = 256', async () => {
-      await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { ...path.opts, chunk: 10 });
-      await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { ...path.opts, chunk: 8 });
+      await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { chunk: 10 });
+      await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { chunk: 8 });
     });
 
     it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {
-      await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { ...path.opts, chunk: 20 });
+      await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { chunk: 20 });
     });
   });
 }

@@ -7,6 +7,7 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
+import { BYTES_PER } from '../tensor.ts';
 import {
   AttentionParams,
   DENSE_ATTENTION,
@@ -18,33 +19,39 @@ import {
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
-import { flashWorkgroupSize, laneSumBytes, laneSumSource, lanesFor, usesSubgroups, type FlashOptions } from './flash-lanes.ts';
+import { flashWorkgroupSize } from './flash-lanes.ts';
 
-/** Longest query block: the shader keeps up to MAX_ROWS rows of one KV head per workgroup in registers. */
+/** Longest query block: T * G rows of one KV head are served 4 at a time, so this only bounds the blocks. */
 export const FLASH_DECODE_MAX_T = 16;
-const MAX_ROWS = 16;
+/** Rows per workgroup: the 4 scores of a key travel as one vec4 (the WGSL hard-codes it). */
+const ROWS = 4;
+/** Invocations per workgroup; each scores 4 keys of a tile, so a tile is 4 * 64 keys. */
+const WORKGROUP = 64;
+const KEYS_PER_INVOCATION = 4;
 /**
- * Workgroups pass 1 aims for. WebGPU exposes no core count, so this is sized for the largest current GPUs:
- * about 2 resident 256-invocation workgroups per SM on a 132-SM H100, so one streams while the other reduces.
- * More splits mean more partials to write and merge (and, on SwiftShader, measurably slower runs: 512
- * workgroups took 1.7x the CPU time of 256 at S=4096, Hq=32, Hkv=8, D=128).
+ * Split targets. From LONG_CONTEXT keys on: at least 512 workgroups, or pieces of at most 64 KiB of K/V per
+ * workgroup, whichever needs fewer workgroups (enough to fill the largest GPUs several times over), with
+ * splits down to 64 keys. Shorter contexts hold little K/V per step, and there a workgroup's fixed cost (q
+ * staging, the key-lane sums, its partial) dominates: splits are at least one full tile (4 * WG keys).
  */
-const TARGET_WORKGROUPS = 256;
-/** Workgroup memory pass 1 aims to use: a small footprint keeps several workgroups resident per SM. */
-const WORKGROUP_BUDGET = 16 * 1024;
-/** Fewest keys per split: below this the fixed cost of a split (q staging, reductions, partial) dominates. */
-const MIN_CHUNK = 64;
+const TARGET_WORKGROUPS = 512;
+const TARGET_BYTES = 64 * 1024;
+const LONG_CONTEXT = 8192;
+const MIN_CHUNK_LONG = 64;
+const MIN_CHUNK_SHORT = KEYS_PER_INVOCATION * WORKGROUP;
 
-/** Rows (query x head of one GQA group) per workgroup before device limits are considered. */
-function nominalRows(c: AttentionConfig): number {
-  return Math.min(MAX_ROWS, Math.ceil((c.T * (c.Hq / c.Hkv)) / 4) * 4);
+function rowBlocks(c: AttentionConfig): number {
+  return Math.ceil((c.T * (c.Hq / c.Hkv)) / ROWS);
 }
 
 /** How the key range is split: config only, so partial buffers are known before a device is. */
 export function flashDecodeSplits(c: AttentionConfig): { splits: number; chunk: number } {
-  const items = c.Hkv * Math.ceil((c.T * (c.Hq / c.Hkv)) / nominalRows(c));
-  const wanted = Math.ceil(TARGET_WORKGROUPS / items);
-  const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / MIN_CHUNK)));
+  const items = c.Hkv * rowBlocks(c);
+  // Every row block of a KV head streams that head's K and V of its split.
+  const headBytes = 2 * c.S * c.D * BYTES_PER[c.dtype];
+  const wanted = Math.min(Math.ceil(TARGET_WORKGROUPS / items), Math.ceil(headBytes / TARGET_BYTES));
+  const minChunk = c.S >= LONG_CONTEXT ? MIN_CHUNK_LONG : MIN_CHUNK_SHORT;
+  const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / minChunk)));
   const chunk = Math.ceil(c.S / splits0);
   return { splits: Math.ceil(c.S / chunk), chunk };
 }
@@ -57,72 +64,50 @@ function partialBytes(c: AttentionConfig, splits: number): { acc: number; ml: nu
 
 export interface FlashDecodePlan {
   splits: number;
-  /** Keys per split, and keys per sub-chunk a workgroup holds in workgroup memory at a time. */
+  /** Keys per split, and keys per tile (scored, softmaxed and multiplied by V between barriers). */
   chunk: number;
-  subChunk: number;
+  tileKeys: number;
   wg: number;
-  lanes: number;
-  chunksPerLane: number;
-  /** Rows per workgroup (a multiple of 4) and the resulting row blocks per KV head. */
+  /** Key lanes of the P.V phase (each D / 4 invocations wide). */
+  keyLanes: number;
+  /** Rows per workgroup (4) and the resulting row blocks per KV head. */
   rowsPerBlock: number;
   blocks: number;
-  /** Row groups of the P.V phase (each L key lanes x D/4 columns wide). */
-  rowGroups: number;
   /** Pass-1 workgroups: Hkv * blocks * splits. */
   workgroups: number;
   workgroupBytes: number;
-  subgroups: boolean;
 }
 
-/** Internal knobs beyond FlashOptions: tests force small chunks to exercise many splits and sub-chunks. */
-export interface FlashDecodeOptions extends FlashOptions {
+/** Internal knob: tests force small chunks (many splits). */
+export interface FlashDecodeOptions {
   chunk?: number;
-  subChunk?: number;
 }
 
 export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: FlashDecodeOptions = {}): FlashDecodePlan | ValidationIssue {
-  const subgroups = usesSubgroups(caps, opts);
-  const wg = flashWorkgroupSize(caps.limits);
+  const wg = Math.min(WORKGROUP, flashWorkgroupSize(caps.limits));
   const d4 = c.D / 4;
-  const lanes = lanesFor(d4);
-  const chunksPerLane = Math.ceil(d4 / lanes);
   const chunk = opts.chunk ?? flashDecodeSplits(c).chunk;
   const splits = Math.ceil(c.S / chunk);
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
-  const keysPerPass = wg / lanes; // keys one sweep of the score phase covers
-  const rowsNeeded = nominalRows(c);
-  let need = 0;
-  for (let rows = rowsNeeded; rows >= 4; rows -= 4) {
-    // q rows + reduction slots + three per-row statistics + the lane sum's own slots
-    const fixed = rows * chunksPerLane * lanes * 16 + wg * 4 + 3 * rows * 4 + laneSumBytes(subgroups, wg);
-    const minSub = Math.min(chunk, keysPerPass);
-    need = need || fixed + rows * 4 * minSub;
-    // Prefer staying within WORKGROUP_BUDGET (occupancy), but take up to the limit rather than fail.
-    const fitLimit = Math.floor((limit - fixed) / (rows * 4));
-    if (fitLimit < minSub || wg < lanes * d4) continue;
-    const fit = Math.max(minSub, Math.floor((Math.min(limit, WORKGROUP_BUDGET) - fixed) / (rows * 4)));
-    // Whole score sweeps where the split is longer than what fits.
-    let subChunk = Math.min(chunk, opts.subChunk ?? fit);
-    if (subChunk < chunk && subChunk > keysPerPass) subChunk -= subChunk % keysPerPass;
-    const blocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / rows);
+  // q rows (reused for the key-lane sums), a tile's scores, the row statistics and the key lanes' sums.
+  const workgroupBytes = ROWS * d4 * 16 + KEYS_PER_INVOCATION * wg * 16 + 2 * ROWS * 4 + Math.floor(wg / d4) * 16;
+  if (workgroupBytes > limit || wg < d4) {
     return {
-      splits,
-      chunk,
-      subChunk,
-      wg,
-      lanes,
-      chunksPerLane,
-      rowsPerBlock: rows,
-      blocks,
-      rowGroups: Math.min(rows, Math.floor(wg / (lanes * d4))),
-      workgroups: c.Hkv * blocks * splits,
-      workgroupBytes: fixed + rows * 4 * subChunk,
-      subgroups,
+      field: 'D',
+      message: `${c.D} needs ${workgroupBytes} B of workgroup memory and ${d4} invocations per workgroup, over this device's maxComputeWorkgroupStorageSize of ${limit} B or its ${wg}-invocation workgroups`,
     };
   }
+  const blocks = rowBlocks(c);
   return {
-    field: 'D',
-    message: `${c.D} needs ${need} B of workgroup memory for a block of ${rowsNeeded} query rows, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
+    splits,
+    chunk,
+    tileKeys: KEYS_PER_INVOCATION * wg,
+    wg,
+    keyLanes: Math.floor(wg / d4),
+    rowsPerBlock: ROWS,
+    blocks,
+    workgroups: c.Hkv * blocks * splits,
+    workgroupBytes,
   };
 }
 
@@ -134,24 +119,19 @@ export interface FlashDecodeInstance extends KernelInstance {
   plan: FlashDecodePlan;
 }
 
-/** create() with internal options (tests force the workgroup-memory lane sum and small chunks). */
+/** create() with internal options (tests force small chunks). */
 export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opts: FlashDecodeOptions = {}): Promise<FlashDecodeInstance> {
   const plan = flashDecodePlan(c, ctx, opts);
   if (!isPlan(plan)) throw new ConfigError([plan]);
-  const lanesum = laneSumSource(plan.subgroups);
   const { layout, pipelines } = await kernelPipelines(
     ctx,
-    { label: 'attention.flash_decode', wgsl: `${wgsl}\n${lanesum.wgsl}`, structs: { AttentionParams }, elem: c.dtype as 'f32' | 'f16', enable: lanesum.enable },
+    { label: 'attention.flash_decode', wgsl, structs: { AttentionParams }, elem: c.dtype },
     ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
     ['split_main', 'merge_main'] as const,
     {
       WG: plan.wg,
-      L: plan.lanes,
-      CPT: plan.chunksPerLane,
-      RB: plan.rowsPerBlock,
+      D4MAX: c.D / 4,
       CHUNK: plan.chunk,
-      SUB: plan.subChunk,
-      RG: plan.rowGroups,
     },
   );
   const b = ctx.buffers;

@@ -1,5 +1,6 @@
-// What flash_prefill and flash_decode share on the host: the workgroup size taken from the device limits,
-// how many lanes split one row (or key) of D, and which lane_sum the WGSL gets appended: a subgroup xor
+// What the flash kernels share on the host: the workgroup size taken from the device limits and, for the
+// masked-flash core (src/kernels/sparse), how many lanes split one row (or key) of D and which lane_sum the
+// WGSL gets appended: a subgroup xor
 // butterfly where the device has subgroups, workgroup memory otherwise (tests force the latter too).
 import laneSumSubgroup from '../../../shaders/attention/flash-lane-sum-subgroup.wgsl?raw';
 import laneSumWorkgroup from '../../../shaders/attention/flash-lane-sum-workgroup.wgsl?raw';

@@ -1,5 +1,5 @@
-// attention.flash_prefill: host side of shaders/attention/flash-prefill.wgsl. The tile plan (rows per
-// workgroup, lanes per row, keys per K/V tile) is derived from D and the device's workgroup limits, and
+// attention.flash_prefill: host side of shaders/attention/flash-prefill.wgsl. The tile plan (row quads per
+// workgroup, keys per K/V tile) is derived from D and the device's workgroup limits, and
 // check() refuses a config whose smallest tile would not fit.
 import wgsl from '../../../shaders/attention/flash-prefill.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
@@ -15,73 +15,58 @@ import {
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
-import { flashWorkgroupSize, laneSumBytes, laneSumSource, lanesFor, usesSubgroups, type FlashOptions } from './flash-lanes.ts';
+import { flashWorkgroupSize } from './flash-lanes.ts';
 
-/**
- * Workgroup memory a block aims to use (at most the device limit). The tile is reused by all R rows whatever
- * its length, so longer tiles only save barriers, while a smaller footprint lets more workgroups share an SM
- * (latency hiding: WGSL has no asynchronous copies to double-buffer with).
- */
-const TILE_BUDGET = 8 * 1024;
+/** Invocations per workgroup: one per (row quad, vec4 column) in the P.V phase, at most. */
+const WORKGROUP = 128;
+/** Row quads per workgroup at most (64 rows) and keys per K/V tile at most. */
+const MAX_QUADS = 16;
 const MAX_BK = 64;
-/** Registers per invocation for the prefetched tile (MAX_PF in the WGSL). */
-const MAX_PF = 8;
 
 export interface FlashPrefillPlan {
   /** Invocations per workgroup. */
   wg: number;
-  /** Lanes per row and vec4 chunks of D each lane owns. */
-  lanes: number;
-  chunksPerLane: number;
-  /** Query rows (query x head of the GQA group) per workgroup. */
+  /** Query rows (query x head of the GQA group) per workgroup, in quads. */
   rowsPerBlock: number;
-  /** Keys per K/V tile staged in workgroup memory, keys per online-softmax step. */
+  /** Keys per K/V tile staged in workgroup memory. */
   tileKeys: number;
-  stepKeys: number;
-  /** vec4s of the next tile each invocation holds in registers while the current one is used. */
-  prefetch: number;
+  /** Key lanes of the P.V phase (each rows / 4 x D / 4 invocations wide). */
+  keyLanes: number;
   workgroups: number;
   workgroupBytes: number;
-  subgroups: boolean;
+}
+
+/** Workgroup bytes for `quads` row quads and `bk` keys per tile (the WGSL's arrays, in its order). */
+function tileBytes(quads: number, bk: number, d4: number, el: number, wg: number): number {
+  return 4 * quads * d4 * 16 + bk * (d4 + 1) * 4 * el + bk * d4 * 4 * el + quads * bk * 16 + 2 * 4 * quads * 4 + Math.floor(wg / d4) * 16;
 }
 
 /** Tiles for this config on this device, or the validation message saying why none fits. */
-export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps, opts: FlashOptions = {}): FlashPrefillPlan | ValidationIssue {
-  const subgroups = usesSubgroups(caps, opts);
-  const wg = flashWorkgroupSize(caps.limits);
+export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPrefillPlan | ValidationIssue {
+  const wg = Math.min(WORKGROUP, flashWorkgroupSize(caps.limits));
   const d4 = c.D / 4;
-  const lanes = lanesFor(d4);
-  const chunksPerLane = Math.ceil(d4 / lanes);
+  const el = BYTES_PER[c.dtype];
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
-  // K and V tile rows, one slot per lane chunk, in the storage type.
-  const perKey = 2 * chunksPerLane * lanes * 4 * BYTES_PER[c.dtype as 'f32' | 'f16'];
-  const fixed = laneSumBytes(subgroups, wg);
-  const keysIn = (bytes: number) => Math.floor(Math.floor((bytes - fixed) / perKey) / 4) * 4;
-  const fit = Math.max(keysIn(Math.min(limit, TILE_BUDGET)), keysIn(limit) >= 4 ? 4 : 0);
-  if (fit < 4 || wg < lanes) {
+  const rows = c.T * (c.Hq / c.Hkv);
+  let quads = Math.max(1, Math.min(MAX_QUADS, Math.floor(wg / d4), Math.ceil(rows / 4)));
+  // Fewer rows per block until the smallest (4-key) tile fits.
+  while (quads > 1 && tileBytes(quads, 4, d4, el, wg) > limit) quads--;
+  if (wg < d4 || tileBytes(quads, 4, d4, el, wg) > limit) {
     return {
       field: 'D',
-      message: `${c.D} needs ${fixed + 4 * perKey} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
+      message: `${c.D} needs ${tileBytes(1, 4, d4, el, wg)} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
     };
   }
-  // No point staging more keys than exist; each invocation carries at most MAX_PF vec4s of the next tile.
-  let tileKeys = Math.min(fit, MAX_BK, Math.ceil(c.S / 4) * 4, Math.floor((MAX_PF * wg) / (chunksPerLane * lanes)));
-  // Keys per softmax step: the step's KS / 4 lane sums and exponentials are independent (latency overlaps).
-  const stepKeys = tileKeys >= 16 ? 16 : tileKeys >= 8 ? 8 : 4;
-  tileKeys -= tileKeys % stepKeys;
-  const rowsPerBlock = wg / lanes;
-  const blocks = Math.ceil((c.T * (c.Hq / c.Hkv)) / rowsPerBlock);
+  let tileKeys = 4;
+  while (tileKeys + 4 <= Math.min(MAX_BK, Math.ceil(c.S / 4) * 4) && tileBytes(quads, tileKeys + 4, d4, el, wg) <= limit) tileKeys += 4;
+  const blocks = Math.ceil(rows / (4 * quads));
   return {
     wg,
-    lanes,
-    chunksPerLane,
-    rowsPerBlock,
+    rowsPerBlock: 4 * quads,
     tileKeys,
-    stepKeys,
-    prefetch: Math.ceil((tileKeys * chunksPerLane * lanes) / wg),
+    keyLanes: Math.floor(wg / (quads * d4)),
     workgroups: c.Hkv * blocks,
-    workgroupBytes: fixed + tileKeys * perKey,
-    subgroups,
+    workgroupBytes: tileBytes(quads, tileKeys, d4, el, wg),
   };
 }
 
@@ -93,17 +78,15 @@ export interface FlashPrefillInstance extends KernelInstance {
   plan: FlashPrefillPlan;
 }
 
-/** create() with internal options (tests force the workgroup-memory lane sum through `opts`). */
-export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, opts: FlashOptions = {}): Promise<FlashPrefillInstance> {
-  const plan = flashPrefillPlan(c, ctx, opts);
+export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): Promise<FlashPrefillInstance> {
+  const plan = flashPrefillPlan(c, ctx);
   if (!isPlan(plan)) throw new ConfigError([plan]);
-  const lanesum = laneSumSource(plan.subgroups);
   const { layout, pipelines } = await kernelPipelines(
     ctx,
-    { label: 'attention.flash_prefill', wgsl: `${wgsl}\n${lanesum.wgsl}`, structs: { AttentionParams }, elem: c.dtype as 'f32' | 'f16', enable: lanesum.enable },
+    { label: 'attention.flash_prefill', wgsl, structs: { AttentionParams }, elem: c.dtype },
     ['uniform', 'read', 'read', 'read', 'rw'],
     ['main'] as const,
-    { WG: plan.wg, L: plan.lanes, CPT: plan.chunksPerLane, BK: plan.tileKeys, KS: plan.stepKeys, PF: plan.prefetch },
+    { WG: plan.wg, RQ: plan.rowsPerBlock / 4, BK: plan.tileKeys, D4MAX: c.D / 4 },
   );
   const b = ctx.buffers;
   const tensors = attentionTensors(ctx, c);
