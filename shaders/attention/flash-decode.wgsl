@@ -19,6 +19,7 @@
 // per row is written, or, with a single split, normalised into `out`.
 // Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge over the splits,
 //   M = max_s m_s,  out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s   (0 where no key was visible).
+// quad_* (flash-quad.wgsl) is appended by the host.
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic and the partials are f32.
 
 @group(0) @binding(0) var<uniform> params: AttentionParams;
@@ -41,10 +42,6 @@ var<workgroup> probs: array<vec4f, 4u * WG>; // per key of the tile: 4 scores, t
 var<workgroup> row_m: array<f32, 4>;
 var<workgroup> row_alpha: array<f32, 4>;
 var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per key lane: its 4 row sums
-
-fn score(q0: vec4f, q1: vec4f, q2: vec4f, q3: vec4f, kc: vec4f) -> vec4f {
-  return vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
-}
 
 @compute @workgroup_size(WG)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -88,11 +85,7 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   let KL = WG / D4;
   let col = tid % D4;
   let kl = tid / D4;
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-  var lsum = vec4f(0.0);
+  var acc = QuadAcc();
 
   for (var b = s0; b < s1; b += 4u * WG) {
     let n = min(4u * WG, s1 - b);
@@ -110,15 +103,15 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
       let q1 = q_tile[D4 + c];
       let q2 = q_tile[2u * D4 + c];
       let q3 = q_tile[3u * D4 + c];
-      sc0 += score(q0, q1, q2, q3, vec4f(k[kb + c]));
+      sc0 += quad_score(q0, q1, q2, q3, vec4f(k[kb + c]));
       if (tid + WG < n) {
-        sc1 += score(q0, q1, q2, q3, vec4f(k[kb + kstep + c]));
+        sc1 += quad_score(q0, q1, q2, q3, vec4f(k[kb + kstep + c]));
       }
       if (tid + 2u * WG < n) {
-        sc2 += score(q0, q1, q2, q3, vec4f(k[kb + 2u * kstep + c]));
+        sc2 += quad_score(q0, q1, q2, q3, vec4f(k[kb + 2u * kstep + c]));
       }
       if (tid + 3u * WG < n) {
-        sc3 += score(q0, q1, q2, q3, vec4f(k[kb + 3u * kstep + c]));
+        sc3 += quad_score(q0, q1, q2, q3, vec4f(k[kb + 3u * kstep + c]));
       }
     }
     let key = vec4i(i32(b + tid));
@@ -157,19 +150,11 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     // 4. P.V: rescale, then this key lane's keys of the tile.
     if (kl < KL) {
       let alpha = vec4f(row_alpha[0], row_alpha[1], row_alpha[2], row_alpha[3]);
-      acc0 *= alpha.x;
-      acc1 *= alpha.y;
-      acc2 *= alpha.z;
-      acc3 *= alpha.w;
-      lsum *= alpha;
+      quad_rescale(&acc, alpha);
       for (var j = kl; j < n; j += KL) {
         let p = probs[j];
         let vv = vec4f(v[(b + j) * stride + kvh * D4 + col]);
-        acc0 += p.x * vv;
-        acc1 += p.y * vv;
-        acc2 += p.z * vv;
-        acc3 += p.w * vv;
-        lsum += p;
+        quad_add(&acc, p, vv);
       }
     }
     workgroupBarrier(); // the next tile overwrites probs and row_alpha
@@ -177,21 +162,21 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
 
   // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
   if (kl < KL && col == 0u) {
-    lane_l[kl] = lsum;
+    lane_l[kl] = acc.l;
   }
   for (var other = 1u; other < KL; other++) {
     if (kl == other) {
-      q_tile[col] = acc0;
-      q_tile[D4 + col] = acc1;
-      q_tile[2u * D4 + col] = acc2;
-      q_tile[3u * D4 + col] = acc3;
+      q_tile[col] = acc.r0;
+      q_tile[D4 + col] = acc.r1;
+      q_tile[2u * D4 + col] = acc.r2;
+      q_tile[3u * D4 + col] = acc.r3;
     }
     workgroupBarrier();
     if (kl == 0u) {
-      acc0 += q_tile[col];
-      acc1 += q_tile[D4 + col];
-      acc2 += q_tile[2u * D4 + col];
-      acc3 += q_tile[3u * D4 + col];
+      acc.r0 += q_tile[col];
+      acc.r1 += q_tile[D4 + col];
+      acc.r2 += q_tile[2u * D4 + col];
+      acc.r3 += q_tile[3u * D4 + col];
     }
     workgroupBarrier();
   }
@@ -206,7 +191,7 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
       let rr = row0 + x;
       if (rr < rows) {
         let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
-        let total = select(select(acc3, acc2, x == 2u), select(acc1, acc0, x == 0u), x < 2u);
+        let total = quad_row(acc, x);
         if (params.splits == 1u) {
           out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
         } else {

@@ -19,6 +19,7 @@
 // Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
 // and blocks are scheduled longest first so the last wave is short ones.
 // The output is acc / l (0 for a row that saw no key, like the reference).
+// quad_* (flash-quad.wgsl) is appended by the host.
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 
 @group(0) @binding(0) var<uniform> params: AttentionParams;
@@ -42,10 +43,6 @@ var<workgroup> probs: array<vec4f, RQ * BK>; // [quad][key]: 4 scores, then 4 pr
 var<workgroup> row_m: array<f32, 4u * RQ>;
 var<workgroup> row_alpha: array<f32, 4u * RQ>;
 var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per (key lane, quad): its 4 row sums
-
-fn score(q0: vec4f, q1: vec4f, q2: vec4f, q3: vec4f, kc: vec4f) -> vec4f {
-  return vec4f(dot(q0, kc), dot(q1, kc), dot(q2, kc), dot(q3, kc));
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -85,11 +82,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let col = tid % D4;
   let pq = (tid / D4) % RQ;
   let kl = tid / (D4 * RQ);
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-  var lsum = vec4f(0.0);
+  var acc = QuadAcc();
 
   for (var kb = 0u; kb < block_end; kb += BK) {
     let n = min(BK, block_end - kb);
@@ -125,10 +118,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
           let q1 = q_tile[qb + D4 + c];
           let q2 = q_tile[qb + 2u * D4 + c];
           let q3 = q_tile[qb + 3u * D4 + c];
-          s0 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + c]));
-          s1 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + DP + c]));
-          s2 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + 2u * DP + c]));
-          s3 += score(q0, q1, q2, q3, vec4f(k_tile[kbase + 3u * DP + c]));
+          s0 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + c]));
+          s1 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + DP + c]));
+          s2 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + 2u * DP + c]));
+          s3 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + 3u * DP + c]));
         }
       }
       // Visible: key < block_end (covers S) and, causally, key <= the row's position S - T + t.
@@ -172,19 +165,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     if (kl < KL) {
       let ab = 4u * pq;
       let alpha = vec4f(row_alpha[ab], row_alpha[ab + 1u], row_alpha[ab + 2u], row_alpha[ab + 3u]);
-      acc0 *= alpha.x;
-      acc1 *= alpha.y;
-      acc2 *= alpha.z;
-      acc3 *= alpha.w;
-      lsum *= alpha;
+      quad_rescale(&acc, alpha);
       for (var j = kl; j < n; j += KL) {
         let p = probs[pq * BK + j];
         let vv = vec4f(v_tile[j * D4 + col]);
-        acc0 += p.x * vv;
-        acc1 += p.y * vv;
-        acc2 += p.z * vv;
-        acc3 += p.w * vv;
-        lsum += p;
+        quad_add(&acc, p, vv);
       }
     }
     workgroupBarrier(); // the next tile overwrites the tiles, probs and row_alpha
@@ -192,22 +177,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 
   // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
   if (kl < KL && col == 0u) {
-    lane_l[kl * RQ + pq] = lsum;
+    lane_l[kl * RQ + pq] = acc.l;
   }
   let qo = 4u * pq * D4 + col;
   for (var other = 1u; other < KL; other++) {
     if (kl == other) {
-      q_tile[qo] = acc0;
-      q_tile[qo + D4] = acc1;
-      q_tile[qo + 2u * D4] = acc2;
-      q_tile[qo + 3u * D4] = acc3;
+      q_tile[qo] = acc.r0;
+      q_tile[qo + D4] = acc.r1;
+      q_tile[qo + 2u * D4] = acc.r2;
+      q_tile[qo + 3u * D4] = acc.r3;
     }
     workgroupBarrier();
     if (kl == 0u) {
-      acc0 += q_tile[qo];
-      acc1 += q_tile[qo + D4];
-      acc2 += q_tile[qo + 2u * D4];
-      acc3 += q_tile[qo + 3u * D4];
+      acc.r0 += q_tile[qo];
+      acc.r1 += q_tile[qo + D4];
+      acc.r2 += q_tile[qo + 2u * D4];
+      acc.r3 += q_tile[qo + 3u * D4];
     }
     workgroupBarrier();
   }
@@ -221,7 +206,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
       let rr = row0 + 4u * pq + x;
       if (rr < rows) {
         let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
-        let total = select(select(acc3, acc2, x == 2u), select(acc1, acc0, x == 0u), x < 2u);
+        let total = quad_row(acc, x);
         out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
       }
     }

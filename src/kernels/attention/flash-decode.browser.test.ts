@@ -37,64 +37,62 @@ async function expectMatches(c: AttentionConfig, opts: FlashDecodeOptions = {}) 
   expect(report.ok, `${summarise(report)} opts=${JSON.stringify(opts)}`).toBe(true);
 }
 
-{
-  describe('flash_decode', () => {
-    it('many splits with S not a multiple of the split size (last split short)', async () => {
-      const c = config({ T: 1, S: 103, Hq: 8, Hkv: 2, D: 32 });
-      const opts = { chunk: 7 };
-      const plan = planOf(c, opts);
-      expect(plan.splits).toBe(15);
-      expect(c.S % plan.chunk).not.toBe(0);
-      await expectMatches(c, opts);
-    });
-
-    it('default split plan at S = 999 (several splits, odd remainder)', async () => {
-      const c = config({ T: 1, S: 999, Hq: 4, Hkv: 1, D: 16 });
-      const plan = planOf(c);
-      expect(plan.splits).toBeGreaterThan(1);
-      expect(c.S % plan.chunk).not.toBe(0);
-      await expectMatches(c);
-    });
-
-    it('S smaller than one split: a single split writes out directly', async () => {
-      const c = config({ T: 1, S: 5, Hq: 3, Hkv: 3, D: 12 });
-      expect(planOf(c).splits).toBe(1);
-      await expectMatches(c);
-      // A forced split size larger than S as well.
-      await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { chunk: 64 });
-    });
-
-    it('long splits: online softmax across several tiles of one split, the last one short', async () => {
-      const c = config({ T: 2, S: 1200, Hq: 4, Hkv: 2, D: 20, causal: false });
-      const opts = { chunk: 600 };
-      expect(planOf(c, opts).tileKeys).toBeLessThan(600);
-      expect(600 % planOf(c, opts).tileKeys).not.toBe(0);
-      await expectMatches(c, opts);
-      // Scores that grow along the keys: the running max moves on almost every step.
-      await expectMatches(config({ T: 1, S: 300, Hq: 8, Hkv: 2, D: 64, scale: 3 }), { chunk: 300 });
-    });
-
-    it(`T = ${FLASH_DECODE_MAX_T} (the decode maximum), GQA 4: several row blocks`, async () => {
-      const c = config({ T: FLASH_DECODE_MAX_T, S: 41, Hq: 8, Hkv: 2, D: 16 });
-      expect(planOf(c).blocks).toBeGreaterThan(1);
-      await expectMatches(c, { chunk: 9 });
-    });
-
-    it('causal decode with T > 1: splits past a query\'s position hold no visible key for it', async () => {
-      // Queries at positions 18..22; with 4-key splits the last split (keys 20..22) is empty for the first two rows.
-      await expectMatches(config({ T: 5, S: 23, Hq: 6, Hkv: 2, D: 8, causal: true }), { chunk: 4 });
-    });
-
-    it('D = 4 and D = 256', async () => {
-      await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { chunk: 10 });
-      await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { chunk: 8 });
-    });
-
-    it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {
-      await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { chunk: 20 });
-    });
+describe('flash_decode', () => {
+  it('many splits with S not a multiple of the split size (last split short)', async () => {
+    const c = config({ T: 1, S: 103, Hq: 8, Hkv: 2, D: 32 });
+    const opts = { chunk: 7 };
+    const plan = planOf(c, opts);
+    expect(plan.splits).toBe(15);
+    expect(c.S % plan.chunk).not.toBe(0);
+    await expectMatches(c, opts);
   });
-}
+
+  it('default split plan at S = 999 (several splits, odd remainder)', async () => {
+    const c = config({ T: 1, S: 999, Hq: 4, Hkv: 1, D: 16 });
+    const plan = planOf(c);
+    expect(plan.splits).toBeGreaterThan(1);
+    expect(c.S % plan.chunk).not.toBe(0);
+    await expectMatches(c);
+  });
+
+  it('S smaller than one split: a single split writes out directly', async () => {
+    const c = config({ T: 1, S: 5, Hq: 3, Hkv: 3, D: 12 });
+    expect(planOf(c).splits).toBe(1);
+    await expectMatches(c);
+    // A forced split size larger than S as well.
+    await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { chunk: 64 });
+  });
+
+  it('long splits: online softmax across several tiles of one split, the last one short', async () => {
+    const c = config({ T: 2, S: 1200, Hq: 4, Hkv: 2, D: 20, causal: false });
+    const opts = { chunk: 600 };
+    expect(planOf(c, opts).tileKeys).toBeLessThan(600);
+    expect(600 % planOf(c, opts).tileKeys).not.toBe(0);
+    await expectMatches(c, opts);
+    // Scores that grow along the keys: the running max moves on almost every step.
+    await expectMatches(config({ T: 1, S: 300, Hq: 8, Hkv: 2, D: 64, scale: 3 }), { chunk: 300 });
+  });
+
+  it(`T = ${FLASH_DECODE_MAX_T} (the decode maximum), GQA 4: several row blocks`, async () => {
+    const c = config({ T: FLASH_DECODE_MAX_T, S: 41, Hq: 8, Hkv: 2, D: 16 });
+    expect(planOf(c).blocks).toBeGreaterThan(1);
+    await expectMatches(c, { chunk: 9 });
+  });
+
+  it('causal decode with T > 1: splits past a query\'s position hold no visible key for it', async () => {
+    // Queries at positions 18..22; with 4-key splits the last split (keys 20..22) is empty for the first two rows.
+    await expectMatches(config({ T: 5, S: 23, Hq: 6, Hkv: 2, D: 8, causal: true }), { chunk: 4 });
+  });
+
+  it('D = 4 and D = 256', async () => {
+    await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { chunk: 10 });
+    await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { chunk: 8 });
+  });
+
+  it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {
+    await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { chunk: 20 });
+  });
+});
 
 describe('flash_decode, against attention.naive and itself', () => {
   it('agrees with attention.naive on the same inputs', async () => {

@@ -3,6 +3,7 @@
 // The split count depends on the config only (so scratch() and cost() can size the partials before a device
 // exists); the device decides the workgroup size, lanes and how many keys one workgroup holds at a time.
 import wgsl from '../../../shaders/attention/flash-decode.wgsl?raw';
+import quadWgsl from '../../../shaders/attention/flash-quad.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
@@ -125,7 +126,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
   if (!isPlan(plan)) throw new ConfigError([plan]);
   const { layout, pipelines } = await kernelPipelines(
     ctx,
-    { label: 'attention.flash_decode', wgsl, structs: { AttentionParams }, elem: c.dtype },
+    { label: 'attention.flash_decode', wgsl: `${wgsl}\n${quadWgsl}`, structs: { AttentionParams }, elem: c.dtype },
     ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
     ['split_main', 'merge_main'] as const,
     {

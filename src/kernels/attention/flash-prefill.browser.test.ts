@@ -32,48 +32,46 @@ async function expectMatches(c: AttentionConfig) {
   expect(report.ok, summarise(report)).toBe(true);
 }
 
-{
-  describe('flash_prefill', () => {
-    it('S one either side of the K/V tile (a second, one-key tile; a partial group of four)', async () => {
-      // D = 128 has the shortest tiles: S = tile + 1 needs two, S = tile - 1 ends mid vec4 of scores.
-      const probe = planOf(config({ T: 3, S: 64, D: 128, Hq: 2, Hkv: 1 }));
-      const tile = probe.tileKeys;
-      for (const S of [tile - 1, tile + 1]) {
-        const c = config({ T: 3, S, Hq: 2, Hkv: 1, D: 128 });
-        expect(planOf(c).tileKeys).toBeLessThanOrEqual(tile);
-        await expectMatches(c);
-      }
-    });
-
-    it('T one either side of a row block, causal T = S (blocks skip the tiles above their diagonal)', async () => {
-      const rows = planOf(config({ T: 1000, S: 1000, D: 8, Hq: 1, Hkv: 1 })).rowsPerBlock;
-      for (const T of [rows - 1, rows + 1]) {
-        const c = config({ T, S: T, Hq: 1, Hkv: 1, D: 8, causal: true });
-        expect(planOf(c).workgroups).toBe(Math.ceil(T / rows));
-        await expectMatches(c);
-      }
-    });
-
-    it('a GQA group split across two row blocks (5 heads per KV head), non-causal, T < S', async () => {
-      const rows = planOf(config({ T: 8, S: 8, D: 16, Hq: 5, Hkv: 1 })).rowsPerBlock;
-      const T = Math.ceil(rows / 5) + 1; // 5T > rows and 5T is not a multiple of rows
-      await expectMatches(config({ T, S: T + 21, Hq: 5, Hkv: 1, D: 16, causal: false }));
-    });
-
-    it('D = 4 and D = 256', async () => {
-      await expectMatches(config({ T: 9, S: 23, Hq: 4, Hkv: 2, D: 4 }));
-      await expectMatches(config({ T: 5, S: 13, Hq: 2, Hkv: 1, D: 256 }));
-    });
-
-    it('T = 37 against S = 100 with GQA 4, causal (the diagonal crosses tiles mid vec4)', async () => {
-      await expectMatches(config({ T: 37, S: 100, Hq: 8, Hkv: 2, D: 32, causal: true }));
-    });
-
-    it('large scores: the running max moves by tens of units between tiles', async () => {
-      await expectMatches(config({ T: 6, S: 70, Hq: 3, Hkv: 1, D: 16, scale: 3 }));
-    });
+describe('flash_prefill', () => {
+  it('S one either side of the K/V tile (a second, one-key tile; a partial group of four)', async () => {
+    // D = 128 has the shortest tiles: S = tile + 1 needs two, S = tile - 1 ends mid vec4 of scores.
+    const probe = planOf(config({ T: 3, S: 64, D: 128, Hq: 2, Hkv: 1 }));
+    const tile = probe.tileKeys;
+    for (const S of [tile - 1, tile + 1]) {
+      const c = config({ T: 3, S, Hq: 2, Hkv: 1, D: 128 });
+      expect(planOf(c).tileKeys).toBeLessThanOrEqual(tile);
+      await expectMatches(c);
+    }
   });
-}
+
+  it('T one either side of a row block, causal T = S (blocks skip the tiles above their diagonal)', async () => {
+    const rows = planOf(config({ T: 1000, S: 1000, D: 8, Hq: 1, Hkv: 1 })).rowsPerBlock;
+    for (const T of [rows - 1, rows + 1]) {
+      const c = config({ T, S: T, Hq: 1, Hkv: 1, D: 8, causal: true });
+      expect(planOf(c).workgroups).toBe(Math.ceil(T / rows));
+      await expectMatches(c);
+    }
+  });
+
+  it('a GQA group split across two row blocks (5 heads per KV head), non-causal, T < S', async () => {
+    const rows = planOf(config({ T: 8, S: 8, D: 16, Hq: 5, Hkv: 1 })).rowsPerBlock;
+    const T = Math.ceil(rows / 5) + 1; // 5T > rows and 5T is not a multiple of rows
+    await expectMatches(config({ T, S: T + 21, Hq: 5, Hkv: 1, D: 16, causal: false }));
+  });
+
+  it('D = 4 and D = 256', async () => {
+    await expectMatches(config({ T: 9, S: 23, Hq: 4, Hkv: 2, D: 4 }));
+    await expectMatches(config({ T: 5, S: 13, Hq: 2, Hkv: 1, D: 256 }));
+  });
+
+  it('T = 37 against S = 100 with GQA 4, causal (the diagonal crosses tiles mid vec4)', async () => {
+    await expectMatches(config({ T: 37, S: 100, Hq: 8, Hkv: 2, D: 32, causal: true }));
+  });
+
+  it('large scores: the running max moves by tens of units between tiles', async () => {
+    await expectMatches(config({ T: 6, S: 70, Hq: 3, Hkv: 1, D: 16, scale: 3 }));
+  });
+});
 
 describe('flash_prefill, against attention.naive', () => {
   it('agrees with attention.naive on the same inputs (GQA 3, odd sizes)', async () => {

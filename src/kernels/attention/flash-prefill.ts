@@ -2,6 +2,7 @@
 // workgroup, keys per K/V tile) is derived from D and the device's workgroup limits, and
 // check() refuses a config whose smallest tile would not fit.
 import wgsl from '../../../shaders/attention/flash-prefill.wgsl?raw';
+import quadWgsl from '../../../shaders/attention/flash-quad.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
@@ -83,7 +84,7 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): P
   if (!isPlan(plan)) throw new ConfigError([plan]);
   const { layout, pipelines } = await kernelPipelines(
     ctx,
-    { label: 'attention.flash_prefill', wgsl, structs: { AttentionParams }, elem: c.dtype },
+    { label: 'attention.flash_prefill', wgsl: `${wgsl}\n${quadWgsl}`, structs: { AttentionParams }, elem: c.dtype },
     ['uniform', 'read', 'read', 'read', 'rw'],
     ['main'] as const,
     { WG: plan.wg, RQ: plan.rowsPerBlock / 4, BK: plan.tileKeys, D4MAX: c.D / 4 },
