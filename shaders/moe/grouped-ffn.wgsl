@@ -1,32 +1,21 @@
 // moe.grouped_ffn: every expert's SwiGLU FFN, y = w2(silu(w1 x) * w3 x), over its rows of the permuted
-// token copies, in one launch per matmul and no per-expert loop on the CPU.
-//   tiles_main  one workgroup: rows of expert e are offsets[e] .. offsets[e+1]-1; it numbers the BM-row
-//               tiles of all experts (tile_start[e] = sum of ceil(rows / BM) before e) and writes the
-//               indirect dispatch sizes, so exactly the needed workgroups launch (decode: a handful).
+// token copies, in one launch per matmul and no per-expert loop on the CPU: the tiled matmuls for
+// prefill-sized row groups (decode takes shaders/moe/grouped-ffn-gemv.wgsl). The tile pass
+// (shaders/moe/expert-tiles.wgsl) numbers the BM-row tiles of all experts and writes the indirect sizes.
 //   up_main     tile (BM rows x 64 columns of inter): the workgroup finds its expert by binary search in
-//               tile_start, gathers its rows' tokens from x (the permute is fused into the load), runs both
+//               the tile table, gathers its rows' tokens from x (the permute is fused into the load), runs both
 //               matmuls against w1 and w3 through 16-deep K slices in workgroup memory and writes
 //               h = silu(x w1^T) * (x w3^T).
 //   down_main   tile (BM rows x 64 columns of dim): y = h w2^T for the same expert.
 // 256 threads as 16 x 16; each thread owns BM/16 rows x 4 adjacent columns (vec4 registers and stores);
 // all global loads are vec4 along K (dim and inter are multiples of 4).
-// Tiles of at most FEW rows (decode: an expert gets one or two tokens) take a split-K branch instead: the
+// Tiles of at most FEW rows (a rare expert among the busy ones) take a split-K branch instead: the
 // 256 threads are 4 K-quarters x 64 columns, each streams its quarter of one weight row straight from
 // global memory for all the tile's rows, and one barrier sums the quarters. The tiled loop would spend two
-// barriers per 16-deep K slice on a tile that is 1/16 full; this one is weight-bandwidth-bound, as decode is.
-//
-// The tile pass has its own bind-group layout (bindings 0-3) so the indirect-argument buffer it writes is
-// not bound while the matmuls read it as INDIRECT; the matmul passes use bindings 0-8. WGSL allows the same
-// binding number in different entry points' interfaces.
+// barriers per 16-deep K slice on a tile that is 1/16 full.
 
 @group(0) @binding(0) var<uniform> params: FfnParams;
 
-// ---- tile pass layout
-@group(0) @binding(1) var<storage, read> offsets: array<i32>;            // [E + 1]
-@group(0) @binding(2) var<storage, read_write> tiles_out: array<u32>;    // [2E + 2]: tile starts, then row offsets
-@group(0) @binding(3) var<storage, read_write> dispatch_args: array<u32>; // [6]: up (x, y, z), down (x, y, z)
-
-// ---- matmul passes layout
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;            // [tokens, dim]
 @group(0) @binding(2) var<storage, read> sorted_tokens: array<i32>;      // [rows]
 @group(0) @binding(3) var<storage, read> tiles: array<u32>;              // tiles_out of the tile pass
@@ -42,7 +31,6 @@ const BN = 64u;          // columns per tile
 const BQ = BN / 4u;      // column quads per tile row
 const BK = 16u;          // K slice (4 vec4): 12.5 KB of tiles at BM = 64, inside WebGPU's guaranteed 16 KB
 
-var<workgroup> part: array<u32, WG>;
 var<workgroup> a_tile: array<f32, BM * BK>;         // [k][row]
 var<workgroup> b_tile: array<vec4<f32>, BQ * BK>;   // [k][column quad]
 var<workgroup> b3_tile: array<vec4<f32>, BQ * BK>;  // w3's slice in the up pass
@@ -51,61 +39,6 @@ var<workgroup> row_src: array<u32, BM>;             // x row of each tile row (N
 const NO_ROW = 0xffffffffu;
 const FEW = 4u;    // rows a split-K tile handles (one vec4 of accumulators per weight row)
 const QUARTERS = WG / BN; // K splits of the split-K branch
-
-@compute @workgroup_size(WG)
-fn tiles_main(@builtin(local_invocation_index) lid: u32) {
-  let E = params.E;
-  let per = (E + WG - 1u) / WG;
-  let e0 = min(lid * per, E);
-  let e1 = min(e0 + per, E);
-  var mine = 0u;
-  for (var e = e0; e < e1; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
-  part[lid] = mine;
-  workgroupBarrier();
-  for (var s = 1u; s < WG; s <<= 1u) {
-    var v = part[lid];
-    if (lid >= s) { v += part[lid - s]; }
-    workgroupBarrier();
-    part[lid] = v;
-    workgroupBarrier();
-  }
-  var start = part[lid] - mine;
-  for (var e = e0; e < e1; e++) {
-    tiles_out[e] = start;
-    tiles_out[E + 1u + e] = u32(offsets[e]);
-    start += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM;
-  }
-  if (lid == WG - 1u) {
-    let total = part[lid];
-    tiles_out[E] = total;
-    tiles_out[2u * E + 1u] = u32(offsets[E]);
-    dispatch_args[0] = params.col_tiles_up;
-    dispatch_args[1] = total;
-    dispatch_args[2] = 1u;
-    dispatch_args[3] = params.col_tiles_down;
-    dispatch_args[4] = total;
-    dispatch_args[5] = 1u;
-  }
-}
-
-struct TileInfo {
-  expert: u32,
-  row0: u32,    // first row of the tile
-  row_end: u32, // one past the expert's last row
-}
-
-/** Expert of row tile `tile`: the last e with tile_start[e] <= tile (skips empty experts). */
-fn find_tile(tile: u32) -> TileInfo {
-  let E = params.E;
-  var lo = 0u;
-  var hi = E - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (tiles[mid] <= tile) { lo = mid; } else { hi = mid - 1u; }
-  }
-  let row0 = tiles[E + 1u + lo] + (tile - tiles[lo]) * BM;
-  return TileInfo(lo, row0, tiles[E + 2u + lo]);
-}
 
 /** Rows of the tile -> x rows (gathered through the permutation, or the identity). */
 fn load_row_sources(lid: u32, info: TileInfo) {

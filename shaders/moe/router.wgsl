@@ -2,6 +2,7 @@
 //   logits_main: logits = x W_g^T as a tiled matmul (BM tokens x 64 experts per workgroup, 16-deep K
 //                slices through workgroup memory, vec4 loads, BM/16 x 4 outputs per thread in vec4
 //                registers), so W_g is read once per token tile instead of once per token.
+//                At decode (few tokens) router-gemv.wgsl computes the logits instead.
 //   select_main: 8 lanes per token, 8 tokens per workgroup: scores (softmax | sigmoid), + bias for
 //                selection, group scores (max, or top-2 sum with a bias), keep the best topk_groups
 //                groups, then topk rounds of an argmax over the lanes (ties to the lower index); weights
@@ -95,6 +96,13 @@ fn store_logits(t: u32, e: u32, v: vec4f) {
 }
 
 // ---- selection --------------------------------------------------------------------------------------------
+/** Logit i of [N, E]: the sum of the dim slices the decode GEMV (router-gemv.wgsl) wrote; one slice otherwise. */
+fn logit(i: u32) -> f32 {
+  var s = logits[i];
+  for (var j = 1u; j < params.splits; j++) { s += logits[j * params.N * params.E + i]; }
+  return s;
+}
+
 // A workgroup holds TPW tokens with LANES threads each. Lane l of a token owns experts l, l+8, l+16, ...;
 // the token's scores live in workgroup memory so groups (which span lanes) can be scored. Reductions over
 // a token's 8 lanes cost one barrier each: every lane folds the 8 partials itself, and partial buffers
@@ -185,16 +193,16 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   var inv_sum = 1.0;
   if (params.mixtral == 0u && params.sigmoid == 0u) {
     var pm = MASKED;
-    if (live) { for (var e = lane; e < E; e += LANES) { pm = max(pm, logits[row + e]); } }
+    if (live) { for (var e = lane; e < E; e += LANES) { pm = max(pm, logit(row + e)); } }
     m = lanes_max(lid, 0u, pm);
     var ps = 0.0;
-    if (live) { for (var e = lane; e < E; e += LANES) { ps += exp(logits[row + e] - m); } }
+    if (live) { for (var e = lane; e < E; e += LANES) { ps += exp(logit(row + e) - m); } }
     inv_sum = 1.0 / lanes_sum(lid, 1u, ps);
   }
   for (var e = lane; e < E; e += LANES) {
     var k = 0.0;
     if (live) {
-      let l = logits[row + e];
+      let l = logit(row + e);
       if (params.mixtral == 1u) { k = l; } else if (params.sigmoid == 1u) { k = 1.0 / (1.0 + exp(-l)); } else { k = exp(l - m) * inv_sum; }
       if (params.has_bias == 1u) { k += gate_bias[e]; }
     }
@@ -246,15 +254,15 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   let out = t * k;
   if (params.mixtral == 1u) {
     var lm = MASKED;
-    for (var j = 0u; j < k; j++) { lm = max(lm, logits[row + u32(indices[out + j])]); }
+    for (var j = 0u; j < k; j++) { lm = max(lm, logit(row + u32(indices[out + j]))); }
     var s = 0.0;
-    for (var j = 0u; j < k; j++) { s += exp(logits[row + u32(indices[out + j])] - lm); }
-    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logits[row + u32(indices[out + j])] - lm) / s * params.route_scale; }
+    for (var j = 0u; j < k; j++) { s += exp(logit(row + u32(indices[out + j])) - lm); }
+    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logit(row + u32(indices[out + j])) - lm) / s * params.route_scale; }
   } else if (params.sigmoid == 1u) {
     var s = 0.0;
-    for (var j = 0u; j < k; j++) { s += 1.0 / (1.0 + exp(-logits[row + u32(indices[out + j])])); }
-    for (var j = 0u; j < k; j++) { weights[out + j] = 1.0 / (1.0 + exp(-logits[row + u32(indices[out + j])])) / s * params.route_scale; }
+    for (var j = 0u; j < k; j++) { s += 1.0 / (1.0 + exp(-logit(row + u32(indices[out + j])))); }
+    for (var j = 0u; j < k; j++) { weights[out + j] = 1.0 / (1.0 + exp(-logit(row + u32(indices[out + j])))) / s * params.route_scale; }
   } else {
-    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logits[row + u32(indices[out + j])] - m) * inv_sum * params.route_scale; }
+    for (var j = 0u; j < k; j++) { weights[out + j] = exp(logit(row + u32(indices[out + j])) - m) * inv_sum * params.route_scale; }
   }
 }

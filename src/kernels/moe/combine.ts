@@ -7,7 +7,7 @@ import { combineReference, dispatchReference, expertCapacity } from '../../refer
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { capacityField } from './dispatch.ts';
-import { CombineParams, WG, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
+import { CombineParams, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
 export type CombineConfig = {
   N: number;
@@ -33,17 +33,21 @@ export interface CombineBuffers {
   out: GPUBuffer;
 }
 
+/** Threads per combine workgroup: 64, so decode (N = 1, dim 7168: 1792 threads) still launches 28 workgroups. */
+const COMBINE_WG = 64;
+
 export async function createCombineStage(ctx: GpuContext, c: { N: number; topk: number; dim: number }, t: CombineBuffers): Promise<Stage> {
   const { layout, pipelines } = await kernelPipelines(
     ctx,
     { label: 'moe.combine', wgsl, structs: { CombineParams } },
     ['uniform', 'read', 'read', 'read', 'read', 'rw'],
     ['combine_main'] as const,
+    { WG: COMBINE_WG },
   );
   const params = uniformBuffer(ctx, 'moe.combine params', CombineParams, { N: c.N, topk: c.topk, dim4: c.dim / 4, has_shared: t.shared_out ? 1 : 0 });
   // Without shared experts y stands in for the unread shared binding.
   const group = bindGroup(ctx, layout, [params, t.y, t.weights, t.slot_of, t.shared_out ?? t.y, t.out], 'moe.combine');
-  const groups = grid(Math.ceil((c.N * c.dim) / 4 / WG), ctx.limits.maxComputeWorkgroupsPerDimension);
+  const groups = grid(Math.ceil((c.N * c.dim) / 4 / COMBINE_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'combine',
     encode(pass) {

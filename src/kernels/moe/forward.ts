@@ -22,7 +22,7 @@ import {
   type Stage,
   type StagedInstance,
 } from './moe-config.ts';
-import { checkRouter, createRouterStage, routerCost, routerInputs } from './router.ts';
+import { checkRouter, createRouterStage, routerCost, routerInputs, routerPlan } from './router.ts';
 
 export type MoeForwardConfig = RoutingConfig & {
   inter: number;
@@ -90,7 +90,7 @@ export function forwardStageCosts(c: MoeForwardConfig): Record<'router' | 'dispa
 function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
   const R = c.N * c.topk;
   return [
-    { name: 'logits', bytes: c.N * c.E * 4 },
+    { name: 'logits', bytes: routerPlan(c).logitBytes },
     { name: 'h', bytes: R * c.inter * 4 },
     { name: 'y', bytes: R * c.dim * 4 },
     ...(c.shared_inter > 0 ? [{ name: 'shared h', bytes: c.N * c.shared_inter * 4 }, { name: 'shared out', bytes: c.N * c.dim * 4 }] : []),

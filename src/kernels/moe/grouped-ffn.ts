@@ -2,7 +2,13 @@
 // (rows gathered through the dispatch permutation, tiles numbered on the GPU, indirect dispatch) and, with
 // one "expert" and the identity row map, the shared experts and the dense FFN.
 import { instanceOfStage } from '../stage-instance.ts';
-import wgsl from '../../../shaders/moe/grouped-ffn.wgsl?raw';
+import tiledWgsl from '../../../shaders/moe/grouped-ffn.wgsl?raw';
+import gemvWgsl from '../../../shaders/moe/grouped-ffn-gemv.wgsl?raw';
+import tilesWgsl from '../../../shaders/moe/expert-tiles.wgsl?raw';
+import findTileWgsl from '../../../shaders/moe/find-tile.wgsl?raw';
+import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
+import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
+import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
@@ -38,6 +44,25 @@ export interface FfnStageOptions {
   gather: boolean;
   /** at most this many rows per expert (N for routed copies: a token picks an expert once) */
   maxRowsPerExpert: number;
+  /** Internal knobs (tests reach every path with them): the matmul path, and false to force row_sum's workgroup-memory variant. */
+  path?: FfnPath;
+  subgroups?: boolean;
+}
+
+/** 'gemv': decode-sized row groups (shaders/moe/grouped-ffn-gemv.wgsl); 'tiled': prefill-sized (grouped-ffn.wgsl). */
+export type FfnPath = 'gemv' | 'tiled';
+
+/** Token rows of one GEMV tile (MT), weight rows per GEMV workgroup (RPW = WG / TPR) in grouped-ffn-gemv.wgsl. */
+export const GEMV_TILE_ROWS = 8;
+export const GEMV_ROWS_PER_WG = 4;
+
+/**
+ * The GEMV streams each expert's weights once per 8-row tile, the tiled matmul once per 16..64-row tile
+ * through workgroup memory: up to 64 rows per expert on average (decode batches) the GEMV's full-width
+ * coalesced stream and its many workgroups win; past that the tiles' reuse does.
+ */
+export function ffnPath(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): FfnPath {
+  return o.path ?? (o.rows / o.E <= 64 ? 'gemv' : 'tiled');
 }
 
 export interface FfnBuffers {
@@ -51,8 +76,8 @@ export interface FfnBuffers {
   offsets?: GPUBuffer;
 }
 
-export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E'>): 16 | 32 | 64 {
-  return tileRows(o.rows / o.E);
+export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): number {
+  return ffnPath(o) === 'gemv' ? GEMV_TILE_ROWS : tileRows(o.rows / o.E);
 }
 
 /** Workgroup bytes of the up pass: A tile, w1 and w3 tiles (16-deep K slices) and the row map. */
@@ -62,7 +87,7 @@ function upTileBytes(bm: number): number {
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
   const bm = ffnTileRows(o);
-  const storage = upTileBytes(bm);
+  const storage = ffnPath(o) === 'gemv' ? 16 * 256 + 4 : upTileBytes(bm);
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -80,13 +105,36 @@ export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField =
  * tile table is a constant and the grid is known on the CPU.
  */
 export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers): Promise<Stage & { h: GPUBuffer }> {
+  const path = ffnPath(o);
   const bm = ffnTileRows(o);
-  const src = { label: o.label, wgsl, structs: { FfnParams } };
+  const gemv = path === 'gemv';
+  const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const b = ctx.buffers;
-  const tile = { BM: bm };
-  const mm = await kernelPipelines(ctx, src, ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'], ['up_main', 'down_main'] as const, tile);
-  const colUp = Math.ceil(o.inter / TILE_COLS);
-  const colDown = Math.ceil(o.dim / TILE_COLS);
+  const mm = gemv
+    ? await kernelPipelines(
+        ctx,
+        {
+          label: o.label,
+          wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+          structs: { FfnParams },
+          enable: subgroups ? ['subgroups'] : [],
+        },
+        ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+        ['up_gemv', 'down_gemv'] as const,
+      )
+    : await kernelPipelines(
+        ctx,
+        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, structs: { FfnParams } },
+        ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
+        ['up_main', 'down_main'] as const,
+        { BM: bm },
+      );
+  const up = gemv ? (mm.pipelines as Record<'up_gemv', GPUComputePipeline>).up_gemv : (mm.pipelines as Record<'up_main', GPUComputePipeline>).up_main;
+  const down = gemv ? (mm.pipelines as Record<'down_gemv', GPUComputePipeline>).down_gemv : (mm.pipelines as Record<'down_main', GPUComputePipeline>).down_main;
+  // Weight-row blocks of a workgroup: GEMV_ROWS_PER_WG rows, or a TILE_COLS-column tile.
+  const cols = gemv ? GEMV_ROWS_PER_WG : TILE_COLS;
+  const colUp = Math.ceil(o.inter / cols);
+  const colDown = Math.ceil(o.dim / cols);
   const params = uniformBuffer(ctx, `${o.label} params`, FfnParams, {
     rows: o.rows,
     dim: o.dim,
@@ -104,7 +152,10 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   let args: GPUBuffer | undefined;
   if (o.gather) {
     if (!t.sorted_tokens || !t.offsets) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
-    const tp = await kernelPipelines(ctx, src, ['uniform', 'read', 'rw', 'rw'], ['tiles_main'] as const, tile);
+    const tp = await kernelPipelines(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, structs: { FfnParams } }, ['uniform', 'read', 'rw', 'rw'], ['tiles_main'] as const, {
+      BM: bm,
+      ROW_TILES_IN_X: gemv ? 1 : 0,
+    });
     args = b.create(`${o.label} indirect args`, 6 * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT);
     owned.push(args);
     const tileGroup = bindGroup(ctx, tp.layout, [params, t.offsets, tiles, args], `${o.label} tiles`);
@@ -115,24 +166,25 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     };
   } else {
     if (o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
-    const rowTiles = Math.ceil(o.rows / bm);
-    ctx.device.queue.writeBuffer(tiles, 0, Uint32Array.of(0, rowTiles, 0, o.rows));
+    ctx.device.queue.writeBuffer(tiles, 0, Uint32Array.of(0, Math.ceil(o.rows / bm), 0, o.rows));
   }
   // In identity mode the tile table stands in for the unused sorted_tokens binding.
   const group = bindGroup(ctx, mm.layout, [params, t.x, t.sorted_tokens ?? tiles, tiles, t.w1, t.w3, t.w2, h, t.y], o.label);
   const rowTiles = Math.ceil(o.rows / bm);
+  const upGrid: [number, number] = gemv ? [rowTiles, colUp] : [colUp, rowTiles];
+  const downGrid: [number, number] = gemv ? [rowTiles, colDown] : [colDown, rowTiles];
   return {
     name: o.label,
     h,
     encode(pass) {
       tileStage?.(pass);
       pass.setBindGroup(0, group);
-      pass.setPipeline(mm.pipelines.up_main);
+      pass.setPipeline(up);
       if (args) pass.dispatchWorkgroupsIndirect(args, 0);
-      else pass.dispatchWorkgroups(colUp, rowTiles);
-      pass.setPipeline(mm.pipelines.down_main);
+      else pass.dispatchWorkgroups(...upGrid);
+      pass.setPipeline(down);
       if (args) pass.dispatchWorkgroupsIndirect(args, 12);
-      else pass.dispatchWorkgroups(colDown, rowTiles);
+      else pass.dispatchWorkgroups(...downGrid);
     },
     destroy() {
       for (const buf of owned) b.destroy(buf);
@@ -167,8 +219,13 @@ function ffnOutputs(c: GroupedFfnConfig): OutputSpec[] {
   return [{ name: 'y', shape: [c.N * c.topk, c.dim], dtype: 'f32' }];
 }
 
-function stageOptions(c: GroupedFfnConfig): FfnStageOptions {
-  return { label: 'moe.grouped_ffn', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N };
+function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}): FfnStageOptions {
+  return { label: 'moe.grouped_ffn', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N, ...knobs };
+}
+
+/** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and row_sum variant). */
+export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}) {
+  return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), t as unknown as FfnBuffers));
 }
 
 export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
@@ -199,7 +256,7 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   reference(inputs, c) {
     return { y: groupedFfnReference(inputs.x!, inputs.sorted_tokens!, inputs.offsets!, inputs.w1!, inputs.w2!, inputs.w3!, { E: c.E, dim: c.dim, inter: c.inter, rows: c.N * c.topk }) };
   },
-  create: (ctx, c) => instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c), t as unknown as FfnBuffers)),
+  create: (ctx, c) => createGroupedFfn(ctx, c),
   benchmarks: [
     // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.
     { name: 'prefill scaled N=1024 E=64 top-8 dim=128 inter=32', config: { N: 1024, E: 64, topk: 8, dim: 128, inter: 32 } },

@@ -313,6 +313,8 @@ export const RouterParams = d
     mixtral: d.u32,
     has_bias: d.u32,
     route_scale: d.f32,
+    /** dim slices of the partial logits ([splits, N, E]; 1 for the tiled logits) */
+    splits: d.u32,
   })
   .$name('RouterParams');
 

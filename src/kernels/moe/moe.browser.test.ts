@@ -7,12 +7,14 @@ import { acquireBrowserGpu } from '../../gpu/browser.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { expertCapacity, gateReference } from '../../reference/moe.ts';
 import { withDefaults } from '../contract.ts';
-import { createInstance, encodeOnce, makeInputs, readOutputs, runKernel, uploadInputs } from '../execute.ts';
+import { createInstance, encodeOnce, makeInputs, poisonOutputs, readOutputs, runKernel, uploadInputs } from '../execute.ts';
 import { createRng, freshSeed } from '../random.ts';
 import { decodeTensor } from '../tensor.ts';
 import { moeDispatch } from './dispatch.ts';
 import { moeForward, type MoeForwardInstance } from './forward.ts';
 import { runBalanceDemo } from '../../demos/load-balance.ts';
+import { createGroupedFfn, moeGroupedFfn, type FfnPath } from './grouped-ffn.ts';
+import { compareOutputs } from '../check.ts';
 import { gateOptions } from './moe-config.ts';
 import { moeRouter } from './router.ts';
 
@@ -78,6 +80,43 @@ describe('dispatch on the GPU', () => {
     for (let p = R - dropped; p < R; p++) expect(a.sorted_tokens!.data[p]).toBe(-1);
     for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).toEqual(Array.from(a[name]!.data));
   });
+});
+
+describe('grouped FFN: every matmul path and both row_sum variants', () => {
+  // The registry's cases take the path the shape picks; here each one is forced on shapes that reach its
+  // edges: ragged experts (GEMV tiles of 1..8 rows and an expert past 8 rows), tiled tiles of <= 4 rows
+  // (split-K branch) next to full ones, dim and inter not multiples of the 4 weight rows of a GEMV workgroup.
+  const shapes = [
+    { N: 13, E: 5, topk: 2, dim: 44, inter: 36 },
+    { N: 1, E: 16, topk: 4, dim: 132, inter: 20 },
+    { N: 40, E: 3, topk: 2, dim: 24, inter: 68 },
+  ];
+  const variants: { path: FfnPath; subgroups: boolean }[] = [
+    { path: 'gemv', subgroups: true },
+    { path: 'gemv', subgroups: false },
+    { path: 'tiled', subgroups: true },
+  ];
+  for (const shape of shapes) {
+    for (const v of variants) {
+      it(`${JSON.stringify(shape)} ${v.path}${v.path === 'gemv' ? (v.subgroups ? ' subgroup lanes' : ' workgroup-memory lanes') : ''}`, async ({ skip }) => {
+        if (v.path === 'gemv' && v.subgroups && !ctx.features.subgroups) skip('this adapter has no subgroups: the workgroup-memory variant below covers the GEMV');
+        const c = withDefaults(moeGroupedFfn, shape);
+        const seed = freshSeed();
+        const inputs = makeInputs(moeGroupedFfn, c, createRng(seed));
+        const inst = await createGroupedFfn(ctx, c, v);
+        try {
+          uploadInputs(ctx, inst, moeGroupedFfn.inputs(c), inputs);
+          const outs = moeGroupedFfn.outputs(c);
+          poisonOutputs(ctx, inst, outs);
+          encodeOnce(ctx, inst);
+          const got = await readOutputs(ctx, inst, outs);
+          for (const r of compareOutputs(outs, got, moeGroupedFfn.reference(inputs, c))) expect(r.ok, `seed ${seed}: ${r.name} rel-L2 ${r.relL2} ${r.detail ?? ''}`).toBe(true);
+        } finally {
+          inst.destroy();
+        }
+      });
+    }
+  }
 });
 
 describe('moe.forward instance', () => {

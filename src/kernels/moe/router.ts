@@ -1,6 +1,10 @@
 // moe.router: host side of shaders/moe/router.wgsl (DeepSeek-V3 / Kimi K2 / Mixtral gates).
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/router.wgsl?raw';
+import gemvWgsl from '../../../shaders/moe/router-gemv.wgsl?raw';
+import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
+import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
+import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { gateReference } from '../../reference/moe.ts';
@@ -58,18 +62,72 @@ export interface RouterBuffers {
   indices: GPUBuffer;
 }
 
+/** Tokens per logits_gemv tile (MT), expert rows per workgroup (RPW) and lanes per row (TPR) in shaders/moe/router-gemv.wgsl. */
+const GEMV_TOKENS = 8;
+const GEMV_ROWS_PER_WG = 4;
+const GEMV_LANES = 64;
+/** Workgroups the decode logits aim for: enough to keep every SM of a large GPU streaming the gate. */
+const GEMV_TARGET_WORKGROUPS = 512;
+
+export interface RouterPlan {
+  /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
+  gemv: boolean;
+  /** dim slices of the partial logits */
+  splits: number;
+  logitGrid: [number, number, number];
+  logitBytes: number;
+}
+
+/**
+ * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups);
+ * dim is sliced until the launch reaches GEMV_TARGET_WORKGROUPS, each slice at least one vec4 per lane.
+ */
+export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
+  const gemv = knobs.gemv ?? c.N <= 64;
+  if (!gemv) {
+    const bm = tileRows(c.N);
+    return { gemv, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
+  }
+  const tiles = Math.ceil(c.N / GEMV_TOKENS);
+  const blocks = Math.ceil(c.E / GEMV_ROWS_PER_WG);
+  const maxSplits = Math.max(1, Math.floor(c.dim / 4 / GEMV_LANES));
+  const splits = Math.min(maxSplits, Math.max(1, Math.ceil(GEMV_TARGET_WORKGROUPS / (tiles * blocks))));
+  return { gemv, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
+}
+
+/** Internal knobs (tests reach every path with them). */
+export interface RouterKnobs {
+  gemv?: boolean;
+  /** false forces row_sum's workgroup-memory variant */
+  subgroups?: boolean;
+}
+
 /** The router's two passes on caller-owned tensors; owns its logits scratch and parameters. */
-export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers): Promise<Stage> {
-  const bm = tileRows(c.N);
+export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers, knobs: RouterKnobs = {}): Promise<Stage> {
+  const plan = routerPlan(c, knobs);
+  const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
   const { layout, pipelines } = await kernelPipelines(
     ctx,
     { label: 'moe.router', wgsl, structs: { RouterParams } },
     ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
     ['logits_main', 'select_main'] as const,
-    { BM: bm },
+    { BM: tileRows(c.N) },
   );
+  const gemv = plan.gemv
+    ? await kernelPipelines(
+        ctx,
+        {
+          label: 'moe.router gemv',
+          wgsl: [gemvWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+          structs: { RouterParams },
+          enable: subgroups ? ['subgroups'] : [],
+        },
+        ['uniform', 'read', 'read', 'rw'],
+        ['logits_gemv'] as const,
+      )
+    : undefined;
   const b = ctx.buffers;
-  const logits = b.storage('moe.router logits', c.N * c.E * 4);
+  const logits = b.storage('moe.router logits', plan.logitBytes);
   const placeholder = t.gate_bias ? undefined : b.storage('moe.router no-bias', 4);
   const params = uniformBuffer(ctx, 'moe.router params', RouterParams, {
     N: c.N,
@@ -83,17 +141,24 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
     mixtral: c.routing === 'mixtral' ? 1 : 0,
     has_bias: c.bias ? 1 : 0,
     route_scale: c.route_scale,
+    splits: plan.splits,
   });
   const group = bindGroup(ctx, layout, [params, t.x, t.gate_weight, t.gate_bias ?? placeholder!, logits, t.weights, t.indices], 'moe.router');
-  const logitGrid: [number, number] = [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm)];
+  const gemvGroup = gemv && bindGroup(ctx, gemv.layout, [params, t.x, t.gate_weight, logits], 'moe.router gemv');
   // select_main holds TOKENS_PER_SELECT_WG tokens per workgroup (TPW in the shader).
   const selectGrid = grid(Math.ceil(c.N / TOKENS_PER_SELECT_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'router',
     encode(pass) {
+      if (gemv && gemvGroup) {
+        pass.setBindGroup(0, gemvGroup);
+        pass.setPipeline(gemv.pipelines.logits_gemv);
+      } else {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.logits_main);
+      }
+      pass.dispatchWorkgroups(...plan.logitGrid);
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.logits_main);
-      pass.dispatchWorkgroups(...logitGrid);
       pass.setPipeline(pipelines.select_main);
       pass.dispatchWorkgroups(...selectGrid);
     },
@@ -131,7 +196,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
   check: checkRouter,
   inputs: routerInputs,
   outputs: routerOutputs,
-  scratch: (c) => [{ name: 'logits', bytes: c.N * c.E * 4 }],
+  scratch: (c) => [{ name: 'logits', bytes: routerPlan(c).logitBytes }],
   cost: routerCost,
   randomInputs: routingInputs,
   reference(inputs, c) {
@@ -160,5 +225,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
     { name: 'Kimi K2 style E = 384 flat sigmoid + bias', config: { N: 5, dim: 32, E: 384, topk: 8, n_groups: 1, topk_groups: 1, route_scale: 2.827 } },
     { name: 'decode N = 1, E = 256, groups 8/4', config: { N: 1, dim: 24, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'N = 70 spans several token tiles', config: { N: 70, dim: 8, E: 33, topk: 3, n_groups: 3, topk_groups: 2 } },
+    { name: 'decode N = 3, dim = 520: the logits GEMV in 2 slices of dim', config: { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 } },
+    { name: 'N = 61: 8 GEMV token tiles, the last one of 5', config: { N: 61, dim: 44, E: 24, topk: 3, n_groups: 4, topk_groups: 2 } },
   ],
 };

@@ -1,0 +1,61 @@
+// moe.grouped_ffn tile pass, one workgroup: rows of expert e are offsets[e] .. offsets[e+1]-1; it numbers
+// the BM-row tiles of all experts (tile_start[e] = sum of ceil(rows / BM) before e) and writes the indirect
+// dispatch sizes of both matmuls, so exactly the needed workgroups launch. The tiled matmuls put column
+// tiles in x and row tiles in y; the decode GEMV (ROW_TILES_IN_X) puts row tiles in x, so the tiles of one
+// expert that read the same weight rows launch next to each other and the repeats hit the cache.
+// Its own module and bind group: the indirect-argument buffer it writes is not bound while the matmuls
+// read it as INDIRECT.
+
+@group(0) @binding(0) var<uniform> params: FfnParams;
+@group(0) @binding(1) var<storage, read> offsets: array<i32>;             // [E + 1]
+@group(0) @binding(2) var<storage, read_write> tiles_out: array<u32>;     // [2E + 2]: tile starts, then row offsets
+@group(0) @binding(3) var<storage, read_write> dispatch_args: array<u32>; // [6]: up (x, y, z), down (x, y, z)
+
+const WG = 256u;
+override BM: u32 = 16u;
+override ROW_TILES_IN_X: bool = false;
+
+var<workgroup> part: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn tiles_main(@builtin(local_invocation_index) lid: u32) {
+  let E = params.E;
+  let per = (E + WG - 1u) / WG;
+  let e0 = min(lid * per, E);
+  let e1 = min(e0 + per, E);
+  var mine = 0u;
+  for (var e = e0; e < e1; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
+  part[lid] = mine;
+  workgroupBarrier();
+  for (var s = 1u; s < WG; s <<= 1u) {
+    var v = part[lid];
+    if (lid >= s) { v += part[lid - s]; }
+    workgroupBarrier();
+    part[lid] = v;
+    workgroupBarrier();
+  }
+  var start = part[lid] - mine;
+  for (var e = e0; e < e1; e++) {
+    tiles_out[e] = start;
+    tiles_out[E + 1u + e] = u32(offsets[e]);
+    start += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM;
+  }
+  if (lid == WG - 1u) {
+    let total = part[lid];
+    tiles_out[E] = total;
+    tiles_out[2u * E + 1u] = u32(offsets[E]);
+    if (ROW_TILES_IN_X) {
+      dispatch_args[0] = total;
+      dispatch_args[1] = params.col_tiles_up;
+      dispatch_args[3] = total;
+      dispatch_args[4] = params.col_tiles_down;
+    } else {
+      dispatch_args[0] = params.col_tiles_up;
+      dispatch_args[1] = total;
+      dispatch_args[3] = params.col_tiles_down;
+      dispatch_args[4] = total;
+    }
+    dispatch_args[2] = 1u;
+    dispatch_args[5] = 1u;
+  }
+}
