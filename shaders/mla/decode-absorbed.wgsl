@@ -1,12 +1,17 @@
 // mla.decode_absorbed: DeepSeek-V3's attn_impl = "absorb", split-K over the latent cache (flash decoding).
 //   1. absorb_main : q_abs[t,h] = scale * [q_nope[t,h] W_UK[h] , q_pe[t,h]]         ([d_c + d_rope] per head)
+//                    one thread per output column in small workgroups, so W_UK streams from many SMs
 //   2. split_main  : per (query, block of HB heads, key range): score_s = q_abs[h] . [c_KV[s], k_pe[s]],
 //                    online softmax, o[h] = sum_s p_s c_KV[s] (values live in latent space); writes the
 //                    unnormalised o, the running max m and the sum l of its range
-//   3. merge_main  : per (query, head): combine the ranges (weights exp(m_i - M)), then out = W_UV[h] o / L
-// Every head attends to the same rows [c_KV, k_pe]: a workgroup loads a tile of BS rows into workgroup memory
-// once (vec4 loads) and all HB heads score against it, so the cache streams from memory ceil(H/HB) times
-// (once when H <= HB) instead of once per head, and the key ranges spread one step over the whole GPU.
+//   3. merge_main  : per (query, head, MC latent columns): combine the ranges (weights exp(m_i - M)) and
+//                    divide by L; the merged latent o[t,h] goes back into q_abs's row, no longer read
+//   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV (a weight row's lanes read consecutive
+//                    latent columns, summed by row_sum) over tiles of MT queries, W_UV read once per tile
+// The heads are the M dimension of split_main's tile, as in FlashMLA: a workgroup loads a tile of BS latent
+// rows into workgroup memory once (vec4 loads) and all HB heads score against it, so the cache streams from
+// memory ceil(H/HB) times (once for H <= 21 at d_c + d_rope = 576) instead of once per head, and the key
+// ranges spread one step over the whole GPU (the partials, a few MiB, stay in L2 for the merge).
 // A head's d_c + d_rope columns are dealt to TPH threads (column lane + k*TPH, k < MAXC); each keeps its
 // query slice and its slice of the latent accumulator in registers, and the per-lane partial dot products
 // are summed through `red`. The layout (HB, TPH, BS) comes in the uniform and the workgroup arrays have fixed
@@ -23,12 +28,16 @@
 @group(0) @binding(8) var<storage, read_write> out: array<elem>;      // [T, H, dv]
 
 const WG = 256u;
-const MAXC = 32u;       // register columns per thread: TPH >= (dc+dr)/MAXC
+const ABSORB_WG = 64u;  // absorb_main: 64 output columns (a 32 KiB slice of W_UK at dn = 128) per workgroup
+const MAXC = 48u;       // register columns per thread: TPH >= (dc+dr)/MAXC
 const TILE = 2048u;     // floats of cache rows per tile: BS * (dc+dr) <= TILE
 const RED = 1024u;      // per-lane partial scores: HB * BS * (TPH+1) <= RED (padded rows avoid bank conflicts)
 const SC = 256u;        // scores of a tile: HB * BS <= SC
-const MAX_SPLITS = 256u;
-const OUT_PER_THREAD = 4u; // dv <= WG * OUT_PER_THREAD
+const MAX_SPLITS = 1024u;
+const MC = 32u;         // merge_main: latent columns per workgroup, WG / MC threads per column
+const TPR = 64u;        // uv_main: lanes per W_UV row
+const RPW = WG / TPR;   // uv_main: W_UV rows per workgroup
+const MT = 4u;          // uv_main: queries per tile
 const NEG_INF = -3.402823466e38; // masked score; exp(NEG_INF - m) underflows to 0
 
 var<workgroup> tile: array<f32, TILE>;
@@ -43,10 +52,10 @@ fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
 }
 
 // One thread per (t, h, column): the latent columns are coalesced reads of W_UK's rows.
-@compute @workgroup_size(WG)
+@compute @workgroup_size(ABSORB_WG)
 fn absorb_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let dk = params.dc + params.dr;
-  let i = linear_group(wg, nwg) * WG + lid;
+  let i = linear_group(wg, nwg) * ABSORB_WG + lid;
   if (i >= params.T * params.H * dk) { return; }
   let row = i / dk;
   let col = i % dk;
@@ -178,12 +187,15 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   }
 }
 
-// One workgroup per (t, h): merge the splits in latent space, chunk by chunk, and apply W_UV[h] on the fly.
+// One workgroup per (t, h, MC latent columns): every workgroup of a head recomputes M and L from the
+// splits' (m, l) (2 floats per split, from L2), then WG / MC threads per column sum the splits' o in strides.
 @compute @workgroup_size(WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = linear_group(wg, nwg);
-  if (row >= params.T * params.H) { return; } // uniform per workgroup
-  let h = row % params.H;
+  let chunks = (params.dc + MC - 1u) / MC;
+  let g = linear_group(wg, nwg);
+  if (g >= params.T * params.H * chunks) { return; } // uniform per workgroup
+  let row = g / chunks;
+  let c0 = (g % chunks) * MC;
   let stride = params.dc + 2u;
   let base = row * params.splits;
 
@@ -214,30 +226,42 @@ fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   // A query with no visible key would have L = 0: its output is 0 (the reference's convention).
   let inv = select(1.0 / mred[0], 0.0, mred[0] == 0.0);
 
-  let w0 = (h * (params.dn + params.dv) + params.dn) * params.dc;
-  var o: array<f32, OUT_PER_THREAD>;
-  for (var c0 = 0u; c0 < params.dc; c0 += WG) {
-    workgroupBarrier(); // the previous chunk is no longer read
-    let c = c0 + lid;
-    var x = 0.0;
-    if (c < params.dc) {
-      for (var i = 0u; i < params.splits; i++) { x += weights[i] * partials[(base + i) * stride + c]; }
-    }
-    chunk[lid] = x * inv;
-    workgroupBarrier();
-    let n = min(WG, params.dc - c0);
-    for (var j = 0u; j < OUT_PER_THREAD; j++) {
-      let d = lid + j * WG;
-      if (d >= params.dv) { break; }
-      let w = w0 + d * params.dc + c0;
-      var acc = 0.0;
-      for (var k = 0u; k < n; k++) { acc += chunk[k] * f32(wkv_b[w + k]); }
-      o[j] += acc;
+  let c = c0 + lid % MC;
+  var x = 0.0;
+  if (c < params.dc) {
+    for (var i = lid / MC; i < params.splits; i += WG / MC) { x += weights[i] * partials[(base + i) * stride + c]; }
+  }
+  chunk[lid] = x;
+  workgroupBarrier();
+  if (lid < MC && c < params.dc) {
+    var sum = 0.0;
+    for (var j = lid; j < WG; j += MC) { sum += chunk[j]; }
+    q_abs[row * (params.dc + params.dr) + c] = sum * inv;
+  }
+}
+
+// Workgroup (query tile, block of RPW output rows (h, d)): out[t, h, d] = W_UV[h][d] . o[t, h].
+@compute @workgroup_size(WG)
+fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let lanes = lane_setup(lid);
+  let t0 = wg.x * MT;
+  let rows = min(params.T - t0, MT);
+  let n = wg.y * RPW + lanes.p / TPR; // h * dv + d
+  let h = n / params.dv;
+  let d = n % params.dv;
+  let dk = params.dc + params.dr;
+  var acc: array<f32, MT>;
+  if (n < params.H * params.dv) {
+    let w = (h * (params.dn + params.dv) + params.dn + d) * params.dc;
+    for (var k = lanes.p % TPR; k < params.dc; k += TPR) {
+      let wv = f32(wkv_b[w + k]);
+      for (var r = 0u; r < MT; r++) {
+        if (r < rows) { acc[r] += wv * q_abs[((t0 + r) * params.H + h) * dk + k]; }
+      }
     }
   }
-  for (var j = 0u; j < OUT_PER_THREAD; j++) {
-    let d = lid + j * WG;
-    if (d >= params.dv) { break; }
-    out[row * params.dv + d] = elem(o[j]);
+  let sums = rows_sum(acc, lanes);
+  if (lanes.p % TPR == 0u && n < params.H * params.dv) {
+    for (var r = 0u; r < rows; r++) { out[(t0 + r) * params.H * params.dv + n] = elem(sums[r]); }
   }
 }

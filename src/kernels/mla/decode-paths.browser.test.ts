@@ -1,13 +1,14 @@
 // The two MLA decode orders on the GPU, on the same random inputs at odd sizes: each equals the float64
-// reference, and they equal each other (the absorbed order is the naive one with the products reassociated).
+// reference, and they equal each other (the absorbed order is the naive one with the products reassociated);
+// the absorbed order once more with its W_UV GEMV's workgroup-memory row_sum forced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../../gpu/browser.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { relL2 } from '../compare.ts';
 import { withDefaults } from '../contract.ts';
-import { runKernel } from '../execute.ts';
+import { encodeOnce, poisonOutputs, readOutputs, runKernel, uploadInputs } from '../execute.ts';
 import { createRng, freshSeed } from '../random.ts';
-import { mlaDecodeAbsorbed } from './decode-absorbed.ts';
+import { createAbsorbed, mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
 import { mlaDecodeRandomInputs, type MlaDecodeConfig } from './mla-config.ts';
 
@@ -40,4 +41,25 @@ describe('mla.decode_naive and mla.decode_absorbed agree', () => {
       }
     });
   }
+});
+
+describe('mla.decode_absorbed with the workgroup-memory row_sum (devices without subgroups)', () => {
+  it('equals the float64 reference, several splits and W_UV query tiles', async () => {
+    const c = withDefaults(mlaDecodeAbsorbed, { T: 5, S: 300, H: 6, dn: 10, dr: 8, dc: 76, dv: 70 });
+    expect(planAbsorbed(c).splits).toBeGreaterThan(1);
+    const seed = freshSeed();
+    const inputs = mlaDecodeRandomInputs(c, createRng(seed));
+    const inst = await createAbsorbed(ctx, c, { subgroups: false });
+    try {
+      uploadInputs(ctx, inst, mlaDecodeAbsorbed.inputs(c), inputs);
+      const outs = mlaDecodeAbsorbed.outputs(c);
+      poisonOutputs(ctx, inst, outs);
+      encodeOnce(ctx, inst);
+      const got = (await readOutputs(ctx, inst, outs)).out!;
+      const r = relL2('out', got.data, mlaDecodeAbsorbed.reference(inputs, c).out!.data, 1e-4);
+      expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2}`).toBe(true);
+    } finally {
+      inst.destroy();
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { runBalanceDemo } from '../../demos/load-balance.ts';
 import { createGroupedFfn, moeGroupedFfn, type FfnPath } from './grouped-ffn.ts';
 import { compareOutputs } from '../check.ts';
 import { gateOptions } from './moe-config.ts';
-import { moeRouter } from './router.ts';
+import { createRouter, moeRouter, routerPlan, type RouterKnobs } from './router.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -80,6 +80,36 @@ describe('dispatch on the GPU', () => {
     for (let p = R - dropped; p < R; p++) expect(a.sorted_tokens!.data[p]).toBe(-1);
     for (const name of Object.keys(a)) expect(Array.from(b[name]!.data), name).toEqual(Array.from(a[name]!.data));
   });
+});
+
+describe('router logits: GEMV with both row_sum variants, and the tiled matmul, at decode sizes', () => {
+  const shapes = [
+    { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 }, // 2 slices of dim
+    { N: 11, dim: 36, E: 23, topk: 3, n_groups: 1, topk_groups: 1, score_func: 'softmax', bias: false, route_scale: 1 },
+  ];
+  const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }];
+  for (const shape of shapes) {
+    for (const v of variants) {
+      it(`${JSON.stringify(shape)} ${JSON.stringify(v)}`, async ({ skip }) => {
+        if (v.gemv && v.subgroups && !ctx.features.subgroups) skip('this adapter has no subgroups: the workgroup-memory variant covers the GEMV');
+        const c = withDefaults(moeRouter, shape);
+        if (shape.dim === 520) expect(routerPlan(c, v).splits).toBe(v.gemv ? 2 : 1);
+        const seed = freshSeed();
+        const inputs = makeInputs(moeRouter, c, createRng(seed));
+        const inst = await createRouter(ctx, c, v);
+        try {
+          uploadInputs(ctx, inst, moeRouter.inputs(c), inputs);
+          const outs = moeRouter.outputs(c);
+          poisonOutputs(ctx, inst, outs);
+          encodeOnce(ctx, inst);
+          const got = await readOutputs(ctx, inst, outs);
+          for (const r of compareOutputs(outs, got, moeRouter.reference(inputs, c))) expect(r.ok, `seed ${seed}: ${r.name} ${r.detail ?? r.relL2}`).toBe(true);
+        } finally {
+          inst.destroy();
+        }
+      });
+    }
+  }
 });
 
 describe('grouped FFN: every matmul path and both row_sum variants', () => {

@@ -168,6 +168,13 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
   };
 }
 
+/** moe.router's instance with the internal knobs set (tests force the logits path and row_sum variant). */
+export function createRouter(ctx: GpuContext, c: RoutingConfig, knobs: RouterKnobs = {}) {
+  return instanceOfStage(ctx, [...routerInputs(c), ...routerOutputs(c)], (t) =>
+    createRouterStage(ctx, c, { x: t.x!, gate_weight: t.gate_weight!, gate_bias: t.gate_bias, weights: t.weights!, indices: t.indices! }, knobs),
+  );
+}
+
 export function checkRouter(c: RoutingConfig, caps: DeviceCaps) {
   return [
     ...checkRouting(c),
@@ -205,10 +212,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
   },
   fromGolden: routingFromGolden,
   goldenMeta: routingGoldenMeta,
-  create: (ctx, c) =>
-    instanceOfStage(ctx, [...routerInputs(c), ...routerOutputs(c)], (t) =>
-      createRouterStage(ctx, c, { x: t.x!, gate_weight: t.gate_weight!, gate_bias: t.gate_bias, weights: t.weights!, indices: t.indices! }),
-    ),
+  create: (ctx, c) => createRouter(ctx, c),
   benchmarks: [
     { name: 'prefill scaled N=1024 dim=256 E=256 top-8 groups 8/4', config: { N: 1024, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'decode scaled N=1 dim=256 E=256 top-8 groups 8/4', config: { N: 1, dim: 256, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
