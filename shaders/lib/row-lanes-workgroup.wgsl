@@ -1,6 +1,9 @@
 // Logical lanes for row_sum (shaders/lib/row-sum.wgsl) without subgroups: lane = invocation index, and every
 // lane's value goes to workgroup memory, where the row's first lane adds them up.
 
+// Every lane leaves its own partial sum: WG slots.
+const ROW_SLOTS = WG;
+
 fn lane_setup(lid: u32) -> Lanes {
   return Lanes(lid, 1u);
 }

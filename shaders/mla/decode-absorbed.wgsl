@@ -37,7 +37,7 @@ const MAX_SPLITS = 1024u;
 const MC = 32u;         // merge_main: latent columns per workgroup, WG / MC threads per column
 const TPR = 64u;        // uv_main: lanes per W_UV row
 const RPW = WG / TPR;   // uv_main: W_UV rows per workgroup
-const MT = 4u;          // uv_main: queries per tile
+const MT = 4u;          // uv_main: queries per tile (one vec4 of accumulators)
 const NEG_INF = -3.402823466e38; // masked score; exp(NEG_INF - m) underflows to 0
 
 var<workgroup> tile: array<f32, TILE>;
@@ -250,17 +250,21 @@ fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let h = n / params.dv;
   let d = n % params.dv;
   let dk = params.dc + params.dr;
-  var acc: array<f32, MT>;
+  // o rows of queries t0 .. t0+3 (past the tile: its last query again, computed and not stored)
+  let o = (min(vec4u(t0) + vec4u(0u, 1u, 2u, 3u), vec4u(t0 + rows - 1u)) * params.H + h) * dk;
+  var acc = vec4f(0.0);
   if (n < params.H * params.dv) {
     let w = (h * (params.dn + params.dv) + params.dn + d) * params.dc;
     for (var k = lanes.p % TPR; k < params.dc; k += TPR) {
       let wv = f32(wkv_b[w + k]);
-      for (var r = 0u; r < MT; r++) {
-        if (r < rows) { acc[r] += wv * q_abs[((t0 + r) * params.H + h) * dk + k]; }
+      if (rows == 1u) {
+        acc.x += wv * q_abs[o.x + k];
+      } else {
+        acc += wv * vec4f(q_abs[o.x + k], q_abs[o.y + k], q_abs[o.z + k], q_abs[o.w + k]);
       }
     }
   }
-  let sums = rows_sum(acc, lanes);
+  let sums = row_sum(acc, lanes);
   if (lanes.p % TPR == 0u && n < params.H * params.dv) {
     for (var r = 0u; r < rows; r++) { out[(t0 + r) * params.H * params.dv + n] = elem(sums[r]); }
   }

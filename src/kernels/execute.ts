@@ -63,14 +63,15 @@ export function encodeOnce(ctx: GpuContext, instance: KernelInstance): void {
   ctx.device.queue.submit([enc.finish()]);
 }
 
-/** One full run on the device; returns the kernel's outputs. */
+/** One full run on the device; returns the kernel's outputs. `create` builds the instance another way (tests set internal knobs). */
 export async function runKernel<C extends Config>(
   ctx: GpuContext,
   def: KernelDefinition<C>,
   config: C,
   inputs: Record<string, HostTensor>,
+  create: () => Promise<KernelInstance> = () => createInstance(ctx, def, config),
 ): Promise<Record<string, HostTensor>> {
-  const instance = await createInstance(ctx, def, config);
+  const instance = await create();
   try {
     uploadInputs(ctx, instance, def.inputs(config), inputs);
     const outs = def.outputs(config);

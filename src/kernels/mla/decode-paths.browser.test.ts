@@ -6,7 +6,7 @@ import { acquireBrowserGpu } from '../../gpu/browser.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { relL2 } from '../compare.ts';
 import { withDefaults } from '../contract.ts';
-import { encodeOnce, poisonOutputs, readOutputs, runKernel, uploadInputs } from '../execute.ts';
+import { runKernel } from '../execute.ts';
 import { createRng, freshSeed } from '../random.ts';
 import { createAbsorbed, mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
@@ -49,17 +49,8 @@ describe('mla.decode_absorbed with the workgroup-memory row_sum (devices without
     expect(planAbsorbed(c).splits).toBeGreaterThan(1);
     const seed = freshSeed();
     const inputs = mlaDecodeRandomInputs(c, createRng(seed));
-    const inst = await createAbsorbed(ctx, c, { subgroups: false });
-    try {
-      uploadInputs(ctx, inst, mlaDecodeAbsorbed.inputs(c), inputs);
-      const outs = mlaDecodeAbsorbed.outputs(c);
-      poisonOutputs(ctx, inst, outs);
-      encodeOnce(ctx, inst);
-      const got = (await readOutputs(ctx, inst, outs)).out!;
-      const r = relL2('out', got.data, mlaDecodeAbsorbed.reference(inputs, c).out!.data, 1e-4);
-      expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2}`).toBe(true);
-    } finally {
-      inst.destroy();
-    }
+    const got = (await runKernel(ctx, mlaDecodeAbsorbed, c, inputs, () => createAbsorbed(ctx, c, { subgroups: false }))).out!;
+    const r = relL2('out', got.data, mlaDecodeAbsorbed.reference(inputs, c).out!.data, 1e-4);
+    expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2}`).toBe(true);
   });
 });

@@ -10,12 +10,12 @@ import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
 import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
 import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { bindGroup, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { bindGroup, kernelPipelines, uniformBuffer, type BindingKind } from '../../gpu/shader.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { expectedActiveExperts } from './moe-cost.ts';
-import { FfnParams, TILE_COLS, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
+import { FfnParams, TILE_COLS, WG, gemvLanes, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
 export type GroupedFfnConfig = {
   N: number;
@@ -52,9 +52,17 @@ export interface FfnStageOptions {
 /** 'gemv': decode-sized row groups (shaders/moe/grouped-ffn-gemv.wgsl); 'tiled': prefill-sized (grouped-ffn.wgsl). */
 export type FfnPath = 'gemv' | 'tiled';
 
-/** Token rows of one GEMV tile (MT), weight rows per GEMV workgroup (RPW = WG / TPR) in grouped-ffn-gemv.wgsl. */
+/** Token rows of one GEMV tile (MT in grouped-ffn-gemv.wgsl). */
 export const GEMV_TILE_ROWS = 8;
-export const GEMV_ROWS_PER_WG = 4;
+
+/** Lanes per weight row of the up and down GEMVs (TPR); the fewest tiles a launch can have is rows / MT. */
+export function ffnGemvLanes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter'>): { up: 16 | 32 | 64; down: 16 | 32 | 64 } {
+  const tiles = Math.ceil(o.rows / GEMV_TILE_ROWS);
+  return {
+    up: gemvLanes({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem: 4 }),
+    down: gemvLanes({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem: 4 }),
+  };
+}
 
 /**
  * The GEMV streams each expert's weights once per 8-row tile, the tiled matmul once per 16..64-row tile
@@ -87,7 +95,7 @@ function upTileBytes(bm: number): number {
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
   const bm = ffnTileRows(o);
-  const storage = ffnPath(o) === 'gemv' ? 16 * 256 + 4 : upTileBytes(bm);
+  const storage = ffnPath(o) === 'gemv' ? 2 * 16 * WG : upTileBytes(bm); // GEMV: row_sum2's slots (workgroup-memory variant)
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -110,31 +118,27 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   const gemv = path === 'gemv';
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const b = ctx.buffers;
-  const mm = gemv
-    ? await kernelPipelines(
-        ctx,
-        {
-          label: o.label,
-          wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
-          structs: { FfnParams },
-          enable: subgroups ? ['subgroups'] : [],
-        },
-        ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-        ['up_gemv', 'down_gemv'] as const,
-      )
-    : await kernelPipelines(
-        ctx,
-        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, structs: { FfnParams } },
-        ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'],
-        ['up_main', 'down_main'] as const,
-        { BM: bm },
-      );
-  const up = gemv ? (mm.pipelines as Record<'up_gemv', GPUComputePipeline>).up_gemv : (mm.pipelines as Record<'up_main', GPUComputePipeline>).up_main;
-  const down = gemv ? (mm.pipelines as Record<'down_gemv', GPUComputePipeline>).down_gemv : (mm.pipelines as Record<'down_main', GPUComputePipeline>).down_main;
-  // Weight-row blocks of a workgroup: GEMV_ROWS_PER_WG rows, or a TILE_COLS-column tile.
-  const cols = gemv ? GEMV_ROWS_PER_WG : TILE_COLS;
-  const colUp = Math.ceil(o.inter / cols);
-  const colDown = Math.ceil(o.dim / cols);
+  const kinds: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'];
+  const lanes = ffnGemvLanes(o);
+  const gemvSource = {
+    label: o.label,
+    wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+    structs: { FfnParams },
+    enable: subgroups ? ['subgroups'] : [],
+  };
+  // The GEMV's two passes take different lane counts, so each is its own pipeline (and layout).
+  const [upMm, downMm] = gemv
+    ? await Promise.all([
+        kernelPipelines(ctx, gemvSource, kinds, ['up_gemv'] as const, { TPR: lanes.up }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.up_gemv })),
+        kernelPipelines(ctx, gemvSource, kinds, ['down_gemv'] as const, { TPR: lanes.down }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.down_gemv })),
+      ])
+    : await kernelPipelines(ctx, { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, structs: { FfnParams } }, kinds, ['up_main', 'down_main'] as const, { BM: bm }).then((k) => [
+        { layout: k.layout, pipeline: k.pipelines.up_main },
+        { layout: k.layout, pipeline: k.pipelines.down_main },
+      ]);
+  // Weight-row blocks of a workgroup: 256 / TPR GEMV rows, or a TILE_COLS-column tile.
+  const colUp = Math.ceil(o.inter / (gemv ? WG / lanes.up : TILE_COLS));
+  const colDown = Math.ceil(o.dim / (gemv ? WG / lanes.down : TILE_COLS));
   const params = uniformBuffer(ctx, `${o.label} params`, FfnParams, {
     rows: o.rows,
     dim: o.dim,
@@ -169,7 +173,9 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     ctx.device.queue.writeBuffer(tiles, 0, Uint32Array.of(0, Math.ceil(o.rows / bm), 0, o.rows));
   }
   // In identity mode the tile table stands in for the unused sorted_tokens binding.
-  const group = bindGroup(ctx, mm.layout, [params, t.x, t.sorted_tokens ?? tiles, tiles, t.w1, t.w3, t.w2, h, t.y], o.label);
+  const buffers = [params, t.x, t.sorted_tokens ?? tiles, tiles, t.w1, t.w3, t.w2, h, t.y];
+  const upGroup = bindGroup(ctx, upMm!.layout, buffers, o.label);
+  const downGroup = downMm!.layout === upMm!.layout ? upGroup : bindGroup(ctx, downMm!.layout, buffers, o.label);
   const rowTiles = Math.ceil(o.rows / bm);
   const upGrid: [number, number] = gemv ? [rowTiles, colUp] : [colUp, rowTiles];
   const downGrid: [number, number] = gemv ? [rowTiles, colDown] : [colDown, rowTiles];
@@ -178,11 +184,12 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     h,
     encode(pass) {
       tileStage?.(pass);
-      pass.setBindGroup(0, group);
-      pass.setPipeline(up);
+      pass.setBindGroup(0, upGroup);
+      pass.setPipeline(upMm!.pipeline);
       if (args) pass.dispatchWorkgroupsIndirect(args, 0);
       else pass.dispatchWorkgroups(...upGrid);
-      pass.setPipeline(down);
+      pass.setBindGroup(0, downGroup);
+      pass.setPipeline(downMm!.pipeline);
       if (args) pass.dispatchWorkgroupsIndirect(args, 12);
       else pass.dispatchWorkgroups(...downGrid);
     },

@@ -376,6 +376,25 @@ export function checkGrid(field: string, groups: number, caps: DeviceCaps): Vali
   return groups > max ? [{ field, message: `needs ${groups} workgroups in one grid dimension, over this device's maxComputeWorkgroupsPerDimension of ${max}` }] : [];
 }
 
+/** A weight-streaming dispatch fills a large GPU: >= 512 workgroups, or <= 64 KiB of weights per workgroup. */
+export const FILL_WORKGROUPS = 512;
+export const FILL_BYTES_PER_WORKGROUP = 64 * 1024;
+
+/**
+ * Lanes per weight row (TPR) of a 256-thread GEMV workgroup holding 256 / TPR rows: the fewest lanes (most
+ * rows, so the fewest workgroups and reductions) that still fill the GPU by the rule above; 64 where none
+ * does. A row's lanes read TPR * 16 contiguous bytes per step, coalesced from 16 lanes (256 B) on.
+ */
+export function gemvLanes(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number }): 16 | 32 | 64 {
+  for (const tpr of [16, 32] as const) {
+    const rows = WG / tpr;
+    const groups = o.tiles * Math.ceil(o.outRows / rows);
+    const bytes = rows * o.K * o.matrices * o.bytesPerElem;
+    if (groups >= FILL_WORKGROUPS || bytes <= FILL_BYTES_PER_WORKGROUP) return tpr;
+  }
+  return 64;
+}
+
 // ---- instances -------------------------------------------------------------------------------------------
 
 /** One stage of a multi-stage kernel: its dispatches, recordable alone for per-stage timing. */

@@ -10,8 +10,11 @@ import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shade
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import {
+  FILL_BYTES_PER_WORKGROUP,
+  FILL_WORKGROUPS,
   RouterParams,
   TILE_COLS,
+  WG,
   checkGrid,
   checkRouting,
   checkVec4,
@@ -62,16 +65,14 @@ export interface RouterBuffers {
   indices: GPUBuffer;
 }
 
-/** Tokens per logits_gemv tile (MT), expert rows per workgroup (RPW) and lanes per row (TPR) in shaders/moe/router-gemv.wgsl. */
+/** Tokens per logits_gemv tile (MT in shaders/moe/router-gemv.wgsl). */
 const GEMV_TOKENS = 8;
-const GEMV_ROWS_PER_WG = 4;
-const GEMV_LANES = 64;
-/** Workgroups the decode logits aim for: enough to keep every SM of a large GPU streaming the gate. */
-const GEMV_TARGET_WORKGROUPS = 512;
 
 export interface RouterPlan {
   /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
   gemv: boolean;
+  /** GEMV lanes per expert row (TPR) */
+  lanes: number;
   /** dim slices of the partial logits */
   splits: number;
   logitGrid: [number, number, number];
@@ -79,20 +80,26 @@ export interface RouterPlan {
 }
 
 /**
- * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups);
- * dim is sliced until the launch reaches GEMV_TARGET_WORKGROUPS, each slice at least one vec4 per lane.
+ * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups):
+ * the fewest lanes per expert row whose launch fills the GPU (>= 512 workgroups or <= 64 KiB of the gate
+ * each), dim sliced towards 512 workgroups, each slice at least one vec4 per lane.
  */
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
     const bm = tileRows(c.N);
-    return { gemv, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
+    return { gemv, lanes: 0, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
-  const blocks = Math.ceil(c.E / GEMV_ROWS_PER_WG);
-  const maxSplits = Math.max(1, Math.floor(c.dim / 4 / GEMV_LANES));
-  const splits = Math.min(maxSplits, Math.max(1, Math.ceil(GEMV_TARGET_WORKGROUPS / (tiles * blocks))));
-  return { gemv, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
+  const plan = (lanes: number) => {
+    const blocks = Math.ceil(c.E / (WG / lanes));
+    const maxSplits = Math.max(1, Math.floor(c.dim / 4 / lanes));
+    const splits = Math.min(maxSplits, Math.max(1, Math.ceil(FILL_WORKGROUPS / (tiles * blocks))));
+    const fills = tiles * blocks * splits >= FILL_WORKGROUPS || (WG / lanes) * Math.ceil(c.dim / splits) * 4 <= FILL_BYTES_PER_WORKGROUP;
+    return { gemv, lanes, splits, logitGrid: [tiles, blocks, splits] as [number, number, number], logitBytes: splits * c.N * c.E * 4, fills };
+  };
+  const { fills: _, ...chosen } = [16, 32].map(plan).find((p) => p.fills) ?? plan(64);
+  return chosen;
 }
 
 /** Internal knobs (tests reach every path with them). */
@@ -124,6 +131,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
         },
         ['uniform', 'read', 'read', 'rw'],
         ['logits_gemv'] as const,
+        { TPR: plan.lanes },
       )
     : undefined;
   const b = ctx.buffers;
@@ -229,7 +237,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
     { name: 'Kimi K2 style E = 384 flat sigmoid + bias', config: { N: 5, dim: 32, E: 384, topk: 8, n_groups: 1, topk_groups: 1, route_scale: 2.827 } },
     { name: 'decode N = 1, E = 256, groups 8/4', config: { N: 1, dim: 24, E: 256, topk: 8, n_groups: 8, topk_groups: 4 } },
     { name: 'N = 70 spans several token tiles', config: { N: 70, dim: 8, E: 33, topk: 3, n_groups: 3, topk_groups: 2 } },
-    { name: 'decode N = 3, dim = 520: the logits GEMV in 2 slices of dim', config: { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 } },
+    { name: 'decode N = 3, dim = 520: the logits GEMV in slices of dim', config: { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 } },
     { name: 'N = 61: 8 GEMV token tiles, the last one of 5', config: { N: 61, dim: 44, E: 24, topk: 3, n_groups: 4, topk_groups: 2 } },
   ],
 };
