@@ -7,7 +7,7 @@
 var<workgroup> lanes_taken: atomic<u32>;
 
 // A row's lanes leave one partial sum per subgroup (4 lanes at least): WG / 4 slots.
-const ROW_SLOTS = WG / 4u;
+override ROW_SLOTS: u32 = WG / 4u;
 
 fn lane_setup(lid: u32) -> Lanes {
   let lane = subgroupExclusiveAdd(1u); // = subgroup_invocation_id while every invocation is active

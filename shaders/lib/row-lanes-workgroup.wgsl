@@ -2,7 +2,7 @@
 // lane's value goes to workgroup memory, where the row's first lane adds them up.
 
 // Every lane leaves its own partial sum: WG slots.
-const ROW_SLOTS = WG;
+override ROW_SLOTS: u32 = WG;
 
 fn lane_setup(lid: u32) -> Lanes {
   return Lanes(lid, 1u);

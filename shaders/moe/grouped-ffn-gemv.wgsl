@@ -20,8 +20,8 @@
 @group(0) @binding(7) var<storage, read_write> h: array<f32>;        // [rows, inter] (scalar: lanes of one vec4 are written by different invocations)
 @group(0) @binding(8) var<storage, read_write> y: array<f32>;        // [rows, dim]
 
-const WG = 256u;
-override TPR: u32 = 64u; // logical lanes per weight row (16, 32 or 64: the host's choice, see grouped-ffn.ts)
+override WG: u32 = 256u; // threads per workgroup (64 or 256: the host's choice, moe-config.ts gemvShape)
+override TPR: u32 = 64u; // logical lanes per weight row (4..64, a power of two dividing WG)
 const MT = 8u;           // token rows per tile, accumulated as two vec4 (rows 0-3, rows 4-7)
 override BM: u32 = MT;   // find_tile's tile height
 

@@ -11,8 +11,8 @@
 @group(0) @binding(2) var<storage, read> gate_weight: array<vec4<f32>>; // [E, dim]
 @group(0) @binding(3) var<storage, read_write> logits: array<f32>;      // [splits, N, E]
 
-const WG = 256u;
-override TPR: u32 = 64u; // logical lanes per expert row (16, 32 or 64: the host's choice, moe-config.ts gemvLanes)
+override WG: u32 = 256u; // threads per workgroup (64 or 256: the host's choice, moe-config.ts gemvShape)
+override TPR: u32 = 64u; // logical lanes per expert row (4..64, a power of two dividing WG)
 const MT = 8u;           // tokens per tile, accumulated as two vec4 (tokens 0-3, 4-7)
 
 // x offsets (in vec4) of tokens t0 + j, j < 4; tokens past the tile repeat its last one (computed, not stored).

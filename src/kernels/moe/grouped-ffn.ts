@@ -15,7 +15,7 @@ import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { expectedActiveExperts } from './moe-cost.ts';
-import { FfnParams, TILE_COLS, WG, gemvLanes, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
+import { FfnParams, TILE_COLS, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
 export type GroupedFfnConfig = {
   N: number;
@@ -55,12 +55,12 @@ export type FfnPath = 'gemv' | 'tiled';
 /** Token rows of one GEMV tile (MT in grouped-ffn-gemv.wgsl). */
 export const GEMV_TILE_ROWS = 8;
 
-/** Lanes per weight row of the up and down GEMVs (TPR); the fewest tiles a launch can have is rows / MT. */
-export function ffnGemvLanes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter'>): { up: 16 | 32 | 64; down: 16 | 32 | 64 } {
+/** Workgroup shapes of the up and down GEMVs; the fewest tiles a launch can have is rows / MT. */
+export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter'>): { up: GemvShape; down: GemvShape } {
   const tiles = Math.ceil(o.rows / GEMV_TILE_ROWS);
   return {
-    up: gemvLanes({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem: 4 }),
-    down: gemvLanes({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem: 4 }),
+    up: gemvShape({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem: 4 }),
+    down: gemvShape({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem: 4 }),
   };
 }
 
@@ -119,7 +119,7 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const b = ctx.buffers;
   const kinds: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'];
-  const lanes = ffnGemvLanes(o);
+  const shapes = ffnGemvShapes(o);
   const gemvSource = {
     label: o.label,
     wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
@@ -129,16 +129,16 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   // The GEMV's two passes take different lane counts, so each is its own pipeline (and layout).
   const [upMm, downMm] = gemv
     ? await Promise.all([
-        kernelPipelines(ctx, gemvSource, kinds, ['up_gemv'] as const, { TPR: lanes.up }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.up_gemv })),
-        kernelPipelines(ctx, gemvSource, kinds, ['down_gemv'] as const, { TPR: lanes.down }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.down_gemv })),
+        kernelPipelines(ctx, gemvSource, kinds, ['up_gemv'] as const, { WG: shapes.up.wg, TPR: shapes.up.lanes }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.up_gemv })),
+        kernelPipelines(ctx, gemvSource, kinds, ['down_gemv'] as const, { WG: shapes.down.wg, TPR: shapes.down.lanes }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.down_gemv })),
       ])
     : await kernelPipelines(ctx, { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, structs: { FfnParams } }, kinds, ['up_main', 'down_main'] as const, { BM: bm }).then((k) => [
         { layout: k.layout, pipeline: k.pipelines.up_main },
         { layout: k.layout, pipeline: k.pipelines.down_main },
       ]);
-  // Weight-row blocks of a workgroup: 256 / TPR GEMV rows, or a TILE_COLS-column tile.
-  const colUp = Math.ceil(o.inter / (gemv ? WG / lanes.up : TILE_COLS));
-  const colDown = Math.ceil(o.dim / (gemv ? WG / lanes.down : TILE_COLS));
+  // Weight-row blocks of a workgroup: WG / TPR GEMV rows, or a TILE_COLS-column tile.
+  const colUp = Math.ceil(o.inter / (gemv ? shapes.up.wg / shapes.up.lanes : TILE_COLS));
+  const colDown = Math.ceil(o.dim / (gemv ? shapes.down.wg / shapes.down.lanes : TILE_COLS));
   const params = uniformBuffer(ctx, `${o.label} params`, FfnParams, {
     rows: o.rows,
     dim: o.dim,

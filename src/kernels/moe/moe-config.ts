@@ -380,19 +380,31 @@ export function checkGrid(field: string, groups: number, caps: DeviceCaps): Vali
 export const FILL_WORKGROUPS = 512;
 export const FILL_BYTES_PER_WORKGROUP = 64 * 1024;
 
+export interface GemvShape {
+  /** threads per workgroup */
+  wg: 64 | 256;
+  /** logical lanes per weight row (TPR); a workgroup holds wg / lanes rows */
+  lanes: 4 | 8 | 16 | 32 | 64;
+}
+
 /**
- * Lanes per weight row (TPR) of a 256-thread GEMV workgroup holding 256 / TPR rows: the fewest lanes (most
- * rows, so the fewest workgroups and reductions) that still fill the GPU by the rule above; 64 where none
- * does. A row's lanes read TPR * 16 contiguous bytes per step, coalesced from 16 lanes (256 B) on.
+ * Workgroup size and lanes per weight row of a GEMV launch: of the shapes that fill the GPU by the rule
+ * above, the one with the fewest invocations (each lane then walks the most of K: the loop, not launch and
+ * reduction overhead, is what remains); 256 x 64 (the most workgroups) where none does. A row's lanes read
+ * lanes * 16 contiguous bytes per step: with 4 lanes a 32-wide warp still uses every 32-byte sector it loads.
  */
-export function gemvLanes(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number }): 16 | 32 | 64 {
-  for (const tpr of [16, 32] as const) {
-    const rows = WG / tpr;
-    const groups = o.tiles * Math.ceil(o.outRows / rows);
-    const bytes = rows * o.K * o.matrices * o.bytesPerElem;
-    if (groups >= FILL_WORKGROUPS || bytes <= FILL_BYTES_PER_WORKGROUP) return tpr;
+export function gemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number }): GemvShape {
+  let best: (GemvShape & { invocations: number }) | undefined;
+  for (const wg of [64, 256] as const) {
+    for (const lanes of [4, 8, 16, 32, 64] as const) {
+      const rows = wg / lanes;
+      const groups = o.tiles * Math.ceil(o.outRows / rows);
+      const fills = groups >= FILL_WORKGROUPS || rows * o.K * o.matrices * o.bytesPerElem <= FILL_BYTES_PER_WORKGROUP;
+      const invocations = groups * wg;
+      if (fills && (!best || invocations < best.invocations)) best = { wg, lanes, invocations };
+    }
   }
-  return 64;
+  return best ? { wg: best.wg, lanes: best.lanes } : { wg: 256, lanes: 64 };
 }
 
 // ---- instances -------------------------------------------------------------------------------------------

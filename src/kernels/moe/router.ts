@@ -10,11 +10,10 @@ import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shade
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import {
-  FILL_BYTES_PER_WORKGROUP,
   FILL_WORKGROUPS,
   RouterParams,
   TILE_COLS,
-  WG,
+  gemvShape,
   checkGrid,
   checkRouting,
   checkVec4,
@@ -71,7 +70,8 @@ const GEMV_TOKENS = 8;
 export interface RouterPlan {
   /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
   gemv: boolean;
-  /** GEMV lanes per expert row (TPR) */
+  /** GEMV threads per workgroup and lanes per expert row (TPR) */
+  wg: number;
   lanes: number;
   /** dim slices of the partial logits */
   splits: number;
@@ -81,25 +81,22 @@ export interface RouterPlan {
 
 /**
  * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups):
- * the fewest lanes per expert row whose launch fills the GPU (>= 512 workgroups or <= 64 KiB of the gate
- * each), dim sliced towards 512 workgroups, each slice at least one vec4 per lane.
+ * dim sliced towards 512 workgroups, then the workgroup shape that fills the GPU with the fewest
+ * invocations (moe-config.ts gemvShape).
  */
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
     const bm = tileRows(c.N);
-    return { gemv, lanes: 0, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
+    return { gemv, wg: 0, lanes: 0, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
-  const plan = (lanes: number) => {
-    const blocks = Math.ceil(c.E / (WG / lanes));
-    const maxSplits = Math.max(1, Math.floor(c.dim / 4 / lanes));
-    const splits = Math.min(maxSplits, Math.max(1, Math.ceil(FILL_WORKGROUPS / (tiles * blocks))));
-    const fills = tiles * blocks * splits >= FILL_WORKGROUPS || (WG / lanes) * Math.ceil(c.dim / splits) * 4 <= FILL_BYTES_PER_WORKGROUP;
-    return { gemv, lanes, splits, logitGrid: [tiles, blocks, splits] as [number, number, number], logitBytes: splits * c.N * c.E * 4, fills };
-  };
-  const { fills: _, ...chosen } = [16, 32].map(plan).find((p) => p.fills) ?? plan(64);
-  return chosen;
+  // Slices of dim first (towards 512 workgroups at 64 lanes, at least one vec4 per lane), then the shape.
+  const maxSplits = Math.max(1, Math.floor(c.dim / 4 / 64));
+  const splits = Math.min(maxSplits, Math.max(1, Math.ceil(FILL_WORKGROUPS / (tiles * Math.ceil(c.E / 4)))));
+  const shape = gemvShape({ tiles: tiles * splits, outRows: c.E, K: Math.ceil(c.dim / splits), matrices: 1, bytesPerElem: 4 });
+  const blocks = Math.ceil(c.E / (shape.wg / shape.lanes));
+  return { gemv, wg: shape.wg, lanes: shape.lanes, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
 }
 
 /** Internal knobs (tests reach every path with them). */
@@ -131,7 +128,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
         },
         ['uniform', 'read', 'read', 'rw'],
         ['logits_gemv'] as const,
-        { TPR: plan.lanes },
+        { WG: plan.wg, TPR: plan.lanes },
       )
     : undefined;
   const b = ctx.buffers;
