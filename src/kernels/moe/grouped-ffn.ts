@@ -243,7 +243,10 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'All experts in one launch per matmul: the rows of each expert are contiguous after dispatch, a one-workgroup pass numbers their ' +
     '16/32/64-row tiles and writes the indirect dispatch size, and each workgroup finds its expert by binary search over the tile starts. ' +
     'Tokens are gathered from x inside the first matmul (no permuted copy of x), w1 and w3 share one pass with the SiLU-gate fused into ' +
-    'its epilogue, and every weight tile is read through workgroup memory once per row tile. Input rows are the dispatch output: row p of ' +
+    'its epilogue, and every weight tile is read through workgroup memory once per row tile. At decode (<= 64 rows per expert on average) ' +
+    'the same passes run as coalesced GEMVs instead: lanes of a weight row read consecutive vec4s, every weight vec4 serves all of an ' +
+    '8-row tile\'s tokens from registers, lanes meet through subgroup sums, and row tiles launch in x so an expert\'s repeats hit the cache. ' +
+    'Input rows are the dispatch output: row p of ' +
     'expert e (offsets[e] <= p < offsets[e+1]) computes token sorted_tokens[p]; rows past offsets[E] are left untouched.',
   sources: [
     'Gale et al. 2022, "MegaBlocks" (arXiv:2211.15841): block-sparse / grouped expert matmuls',
