@@ -180,7 +180,7 @@ describe('absorbed split-K plan fits the WGSL constants', () => {
   });
   it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
     for (const S of [8192, 16384, 32768]) {
-      for (const dtype of ['f32', 'f16']) {
+      for (const dtype of ['f32', 'f16'] as const) {
         const c = withDefaults(mlaDecodeAbsorbed, { S, H: 16, dtype });
         const p = planAbsorbed(c);
         expect(p.blocks).toBe(1);
