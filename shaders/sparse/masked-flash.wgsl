@@ -177,24 +177,51 @@ fn ml_base() -> u32 {
   return params.splits * params.T * params.Hq * DV4;
 }
 
-// The log-sum-exp merge of the splits' partials: one invocation per (out row, vec4 column). A split that saw
-// no key has m = NEG, l = 0, acc = 0: its weight underflows to 0, or is 1 against l = 0 when no split saw one.
+// The log-sum-exp merge of the splits' partials, one workgroup per out row: thread (lane, col) folds the
+// splits lane, lane + lanes, ... of vec4 column col into a running (m, l, acc) (rescaled when m grows, so
+// no second pass over the splits), then the lanes are folded the same way. A split that saw no key has
+// m = NEG, l = 0, acc = 0: its weight underflows to 0, or is 1 against l = 0 when no split saw one.
+var<workgroup> merge_ml: array<vec2f, WG>;
+var<workgroup> merge_acc: array<vec4f, WG>;
+
+struct Lse {
+  m: f32,
+  l: f32,
+  o: vec4f,
+}
+
+fn lse_fold(a: Lse, m: f32, l: f32, o: vec4f) -> Lse {
+  let big = max(a.m, m);
+  let wa = exp(a.m - big);
+  let wb = exp(m - big);
+  return Lse(big, a.l * wa + l * wb, a.o * wa + o * wb);
+}
+
 @compute @workgroup_size(WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let rows = params.T * params.Hq;
-  let i = linear_group(wg, nwg) * WG + lid;
-  if (i >= rows * DV4) { return; }
-  let row = i / DV4;
-  var m = NEG;
-  for (var s = 0u; s < params.splits; s++) { m = max(m, part[ml_base() + s * rows + row].x); }
-  var l = 0.0;
-  var o = vec4f(0.0);
-  for (var s = 0u; s < params.splits; s++) {
-    let w = exp(part[ml_base() + s * rows + row].x - m);
-    l += w * part[ml_base() + s * rows + row].y;
-    o += w * part[(s * rows + row) * DV4 + i % DV4];
+  let row = linear_group(wg, nwg);
+  if (row >= rows) { return; }
+  let lanes = WG / DV4; // DV4 <= WG: MAXC * WG / BR covers it
+  let lane = lid / DV4;
+  let col = lid % DV4;
+  var r = Lse(NEG, 0.0, vec4f(0.0));
+  if (lane < lanes) {
+    for (var s = lane; s < params.splits; s += lanes) {
+      let ml = part[ml_base() + s * rows + row];
+      r = lse_fold(r, ml.x, ml.y, part[(s * rows + row) * DV4 + col]);
+    }
   }
-  out[i] = vec4<elem>(o * select(1.0 / l, 0.0, l == 0.0));
+  merge_ml[lid] = vec2f(r.m, r.l);
+  merge_acc[lid] = r.o;
+  workgroupBarrier();
+  if (lane == 0u) {
+    for (var x = 1u; x < lanes; x++) {
+      let t = x * DV4 + col;
+      r = lse_fold(r, merge_ml[t].x, merge_ml[t].y, merge_acc[t]);
+    }
+    out[row * DV4 + col] = vec4<elem>(r.o * select(1.0 / r.l, 0.0, r.l == 0.0));
+  }
 }
 
 // Rows = (query, head) pairs of KV head kvh, query-major: R = t * group + g covers queries of a row block

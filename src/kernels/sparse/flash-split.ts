@@ -4,7 +4,7 @@
 // workgroups of a GPU that holds hundreds.
 import type { GpuContext } from '../../gpu/context.ts';
 import { grid } from '../../gpu/shader.ts';
-import { FLASH_BINDINGS, WG, sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
+import { FLASH_BINDINGS, sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
 import type { FlashOptions } from '../attention/flash-lanes.ts';
 
 /**
@@ -57,7 +57,8 @@ export function partialBytes(split: FlashSplit, outRows: number, plan: Pick<Flas
 /** The partials buffer, the merge grid and an encoder step for it; the core's bindings end with this buffer. */
 export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, outRows: number, plan: FlashPlan) {
   const buffer = ctx.buffers.storage(`${label} split partials`, partialBytes(split, outRows, plan));
-  const mergeGrid = grid(Math.ceil((outRows * plan.DV4) / WG), ctx.limits.maxComputeWorkgroupsPerDimension);
+  // One merge workgroup per out row, its threads over (split lanes, vec4 columns).
+  const mergeGrid = grid(outRows, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     buffer,
     /** After the attend dispatch, in the same pass (its bind group stays set). */
