@@ -1,8 +1,9 @@
 // Most kernels are one stage (a set of pipelines with their bind groups) over buffers somebody else owns,
 // so that composites (sparse.dsa, moe.forward) can chain stages on shared buffers. Registered alone, a
-// stage gets one storage buffer per input and output tensor: this wraps that into a KernelInstance and
-// frees the buffers if the stage cannot be built.
+// stage gets the buffers of its plan (or one storage buffer per tensor spec): this wraps that into a
+// KernelInstance, allocating through `allocate` and freeing every buffer if the stage cannot be built.
 import type { GpuContext } from '../gpu/context.ts';
+import { allocate, planned, type BufferPlan } from './common/buffer-plan.ts';
 import type { KernelInstance, TensorSpec } from './contract.ts';
 import { tensorBytes } from './tensor.ts';
 
@@ -11,30 +12,35 @@ export interface StageLike {
   destroy(): void;
 }
 
+function isSpecList(buffers: readonly TensorSpec[] | BufferPlan): buffers is readonly TensorSpec[] {
+  return Array.isArray(buffers);
+}
+
+/**
+ * `buffers`: the stage's buffer plan (the instance's tensors are its inputs and outputs; the stage gets every
+ * buffer), or the tensor specs of its inputs and outputs (each one storage buffer, all of them tensors).
+ */
 export async function instanceOfStage(
   ctx: GpuContext,
-  specs: TensorSpec[],
-  makeStage: (tensors: Record<string, GPUBuffer>) => Promise<StageLike>,
+  buffers: readonly TensorSpec[] | BufferPlan,
+  makeStage: (buffers: Record<string, GPUBuffer>) => Promise<StageLike>,
 ): Promise<KernelInstance> {
-  const b = ctx.buffers;
-  const tensors: Record<string, GPUBuffer> = {};
-  const free = () => {
-    for (const buf of Object.values(tensors)) b.destroy(buf);
-  };
+  const specs = isSpecList(buffers) ? buffers : undefined;
+  const plan: BufferPlan = isSpecList(buffers) ? Object.fromEntries(buffers.map((t) => [t.name, planned('input', tensorBytes(t.shape, t.dtype))])) : buffers;
+  const made = allocate(ctx, '', plan);
   let stage: StageLike;
   try {
-    for (const s of specs) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    stage = await makeStage(tensors);
+    stage = await makeStage({ ...made.buffers });
   } catch (e) {
-    free();
+    made.destroy();
     throw e;
   }
   return {
-    tensors,
+    tensors: specs ? { ...made.buffers } : { ...made.tensors },
     encode: (pass) => stage.encode(pass),
     destroy() {
       stage.destroy();
-      free();
+      made.destroy();
     },
   };
 }

@@ -8,6 +8,7 @@ import { withDefaults } from '../contract.ts';
 import { naiveAttention } from '../attention/naive.ts';
 import { allocate, planIssues, planScratch, planned, plannedTensors, plannedUniform } from './buffer-plan.ts';
 import { validateConfig } from './validate.ts';
+import { instanceOfStage } from '../stage-instance.ts';
 
 // Node has no WebGPU globals unless Dawn is loaded; the flags' values do not matter to a fake tracker.
 Object.assign(globalThis, { GPUBufferUsage: (globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage ?? { STORAGE: 128, COPY_DST: 8, COPY_SRC: 4, UNIFORM: 64, INDIRECT: 256 } });
@@ -48,6 +49,23 @@ describe('allocate', () => {
   it('frees the buffers already made when a later one throws', () => {
     const { ctx, live } = fakeContext(':c');
     expect(() => allocate(ctx, 'k', plan)).toThrow(/no room for k:c/);
+    expect(live.size).toBe(0);
+  });
+});
+
+describe('instanceOfStage', () => {
+  it('allocates the plan, hands the stage every buffer, exposes only the tensors, and frees all when the stage throws', async () => {
+    const { ctx, live } = fakeContext('never');
+    let seen: string[] = [];
+    const inst = await instanceOfStage(ctx, plan, async (buffers) => {
+      seen = Object.keys(buffers).sort();
+      return { encode() {}, destroy() {} };
+    });
+    expect(seen).toEqual(['a', 'b', 'c', 'params']);
+    expect(Object.keys(inst.tensors).sort()).toEqual(['a', 'c']);
+    inst.destroy();
+    expect(live.size).toBe(0);
+    await expect(instanceOfStage(ctx, plan, async () => Promise.reject(new Error('bad stage')))).rejects.toThrow('bad stage');
     expect(live.size).toBe(0);
   });
 });

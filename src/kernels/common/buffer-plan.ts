@@ -95,7 +95,7 @@ export interface Allocation<N extends string> {
   destroy(): void;
 }
 
-/** Make every buffer of the plan (labels `label:name`); if any step throws, the ones made are freed first. */
+/** Make every buffer of the plan (labels `label:name`, or `name` without a label); if any step throws, the ones made are freed first. */
 export function allocate<N extends string>(ctx: GpuContext, label: string, plan: BufferPlan<N>): Allocation<N> {
   const made: [N, GPUBuffer][] = [];
   const destroy = () => {
@@ -103,7 +103,7 @@ export function allocate<N extends string>(ctx: GpuContext, label: string, plan:
   };
   try {
     for (const [name, b] of Object.entries(plan) as [N, PlannedBuffer][]) {
-      const buffer = ctx.buffers.create(`${label}:${name}`, b.bytes, usageOf(b.role));
+      const buffer = ctx.buffers.create(label ? `${label}:${name}` : name, b.bytes, usageOf(b.role));
       made.push([name, buffer]);
       b.write?.(ctx, buffer);
     }
