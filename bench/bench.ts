@@ -26,9 +26,9 @@ const SPEC = {
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
   study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: [...STUDIES.map((s) => s.id), 'peers'] },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
-  repeats: { type: 'int', help: 'timed repeats per shape (default 10 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
-  warmup: { type: 'int', help: 'untimed runs before timing (default 2 on a GPU, 1 on CPU emulation and in studies)', min: 0, max: 1000 },
-  'flush-mb': { type: 'int', help: 'MiB cleared between repeats to flush caches (default: 256 on GPUs, 8 on CPU emulation)', min: 0, max: 4096 },
+  repeats: { type: 'int', help: 'timed samples per shape, each a batch of back-to-back runs (default 30 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
+  warmup: { type: 'int', help: 'warm-up batches at least (warm-up is by time anyway: >= 200 ms or two medians within 5%; default 0)', min: 0, max: 1000 },
+  'flush-mb': { type: 'int', help: 'MiB cleared before every run to flush caches, its time subtracted (default: 256 on GPUs, 8 on CPU emulation)', min: 0, max: 4096 },
   json: { type: 'string', help: 'write the result file (JSON, schema llm-kernel-lab/bench-result v1) here', placeholder: 'FILE' },
   seed: { type: 'int', help: 'random seed for inputs (default: fresh)', min: 0, max: 2 ** 31 - 1 },
   'wall-clock': { type: 'bool', help: 'time with submit→onSubmittedWorkDone instead of GPU timestamps' },
@@ -104,10 +104,10 @@ await runCli(async () => {
   // CPU emulation runs each dispatch ~1000x slower than a GPU: fewer samples keep the default suite to
   // minutes; its numbers only mean something as ratios anyway.
   const cpu = isCpuEmulation(ctx);
-  const repeats = flags.repeats ?? study?.repeats ?? (cpu ? 3 : 10);
-  const warmup = flags.warmup ?? study?.warmup ?? (cpu ? 1 : 2);
-  console.error(`${repeats} timed repeats after ${warmup} warm-up run(s) per shape${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
-  console.error('measuring the roofline (copy bandwidth, FMA throughput)...');
+  const repeats = flags.repeats ?? study?.repeats ?? (cpu ? 3 : 30);
+  const warmup = flags.warmup ?? study?.warmup ?? 0;
+  console.error(`${repeats} timed samples per shape after a timed warm-up${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
+  console.error('measuring the roofline (read and copy bandwidth, FMA throughput)...');
   const started = performance.now();
   // Any failure while the device dies (the roofline probe, a pipeline build) reads as the device loss.
   const file = await guardLoss(ctx, runSuite(ctx, jobs, {

@@ -15,7 +15,7 @@ export function fmtPct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%` : '—';
 }
 
-export const RESULT_COLUMNS = ['kernel', 'shape', 'median ms', 'p10–p90 ms', 'GB/s', 'GFLOP/s', '% copy BW', '% FMA peak', 'workgroups', 'verified'] as const;
+export const RESULT_COLUMNS = ['kernel', 'shape', 'median ms', 'p10–p90 ms', 'GB/s', 'GFLOP/s', '% read BW', '% copy BW', '% FMA peak', 'workgroups', 'timer', 'verified'] as const;
 
 export function resultRow(r: KernelResult): string[] {
   const verified = r.verification.ok && r.outputsFinite ? `ok ${maxRel(r)}` : r.verification.ok ? 'NON-FINITE' : 'MISMATCH';
@@ -26,11 +26,41 @@ export function resultRow(r: KernelResult): string[] {
     `${fmtNum(r.p10Ms)}–${fmtNum(r.p90Ms)}`,
     fmtNum(r.gbps),
     fmtNum(r.gflops),
+    r.readFraction === undefined ? '—' : fmtPct(r.readFraction),
     fmtPct(r.copyFraction),
     fmtPct(r.fmaFraction),
     r.geometry ? String(r.geometry.workgroups) : '—',
+    timerCell(r),
     verified,
   ];
+}
+
+/** "ts ×40" (GPU timestamps, 40 runs per timestamp pair) or "wall ×1"; "!" when a sample was near the resolution. */
+export function timerCell(r: KernelResult): string {
+  const m = r.method === 'gpu-timestamps' ? 'ts' : 'wall';
+  if (!r.timer) return m;
+  return `${m} ×${r.timer.runsPerSample}${r.timer.coarseSamples ? ' !' : ''}`;
+}
+
+/** How the numbers were made: method, the clock's resolution, samples, runs per sample, baseline, warnings. */
+export function timerLines(file: ResultFile): string[] {
+  const timed = file.results.filter((r) => r.timer);
+  if (!timed.length) return [];
+  const t = timed[0]!.timer!;
+  const us = (ms: number) => `${fmtNum(ms * 1000)} µs`;
+  const lines = [
+    `timer: ${t.method === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock (submit to done)'}, resolution ${us(t.resolutionMs)}${t.quantised ? ' (quantised: values fall on its multiples)' : ''}; ` +
+      `each sample = R runs back to back between one timestamp pair (R in the timer column: a batch >= 100x the resolution and >= 1 ms), ` +
+      `minus an empty-pass baseline measured the same way${t.flushBytes ? `, which includes the ${fmtNum(t.flushBytes / 2 ** 20)} MiB cache clear before every run` : ''}; ` +
+      `${timed[0]!.samplesMs.length} samples per shape; warm-up by time (>= 200 ms or two medians within 5%)`,
+  ];
+  for (const r of timed) {
+    if (r.timer!.coarseSamples) lines.push(`  warning: ${r.kernel} ${r.shape}: ${r.timer!.coarseSamples} sample(s) within 10x of the clock's resolution: not trustworthy`);
+  }
+  if (t.quantised && t.resolutionMs >= 0.05) {
+    lines.push('  note: this clock is quantised; in Chrome, chrome://flags/#enable-webgpu-developer-features gives unquantised timestamps');
+  }
+  return lines;
 }
 
 function maxRel(r: KernelResult): string {
@@ -45,7 +75,8 @@ export function table(header: readonly string[], rows: string[][]): string {
 }
 
 export function rooflineLine(r: Roofline): string {
-  return `measured roofline: copy ${fmtNum(r.copyGBps)} GB/s, f32 FMA ${fmtNum(r.fmaGflops)} GFLOP/s (${r.method})`;
+  const read = r.readGBps === undefined ? '' : `read ${fmtNum(r.readGBps)} GB/s, `;
+  return `measured roofline: ${read}copy ${fmtNum(r.copyGBps)} GB/s, f32 FMA ${fmtNum(r.fmaGflops)} GFLOP/s (${r.method})`;
 }
 
 /** Speed ratios between kernels that compute the same thing at the same shape (e.g. flash vs naive prefill). */
@@ -68,8 +99,11 @@ export function comparisons(file: ResultFile): string[] {
 }
 
 export function stageLine(r: KernelResult): string {
-  const parts = (r.stages ?? []).map((s) => `${s.name} ${fmtNum(s.medianMs)} ms (${fmtPct(s.share)})`);
-  return `  ${r.kernel} ${r.shape}: ${parts.join(' · ')}`;
+  const stages = r.stages ?? [];
+  const parts = stages.map((s) => `${s.name} ${fmtNum(s.medianMs)} ms (${fmtPct(s.share)})`);
+  const sum = stages.reduce((a, s) => a + s.medianMs, 0);
+  const whole = r.stagesWholeMs === undefined ? '' : `; stage sum ${fmtNum(sum)} ms vs whole ${fmtNum(r.stagesWholeMs)} ms in the same runs (${fmtPct(sum / r.stagesWholeMs - 1)} off)`;
+  return `  ${r.kernel} ${r.shape}: ${parts.join(' · ')}${whole}; timed whole (with flush) ${fmtNum(r.medianMs)} ms`;
 }
 
 export function renderResultFile(file: ResultFile): string {
@@ -79,9 +113,10 @@ export function renderResultFile(file: ResultFile): string {
     rooflineLine(file.roofline),
     '',
     table(RESULT_COLUMNS, file.results.map(resultRow)),
+    ...timerLines(file),
   ];
   const staged = file.results.filter((r) => r.stages?.length);
-  if (staged.length) out.push('', 'time per stage (each stage timed alone; share of their sum):', ...staged.map(stageLine));
+  if (staged.length) out.push('', 'time per stage (timestamps at the stage boundaries of the same runs, one command buffer; share of their sum):', ...staged.map(stageLine));
   const shaped = file.results.filter((r) => r.geometry);
   if (shaped.length) {
     out.push('', 'dispatch geometry per run:');

@@ -1,14 +1,17 @@
-// The measured roofline of this device: copy bandwidth and f32 FMA throughput, probed in the same session
-// as the kernels so "% of roofline" compares like with like (a spec sheet's peak is never reached).
+// The measured roofline of this device: copy bandwidth, read bandwidth and f32 FMA throughput, probed in
+// the same session as the kernels, with the same resolution-aware timer, so "% of roofline" compares like
+// with like (a spec sheet's peak is never reached). Decode kernels almost only read, so they are also
+// compared with the read probe.
 import * as d from 'typegpu/data';
 import copyWgsl from '../../shaders/common/copy-probe.wgsl?raw';
 import fmaWgsl from '../../shaders/common/fma-probe.wgsl?raw';
+import readWgsl from '../../shaders/common/read-probe.wgsl?raw';
 import type { GpuContext } from '../gpu/context.ts';
 import { storage, uniform } from '../gpu/bindings.ts';
 import { createKernel, type KernelShader } from '../gpu/shader.ts';
 import { allocate, planned, plannedUniform } from '../kernels/common/buffer-plan.ts';
 import { median } from './stats.ts';
-import { timeRepeats, type TimingMethod } from './timer.ts';
+import { timeRepeats, type Encodable, type TimingMethod } from './timer.ts';
 
 export const ProbeParams = d.struct({ n: d.u32, mul: d.f32, add: d.f32 }).$name('ProbeParams');
 
@@ -22,11 +25,16 @@ export interface Roofline {
   copyMedianMs: number;
   fmaMedianMs: number;
   method: TimingMethod;
+  /** Achieved read bandwidth (a reduction reading every byte once), bytes / s / 1e9. */
+  readGBps?: number;
+  readBytes?: number;
+  readMedianMs?: number;
 }
 
 export interface RooflineOptions {
+  /** Timed samples per probe (default 30 on GPUs, 5 on CPU emulation). */
   repeats?: number;
-  /** Bytes per copy buffer (default: 256 MiB on GPUs, 32 MiB on CPU emulation; clamped to the binding limit). */
+  /** Bytes per probe buffer (default: 256 MiB on GPUs, 32 MiB on CPU emulation; clamped to the binding limit). */
   copyBytes?: number;
   wallClock?: boolean;
 }
@@ -50,8 +58,9 @@ export function probeShader(label: string, wgsl: string, wg = WG): KernelShader<
 }
 
 export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {}): Promise<Roofline> {
-  const repeats = opts.repeats ?? 10;
-  const wanted = opts.copyBytes ?? (isCpuEmulation(ctx) ? 32 : 256) * 1024 * 1024;
+  const cpu = isCpuEmulation(ctx);
+  const samples = opts.repeats ?? (cpu ? 5 : 30);
+  const wanted = opts.copyBytes ?? (cpu ? 32 : 256) * 1024 * 1024;
   const bytes = Math.floor(Math.min(wanted, ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / 16) * 16;
   const n = bytes / 16;
   const iterations = 1024;
@@ -62,50 +71,32 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
     fmaParams: plannedUniform(ProbeParams, { n: iterations, mul: 0.999, add: 1e-3 }),
   });
   const { src, dst, copyParams, fmaParams } = made.buffers;
+  const probe = async (label: string, wgsl: string, params: GPUBuffer, groups: number) => {
+    const k = await createKernel(ctx, probeShader(label, wgsl), ['main'] as const);
+    const group = k.bind({ params, src, dst });
+    const work: Encodable = {
+      encode(pass) {
+        pass.setPipeline(k.pipelines.main);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(groups);
+      },
+    };
+    return timeRepeats(ctx, work, { samples, wallClock: opts.wallClock });
+  };
   try {
-    const copy = await createKernel(ctx, probeShader('copy-probe', copyWgsl), ['main'] as const);
-    const copyGroup = copy.bind({ params: copyParams, src, dst });
     // Enough workgroups to fill any GPU, few enough that each thread loops (grid stride).
     const copyGroups = Math.min(Math.ceil(n / WG), 4096, ctx.limits.maxComputeWorkgroupsPerDimension);
-    const copyTiming = await timeRepeats(
-      ctx,
-      {
-        encode(pass) {
-          pass.setPipeline(copy.pipelines.main);
-          pass.setBindGroup(0, copyGroup);
-          pass.dispatchWorkgroups(copyGroups);
-        },
-      },
-      { warmup: 2, repeats, wallClock: opts.wallClock },
-    );
-    const copyMedianMs = median(copyTiming.samplesMs);
-
-    const fma = await createKernel(ctx, probeShader('fma-probe', fmaWgsl), ['main'] as const);
-    // Calibrate: grow the grid until one run takes >= 5 ms, so launch overhead is a small fraction.
-    let groups = 16;
-    let fmaMedianMs = 0;
-    let method: TimingMethod = copyTiming.method;
-    const maxGroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(bytes / 16 / WG));
-    const fmaGroup = fma.bind({ params: fmaParams, src, dst });
-    for (;;) {
-      const g = groups;
-      const t = await timeRepeats(
-        ctx,
-        {
-          encode(pass) {
-            pass.setPipeline(fma.pipelines.main);
-            pass.setBindGroup(0, fmaGroup);
-            pass.dispatchWorkgroups(g);
-          },
-        },
-        { warmup: 1, repeats: groups >= maxGroups || fmaMedianMs > 2 ? repeats : 3, wallClock: opts.wallClock },
-      );
-      fmaMedianMs = median(t.samplesMs);
-      method = t.method;
-      if (fmaMedianMs >= 5 || groups >= maxGroups) break;
-      groups = Math.min(maxGroups, groups * 4);
-    }
-    const fmaFlops = groups * WG * iterations * 64;
+    const copy = await probe('copy-probe', copyWgsl, copyParams, copyGroups);
+    // Read: >= 64 vec4s per thread, so its one written vec4 is <= 1/64 of the traffic (same params: n, 1, 0).
+    const readGroups = Math.max(1, Math.min(Math.floor(n / WG / 64), ctx.limits.maxComputeWorkgroupsPerDimension));
+    const read = await probe('read-probe', readWgsl, copyParams, readGroups);
+    // FMA: one thread per vec4 of the buffer at most; the timer batches runs, so the grid need not be huge.
+    const fmaGroups = Math.min(ctx.limits.maxComputeWorkgroupsPerDimension, Math.floor(n / WG), cpu ? 64 : 4096);
+    const fma = await probe('fma-probe', fmaWgsl, fmaParams, fmaGroups);
+    const copyMedianMs = median(copy.samplesMs);
+    const readMedianMs = median(read.samplesMs);
+    const fmaMedianMs = median(fma.samplesMs);
+    const fmaFlops = fmaGroups * WG * iterations * 64;
     return {
       copyGBps: (2 * bytes) / (copyMedianMs * 1e6),
       fmaGflops: fmaFlops / (fmaMedianMs * 1e6),
@@ -113,7 +104,10 @@ export async function measureRoofline(ctx: GpuContext, opts: RooflineOptions = {
       fmaFlops,
       copyMedianMs,
       fmaMedianMs,
-      method,
+      method: copy.method,
+      readGBps: bytes / (readMedianMs * 1e6),
+      readBytes: bytes,
+      readMedianMs,
     };
   } finally {
     made.destroy();

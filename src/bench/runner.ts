@@ -2,7 +2,7 @@
 // the instance at the benchmark shape, upload random inputs, time warm-up + repeats, check the outputs are
 // finite, and derive GB/s, GFLOP/s and the fractions of the measured roofline from the cost model.
 import type { GpuContext } from '../gpu/context.ts';
-import type { Config, InstanceStage, KernelDefinition } from '../kernels/contract.ts';
+import type { Config, KernelDefinition } from '../kernels/contract.ts';
 import { withDefaults } from '../kernels/contract.ts';
 import { checkAgainstReference, type CheckReport } from '../kernels/check.ts';
 import { createInstance, makeInputs, readOutputs, uploadInputs } from '../kernels/execute.ts';
@@ -10,11 +10,13 @@ import { createRng } from '../kernels/random.ts';
 import { isCpuEmulation, type Roofline } from './roofline.ts';
 import type { KernelResult } from './result-schema.ts';
 import { spread } from './stats.ts';
-import { timeRepeats } from './timer.ts';
+import { timeRepeats, timeStages } from './timer.ts';
 import { recordGeometry, totalWorkgroups, type DispatchGeometry } from './geometry.ts';
 
 export interface BenchOptions {
+  /** Warm-up batches at least (warm-up is by time: >= 200 ms or two agreeing medians). */
   warmup: number;
+  /** Timed samples, each a batch of back-to-back runs (see timer.ts). */
   repeats: number;
   /** Bytes cleared between repeats to evict caches; undefined = auto (see defaultFlushBytes). */
   flushBytes?: number;
@@ -32,23 +34,6 @@ export interface BenchOptions {
 export function defaultFlushBytes(ctx: GpuContext): number {
   const want = (isCpuEmulation(ctx) ? 8 : 256) * 1024 * 1024;
   return Math.min(want, ctx.limits.maxBufferSize);
-}
-
-/** Each stage timed alone, in order, so the table can show where a multi-stage kernel spends its time. */
-async function timeStages(ctx: GpuContext, stages: InstanceStage[], opts: BenchOptions): Promise<NonNullable<KernelResult['stages']>> {
-  const medians: number[] = [];
-  for (const stage of stages) {
-    const t = await timeRepeats(ctx, stage, {
-      warmup: Math.min(1, opts.warmup),
-      repeats: opts.repeats,
-      flushBytes: opts.flushBytes ?? defaultFlushBytes(ctx),
-      signal: opts.signal,
-      wallClock: opts.wallClock,
-    });
-    medians.push(spread(t.samplesMs).medianMs);
-  }
-  const sum = medians.reduce((a, b) => a + b, 0);
-  return stages.map((s, i) => ({ name: s.name, medianMs: medians[i]!, share: sum > 0 ? medians[i]! / sum : 0 }));
 }
 
 export async function benchKernel<C extends Config>(
@@ -71,56 +56,72 @@ export async function benchKernel<C extends Config>(
   const check = await pending;
 
   // 2. The timed shape.
+  const { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames } = await timeShape(ctx, def, config, opts, true);
+  const stageSum = staged ? staged.stagesMs.reduce((a, b) => a + b, 0) : 0;
+  const stages = staged?.stagesMs.map((ms, i) => ({ name: stageNames[i]!, medianMs: ms, share: stageSum > 0 ? ms / stageSum : 0 }));
+  const { samplesMs: _samples, ...timer } = timing;
+  const cost = def.cost(config);
+  const st = spread(timing.samplesMs);
+  const seconds = st.medianMs / 1e3;
+  const gbps = cost.bytes / seconds / 1e9;
+  const gflops = cost.flops / seconds / 1e9;
+  return {
+    kernel: def.id,
+    family: def.family,
+    shape: shape.name,
+    config,
+    cost,
+    method: timing.method,
+    samplesMs: timing.samplesMs,
+    ...st,
+    gbps,
+    gflops,
+    copyFraction: roofline.copyGBps > 0 ? gbps / roofline.copyGBps : 0,
+    ...(roofline.readGBps ? { readFraction: gbps / roofline.readGBps } : {}),
+    fmaFraction: roofline.fmaGflops > 0 ? gflops / roofline.fmaGflops : 0,
+    allocatedBytes,
+    outputsFinite,
+    ...(stages ? { stages, stagesWholeMs: staged!.wholeMs } : {}),
+    timer,
+    ...(dispatches ? { geometry: { workgroups: totalWorkgroups(dispatches), dispatches } } : {}),
+    verification: {
+      config: small,
+      seed: check.seed,
+      ok: check.ok,
+      outputs: check.results.map((r) => ({
+        name: r.name,
+        relL2: Number.isFinite(r.relL2) ? r.relL2 : null,
+        maxAbs: Number.isFinite(r.maxAbs) ? r.maxAbs : null,
+        ok: r.ok,
+      })),
+    },
+  };
+}
+
+/**
+ * Create the instance at `config`, upload random inputs, time it, check its outputs are finite, destroy it.
+ * With `detail`, also one run's dispatch geometry and, for a composite, its stages timed inside the same
+ * runs. The one path by which the suite, the studies and the UI's sweep time a kernel.
+ */
+export async function timeShape<C extends Config>(ctx: GpuContext, def: KernelDefinition<C>, config: C, opts: Omit<BenchOptions, 'checked'>, detail: boolean) {
   const before = ctx.buffers.liveBytes;
   const instance = await createInstance(ctx, def, config);
   try {
     const allocatedBytes = ctx.buffers.liveBytes - before;
     uploadInputs(ctx, instance, def.inputs(config), makeInputs(def, config, createRng(opts.seed)));
     const timing = await timeRepeats(ctx, instance, {
-      warmup: opts.warmup,
-      repeats: opts.repeats,
+      warmupBatches: opts.warmup,
+      samples: opts.repeats,
       flushBytes: opts.flushBytes ?? defaultFlushBytes(ctx),
       signal: opts.signal,
       wallClock: opts.wallClock,
     });
-    const dispatches = await recordGeometry(ctx, instance);
-    const stages = instance.stages && instance.stages.length > 1 ? await timeStages(ctx, instance.stages, opts) : undefined;
+    const dispatches = detail ? await recordGeometry(ctx, instance) : undefined;
+    const multi = detail && instance.stages && instance.stages.length > 1 ? instance.stages : undefined;
+    const staged = multi ? await timeStages(ctx, multi, timing.runsPerSample, opts.repeats, opts.signal) : undefined;
     const outs = await readOutputs(ctx, instance, def.outputs(config));
-    const outputsFinite = Object.entries(outs).every(([, t]) => t.data.every((x) => Number.isFinite(x) || x === -Infinity));
-    const cost = def.cost(config);
-    const st = spread(timing.samplesMs);
-    const seconds = st.medianMs / 1e3;
-    const gbps = cost.bytes / seconds / 1e9;
-    const gflops = cost.flops / seconds / 1e9;
-    return {
-      kernel: def.id,
-      family: def.family,
-      shape: shape.name,
-      config,
-      cost,
-      method: timing.method,
-      samplesMs: timing.samplesMs,
-      ...st,
-      gbps,
-      gflops,
-      copyFraction: roofline.copyGBps > 0 ? gbps / roofline.copyGBps : 0,
-      fmaFraction: roofline.fmaGflops > 0 ? gflops / roofline.fmaGflops : 0,
-      allocatedBytes,
-      outputsFinite,
-      ...(stages ? { stages } : {}),
-      geometry: { workgroups: totalWorkgroups(dispatches), dispatches },
-      verification: {
-        config: small,
-        seed: check.seed,
-        ok: check.ok,
-        outputs: check.results.map((r) => ({
-          name: r.name,
-          relL2: Number.isFinite(r.relL2) ? r.relL2 : null,
-          maxAbs: Number.isFinite(r.maxAbs) ? r.maxAbs : null,
-          ok: r.ok,
-        })),
-      },
-    };
+    const outputsFinite = Object.values(outs).every((t) => t.data.every((x) => Number.isFinite(x) || x === -Infinity));
+    return { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames: (multi ?? []).map((s) => s.name) };
   } finally {
     instance.destroy();
   }

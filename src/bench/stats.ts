@@ -28,3 +28,18 @@ export function spread(samplesMs: readonly number[]): Spread {
     maxMs: Math.max(...samplesMs),
   };
 }
+
+/**
+ * 95% confidence interval of the median, distribution-free: the order statistics at ranks
+ * n/2 ± 1.96·sqrt(n)/2 (the binomial(n, 1/2) count of samples below the true median, normal approximation).
+ * With few samples it widens to the extremes.
+ */
+export function medianCi(samples: readonly number[]): [number, number] {
+  const s = [...samples].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return [NaN, NaN];
+  const half = 0.98 * Math.sqrt(n);
+  const lo = Math.max(0, Math.floor(n / 2 - half));
+  const hi = Math.min(n - 1, Math.ceil(n / 2 + half) - 1);
+  return [s[lo]!, s[hi]!];
+}

@@ -1,11 +1,19 @@
-// Time repeated runs of a kernel. With timestamp-query, each repeat is its own compute pass with
-// timestampWrites at its start and end, so only the kernel's dispatches are timed (no submit or readback
-// overhead); repeats are submitted in chunks and read back once per chunk. Without the feature we fall back
-// to wall time from submit to onSubmittedWorkDone per repeat, and say so in the result.
-// Between repeats an optional buffer clear evicts the kernel's data from the GPU's L2, so a 32 MB KV cache
-// is not served from a 50 MB cache and reported as DRAM bandwidth.
+// Resolution-aware timing. A clock (GPU timestamps, or wall time around a submission) may be quantised:
+// Chrome rounds timestamps to 100 µs unless its WebGPU developer features are on, Dawn to 65,536 ns, a
+// browser's performance.now() to 5–100 µs. So the timer
+//   1. measures the clock's resolution (smallest non-zero difference over growing batches of empty passes,
+//      and whether the differences all fall on multiples of it);
+//   2. times R runs back to back between one pair of timestamps, R chosen so a batch lasts >= 100x the
+//      resolution and >= 1 ms (a batch's error is at most one resolution step, <= 1%);
+//   3. warms up by time (>= 200 ms of batches, or until two successive medians agree within 5%);
+//   4. subtracts a baseline measured the same way: R empty passes, with the same cache flush before each.
+// Caches: each run inside a batch is preceded by a buffer clear larger than the GPU's L2 (so a repeat's
+// inputs are not served from cache); its time is measured in the baseline and subtracted, not avoided.
+// Each run is its own compute pass, as a kernel runs in an application.
 import type { GpuContext } from '../gpu/context.ts';
 import { ConfigError, DeviceLostError } from '../gpu/errors.ts';
+import type { InstanceStage } from '../kernels/contract.ts';
+import { median, medianCi } from './stats.ts';
 
 export type TimingMethod = 'gpu-timestamps' | 'wall-clock';
 
@@ -13,21 +21,56 @@ export interface Encodable {
   encode(pass: GPUComputePassEncoder): void;
 }
 
+/**
+ * Where time comes from. `batches` runs `count` batches of `runs` back-to-back runs of `work` (null: an
+ * empty pass), a flush before each run when `flush`, and returns each batch's elapsed ms as the clock saw it.
+ * `stageBatches` does the same for a composite's stages, one pass per stage, with a timestamp at every stage
+ * boundary, and returns per batch the summed ms of each stage.
+ */
+export interface BatchClock {
+  method: TimingMethod;
+  batches(work: Encodable | null, runs: number, count: number, flush: boolean): Promise<number[]>;
+  stageBatches?(stages: readonly InstanceStage[], runs: number, count: number): Promise<number[][]>;
+  /** Most runs one submission may hold (a query set has at most 4096 entries). */
+  maxRuns: number;
+}
+
 export interface TimeOptions {
-  warmup: number;
-  repeats: number;
-  /** Bytes cleared between repeats to flush caches (0 = none). */
+  /** Timed samples (batches). */
+  samples: number;
+  /** Minimum warm-up time (default 200 ms of batches; ends early once two successive medians agree). */
+  warmupMs?: number;
+  /** At least this many warm-up batches, whatever the time (default 0). */
+  warmupBatches?: number;
+  /** Bytes cleared before every run to flush caches (0 = none). */
   flushBytes?: number;
-  /** Repeats per submission (keeps a browser tab responsive). */
-  chunk?: number;
   signal?: AbortSignal;
-  /** Force the wall-clock path (tests; devices without timestamps). */
+  /** Force the wall-clock path (devices without timestamps; or to compare). */
   wallClock?: boolean;
+  /** Shortest batch (default 1 ms); the timer also keeps a batch >= 100x the resolution. */
+  minBatchMs?: number;
+  /** Test hook: a clock other than the device's. */
+  clock?: BatchClock;
+}
+
+export interface Resolution {
+  ms: number;
+  quantised: boolean;
 }
 
 export interface Timing {
   method: TimingMethod;
+  /** Per-run ms: (batch - baseline) / runs, one per sample. */
   samplesMs: number[];
+  resolutionMs: number;
+  quantised: boolean;
+  runsPerSample: number;
+  baselineMs: number;
+  flushBytes: number;
+  warmupMs: number;
+  /** Samples whose raw batch was within 10x of the resolution. */
+  coarseSamples: number;
+  medianCiMs: [number, number];
 }
 
 /** Await a GPU promise; if the device died meanwhile, throw DeviceLostError instead of a driver message. */
@@ -52,80 +95,241 @@ function throwIfAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw new DOMException('benchmark cancelled', 'AbortError');
 }
 
-export async function timeRepeats(ctx: GpuContext, work: Encodable, opts: TimeOptions): Promise<Timing> {
-  ctx.assertAlive();
-  const flush = opts.flushBytes ? ctx.buffers.create('cache-flush', opts.flushBytes, GPUBufferUsage.COPY_DST) : undefined;
-  try {
-    // Warm-up: pipelines compiled, memory paged in, clocks up.
-    for (let i = 0; i < opts.warmup; i++) {
-      throwIfAborted(opts.signal);
-      submitPass(ctx, work);
-      await guardLoss(ctx, ctx.device.queue.onSubmittedWorkDone());
-    }
-    if (ctx.features.timestamps && !opts.wallClock) {
-      return { method: 'gpu-timestamps', samplesMs: await timestampSamples(ctx, work, opts, flush) };
-    }
-    const samplesMs: number[] = [];
-    for (let i = 0; i < opts.repeats; i++) {
-      throwIfAborted(opts.signal);
-      if (flush) {
-        const enc = ctx.device.createCommandEncoder();
-        enc.clearBuffer(flush);
-        ctx.device.queue.submit([enc.finish()]);
-        await guardLoss(ctx, ctx.device.queue.onSubmittedWorkDone());
-      }
-      const t0 = performance.now();
-      submitPass(ctx, work);
-      await guardLoss(ctx, ctx.device.queue.onSubmittedWorkDone());
-      samplesMs.push(performance.now() - t0);
-    }
-    return { method: 'wall-clock', samplesMs };
-  } finally {
-    ctx.buffers.destroy(flush);
-  }
-}
+const QUERY_LIMIT = 4096;
 
-function submitPass(ctx: GpuContext, work: Encodable) {
-  const enc = ctx.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  work.encode(pass);
-  pass.end();
-  ctx.device.queue.submit([enc.finish()]);
-}
-
-async function timestampSamples(ctx: GpuContext, work: Encodable, opts: TimeOptions, flush: GPUBuffer | undefined): Promise<number[]> {
-  const chunk = Math.max(1, Math.min(opts.chunk ?? 16, opts.repeats));
-  const querySet = ctx.device.createQuerySet({ type: 'timestamp', count: 2 * chunk });
-  const resolve = ctx.buffers.create('timestamps', 16 * chunk, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
-  const samplesMs: number[] = [];
-  try {
-    for (let done = 0; done < opts.repeats; ) {
-      throwIfAborted(opts.signal);
-      const n = Math.min(chunk, opts.repeats - done);
+/** GPU timestamps: one pair per batch (first pass's start, last pass's end), resolved once per submission. */
+export function timestampClock(ctx: GpuContext, flush: GPUBuffer | undefined): BatchClock {
+  const stamps = async (count: number, record: (enc: GPUCommandEncoder, q: GPUQuerySet) => void): Promise<BigUint64Array> => {
+    const querySet = ctx.device.createQuerySet({ type: 'timestamp', count });
+    const resolve = ctx.buffers.create('timestamps', 8 * count, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC);
+    try {
       const enc = ctx.device.createCommandEncoder();
-      for (let i = 0; i < n; i++) {
-        if (flush) enc.clearBuffer(flush);
-        const pass = enc.beginComputePass({
-          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-        });
-        work.encode(pass);
-        pass.end();
-      }
-      enc.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
+      record(enc, querySet);
+      enc.resolveQuerySet(querySet, 0, count, resolve, 0);
       ctx.device.queue.submit([enc.finish()]);
-      const raw = await guardLoss(ctx, ctx.buffers.read(resolve, 16 * n));
-      const ticks = new BigUint64Array(raw);
-      for (let i = 0; i < n; i++) {
-        const ns = Number(ticks[2 * i + 1]! - ticks[2 * i]!);
-        // A pass whose end precedes its start (driver clock reset) is not a measurement.
-        if (ns > 0) samplesMs.push(ns / 1e6);
-      }
-      done += n;
+      return new BigUint64Array(await guardLoss(ctx, ctx.buffers.read(resolve, 8 * count)));
+    } finally {
+      querySet.destroy();
+      ctx.buffers.destroy(resolve);
     }
-  } finally {
-    querySet.destroy();
-    ctx.buffers.destroy(resolve);
+  };
+  // A difference that is negative (a driver clock reset) is no measurement: NaN, dropped by the caller.
+  const diffMs = (t: BigUint64Array, a: number, b: number) => (t[b]! >= t[a]! ? Number(t[b]! - t[a]!) / 1e6 : NaN);
+  return {
+    method: 'gpu-timestamps',
+    maxRuns: 1 << 14,
+    async batches(work, runs, count, flush_) {
+      const t = await stamps(2 * count, (enc, querySet) => {
+        for (let b = 0; b < count; b++) {
+          for (let r = 0; r < runs; r++) {
+            if (flush_ && flush) enc.clearBuffer(flush);
+            const timestampWrites: GPUComputePassTimestampWrites = { querySet };
+            if (r === 0) timestampWrites.beginningOfPassWriteIndex = 2 * b;
+            if (r === runs - 1) timestampWrites.endOfPassWriteIndex = 2 * b + 1;
+            const pass = enc.beginComputePass(r === 0 || r === runs - 1 ? { timestampWrites } : {});
+            work?.encode(pass);
+            pass.end();
+          }
+        }
+      });
+      return Array.from({ length: count }, (_, b) => diffMs(t, 2 * b, 2 * b + 1));
+    },
+    async stageBatches(stages, runs, count) {
+      // Per run: a timestamp at the start of each stage's pass and at the end of the last one.
+      const n = stages.length + 1;
+      const t = await stamps(n * runs * count, (enc, querySet) => {
+        for (let k = 0; k < runs * count; k++) {
+          stages.forEach((s, i) => {
+            const pass = enc.beginComputePass({
+              timestampWrites: { querySet, beginningOfPassWriteIndex: n * k + i, ...(i === stages.length - 1 ? { endOfPassWriteIndex: n * k + n - 1 } : {}) },
+            });
+            s.encode(pass);
+            pass.end();
+          });
+        }
+      });
+      return Array.from({ length: count }, (_, b) =>
+        stages.map((_, i) => {
+          let sum = 0;
+          for (let r = 0; r < runs; r++) sum += diffMs(t, n * (b * runs + r) + i, n * (b * runs + r) + i + 1);
+          return sum;
+        }),
+      );
+    },
+  };
+}
+
+/** Wall clock from submit to onSubmittedWorkDone, per batch (includes the submission; the baseline takes it out). */
+export function wallClock(ctx: GpuContext, flush: GPUBuffer | undefined): BatchClock {
+  return {
+    method: 'wall-clock',
+    maxRuns: 1 << 14,
+    async batches(work, runs, count, flush_) {
+      const out: number[] = [];
+      for (let b = 0; b < count; b++) {
+        const enc = ctx.device.createCommandEncoder();
+        for (let r = 0; r < runs; r++) {
+          if (flush_ && flush) enc.clearBuffer(flush);
+          const pass = enc.beginComputePass();
+          work?.encode(pass);
+          pass.end();
+        }
+        const commands = enc.finish();
+        const t0 = performance.now();
+        ctx.device.queue.submit([commands]);
+        await guardLoss(ctx, ctx.device.queue.onSubmittedWorkDone());
+        out.push(performance.now() - t0);
+      }
+      return out;
+    },
+  };
+}
+
+/** Batches, split into submissions of at most `maxRuns` runs, NaN (invalid) batches dropped. */
+async function sample(clock: BatchClock, work: Encodable | null, runs: number, count: number, flush: boolean, signal?: AbortSignal): Promise<number[]> {
+  const out: number[] = [];
+  const perSubmit = Math.max(1, Math.floor(clock.maxRuns / runs));
+  for (let done = 0; done < count; ) {
+    throwIfAborted(signal);
+    const n = Math.min(perSubmit, count - done);
+    out.push(...(await clock.batches(work, runs, n, flush)).filter((x) => Number.isFinite(x)));
+    done += n;
   }
-  if (samplesMs.length === 0) throw new Error('every GPU timestamp pair was invalid (end before start); rerun, or use --wall-clock');
-  return samplesMs;
+  return out;
+}
+
+const resolutions = new WeakMap<object, Map<TimingMethod, Resolution>>();
+
+/**
+ * The smallest non-zero difference the clock reports, over growing batches of empty passes (at least 8
+ * non-zero differences); quantised when zeros were seen and every non-zero difference is a multiple of it.
+ */
+export async function measureResolution(clock: BatchClock, signal?: AbortSignal): Promise<Resolution> {
+  const nonZero: number[] = [];
+  let zeros = 0;
+  for (let runs = 1; runs <= clock.maxRuns && nonZero.length < 8; runs *= 4) {
+    for (const d of await sample(clock, null, runs, 8, false, signal)) {
+      if (d > 0) nonZero.push(d);
+      else zeros++;
+    }
+  }
+  if (nonZero.length === 0) throw new Error('the clock never advanced over thousands of empty passes; rerun, or use --wall-clock');
+  const ms = Math.min(...nonZero);
+  const onMultiples = nonZero.every((d) => Math.abs(d / ms - Math.round(d / ms)) < 0.02);
+  return { ms, quantised: zeros > 0 && onMultiples };
+}
+
+async function resolutionOf(ctx: GpuContext | undefined, clock: BatchClock, signal?: AbortSignal): Promise<Resolution> {
+  if (!ctx) return measureResolution(clock, signal);
+  const byMethod = resolutions.get(ctx.device) ?? new Map<TimingMethod, Resolution>();
+  resolutions.set(ctx.device, byMethod);
+  let r = byMethod.get(clock.method);
+  if (!r) {
+    r = await measureResolution(clock, signal);
+    byMethod.set(clock.method, r);
+  }
+  return r;
+}
+
+/** The device's clock for these options (timestamps when the device has them and they are not refused). */
+function deviceClock(ctx: GpuContext, opts: TimeOptions, flush: GPUBuffer | undefined): BatchClock {
+  return ctx.features.timestamps && !opts.wallClock ? timestampClock(ctx, flush) : wallClock(ctx, flush);
+}
+
+/** Choose the runs per batch: grow R until a batch lasts >= target. Returns R and the warm-up time spent. */
+async function calibrate(clock: BatchClock, work: Encodable | null, targetMs: number, flush: boolean, signal?: AbortSignal) {
+  let runs = 1;
+  let spentMs = 0;
+  for (let i = 0; i < 12; i++) {
+    const ms = median(await sample(clock, work, runs, 1, flush, signal));
+    spentMs += Number.isFinite(ms) ? ms : 0;
+    if (ms >= targetMs || runs >= clock.maxRuns) break;
+    // Aim 30% past the target so jitter does not leave the batch short.
+    const next = ms > 0 ? Math.ceil((runs * targetMs * 1.3) / ms) : runs * 10;
+    runs = Math.min(clock.maxRuns, Math.max(runs + 1, next));
+  }
+  return { runs, spentMs };
+}
+
+/**
+ * Time `work`: resolution, runs per batch, warm-up by time, baseline, then `samples` batches. With a
+ * `ctx`, the device's clock (and a flush buffer) is used unless opts.clock is given.
+ */
+export async function timeRepeats(ctx: GpuContext | undefined, work: Encodable, opts: TimeOptions): Promise<Timing> {
+  ctx?.assertAlive();
+  const flushBytes = opts.flushBytes ?? 0;
+  const flushBuf = ctx && flushBytes > 0 && !opts.clock ? ctx.buffers.create('cache-flush', flushBytes, GPUBufferUsage.COPY_DST) : undefined;
+  try {
+    const clock = opts.clock ?? deviceClock(ctx!, opts, flushBuf);
+    const flush = flushBytes > 0;
+    const res = await resolutionOf(opts.clock ? undefined : ctx, clock, opts.signal);
+    const targetMs = Math.max(opts.minBatchMs ?? 1, 100 * res.ms);
+    const { runs, spentMs } = await calibrate(clock, work, targetMs, flush, opts.signal);
+
+    // Warm-up: >= warmupMs of batches, or two successive medians (of 3 batches) within 5%.
+    const warmupMs = opts.warmupMs ?? 200;
+    let warm = spentMs;
+    let prev = NaN;
+    for (let i = 0; i < (opts.warmupBatches ?? 0); i++) warm += (await sample(clock, work, runs, 1, flush, opts.signal))[0] ?? 0;
+    while (warm < warmupMs) {
+      const group = await sample(clock, work, runs, 3, flush, opts.signal);
+      warm += group.reduce((a, b) => a + b, 0);
+      const m = median(group);
+      if (Math.abs(m - prev) <= 0.05 * prev) break;
+      prev = m;
+    }
+
+    // The baseline gets its own runs per batch: an empty pass is short, so at the kernel's R its batch could
+    // be only a few resolution steps long.
+    const base = await calibrate(clock, null, targetMs, flush, opts.signal);
+    const baselineBatches = await sample(clock, null, base.runs, Math.max(3, Math.ceil(opts.samples / 3)), flush, opts.signal);
+    const baselineMs = Math.max(0, median(baselineBatches)) / base.runs;
+    const raw = await sample(clock, work, runs, opts.samples, flush, opts.signal);
+    if (raw.length === 0) throw new Error('every GPU timestamp pair was invalid (end before start); rerun, or use --wall-clock');
+    const samplesMs = raw.map((b) => Math.max(0, b / runs - baselineMs));
+    return {
+      method: clock.method,
+      samplesMs,
+      resolutionMs: res.ms,
+      quantised: res.quantised,
+      runsPerSample: runs,
+      baselineMs,
+      flushBytes,
+      warmupMs: warm,
+      coarseSamples: raw.filter((b) => b < 10 * res.ms).length,
+      medianCiMs: medianCi(samplesMs),
+    };
+  } finally {
+    ctx?.buffers.destroy(flushBuf);
+  }
+}
+
+export interface StageTiming {
+  /** Per-run median ms of each stage. */
+  stagesMs: number[];
+  /** Per-run median ms of the whole (first stage's start to last stage's end) in the same runs. */
+  wholeMs: number;
+  runsPerSample: number;
+}
+
+/**
+ * A composite's stages timed inside the same runs: one pass per stage in one command buffer, a timestamp
+ * at every stage boundary, no flush in between, so the stages add up to the whole by construction (each
+ * boundary is shared). `runs` per batch as the whole was timed with, capped by the query-set size.
+ */
+export async function timeStages(ctx: GpuContext, stages: readonly InstanceStage[], runs: number, samples: number, signal?: AbortSignal, clock?: BatchClock): Promise<StageTiming | undefined> {
+  const c = clock ?? (ctx.features.timestamps ? timestampClock(ctx, undefined) : undefined);
+  if (!c?.stageBatches) return undefined;
+  const r = Math.max(1, Math.min(runs, Math.floor(QUERY_LIMIT / (stages.length + 1))));
+  const per: number[][] = stages.map(() => []);
+  const whole: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    throwIfAborted(signal);
+    const [batch] = await c.stageBatches(stages, r, 1);
+    if (!batch || batch.some((x) => !Number.isFinite(x))) continue;
+    batch.forEach((ms, s) => per[s]!.push(ms / r));
+    whole.push(batch.reduce((a, b) => a + b, 0) / r);
+  }
+  if (whole.length === 0) return undefined;
+  return { stagesMs: per.map((p) => median(p)), wholeMs: median(whole), runsPerSample: r };
 }

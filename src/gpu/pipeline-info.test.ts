@@ -3,13 +3,14 @@ import copyWgsl from '../../shaders/common/copy-probe.wgsl?raw';
 import readWgsl from '../../shaders/common/read-probe.wgsl?raw';
 import fmaWgsl from '../../shaders/common/fma-probe.wgsl?raw';
 import { probeShader } from '../bench/roofline.ts';
+import layoutWgsl from '../../test/fixtures/workgroup-layout.wgsl?raw';
 import { describeEntryPoint } from './pipeline-info.ts';
 import { resolveShader } from './shader.ts';
 
 describe('describeEntryPoint', () => {
   it('reads @workgroup_size with override constants, default or given', () => {
-    expect(describeEntryPoint(readWgsl, 'main').threads).toBe(256);
-    expect(describeEntryPoint(readWgsl, 'main', { WG: 128 }).threads).toBe(128);
+    expect(describeEntryPoint(resolveShader(probeShader('read', readWgsl)), 'main').threads).toBe(256);
+    expect(describeEntryPoint(resolveShader(probeShader('read', readWgsl, 128)), 'main').threads).toBe(128);
   });
 
   it('reads @workgroup_size from generated constants, after the resolved structs', () => {
@@ -18,9 +19,10 @@ describe('describeEntryPoint', () => {
     expect(describeEntryPoint(resolveShader(probeShader('fma', fmaWgsl, 128)), 'main').threads).toBe(128);
   });
 
-  it('sizes var<workgroup> arrays from the constants (vec4<f32> strides 16 bytes)', () => {
-    expect(describeEntryPoint(readWgsl, 'main').workgroupBytes).toBe(256 * 16);
-    expect(describeEntryPoint(readWgsl, 'main', { WG: 64 }).workgroupBytes).toBe(64 * 16);
+  it('sizes nested arrays, vec3 strides and atomics from constants, counting only what the entry point reaches', () => {
+    // 512 (tile) + 48 (corners, 16-byte aligned) + 4 (flag); `unused` is not reached.
+    expect(describeEntryPoint(layoutWgsl, 'main')).toEqual({ entryPoint: 'main', threads: 32, workgroupBytes: 564 });
+    expect(describeEntryPoint(layoutWgsl, 'main', { ROWS: 2 })).toEqual({ entryPoint: 'main', threads: 16, workgroupBytes: 256 + 48 + 4 });
   });
 
   it('refuses an unknown entry point instead of guessing', () => {

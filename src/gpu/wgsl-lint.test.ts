@@ -29,7 +29,6 @@ const RULES: Rule[] = [
     notYetConverted: [
       'attention/flash-decode.wgsl',
       'attention/flash-prefill.wgsl',
-      'common/read-probe.wgsl',
       'mla/compress.wgsl',
       'mla/decode-absorbed.wgsl',
       'mla/decode-naive.wgsl',

@@ -1,5 +1,5 @@
 // The MoE study: where one MoE layer spends its time (router, dispatch, experts, combine) at prefill
-// and decode, each stage timed alone inside moe.forward's run, beside the grouped FFN's GB/s at decode
+// and decode, each stage timed between timestamps at its boundaries inside moe.forward's runs, beside the grouped FFN's GB/s at decode
 // (decode is expert-weight-bandwidth-bound) and the dense FFN of the same active parameters.
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
@@ -42,7 +42,7 @@ export const moeStages: Study = {
     }
     return {
       id: 'moe',
-      title: 'MoE layer: time per stage (each stage timed alone; share of their sum)',
+      title: 'MoE layer: time per stage (timestamps at the stage boundaries of the same runs; share of their sum)',
       columns: ['shape', 'total ms', ...STAGES.flatMap((s) => [`${s} ms`, `${s} %`])],
       rows: forward.map((r) => [r.shape, sig(r.medianMs), ...STAGES.flatMap((s) => [sig(share(r, s)?.medianMs), pct(share(r, s)?.share)])]),
       notes,

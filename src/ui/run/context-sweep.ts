@@ -4,12 +4,9 @@
 // a point whose output holds NaN/Inf is a gap too: such a time is never plotted.
 import type { GpuContext } from '../../gpu/context.ts';
 import type { AnyKernel, Config } from '../../kernels/contract.ts';
-import { createInstance, makeInputs, readOutputs, uploadInputs } from '../../kernels/execute.ts';
-import { createRng } from '../../kernels/random.ts';
 import { validateConfig } from '../../kernels/common/validate.ts';
-import { defaultFlushBytes } from '../../bench/runner.ts';
+import { timeShape } from '../../bench/runner.ts';
 import { median } from '../../bench/stats.ts';
-import { timeRepeats } from '../../bench/timer.ts';
 import { describeError, DeviceLostError } from '../../gpu/errors.ts';
 import { isCancel, throwIfCancelled, yieldToBrowser } from './progress.ts';
 
@@ -48,18 +45,10 @@ export interface TimeOptions {
   signal?: AbortSignal;
 }
 
-/** Create, upload random inputs, time, check the outputs are finite, destroy. */
+/** One point: the bench runner's timeShape (same timer, flush and finite-output check as the suite). */
 export async function timeKernel(ctx: GpuContext, def: AnyKernel, config: Config, o: TimeOptions): Promise<{ ms: number; finite: boolean }> {
-  const instance = await createInstance(ctx, def, config);
-  try {
-    uploadInputs(ctx, instance, def.inputs(config), makeInputs(def, config, createRng(o.seed)));
-    const t = await timeRepeats(ctx, instance, { warmup: o.warmup, repeats: o.repeats, flushBytes: defaultFlushBytes(ctx), signal: o.signal });
-    const outs = await readOutputs(ctx, instance, def.outputs(config));
-    const finite = Object.values(outs).every((x) => x.data.every((v) => Number.isFinite(v) || v === -Infinity));
-    return { ms: median(t.samplesMs), finite };
-  } finally {
-    instance.destroy();
-  }
+  const r = await timeShape(ctx, def, config, o, false);
+  return { ms: median(r.timing.samplesMs), finite: r.outputsFinite };
 }
 
 export async function runSweep(

@@ -53,6 +53,27 @@ describe('<kl-result-card>', () => {
     expect(text(q(c, 'kl-verification-badge', '[data-verified]'))).toBe('✗ non-finite output (NaN or Inf)');
   });
 
+  it('says how the number was made: runs per sample, resolution, baseline, CI, geometry, read bandwidth', async () => {
+    const r = fakeResult();
+    const c = await card(r);
+    const t = text(q(c, '[data-timer]')).replace(/\s+/g, ' ');
+    expect(t).toContain('each sample 24 runs back to back between one timestamp pair');
+    expect(t).toContain('clock resolution 0.100 µs');
+    expect(t).toContain('baseline 3.00 µs per run subtracted');
+    expect(t).toContain('median 95% CI 0.400–0.430 ms');
+    expect(text(q(c, '[data-geometry]'))).toBe('260 workgroups in 2 dispatches per run.');
+    expect(text(q(c, '[data-roofline="read"]'))).toBe(fmtPct(r.readFraction!));
+    expect(qa(c, '[data-timer-warning]').length).toBe(0);
+    expect(qa(c, '[data-timer-hint]').length).toBe(0);
+  });
+
+  it('warns about samples near the resolution and says how to get unquantised timestamps', async () => {
+    const r = fakeResult();
+    const c = await card({ ...r, timer: { ...r.timer!, resolutionMs: 0.1, quantised: true, coarseSamples: 3 } });
+    expect(text(q(c, '[data-timer-warning]'))).toBe("3 sample(s) within 10× of the clock's resolution: not trustworthy.");
+    expect(text(q(c, '[data-timer-hint]'))).toContain('chrome://flags/#enable-webgpu-developer-features');
+  });
+
   it('says when times are wall clock (no timestamp-query)', async () => {
     const c = await card(fakeResult({ method: 'wall-clock' }));
     expect(text(c)).toContain('wall clock from submit to completion');

@@ -27,13 +27,33 @@ export class ResultCard extends LitElement {
       </div>
       <div class="stats">
         ${stat('median time', fmtMs(r.medianMs), trusted ? `p10–p90 ${fmtNum(r.p10Ms)}–${fmtNum(r.p90Ms)} ms` : undefined)}
-        ${stat('GB/s', fmtNum(r.gbps), html`<span data-roofline="copy">${trusted ? fmtPct(r.copyFraction) : '—'}</span> of measured copy bandwidth`)}
+        ${stat(
+          'GB/s',
+          fmtNum(r.gbps),
+          html`${r.readFraction !== undefined ? html`<span data-roofline="read">${trusted ? fmtPct(r.readFraction) : '—'}</span> of measured read bandwidth,<br />` : nothing}<span
+              data-roofline="copy"
+              >${trusted ? fmtPct(r.copyFraction) : '—'}</span
+            > of measured copy bandwidth`,
+        )}
         ${stat('GFLOP/s', fmtNum(r.gflops), html`<span data-roofline="fma">${trusted ? fmtPct(r.fmaFraction) : '—'}</span> of measured FMA peak`)}
         ${stat('bytes moved (min)', fmtBytes(r.cost.bytes), r.cost.kvCacheBytes ? `KV cache ${fmtBytes(r.cost.kvCacheBytes)}` : undefined)}
       </div>
       <p class="muted small">
         ${r.samplesMs.length} samples, ${r.method === 'gpu-timestamps' ? 'GPU timestamps around the dispatches' : 'wall clock from submit to completion (no timestamp-query)'};
+        ${r.timer
+          ? html`<span data-timer>each sample ${r.timer.runsPerSample} runs back to back between one timestamp pair; clock resolution
+              ${fmtNum(r.timer.resolutionMs * 1000)} µs${r.timer.quantised ? ' (quantised)' : ''}; empty-pass baseline
+              ${fmtNum(r.timer.baselineMs * 1000)} µs per run subtracted${r.timer.flushBytes ? ' (it includes the cache clear before each run)' : ''};
+              median 95% CI ${fmtNum(r.timer.medianCiMs[0])}–${fmtNum(r.timer.medianCiMs[1])} ms.</span>`
+          : nothing}
+        ${r.geometry ? html`<span data-geometry>${r.geometry.workgroups} workgroups in ${r.geometry.dispatches.length} dispatches per run.</span>` : nothing}
         the instance allocated ${fmtBytes(r.allocatedBytes)} on the device.
+        ${r.timer?.coarseSamples
+          ? html`<strong class="error" data-timer-warning>${r.timer.coarseSamples} sample(s) within 10× of the clock's resolution: not trustworthy.</strong>`
+          : nothing}
+        ${r.timer?.quantised && r.timer.resolutionMs >= 0.05
+          ? html`<span data-timer-hint>This browser quantises GPU timestamps; in Chrome, enable <code>chrome://flags/#enable-webgpu-developer-features</code> for unquantised ones.</span>`
+          : nothing}
         ${trusted ? nothing : html`<strong class="error">Numbers hidden: the run did not pass verification.</strong>`}
       </p>`;
   }
