@@ -1,0 +1,247 @@
+// Float64 reference of one DeepSeek-V3.2 decoder layer (DeepSeek-V3.2-Exp inference/model.py, class Block):
+//   h = x + attn(attn_norm(x)),   out = h + ffn(ffn_norm(h)).
+// The sequence has positions 0..S-1 (x [S, dim], all of them in the cache); the last T are the new tokens, whose
+// queries sit at S-T..S-1. Only those T rows of h and out are produced.
+// attn = MLA (q: wq_a -> q_norm -> wq_b; kv: wkv_a -> kv_norm, decoupled RoPE interleaved) with the DSA lightning
+// indexer choosing min(index_topk, visible) latent rows per query; the absorbed attention runs over those rows.
+// ffn = the DeepSeek-V3 MoE (./moe.ts). The FP8 casts and the Hadamard rotation upstream applies to the indexer's
+// q and k are left out: the Hadamard is orthogonal (q.k unchanged) and FP8 is a storage format, not the math.
+import type { HostTensor } from '../kernels/tensor.ts';
+import { mlaCompressReference, mlaDecodeAbsorbedReference, ropeTable } from './mla.ts';
+import { gateReference, moeLayerReference } from './moe.ts';
+import { causalRowLength, indexerReference, keyListAttentionReference, topkReference } from './sparse.ts';
+
+export interface DecoderLayerConfig {
+  dim: number;
+  n_heads: number;
+  q_lora_rank: number;
+  kv_lora_rank: number;
+  qk_nope_head_dim: number;
+  qk_rope_head_dim: number;
+  v_head_dim: number;
+  index_n_heads: number;
+  index_head_dim: number;
+  index_topk: number;
+  n_routed_experts: number;
+  n_activated_experts: number;
+  n_expert_groups: number;
+  n_limited_groups: number;
+  route_scale: number;
+  moe_inter_dim: number;
+  n_shared_experts: number;
+  rope_theta: number;
+  /** As the model computed it (YaRN mscale included); never recomputed here. */
+  softmax_scale: number;
+  T: number;
+  S: number;
+}
+
+/** Upstream's eps for RMSNorm and the indexer's LayerNorm. */
+export const NORM_EPS = 1e-6;
+
+const CONFIG_KEYS: (keyof DecoderLayerConfig)[] = [
+  'dim', 'n_heads', 'q_lora_rank', 'kv_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim', 'index_n_heads',
+  'index_head_dim', 'index_topk', 'n_routed_experts', 'n_activated_experts', 'n_expert_groups', 'n_limited_groups',
+  'route_scale', 'moe_inter_dim', 'n_shared_experts', 'rope_theta', 'softmax_scale', 'T', 'S',
+];
+
+/** The config from a golden file's metadata (decimal strings); throws on a missing or non-numeric entry. */
+export function decoderLayerConfigFrom(meta: Record<string, string>): DecoderLayerConfig {
+  const c = {} as Record<string, number>;
+  for (const k of CONFIG_KEYS) {
+    const v = Number(meta[k]);
+    if (meta[k] === undefined || !Number.isFinite(v)) throw new Error(`layer metadata: "${k}" missing or not a number`);
+    c[k] = v;
+  }
+  return c as unknown as DecoderLayerConfig;
+}
+
+/** y [N, out] = x [N, in] W^T, W in nn.Linear layout [out, in]. */
+export function linearReference(x: ArrayLike<number>, w: HostTensor, N: number): Float64Array {
+  const [outDim, inDim] = w.shape as [number, number];
+  const y = new Float64Array(N * outDim);
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < outDim; o++) {
+      let acc = 0;
+      for (let k = 0; k < inDim; k++) acc += x[n * inDim + k]! * w.data[o * inDim + k]!;
+      y[n * outDim + o] = acc;
+    }
+  }
+  return y;
+}
+
+/** RMSNorm over rows of length d: x / sqrt(mean(x^2) + eps) * weight. */
+export function rmsNormReference(x: ArrayLike<number>, weight: HostTensor, N: number, d: number, eps = NORM_EPS): Float64Array {
+  const y = new Float64Array(N * d);
+  for (let n = 0; n < N; n++) {
+    let sq = 0;
+    for (let i = 0; i < d; i++) sq += x[n * d + i]! ** 2;
+    const inv = 1 / Math.sqrt(sq / d + eps);
+    for (let i = 0; i < d; i++) y[n * d + i] = x[n * d + i]! * inv * weight.data[i]!;
+  }
+  return y;
+}
+
+/** LayerNorm over rows of length d (biased variance, as torch's F.layer_norm): (x - mean) / sqrt(var + eps) * weight + bias. */
+export function layerNormReference(x: ArrayLike<number>, weight: HostTensor, bias: HostTensor, N: number, d: number, eps = NORM_EPS): Float64Array {
+  const y = new Float64Array(N * d);
+  for (let n = 0; n < N; n++) {
+    let mean = 0;
+    for (let i = 0; i < d; i++) mean += x[n * d + i]!;
+    mean /= d;
+    let v = 0;
+    for (let i = 0; i < d; i++) v += (x[n * d + i]! - mean) ** 2;
+    const inv = 1 / Math.sqrt(v / d + eps);
+    for (let i = 0; i < d; i++) y[n * d + i] = (x[n * d + i]! - mean) * inv * weight.data[i]! + bias.data[i]!;
+  }
+  return y;
+}
+
+/** Which dimensions RoPE turns together: (2i, 2i+1) (MLA, view_as_complex) or (i, i+dr/2) (the indexer, interleaved=False). */
+export type RopeLayout = 'interleaved' | 'half';
+
+/**
+ * Rotates, in place, the first dr entries of `heads` vectors of `stride` values per row, row r at position
+ * start + r: pair i turns by angle pos * theta^(-2i/dr) (the same frequencies in both layouts).
+ */
+export function applyRope(v: Float64Array, rows: number, heads: number, stride: number, offset: number, dr: number, start: number, theta: number, layout: RopeLayout): void {
+  const half = dr / 2;
+  const table = ropeTable(start, rows, dr, theta);
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < heads; h++) {
+      const base = (r * heads + h) * stride + offset;
+      for (let i = 0; i < half; i++) {
+        const ia = base + (layout === 'interleaved' ? 2 * i : i);
+        const ib = base + (layout === 'interleaved' ? 2 * i + 1 : i + half);
+        const cos = table[(r * half + i) * 2]!;
+        const sin = table[(r * half + i) * 2 + 1]!;
+        const a = v[ia]!;
+        const b = v[ib]!;
+        v[ia] = a * cos - b * sin;
+        v[ib] = a * sin + b * cos;
+      }
+    }
+  }
+}
+
+/** 'dsa': V3.2 (indexer + top-k); 'dense': V3 (every causal key), the same weights with the indexer unused. */
+export type LayerAttention = 'dsa' | 'dense';
+
+export interface DecoderLayerResult {
+  h: HostTensor;
+  out: HostTensor;
+  /** [T, min(index_topk, S)] selected cache rows, ascending, -1 padded ('dsa' only). */
+  selected?: HostTensor;
+  /** [T, n_activated_experts] routed experts of each new token. */
+  experts: HostTensor;
+}
+
+const slice = (a: ArrayLike<number>, from: number, to: number) => Float64Array.from({ length: to - from }, (_, i) => a[from + i]!);
+const tensor = (shape: number[], data: Float64Array): HostTensor => ({ shape, data });
+
+export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention = 'dsa'): DecoderLayerResult {
+  const { dim, T, S } = c;
+  const H = c.n_heads;
+  const dn = c.qk_nope_head_dim;
+  const dr = c.qk_rope_head_dim;
+  const dc = c.kv_lora_rank;
+  const dv = c.v_head_dim;
+  const Hi = c.index_n_heads;
+  const Di = c.index_head_dim;
+  const x = w.x!.data;
+  const first = S - T;
+
+  // attn input, all S rows: the keys need every position, the queries only the last T.
+  const xn = rmsNormReference(x, w['attn_norm.weight']!, S, dim);
+  const xnNew = slice(xn, first * dim, S * dim);
+
+  // Latent cache rows c_KV [S, dc] and k_pe [S, dr] (RMSNorm then interleaved RoPE at position s).
+  const { kv_latent, k_pe } = mlaCompressReference(tensor([S, dim], xn), w['attn.wkv_a.weight']!, w['attn.kv_norm.weight']!, {
+    T: S, S, start: 0, dim, dc, dr, eps: NORM_EPS, ropeTheta: c.rope_theta,
+  });
+
+  // Queries: qr = q_norm(wq_a x) is shared by MLA and the indexer.
+  const qr = rmsNormReference(linearReference(xnNew, w['attn.wq_a.weight']!, T), w['attn.q_norm.weight']!, T, c.q_lora_rank);
+  const q = linearReference(qr, w['attn.wq_b.weight']!, T); // [T, H, dn+dr]
+  applyRope(q, T, H, dn + dr, dn, dr, first, c.rope_theta, 'interleaved');
+  const qNope = new Float64Array(T * H * dn);
+  const qPe = new Float64Array(T * H * dr);
+  for (let r = 0; r < T * H; r++) {
+    qNope.set(q.subarray(r * (dn + dr), r * (dn + dr) + dn), r * dn);
+    qPe.set(q.subarray(r * (dn + dr) + dn, (r + 1) * (dn + dr)), r * dr);
+  }
+  const mlaIn = { q_nope: tensor([T, H, dn], qNope), q_pe: tensor([T, H, dr], qPe), kv_latent, k_pe, wkv_b: w['attn.wkv_b.weight']! };
+  const dims = { T, S, H, dn, dr, dc, dv, scale: c.softmax_scale, causal: true };
+
+  let o: Float64Array; // [T, H, dv]
+  let selected: HostTensor | undefined;
+  if (attention === 'dense') {
+    o = mlaDecodeAbsorbedReference(mlaIn, dims).data as Float64Array;
+  } else {
+    // Indexer: q_I = wq_b(qr) [T, Hi, Di], k_I = LayerNorm(wk x) [S, Di]; RoPE (half layout) on the first dr dims.
+    const qI = linearReference(qr, w['attn.indexer.wq_b.weight']!, T);
+    applyRope(qI, T, Hi, Di, 0, dr, first, c.rope_theta, 'half');
+    const kI = layerNormReference(linearReference(xn, w['attn.indexer.wk.weight']!, S), w['attn.indexer.k_norm.weight']!, w['attn.indexer.k_norm.bias']!, S, Di);
+    applyRope(kI, S, 1, Di, 0, dr, 0, c.rope_theta, 'half');
+    const wI = linearReference(xnNew, w['attn.indexer.weights_proj.weight']!, T).map((v) => v * Hi ** -0.5 * Di ** -0.5);
+    const scores = indexerReference(tensor([T, Hi, Di], qI), tensor([S, Di], kI), tensor([T, Hi], wI), { T, S, Hi, Di, causal: true });
+    const k = Math.min(c.index_topk, S);
+    selected = topkReference(scores, T, S, k, 'index', causalRowLength(T, S)).indices;
+
+    // Absorbed attention over the selected rows: query [q_nope W_UK ; q_pe] against the rows [c_KV ; k_pe],
+    // values = the c_KV part of the same rows, then W_UV per head.
+    const D = dc + dr;
+    const wkvb = w['attn.wkv_b.weight']!.data;
+    const qAbs = new Float64Array(T * H * D);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < H; h++) {
+        const qo = (t * H + h) * D;
+        for (let i = 0; i < dn; i++) {
+          const qv = qNope[(t * H + h) * dn + i]!;
+          const wr = (h * (dn + dv) + i) * dc;
+          for (let j = 0; j < dc; j++) qAbs[qo + j] += qv * wkvb[wr + j]!;
+        }
+        qAbs.set(qPe.subarray((t * H + h) * dr, (t * H + h + 1) * dr), qo + dc);
+      }
+    }
+    const rows = new Float64Array(S * D);
+    for (let s = 0; s < S; s++) {
+      for (let j = 0; j < dc; j++) rows[s * D + j] = kv_latent.data[s * dc + j]!;
+      for (let j = 0; j < dr; j++) rows[s * D + dc + j] = k_pe.data[s * dr + j]!;
+    }
+    const lat = tensor([S, D], rows);
+    const oLat = keyListAttentionReference(tensor([T, H, D], qAbs), lat, lat, selected, { T, S, Hq: H, Hkv: 1, D, Dv: dc, scale: c.softmax_scale, causal: true }, D).data;
+    o = new Float64Array(T * H * dv);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < H; h++) {
+        for (let i = 0; i < dv; i++) {
+          const wr = (h * (dn + dv) + dn + i) * dc;
+          let acc = 0;
+          for (let j = 0; j < dc; j++) acc += wkvb[wr + j]! * oLat[(t * H + h) * dc + j]!;
+          o[(t * H + h) * dv + i] = acc;
+        }
+      }
+    }
+  }
+
+  const attnOut = linearReference(o, w['attn.wo.weight']!, T);
+  const h = new Float64Array(T * dim);
+  for (let i = 0; i < T * dim; i++) h[i] = x[first * dim + i]! + attnOut[i]!;
+
+  const hn = tensor([T, dim], rmsNormReference(h, w['ffn_norm.weight']!, T, dim));
+  const moeOptions = {
+    N: T, dim, E: c.n_routed_experts, topk: c.n_activated_experts, n_groups: c.n_expert_groups, topk_groups: c.n_limited_groups,
+    score_func: 'sigmoid' as const, routing: 'deepseek' as const, route_scale: c.route_scale,
+    inter: c.moe_inter_dim, shared_inter: c.n_shared_experts * c.moe_inter_dim, capacity_factor: 0,
+  };
+  // The routing again, only to report it: moeLayerReference routes internally by the same gate.
+  const experts = gateReference(hn, w['ffn.gate.weight']!, w['ffn.gate.bias']!, moeOptions).indices;
+  const moe = moeLayerReference({
+    x: hn, gate_weight: w['ffn.gate.weight']!, gate_bias: w['ffn.gate.bias']!,
+    w1: w['ffn.experts.w1']!, w2: w['ffn.experts.w2']!, w3: w['ffn.experts.w3']!,
+    shared_w1: w['ffn.shared_experts.w1.weight']!, shared_w2: w['ffn.shared_experts.w2.weight']!, shared_w3: w['ffn.shared_experts.w3.weight']!,
+  }, moeOptions);
+  const out = new Float64Array(T * dim);
+  for (let i = 0; i < T * dim; i++) out[i] = h[i]! + moe.data[i]!;
+  return { h: tensor([T, dim], h), out: tensor([T, dim], out), selected, experts };
+}
