@@ -22,8 +22,10 @@ async function dawnInstance(): Promise<GPU> {
   }
   const webgpu = await import('webgpu');
   Object.assign(globalThis, webgpu.globals);
-  // Unquantised timestamps: Dawn otherwise rounds them to 65,536 ns.
-  const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']) as unknown as GPU;
+  // Unquantised timestamps: Dawn otherwise rounds them to 65,536 ns. KERNEL_LAB_QUANTISED_TIMESTAMPS=1 keeps
+  // the rounding on, to check that the timer's numbers agree with a quantised clock (as a browser's).
+  const quantised = process.env.KERNEL_LAB_QUANTISED_TIMESTAMPS === '1';
+  const gpu = webgpu.create(quantised ? [] : ['disable-dawn-features=timestamp_quantization']) as unknown as GPU;
   instances.push(gpu);
   return gpu;
 }
