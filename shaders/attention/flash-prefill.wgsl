@@ -10,7 +10,7 @@
 //   2. S = Q K^T in register micro-tiles of 4 rows x 4 keys: per vec4 chunk of D, 4 q and 4 k loads feed
 //      16 dot products; the tile of scores (log2 units: q is pre-scaled by scale * log2 e) goes to
 //      workgroup memory, masked keys as NEG_INF;
-//   3. one invocation per row: the tile's row max, the running max m and alpha = 2^(m_old - m); then each
+//   3. one invocation per row quad: the tile's row maxima, the running max m and alpha = 2^(m_old - m); then each
 //      score becomes p = 2^(s - m), computed once per (row, key);
 //   4. O += P V: invocation (quad rq, vec4 column col, key lane kl) keeps the quad's 4 accumulators of its
 //      column in registers, rescales them by alpha, and adds p_j * v_j over its keys of the tile (p_j is one
@@ -142,21 +142,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     workgroupBarrier();
 
-    // 3. One invocation per row: the tile's max, the running max, alpha, then p in place.
-    if (tid < BR) {
-      let sq = tid / 4u;
-      let x = tid % 4u;
-      var mx = NEG_INF;
+    // 3. One invocation per quad (whole vec4s: no lane-varying component index): the tile's row maxima,
+    //    the running maxima, alpha, then p in place.
+    if (tid < RQ) {
+      var mx = vec4f(NEG_INF);
       for (var j = 0u; j < n; j++) {
-        mx = max(mx, probs[sq * BK + j][x]);
+        mx = max(mx, probs[tid * BK + j]);
       }
-      let m_old = row_m[tid];
+      let qb = 4u * tid;
+      let m_old = vec4f(row_m[qb], row_m[qb + 1u], row_m[qb + 2u], row_m[qb + 3u]);
       let m_new = max(m_old, mx);
-      row_alpha[tid] = exp2(m_old - m_new);
-      row_m[tid] = m_new;
+      let alpha = exp2(m_old - m_new);
+      for (var x = 0u; x < 4u; x++) {
+        row_alpha[qb + x] = alpha[x];
+        row_m[qb + x] = m_new[x];
+      }
       for (var j = 0u; j < n; j++) {
-        let s = probs[sq * BK + j][x];
-        probs[sq * BK + j][x] = select(0.0, exp2(s - m_new), s > NEG_INF);
+        let sc = probs[tid * BK + j];
+        probs[tid * BK + j] = select(vec4f(0.0), exp2(sc - m_new), sc > vec4f(NEG_INF));
       }
     }
     workgroupBarrier();
