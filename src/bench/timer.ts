@@ -236,13 +236,17 @@ function deviceClock(ctx: GpuContext, opts: TimeOptions, flush: GPUBuffer | unde
   return ctx.features.timestamps && !opts.wallClock ? timestampClock(ctx, flush) : wallClock(ctx, flush);
 }
 
-/** Choose the runs per batch: grow R until a batch lasts >= target. Returns R and the warm-up time spent. */
-async function calibrate(clock: BatchClock, work: Encodable | null, targetMs: number, flush: boolean, signal?: AbortSignal) {
+/**
+ * Choose the runs per batch: grow R until a batch lasts >= target beyond `baselineMs` per run (so a kernel
+ * much shorter than the flush before it still spans the target). Returns R and the warm-up time spent.
+ */
+async function calibrate(clock: BatchClock, work: Encodable | null, targetMs: number, flush: boolean, signal?: AbortSignal, baselineMs = 0) {
   let runs = 1;
   let spentMs = 0;
   for (let i = 0; i < 12; i++) {
-    const ms = median(await sample(clock, work, runs, 1, flush, signal));
-    spentMs += Number.isFinite(ms) ? ms : 0;
+    const gross = median(await sample(clock, work, runs, 1, flush, signal));
+    spentMs += Number.isFinite(gross) ? gross : 0;
+    const ms = gross - runs * baselineMs;
     if (ms >= targetMs || runs >= clock.maxRuns) break;
     // Aim 30% past the target so jitter does not leave the batch short.
     const next = ms > 0 ? Math.ceil((runs * targetMs * 1.3) / ms) : runs * 10;
@@ -264,7 +268,12 @@ export async function timeRepeats(ctx: GpuContext | undefined, work: Encodable, 
     const flush = flushBytes > 0;
     const res = await resolutionOf(opts.clock ? undefined : ctx, clock, opts.signal);
     const targetMs = Math.max(opts.minBatchMs ?? 1, 100 * res.ms);
-    const { runs, spentMs } = await calibrate(clock, work, targetMs, flush, opts.signal);
+    // The baseline first, with its own runs per batch (an empty pass is short): the kernel's R then makes
+    // its time beyond the baseline span the target.
+    const base = await calibrate(clock, null, targetMs, flush, opts.signal);
+    const baselineBatches = await sample(clock, null, base.runs, Math.max(3, Math.ceil(opts.samples / 3)), flush, opts.signal);
+    const baselineMs = Math.max(0, median(baselineBatches)) / base.runs;
+    const { runs, spentMs } = await calibrate(clock, work, targetMs, flush, opts.signal, baselineMs);
 
     // Warm-up: >= warmupMs of batches, or two successive medians (of 3 batches) within 5%.
     const warmupMs = opts.warmupMs ?? 200;
@@ -279,11 +288,6 @@ export async function timeRepeats(ctx: GpuContext | undefined, work: Encodable, 
       prev = m;
     }
 
-    // The baseline gets its own runs per batch: an empty pass is short, so at the kernel's R its batch could
-    // be only a few resolution steps long.
-    const base = await calibrate(clock, null, targetMs, flush, opts.signal);
-    const baselineBatches = await sample(clock, null, base.runs, Math.max(3, Math.ceil(opts.samples / 3)), flush, opts.signal);
-    const baselineMs = Math.max(0, median(baselineBatches)) / base.runs;
     const raw = await sample(clock, work, runs, opts.samples, flush, opts.signal);
     if (raw.length === 0) throw new Error('every GPU timestamp pair was invalid (end before start); rerun, or use --wall-clock');
     const samplesMs = raw.map((b) => Math.max(0, b / runs - baselineMs));
