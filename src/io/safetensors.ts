@@ -1,21 +1,32 @@
 // safetensors: 8-byte little-endian header length N, N bytes of JSON header, then raw little-endian data.
 // Header: { "__metadata__": {str: str}, name: { dtype, shape, data_offsets: [begin, end] } } with offsets
-// relative to the data section. The reader trusts nothing: every length, offset, dtype and shape is checked
-// against the file before a byte is copied, and it never allocates more than the file's size.
-import { fromHalfBits, numel, type HostTensor } from '../kernels/tensor.ts';
+// relative to the data section. The reader checks what the format's reference implementation checks: the
+// header is one JSON object starting with `{` (no BOM), with no duplicate keys; shapes and offsets are plain
+// non-negative integers (not `3.0` or `2e0`); sorted by offset, the tensors tile the data section exactly,
+// from byte 0 to its last byte (no gaps, no overlaps, no trailing bytes), in whatever order the header
+// lists them. Nothing is copied before all of that holds, and decoded data never takes more room than
+// twice its bytes (halves widen to f32; bytes stay bytes).
+import { fromHalfBits, numel, toHalfBits, type HostTensor } from '../kernels/tensor.ts';
+import { quote } from './printable.ts';
+import { JsonNumber, parseStrictJson, type JsonValue } from './strict-json.ts';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
 export type StDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U32' | 'I16' | 'I8' | 'U8' | 'BOOL';
-const ITEM_BYTES: Record<StDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const ITEM_BYTES: Record<StDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, U32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 /** Largest header we accept (the format's own readers cap it at 100 MB). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-export interface StTensor extends HostTensor {
+/** Narrow integer types stay narrow (a U8 mask is not four times its size in memory). */
+export type StData = HostTensor['data'] | Uint8Array | Int8Array | Int16Array;
+
+export interface StTensor {
   dtype: StDType;
+  shape: number[];
+  data: StData;
 }
 
 export interface Safetensors {
@@ -23,70 +34,165 @@ export interface Safetensors {
   tensors: Record<string, StTensor>;
 }
 
+export interface StEntry {
+  name: string;
+  dtype: StDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface StHeader {
+  metadata: Record<string, string>;
+  /** In data order. */
+  entries: StEntry[];
+  /** Bytes the data section must have: the last tensor's end (0 without tensors). */
+  dataBytes: number;
+}
+
 function fail(where: string, msg: string): never {
   throw new SafetensorsError(`${where}: ${msg}`);
 }
 
-export function readSafetensors(bytes: Uint8Array, where = 'file'): Safetensors {
-  if (bytes.byteLength < 8) fail(where, `truncated: ${bytes.byteLength} bytes, a safetensors file starts with an 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES) fail(where, `header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit`);
-  if (8 + headerLen > bytes.byteLength) fail(where, `header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file (truncated?)`);
-  let header: unknown;
+/** The 8-byte prefix: the header length, checked against the format's cap (and the file size when known). */
+export function headerLength(prefix: Uint8Array, where: string, fileBytes?: number): number {
+  if (prefix.byteLength < 8) fail(where, `truncated: ${prefix.byteLength} bytes, a safetensors file starts with an 8-byte header length`);
+  const len = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (len > BigInt(MAX_HEADER_BYTES)) fail(where, `header length ${len} is over the ${MAX_HEADER_BYTES}-byte limit`);
+  const n = Number(len);
+  if (n < 2) fail(where, `header length ${n} is too short for a JSON object`);
+  if (fileBytes !== undefined && 8 + n > fileBytes) fail(where, `header length ${n} runs past the end of the ${fileBytes}-byte file (truncated?)`);
+  return n;
+}
+
+/** Plain non-negative integer as the reference reader accepts for a usize: digits only. */
+function count(v: JsonValue | undefined): number | undefined {
+  return v instanceof JsonNumber && /^(0|[1-9][0-9]*)$/.test(v.text) && Number.isSafeInteger(v.value) ? v.value : undefined;
+}
+
+function show(v: JsonValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v instanceof JsonNumber) return v.text;
+  if (v instanceof Map) return 'an object';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  return typeof v === 'string' ? quote(v.length > 40 ? `${v.slice(0, 40)}...` : v) : String(v);
+}
+
+/** Parse and check the JSON header (the bytes after the length prefix); nothing about the data is read. */
+export function parseHeader(headerBytes: Uint8Array, where: string): StHeader {
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
-  } catch (e) {
-    fail(where, `header is not valid UTF-8 JSON (${(e as Error).message})`);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
+  } catch {
+    fail(where, 'header is not valid UTF-8');
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) fail(where, 'header is not a JSON object');
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.byteLength - dataStart;
-  const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: StDType; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+  // The reference reader requires the header to start with `{` (a BOM or leading space is refused);
+  // trailing spaces are the writer's alignment padding.
+  if (text.charCodeAt(0) !== 0x7b) fail(where, `header must start with "{", it starts with ${quote(text.slice(0, 1))}`);
+  let header: JsonValue;
+  try {
+    // Depth 3 is all the format has (header -> tensor -> shape list); more is refused, not walked.
+    header = parseStrictJson(text, 3);
+  } catch (e) {
+    fail(where, `header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!(header instanceof Map)) fail(where, 'header is not a JSON object');
+  const metadata: Record<string, string> = Object.create(null);
+  const entries: StEntry[] = [];
+  for (const [name, raw] of header) {
     if (name === '__metadata__') {
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(where, '__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(where, `__metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+      if (!(raw instanceof Map)) fail(where, `__metadata__ must be an object of strings, got ${show(raw)}`);
+      for (const [k, v] of raw) {
+        if (k === '__proto__') fail(where, `__metadata__ key ${quote(k)} is not allowed`);
+        if (typeof v !== 'string') fail(where, `__metadata__.${quote(k)} must be a string, got ${show(v)}`);
         metadata[k] = v;
       }
       continue;
     }
-    const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (!t || typeof t !== 'object') fail(where, `tensor "${name}" has no description`);
-    if (typeof t.dtype !== 'string' || !(t.dtype in ITEM_BYTES)) fail(where, `tensor "${name}" has unknown dtype ${JSON.stringify(t.dtype)} (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
-    const dtype = t.dtype as StDType;
-    if (!Array.isArray(t.shape) || !t.shape.every((x) => Number.isSafeInteger(x) && x >= 0)) fail(where, `tensor "${name}" shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
-    const shape = t.shape as number[];
-    const off = t.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isSafeInteger(x) && x >= 0)) fail(where, `tensor "${name}" data_offsets ${JSON.stringify(off)} must be [begin, end]`);
-    const [begin, end] = off as [number, number];
-    if (end < begin) fail(where, `tensor "${name}" data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataLen) fail(where, `tensor "${name}" data_offsets [${begin}, ${end}] lie outside the ${dataLen}-byte data section`);
-    const want = numel(shape) * ITEM_BYTES[dtype];
-    if (end - begin !== want) fail(where, `tensor "${name}" has ${end - begin} bytes but ${dtype} [${shape}] needs ${want}`);
+    const t = `tensor ${quote(name)}`;
+    if (name === '__proto__') fail(where, `${t}: the name is not allowed`);
+    if (!(raw instanceof Map)) fail(where, `${t} has no description (got ${show(raw)})`);
+    for (const k of raw.keys()) if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') fail(where, `${t} has an unknown field ${quote(k)}`);
+    const dt = raw.get('dtype');
+    if (typeof dt !== 'string' || !Object.hasOwn(ITEM_BYTES, dt)) fail(where, `${t} has unknown dtype ${show(dt)} (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
+    const dtype = dt as StDType;
+    const rawShape = raw.get('shape');
+    if (!Array.isArray(rawShape)) fail(where, `${t} shape ${show(rawShape)} is not a list of non-negative integers`);
+    const shape: number[] = [];
+    for (const x of rawShape) {
+      const v = count(x);
+      if (v === undefined) fail(where, `${t} shape has ${show(x)}, not a non-negative integer`);
+      shape.push(v);
+    }
+    const off = raw.get('data_offsets');
+    const begin = Array.isArray(off) && off.length === 2 ? count(off[0]) : undefined;
+    const end = Array.isArray(off) && off.length === 2 ? count(off[1]) : undefined;
+    if (begin === undefined || end === undefined) fail(where, `${t} data_offsets ${Array.isArray(off) ? `[${off.map(show).join(', ')}]` : show(off)} must be [begin, end], two non-negative integers`);
+    if (end < begin) fail(where, `${t} data_offsets [${begin}, ${end}] end before they begin`);
+    // Elements times item size without overflow: any product past 2^53 cannot match a real byte range.
+    let want = ITEM_BYTES[dtype];
+    for (const d of shape) {
+      want *= d;
+      if (want > Number.MAX_SAFE_INTEGER) fail(where, `${t} ${dtype} [${shape}] is larger than any file`);
+    }
+    if (end - begin !== want) fail(where, `${t} has ${end - begin} bytes but ${dtype} [${shape}] needs ${want}`);
     entries.push({ name, dtype, shape, begin, end });
   }
-  // Tensors may not overlap (the format forbids it; overlapping ones usually mean a forged header).
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]!.begin < sorted[i - 1]!.end) fail(where, `tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap in the data section`);
+  // Sorted by offset, every tensor must start where the previous one ended (the reference reader's rule:
+  // no gaps, no overlaps, whatever order the header lists them in).
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let prev: StEntry | undefined;
+  for (const e of entries) {
+    if (e.begin < at) fail(where, `tensors ${quote(prev!.name)} and ${quote(e.name)} overlap in the data section ([${prev!.begin}, ${prev!.end}] and [${e.begin}, ${e.end}])`);
+    if (e.begin > at) fail(where, `gap in the data section: bytes ${at}..${e.begin} before tensor ${quote(e.name)} belong to no tensor`);
+    at = e.end;
+    prev = e;
   }
-  const tensors: Record<string, StTensor> = {};
-  for (const e of entries) tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: decode(bytes, dataStart + e.begin, e.dtype, numel(e.shape)) };
-  return { metadata, tensors };
+  return { metadata, entries, dataBytes: at };
 }
 
-function decode(bytes: Uint8Array, offset: number, dtype: StDType, n: number): StTensor['data'] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, n * ITEM_BYTES[dtype]);
-  switch (dtype) {
+/** Check the data section's size against the header: exactly its tensors, nothing missing, nothing after. */
+export function checkDataSize(header: StHeader, dataBytes: number, where: string): void {
+  if (dataBytes < header.dataBytes) {
+    const last = header.entries[header.entries.length - 1]!;
+    fail(where, `tensor ${quote(last.name)} data_offsets [${last.begin}, ${last.end}] lie outside the ${dataBytes}-byte data section (truncated?)`);
+  }
+  if (dataBytes > header.dataBytes) fail(where, `${dataBytes - header.dataBytes} trailing bytes after the last tensor (the data section must hold exactly its tensors)`);
+}
+
+/** Decode every tensor of a checked header from its data section (offset 0 = the first data byte). */
+export function decodeTensors(header: StHeader, data: Uint8Array, where: string): Safetensors {
+  checkDataSize(header, data.byteLength, where);
+  const tensors: Record<string, StTensor> = Object.create(null);
+  for (const e of header.entries) tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: decode(data, e, where) };
+  return { metadata: header.metadata, tensors };
+}
+
+/** Read a whole safetensors file held in memory (the UI; Node reads files with readSafetensorsFile). */
+export function readSafetensors(bytes: Uint8Array, where = 'file'): Safetensors {
+  const n = headerLength(bytes, where, bytes.byteLength);
+  const header = parseHeader(bytes.subarray(8, 8 + n), where);
+  return decodeTensors(header, bytes.subarray(8 + n), where);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function decode(bytes: Uint8Array, e: StEntry, where: string): StData {
+  const n = numel(e.shape);
+  const offset = bytes.byteOffset + e.begin;
+  const view = new DataView(bytes.buffer, offset, e.end - e.begin);
+  // Same-width types are views when aligned (no copy); otherwise element by element.
+  const aligned = (size: number) => LITTLE_ENDIAN && offset % size === 0;
+  switch (e.dtype) {
     case 'F64': {
+      if (aligned(8)) return new Float64Array(bytes.buffer, offset, n);
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
       return out;
     }
     case 'F32': {
+      if (aligned(4)) return new Float32Array(bytes.buffer, offset, n);
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
@@ -98,66 +204,76 @@ function decode(bytes: Uint8Array, offset: number, dtype: StDType, n: number): S
     }
     case 'BF16': {
       const out = new Float32Array(n);
-      const tmp = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < n; i++) {
-        tmp.setUint32(0, view.getUint16(i * 2, true) << 16, true);
-        out[i] = tmp.getFloat32(0, true);
-      }
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
       return out;
     }
     case 'I64': {
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) throw new SafetensorsError(`I64 value ${v} does not fit the 32-bit indices the kernels use`);
+        if (v > 2147483647n || v < -2147483648n) fail(where, `tensor ${quote(e.name)} (I64) element ${i} = ${v} does not fit the 32-bit indices the kernels use`);
         out[i] = Number(v);
       }
       return out;
     }
     case 'I32': {
+      if (aligned(4)) return new Int32Array(bytes.buffer, offset, n);
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
       return out;
     }
     case 'U32': {
+      if (aligned(4)) return new Uint32Array(bytes.buffer, offset, n);
       const out = new Uint32Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4, true);
       return out;
     }
     case 'I16': {
-      const out = new Int32Array(n);
+      if (aligned(2)) return new Int16Array(bytes.buffer, offset, n);
+      const out = new Int16Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, true);
       return out;
     }
-    case 'I8': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
-      return out;
-    }
+    case 'I8':
+      return new Int8Array(bytes.buffer, offset, n);
     case 'U8':
+      return new Uint8Array(bytes.buffer, offset, n);
     case 'BOOL': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = view.getUint8(i);
-      return out;
+      for (let i = 0; i < n; i++) if (bytes[e.begin + i]! > 1) fail(where, `tensor ${quote(e.name)} (BOOL) element ${i} is ${bytes[e.begin + i]}, not 0 or 1`);
+      return new Uint8Array(bytes.buffer, offset, n);
     }
   }
 }
 
+/** Every tensor as the kernels' host type (narrow integers widened), for code that feeds them to references. */
+export function hostTensors(st: Safetensors): Safetensors & { tensors: Record<string, StTensor & HostTensor> } {
+  const tensors: Record<string, StTensor & HostTensor> = Object.create(null);
+  for (const [name, t] of Object.entries(st.tensors)) tensors[name] = { ...t, data: hostData(t) };
+  return { metadata: st.metadata, tensors };
+}
+
+/** A tensor's data as one of the kernels' host types (narrow integers widened to Int32 on demand). */
+export function hostData(t: StTensor): HostTensor['data'] {
+  const d = t.data;
+  return d instanceof Uint8Array || d instanceof Int8Array || d instanceof Int16Array ? Int32Array.from(d) : d;
+}
+
 export interface StWriteTensor {
-  dtype: 'F32' | 'I32';
+  dtype: 'F32' | 'I32' | 'F16';
   shape: number[];
   data: ArrayLike<number>;
 }
 
-/** Write a safetensors file (F32 / I32 only: what golden files hold). Tensors are laid out in key order. */
+/** Write a safetensors file (F32 / F16 / I32: what golden files hold). Tensors are laid out in key order. */
 export function writeSafetensors(tensors: Record<string, StWriteTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = Object.keys(tensors);
   for (const name of names) {
     const t = tensors[name]!;
-    if (t.data.length !== numel(t.shape)) throw new SafetensorsError(`tensor "${name}": ${t.data.length} values for shape [${t.shape}]`);
-    const size = t.data.length * 4;
+    if (t.data.length !== numel(t.shape)) throw new SafetensorsError(`tensor ${quote(name)}: ${t.data.length} values for shape [${t.shape}]`);
+    const size = t.data.length * ITEM_BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;
   }
@@ -172,9 +288,11 @@ export function writeSafetensors(tensors: Record<string, StWriteTensor>, metadat
   let p = 8 + headerBytes.length;
   for (const name of names) {
     const t = tensors[name]!;
-    for (let i = 0; i < t.data.length; i++, p += 4) {
+    for (let i = 0; i < t.data.length; i++) {
       if (t.dtype === 'F32') view.setFloat32(p, t.data[i]!, true);
+      else if (t.dtype === 'F16') view.setUint16(p, toHalfBits(t.data[i]!), true);
       else view.setInt32(p, t.data[i]!, true);
+      p += ITEM_BYTES[t.dtype];
     }
   }
   return out;

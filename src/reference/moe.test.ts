@@ -3,7 +3,7 @@
 // dispatch -> grouped FFN -> combine path equals the per-token layer.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../io/safetensors.ts';
+import { hostTensors, readSafetensors } from '../io/safetensors.ts';
 import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { createRng, freshSeed } from '../kernels/random.ts';
 import { randomNormal } from '../kernels/random.ts';
@@ -31,7 +31,7 @@ function relL2(got: ArrayLike<number>, want: ArrayLike<number>): number {
 }
 
 function load(name: string) {
-  return readSafetensors(new Uint8Array(readFileSync(GOLDEN_DIR + name)), name);
+  return hostTensors(readSafetensors(new Uint8Array(readFileSync(GOLDEN_DIR + name)), name));
 }
 
 function goldenOptions(meta: Record<string, string>, t: Record<string, HostTensor>): GateOptions {

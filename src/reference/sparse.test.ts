@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSafetensors } from '../io/safetensors.ts';
+import { hostTensors, readSafetensors } from '../io/safetensors.ts';
 import { GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
 import { createRng, freshSeed, randomNormal } from '../kernels/random.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
@@ -24,7 +24,7 @@ import { slidingWindow } from '../kernels/sparse/sliding-window.ts';
 
 
 function golden(name: string) {
-  const st = readSafetensors(readFileSync(path.join(GOLDEN_DIR, name)), name);
+  const st = hostTensors(readSafetensors(readFileSync(path.join(GOLDEN_DIR, name)), name));
   const shapes = Object.fromEntries(Object.entries(st.tensors).map(([k, t]) => [k, t.shape]));
   return { ...st, shapes };
 }
