@@ -35,8 +35,9 @@ const RED = 1024u;      // per-lane partial scores: HB * BS * (TPH+1) <= RED (pa
 const SC = 256u;        // scores of a tile: HB * BS <= SC
 const MAX_SPLITS = 1024u;
 const MC = 32u;         // merge_main: latent columns per workgroup, WG / MC threads per column
-const TPR = 64u;        // uv_main: lanes per W_UV row
-const RPW = WG / TPR;   // uv_main: W_UV rows per workgroup
+const UV_WG = 64u;      // uv_main: threads per workgroup
+const TPR = 4u;         // uv_main: lanes per W_UV row (64 contiguous bytes a step; each lane walks d_c / 4)
+const RPW = UV_WG / TPR; // uv_main: W_UV rows per workgroup (32 KiB of W_UV at d_c = 512)
 const MT = 4u;          // uv_main: queries per tile (one vec4 of accumulators)
 const NEG_INF = -3.402823466e38; // masked score; exp(NEG_INF - m) underflows to 0
 
@@ -241,7 +242,7 @@ fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
 }
 
 // Workgroup (query tile, block of RPW output rows (h, d)): out[t, h, d] = W_UV[h][d] . o[t, h].
-@compute @workgroup_size(WG)
+@compute @workgroup_size(UV_WG)
 fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lanes = lane_setup(lid);
   let t0 = wg.x * MT;

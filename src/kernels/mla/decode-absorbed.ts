@@ -48,7 +48,7 @@ const SCORE_FLOATS = 256;
 const MAX_SPLITS = 1024;
 /** merge_main's latent columns per workgroup (MC); uv_main's W_UV rows per workgroup (RPW) and queries per tile (MT). */
 const MERGE_COLUMNS = 32;
-const UV_ROWS_PER_WG = 4;
+const UV_ROWS_PER_WG = 16;
 const UV_QUERIES = 4;
 /**
  * A cache-streaming dispatch fills a large GPU with >= 512 workgroups (~130 SMs x 4), or keeps each
