@@ -8,16 +8,10 @@
 //                The union's blocks, in order and each counted as `block` positions, are the row block's key
 //                sequence that split-K cuts across workgroups.
 
-@group(0) @binding(6) var<storage, read_write> pooled: array<vec4<f32>>; // [n_blocks, Hkv, D]
-@group(0) @binding(7) var<storage, read_write> block_scores: array<f32>; // [T * Hq, n_blocks]
-@group(0) @binding(8) var<storage, read> sel: array<i32>; // [T * Hq, top], ascending, -1 padded
-
-override BITW: u32 = 1; // bitmap words: ceil(n_blocks / 32)
-
-var<workgroup> bits: array<atomic<u32>, BITW>;
-var<workgroup> bits_plain: array<u32, BITW>;
-var<workgroup> row_sel: array<u32, BR>; // does row r attend to the block being walked?
-var<workgroup> row_cur: array<u32, BR>; // row r's position in its (ascending) selection list
+// Its own bindings (generated): pooled [n_blocks, Hkv, D] (vec4f), block_scores [T * Hq, n_blocks] (f32),
+// sel [T * Hq, top] (i32, ascending, -1 padded); constant BITW (bitmap words, ceil(n_blocks / 32)); workgroup
+// arrays bits (atomic) and bits_plain (the union bitmap), row_sel (does row r attend to the block being
+// walked?) and row_cur (row r's position in its ascending selection list).
 
 var<private> INF_BITS: vec2<u32> = vec2<u32>(0x7f800000u, 0xff800000u);
 
@@ -62,13 +56,11 @@ fn visible(r: u32, key: u32) -> bool {
 // Grid: Hkv * row_blocks * splits workgroups; rows are (query, head) pairs of one KV head, query-major.
 @compute @workgroup_size(WG)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let item = split_item(linear_group(wg, nwg));
-  let g = item.x;
-  let split = item.y;
-  if (g >= params.Hkv * params.row_blocks) { return; }
-  let rb = g % params.row_blocks;
-  kvh = g / params.row_blocks;
   for (var w = lid; w < BITW; w += WG) { atomicStore(&bits[w], 0u); }
+  let item = split_item(linear_group(wg, nwg));
+  if (item.x >= params.Hkv * params.row_blocks) { return; }
+  let rb = head_row_block(item.x);
+  let split = item.y;
   if (lid < BR) { row_cur[lid] = 0u; }
   rows_by_query(lid, rb);
   // Union of the rows' selections.

@@ -8,10 +8,8 @@
 // memory holds the 16 queries; split-K cuts the list itself across workgroups (its positions are the row
 // block's key sequence).
 
-@group(0) @binding(6) var<storage, read> topk_indices: array<i32>;
-
-var<workgroup> live_count: atomic<u32>;
-var<workgroup> live_end: u32;
+// Its own binding (generated): topk_indices [T, top]; workgroup arrays live_count (atomic) and live_end, one
+// element each.
 
 // The listed keys were filtered for the whole query when the tile was gathered.
 fn visible(r: u32, key: u32) -> bool {
@@ -40,18 +38,18 @@ fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
     row_q[lid] = select(-1, i32(t * params.Hq + kvh * params.group + gi), gi < params.group);
     row_pos[lid] = params.S - params.T + t;
   }
-  if (lid == 0u) { atomicStore(&live_count, 0u); }
+  if (lid == 0u) { atomicStore(&live_count[0], 0u); }
   workgroupBarrier();
   // This split's list positions; tiles after its last usable entry are skipped (top-k pads with -1 at the
   // end of short rows, so the splits past a short list do no tile at all).
   let lo = min(params.top, split * params.chunk);
   let hi = min(params.top, lo + params.chunk);
   for (var i = lo + lid; i < hi; i += WG) {
-    if (listed_key(t, i) >= 0) { atomicMax(&live_count, i + 1u); }
+    if (listed_key(t, i) >= 0) { atomicMax(&live_count[0], i + 1u); }
   }
   workgroupBarrier();
-  if (lid == 0u) { live_end = atomicLoad(&live_count); }
-  let n = workgroupUniformLoad(&live_end);
+  if (lid == 0u) { live_end[0] = atomicLoad(&live_count[0]); }
+  let n = workgroupUniformLoad(&live_end[0]);
   flash_begin(lid);
   for (var i0 = lo; i0 < n; i0 += BK) {
     if (lid < BK) {

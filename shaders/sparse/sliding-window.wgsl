@@ -6,7 +6,7 @@
 // block's key sequence, which split-K cuts across workgroups (decode: a window of 2048 keys becomes ~128
 // workgroups per KV head instead of one).
 
-@group(0) @binding(6) var<storage, read_write> selected: array<i32>; // [T, S] visibility, written by mask_main
+// Its own binding (generated): selected [T, S], the visibility mask_main writes.
 
 fn window_visible(p: u32, key: u32) -> bool {
   return key <= p && (p - key < params.window || key < params.sinks);
@@ -20,11 +20,9 @@ fn visible(r: u32, key: u32) -> bool {
 @compute @workgroup_size(WG)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let item = split_item(linear_group(wg, nwg));
-  let g = item.x;
+  if (item.x >= params.Hkv * params.row_blocks) { return; }
+  let rb = head_row_block(item.x);
   let split = item.y;
-  if (g >= params.Hkv * params.row_blocks) { return; }
-  let rb = g % params.row_blocks;
-  kvh = g / params.row_blocks;
   rows_by_query(lid, rb);
   flash_begin(lid);
   let rows = params.T * params.group;

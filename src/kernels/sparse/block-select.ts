@@ -1,14 +1,16 @@
 // sparse.block_select: host side of shaders/sparse/block-select.wgsl (on the masked-flash core), with the
 // block choice made by the sparse.topk stage.
 import wgsl from '../../../shaders/sparse/block-select.wgsl?raw';
-import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { storage } from '../../gpu/bindings.ts';
+import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { blockSelectReference } from '../../reference/sparse.ts';
 import { attentionInputs, attentionSchema, attentionTensors, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
 import { createTopKStage, topkScratch, type TopKStage } from './topk.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type BlockSelectConfig = AttentionConfig & {
@@ -32,10 +34,15 @@ export function blockCount(c: { S: number; block: number }): number {
   return Math.ceil(c.S / c.block);
 }
 
-function plan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
+/** The kernel's own workgroup arrays: the union bitmap (atomic while built, then plain), row flags and cursors. */
+function attendWorkgroup(c: BlockSelectConfig, BR: number) {
   const bitw = Math.ceil(blockCount(c) / 32);
-  // The kernel's own workgroup arrays: the bitmap twice, row flags and cursors.
-  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: 8 * bitw + 8 * 16 }, opts);
+  return { bits: workgroupArray('atomic<u32>', bitw), bits_plain: workgroupArray('u32', bitw), row_sel: workgroupArray('u32', BR), row_cur: workgroupArray('u32', BR) };
+}
+
+function plan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
+  // Room for the kernel's arrays at the largest row block the plan may pick.
+  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: workgroupBytes(attendWorkgroup(c, 16)) }, opts);
 }
 
 /** Row blocks per KV head and the split of each row block's key sequence (its union of blocks, in order). */
@@ -123,12 +130,24 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   ],
 };
 
+function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) {
+  return maskedFlashKernel(ctx, {
+    label: 'sparse.block_select',
+    wgsl,
+    plan: p,
+    elem: c.dtype as 'f32' | 'f16',
+    bindings: { pooled: storage('vec4<f32>', 'read_write'), block_scores: storage('f32', 'read_write'), sel: storage('i32') },
+    constants: { BITW: Math.ceil(blockCount(c) / 32) },
+    workgroup: attendWorkgroup(c, p.BR),
+    entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
+  });
+}
+
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
   const p = plan(c, ctx, opts);
   if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
   const nB = blockCount(c);
-  const dt = c.dtype as 'f32' | 'f16';
   const b = ctx.buffers;
   const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
   const sel = b.storage('selected blocks', 4 * c.T * c.Hq * c.topBlocks);
@@ -148,24 +167,16 @@ export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, o
     for (const buf of new Set(owned)) b.destroy(buf);
   };
   let topk: TopKStage;
-  let pipelines: Record<'pool_main' | 'score_main' | 'attend_main' | 'merge_main', GPUComputePipeline>;
-  let layout: GPUBindGroupLayout;
+  let kernel: Awaited<ReturnType<typeof blockSelectKernel>>;
   try {
-    ({ layout, pipelines } = await maskedFlashPipelines(ctx, {
-      label: 'sparse.block_select',
-      wgsl,
-      plan: p,
-      elem: dt,
-      extraBindings: ['rw', 'rw', 'read'],
-      entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
-      constants: { BITW: Math.ceil(nB / 32) },
-    }));
+    kernel = await blockSelectKernel(ctx, c, p);
     topk = await createTopKStage(ctx, topkShape(c), { scores, indices: sel }, 'sparse.block_select top-k');
   } catch (e) {
     release();
     throw e;
   }
-  const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, merge.buffer, pooled, scores, sel]);
+  const { pipelines } = kernel;
+  const group = kernel.bind({ params, q: tensors.q!, k: tensors.k!, v: tensors.v!, out: tensors.out!, part: merge.buffer, pooled, block_scores: scores, sel });
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const poolGrid = grid(Math.ceil((nB * c.Hkv * (c.D / 4)) / WG), maxDim);
   const scoreGrid = grid(Math.ceil((c.T * c.Hq * nB) / WG), maxDim);

@@ -3,14 +3,16 @@
 // third stage of sparse.dsa (`createDsaAttentionStage`).
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
-import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { storage } from '../../gpu/bindings.ts';
+import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, FieldSpec, KernelDefinition, KernelInstance, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
-import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashPipelines, numField, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashKernel, numField, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, splitMerge, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
@@ -174,7 +176,16 @@ export async function createDsaAttentionStage(
 ): Promise<DsaAttentionStage> {
   const plan = dsaPlan(c, ctx, opts);
   if (isIssue(plan)) throw new Error(`${plan.field}: ${plan.message}`);
-  const { layout, pipelines } = await maskedFlashPipelines(ctx, { label, wgsl, plan, elem: dtype, extraBindings: ['read'], entries: ['attend_main', 'merge_main'] as const });
+  const kernel = await maskedFlashKernel(ctx, {
+    label,
+    wgsl,
+    plan,
+    elem: dtype,
+    bindings: { topk_indices: storage('i32') },
+    workgroup: { live_count: workgroupArray('atomic<u32>', 1), live_end: workgroupArray('u32', 1) },
+    entries: ['attend_main', 'merge_main'] as const,
+  });
+  const { pipelines } = kernel;
   const { rowBlocks, split, workgroups } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
   const params = uniformBuffer(
     ctx,
@@ -183,7 +194,7 @@ export async function createDsaAttentionStage(
     splitParams(c, dsaScale(c), split, { causal: c.causal ? 1 : 0, top: c.topk, row_blocks: rowBlocks }),
   );
   const merge = splitMerge(ctx, label, split, c.T * c.Hq, plan);
-  const group = bindGroup(ctx, layout, [params, io.q, io.k, io.v, io.out, merge.buffer, io.topk_indices], label);
+  const group = kernel.bind({ params, q: io.q, k: io.k, v: io.v, out: io.out, part: merge.buffer, topk_indices: io.topk_indices }, label);
   const groups = grid(workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {

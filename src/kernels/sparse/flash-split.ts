@@ -4,7 +4,7 @@
 // workgroups of a GPU that holds hundreds.
 import type { GpuContext } from '../../gpu/context.ts';
 import { grid } from '../../gpu/shader.ts';
-import { FLASH_BINDINGS, sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
+import { sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
 import type { FlashOptions } from '../attention/flash-lanes.ts';
 
 /**
@@ -72,9 +72,6 @@ export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, ou
     },
   };
 }
-
-/** Bind-group position of the partials (after params, q, k, v, out). */
-export const PARTIALS_BINDING = FLASH_BINDINGS.length - 1;
 
 /** Core parameters for K / V laid out [S, Hkv, D] (MLA: Hkv = 1 latent row of D), with the split; `extra` holds the kernel's own fields. */
 export function splitParams(c: { T: number; S: number; Hq: number; Hkv: number; D: number }, scale: number, split: FlashSplit, extra: Partial<SparseAttnValues> = {}): SparseAttnValues {

@@ -2,7 +2,8 @@
 // Same tensors and config as the dense kernels plus window and sinks; computes the golden op
 // attention.sliding_window.
 import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
-import { bindGroup, grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { storage } from '../../gpu/bindings.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec } from '../contract.ts';
 import { BYTES_PER } from '../tensor.ts';
@@ -18,7 +19,7 @@ import {
   type AttentionConfig,
 } from '../attention/attention-config.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashPipelines, metaInt, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, metaInt, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
@@ -131,14 +132,15 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
 export async function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
   const p = plan(c, ctx, opts);
   if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
-  const { layout, pipelines } = await maskedFlashPipelines(ctx, {
+  const kernel = await maskedFlashKernel(ctx, {
     label: 'sparse.sliding_window',
     wgsl,
     plan: p,
     elem: c.dtype as 'f32' | 'f16',
-    extraBindings: ['rw'],
+    bindings: { selected: storage('i32', 'read_write') },
     entries: ['attend_main', 'merge_main', 'mask_main'] as const,
   });
+  const { pipelines } = kernel;
   const b = ctx.buffers;
   const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
   const selected = c.selected ? b.storage('selected', 4 * c.T * c.S) : b.storage('selected (off)', 4);
@@ -151,7 +153,7 @@ export async function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfi
     splitParams(c, effectiveScale(c), split, { window: c.window, sinks: c.sinks, row_blocks: rowBlocks }),
   );
   const merge = splitMerge(ctx, 'sparse.sliding_window', split, c.T * c.Hq, p);
-  const group = bindGroup(ctx, layout, [params, tensors.q!, tensors.k!, tensors.v!, tensors.out!, merge.buffer, selected]);
+  const group = kernel.bind({ params, q: tensors.q!, k: tensors.k!, v: tensors.v!, out: tensors.out!, part: merge.buffer, selected });
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const attendGrid = grid(workgroups, maxDim);
   const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);

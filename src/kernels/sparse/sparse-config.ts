@@ -6,7 +6,9 @@ import { laneSumBytes, laneSumSource, usesSubgroups, type FlashOptions } from '.
 import * as d from 'typegpu/data';
 import type { Infer } from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { kernelPipelines, type BindingKind, type StorageDType } from '../../gpu/shader.ts';
+import { createKernel, type StorageDType } from '../../gpu/shader.ts';
+import { storage, uniform, type BindingRecord } from '../../gpu/bindings.ts';
+import { workgroupArray, workgroupBytes, type ConstantRecord, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import type { FieldSpec, ValidationIssue } from '../contract.ts';
 
@@ -105,20 +107,24 @@ export interface FlashPlan {
   sharedBytes: number;
 }
 
-/** Private accumulator vec4s per thread in the core (const MAXC in masked-flash.wgsl). */
+/** Private accumulator vec4s per thread in the core (MAXC in masked-flash.wgsl). */
 export const FLASH_MAXC = 8;
 
+/** The core's workgroup arrays for a tile shape (their bytes are what the plan fits into the device). */
+export function flashWorkgroup(p: Pick<FlashPlan, 'BR' | 'BK' | 'D4' | 'DV4' | 'vFromK' | 'qShared'>): WorkgroupRecord {
+  return {
+    qs: workgroupArray('vec4<f32>', p.qShared ? p.BR * p.D4 : 1), // the rows' queries, pre-scaled
+    ks: workgroupArray('vec4<f32>', p.BK * p.D4),
+    vs: workgroupArray('vec4<f32>', p.vFromK ? 1 : p.BK * p.DV4),
+    ps: workgroupArray('f32', p.BR * p.BK), // scores
+    tile_keys: workgroupArray('i32', p.BK),
+    row_q: workgroupArray('i32', p.BR), // the row's q / out row (t * Hq + h), -1 for an unused row
+    row_pos: workgroupArray('u32', p.BR), // the row's query position
+  };
+}
+
 function flashShared(BR: number, BK: number, subgroups: boolean, qShared: boolean, D4: number, DV4: number, vFromK: boolean): number {
-  const vec4 = 16;
-  return (
-    (qShared ? BR * D4 : 1) * vec4 + // qs
-    BK * D4 * vec4 + // ks
-    (vFromK ? 1 : BK * DV4) * vec4 + // vs
-    BR * BK * 4 + // ps
-    laneSumBytes(subgroups, WG) +
-    BK * 4 + // tile_keys
-    2 * BR * 4 // row_q, row_pos
-  );
+  return workgroupBytes(flashWorkgroup({ BR, BK, D4, DV4, vFromK, qShared })) + laneSumBytes(subgroups, WG);
 }
 
 /**
@@ -166,9 +172,9 @@ export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
   return 'message' in x;
 }
 
-/** Override constants for the core's pipelines. */
-export function flashConstants(p: FlashPlan): Record<string, number> {
-  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, V_FROM_K: p.vFromK ? 1 : 0, VS_LEN: p.vFromK ? 1 : p.BK * p.DV4, Q_SHARED: p.qShared ? 1 : 0, QS_LEN: p.qShared ? p.BR * p.D4 : 1 };
+/** The core's constants for a plan (generated as `const` lines; TS reads the same values). */
+export function flashConstants(p: FlashPlan): ConstantRecord {
+  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, MAXC: FLASH_MAXC, V_FROM_K: p.vFromK ? 1 : 0, Q_SHARED: p.qShared ? 1 : 0 };
 }
 
 /** A vec4-load rule: names the field and the value. */
@@ -176,30 +182,48 @@ export function vec4Issue(field: string, value: number): ValidationIssue[] {
   return value % 4 === 0 ? [] : [{ field, message: `${value} must be a multiple of 4 (the kernels load rows as vec4)` }];
 }
 
-/** Bindings 0-5 of masked-flash.wgsl: params, q, k, v, out, split partials. Kernels append theirs. */
-export const FLASH_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
+/** The core's bindings (masked-flash.wgsl): params, q, k, v, out, split partials. Kernels append theirs. */
+export const FLASH_BINDINGS = {
+  params: uniform(SparseAttnParams),
+  q: storage('vec4<elem>'),
+  k: storage('vec4<elem>'),
+  v: storage('vec4<elem>'),
+  out: storage('vec4<elem>', 'read_write'),
+  // Split-K partials: acc [splits, T * Hq, DV4], then (m, l, -, -) [splits, T * Hq] (one buffer, so a kernel
+  // with three tensors of its own stays within 8 storage bindings).
+  part: storage('vec4<f32>', 'read_write'),
+} as const;
 
 /** Compile the core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
-export function maskedFlashPipelines<E extends string>(
+export function maskedFlashKernel<X extends BindingRecord, E extends string>(
   ctx: GpuContext,
   o: {
     label: string;
     wgsl: string;
     plan: FlashPlan;
     elem: StorageDType;
-    extraBindings: BindingKind[];
+    /** The kernel's own bindings, after the core's. */
+    bindings: X;
     entries: readonly E[];
-    /** The kernel's own override constants. */
-    constants?: Record<string, number>;
+    /** The kernel's own constants and workgroup arrays. */
+    constants?: ConstantRecord;
+    workgroup?: WorkgroupRecord;
   },
 ) {
   const lanes = laneSumSource(o.plan.subgroups);
-  return kernelPipelines(
+  return createKernel(
     ctx,
-    { label: o.label, wgsl: [maskedFlashWgsl, lanes.wgsl, o.wgsl].join('\n'), structs: { SparseAttnParams }, elem: o.elem, enable: lanes.enable },
-    [...FLASH_BINDINGS, ...o.extraBindings],
+    {
+      label: o.label,
+      wgsl: [maskedFlashWgsl, lanes.wgsl, o.wgsl].join('\n'),
+      elem: o.elem,
+      enable: lanes.enable,
+      bindings: { ...FLASH_BINDINGS, ...o.bindings },
+      constants: { ...flashConstants(o.plan), ...o.constants },
+      // merge_main's arrays are its own: they do not count against the attend tile's budget.
+      workgroup: { ...flashWorkgroup(o.plan), merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG), ...o.workgroup },
+    },
     o.entries,
-    { ...flashConstants(o.plan), ...o.constants },
   );
 }
 
