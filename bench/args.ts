@@ -1,5 +1,7 @@
 // Command-line flags for the CLIs: declared once as a spec (type, bounds, help), parsed strictly. Every
 // refusal is one line naming the flag and what it accepts; --help is generated from the same spec.
+import { parseDecimal, parseInteger } from '../src/io/numbers.ts';
+import { quote } from '../src/io/printable.ts';
 export type FlagSpec =
   | { type: 'string'; help: string; default?: string; placeholder?: string }
   | { type: 'int'; help: string; default?: number; min: number; max: number }
@@ -61,7 +63,6 @@ export function parseArgs<T extends Record<string, FlagSpec>>(argv: readonly str
     }
     let raw: string | undefined = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (raw === undefined || (eq < 0 && raw.startsWith('--'))) throw new ArgError(`--${name} needs a value (${describe(s)})`);
-    raw = raw.trim();
     flags[name] = convert(name, s, raw);
   }
   return { flags: flags as ParsedFlags<T>, positionals, help };
@@ -74,9 +75,12 @@ function convert(name: string, s: FlagSpec, raw: string): unknown {
       return raw;
     case 'int':
     case 'number': {
-      const v = Number(raw);
-      if (raw === '' || !Number.isFinite(v)) throw new ArgError(`--${name} must be a number, got "${raw}"`);
-      if (s.type === 'int' && !Number.isInteger(v)) throw new ArgError(`--${name} must be an integer, got "${raw}"`);
+      let v: number;
+      try {
+        v = s.type === 'int' ? parseInteger(raw) : parseDecimal(raw);
+      } catch (e) {
+        throw new ArgError(`--${name}: ${(e as Error).message}`);
+      }
       if (v < s.min || v > s.max) throw new ArgError(`--${name} must be between ${s.min} and ${s.max}, got ${v}`);
       return v;
     }
@@ -107,6 +111,11 @@ function describe(s: FlagSpec): string {
   }
 }
 
+/** For CLIs that take no positional arguments: a stray word (`--set T=3 S=7`, `-- attention`) is a typo, not ignored. */
+export function noPositionals(positionals: readonly string[]): void {
+  if (positionals.length) throw new ArgError(`unexpected argument ${quote(positionals[0]!)} (flags take the form --name value; lists are comma-separated: --set T=3,S=7)`);
+}
+
 export function helpText(usage: string, spec: Record<string, FlagSpec>): string {
   const rows = Object.entries(spec).map(([name, s]) => {
     const ph = s.type === 'bool' ? '' : ` ${'placeholder' in s && s.placeholder ? s.placeholder : s.type === 'enum' ? s.values.join('|') : s.type.toUpperCase()}`;
@@ -123,9 +132,20 @@ export function parseAssignments(flag: string, items: string[]): Record<string, 
   for (const item of items) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new ArgError(`--${flag} expects field=value pairs, got "${item}"`);
-    const k = item.slice(0, eq).trim();
-    const v = item.slice(eq + 1).trim();
-    out[k] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    const k = item.slice(0, eq);
+    const v = item.slice(eq + 1);
+    // Numbers in the one strict grammar (`0x8`, ` 8 `, `+8` stay text, and the field check refuses them).
+    let value: number | string | boolean = v;
+    if (v === 'true' || v === 'false') value = v === 'true';
+    else {
+      try {
+        value = parseDecimal(v);
+      } catch {
+        value = v;
+      }
+    }
+    if (k in out) throw new ArgError(`--${flag} sets ${quote(k)} twice`);
+    out[k] = value;
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // (median ms, GB/s, GFLOP/s, % of measured copy bandwidth and FMA peak), and optionally writes the result
 // file (the same JSON schema the UI reads).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ArgError, helpText, parseArgs, parseAssignments } from './args.ts';
+import { ArgError, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
 import { progress, runCli, runtimeName, toolVersion } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
 import { describeAdapter } from '../src/gpu/context.ts';
@@ -40,7 +40,8 @@ const SPEC = {
 const USAGE = 'usage: npm run bench -- [flags]\nRuns every registered kernel at its benchmark shapes on this machine\'s WebGPU adapter.';
 
 await runCli(async () => {
-  const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
+  const { flags, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
+  noPositionals(positionals);
   if (help) {
     console.log(helpText(USAGE, SPEC));
     return 0;

@@ -29,11 +29,13 @@ function run(script: string, args: string[], env: Record<string, string> = {}) {
 describe('bench CLI', () => {
   const bad: [string[], RegExp][] = [
     [['--repeats', '0'], /^bad arguments: --repeats must be between 1 and 10000, got 0$/],
-    [['--repeats', 'many'], /--repeats must be a number, got "many"/],
+    [['--repeats', 'many'], /--repeats: "many" is not an integer/],
     [['--kernels', 'attention.magic'], /--kernels: unknown kernel or family "attention.magic"/],
     [['--frobnicate'], /unknown flag --frobnicate/],
     [['--set', 'Q=3'], /--set: no kernel has a field "Q"/],
     [['--json'], /--json needs a value/],
+    [['--repeats', '0x2'], /--repeats: "0x2" is not an integer/],
+    [['--', 'attention.flash_decode'], /unexpected argument "attention.flash_decode"/],
   ];
   for (const [args, msg] of bad) {
     it(`refuses ${args.join(' ')} with one line and exit 2`, () => {

@@ -1,7 +1,7 @@
 // `npm run golden -- --kernel attention.naive --set T=5,S=33 --out case.safetensors`: write a golden case from
 // a kernel's float64 reference (random inputs), in the format `verify` reads.
 import { writeFileSync } from 'node:fs';
-import { ArgError, helpText, parseArgs, parseAssignments } from './args.ts';
+import { ArgError, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
 import { runCli } from './cli.ts';
 import { KERNELS, findKernel } from '../src/kernels/registry.ts';
 import { withDefaults } from '../src/kernels/contract.ts';
@@ -18,7 +18,8 @@ const SPEC = {
 } as const;
 
 await runCli(async () => {
-  const { flags, help } = parseArgs(process.argv.slice(2), SPEC);
+  const { flags, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
+  noPositionals(positionals);
   if (help) {
     console.log(helpText('usage: npm run golden -- --kernel ID [--set K=V,...] --out FILE', SPEC));
     return 0;

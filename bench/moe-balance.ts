@@ -1,7 +1,7 @@
 // `moe-balance`: DeepSeek-V3's auxiliary-loss-free load balancing, live on this machine's GPU. A skewed token
 // stream goes through the router step by step; after each step every expert's selection bias moves by
 // gamma towards balance (b_i += gamma * sign(mean_load - load_i)) and the table shows the imbalance falling.
-import { ArgError, helpText, parseArgs } from './args.ts';
+import { ArgError, helpText, noPositionals, parseArgs } from './args.ts';
 import { runCli } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
 import { describeAdapter } from '../src/gpu/context.ts';
@@ -28,7 +28,8 @@ function row(s: BalanceStep): string {
 }
 
 await runCli(async () => {
-  const { flags: f, help } = parseArgs(process.argv.slice(2), SPEC);
+  const { flags: f, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
+  noPositionals(positionals);
   if (help) {
     console.log(helpText('usage: npm run balance -- [flags]\nRoutes a skewed token stream with DeepSeek-V3\'s gate on the GPU and applies the bias update each step.', SPEC));
     return 0;
