@@ -1,7 +1,7 @@
 // `npm run bench`: the benchmark suite headless (Node + Dawn). Prints progress while it runs, then a table
 // (median ms, GB/s, GFLOP/s, % of measured copy bandwidth and FMA peak), and optionally writes the result
 // file (the same JSON schema the UI reads).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { checkOutputPath, FileError, readRegularFile, writeFileAtomic } from '../src/io/node-files.ts';
 import { ArgError, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
 import { progress, runCli, runtimeName, toolVersion } from './cli.ts';
 import { acquireNodeGpu } from '../src/gpu/node.ts';
@@ -49,9 +49,10 @@ await runCli(async () => {
   if (flags.digest) {
     let text: string;
     try {
-      text = readFileSync(flags.digest, 'utf8');
+      // Regular files only, bounded: a FIFO or /dev/zero is refused at once instead of hanging or filling memory.
+      text = new TextDecoder().decode(readRegularFile(flags.digest, 1 << 30));
     } catch (e) {
-      throw new ArgError(`--digest: cannot read ${flags.digest} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new ArgError(`--digest: ${(e as Error).message}`);
     }
     const parsed = parseResultFile(text);
     if (!parsed.ok) throw new ArgError(`--digest: ${flags.digest} is not a bench result file: ${parsed.errors.join('; ')}`);
@@ -81,6 +82,15 @@ await runCli(async () => {
   }
   if (jobs.length === 0) throw new ArgError('no kernel/shape matches --kernels/--shapes/--set (try --list)');
 
+  // A bad --json path is refused now, not after the whole run has been measured.
+  if (flags.json) {
+    try {
+      checkOutputPath(flags.json, '--json');
+    } catch (e) {
+      if (e instanceof FileError) throw new ArgError(e.message);
+      throw e;
+    }
+  }
   const ctx = await acquireNodeGpu();
   if (flags.geometry) {
     const seed = flags.seed ?? freshSeed();
@@ -134,7 +144,7 @@ await runCli(async () => {
   if (flags.json) {
     // Validate what we write against the schema we publish: a file we emit must be one we can import.
     ResultFileSchema.parse(file);
-    writeFileSync(flags.json, JSON.stringify(file, null, 2));
+    writeFileAtomic(flags.json, JSON.stringify(file, null, 2));
     console.error(`wrote ${flags.json}`);
   }
   ctx.destroy();

@@ -35,6 +35,8 @@ describe('bench CLI', () => {
     [['--set', 'Q=3'], /--set: no kernel has a field "Q"/],
     [['--json'], /--json needs a value/],
     [['--repeats', '0x2'], /--repeats: "0x2" is not an integer/],
+    [['--json', '/nonexistent/x.json'], /--json: cannot write \/nonexistent\/x.json: its directory \/nonexistent does not exist/],
+    [['--json', '/dev/full'], /--json: \/dev\/full is a character device/],
     [['--', 'attention.flash_decode'], /unexpected argument "attention.flash_decode"/],
   ];
   for (const [args, msg] of bad) {

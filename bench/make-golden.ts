@@ -1,11 +1,11 @@
 // `npm run golden -- --kernel attention.naive --set T=5,S=33 --out case.safetensors`: write a golden case from
 // a kernel's float64 reference (random inputs), in the format `verify` reads.
-import { writeFileSync } from 'node:fs';
+import { checkOutputPath, FileError, writeFileAtomic } from '../src/io/node-files.ts';
 import { ArgError, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
 import { runCli } from './cli.ts';
 import { KERNELS, findKernel } from '../src/kernels/registry.ts';
 import { withDefaults } from '../src/kernels/contract.ts';
-import { makeGolden } from '../src/io/golden.ts';
+import { goldenHostBytes, makeGolden } from '../src/io/golden.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { checkField } from '../src/kernels/common/validate.ts';
 
@@ -16,6 +16,9 @@ const SPEC = {
   seed: { type: 'int', help: 'random seed (default: fresh)', min: 0, max: 2 ** 31 - 1 },
   out: { type: 'string', help: 'output file', placeholder: 'FILE' },
 } as const;
+
+/** Host memory one golden case may take while it is written. */
+const GOLDEN_BUDGET_BYTES = 1 << 30;
 
 await runCli(async () => {
   const { flags, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
@@ -42,8 +45,17 @@ await runCli(async () => {
   }
   const issues = def.check?.(config, { limits: { maxBufferSize: Infinity, maxStorageBufferBindingSize: Infinity, maxUniformBufferBindingSize: Infinity, maxComputeWorkgroupStorageSize: Infinity, maxComputeInvocationsPerWorkgroup: Infinity, maxComputeWorkgroupSizeX: Infinity, maxComputeWorkgroupSizeY: Infinity, maxComputeWorkgroupsPerDimension: Infinity, maxStorageBuffersPerShaderStage: Infinity }, features: { f16: true, subgroups: true, timestamps: true } }) ?? [];
   if (issues.length) throw new ArgError(`--set ${issues[0]!.field}: ${issues[0]!.message}`);
+  // Refused before anything is allocated: the reference holds every tensor in f64 beside the file's copy.
+  const need = goldenHostBytes(def, config);
+  if (need > GOLDEN_BUDGET_BYTES) throw new ArgError(`--set: this case needs about ${Math.ceil(need / 2 ** 20)} MiB of host memory, over the ${GOLDEN_BUDGET_BYTES / 2 ** 20} MiB budget for a golden case (golden cases are small)`);
+  try {
+    checkOutputPath(flags.out, '--out');
+  } catch (e) {
+    if (e instanceof FileError) throw new ArgError(e.message);
+    throw e;
+  }
   const seed = flags.seed ?? freshSeed();
-  writeFileSync(flags.out, makeGolden(def, config, seed));
+  writeFileAtomic(flags.out, makeGolden(def, config, seed));
   console.log(`wrote ${flags.out}: ${def.implements ?? def.id} from ${def.id}'s float64 reference, ${JSON.stringify(config)}, seed ${seed}`);
   return 0;
 });
