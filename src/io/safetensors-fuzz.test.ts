@@ -13,6 +13,9 @@ const base = writeSafetensors(
   { kernel: 'attention.dense', causal: '1' },
 );
 
+/** KERNEL_LAB_FUZZ_SCALE=N multiplies every run count (the suite keeps 1: a few seconds). */
+const SCALE = Math.max(1, Number(process.env.KERNEL_LAB_FUZZ_SCALE) || 1);
+
 let tried = 0;
 let rejected = 0;
 afterAll(() => console.log(`safetensors fuzz: ${tried} mutated files tried: ${rejected} rejected with a message, ${tried - rejected} still well-formed (mutations inside tensor data), 0 crashes`));
@@ -43,7 +46,7 @@ describe('safetensors reader under malformed input', () => {
         for (const [i, v] of flips) if (i < b.length) b[i] = v;
         attempt(b);
       }),
-      { numRuns: 3000 },
+      { numRuns: 3000 * SCALE },
     );
   });
 
@@ -54,7 +57,7 @@ describe('safetensors reader under malformed input', () => {
         new DataView(b.buffer).setBigUint64(0, len, true);
         attempt(b);
       }),
-      { numRuns: 1000 },
+      { numRuns: 1000 * SCALE },
     );
   });
 
@@ -71,7 +74,7 @@ describe('safetensors reader under malformed input', () => {
         b.set(base.subarray(8 + headerLen), 8 + json.length);
         attempt(b);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000 * SCALE },
     );
   });
 });
