@@ -24,9 +24,9 @@ describe('memory CLI', () => {
   const bad: [string[], RegExp][] = [
     [['--preset', 'gpt-5'], new RegExp(`^bad arguments: --preset must be one of ${MODEL_PRESETS.map((p) => p.id.replace('.', '\\.')).join(', ')}, got "gpt-5"$`)],
     [['--context', '0'], /^bad arguments: --context must be between 1 and 16777216, got 0$/],
-    [['--context', '128k'], /^bad arguments: --context must be a number, got "128k"$/],
+    [['--context', '128k'], /^bad arguments: --context: "128k" is not an integer \(digits only, e\.g\. 8\)$/],
     [['--dtype', 'fp4'], /^bad arguments: --dtype must be one of f32, f16, bf16, fp8, got "fp4"$/],
-    [['--batch', '2.5'], /^bad arguments: --batch must be an integer, got "2.5"$/],
+    [['--batch', '2.5'], /^bad arguments: --batch: "2\.5" is not an integer \(digits only, e\.g\. 8\)$/],
     [['--measure-tokens'], /^bad arguments: --measure-tokens needs a value/],
     [['--contxt', '4096'], /^bad arguments: unknown flag --contxt \(flags: --preset, --context/],
     [['deepseek-v3'], /^bad arguments: unexpected argument "deepseek-v3"/],
