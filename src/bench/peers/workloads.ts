@@ -3,33 +3,18 @@
 // generic library prefers (heads-major [H, S, D], K already transposed for a plain MatMul), so no peer pays
 // for a layout change inside the timed region. Inputs are drawn once, in this project's layout; the float64
 // reference of the kernel is the truth every side is checked against.
+import type { AttentionConfig } from '../../kernels/attention/attention-config.ts';
 import type { Config } from '../../kernels/contract.ts';
+import type { RoutingConfig } from '../../kernels/moe/moe-config.ts';
 
 export type PeerWorkload =
-  | {
-      id: string;
-      title: string;
-      kind: 'attention';
-      kernel: 'attention.flash_decode' | 'attention.flash_prefill';
-      /** Query rows T, keys S, heads, head dim; queries sit at positions S-T..S-1. */
-      T: number;
-      S: number;
-      Hq: number;
-      Hkv: number;
-      D: number;
-      causal: boolean;
-    }
-  | {
-      id: string;
-      title: string;
-      kind: 'routing';
-      kernel: 'moe.router';
-      /** Tokens, hidden dim (the gate GEMM), experts, experts per token: sigmoid scores, top-k, renormalised. */
-      N: number;
-      dim: number;
-      E: number;
-      topk: number;
-    };
+  /** Query rows T, keys S, heads, head dim (the kernel's own fields); queries sit at positions S-T..S-1. */
+  | ({ id: string; title: string; kind: 'attention'; kernel: 'attention.flash_decode' | 'attention.flash_prefill' } & Pick<
+      AttentionConfig,
+      'T' | 'S' | 'Hq' | 'Hkv' | 'D' | 'causal'
+    >)
+  /** Tokens, hidden dim (the gate GEMM), experts, experts per token: sigmoid scores, top-k, renormalised. */
+  | ({ id: string; title: string; kind: 'routing'; kernel: 'moe.router' } & Pick<RoutingConfig, 'N' | 'dim' | 'E' | 'topk'>);
 
 export const PEER_WORKLOADS: readonly PeerWorkload[] = [
   { id: 'decode-gqa-1k', title: 'decode GQA 32 q / 8 kv heads, D 128, S 1024', kind: 'attention', kernel: 'attention.flash_decode', T: 1, S: 1024, Hq: 32, Hkv: 8, D: 128, causal: true },
