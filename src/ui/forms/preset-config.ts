@@ -13,14 +13,40 @@ export interface PresetValue {
   how?: string;
 }
 
-type Rule = (a: ModelArch) => Omit<PresetValue, 'field'> | undefined;
+type Rule = (a: ModelArch, def: AnyKernel) => Omit<PresetValue, 'field'> | undefined;
+
+/**
+ * A sparse kernel that can run over MLA's latent rows (schema field `mode` = 'mla'): an MLA model runs DSA
+ * there (DeepSeek-V3.2: one latent row [c_KV ; k_pe] of 512 + 64 per token, shared by every head, queries
+ * absorbed into that space), not over an MHA-equivalent per-head cache.
+ */
+const latent = (a: ModelArch, def: AnyKernel): boolean => !!a.mla && 'mode' in def.schema && def.schema.mode!.type === 'enum' && def.schema.mode!.values.includes('mla');
+
+/** The note shown beside a preset that gives an MLA model's MHA-equivalent instead of its own layout. */
+export const MHA_EQUIVALENT = 'MLA model: the MHA-equivalent, one KV head per query head';
 
 /** Kernel field -> how to read it from a model's architecture, for every family's field names. */
 const RULES: Record<string, Rule> = {
   // dense and sparse attention (attention-config.ts): MLA models cache no per-head K/V, so their MHA-equivalent
   Hq: (a) => ({ value: a.heads, from: ['heads'] }),
-  Hkv: (a) => ({ value: a.mla ? a.heads : a.kvHeads, from: ['kvHeads'], how: a.mla ? 'MLA model: the MHA-equivalent, one KV head per query head' : undefined }),
-  D: (a) => ({ value: a.headDim, from: ['headDim'] }),
+  Hkv: (a, def) =>
+    latent(a, def)
+      ? { value: 1, from: ['mla.kvLoraRank'], how: 'MLA latent layout: one latent row per token, shared by all heads' }
+      : { value: a.mla ? a.heads : a.kvHeads, from: ['kvHeads'], how: a.mla ? MHA_EQUIVALENT : undefined },
+  D: (a, def) =>
+    latent(a, def)
+      ? { value: a.mla!.kvLoraRank + a.mla!.qkRopeHeadDim, from: ['mla.kvLoraRank', 'mla.qkRopeHeadDim'], how: 'latent row width kv_lora_rank + rope dims' }
+      : { value: a.headDim, from: ['headDim'] },
+  mode: (a, def) => (latent(a, def) ? { value: 'mla', from: ['mla.kvLoraRank'], how: 'attention over the cached latent rows (absorbed queries)' } : undefined),
+  Dr: (a, def) => (latent(a, def) ? { value: a.mla!.qkRopeHeadDim, from: ['mla.qkRopeHeadDim'] } : undefined),
+  scale: (a, def) =>
+    latent(a, def)
+      ? {
+          value: 1 / Math.sqrt(a.mla!.qkNopeHeadDim + a.mla!.qkRopeHeadDim),
+          from: ['mla.qkNopeHeadDim', 'mla.qkRopeHeadDim'],
+          how: "MLA's softmax_scale (dn + dr)^-0.5 (YaRN's mscale^2 left out)",
+        }
+      : undefined,
   window: (a) => (a.slidingWindow ? { value: a.slidingWindow, from: ['slidingWindow'] } : undefined),
   // MLA (mla-config.ts)
   H: (a) => ({ value: a.heads, from: ['heads'] }),
@@ -33,7 +59,15 @@ const RULES: Record<string, Rule> = {
   Di: (a) => (a.dsa ? { value: a.dsa.indexHeadDim, from: ['dsa.indexHeadDim'] } : undefined),
   // MoE (moe-config.ts)
   E: (a) => (a.moe ? { value: a.moe.routedExperts, from: ['moe.routedExperts'] } : undefined),
-  topk: (a) => (a.moe ? { value: a.moe.expertsPerToken, from: ['moe.expertsPerToken'] } : a.dsa ? { value: a.dsa.indexTopk, from: ['dsa.indexTopk'] } : undefined),
+  // `topk` is experts per token in an MoE kernel and keys per query in a sparse one: the kernel's family decides.
+  topk: (a, def) =>
+    def.family === 'moe'
+      ? a.moe
+        ? { value: a.moe.expertsPerToken, from: ['moe.expertsPerToken'] }
+        : undefined
+      : a.dsa
+        ? { value: a.dsa.indexTopk, from: ['dsa.indexTopk'] }
+        : undefined,
   k: (a) => (a.dsa ? { value: a.dsa.indexTopk, from: ['dsa.indexTopk'] } : undefined),
   n_groups: (a) => (a.moe ? { value: a.moe.nGroup, from: ['moe.nGroup'] } : undefined),
   topk_groups: (a) => (a.moe ? { value: a.moe.topkGroup, from: ['moe.topkGroup'] } : undefined),
@@ -61,7 +95,7 @@ export function presetValues(def: AnyKernel, preset: ModelPreset): PresetValue[]
   const out: PresetValue[] = [];
   for (const field of Object.keys(def.schema)) {
     const rule = RULES[field];
-    const v = rule?.(preset.arch);
+    const v = rule?.(preset.arch, def);
     if (v) out.push({ field, ...v });
   }
   return out;
@@ -84,4 +118,9 @@ export function presetsFor(def: AnyKernel, presets: readonly ModelPreset[]): Mod
 /** "config.json num_attention_heads" style citations for one value. */
 export function citeValue(preset: ModelPreset, v: PresetValue): string {
   return v.from.map((f) => fieldSource(preset, f) ?? f).join('; ');
+}
+
+/** The preset still describes `config`: every value it sets is there unchanged (else the choice is cleared). */
+export function presetHolds(def: AnyKernel, preset: ModelPreset, config: Config): boolean {
+  return presetValues(def, preset).every((v) => config[v.field] === v.value);
 }

@@ -4,7 +4,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import type { AnyKernel } from '../../kernels/contract.ts';
 import type { ModelPreset } from '../../models/presets.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
-import { citeValue, presetValues, presetsFor } from './preset-config.ts';
+import { MHA_EQUIVALENT, citeValue, presetValues, presetsFor } from './preset-config.ts';
 
 export class PresetPicker extends LitElement {
   static override properties = {
@@ -43,6 +43,12 @@ export class PresetPicker extends LitElement {
           ${options.map((p) => html`<option value=${p.id} ?selected=${p === chosen}>${p.name}</option>`)}
         </select></label
       >
+      ${chosen && presetValues(this.def, chosen).some((v) => v.how === MHA_EQUIVALENT)
+        ? html`<p class="notice warn small" data-preset-note>
+            ${chosen.name} uses Multi-head Latent Attention, which this kernel does not run: the preset loads its <strong>MHA-equivalent</strong> (one KV head per query
+            head, ${chosen.arch.heads} x ${chosen.arch.headDim}), the cache MLA replaces. The MLA page runs its real latent layout.
+          </p>`
+        : nothing}
       ${chosen
         ? html`<details class="sources small">
             <summary>${chosen.name}: ${presetValues(this.def, chosen).map((v) => `${v.field} = ${v.value}`).join(', ')}</summary>

@@ -21,6 +21,11 @@ export interface FamilyPage {
   baselines(def: AnyKernel, config: Config, find: (id: string) => AnyKernel | undefined): SweepSeries[];
   picture: 'attention' | 'memory' | 'routing';
   lesson: Lesson;
+  /**
+   * Size fields a "scale down to fit" divides by one factor when a real model's shape does not fit this
+   * device (widths and head counts, never the technique's own structure: experts, top-k, groups stay).
+   */
+  scaleFields: string[];
 }
 
 /** `target`'s defaults overridden by every field of `config` that `target` also has, then by `extra`. */
@@ -57,6 +62,7 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     },
     picture: 'attention',
     lesson: LESSONS.dense,
+    scaleFields: ['Hq', 'Hkv'],
   },
   mla: {
     id: 'mla',
@@ -79,6 +85,7 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     },
     picture: 'memory',
     lesson: LESSONS.mla,
+    scaleFields: ['H'],
   },
   sparse: {
     id: 'sparse',
@@ -89,6 +96,18 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     sweepLabel: 'context length S (keys)',
     defaultSweep: [512, 1024, 2048, 4096, 8192],
     baselines(def, c, find) {
+      // V3.2's latent layout has no flash_decode twin (D 576 over one shared latent row): the kernel a
+      // practitioner would run instead is absorbed MLA over every cached key, the same latent rows.
+      if (isAttentionShaped(def) && c.mode === 'mla') {
+        const D = Number(c.D);
+        const Dr = Number(c.Dr);
+        return series(find, 'mla.decode_absorbed', 'dense: absorbed MLA over all keys', c, {
+          H: Number(c.Hq),
+          dc: D - Dr,
+          dr: Dr,
+          ...(Number(c.scale) > 0 ? { softmax_scale: Number(c.scale) } : {}),
+        });
+      }
       if (isAttentionShaped(def)) {
         const flash = denseFlash(c);
         return series(find, flash, `dense ${flash.replace('attention.', '')}`, c, { causal: true });
@@ -99,6 +118,7 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     },
     picture: 'attention',
     lesson: LESSONS.sparse,
+    scaleFields: ['Hq'],
   },
   moe: {
     id: 'moe',
@@ -109,15 +129,23 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     sweepLabel: 'tokens N',
     defaultSweep: [1, 16, 64, 256, 1024],
     baselines(def, c, find) {
-      // The dense SwiGLU FFN with the same active parameters per token: hidden (topk + shared) x expert width.
+      // Two dense SwiGLU FFNs: the same active parameters per token (hidden (topk + shared) x expert width:
+      // the same FLOPs, which MoE cannot beat), and the same total parameters (every expert's width: the
+      // model quality MoE buys, at a fraction of the FLOPs and, at small batches, of the bytes read).
       if (def.id === 'moe.forward') {
-        return series(find, 'moe.dense_ffn', 'dense FFN, same active parameters', c, { inter: Number(c.topk) * Number(c.inter) + Number(c.shared_inter) });
+        const inter = Number(c.inter);
+        const shared = Number(c.shared_inter) || 0;
+        return [
+          ...series(find, 'moe.dense_ffn', 'dense FFN, same active parameters', c, { inter: Number(c.topk) * inter + shared }),
+          ...series(find, 'moe.dense_ffn', 'dense FFN, same total parameters', c, { inter: Number(c.E) * inter + shared }),
+        ];
       }
       if (def.id === 'moe.grouped_ffn') return series(find, 'moe.dense_ffn', 'dense FFN, same active parameters', c, { inter: Number(c.topk) * Number(c.inter) });
       return [];
     },
     picture: 'routing',
     lesson: LESSONS.moe,
+    scaleFields: ['dim', 'inter', 'shared_inter'],
   },
 };
 
