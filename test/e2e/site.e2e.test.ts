@@ -377,8 +377,9 @@ describe('benchmarks page', () => {
     const rows = await comparison.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td.num')].map((td) => td.textContent!.trim())));
     expect(rows).toHaveLength(jobs);
     for (const cells of rows) {
-      expect(cells).toHaveLength(6);
-      expect(cells.slice(3)).toEqual(cells.slice(0, 3));
+      expect(cells).toHaveLength(7);
+      expect(cells.slice(3, 6)).toEqual(cells.slice(0, 3));
+      expect(cells[6]).toBe('1.00x');
       expect(leadingNumber(cells[0]!)).toBeGreaterThan(0);
     }
     // Equal runs: the second run's smaller markers sit inside the first's, so both colours show.

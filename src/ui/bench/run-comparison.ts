@@ -41,6 +41,15 @@ export function runLabel(run: LoadedRun): string {
 
 const trusted = (r: KernelResult | undefined): boolean => !!r && r.verification.ok && r.outputsFinite;
 
+/** Time of a run's result over the first run's (2.0x = twice as slow as the first run; 0.5x = twice as fast). */
+export function timeRatio(row: ComparisonRow, i: number): number | undefined {
+  const first = row.cells[0];
+  const c = row.cells[i];
+  return trusted(first) && trusted(c) && first!.medianMs > 0 ? c!.medianMs / first!.medianMs : undefined;
+}
+
+const fmtRatio = (x: number) => `${x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(2)}x`;
+
 export class RunComparison extends LitElement {
   static override properties = { runs: { attribute: false } };
   declare runs: readonly LoadedRun[];
@@ -81,10 +90,15 @@ export class RunComparison extends LitElement {
             <tr>
               <th rowspan="2">kernel</th>
               <th rowspan="2">shape</th>
-              ${this.runs.map((run) => html`<th colspan="3" class="run">${runLabel(run)}</th>`)}
+              ${this.runs.map((run, i) => html`<th colspan=${i ? 4 : 3} class="run">${runLabel(run)}</th>`)}
             </tr>
             <tr>
-              ${this.runs.map(() => html`<th class="num">median ms</th><th class="num">GB/s</th><th class="num">% copy BW</th>`)}
+              ${this.runs.map(
+                (_, i) =>
+                  html`<th class="num">median ms</th><th class="num">GB/s</th><th class="num">% copy BW</th>${i
+                      ? html`<th class="num" title="this run's median time over the first run's: below 1x is faster">time vs first</th>`
+                      : nothing}`,
+              )}
             </tr>
           </thead>
           <tbody>
@@ -92,13 +106,15 @@ export class RunComparison extends LitElement {
               (row) => html`<tr>
                 <td class="mono">${row.kernel}</td>
                 <td>${row.shape}</td>
-                ${row.cells.map((c) =>
-                  !c
-                    ? html`<td class="num muted" colspan="3">not in this run</td>`
+                ${row.cells.map((c, i) => {
+                  const ratio = timeRatio(row, i);
+                  const ratioCell = i ? html`<td class="num" data-ratio>${ratio === undefined ? '—' : fmtRatio(ratio)}</td>` : nothing;
+                  return !c
+                    ? html`<td class="num muted" colspan="3">not in this run</td>${ratioCell}`
                     : !trusted(c)
-                      ? html`<td class="num error" colspan="3">${c.verification.ok ? 'non-finite output' : 'failed verification'}</td>`
-                      : html`<td class="num">${fmtNum(c.medianMs)}</td><td class="num">${fmtNum(c.gbps)}</td><td class="num">${fmtPct(c.copyFraction)}</td>`,
-                )}
+                      ? html`<td class="num error" colspan="3">${c.verification.ok ? 'non-finite output' : 'failed verification'}</td>${ratioCell}`
+                      : html`<td class="num">${fmtNum(c.medianMs)}</td><td class="num">${fmtNum(c.gbps)}</td><td class="num">${fmtPct(c.copyFraction)}</td>${ratioCell}`;
+                })}
               </tr>`,
             )}
           </tbody>

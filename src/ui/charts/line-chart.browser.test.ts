@@ -47,7 +47,18 @@ describe('<kl-line-chart>', () => {
     expect(inkOf(canvas, SERIES_COLORS[0]!)).toBeGreaterThan(50);
     expect(inkOf(canvas, SERIES_COLORS[1]!)).toBeGreaterThan(0);
     expect(q(c, '.plot').getAttribute('aria-label')).toBe('test chart');
-    expect(qa(c, '.u-legend .u-series').map(text)).toEqual(['flash', 'naive']);
+    expect(qa(c, '.u-legend .u-series .u-label').map(text)).toEqual(['S', 'flash', 'naive']);
+  });
+
+  it('shows the values under the cursor in the legend (hover)', async () => {
+    const c = await chart(spec);
+    const over = q(c, '.u-over');
+    const box = over.getBoundingClientRect();
+    // The last x (2048) sits at the right edge of a log-x plot.
+    over.dispatchEvent(new MouseEvent('mouseenter', { clientX: box.right - 1, clientY: box.top + box.height / 2, bubbles: true }));
+    over.dispatchEvent(new MouseEvent('mousemove', { clientX: box.right - 1, clientY: box.top + box.height / 2, bubbles: true }));
+    await new Promise((r) => requestAnimationFrame(r));
+    expect(qa(c, '.u-legend .u-series .u-value').map(text)).toEqual(['2048', '2 ms', '—']);
   });
 
   it('keeps its numbers in a data table, gaps as "—"', async () => {

@@ -129,8 +129,8 @@ export class LineChart extends LitElement {
         y: spec.logY ? { distr: 3, log: spec.logBaseY ?? 10 } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
       },
       axes: [xAxis, { ...axis(spec.yLabel, spec.formatY), size: 70 }],
-      // Labels only: values under the cursor would read "—" until hovered; the data table has the numbers.
-      legend: { show: true, live: false },
+      // Hover (or touch) a point: the legend shows every series' value at that x; the data table has them all.
+      legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
       series: [
         { label: spec.xLabel, value: (_u, v) => (v === null ? '—' : spec.formatX ? spec.formatX(v) : String(v)) },

@@ -6,6 +6,7 @@ import { mount, q, qa, settle, text, unmountAll, until } from '../testing.ts';
 import { fmtBytes } from '../run/display-number.ts';
 import { GpuSession } from './gpu-session.ts';
 import { DevicePanel } from './device-panel.ts';
+import { isCpuEmulation } from '../../bench/roofline.ts';
 import { DeviceLostNotice } from './device-lost-notice.ts';
 import { NoWebGpuNotice } from './no-webgpu-notice.ts';
 
@@ -37,7 +38,20 @@ describe('<kl-device-panel>', () => {
     expect(rows).toContainEqual(['maxComputeInvocationsPerWorkgroup', ctx.limits.maxComputeInvocationsPerWorkgroup.toLocaleString('en-US')]);
   });
 
-  it('follows the live GPU bytes of the buffer tracker', async () => {
+  it('labels CPU emulation and says what its numbers mean (nothing of the kind on a GPU)', async () => {
+    const p = await panel();
+    const badge = p.shadowRoot!.querySelector('[data-device="emulation"]');
+    const note = p.shadowRoot!.querySelector('[data-device="emulation-note"]');
+    if (isCpuEmulation(session.ctx!)) {
+      expect(text(badge!)).toBe(/swiftshader/i.test(JSON.stringify(session.ctx!.adapter)) ? 'CPU emulation (SwiftShader)' : 'CPU emulation (a software rasteriser)');
+      expect(text(note!)).toContain('No GPU is doing this work');
+      expect(text(note!)).toContain('Only ratios measured in one run mean something');
+    } else {
+      expect([badge, note]).toEqual([null, null]);
+    }
+  });
+
+    it('follows the live GPU bytes of the buffer tracker', async () => {
     const p = await panel();
     const live = () => text(q(p, '[data-device="live-bytes"]'));
     const before = session.ctx!.buffers.liveBytes;

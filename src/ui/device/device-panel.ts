@@ -6,6 +6,7 @@ import type { DeviceLimits } from '../../gpu/context.ts';
 import { describeError } from '../../gpu/errors.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { fmtBytes, fmtNum } from '../run/display-number.ts';
+import { isCpuEmulation } from '../../bench/roofline.ts';
 import type { GpuSession } from './gpu-session.ts';
 
 const LIVE_POLL_MS = 500;
@@ -70,11 +71,14 @@ export class DevicePanel extends LitElement {
     const a = ctx.adapter;
     const feature = (name: string, on: boolean) => html`<span class="badge ${on ? 'ok' : 'off'}" data-feature=${name}>${on ? '✓' : '✗'} ${name}</span>`;
     const r = s.roofline;
+    const cpu = isCpuEmulation(ctx);
+    const emulator = /swiftshader/i.test(`${a.architecture} ${a.description} ${a.vendor}`) ? 'SwiftShader' : 'a software rasteriser';
     return html`<section class="card" aria-label="GPU device">
       <div class="row top">
         <strong>GPU</strong>
         <span data-device="adapter">${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' · ') || 'unknown adapter'}</span>
         <span class="muted small">(${a.backend})</span>
+        ${cpu ? html`<span class="badge warn" data-device="emulation">CPU emulation (${emulator})</span>` : nothing}
         ${feature('f16', ctx.features.f16)} ${feature('subgroups', ctx.features.subgroups)} ${feature('timestamps', ctx.features.timestamps)}
       </div>
       <div class="row">
@@ -89,6 +93,13 @@ export class DevicePanel extends LitElement {
         <span>live GPU memory: <strong data-device="live-bytes">${fmtBytes(this.liveBytes)}</strong> <span class="muted small">in ${this.liveCount} buffers</span></span>
         ${s.busy ? html`<span class="muted small">· busy: ${s.busy}</span>` : nothing}
       </div>
+      ${cpu
+        ? html`<p class="notice warn small" data-device="emulation-note">
+            No GPU is doing this work: WebGPU is emulated on the CPU by ${emulator} (the browser found no usable GPU, or its GPU is blocklisted). Every GB/s and
+            GFLOP/s here is this CPU's, orders of magnitude below any GPU, and few cores hide parallelism. Only ratios measured in one run mean something: a kernel
+            against its baseline, or a fraction of the roofline measured in the same session.
+          </p>`
+        : nothing}
       ${this.error ? html`<p class="error small">${this.error}</p>` : nothing}
       <details class="small">
         <summary>limits</summary>

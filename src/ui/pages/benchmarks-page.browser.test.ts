@@ -55,6 +55,48 @@ describe('<kl-benchmarks-page>', () => {
     expect(text(run)).toBe('Run 0 job(s) on this GPU');
   });
 
+  it('refuses an override value or field as it is typed, and says why nothing is selected', async () => {
+    const p = await page();
+    const setError = () => text(q(p, '#s-set').parentElement!.querySelector('.error') ?? document.createElement('i'));
+    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode');
+    type(q<HTMLInputElement>(p, '#s-set'), 'S=abc');
+    await settle(p);
+    expect(setError()).toMatch(/^S=abc for attention\.flash_decode: /);
+    expect(q(p, '#s-set').getAttribute('aria-invalid')).toBe('true');
+    type(q<HTMLInputElement>(p, '#s-set'), 'Q=5');
+    await settle(p);
+    expect(setError()).toBe('Q is not a setting of any selected kernel');
+    type(q<HTMLInputElement>(p, '#s-set'), '');
+    type(q<HTMLInputElement>(p, '#s-shapes'), 'no-such-shape');
+    await settle(p);
+    expect(text(q(p, '[data-no-jobs]'))).toBe('no benchmark shape of the selected kernels contains "no-such-shape"');
+  });
+
+  it('keeps a cancelled suite\'s finished results as an exportable run (GPU)', async () => {
+    const session = new GpuSession();
+    await session.start();
+    try {
+      const p = new BenchmarksPage();
+      p.session = session;
+      await mount(p);
+      p.applyParams(new URLSearchParams('kernels=attention.flash_decode&set=S=64&repeats=2&warmup=1'));
+      await settle(p);
+      q<HTMLButtonElement>(p, 'button[data-action="run-suite"]').click();
+      await until(() => p.live.length >= 1, 'a first result', 120_000);
+      q<HTMLButtonElement>(p, 'kl-run-progress', 'button').click();
+      await until(() => !p.progress, 'the suite to stop', 60_000);
+      await settle(p);
+      const run = p.runs.find((r) => r.source === 'this browser')!;
+      expect(run.file.results.length).toBeGreaterThanOrEqual(1);
+      expect(run.file.errors.at(-1)!.message).toMatch(/^cancelled after \d+ of \d+ jobs$/);
+      expect(parseResultFile(JSON.stringify(run.file)).ok).toBe(true);
+      expect(qa(p, 'button[data-action="export-json"]')).toHaveLength(1);
+      expect(text(p)).toContain('Cancelled: the results so far are kept');
+    } finally {
+      session.ctx?.destroy();
+    }
+  });
+
   it('imports valid files side by side and refuses the rest with the reason', async () => {
     const p = await page();
     const a = fakeResultFile([fakeResult(), fakeResult({ shape: 'decode S=8192', medianMs: 0.8 })]);
@@ -73,9 +115,10 @@ describe('<kl-benchmarks-page>', () => {
     expect(qa(cmp, 'th.run').map(text)).toEqual(['h100.json · nvidia hopper NVIDIA H100', 'mi300.json · amd cdna3 AMD MI300X']);
     const rows = qa(cmp, 'tbody tr').map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim()));
     expect(rows).toEqual([
-      ['attention.flash_decode', 'decode S=4096 Hq=32 Hkv=8 D=128', '0.420', '20.4', '4.01%', '0.210', '40.1', '50.0%'],
-      ['attention.flash_decode', 'decode S=8192', '0.800', '20.4', '4.01%', 'not in this run'],
+      ['attention.flash_decode', 'decode S=4096 Hq=32 Hkv=8 D=128', '0.420', '20.4', '4.01%', '0.210', '40.1', '50.0%', '0.50x'],
+      ['attention.flash_decode', 'decode S=8192', '0.800', '20.4', '4.01%', 'not in this run', '—'],
     ]);
+    expect(qa(cmp, 'thead th').map(text)).toContain('time vs first');
     // remove one run again
     q<HTMLButtonElement>(p, 'button[aria-label="remove mi300.json"]').click();
     await settle(p);

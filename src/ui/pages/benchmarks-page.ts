@@ -3,7 +3,12 @@
 // import of result files (validated) to compare runs from different GPUs side by side.
 import { LitElement, html, css, nothing } from 'lit';
 import { runSuite, selectJobs, type SuiteJob } from '../../bench/suite.ts';
-import type { KernelResult, ResultFile } from '../../bench/result-schema.ts';
+import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from '../../bench/result-schema.ts';
+import { defaultFlushBytes } from '../../bench/runner.ts';
+import type { Roofline } from '../../bench/roofline.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import { validateConfig } from '../../kernels/common/validate.ts';
+import { withDefaults } from '../../kernels/contract.ts';
 import { KERNELS } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
 import type { AnyKernel } from '../../kernels/contract.ts';
@@ -14,7 +19,7 @@ import type { Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
 import { download, resultCsv, resultFileName, resultJson } from '../bench/result-export.ts';
 import { importResultFiles, localRun, type LoadedRun } from '../bench/result-import.ts';
-import { SUITE_DEFAULTS, settingsFromParams, settingsIssues, settingsToParams, suiteFilter, type SuiteSettings } from '../bench/suite-settings.ts';
+import { SUITE_DEFAULTS, parseOverrides, settingsFromParams, settingsIssues, settingsToParams, suiteFilter, type SuiteSettings } from '../bench/suite-settings.ts';
 import '../run/run-progress.ts';
 import '../bench/results-table.ts';
 import '../bench/run-comparison.ts';
@@ -75,12 +80,58 @@ export class BenchmarksPage extends LitElement {
     this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
   }
 
-  get #issues() {
-    return settingsIssues(this.settings, this.kernels.map((k) => k.id));
+  get #issues(): Record<string, string> {
+    const issues = settingsIssues(this.settings, this.kernels.map((k) => k.id));
+    if (Object.keys(issues).length) return issues;
+    const set = this.#overrideIssue();
+    return set ? { set } : issues;
+  }
+
+  /**
+   * An override that no selected kernel has, or a value a kernel's schema refuses (S=abc, S=-1): refused as
+   * it is typed, with the kernel's own message, not when the run reaches it.
+   */
+  #overrideIssue(): string | undefined {
+    const o = parseOverrides(this.settings.set);
+    if (!o.ok || !Object.keys(o.set).length) return undefined;
+    const filter = suiteFilter(this.settings);
+    const selected = this.kernels.filter((k) => !filter.kernels?.length || filter.kernels.some((f) => k.id === f || k.family === f));
+    const unknown = Object.keys(o.set).filter((f) => !selected.some((k) => f in k.schema));
+    if (unknown.length) return `${unknown.join(', ')} is not a setting of any selected kernel`;
+    const caps = this.session?.caps;
+    for (const job of selectJobs(this.kernels, filter)) {
+      const config = withDefaults(job.def, job.shape.config);
+      const issue = caps ? validateConfig(job.def, config, caps).find((i) => i.field in o.set) : undefined;
+      if (issue) return `${issue.field}=${String(o.set[issue.field])} for ${job.def.id}: ${issue.message}`;
+    }
+    return undefined;
   }
 
   get #jobs(): SuiteJob[] {
     return Object.keys(this.#issues).length ? [] : selectJobs(this.kernels, suiteFilter(this.settings));
+  }
+
+  /** Why the settings select no job at all, when they are valid. */
+  #noJobsReason(): string {
+    const f = suiteFilter(this.settings);
+    const some = selectJobs(this.kernels, { kernels: f.kernels });
+    if (!some.length) return 'no kernel matches the kernels field';
+    return f.shapes?.length ? `no benchmark shape of the selected kernels contains ${f.shapes.map((x) => JSON.stringify(x)).join(' or ')}` : 'no benchmark shape matches these settings';
+  }
+
+  /** The results so far as a result file: a cancelled suite is still exportable (its errors say it stopped). */
+  #partialFile(ctx: GpuContext, roofline: Roofline, done: number, total: number): ResultFile {
+    return {
+      schema: RESULT_SCHEMA_ID,
+      version: RESULT_SCHEMA_VERSION,
+      createdAt: new Date().toISOString(),
+      tool: { name: 'llm-kernel-lab', version: pkg.version },
+      environment: { runtime: `browser: ${navigator.userAgent}`, adapter: ctx.adapter, features: ctx.features, limits: { ...ctx.limits } },
+      settings: { warmup: this.settings.warmup, repeats: this.settings.repeats, flushBytes: defaultFlushBytes(ctx) },
+      roofline,
+      results: this.live,
+      errors: [...this.liveErrors, { kernel: 'suite', shape: '', message: `cancelled after ${done} of ${total} jobs` }],
+    };
   }
 
   async #run() {
@@ -94,11 +145,13 @@ export class BenchmarksPage extends LitElement {
     this.liveErrors = [];
     const total = jobs.length + 1;
     this.progress = { label: 'waiting for the GPU', done: 0, total };
+    let partial: (() => ResultFile) | undefined;
     try {
       const file = await session.exclusive('benchmark suite', async () => {
         const ctx = session.requireCtx();
         this.progress = { label: session.roofline ? 'roofline measured' : "measuring this GPU's roofline (once)", done: 0, total };
         const roofline = await session.ensureRoofline();
+        partial = () => this.#partialFile(ctx, roofline, this.live.length + this.liveErrors.length, jobs.length);
         return runSuite(ctx, jobs, {
           warmup: this.settings.warmup,
           repeats: this.settings.repeats,
@@ -118,7 +171,13 @@ export class BenchmarksPage extends LitElement {
       this.live = [];
       this.liveErrors = [];
     } catch (e) {
-      this.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results below are not saved as a run.');
+      const cancelled = ac.signal.aborted && partial && this.live.length > 0;
+      this.error = await runStopMessage(e, ac.signal, session, cancelled ? 'Cancelled: the results so far are kept as this browser\'s run (export them below).' : 'Cancelled before any result.');
+      if (cancelled) {
+        this.runs = [localRun(partial!()), ...this.runs.filter((r) => r.source !== 'this browser')];
+        this.live = [];
+        this.liveErrors = [];
+      }
     } finally {
       this.progress = undefined;
       this.#abort = undefined;
@@ -181,6 +240,7 @@ export class BenchmarksPage extends LitElement {
         <div class="row">
           <button class="primary" data-action="run-suite" ?disabled=${!ready || running || !jobs.length} @click=${() => this.#run()}>Run ${jobs.length} job(s) on this GPU</button>
           ${!ready ? html`<span class="small muted">needs a working WebGPU device</span>` : nothing}
+          ${!jobs.length && !Object.keys(this.#issues).length ? html`<span class="small error" data-no-jobs>${this.#noJobsReason()}</span>` : nothing}
         </div>
         <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}

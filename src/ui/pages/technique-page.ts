@@ -16,7 +16,9 @@ import { MODEL_PRESETS, findPreset } from '../../models/presets.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ConfigChange } from '../forms/kernel-form.ts';
-import { applyPreset } from '../forms/preset-config.ts';
+import { applyPreset, presetHolds } from '../forms/preset-config.ts';
+import { scaleDownToFit, type ScaleDown } from '../forms/scale-down.ts';
+import { download } from '../bench/result-export.ts';
 import { configFromParams, configToParams, parseIntList } from '../forms/url-config.ts';
 import { runSweep, type SweepResult } from '../run/context-sweep.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
@@ -57,6 +59,7 @@ export class TechniquePage extends LitElement {
     sweep: { state: true },
     progress: { state: true },
     error: { state: true },
+    scaledFrom: { state: true },
   };
   declare page: FamilyPageId;
   declare session: GpuSession | undefined;
@@ -71,7 +74,16 @@ export class TechniquePage extends LitElement {
   declare sweep: SweepResult | undefined;
   declare progress: Progress | undefined;
   declare error: string;
+  /** After "scale down to fit": what the shape was scaled from, by which factor. */
+  declare scaledFrom: string;
   #abort: AbortController | undefined;
+  /** The settings the run in progress is for (runKey): a link that changes them cancels it. */
+  #runningKey = '';
+  /**
+   * Finished (or cancelled) runs by their settings, newest last: Back to earlier settings shows their
+   * results again instead of an empty page. A few only; each holds one result and one sweep.
+   */
+  #done = new Map<string, { result: KernelResult | undefined; sweep: SweepResult | undefined; error: string }>();
   // Re-render when the GPU session changes state.
   protected readonly sessionWatcher = new SessionWatcher(this);
 
@@ -84,6 +96,7 @@ export class TechniquePage extends LitElement {
     this.sweepText = '';
     this.repeats = DEFAULT_REPEATS;
     this.error = '';
+    this.scaledFrom = '';
   }
 
   get spec(): FamilyPage {
@@ -102,20 +115,47 @@ export class TechniquePage extends LitElement {
 
   /** Take a link's settings: kernel, its fields, preset, sweep, repeats (and the sub-views' own). */
   applyParams(params: URLSearchParams) {
+    const before = this.runKey();
     const def = defaultKernel(this.spec, this.kernels, params.get('kernel'));
     this.def = def;
     this.config = def ? configFromParams(def, params) : {};
     this.preset = params.get('preset') ?? '';
+    const preset = findPreset(this.preset);
+    if (this.preset && (!preset || !def || !presetHolds(def, preset, this.config))) this.preset = '';
     this.sweepText = params.get('sweep') ?? this.spec.defaultSweep.join(',');
-    const repeats = Number(params.get('repeats') ?? DEFAULT_REPEATS);
-    this.repeats = Number.isInteger(repeats) && repeats >= 1 ? repeats : DEFAULT_REPEATS;
-    this.result = undefined;
-    this.sweep = undefined;
-    this.error = '';
+    // Kept as given: a bad value is refused where it is shown, never silently replaced.
+    this.repeats = Number(params.get('repeats') ?? DEFAULT_REPEATS);
+    const key = this.runKey();
+    // The results on screen must be of the settings in the form: a link to other settings cancels the run
+    // in progress and shows that setting's last results, if any (Back after a run finds them again).
+    if (key !== before) {
+      if (this.#abort && this.#runningKey !== key) this.#abort.abort();
+      const done = this.#done.get(key);
+      this.result = done?.result;
+      this.sweep = done?.sweep;
+      this.error = done?.error ?? '';
+      this.scaledFrom = '';
+    }
     void this.updateComplete.then(() => {
       this.#memory?.applyParams(params);
       this.#balance?.applyParams(params);
     });
+  }
+
+  /** The settings a run's results belong to: kernel, fields, sweep and repeats (not the sub-views'). */
+  runKey(): string {
+    if (!this.def) return '';
+    const p = new URLSearchParams({ kernel: this.def.id });
+    configToParams(this.def, this.config, p);
+    p.set('sweep', this.sweepText);
+    p.set('repeats', String(this.repeats));
+    return p.toString();
+  }
+
+  #remember(key: string, made: { result: KernelResult | undefined; sweep: SweepResult | undefined; error: string }) {
+    this.#done.delete(key);
+    this.#done.set(key, made);
+    while (this.#done.size > 8) this.#done.delete(this.#done.keys().next().value!);
   }
 
   writeParams(): URLSearchParams {
@@ -157,20 +197,58 @@ export class TechniquePage extends LitElement {
     return parseIntList(this.sweepText);
   }
 
+  /** Why the chart points cannot be used (a point outside the sweep field's bounds), or undefined. */
+  get sweepIssue(): string | undefined {
+    const points = this.sweepPoints;
+    if (!points) return 'the chart points must be a comma-separated list of positive integers';
+    const spec = this.def?.schema[this.spec.sweepField];
+    if (!spec || !('max' in spec)) return undefined;
+    const high = points.find((x) => x > spec.max);
+    if (high !== undefined) return `chart point ${high} is above the maximum of ${this.spec.sweepField} (${spec.max.toLocaleString('en-US')})`;
+    const low = points.find((x) => x < spec.min);
+    if (low !== undefined) return `chart point ${low} is below the minimum of ${this.spec.sweepField} (${spec.min})`;
+    return undefined;
+  }
+
+  get repeatsIssue(): string | undefined {
+    const r = this.repeats;
+    return Number.isInteger(r) && r >= 1 && r <= 1000 ? undefined : `timed repeats must be an integer from 1 to 1000, got ${Number.isNaN(r) ? 'nothing' : String(r)}`;
+  }
+
+  /** A scaled-down shape that fits, offered when the settings do not (a real model's size on a small device). */
+  get scaleDown(): ScaleDown | undefined {
+    if (!this.def || !this.session || !this.issues.length) return undefined;
+    return scaleDownToFit(this.def, this.config, this.session.caps, this.spec.scaleFields);
+  }
+
+  #applyScaleDown(s: ScaleDown) {
+    const from = findPreset(this.preset)?.name;
+    this.scaledFrom = `${from ? `${from}'s shape` : 'The shape'} scaled down by ${s.factor} to fit this device: ${s.changes.join(', ')}. Compare kernels at this shape; absolute sizes are the model's divided by ${s.factor}.`;
+    this.#setConfig(s.config);
+  }
+
+  /** A config from the form (or a scale-down): the preset choice goes as soon as a value departs from it. */
+  #setConfig(config: Config) {
+    this.config = config;
+    const preset = findPreset(this.preset);
+    if (this.preset && (!preset || !this.def || !presetHolds(this.def, preset, config))) this.preset = '';
+    this.#emitParams();
+  }
+
   #chooseKernel(id: string) {
     const def = this.kernels.find((k) => k.id === id);
     if (!def) return;
     // Carry over the fields both kernels have (a shape stays a shape), the rest from the new defaults.
     const carried = Object.fromEntries(Object.entries(this.config).filter(([k]) => k in def.schema));
     this.def = def;
-    this.config = { ...defaults(def.schema), ...carried };
     this.result = undefined;
     this.sweep = undefined;
-    this.#emitParams();
+    this.#setConfig({ ...defaults(def.schema), ...carried });
   }
 
   #choosePreset(id: string) {
     this.preset = id;
+    this.scaledFrom = '';
     const preset = findPreset(id);
     if (preset && this.def) this.config = applyPreset(this.def, preset, this.config);
     this.#emitParams();
@@ -183,7 +261,10 @@ export class TechniquePage extends LitElement {
     if (s.kind === 'none' || s.kind === 'failed') return 'needs WebGPU (see the notice above)';
     if (s.kind === 'lost') return 'the GPU device was lost: re-initialise it above';
     if (this.issues.length) return 'fix the settings marked in red';
-    if (!this.sweepPoints) return 'the sweep must be a comma-separated list of positive integers';
+    const sweep = this.sweepIssue;
+    if (sweep) return sweep;
+    const r = this.repeatsIssue;
+    if (r) return r;
     if (this.progress) return 'running';
     return undefined;
   }
@@ -194,11 +275,19 @@ export class TechniquePage extends LitElement {
     const points = this.sweepPoints;
     if (!def || !session || !points || this.#blocked()) return;
     const config = { ...this.config };
+    const key = this.runKey();
     const ac = new AbortController();
     this.#abort = ac;
-    this.error = '';
-    this.result = undefined;
-    this.sweep = undefined;
+    this.#runningKey = key;
+    // What this run has made, shown only while the form still holds its settings (a link mid-run cancels it).
+    const made: { result: KernelResult | undefined; sweep: SweepResult | undefined; error: string } = { result: undefined, sweep: undefined, error: '' };
+    const show = () => {
+      if (this.runKey() !== key) return;
+      this.result = made.result;
+      this.sweep = made.sweep;
+      this.error = made.error;
+    };
+    show();
     const baselines = this.spec.baselines(def, config, (id) => findKernel(id));
     const series = [{ label: def.id, def, config }, ...baselines];
     const total = 2 + series.length * points.length + 1;
@@ -214,14 +303,26 @@ export class TechniquePage extends LitElement {
         this.progress = { label: session.roofline ? 'roofline measured' : 'measuring this GPU\'s roofline (once)', done: 0, total };
         const roofline = await session.ensureRoofline();
         this.progress = { label: `verifying ${def.id} against the float64 reference, then timing it`, done: 1, total };
-        this.result = await benchKernel(ctx, def, { name: 'this page', config }, roofline, { warmup: 2, repeats: this.repeats, seed, signal: ac.signal });
-        this.sweep = await runSweep(ctx, series, this.spec.sweepField, points, {
-          warmup: 1,
-          repeats: Math.min(this.repeats, SWEEP_REPEATS),
-          seed,
-          signal: ac.signal,
-          onPoint: (done, _t, label) => (this.progress = { label, done: 2 + done, total }),
-        });
+        made.result = await benchKernel(ctx, def, { name: 'this page', config }, roofline, { warmup: 2, repeats: this.repeats, seed, signal: ac.signal });
+        show();
+        // One chart point at a time, each kept as it finishes: a cancelled run keeps (and exports) its finished points.
+        const field = this.spec.sweepField;
+        for (const [i, x] of points.entries()) {
+          const one = await runSweep(ctx, series, field, [x], {
+            warmup: 1,
+            repeats: Math.min(this.repeats, SWEEP_REPEATS),
+            seed,
+            signal: ac.signal,
+            onPoint: (done, _t, label) => (this.progress = { label, done: 2 + i * series.length + done, total }),
+          });
+          const prev = made.sweep;
+          made.sweep = {
+            field,
+            xs: [...(prev?.xs ?? []), x],
+            series: one.series.map((s, j) => ({ ...s, points: [...(prev?.series[j]?.points ?? []), ...s.points] })),
+          };
+          show();
+        }
         this.progress = { label: 'drawing the picture from the kernel outputs', done: total - 1, total };
         if (this.spec.picture === 'attention') await attention?.run(ctx, def, config);
         if (this.spec.picture === 'routing') {
@@ -230,11 +331,20 @@ export class TechniquePage extends LitElement {
         }
       });
     } catch (e) {
-      this.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results so far are kept.');
+      made.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results so far are kept (export them below).');
+      show();
     } finally {
       this.progress = undefined;
       this.#abort = undefined;
+      this.#runningKey = '';
+      this.#remember(key, made);
     }
+  }
+
+  /** The chart's numbers and the result as one JSON file (also after a cancel: the finished points). */
+  #export() {
+    const body = { kernel: this.def?.id, config: this.config, settings: this.runKey(), result: this.result, sweep: this.sweep, exportedAt: new Date().toISOString() };
+    download(`${this.page}-${this.def?.id ?? 'run'}-chart.json`, `${JSON.stringify(body, null, 2)}\n`, 'application/json');
   }
 
   #chart(s: SweepResult): ChartSpec {
@@ -248,6 +358,16 @@ export class TechniquePage extends LitElement {
       formatX: (x) => (x >= 1024 && x % 1024 === 0 ? `${x / 1024}K` : String(x)),
       formatY: (y) => fmtMs(y),
     };
+  }
+
+  #scaleOffer() {
+    if (this.scaledFrom) return html`<p class="notice small" data-scaled>${this.scaledFrom}</p>`;
+    const s = this.progress ? undefined : this.scaleDown;
+    if (!s) return nothing;
+    return html`<div class="notice small" data-scale-offer>
+      This shape does not fit this device. Scaled down by ${s.factor} it does (${s.changes.join(', ')}): the ratios between kernels still teach.
+      <button data-action="scale-down" @click=${() => this.#applyScaleDown(s)}>Scale down by ${s.factor}</button>
+    </div>`;
   }
 
   #sweepNotes(s: SweepResult) {
@@ -281,10 +401,11 @@ export class TechniquePage extends LitElement {
             .caps=${this.session?.caps}
             ?disabled=${running}
             @config-change=${(e: CustomEvent<ConfigChange>) => {
-              this.config = e.detail.config;
-              this.#emitParams();
+              this.scaledFrom = '';
+              this.#setConfig(e.detail.config);
             }}
           ></kl-kernel-form>
+          ${this.#scaleOffer()}
           <details class="run-settings small">
             <summary>Run settings: ${this.repeats} repeats; chart at ${spec.sweepField} = ${this.sweepText}</summary>
             <label
@@ -292,16 +413,26 @@ export class TechniquePage extends LitElement {
               <input
                 type="text"
                 .value=${this.sweepText}
-                aria-invalid=${this.sweepPoints ? 'false' : 'true'}
+                aria-invalid=${this.sweepIssue ? 'true' : 'false'}
                 @input=${(e: Event) => ((this.sweepText = (e.target as HTMLInputElement).value), this.#emitParams())}
             /></label>
             <label
               >timed repeats
-              <input type="number" min="1" max="1000" .value=${String(this.repeats)} @input=${(e: Event) => {
-                const v = Number((e.target as HTMLInputElement).value);
-                if (Number.isInteger(v) && v >= 1 && v <= 1000) (this.repeats = v), this.#emitParams();
-              }}
+              <input
+                type="number"
+                min="1"
+                max="1000"
+                name="repeats"
+                .value=${Number.isNaN(this.repeats) ? '' : String(this.repeats)}
+                aria-invalid=${this.repeatsIssue ? 'true' : 'false'}
+                @input=${(e: Event) => {
+                  const raw = (e.target as HTMLInputElement).value;
+                  this.repeats = raw.trim() === '' ? NaN : Number(raw);
+                  this.#emitParams();
+                }}
             /></label>
+            ${this.sweepIssue ? html`<span class="error" role="alert">${this.sweepIssue}</span>` : nothing}
+            ${this.repeatsIssue ? html`<span class="error" role="alert">${this.repeatsIssue}</span>` : nothing}
           </details>
           <div class="row run-row">
             <button class="primary" data-action="run" ?disabled=${!!blocked} @click=${() => this.#run()}>Run on this GPU</button>
@@ -309,6 +440,9 @@ export class TechniquePage extends LitElement {
           </div>
           <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
           ${this.error ? html`<p class="error" role="alert" data-run-error>${this.error}</p>` : nothing}
+          ${(this.result || this.sweep) && !running
+            ? html`<div class="row"><button data-action="export-chart" @click=${() => this.#export()}>Export result and chart data (JSON)</button></div>`
+            : nothing}
         </section>
         <aside class="card teaching"><kl-teaching-panel .lesson=${spec.lesson} .def=${def}></kl-teaching-panel></aside>
       </div>

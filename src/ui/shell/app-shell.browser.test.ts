@@ -2,6 +2,7 @@
 // once and kept while hidden, the URL takes a page's settings, the title and navigation follow; the theme
 // toggle switches data-theme on <html> and remembers the choice.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { page } from 'vitest/browser';
 import { GpuSession } from '../device/gpu-session.ts';
 import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.ts';
 import { AppShell } from './app-shell.ts';
@@ -94,5 +95,35 @@ describe('<kl-theme-toggle>', () => {
     expect(getComputedStyle(document.body).backgroundColor).toBe('rgb(15, 20, 26)');
     button.click();
     expect(document.documentElement.dataset.theme).toBe('light');
+  });
+});
+
+describe('phone width', () => {
+  it('the tabs scroll sideways with a shadow cue, the current tab kept in view; wide tables scroll with the same cue', async () => {
+    await page.viewport(360, 740);
+    try {
+      const a = await app('#/sources');
+      const nav = q(a, 'nav');
+      await until(() => getComputedStyle(nav).overflowX === 'auto', 'the phone layout');
+      expect(nav.scrollWidth).toBeGreaterThan(nav.clientWidth);
+      // The cue: edge shadows under covers that scroll with the content.
+      const bg = getComputedStyle(nav).backgroundImage;
+      expect(bg.match(/radial-gradient/g)).toHaveLength(2);
+      expect(getComputedStyle(nav).backgroundAttachment).toBe('local, local, scroll, scroll');
+      const current = q(a, 'nav a[aria-current="page"]');
+      await until(() => {
+        const n = nav.getBoundingClientRect();
+        const c = current.getBoundingClientRect();
+        return c.left >= n.left - 1 && c.right <= n.right + 1;
+      }, 'the current tab scrolled into view');
+      // Every component's .table-wrap shares the cue (the KV table, results, limits).
+      const wrap = document.createElement('div');
+      wrap.className = 'table-wrap';
+      const probe = a.shadowRoot!.appendChild(wrap);
+      expect(getComputedStyle(probe).backgroundAttachment).toBe('local, local, scroll, scroll');
+      probe.remove();
+    } finally {
+      await page.viewport(414, 896);
+    }
   });
 });

@@ -82,7 +82,11 @@ export class AppShell extends LitElement {
     if ([...params.keys()].length || fresh) el.applyParams?.(params);
     if (![...params.keys()].length && el.writeParams) replaceRoute(page, el.writeParams());
     document.title = `${PAGES.find((p) => p.id === page)!.label} · LLM Kernel Lab`;
-    if (userNavigation) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('main')?.focus({ preventScroll: false }));
+    void this.updateComplete.then(() => {
+      // On a phone the tabs scroll sideways: keep the current one in view.
+      this.renderRoot.querySelector('nav a[aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      if (userNavigation) this.renderRoot.querySelector<HTMLElement>('main')?.focus({ preventScroll: false });
+    });
   }
 
   override render() {
@@ -96,7 +100,7 @@ export class AppShell extends LitElement {
           <span class="muted small">WebGPU kernels behind frontier-LLM efficiency tricks</span>
         </div>
         <kl-theme-toggle></kl-theme-toggle>
-        <nav aria-label="pages">
+        <nav aria-label="pages" class="scroll-cue">
           ${PAGES.map((p) => html`<a href=${formatHash(p.id)} aria-current=${p.id === this.active ? 'page' : 'false'}>${p.label}</a>`)}
         </nav>
       </header>
@@ -154,6 +158,7 @@ export class AppShell extends LitElement {
         display: flex;
         flex-wrap: wrap;
         gap: 4px;
+        --kl-cue-cover: var(--kl-bg);
       }
       nav a {
         padding: 6px 10px;

@@ -21,6 +21,7 @@ export const globalStyles = css`
     --kl-warn: #8a5a00;
     --kl-warn-bg: #fff4d6;
     --kl-focus: #f59e0b;
+    --kl-scroll-shadow: rgba(0, 0, 0, 0.28);
     --kl-radius: 8px;
     --kl-gap: 16px;
     --kl-font: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Liberation Sans', sans-serif;
@@ -42,6 +43,7 @@ export const globalStyles = css`
     --kl-bad-bg: #3a1512;
     --kl-warn: #e3b341;
     --kl-warn-bg: #33290d;
+    --kl-scroll-shadow: rgba(0, 0, 0, 0.7);
   }
   html,
   body {

@@ -113,8 +113,18 @@ export const sharedStyles = css`
     text-align: right;
     font-variant-numeric: tabular-nums;
   }
-  .table-wrap {
+  /*
+   * A wide table scrolls sideways inside its card; a shadow at an edge says there is more that way. The
+   * surface-coloured covers scroll with the content ('local') and hide the shadows ('scroll') at the ends.
+   */
+  .table-wrap,
+  .scroll-cue {
     overflow-x: auto;
+    background:
+      linear-gradient(to right, var(--kl-cue-cover, var(--kl-surface)), transparent) left / 24px 100% no-repeat local,
+      linear-gradient(to left, var(--kl-cue-cover, var(--kl-surface)), transparent) right / 24px 100% no-repeat local,
+      radial-gradient(farthest-side at 0 50%, var(--kl-scroll-shadow), transparent) left / 12px 100% no-repeat scroll,
+      radial-gradient(farthest-side at 100% 50%, var(--kl-scroll-shadow), transparent) right / 12px 100% no-repeat scroll;
   }
   .badge {
     display: inline-block;
@@ -131,6 +141,10 @@ export const sharedStyles = css`
   .badge.bad {
     color: var(--kl-bad);
     background: var(--kl-bad-bg);
+  }
+  .badge.warn {
+    color: var(--kl-warn);
+    background: var(--kl-warn-bg);
   }
   .badge.off {
     color: var(--kl-muted);
