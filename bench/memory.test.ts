@@ -1,5 +1,6 @@
-// `npm run memory` as a user runs it: exit codes, one-line refusals naming the flag, the DeepSeek-V3
-// figures, and a measured allocation that equals the formula on this machine's adapter.
+// `npm run memory` as a user runs it: exit codes, one-line refusals naming the flag, the DeepSeek-V3 and
+// V3.2 figures (indexer keys included), a measurement too big for the device reported in one line after the
+// table, and a measured allocation that equals the formula on this machine's adapter.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MODEL_PRESETS } from '../src/models/presets.ts';
@@ -43,23 +44,47 @@ describe('memory CLI', () => {
   it('DeepSeek-V3 at 131,072 tokens: MLA 70,272 vs MHA-equivalent 3,997,696 bytes/token, and the paper\'s 93.3% explained', () => {
     const r = memory(['--preset', 'deepseek-v3', '--context', '131072', '--no-measure']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('70,272 bytes/token against the MHA-equivalent 2·128·128·61·2 B = 3,997,696 bytes/token: 98.2% smaller.');
+    expect(r.stdout).toContain('70,272 bytes/token against the MHA-equivalent 2·128·128·2·61 B = 3,997,696 bytes/token: 98.2% smaller.');
     expect(r.stdout).toContain('1 - 207,360 / 3,112,960 = 93.3%');
-    expect(r.stdout).toMatch(/MHA \(equivalent\) +2·n_h·d_h·l = 2·128·128·61 +1,998,848 +3,997,696 +488 GiB/);
+    expect(r.stdout).toMatch(/MHA \(equivalent\) +2·n_h·d_h·b = 2·128·128·2 +65,536 +61 +3,997,696 +131,072 +488 GiB/);
+  });
+
+  it('DeepSeek-V3.2 counts the DSA indexer keys: (1,152 + 132)·61 B per token with the bf16 latent, (656 + 132)·61 with the FP8 record', () => {
+    const r = memory(['--preset', 'deepseek-v3.2', '--no-measure']);
+    expect(r.code, r.stderr).toBe(0);
+    const total = (b: number) => (b * 61).toLocaleString('en-US');
+    expect(r.stdout).toMatch(new RegExp(`\\* MLA latent \\(bf16\\) \\+ DSA indexer +sum of the 2 below +1,284 +61 +${total(1152 + 132)} `));
+    expect(r.stdout).toMatch(new RegExp(`\\+ DSA indexer key \\(FP8 \\+ scale\\) +d_i·1 \\+ ⌈d_i/128⌉·4 = 128·1 \\+ 1·4 +132 +61 +${total(132)} `));
+    expect(r.stdout).toMatch(new RegExp(`  MLA FP8 record \\+ DSA indexer +sum of the 2 below +788 +61 +${total(656 + 132)} `));
+    const fp8 = memory(['--preset', 'deepseek-v3.2', '--no-measure', '--json', '--mla-record', 'fp8']);
+    const j = JSON.parse(fp8.stdout) as { rows: { name: string; native: boolean; totalBytes: number; groups: { layout: { kind: string } }[] }[] };
+    const native = j.rows.filter((x) => x.native);
+    expect(native.map((x) => x.name)).toEqual(['MLA FP8 record + DSA indexer']);
+    expect(native[0]!.groups.map((g) => g.layout.kind)).toEqual(['mla-fp8', 'indexer']);
+    expect(native[0]!.totalBytes).toBe((656 + 132) * 61 * 131072);
+  });
+
+  it('a measurement the device cannot hold (f32, 8,192 tokens of DeepSeek-V3) ends in one line and exit 1, after the formula table', () => {
+    const r = memory(['--dtype', 'f32', '--measure-tokens', '8192']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('MLA: (512 + 64)·4·61 B = 140,544 bytes/token');
+    expect(r.stdout).not.toMatch(/validation|Invalid Buffer/);
+    expect(r.stderr.split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/^measurement: .+ at 8192 tokens does not fit this device: .+ \(the formula table needs no GPU; a smaller --measure-tokens fits\)$/);
   });
 
   it('--help lists every flag', () => {
     const r = memory(['--help']);
     expect(r.code).toBe(0);
-    for (const f of ['--preset', '--context', '--dtype', '--batch', '--measure-tokens', '--no-measure', '--no-instances', '--json']) expect(r.stdout).toContain(f);
+    for (const f of ['--preset', '--context', '--dtype', '--batch', '--mla-record', '--measure-tokens', '--no-measure', '--no-instances', '--json']) expect(r.stdout).toContain(f);
   });
 
   it('--json gives the rows with their formulas', () => {
     const r = memory(['--preset', 'kimi-k2', '--context', '1000', '--batch', '3', '--dtype', 'fp8', '--no-measure', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { rows: { name: string; formula: string; bytesPerToken: number; totalBytes: number }[] };
+    const j = JSON.parse(r.stdout) as { rows: { name: string; groups: { formula: string }[]; bytesPerToken: number; totalBytes: number }[] };
     const mla = j.rows.find((x) => x.name === 'MLA')!;
-    expect(mla.formula).toBe('(d_c + d_rope)·l');
+    expect(mla.groups[0]!.formula).toBe('(d_c + d_rope)·b');
     expect(mla.bytesPerToken).toBe(576 * 61);
     expect(mla.totalBytes).toBe(576 * 61 * 1000 * 3);
   });

@@ -7,6 +7,9 @@
 // create() uses (ctx.buffers.storage of the kernel's own tensor specs), as the live-bytes delta; (2) when
 // the storage type can run here, a whole kernel instance from create(): its live-bytes delta (cache plus
 // queries, weights and scratch) and the sizes of the cache buffers it made.
+// A size the device refuses (out of memory, or the invalid buffers such a refusal leaves behind) becomes one
+// GpuMemoryError naming the layout, the kernel and the tokens, with everything made so far freed: the
+// validation errors WebGPU raises on those invalid buffers are caught in a scope rather than printed.
 import type { GpuContext } from '../gpu/context.ts';
 import { naiveAttention } from '../kernels/attention/naive.ts';
 import { withDefaults, type AnyKernel, type Config } from '../kernels/contract.ts';
@@ -14,6 +17,8 @@ import { createInstance } from '../kernels/execute.ts';
 import { mlaDecodeAbsorbed } from '../kernels/mla/decode-absorbed.ts';
 import { mlaDecodeNaive } from '../kernels/mla/decode-naive.ts';
 import { tensorBytes } from '../kernels/tensor.ts';
+import { withOutOfMemoryScope } from '../gpu/buffers.ts';
+import { GpuMemoryError } from '../gpu/errors.ts';
 import type { ModelPreset } from '../models/presets.ts';
 import { CACHE_DTYPE_BYTES, elementsPerTokenPerLayer, HYPOTHETICAL_KV_HEADS, type CacheLayout } from './kv-cache.ts';
 
@@ -92,27 +97,62 @@ function plans(p: ModelPreset, tokens: number, storage: StorageDType): Plan[] {
   return out;
 }
 
+/**
+ * The largest per-token buffer among the measured layouts (MHA's k or v, or the naive MLA's per-step
+ * expansion S x H x (dn + dv) f32), and the most tokens one storage binding of this device holds of it.
+ */
+export function fitTokens(p: ModelPreset, storage: StorageDType, limits: { maxStorageBufferBindingSize: number; maxBufferSize: number }): number {
+  const a = p.arch;
+  const perToken = Math.max(a.heads * a.headDim * (storage === 'f32' ? 4 : 2), a.mla ? a.heads * (a.mla.qkNopeHeadDim + a.mla.vHeadDim) * 4 : 0);
+  return Math.max(1, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / perToken));
+}
+
+/** Run `make` with WebGPU validation errors caught: after a refused allocation they are its echo, not news. */
+async function quietly<T>(device: GPUDevice, make: () => Promise<T>): Promise<T> {
+  device.pushErrorScope('validation');
+  try {
+    return await make();
+  } finally {
+    await device.popErrorScope();
+  }
+}
+
 export async function measureModelCaches(ctx: GpuContext, p: ModelPreset, opts: MeasureOptions): Promise<MeasuredCache[]> {
   const results: MeasuredCache[] = [];
   const runnable = opts.storage === 'f32' || ctx.features.f16;
   for (const plan of plans(p, opts.tokens, opts.storage)) {
+    const what = `${plan.name} (${plan.def.id}) at ${opts.tokens} tokens`;
     const specs = plan.def.inputs(plan.config).filter((s) => plan.cacheTensors.includes(s.name));
-    const before = ctx.buffers.liveBytes;
-    const buffers = specs.map((s) => ctx.buffers.storage(`${plan.def.id}:${s.name}`, tensorBytes(s.shape, s.dtype)));
-    const allocatedBytes = ctx.buffers.liveBytes - before;
-    for (const b of buffers) ctx.buffers.destroy(b);
+    let allocatedBytes = 0;
     let instance: MeasuredCache['instance'];
-    if (opts.createInstances !== false && runnable) {
-      const base = ctx.buffers.liveBytes;
-      const inst = await createInstance(ctx, plan.def, plan.config);
-      try {
-        instance = {
-          liveBytes: ctx.buffers.liveBytes - base,
-          cacheBuffersBytes: plan.cacheTensors.reduce((sum, n) => sum + inst.tensors[n]!.size, 0),
-        };
-      } finally {
-        inst.destroy();
+    try {
+      allocatedBytes = await quietly(ctx.device, () =>
+        withOutOfMemoryScope(ctx.device, what, () => {
+          const before = ctx.buffers.liveBytes;
+          const buffers: GPUBuffer[] = [];
+          try {
+            for (const s of specs) buffers.push(ctx.buffers.storage(`${plan.def.id}:${s.name}`, tensorBytes(s.shape, s.dtype)));
+            return ctx.buffers.liveBytes - before;
+          } finally {
+            for (const b of buffers) ctx.buffers.destroy(b);
+          }
+        }),
+      );
+      if (opts.createInstances !== false && runnable) {
+        const base = ctx.buffers.liveBytes;
+        const inst = await quietly(ctx.device, () => createInstance(ctx, plan.def, plan.config));
+        try {
+          instance = {
+            liveBytes: ctx.buffers.liveBytes - base,
+            cacheBuffersBytes: plan.cacheTensors.reduce((sum, n) => sum + inst.tensors[n]!.size, 0),
+          };
+        } finally {
+          inst.destroy();
+        }
       }
+    } catch (e) {
+      if (e instanceof GpuMemoryError) throw new GpuMemoryError(`${what} does not fit this device: ${e.message.replace(/^[^:]*: /, '')}`);
+      throw e;
     }
     results.push({
       name: plan.name,

@@ -1,14 +1,29 @@
-// The KV-cache report as text lines (the memory CLI prints them; the UI can show the same words): a table
-// per cache layout for one model, the MLA headline, the DeepSeek-V2 paper's 93.3% explained, and the
+// The KV-cache report as text lines (the memory CLI prints them; the UI shows the same words): a table per
+// cache layout for one model (each kind of layer and each cached tensor on its own line), the MLA headline,
+// DeepSeek-V3.2's deployed records with their sources, the DeepSeek-V2 paper's 93.3% explained, and the
 // bytes measured on the device beside the formula.
 import { findPreset, type ModelPreset } from '../models/presets.ts';
-import { CACHE_DTYPE_BYTES, deepseekV2PaperReduction, modelCacheRows, type CacheDType, type ModelCacheRow } from './kv-cache.ts';
+import {
+  CACHE_DTYPE_BYTES,
+  DSA_INDEXER_SOURCE,
+  FLASHMLA_FP8_SOURCE,
+  MLA_LATENT_SOURCE,
+  deepseekV2PaperReduction,
+  layerKinds,
+  modelCacheRows,
+  type CacheDType,
+  type GroupSize,
+  type MlaRecord,
+  type ModelCacheRow,
+} from './kv-cache.ts';
 import type { MeasuredCache } from './measured.ts';
 
 export interface ReportQuery {
   dtype: CacheDType;
   context: number;
   batch: number;
+  /** Which MLA record a DSA model's rows mark as in use (default: the latent at `dtype`). */
+  record?: MlaRecord;
 }
 
 export function int(n: number): string {
@@ -41,28 +56,41 @@ export function describeModel(p: ModelPreset): string {
   const a = p.arch;
   const parts = [`${a.layers} layers`, `${a.heads} heads`, a.mla ? `d_h = ${a.headDim} (qk_nope_head_dim)` : `${a.kvHeads} KV heads of d_h = ${a.headDim}`];
   if (a.mla) parts.push(`MLA d_c = ${a.mla.kvLoraRank}, d_rope = ${a.mla.qkRopeHeadDim}`);
-  if (a.slidingWindow) parts.push(`sliding window ${int(a.slidingWindow)}`);
+  if (a.dsa) parts.push(`DSA indexer d_i = ${a.dsa.indexHeadDim}, top-k ${int(a.dsa.indexTopk)}`);
+  const kinds = layerKinds(p);
+  if (kinds.window) parts.push(kinds.global ? `${kinds.local} windowed layers (w = ${int(kinds.window)}) + ${kinds.global} global` : `sliding window ${int(kinds.window)} in every layer`);
   return parts.join(', ');
 }
 
 export function layoutTable(p: ModelPreset, q: ReportQuery): { lines: string[]; rows: ModelCacheRow[] } {
-  const rows = modelCacheRows(p, q);
-  const el = CACHE_DTYPE_BYTES[q.dtype];
-  const body = rows.map((r) => [
-    `${r.native ? '*' : ' '} ${r.name}`,
-    `${r.formula} = ${r.substituted}`,
-    int(r.elementsPerTokenPerLayer * p.arch.layers),
-    int(r.bytesPerToken),
-    bytes(r.totalBytes),
-    pct(r.ratioToMha),
-    r.note ?? '',
-  ]);
+  const rows = modelCacheRows(p, q, q.record);
+  const body: string[][] = [];
+  for (const r of rows) {
+    const one = r.groups.length === 1 ? r.groups[0]! : undefined;
+    body.push([
+      `${r.native ? '*' : ' '} ${r.name}`,
+      one ? `${one.formula} = ${one.substituted}` : `sum of the ${r.groups.length} below`,
+      // A sum row has a per-layer figure only when every group spans every layer (V3.2's latent + indexer keys).
+      one ? int(one.bytesPerTokenPerLayer) : r.groups.every((g) => g.layers === r.layers) ? int(r.groups.reduce((s, g) => s + g.bytesPerTokenPerLayer, 0)) : '',
+      String(r.layers),
+      int(r.bytesPerToken),
+      one ? int(one.tokensKept) : '',
+      bytes(r.totalBytes),
+      pct(r.ratioToMha),
+      r.note ?? '',
+    ]);
+    if (!one) {
+      for (const g of r.groups) {
+        body.push([`    + ${g.name}`, `${g.formula} = ${g.substituted}`, int(g.bytesPerTokenPerLayer), String(g.layers), int(g.layers * g.bytesPerTokenPerLayer), int(g.tokensKept), bytes(g.totalBytes), '', '']);
+      }
+    }
+  }
   const lines = table(
-    ['  layout', 'elements per token (formula)', 'elements', `bytes/token (x${el} B)`, `at ${int(q.context)} tok x ${q.batch}`, 'vs MHA', ''],
+    ['  layout', 'bytes per token and layer (formula)', 'B/layer', 'layers', 'B/token', 'tokens kept', `at ${int(q.context)} tok x ${q.batch}`, 'vs MHA', ''],
     body,
-    new Set([2, 3, 4, 5]),
+    new Set([2, 3, 4, 5, 6, 7]),
   );
-  lines.push('  (* = the cache this model uses; totals keep the last w tokens for a sliding window)');
+  lines.push(`  (* = the cache this model uses; b = ${CACHE_DTYPE_BYTES[q.dtype]} B per ${q.dtype} element; windowed layers keep the last w tokens; FP8 records have fixed sizes)`);
   return { lines, rows };
 }
 
@@ -70,14 +98,38 @@ export function layoutTable(p: ModelPreset, q: ReportQuery): { lines: string[]; 
 export function mlaHeadline(p: ModelPreset, q: ReportQuery): string | undefined {
   const a = p.arch;
   if (!a.mla) return undefined;
-  const rows = modelCacheRows(p, q);
-  const mla = rows.find((r) => r.layout.kind === 'mla')!;
-  const mha = rows[0]!;
-  const el = CACHE_DTYPE_BYTES[q.dtype];
+  const rows = modelCacheRows(p, q, q.record);
+  const mla = rows.flatMap((r) => r.groups).find((g) => g.layout.kind === 'mla')!;
+  const mha = rows[0]!.groups[0]!;
+  const mlaBytes = mla.bytesPerTokenPerLayer * mla.layers;
+  const mhaBytes = mha.bytesPerTokenPerLayer * mha.layers;
   return (
-    `MLA: ${mla.substituted}·${el} B = ${int(mla.bytesPerToken)} bytes/token against the MHA-equivalent ` +
-    `${mha.substituted}·${el} B = ${int(mha.bytesPerToken)} bytes/token: ${pct(1 - mla.bytesPerToken / mha.bytesPerToken)} smaller.`
+    `MLA: ${mla.substituted}·${a.layers} B = ${int(mlaBytes)} bytes/token against the MHA-equivalent ` +
+    `${mha.substituted}·${a.layers} B = ${int(mhaBytes)} bytes/token: ${pct(1 - mlaBytes / mhaBytes)} smaller.`
   );
+}
+
+/** DeepSeek-V3.2's cache as deployed: the latent, FlashMLA's FP8 record and the indexer's keys, each with its source. */
+export function dsaLines(p: ModelPreset, q: ReportQuery): string[] {
+  const a = p.arch;
+  if (!a.mla || !a.dsa) return [];
+  const rows = modelCacheRows(p, q, q.record);
+  const groups = rows.flatMap((r) => r.groups);
+  const latent = groups.find((g) => g.layout.kind === 'mla')!;
+  const fp8 = groups.find((g) => g.layout.kind === 'mla-fp8')!;
+  const idx = groups.find((g) => g.layout.kind === 'indexer')!;
+  const perToken = (g: GroupSize) => g.bytesPerTokenPerLayer * g.layers;
+  const at = (g: GroupSize) => `${bytes(g.totalBytes)} at ${int(q.context)} tokens x ${q.batch}`;
+  return [
+    `${p.name} caches two things per token and layer, both counted in its rows above:`,
+    `  MLA latent (${q.dtype}):     ${latent.formula} = ${latent.substituted} = ${int(latent.bytesPerTokenPerLayer)} B/layer, x ${a.layers} = ${int(perToken(latent))} B/token, ${at(latent)}`,
+    `    source: ${MLA_LATENT_SOURCE}`,
+    `  MLA as FP8 record:    ${fp8.formula} = ${fp8.substituted} = ${int(fp8.bytesPerTokenPerLayer)} B/layer, x ${a.layers} = ${int(perToken(fp8))} B/token, ${at(fp8)}`,
+    `    source: ${FLASHMLA_FP8_SOURCE}`,
+    `  DSA indexer key:      ${idx.formula} = ${idx.substituted} = ${int(idx.bytesPerTokenPerLayer)} B/layer, x ${a.layers} = ${int(perToken(idx))} B/token, ${at(idx)}`,
+    `    source: ${DSA_INDEXER_SOURCE}`,
+    `  The indexer adds ${pct(perToken(idx) / perToken(latent))} to the ${q.dtype} latent and ${pct(perToken(idx) / perToken(fp8))} to the FP8 record.`,
+  ];
 }
 
 /** Why DeepSeek-V2's abstract says 93.3% where the same-model comparison says 98.2%. */
@@ -139,7 +191,10 @@ export function memoryReport(p: ModelPreset, q: ReportQuery, measured?: Measured
     ...layoutTable(p, q).lines,
   ];
   const headline = mlaHeadline(p, q);
-  if (headline) lines.push('', headline, '', ...paperExplanation());
+  if (headline) lines.push('', headline);
+  const dsa = dsaLines(p, q);
+  if (dsa.length) lines.push('', ...dsa);
+  if (headline) lines.push('', ...paperExplanation());
   if (measured) lines.push('', ...measuredTable(measured));
   return lines;
 }

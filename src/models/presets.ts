@@ -58,8 +58,14 @@ export interface ModelArch {
   vocab: number;
   /** Dense FFN width. */
   intermediate: number;
-  /** All layers attend within this window (tokens); absent when attention is global. */
+  /** Window (tokens) of the layers that attend locally; absent when every layer attends globally. */
   slidingWindow?: number;
+  /**
+   * How many layers use `slidingWindow`; the other `layers - localLayers` attend globally. Absent with a
+   * window set: every layer is windowed (Mistral-7B). gpt-oss alternates the two kinds, Gemma 3 runs
+   * 5 local layers per global one, so their caches are a sum over the two kinds of layer.
+   */
+  localLayers?: number;
   mla?: MlaDims;
   moe?: MoeDims;
   dsa?: DsaDims;
@@ -187,7 +193,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
     notes: [
       'index_n_heads 64, index_head_dim 128, index_topk 2048, hidden 7168, 128 heads, q_lora_rank 1536, kv_lora_rank 512, qk_rope 64, qk_nope 128, v_head 128 and first_k_dense_replace 3 were compared with a public quotation of this config.json.',
       'Not confirmed from the V3.2 file itself: num_hidden_layers (61), the MoE fields and the vocabulary are taken as DeepSeek-V3\'s, because the V3.2-Exp report describes the architecture as DeepSeek-V3.1-Terminus plus DSA, nothing else changed.',
-      'The DSA indexer adds its own cached key (index_head_dim values per token, FP8 in the reference) to the MLA cache; the tables here count the MLA cache only.',
+      'The DSA indexer caches its own key per token and layer (index_head_dim FP8 values and one f32 scale per 128, inference/model.py Indexer.k_cache / k_scale_cache) beside the MLA latent; the memory tables count both.',
     ],
   },
   {
@@ -381,7 +387,102 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
       'Layers, heads, KV heads, head_dim, max_position_embeddings and sliding_window compared with a public copy of the config.json; hidden_dim 14336, vocab 32000 and rope_theta 10000 with the paper\'s Table 1 and public listings.',
     ],
   },
+  gptOss('120b', 36, 128, 'https://huggingface.co/openai/gpt-oss-120b/blob/main/config.json'),
+  gptOss('20b', 24, 32, 'https://huggingface.co/openai/gpt-oss-20b/blob/main/config.json'),
+  {
+    id: 'gemma-3-27b',
+    name: 'Gemma 3 27B',
+    configUrl: 'https://huggingface.co/google/gemma-3-27b-it/blob/main/config.json',
+    paper: 'https://arxiv.org/abs/2503.19786 (Gemma 3 Technical Report: 5 local layers per global layer, local span 1024)',
+    arch: {
+      layers: 62,
+      hidden: 5376,
+      heads: 32,
+      kvHeads: 16,
+      headDim: 128,
+      maxPositions: 131072,
+      ropeTheta: 1000000,
+      vocab: 262208,
+      intermediate: 21504,
+      slidingWindow: 1024,
+      // Layer i attends globally when (i + 1) % 6 == 0: layers 5, 11, ..., 59 -> 10 global, 52 local.
+      localLayers: 52,
+    },
+    sources: {
+      layers: 'config.json text_config.num_hidden_layers',
+      hidden: 'config.json text_config.hidden_size',
+      heads: 'config.json text_config.num_attention_heads',
+      kvHeads: 'config.json text_config.num_key_value_heads',
+      headDim: 'config.json text_config.head_dim',
+      maxPositions: 'config.json text_config: max_position_embeddings (the Gemma3TextConfig default, 131072)',
+      ropeTheta: 'config.json text_config: rope_theta of the global layers (the Gemma3TextConfig default, 1e6; local layers use rope_local_base_freq 10000)',
+      vocab: 'config.json text_config: vocab_size (the Gemma3TextConfig default, 262208)',
+      intermediate: 'config.json text_config.intermediate_size',
+      slidingWindow: 'config.json text_config.sliding_window',
+      localLayers: 'config.json text_config: sliding_window_pattern 6 (the Gemma3TextConfig default; every 6th layer global): 62 - floor(62 / 6) = 52',
+    },
+    notes: [
+      'head_dim 128, hidden_size 5376, intermediate_size 21504, 32 heads, 16 KV heads, 62 layers and sliding_window 1024 compared with public verbatim copies of the gemma-3-27b-it text_config; the keys the file omits take the transformers Gemma3TextConfig defaults (as loading it does).',
+      'The report\'s 5:1 interleaving of local and global layers starts with a local layer; query_pre_attn_scalar 168 sets the softmax scale, which the cache does not depend on.',
+    ],
+  },
 ];
+
+/** gpt-oss (both sizes): alternating sliding (128) and full attention layers, GQA 64/8 of d_h 64, top-4 of E experts. */
+function gptOss(size: '120b' | '20b', layers: number, experts: number, configUrl: string): ModelPreset {
+  return {
+    id: `gpt-oss-${size}`,
+    name: `gpt-oss-${size}`,
+    configUrl,
+    paper: 'https://arxiv.org/abs/2508.10925 (gpt-oss-120b & gpt-oss-20b Model Card: attention alternates banded-window (128 tokens) and dense layers)',
+    arch: {
+      layers,
+      hidden: 2880,
+      heads: 64,
+      kvHeads: 8,
+      headDim: 64,
+      maxPositions: 131072,
+      ropeTheta: 150000,
+      vocab: 201088,
+      intermediate: 2880,
+      slidingWindow: 128,
+      localLayers: layers / 2,
+      moe: {
+        routedExperts: experts,
+        expertsPerToken: 4,
+        sharedExperts: 0,
+        nGroup: 1,
+        topkGroup: 1,
+        moeIntermediateSize: 2880,
+        scoreFunc: 'softmax',
+        routeScale: 1,
+        normTopkProb: true,
+        firstDenseLayers: 0,
+      },
+    },
+    sources: {
+      ...LLAMA_KEYS,
+      headDim: 'config.json head_dim (64 heads x 64 = 4096, wider than the 2880 model width)',
+      intermediate: 'config.json intermediate_size (the width of each expert; gpt-oss has no dense FFN)',
+      slidingWindow: 'config.json sliding_window',
+      localLayers: `config.json layer_types: ${layers / 2} x ["sliding_attention", "full_attention"]`,
+      'moe.routedExperts': 'config.json num_local_experts',
+      'moe.expertsPerToken': 'config.json num_experts_per_tok',
+      'moe.sharedExperts': 'architecture: no shared expert (model card)',
+      'moe.nGroup': 'architecture: no expert groups (no key in config.json)',
+      'moe.topkGroup': 'architecture: no expert groups (no key in config.json)',
+      'moe.moeIntermediateSize': 'config.json intermediate_size',
+      'moe.scoreFunc': 'architecture: softmax over the top-4 router logits (transformers modeling_gpt_oss GptOssTopKRouter)',
+      'moe.routeScale': 'architecture: no routing scale (no key in config.json)',
+      'moe.normTopkProb': 'architecture: the softmax is taken over the selected logits, so the weights sum to 1',
+      'moe.firstDenseLayers': 'architecture: every layer is MoE',
+    },
+    notes: [
+      `num_hidden_layers ${layers}, num_local_experts ${experts}, experts_per_token 4, 64 heads, 8 KV heads, head_dim 64, hidden_size 2880, sliding_window 128, rope_theta 150000, vocab_size 201088 and layer_types (sliding first, then full, alternating) compared with public verbatim copies of this config.json.`,
+      'Each head also has a learned attention-sink logit (a bias in the softmax denominator): a weight, not a cached token, so it adds nothing to the KV cache.',
+    ],
+  };
+}
 
 export function findPreset(id: string): ModelPreset | undefined {
   return MODEL_PRESETS.find((p) => p.id === id);

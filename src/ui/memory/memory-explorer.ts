@@ -198,7 +198,7 @@ export class MemoryExplorer extends LitElement {
           <thead>
             <tr>
               <th>layout</th>
-              <th>elements per token (formula)</th>
+              <th>bytes per token and layer (formula) × layers</th>
               <th class="num">bytes / token</th>
               <th class="num">${int(this.context)} tok × ${this.batch}</th>
               <th class="num">vs MHA</th>
@@ -207,12 +207,23 @@ export class MemoryExplorer extends LitElement {
           <tbody>
             ${rows.map(
               (r) => html`<tr class=${r.native ? 'native' : ''}>
-                <td>${r.native ? '★ ' : ''}${r.name}${r.note ? html`<div class="small muted">${r.note}</div>` : nothing}</td>
-                <td><code>${r.formula} = ${r.substituted}</code></td>
-                <td class="num">${int(r.bytesPerToken)}</td>
-                <td class="num">${bytes(r.totalBytes)}</td>
-                <td class="num">${(r.ratioToMha * 100).toFixed(r.ratioToMha < 0.1 ? 2 : 1)}%</td>
-              </tr>`,
+                  <td>${r.native ? '★ ' : ''}${r.name}${r.note ? html`<div class="small muted">${r.note}</div>` : nothing}</td>
+                  <td>${r.groups.length === 1 ? html`<code>${r.groups[0]!.formula} = ${r.groups[0]!.substituted}</code> × ${r.layers}` : `sum of the ${r.groups.length} below`}</td>
+                  <td class="num">${int(r.bytesPerToken)}</td>
+                  <td class="num">${bytes(r.totalBytes)}</td>
+                  <td class="num">${(r.ratioToMha * 100).toFixed(r.ratioToMha < 0.1 ? 2 : 1)}%</td>
+                </tr>
+                ${r.groups.length > 1
+                  ? r.groups.map(
+                      (g) => html`<tr class="group" data-group=${g.name}>
+                        <td>+ ${g.name}</td>
+                        <td><code>${g.formula} = ${g.substituted}</code> × ${g.layers}</td>
+                        <td class="num">${int(g.bytesPerTokenPerLayer * g.layers)}</td>
+                        <td class="num">${bytes(g.totalBytes)}</td>
+                        <td class="num"></td>
+                      </tr>`,
+                    )
+                  : nothing}`,
             )}
           </tbody>
         </table>
