@@ -140,6 +140,11 @@ const deepseekV3Arch: ModelArch = {
   },
 };
 
+/** A router without shared experts, groups or scale: softmax, top-k renormalised to sum to 1, every layer MoE. */
+function plainTopkMoe(routedExperts: number, expertsPerToken: number, moeIntermediateSize: number): MoeDims {
+  return { routedExperts, expertsPerToken, sharedExperts: 0, nGroup: 1, topkGroup: 1, moeIntermediateSize, scoreFunc: 'softmax', routeScale: 1, normTopkProb: true, firstDenseLayers: 0 };
+}
+
 /** Llama / Mistral / Qwen config.json keys (head_dim derived where the file has none). */
 const LLAMA_KEYS: Record<string, string> = {
   layers: 'config.json num_hidden_layers',
@@ -294,18 +299,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
       ropeTheta: 1000000,
       vocab: 151936,
       intermediate: 12288,
-      moe: {
-        routedExperts: 128,
-        expertsPerToken: 8,
-        sharedExperts: 0,
-        nGroup: 1,
-        topkGroup: 1,
-        moeIntermediateSize: 1536,
-        scoreFunc: 'softmax',
-        routeScale: 1,
-        normTopkProb: true,
-        firstDenseLayers: 0,
-      },
+      moe: plainTopkMoe(128, 8, 1536),
     },
     sources: {
       ...LLAMA_KEYS,
@@ -344,18 +338,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
       ropeTheta: 1000000,
       vocab: 32000,
       intermediate: 14336,
-      moe: {
-        routedExperts: 8,
-        expertsPerToken: 2,
-        sharedExperts: 0,
-        nGroup: 1,
-        topkGroup: 1,
-        moeIntermediateSize: 14336,
-        scoreFunc: 'softmax',
-        routeScale: 1,
-        normTopkProb: true,
-        firstDenseLayers: 0,
-      },
+      moe: plainTopkMoe(8, 2, 14336),
     },
     sources: {
       ...LLAMA_KEYS,
@@ -447,18 +430,7 @@ function gptOss(size: '120b' | '20b', layers: number, experts: number, configUrl
       intermediate: 2880,
       slidingWindow: 128,
       localLayers: layers / 2,
-      moe: {
-        routedExperts: experts,
-        expertsPerToken: 4,
-        sharedExperts: 0,
-        nGroup: 1,
-        topkGroup: 1,
-        moeIntermediateSize: 2880,
-        scoreFunc: 'softmax',
-        routeScale: 1,
-        normTopkProb: true,
-        firstDenseLayers: 0,
-      },
+      moe: plainTopkMoe(experts, 4, 2880),
     },
     sources: {
       ...LLAMA_KEYS,
