@@ -9,7 +9,8 @@ import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixture
 import { relL2 } from '../kernels/compare.ts';
 import { createRng, freshSeed, randomNormal } from '../kernels/random.ts';
 import { f64, type HostTensor } from '../kernels/tensor.ts';
-import { attentionFromGolden, attentionGoldenMeta, attentionReferenceFor, type AttentionConfig } from '../kernels/attention/attention-config.ts';
+import { attentionReferenceFor, type AttentionConfig } from '../kernels/attention/attention-config.ts';
+import { attentionFromGolden, attentionGoldenMeta } from '../kernels/attention/attention-golden.ts';
 import { attentionReference, causalMask, fullMask, slidingWindowMask } from './attention.ts';
 
 const denseFiles = goldenFilesFor('attention.dense');

@@ -1,11 +1,11 @@
 // What every dense-attention kernel shares: the config schema, tensor specs, validation rules, cost model,
-// golden-file mapping and the GPU parameter struct. The kernels differ only in how they compute.
+// the GPU parameter struct (the golden-file mapping is attention-golden.ts). The kernels differ only in how they compute.
 import * as d from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import type { StorageDType } from '../../gpu/shader.ts';
-import { needF16, needVec4, requiredTensor } from '../common/rules.ts';
+import { needF16, needVec4 } from '../common/rules.ts';
+import { attentionFromGolden, attentionGoldenMeta } from './attention-golden.ts';
 import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
 
@@ -83,25 +83,6 @@ export function attentionReferenceFor(inputs: Record<string, HostTensor>, c: Att
   const dt = c.dtype;
   const out = attentionReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) }, c.causal ? causalMask : fullMask);
   return { out };
-}
-
-/** attention.dense golden metadata (causal, optional scale) + q/k/v shapes -> config. */
-export function attentionFromGolden(meta: Record<string, string>, shapes: Record<string, number[]>): AttentionConfig {
-  const [T, Hq, D] = requiredTensor(shapes, 'q', 3) as [number, number, number];
-  const [S, Hkv, Dk] = requiredTensor(shapes, 'k', 3) as [number, number, number];
-  const vs = requiredTensor(shapes, 'v', 3);
-  if (Dk !== D || vs[0] !== S || vs[1] !== Hkv || vs[2] !== D) {
-    throw new ConfigError([{ field: 'k/v', message: `shapes k [${shapes.k}] and v [${vs}] do not agree with q [${shapes.q}]` }]);
-  }
-  const causal = meta.causal ?? '1';
-  if (causal !== '0' && causal !== '1') throw new ConfigError([{ field: 'causal', message: `metadata must be "0" or "1", got ${JSON.stringify(causal)}` }]);
-  const scale = meta.scale === undefined ? 0 : Number(meta.scale);
-  if (!Number.isFinite(scale) || scale < 0) throw new ConfigError([{ field: 'scale', message: `metadata must be a positive decimal, got ${JSON.stringify(meta.scale)}` }]);
-  return { T, S, Hq, Hkv, D, causal: causal === '1', scale, dtype: 'f32' };
-}
-
-export function attentionGoldenMeta(c: AttentionConfig): Record<string, string> {
-  return { causal: c.causal ? '1' : '0', ...(c.scale > 0 ? { scale: String(c.scale) } : {}) };
 }
 
 /** The GPU-side parameters, declared once: WGSL gets the struct from this schema via tgpu.resolve. */

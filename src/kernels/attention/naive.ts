@@ -9,12 +9,12 @@ import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '
 import { fitGridDimension } from '../common/rules.ts';
 import { roundTo } from '../tensor.ts';
 import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
+import { attentionFromGolden } from './attention-golden.ts';
 import {
   AttentionParams,
   DENSE_ATTENTION,
   DENSE_TEST_CASES,
   attentionCost,
-  attentionFromGolden,
   attentionInputs,
   attentionOutputs,
   attentionParams,

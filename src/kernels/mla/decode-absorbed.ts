@@ -8,6 +8,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { ConfigSchema, KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
+import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
 import {
   MLA_ABSORBED_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
@@ -16,8 +17,6 @@ import {
   checkMlaDecode,
   costOf,
   latentCacheBytes,
-  mlaDecodeFromGolden,
-  mlaDecodeGoldenMeta,
   mlaDecodeInputs,
   mlaDecodeOutputs,
   mlaDecodeRandomInputs,

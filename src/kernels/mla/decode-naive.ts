@@ -5,6 +5,7 @@ import wgsl from '../../../shaders/mla/decode-naive.wgsl?raw';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { KernelDefinition } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
+import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
 import {
   MLA_DECODE_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
@@ -12,8 +13,6 @@ import {
   checkMlaDecode,
   costOf,
   latentCacheBytes,
-  mlaDecodeFromGolden,
-  mlaDecodeGoldenMeta,
   mlaDecodeInputs,
   mlaDecodeOutputs,
   mlaDecodeRandomInputs,

@@ -17,7 +17,8 @@ import { validateConfig } from '../common/validate.ts';
 import { mlaCompress } from './compress.ts';
 import { mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
-import { latentCacheBytes, mlaDecodeGoldenMeta, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
+import { latentCacheBytes, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
+import { mlaDecodeGoldenMeta } from './mla-golden.ts';
 
 const caps: DeviceCaps = {
   limits: {

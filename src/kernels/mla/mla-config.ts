@@ -1,9 +1,8 @@
 // What the MLA decode kernels share: the config schema, tensor specs (the golden `mla.decode` names),
-// validation, cost model, golden-file mapping, the GPU parameter struct and the bench/test shapes.
+// validation, cost model, the GPU parameter struct and the bench/test shapes (the golden mapping is mla-golden.ts).
 // naive and absorbed differ only in how they compute (see decode-naive.ts / decode-absorbed.ts).
 import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import type { StorageDType } from '../../gpu/shader.ts';
 import type { BenchShape, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal, type Rng } from '../random.ts';
@@ -140,39 +139,6 @@ export function mlaDecodeReferenceFor(inputs: Record<string, HostTensor>, c: Mla
     { T: c.T, S: c.S, H: c.H, dn: c.dn, dr: c.dr, dc: c.dc, dv: c.dv, causal: c.causal, scale: effectiveScale(c) },
   );
   return { out };
-}
-
-function need(shapes: Record<string, number[]>, name: string, rank: number): number[] {
-  const s = shapes[name];
-  if (!s || s.length !== rank) throw new ConfigError([{ field: name, message: `expected a rank-${rank} tensor, got ${s ? `[${s}]` : 'none'}` }]);
-  return s;
-}
-
-/** mla.decode golden metadata (softmax_scale, causal) + tensor shapes -> config (f32, as the files are). */
-export function mlaDecodeFromGolden(meta: Record<string, string>, shapes: Record<string, number[]>): MlaDecodeConfig {
-  const [T, H, dn] = need(shapes, 'q_nope', 3) as [number, number, number];
-  const [Tq, Hq, dr] = need(shapes, 'q_pe', 3) as [number, number, number];
-  const [S, dc] = need(shapes, 'kv_latent', 2) as [number, number];
-  const [Sk, drk] = need(shapes, 'k_pe', 2) as [number, number];
-  const [rows, dcw] = need(shapes, 'wkv_b', 2) as [number, number];
-  if (Tq !== T || Hq !== H) throw new ConfigError([{ field: 'q_pe', message: `shape [${shapes.q_pe}] does not match q_nope [${shapes.q_nope}] in T and H` }]);
-  if (Sk !== S || drk !== dr) throw new ConfigError([{ field: 'k_pe', message: `shape [${shapes.k_pe}] must be [S = ${S}, dr = ${dr}]` }]);
-  if (dcw !== dc) throw new ConfigError([{ field: 'wkv_b', message: `has ${dcw} columns, but kv_latent has d_c = ${dc}` }]);
-  if (rows % H !== 0 || rows / H <= dn) {
-    throw new ConfigError([{ field: 'wkv_b', message: `${rows} rows is not H = ${H} heads of dn = ${dn} W_UK rows plus dv >= 1 W_UV rows` }]);
-  }
-  const scaleText = meta.softmax_scale;
-  const scale = Number(scaleText);
-  if (scaleText === undefined || !Number.isFinite(scale) || scale <= 0) {
-    throw new ConfigError([{ field: 'softmax_scale', message: `metadata must be a positive decimal (the model's own scale), got ${JSON.stringify(scaleText)}` }]);
-  }
-  const causal = meta.causal ?? '1';
-  if (causal !== '0' && causal !== '1') throw new ConfigError([{ field: 'causal', message: `metadata must be "0" or "1", got ${JSON.stringify(causal)}` }]);
-  return { T, S, H, dn, dr, dc, dv: rows / H - dn, causal: causal === '1', softmax_scale: scale, dtype: 'f32' };
-}
-
-export function mlaDecodeGoldenMeta(c: MlaDecodeConfig): Record<string, string> {
-  return { softmax_scale: String(effectiveScale(c)), causal: c.causal ? '1' : '0' };
 }
 
 /** GPU-side parameters, declared once: WGSL gets the struct from this schema via tgpu.resolve. */

@@ -1,7 +1,6 @@
 // moe.forward: the whole MoE layer on the GPU, router -> dispatch -> grouped expert FFN (+ shared experts)
 // -> combine, as four stages of one instance (each stage can be encoded alone for per-stage timing).
 import type { DeviceCaps } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import { moeLayerReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
@@ -13,15 +12,13 @@ import {
   checkRouting,
   ffnWeights,
   gateOptions,
-  needShape,
-  routingFromGolden,
-  routingGoldenMeta,
   routingInputs,
   routingSchema,
   type RoutingConfig,
   type Stage,
   type StagedInstance,
 } from './moe-config.ts';
+import { forwardFromGolden, forwardGoldenMeta } from './moe-golden.ts';
 import { checkRouter, createRouterStage, routerCost, routerInputs, routerPlan } from './router.ts';
 
 export type MoeForwardConfig = RoutingConfig & {
@@ -133,29 +130,8 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
     const used = c.bias ? inputs : Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== 'gate_bias'));
     return { out: moeLayerReference(used, { ...gateOptions(c), inter: c.inter, shared_inter: c.shared_inter, capacity_factor: c.capacity_factor }) };
   },
-  fromGolden(meta, shapes) {
-    const r = routingFromGolden(meta, shapes);
-    const [E, inter, dim] = needShape(shapes, 'w1', 3) as [number, number, number];
-    if (E !== r.E || dim !== r.dim) throw new ConfigError([{ field: 'w1', message: `shape [${shapes.w1}] does not match E = ${r.E}, dim = ${r.dim}` }]);
-    for (const [name, want] of [['w3', [E, inter, dim]], ['w2', [E, dim, inter]]] as const) {
-      const s = needShape(shapes, name, 3);
-      if (s.some((v, i) => v !== want[i])) throw new ConfigError([{ field: name, message: `shape [${s}] should be [${want}]` }]);
-    }
-    let shared_inter = 0;
-    if (shapes.shared_w1) {
-      const [Is, sdim] = needShape(shapes, 'shared_w1', 2) as [number, number];
-      if (sdim !== dim) throw new ConfigError([{ field: 'shared_w1', message: `shape [${shapes.shared_w1}] does not match dim = ${dim}` }]);
-      for (const [name, want] of [['shared_w3', [Is, dim]], ['shared_w2', [dim, Is]]] as const) {
-        const s = needShape(shapes, name, 2);
-        if (s[0] !== want[0] || s[1] !== want[1]) throw new ConfigError([{ field: name, message: `shape [${s}] should be [${want}]` }]);
-      }
-      shared_inter = Is;
-    }
-    const cf = meta.capacity_factor === undefined ? 0 : Number(meta.capacity_factor);
-    if (!Number.isFinite(cf) || cf < 0) throw new ConfigError([{ field: 'capacity_factor', message: `metadata must be a non-negative decimal, got ${JSON.stringify(meta.capacity_factor)}` }]);
-    return { ...r, inter, shared_inter, capacity_factor: cf };
-  },
-  goldenMeta: (c) => ({ ...routingGoldenMeta(c), ...(c.capacity_factor > 0 ? { capacity_factor: String(c.capacity_factor) } : {}) }),
+  fromGolden: forwardFromGolden,
+  goldenMeta: forwardGoldenMeta,
   async create(ctx, c): Promise<MoeForwardInstance> {
     const b = ctx.buffers;
     const R = c.N * c.topk;

@@ -90,7 +90,7 @@ describe('golden mapping', () => {
     expect(() => moeRouter.fromGolden!(meta, { x: [3, 8] })).toThrow(/gate_weight: expected a rank-2 tensor/);
     expect(() => moeRouter.fromGolden!(meta, { x: [3, 8], gate_weight: [4, 6] })).toThrow(/gate_weight: shape \[4,6\] does not match x's dim 8/);
     expect(() => moeRouter.fromGolden!({ ...meta, score_func: 'relu' }, { x: [3, 8], gate_weight: [4, 8] })).toThrow(/score_func/);
-    expect(() => moeRouter.fromGolden!({ ...meta, topk: 'two' }, { x: [3, 8], gate_weight: [4, 8] })).toThrow(/topk: metadata must be a non-negative integer/);
+    expect(() => moeRouter.fromGolden!({ ...meta, topk: 'two' }, { x: [3, 8], gate_weight: [4, 8] })).toThrow(/topk: metadata "two" is not an integer/);
     const fwd = { x: [3, 8], gate_weight: [4, 8], w1: [4, 6, 8], w2: [4, 8, 6], w3: [4, 6, 7] };
     expect(() => moeForward.fromGolden!(meta, fwd)).toThrow(/w3: shape \[4,6,7\] should be \[4,6,8\]/);
   });

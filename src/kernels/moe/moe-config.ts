@@ -1,9 +1,8 @@
-// What the MoE kernels share: the routing schema and its validation, GPU parameter structs, golden-file
-// mapping, the routing comparison (index -> weight maps), test inputs, tile-size rules and the staged
+// What the MoE kernels share: the routing schema and its validation, GPU parameter structs (the golden-file
+// mapping is moe-golden.ts), the routing comparison (index -> weight maps), test inputs, tile-size rules and the staged
 // instance type the composite layer exposes to the bench and the UI.
 import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import type { Comparison, CompareResult } from '../compare.ts';
 import type { ConfigSchema, FieldSpec, InstanceStage, KernelInstance, ValidationIssue } from '../contract.ts';
 import type { Rng } from '../random.ts';
@@ -227,73 +226,6 @@ export function skewedIndices(rng: Rng, N: number, topk: number, E: number, skew
     }
   }
   return { shape: [N, topk], data };
-}
-
-// ---- golden files ---------------------------------------------------------------------------------------
-
-export function needShape(shapes: Record<string, number[]>, name: string, rank: number): number[] {
-  const s = shapes[name];
-  if (!s || s.length !== rank) throw new ConfigError([{ field: name, message: `expected a rank-${rank} tensor, got ${s ? `[${s}]` : 'none'}` }]);
-  return s;
-}
-
-function metaInt(meta: Record<string, string>, key: string, fallback?: number): number {
-  const raw = meta[key];
-  if (raw === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError([{ field: key, message: 'metadata is missing' }]);
-  }
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0) throw new ConfigError([{ field: key, message: `metadata must be a non-negative integer, got ${JSON.stringify(raw)}` }]);
-  return v;
-}
-
-function metaNumber(meta: Record<string, string>, key: string, fallback: number): number {
-  const raw = meta[key];
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new ConfigError([{ field: key, message: `metadata must be a non-negative decimal, got ${JSON.stringify(raw)}` }]);
-  return v;
-}
-
-/** moe.gate metadata + x / gate_weight / gate_bias shapes -> routing config (bias present iff the file has gate_bias). */
-export function routingFromGolden(meta: Record<string, string>, shapes: Record<string, number[]>): RoutingConfig {
-  const [N, dim] = needShape(shapes, 'x', 2) as [number, number];
-  const [E, gdim] = needShape(shapes, 'gate_weight', 2) as [number, number];
-  if (gdim !== dim) throw new ConfigError([{ field: 'gate_weight', message: `shape [${shapes.gate_weight}] does not match x's dim ${dim}` }]);
-  const bias = shapes.gate_bias !== undefined;
-  if (bias) {
-    const b = needShape(shapes, 'gate_bias', 1);
-    if (b[0] !== E) throw new ConfigError([{ field: 'gate_bias', message: `shape [${b}] does not match E = ${E}` }]);
-  }
-  const score = meta.score_func ?? 'softmax';
-  if (score !== 'softmax' && score !== 'sigmoid') throw new ConfigError([{ field: 'score_func', message: `metadata must be softmax or sigmoid, got ${JSON.stringify(score)}` }]);
-  const routing = meta.routing ?? 'deepseek';
-  if (routing !== 'deepseek' && routing !== 'mixtral') throw new ConfigError([{ field: 'routing', message: `metadata must be deepseek or mixtral, got ${JSON.stringify(routing)}` }]);
-  return {
-    N,
-    dim,
-    E,
-    topk: metaInt(meta, 'topk'),
-    n_groups: metaInt(meta, 'n_groups', 1),
-    topk_groups: metaInt(meta, 'topk_groups', 1),
-    score_func: score,
-    routing,
-    bias,
-    route_scale: metaNumber(meta, 'route_scale', 1),
-  };
-}
-
-/** The inverse (`routing` only written for the Mixtral variant, which the DeepSeek-style files do not have). */
-export function routingGoldenMeta(c: RoutingConfig): Record<string, string> {
-  return {
-    score_func: c.score_func,
-    topk: String(c.topk),
-    n_groups: String(c.n_groups),
-    topk_groups: String(c.topk_groups),
-    route_scale: String(c.route_scale),
-    ...(c.routing === 'mixtral' ? { routing: 'mixtral' } : {}),
-  };
 }
 
 // ---- GPU parameter structs -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import { routingFromGolden, routingGoldenMeta } from './moe-golden.ts';
 import {
   FILL_WORKGROUPS,
   RouterParams,
@@ -20,8 +21,6 @@ import {
   checkWorkgroup,
   gateOptions,
   routingComparison,
-  routingFromGolden,
-  routingGoldenMeta,
   routingInputs,
   routingSchema,
   tileRows,

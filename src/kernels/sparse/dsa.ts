@@ -4,7 +4,6 @@
 // lists the three as `stages`, so the bench times each inside this run for the per-stage breakdown.
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
 import type { HostTensor } from '../tensor.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import { causalRowLength, indexerReference, topkReference } from '../../reference/sparse.ts';
 import { checkIndexer, createIndexerStage, indexerCost, indexerSchema, type IndexerStage } from './indexer.ts';
 import { checkTopK, createTopKStage, topkScratch, type TopKStage } from './topk.ts';
@@ -19,7 +18,7 @@ import {
   type DsaAttentionShape,
   type DsaAttentionStage,
 } from './dsa-attention.ts';
-import { metaBool, metaInt, metaScale, need } from './sparse-config.ts';
+import { dsaFromGolden, dsaGoldenMeta } from './sparse-golden.ts';
 
 export type DsaConfig = DsaAttentionShape & { Hi: number; Di: number };
 
@@ -96,20 +95,8 @@ export const dsa: KernelDefinition<DsaConfig> = {
     const topk_indices = topkReference(index_scores, c.T, c.S, c.topk, 'index', c.causal ? causalRowLength(c.T, c.S) : undefined).indices;
     return { index_scores, topk_indices, out: dsaAttentionReference(inputs, topk_indices, c, 'f32') };
   },
-  fromGolden(meta, shapes) {
-    const [T, Hq, D] = need(shapes, 'q', 3) as [number, number, number];
-    const [S, Hkv, Dk] = need(shapes, 'k', 3) as [number, number, number];
-    const v = need(shapes, 'v', 3);
-    const [Ti, Hi, Di] = need(shapes, 'q_index', 3) as [number, number, number];
-    const ki = need(shapes, 'k_index', 2);
-    const wi = need(shapes, 'w_index', 2);
-    const bad = (field: string, message: string) => new ConfigError([{ field, message }]);
-    if (Dk !== D || v[0] !== S || v[1] !== Hkv || v[2] !== D) throw bad('k/v', `shapes k [${shapes.k}] and v [${v}] do not agree with q [${shapes.q}]`);
-    if (Ti !== T || ki[0] !== S || ki[1] !== Di) throw bad('q_index/k_index', `q_index [${shapes.q_index}] and k_index [${ki}] need [T=${T}, Hi, Di] and [S=${S}, Di]`);
-    if (wi[0] !== T || wi[1] !== Hi) throw bad('w_index', `[${wi}] must be [T=${T}, Hi=${Hi}]`);
-    return { T, S, Hq, Hkv, D, Dr: 0, mode: 'gqa', topk: metaInt(meta, 'topk', 1), causal: metaBool(meta, 'causal', true), scale: metaScale(meta), Hi, Di };
-  },
-  goldenMeta: (c) => ({ topk: String(c.topk), causal: c.causal ? '1' : '0', ...(c.scale > 0 ? { scale: String(c.scale) } : {}) }),
+  fromGolden: dsaFromGolden,
+  goldenMeta: dsaGoldenMeta,
   async create(ctx, c) {
     const b = ctx.buffers;
     const tensors: Record<string, GPUBuffer> = {};

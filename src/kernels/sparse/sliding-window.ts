@@ -9,8 +9,6 @@ import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec }
 import { BYTES_PER } from '../tensor.ts';
 import { attentionReference, slidingWindowMask } from '../../reference/attention.ts';
 import {
-  attentionFromGolden,
-  attentionGoldenMeta,
   attentionInputs,
   attentionSchema,
   attentionTensors,
@@ -19,7 +17,8 @@ import {
   type AttentionConfig,
 } from '../attention/attention-config.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, metaInt, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { slidingWindowFromGolden, slidingWindowGoldenMeta } from './sparse-golden.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
@@ -108,10 +107,8 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
     for (let t = 0; t < c.T; t++) for (let s = 0; s < c.S; s++) selected[t * c.S + s] = visible(c.S - c.T + t, s) ? 1 : 0;
     return { out, selected: { shape: [c.T, c.S], data: selected } };
   },
-  fromGolden(meta, shapes) {
-    return { ...attentionFromGolden(meta, shapes), window: metaInt(meta, 'window', 1), sinks: metaInt(meta, 'sinks', 0, 0), selected: false };
-  },
-  goldenMeta: (c) => ({ ...attentionGoldenMeta(c), window: String(c.window), sinks: String(c.sinks) }),
+  fromGolden: slidingWindowFromGolden,
+  goldenMeta: slidingWindowGoldenMeta,
   create: (ctx, c) => createSlidingWindow(ctx, c),
   benchmarks: [
     { name: 'decode S=32768 W=2048 sinks=4 Hq=16 Hkv=4 D=64', config: { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 } },

@@ -1,6 +1,6 @@
 // What the sparse-attention kernels share: the GPU parameter struct of the masked-flash core
 // (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
-// workgroup memory), golden-file shape helpers and small schema pieces.
+// workgroup memory) and small schema pieces (the golden mappings are sparse-golden.ts).
 import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
 import { laneSumBytes, laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 import * as d from 'typegpu/data';
@@ -9,7 +9,6 @@ import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import { storage, uniform, type BindingRecord } from '../../gpu/bindings.ts';
 import { workgroupArray, workgroupBytes, type ConstantRecord, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import type { FieldSpec, ValidationIssue } from '../contract.ts';
 
 /** Threads per workgroup of every sparse kernel: the WebGPU guaranteed minimum of maxComputeInvocationsPerWorkgroup. */
@@ -22,37 +21,6 @@ export const selectedField: FieldSpec = {
   doc: 'also output what each query attended to (for the UI pattern view; leave off for benchmarks)',
   default: false,
 };
-
-export function need(shapes: Record<string, number[]>, name: string, rank: number): number[] {
-  const s = shapes[name];
-  if (!s || s.length !== rank) throw new ConfigError([{ field: name, message: `expected a rank-${rank} tensor, got ${s ? `[${s}]` : 'none'}` }]);
-  return s;
-}
-
-export function metaInt(meta: Record<string, string>, field: string, min: number, fallback?: number): number {
-  const raw = meta[field];
-  if (raw === undefined) {
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError([{ field, message: 'missing from the golden metadata' }]);
-  }
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new ConfigError([{ field, message: `metadata must be an integer >= ${min}, got ${JSON.stringify(raw)}` }]);
-  return v;
-}
-
-export function metaBool(meta: Record<string, string>, field: string, fallback: boolean): boolean {
-  const raw = meta[field];
-  if (raw === undefined) return fallback;
-  if (raw !== '0' && raw !== '1') throw new ConfigError([{ field, message: `metadata must be "0" or "1", got ${JSON.stringify(raw)}` }]);
-  return raw === '1';
-}
-
-export function metaScale(meta: Record<string, string>): number {
-  if (meta.scale === undefined) return 0;
-  const scale = Number(meta.scale);
-  if (!Number.isFinite(scale) || scale <= 0) throw new ConfigError([{ field: 'scale', message: `metadata must be a positive decimal, got ${JSON.stringify(meta.scale)}` }]);
-  return scale;
-}
 
 export function f16Issue(dtype: string, caps: DeviceCaps): ValidationIssue[] {
   return dtype === 'f16' && !caps.features.f16 ? [{ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' }] : [];
