@@ -66,6 +66,8 @@ export interface ModelArch {
    * 5 local layers per global one, so their caches are a sum over the two kinds of layer.
    */
   localLayers?: number;
+  /** The output head shares the embedding matrix (tie_word_embeddings); absent: two matrices. */
+  tiedEmbeddings?: boolean;
   mla?: MlaDims;
   moe?: MoeDims;
   dsa?: DsaDims;
@@ -390,6 +392,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
       slidingWindow: 1024,
       // Layer i attends globally when (i + 1) % 6 == 0: layers 5, 11, ..., 59 -> 10 global, 52 local.
       localLayers: 52,
+      tiedEmbeddings: true,
     },
     sources: {
       layers: 'config.json text_config.num_hidden_layers',
@@ -403,6 +406,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
       intermediate: 'config.json text_config.intermediate_size',
       slidingWindow: 'config.json text_config.sliding_window',
       localLayers: 'config.json text_config: sliding_window_pattern 6 (the Gemma3TextConfig default; every 6th layer global): 62 - floor(62 / 6) = 52',
+      tiedEmbeddings: 'config.json text_config: tie_word_embeddings (the Gemma3TextConfig default, true)',
     },
     notes: [
       'head_dim 128, hidden_size 5376, intermediate_size 21504, 32 heads, 16 KV heads, 62 layers and sliding_window 1024 compared with public verbatim copies of the gemma-3-27b-it text_config; the keys the file omits take the transformers Gemma3TextConfig defaults (as loading it does).',

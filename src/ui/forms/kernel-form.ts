@@ -1,11 +1,13 @@
 // <kl-kernel-form>: a kernel's knobs, generated from its config schema (labels, bounds, units, docs), and
 // validated on every change with the same validateConfig the CLI uses, so the inline messages are the CLI's
 // messages. Issues naming a field show under it; the rest (tensor sizes, device rules) below the form.
+// Views that are not kernels (the KV-cache explorer) pass a `form` instead: their own schema and rules,
+// rendered and reported the same way.
 // Values are bound with live(): the DOM is only written when it differs, so typing is never interrupted.
 import { LitElement, html, css, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { DeviceCaps } from '../../gpu/context.ts';
-import type { AnyKernel, Config, FieldSpec, ValidationIssue } from '../../kernels/contract.ts';
+import type { AnyKernel, Config, ConfigSchema, FieldSpec, ValidationIssue } from '../../kernels/contract.ts';
 import { validateConfig } from '../../kernels/common/validate.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { parseFieldValue } from './url-config.ts';
@@ -15,14 +17,24 @@ export interface ConfigChange {
   issues: ValidationIssue[];
 }
 
+/** A schema and its rules without a kernel behind them. */
+export interface FormSpec {
+  title: string;
+  schema: ConfigSchema;
+  validate(config: Config): ValidationIssue[];
+}
+
 export class KernelForm extends LitElement {
   static override properties = {
     def: { attribute: false },
+    form: { attribute: false },
     config: { attribute: false },
     caps: { attribute: false },
     disabled: { type: Boolean },
   };
   declare def: AnyKernel | undefined;
+  /** Used instead of `def` when set. */
+  declare form: FormSpec | undefined;
   declare config: Config;
   declare caps: DeviceCaps | undefined;
   declare disabled: boolean;
@@ -33,11 +45,20 @@ export class KernelForm extends LitElement {
     this.disabled = false;
   }
 
-  /** The current issues (recomputed from def, config and caps). */
+  get #spec(): FormSpec | undefined {
+    if (this.form) return this.form;
+    const def = this.def;
+    const caps = this.caps;
+    if (!def) return undefined;
+    return { title: def.title, schema: def.schema, validate: (config) => (caps ? validateConfig(def, config, caps) : []) };
+  }
+
+  /** The current issues (recomputed from def, config and caps, or from the form's rules). */
   get issues(): ValidationIssue[] {
-    if (!this.def || !this.caps) return [];
+    const spec = this.#spec;
+    if (!spec) return [];
     try {
-      return validateConfig(this.def, this.config, this.caps);
+      return spec.validate(this.config);
     } catch (e) {
       // A kernel's own check() must never take the page down: show what it threw as an issue.
       return [{ field: 'config', message: e instanceof Error ? e.message : String(e) }];
@@ -111,13 +132,14 @@ export class KernelForm extends LitElement {
   }
 
   override render() {
-    if (!this.def) return nothing;
+    const form = this.#spec;
+    if (!form) return nothing;
     const issues = this.issues;
     const byField = new Map<string, ValidationIssue>();
-    for (const i of issues) if (i.field in this.def.schema && !byField.has(i.field)) byField.set(i.field, i);
-    const other = issues.filter((i) => !(i.field in this.def!.schema));
-    return html`<form class="fields" @submit=${(e: Event) => e.preventDefault()} aria-label="${this.def.title} settings">
-        ${(Object.entries(this.def.schema) as [string, FieldSpec][]).map(([name, spec]) => this.#field(name, spec, byField.get(name)))}
+    for (const i of issues) if (i.field in form.schema && !byField.has(i.field)) byField.set(i.field, i);
+    const other = issues.filter((i) => !(i.field in form.schema));
+    return html`<form class="fields" @submit=${(e: Event) => e.preventDefault()} aria-label="${form.title} settings">
+        ${(Object.entries(form.schema) as [string, FieldSpec][]).map(([name, spec]) => this.#field(name, spec, byField.get(name)))}
       </form>
       ${other.length
         ? html`<ul class="form-errors error small" role="alert">

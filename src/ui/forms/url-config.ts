@@ -1,7 +1,10 @@
 // A kernel config <-> URL settings. Only fields that differ from the schema's defaults are written, so
 // links stay short; reading never throws: a value that does not parse is kept as is and shown by the form's
 // validation (the same message the CLI gives), never silently replaced by a default.
-import { defaults, type AnyKernel, type Config, type ConfigValue, type FieldSpec } from '../../kernels/contract.ts';
+import { defaults, type Config, type ConfigSchema, type ConfigValue, type FieldSpec } from '../../kernels/contract.ts';
+
+/** A kernel, or any other view's schema (the KV-cache explorer): only the schema is read. */
+type HasSchema = { schema: ConfigSchema };
 
 export function parseFieldValue(spec: FieldSpec, raw: string): ConfigValue | undefined {
   switch (spec.type) {
@@ -15,7 +18,7 @@ export function parseFieldValue(spec: FieldSpec, raw: string): ConfigValue | und
   }
 }
 
-export function configFromParams(def: AnyKernel, params: URLSearchParams): Config {
+export function configFromParams(def: HasSchema, params: URLSearchParams): Config {
   const config: Config = defaults(def.schema);
   for (const [field, spec] of Object.entries(def.schema) as [string, FieldSpec][]) {
     const raw = params.get(field);
@@ -27,7 +30,7 @@ export function configFromParams(def: AnyKernel, params: URLSearchParams): Confi
   return config;
 }
 
-export function configToParams(def: AnyKernel, config: Config, params = new URLSearchParams()): URLSearchParams {
+export function configToParams(def: HasSchema, config: Config, params = new URLSearchParams()): URLSearchParams {
   const base = defaults(def.schema);
   for (const field of Object.keys(def.schema)) {
     const v = config[field];

@@ -1,6 +1,6 @@
 // KV-cache bytes vs context for every cache layout of a model (MHA, GQA, MQA, MLA, sliding window), from
 // src/memory/kv-cache.ts: the data of the memory explorer's log-scale chart. Pure, so it works without a GPU.
-import { modelCacheRows, type CacheDType } from '../../memory/kv-cache.ts';
+import { modelCacheRows, type CacheDType, type MlaRecord } from '../../memory/kv-cache.ts';
 import type { ModelPreset } from '../../models/presets.ts';
 
 export interface KvSeries {
@@ -16,9 +16,9 @@ export function contextPoints(context: number): number[] {
   return xs.sort((a, b) => a - b);
 }
 
-export function kvBytesSeries(p: ModelPreset, dtype: CacheDType, batch: number, context: number): KvSeries {
+export function kvBytesSeries(p: ModelPreset, dtype: CacheDType, batch: number, context: number, record: MlaRecord = 'latent'): KvSeries {
   const xs = contextPoints(context);
-  const perX = xs.map((x) => modelCacheRows(p, { dtype, context: x, batch }));
+  const perX = xs.map((x) => modelCacheRows(p, { dtype, context: x, batch }, record));
   const names = perX[0]!.map((r) => r.name);
   return {
     xs,

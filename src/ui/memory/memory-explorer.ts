@@ -1,46 +1,53 @@
-// <kl-memory-explorer>: the KV cache of a real model per cache layout — the formula, bytes per token, total
-// at a context and batch, the ratio to MHA, a log-scale chart of bytes vs context — and, on a GPU, the bytes
-// this project's kernels actually allocate for each layout beside the formula. The formulas need no GPU:
-// this part works without WebGPU.
+// <kl-memory-explorer>: the KV cache of a real model per cache layout — the formula, bytes per token (each
+// kind of layer and DeepSeek-V3.2's indexer keys on their own rows), total at a context and batch, the ratio
+// to MHA drawn as bars on a linear scale, growth with context, sizing against N GPUs — and, on a GPU, the
+// bytes this project's kernels actually allocate for each layout beside the formula. Its settings are a
+// schema rendered by <kl-kernel-form> (the kernel forms' fields, messages and URL sync). The formulas need
+// no GPU: this part works without WebGPU.
 import { LitElement, html, css, nothing } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
 import { describeAdapter } from '../../gpu/context.ts';
 import { describeError } from '../../gpu/errors.ts';
-import { CACHE_DTYPES, CACHE_DTYPE_BYTES, modelCacheRows, type CacheDType } from '../../memory/kv-cache.ts';
-import { measureModelCaches, type MeasuredCache, type StorageDType } from '../../memory/measured.ts';
+import { defaults, type Config } from '../../kernels/contract.ts';
+import { DSA_INDEXER_SOURCE, FLASHMLA_FP8_SOURCE, MLA_LATENT_SOURCE, modelCacheRows, type CacheDType, type GroupSize, type ModelCacheRow } from '../../memory/kv-cache.ts';
+import { fitTokens, measureModelCaches, type MeasuredCache, type StorageDType } from '../../memory/measured.ts';
 import { bytes, describeModel, int, mlaHeadline, paperExplanation } from '../../memory/report.ts';
-import { MODEL_PRESETS, findPreset, type ModelPreset } from '../../models/presets.ts';
+import { findPreset, type ModelPreset } from '../../models/presets.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
+import type { ConfigChange } from '../forms/kernel-form.ts';
+import { configFromParams, configToParams } from '../forms/url-config.ts';
 import { kvBytesSeries } from './kv-series.ts';
+import { MEMORY_FORM, MEMORY_SCHEMA, sizingQuery, type MemorySettings } from './memory-settings.ts';
 import '../charts/line-chart.ts';
+import '../forms/kernel-form.ts';
+import './memory-sizing.ts';
 import { SessionWatcher } from '../device/session-watcher.ts';
 
-const DEFAULTS = { model: 'deepseek-v3', cache: 'bf16' as CacheDType, context: 131072, batch: 1 };
 const MAX_MEASURE_TOKENS = 1024;
+const SCHEMA = { schema: MEMORY_SCHEMA };
 
 /** bf16 has f16's size (the kernels' 16-bit storage); fp8 has no kernel storage here. */
 function storageFor(dtype: CacheDType): StorageDType | undefined {
   return dtype === 'f32' ? 'f32' : dtype === 'fp8' ? undefined : 'f16';
 }
 
+function pct(r: number): string {
+  return `${(r * 100).toFixed(r < 0.1 ? 2 : 1)}%`;
+}
+
 export class MemoryExplorer extends LitElement {
   static override properties = {
     session: { attribute: false },
-    model: { state: true },
-    cache: { state: true },
-    context: { state: true },
-    batch: { state: true },
+    config: { state: true },
     buildKernels: { state: true },
     measured: { state: true },
     measuring: { state: true },
     error: { state: true },
   };
   declare session: GpuSession | undefined;
-  declare model: string;
-  declare cache: CacheDType;
-  declare context: number;
-  declare batch: number;
+  declare config: Config;
   declare buildKernels: boolean;
   declare measured: { adapter: string; results: MeasuredCache[]; notes: string[] } | undefined;
   declare measuring: boolean;
@@ -48,10 +55,7 @@ export class MemoryExplorer extends LitElement {
 
   constructor() {
     super();
-    this.model = DEFAULTS.model;
-    this.cache = DEFAULTS.cache;
-    this.context = DEFAULTS.context;
-    this.batch = DEFAULTS.batch;
+    this.config = defaults(MEMORY_SCHEMA);
     this.buildKernels = false;
     this.measuring = false;
     this.error = '';
@@ -61,21 +65,19 @@ export class MemoryExplorer extends LitElement {
   protected readonly sessionWatcher = new SessionWatcher(this);
 
   applyParams(p: URLSearchParams) {
-    const model = p.get('model');
-    if (model) this.model = model;
-    const cache = p.get('cache');
-    if (cache) this.cache = cache as CacheDType;
-    const context = p.get('context');
-    if (context) this.context = Number(context);
-    const batch = p.get('batch');
-    if (batch) this.batch = Number(batch);
+    this.config = configFromParams(SCHEMA, p);
+    this.measured = undefined;
   }
 
   writeParams(p: URLSearchParams) {
-    if (this.model !== DEFAULTS.model) p.set('model', this.model);
-    if (this.cache !== DEFAULTS.cache) p.set('cache', this.cache);
-    if (this.context !== DEFAULTS.context) p.set('context', String(this.context));
-    if (this.batch !== DEFAULTS.batch) p.set('batch', String(this.batch));
+    configToParams(SCHEMA, this.config, p);
+  }
+
+  /** Show a model the page's preset picker chose (ignored for ids that are not model presets). */
+  usePreset(id: string) {
+    if (!findPreset(id) || this.config.model === id) return;
+    this.config = { ...this.config, model: id, record: 'latent' };
+    this.#changed();
   }
 
   #changed() {
@@ -83,22 +85,9 @@ export class MemoryExplorer extends LitElement {
     this.dispatchEvent(new Event('settings-change', { bubbles: true, composed: true }));
   }
 
-  #issues(): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (!findPreset(this.model)) out.model = `unknown model ${JSON.stringify(this.model)} (one of ${MODEL_PRESETS.map((p) => p.id).join(', ')})`;
-    if (!CACHE_DTYPES.includes(this.cache)) out.cache = `must be one of ${CACHE_DTYPES.join(', ')}, got ${JSON.stringify(this.cache)}`;
-    const intIssue = (v: number, max: number) =>
-      !Number.isInteger(v) ? `must be an integer, got ${String(v)}` : v < 1 ? `${v} is below the minimum 1` : v > max ? `${v} is above the maximum ${max}` : undefined;
-    const ci = intIssue(this.context, 1 << 24);
-    if (ci) out.context = ci;
-    const bi = intIssue(this.batch, 1 << 20);
-    if (bi) out.batch = bi;
-    return out;
-  }
-
-  async #measure(preset: ModelPreset) {
+  async #measure(preset: ModelPreset, cache: CacheDType) {
     const session = this.session;
-    const storage = storageFor(this.cache);
+    const storage = storageFor(cache);
     if (!session || !storage) return;
     this.measuring = true;
     this.error = '';
@@ -107,13 +96,12 @@ export class MemoryExplorer extends LitElement {
         const ctx = session.requireCtx();
         const a = preset.arch;
         const notes: string[] = [];
-        if (this.cache === 'bf16') notes.push("bf16 is measured as this project's f16 storage: the same 2 bytes per element.");
-        // The largest per-token buffer among the layouts: MHA's k (or v), or the naive MLA's expanded K/V.
-        const perToken = Math.max(a.heads * a.headDim * (storage === 'f32' ? 4 : 2), a.mla ? a.heads * (a.mla.qkNopeHeadDim + a.mla.vHeadDim) * 4 : 0);
-        const fit = Math.floor(Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize) / perToken);
-        const tokens = Math.max(1, Math.min(MAX_MEASURE_TOKENS, this.context, fit));
-        if (tokens < Math.min(MAX_MEASURE_TOKENS, this.context)) notes.push(`scaled to ${int(tokens)} tokens (the most one storage binding of this device holds)`);
-        if (a.slidingWindow) notes.push('sliding window: the attention kernels here keep all S keys and mask, so the window row is formula only.');
+        if (cache === 'bf16') notes.push("bf16 is measured as this project's f16 storage: the same 2 bytes per element.");
+        const context = Number(this.config.context);
+        const tokens = Math.min(MAX_MEASURE_TOKENS, context, fitTokens(preset, storage, ctx.limits));
+        if (tokens < Math.min(MAX_MEASURE_TOKENS, context)) notes.push(`scaled to ${int(tokens)} tokens (the most one storage binding of this device holds)`);
+        if (a.slidingWindow) notes.push('windowed layers: the attention kernels here keep all S keys and mask, so the window rows are formula only.');
+        if (a.dsa) notes.push('DSA: the FP8 record and the indexer keys have no 8-bit storage here; they are formula only.');
         if (storage === 'f16' && !ctx.features.f16) notes.push('this adapter has no shader-f16: the cache tensors are allocated, the f16 kernels not built.');
         const results = await measureModelCaches(ctx, preset, { tokens, storage, createInstances: this.buildKernels });
         return { adapter: describeAdapter(ctx.adapter), results, notes };
@@ -125,11 +113,11 @@ export class MemoryExplorer extends LitElement {
     }
   }
 
-  #chart(preset: ModelPreset): ChartSpec {
-    const s = kvBytesSeries(preset, this.cache, this.batch, this.context);
+  #chart(preset: ModelPreset, s: MemorySettings): ChartSpec {
+    const k = kvBytesSeries(preset, s.cache, s.batch, s.context, s.record);
     return {
-      xs: s.xs,
-      series: s.series.map((x) => ({ label: `${x.label}${x.native ? ' ★' : ''}`, values: x.values, dash: !x.native })),
+      xs: k.xs,
+      series: k.series.map((x) => ({ label: `${x.label}${x.native ? ' ★' : ''}`, values: x.values, dash: !x.native })),
       xLabel: 'context (tokens)',
       yLabel: 'KV cache',
       logX: true,
@@ -140,57 +128,62 @@ export class MemoryExplorer extends LitElement {
     };
   }
 
-  #control(name: string, label: string, issue: string | undefined, control: unknown) {
-    return html`<div class="field">
-      <label for="m-${name}">${label}</label>
-      ${control} ${issue ? html`<span class="small error" role="alert">${issue}</span>` : nothing}
+  /** Each layout's total as a bar on a linear scale against MHA's, so a 57x gap looks like one. */
+  #bars(rows: ModelCacheRow[], s: MemorySettings) {
+    const max = Math.max(...rows.map((r) => r.totalBytes));
+    const mha = rows[0]!;
+    return html`<div class="bars" data-memory="bars" role="list" aria-label="KV cache per layout at ${int(s.context)} tokens, linear scale">
+      ${rows.map((r) => {
+        const width = (r.totalBytes / max) * 100;
+        const vs = r === mha ? 'the baseline' : r.ratioToMha < 1 ? `${pct(r.ratioToMha)} of MHA, ${(1 / r.ratioToMha).toFixed(r.ratioToMha > 0.1 ? 1 : 0)}x smaller` : `${pct(r.ratioToMha)} of MHA`;
+        // styleMap writes through CSSOM, which the site's CSP (style-src 'self') allows; a style attribute it would not.
+        return html`<div class="bar-row ${r.native ? 'native' : ''}" role="listitem" data-bar=${r.name}>
+          <span class="bar-label">${r.native ? '★ ' : ''}${r.name}</span>
+          <span class="bar-track"><span class="bar" style=${styleMap({ width: `${Math.max(width, 0.2).toFixed(3)}%` })} data-width=${width}></span></span>
+          <span class="bar-value small">${bytes(r.totalBytes)} · ${vs}</span>
+        </div>`;
+      })}
     </div>`;
   }
 
+  /** DeepSeek-V3.2's three per-token figures, each with its formula and where the format is defined. */
+  #dsa(preset: ModelPreset, rows: ModelCacheRow[], s: MemorySettings) {
+    if (!preset.arch.dsa) return nothing;
+    const groups = rows.flatMap((r) => r.groups);
+    const item = (label: string, g: GroupSize, source: string) =>
+      html`<li data-dsa=${g.layout.kind}>
+        <strong>${label}</strong>: <code>${g.formula} = ${g.substituted}</code> = ${int(g.bytesPerTokenPerLayer)} B per layer, × ${g.layers} =
+        <strong>${int(g.bytesPerTokenPerLayer * g.layers)} B per token</strong>, ${bytes(g.totalBytes)} at ${int(s.context)} tokens × ${s.batch}
+        <div class="small muted">source: ${source}</div>
+      </li>`;
+    const find = (kind: string) => groups.find((g) => g.layout.kind === kind)!;
+    return html`<h4>What ${preset.name} caches per token</h4>
+      <ul class="dsa" data-memory="dsa">
+        ${item(`MLA latent (${s.cache})`, find('mla'), MLA_LATENT_SOURCE)} ${item('MLA as FlashMLA FP8 record', find('mla-fp8'), FLASHMLA_FP8_SOURCE)}
+        ${item('DSA indexer key (FP8 + scale)', find('indexer'), DSA_INDEXER_SOURCE)}
+      </ul>
+      <p class="small muted">Both V3.2 rows of the table count the indexer keys; the MLA record setting chooses which one is ★.</p>`;
+  }
+
   override render() {
-    const issues = this.#issues();
-    const preset = findPreset(this.model);
-    const numberInput = (name: 'context' | 'batch', max: number) =>
-      html`<input
-        id="m-${name}"
-        type="number"
-        min="1"
-        max=${max}
-        step="1"
-        .value=${Number.isFinite(this[name]) ? String(this[name]) : ''}
-        aria-invalid=${issues[name] ? 'true' : 'false'}
-        @input=${(e: Event) => {
-          const raw = (e.target as HTMLInputElement).value;
-          this[name] = raw === '' ? NaN : Number(raw);
-          this.#changed();
-        }}
-      />`;
-    const controls = html`<div class="controls">
-      ${this.#control(
-        'model',
-        'model',
-        issues.model,
-        html`<select id="m-model" @change=${(e: Event) => ((this.model = (e.target as HTMLSelectElement).value), this.#changed())}>
-          ${MODEL_PRESETS.map((p) => html`<option value=${p.id} ?selected=${p.id === this.model}>${p.name}</option>`)}
-        </select>`,
-      )}
-      ${this.#control(
-        'cache',
-        'cache element type',
-        issues.cache,
-        html`<select id="m-cache" @change=${(e: Event) => ((this.cache = (e.target as HTMLSelectElement).value as CacheDType), this.#changed())}>
-          ${CACHE_DTYPES.map((d) => html`<option value=${d} ?selected=${d === this.cache}>${d} (${CACHE_DTYPE_BYTES[d]} B)</option>`)}
-        </select>`,
-      )}
-      ${this.#control('context', 'context (tokens)', issues.context, numberInput('context', 1 << 24))}
-      ${this.#control('batch', 'batch (sequences)', issues.batch, numberInput('batch', 1 << 20))}
-    </div>`;
-    if (!preset || Object.keys(issues).length) return controls;
-    const rows = modelCacheRows(preset, { dtype: this.cache, context: this.context, batch: this.batch });
-    const headline = mlaHeadline(preset, { dtype: this.cache, context: this.context, batch: this.batch });
+    const form = html`<kl-kernel-form
+      .form=${MEMORY_FORM}
+      .config=${this.config}
+      @config-change=${(e: CustomEvent<ConfigChange>) => {
+        e.stopPropagation();
+        this.config = e.detail.config;
+        this.#changed();
+      }}
+    ></kl-kernel-form>`;
+    if (MEMORY_FORM.validate(this.config).length) return form;
+    const s = this.config as MemorySettings;
+    const preset = findPreset(s.model)!;
+    const q = sizingQuery(this.config);
+    const rows = modelCacheRows(preset, q, s.record);
+    const headline = mlaHeadline(preset, q);
     const ready = this.session?.state.kind === 'ready';
-    const storage = storageFor(this.cache);
-    return html`${controls}
+    const storage = storageFor(s.cache);
+    return html`${form}
       <p class="small muted">${describeModel(preset)} · <a href=${preset.configUrl} target="_blank" rel="noopener noreferrer">config.json</a></p>
       ${headline ? html`<p class="headline" data-memory="headline">${headline}</p>` : nothing}
       <div class="table-wrap">
@@ -200,7 +193,7 @@ export class MemoryExplorer extends LitElement {
               <th>layout</th>
               <th>bytes per token and layer (formula) × layers</th>
               <th class="num">bytes / token</th>
-              <th class="num">${int(this.context)} tok × ${this.batch}</th>
+              <th class="num">${int(s.context)} tok × ${s.batch}</th>
               <th class="num">vs MHA</th>
             </tr>
           </thead>
@@ -211,13 +204,13 @@ export class MemoryExplorer extends LitElement {
                   <td>${r.groups.length === 1 ? html`<code>${r.groups[0]!.formula} = ${r.groups[0]!.substituted}</code> × ${r.layers}` : `sum of the ${r.groups.length} below`}</td>
                   <td class="num">${int(r.bytesPerToken)}</td>
                   <td class="num">${bytes(r.totalBytes)}</td>
-                  <td class="num">${(r.ratioToMha * 100).toFixed(r.ratioToMha < 0.1 ? 2 : 1)}%</td>
+                  <td class="num">${pct(r.ratioToMha)}</td>
                 </tr>
                 ${r.groups.length > 1
                   ? r.groups.map(
                       (g) => html`<tr class="group" data-group=${g.name}>
                         <td>+ ${g.name}</td>
-                        <td><code>${g.formula} = ${g.substituted}</code> × ${g.layers}</td>
+                        <td><code>${g.formula} = ${g.substituted}</code> × ${g.layers}${g.window ? `, last ${int(g.tokensKept)} tokens` : ''}</td>
                         <td class="num">${int(g.bytesPerTokenPerLayer * g.layers)}</td>
                         <td class="num">${bytes(g.totalBytes)}</td>
                         <td class="num"></td>
@@ -228,21 +221,28 @@ export class MemoryExplorer extends LitElement {
           </tbody>
         </table>
       </div>
-      <p class="small muted">★ the cache this model uses; dashed lines in the chart are the layouts it does not use. Totals keep the last w tokens for a sliding window.</p>
-      <kl-line-chart .spec=${this.#chart(preset)} .height=${280} label="KV-cache bytes against context length, log scale"></kl-line-chart>
+      <p class="small muted">★ the cache this model uses; rows with several parts count each kind of layer (or each cached tensor) separately. Windowed layers keep the last w tokens.</p>
+      ${this.#dsa(preset, rows, s)}
+      <h4>At ${int(s.context)} tokens × ${s.batch}, to scale</h4>
+      ${this.#bars(rows, s)}
+      <h4>Growth with context</h4>
+      <p class="small muted">Log scales: a constant ratio between two layouts is a constant gap, so MLA and MHA run parallel; the bars above show the ratio itself.</p>
+      <kl-line-chart .spec=${this.#chart(preset, s)} .height=${260} label="KV-cache bytes against context length, log scale"></kl-line-chart>
       ${preset.arch.mla
         ? html`<details class="small">
             <summary>Why the DeepSeek-V2 paper says 93.3%</summary>
             <pre>${paperExplanation().join('\n')}</pre>
           </details>`
         : nothing}
+      <h4>Sizing: ${q.gpus} × ${q.gpuGiB} GiB, ${q.weights} weights</h4>
+      <kl-memory-sizing .preset=${preset} .query=${q}></kl-memory-sizing>
       <h4>Measured on this device</h4>
       ${!ready
         ? html`<p class="muted small">Needs WebGPU: the formulas above are analytic; the allocation is read back from the device's buffer tracker.</p>`
         : !storage
           ? html`<p class="muted small">fp8: this project's kernels have no 8-bit storage, so there is nothing to allocate.</p>`
           : html`<div class="row">
-              <button ?disabled=${this.measuring} @click=${() => this.#measure(preset)}>Measure allocation on this GPU</button>
+              <button ?disabled=${this.measuring} @click=${() => this.#measure(preset, s.cache)}>Measure allocation on this GPU</button>
               <label class="small"
                 ><input type="checkbox" .checked=${this.buildKernels} @change=${(e: Event) => (this.buildKernels = (e.target as HTMLInputElement).checked)} /> also build the
                 kernels (compiles their shaders)</label
@@ -291,20 +291,34 @@ export class MemoryExplorer extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      .controls {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(170px, 1fr));
-        gap: 10px 16px;
-        margin-bottom: 8px;
-      }
-      .field {
+      .bars {
         display: flex;
         flex-direction: column;
-        gap: 2px;
+        gap: 4px;
+        margin: 6px 0 12px;
       }
-      .field label {
+      .bar-row {
+        display: grid;
+        grid-template-columns: minmax(120px, 2fr) minmax(80px, 3fr) minmax(120px, 2fr);
+        gap: 8px;
+        align-items: center;
+      }
+      .bar-row.native .bar-label {
         font-weight: 600;
-        font-size: 0.9rem;
+      }
+      .bar-track {
+        background: var(--kl-surface-2, rgba(127, 127, 127, 0.12));
+        height: 14px;
+        border-radius: 3px;
+        overflow: hidden;
+      }
+      .bar {
+        display: block;
+        height: 100%;
+        background: var(--kl-accent, #3366cc);
+      }
+      .dsa li {
+        margin-bottom: 6px;
       }
       .headline {
         font-weight: 600;
