@@ -9,6 +9,7 @@ import { int } from '../../memory/report.ts';
 import { mount, q, qa, settle, text, type, unmountAll } from '../testing.ts';
 import { MemoryExplorer } from './memory-explorer.ts';
 import { MEMORY_SCHEMA } from './memory-settings.ts';
+import { TechniquePage } from '../pages/technique-page.ts';
 
 afterEach(unmountAll);
 
@@ -130,5 +131,18 @@ describe('<kl-memory-explorer>', () => {
     m.usePreset('not-a-model');
     await settle(m);
     expect(field<HTMLSelectElement>(m, 'model').value).toBe('gemma-3-27b');
+  });
+
+  it('on the MLA page, choosing a model preset in the form shows that model in the explorer', async () => {
+    const page = new TechniquePage();
+    page.page = 'mla';
+    await mount(page);
+    await settle(page);
+    const picker = q<HTMLSelectElement>(page, 'kl-preset-picker', 'select');
+    type(picker, 'kimi-k2');
+    await settle(page);
+    const m = q<MemoryExplorer>(page, 'kl-memory-explorer');
+    expect(field<HTMLSelectElement>(m, 'model').value).toBe('kimi-k2');
+    expect(page.writeParams().get('model')).toBe('kimi-k2');
   });
 });

@@ -251,6 +251,8 @@ export class TechniquePage extends LitElement {
     this.scaledFrom = '';
     const preset = findPreset(id);
     if (preset && this.def) this.config = applyPreset(this.def, preset, this.config);
+    // The MLA page's KV-cache explorer follows the preset, so the form and the memory view show one model.
+    this.#memory?.usePreset(id);
     this.#emitParams();
   }
 
