@@ -89,10 +89,11 @@ describe('<kl-memory-explorer>', () => {
     expect(width('MHA (equivalent)')).toBe(100);
     expect(width('MLA')).toBeCloseTo((100 * 576) / (2 * 128 * 128), 9);
     expect(text(bars.find((b) => b.dataset.bar === 'MLA')!)).toContain(`${((2 * 128 * 128) / 576).toFixed(0)}x smaller`);
-    // The bar's painted width follows the number (styleMap, allowed by the CSP).
+    // The bar's painted width follows the number (an SVG width attribute: no inline style under the CSP).
     const mlaBar = q(bars.find((b) => b.dataset.bar === 'MLA')!, '.bar');
     const track = mlaBar.parentElement!;
     expect(mlaBar.getBoundingClientRect().width / track.getBoundingClientRect().width).toBeCloseTo(576 / (2 * 128 * 128), 2);
+    expect(qa(m, '[style]'), 'no inline style attribute (the CSP blocks them)').toHaveLength(0);
     const chart = q(m, 'kl-line-chart') as HTMLElement & { spec: ChartSpec };
     expect(chart.spec.series.length).toBeGreaterThanOrEqual(4);
   });
