@@ -107,14 +107,23 @@ export function fitTokens(p: ModelPreset, storage: StorageDType, limits: { maxSt
   return Math.max(1, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / perToken));
 }
 
-/** Run `make` with WebGPU validation errors caught: after a refused allocation they are its echo, not news. */
-async function quietly<T>(device: GPUDevice, make: () => Promise<T>): Promise<T> {
+/**
+ * Run `make` with WebGPU validation errors caught: after a refused allocation (make throws) they are its
+ * echo and dropped; when make succeeded, one is a real fault and becomes one line naming `what`.
+ */
+async function quietly<T>(device: GPUDevice, what: string, make: () => Promise<T>, discard?: (made: T) => void): Promise<T> {
   device.pushErrorScope('validation');
+  let made: { value: T } | undefined;
   try {
-    return await make();
+    made = { value: await make() };
   } finally {
-    await device.popErrorScope();
+    const err = await device.popErrorScope();
+    if (err && made) {
+      discard?.(made.value);
+      throw new Error(`${what}: WebGPU validation failed (${err.message.split('\n')[0]})`);
+    }
   }
+  return made.value;
 }
 
 export async function measureModelCaches(ctx: GpuContext, p: ModelPreset, opts: MeasureOptions): Promise<MeasuredCache[]> {
@@ -126,7 +135,7 @@ export async function measureModelCaches(ctx: GpuContext, p: ModelPreset, opts: 
     let allocatedBytes = 0;
     let instance: MeasuredCache['instance'];
     try {
-      allocatedBytes = await quietly(ctx.device, () =>
+      allocatedBytes = await quietly(ctx.device, what, () =>
         withOutOfMemoryScope(ctx.device, what, () => {
           const before = ctx.buffers.liveBytes;
           const buffers: GPUBuffer[] = [];
@@ -140,7 +149,7 @@ export async function measureModelCaches(ctx: GpuContext, p: ModelPreset, opts: 
       );
       if (opts.createInstances !== false && runnable) {
         const base = ctx.buffers.liveBytes;
-        const inst = await quietly(ctx.device, () => createInstance(ctx, plan.def, plan.config));
+        const inst = await quietly(ctx.device, what, () => createInstance(ctx, plan.def, plan.config), (i) => i.destroy());
         try {
           instance = {
             liveBytes: ctx.buffers.liveBytes - base,
