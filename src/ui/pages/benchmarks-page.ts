@@ -23,6 +23,8 @@ import { SUITE_DEFAULTS, parseOverrides, settingsFromParams, settingsIssues, set
 import '../run/run-progress.ts';
 import '../bench/results-table.ts';
 import '../bench/run-comparison.ts';
+import '../charts/roofline-plot.ts';
+import '../run/result-card.ts';
 import { SessionWatcher } from '../device/session-watcher.ts';
 
 export class BenchmarksPage extends LitElement {
@@ -36,6 +38,8 @@ export class BenchmarksPage extends LitElement {
     runs: { state: true },
     importErrors: { state: true },
     error: { state: true },
+    rooflineRun: { state: true },
+    opened: { state: true },
   };
   declare session: GpuSession | undefined;
   declare kernels: readonly AnyKernel[];
@@ -47,6 +51,10 @@ export class BenchmarksPage extends LitElement {
   declare runs: LoadedRun[];
   declare importErrors: { name: string; errors: string[] }[];
   declare error: string;
+  /** The run the roofline plot shows (id), '' for the newest. */
+  declare rooflineRun: string;
+  /** The result a roofline dot opened. */
+  declare opened: KernelResult | undefined;
   #abort: AbortController | undefined;
   // Re-render when the GPU session changes state.
   protected readonly sessionWatcher = new SessionWatcher(this);
@@ -60,6 +68,7 @@ export class BenchmarksPage extends LitElement {
     this.runs = [];
     this.importErrors = [];
     this.error = '';
+    this.rooflineRun = '';
   }
 
   override disconnectedCallback() {
@@ -168,6 +177,8 @@ export class BenchmarksPage extends LitElement {
         });
       });
       this.runs = [localRun(file), ...this.runs.filter((r) => r.source !== 'this browser')];
+      this.rooflineRun = this.runs[0]!.id;
+      this.opened = undefined;
       this.live = [];
       this.liveErrors = [];
     } catch (e) {
@@ -188,7 +199,10 @@ export class BenchmarksPage extends LitElement {
     const outcomes = await importResultFiles(input.files ?? []);
     input.value = '';
     this.importErrors = outcomes.flatMap((o) => (o.ok ? [] : [{ name: o.name, errors: o.errors }]));
-    this.runs = [...this.runs, ...outcomes.flatMap((o) => (o.ok ? [o.run] : []))];
+    const added = outcomes.flatMap((o) => (o.ok ? [o.run] : []));
+    this.runs = [...this.runs, ...added];
+    // The roofline shows what was just imported.
+    if (added.length) (this.rooflineRun = added[0]!.id), (this.opened = undefined);
   }
 
   #field(key: keyof SuiteSettings, label: string, help: string, type: 'text' | 'number') {
@@ -289,7 +303,29 @@ export class BenchmarksPage extends LitElement {
               </ul>
               <kl-run-comparison .runs=${this.runs}></kl-run-comparison>`
           : html`<p class="muted">Run the suite or import a file to compare.</p>`}
-      </section>`;
+      </section>
+      ${this.#roofline()}`;
+  }
+
+  /** One run's results against its own measured roofline; a dot opens its result card. */
+  #roofline() {
+    if (!this.runs.length) return nothing;
+    const run = this.runs.find((r) => r.id === this.rooflineRun) ?? this.runs[0]!;
+    return html`<section class="card" aria-label="roofline">
+      <div class="row spread">
+        <h3>Roofline: ${run.source === 'imported' ? run.name : "this browser's run"}</h3>
+        ${this.runs.length > 1
+          ? html`<label class="row small"
+              >run
+              <select data-action="roofline-run" @change=${(e: Event) => ((this.rooflineRun = (e.target as HTMLSelectElement).value), (this.opened = undefined))}>
+                ${this.runs.map((r) => html`<option value=${r.id} ?selected=${r === run}>${r.source === 'imported' ? r.name : "this browser's run"}</option>`)}
+              </select></label
+            >`
+          : nothing}
+      </div>
+      <kl-roofline-plot .results=${run.file.results} .ceilings=${run.file.roofline} @result-select=${(e: CustomEvent<KernelResult>) => (this.opened = e.detail)}></kl-roofline-plot>
+      ${this.opened ? html`<div data-opened><kl-result-card .result=${this.opened}></kl-result-card></div>` : nothing}
+    </section>`;
   }
 
   static override styles = [

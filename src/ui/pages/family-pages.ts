@@ -26,6 +26,21 @@ export interface FamilyPage {
    * device (widths and head counts, never the technique's own structure: experts, top-k, groups stay).
    */
   scaleFields: string[];
+  /**
+   * The page's opening shape on this kind of device, chosen so the chart's crossover falls inside the sweep:
+   * scaled down on CPU emulation (a few seconds per run), the model's real shapes on a GPU.
+   */
+  opening(cpu: boolean): Opening;
+  /** Sentences about this configuration the chart should say (why a crossover cannot happen in part of the range). */
+  chartNotes?(config: Config, xs: readonly number[]): string[];
+}
+
+export interface Opening {
+  kernel: string;
+  config: Config;
+  sweep: number[];
+  /** Said on the chart: what this shape is and why it was chosen. */
+  note: string;
 }
 
 /** `target`'s defaults overridden by every field of `config` that `target` also has, then by `extra`. */
@@ -63,6 +78,20 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     picture: 'attention',
     lesson: LESSONS.dense,
     scaleFields: ['Hq', 'Hkv'],
+    opening: (cpu): Opening =>
+      cpu
+        ? {
+            kernel: 'attention.flash_decode',
+            config: { T: 1, Hq: 8, Hkv: 2, D: 64 },
+            sweep: [16, 64, 256, 1024, 2048],
+            note: 'CPU emulation: 8 query / 2 KV heads of 64 dims (a GQA model has 32 / 8 of 128) so a run takes seconds; on a GPU this page opens at Llama-3-8B-like heads up to S = 64K.',
+          }
+        : {
+            kernel: 'attention.flash_decode',
+            config: { T: 1, Hq: 32, Hkv: 8, D: 128 },
+            sweep: [1024, 4096, 16384, 65536],
+            note: 'GQA decode at Llama-3-8B / Qwen3 proportions: 32 query heads sharing 8 KV heads of 128 dims.',
+          },
   },
   mla: {
     id: 'mla',
@@ -86,6 +115,20 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     picture: 'memory',
     lesson: LESSONS.mla,
     scaleFields: ['H'],
+    opening: (cpu): Opening =>
+      cpu
+        ? {
+            kernel: 'mla.decode_absorbed',
+            config: { T: 1, H: 4, dn: 128, dr: 64, dc: 512, dv: 128 },
+            sweep: [256, 1024, 4096],
+            note: "CPU emulation: DeepSeek-V3's head shapes with 4 of its 128 heads, so a run takes seconds; on a GPU this page opens with all 128 heads.",
+          }
+        : {
+            kernel: 'mla.decode_absorbed',
+            config: { T: 1, H: 128, dn: 128, dr: 64, dc: 512, dv: 128 },
+            sweep: [1024, 4096, 16384, 65536],
+            note: "DeepSeek-V3's real MLA shapes: 128 heads, latent 512 + RoPE 64, nope 128, v 128.",
+          },
   },
   sparse: {
     id: 'sparse',
@@ -119,6 +162,28 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     picture: 'attention',
     lesson: LESSONS.sparse,
     scaleFields: ['Hq'],
+    opening: (cpu): Opening =>
+      cpu
+        ? {
+            kernel: 'sparse.dsa',
+            config: { T: 1, Hq: 32, Hkv: 1, D: 128, Dr: 0, mode: 'gqa', topk: 256, Hi: 2, Di: 32, causal: true },
+            sweep: [512, 2048, 8192],
+            note:
+              "CPU emulation: V3.2's proportions shrunk so the crossover falls inside the chart (measured here: between S = 2K and 8K): 32 heads of 128 dims over one shared KV head (like MLA's one latent row), an indexer of 2 heads x 32 dims (64 MACs per key against dense attention's 8192), top-k 256. On a GPU this page opens with V3.2's real shapes.",
+          }
+        : {
+            kernel: 'sparse.dsa',
+            config: { T: 1, Hq: 128, Hkv: 1, D: 576, Dr: 64, mode: 'mla', scale: 1 / Math.sqrt(192), topk: 2048, Hi: 64, Di: 128, causal: true },
+            sweep: [1024, 2048, 4096, 16384, 65536],
+            note: "DeepSeek-V3.2's real shapes: 128 heads over the 576-wide MLA latent row, an indexer of 64 heads x 128 dims, top-k 2048; the baseline is absorbed MLA over every key.",
+          },
+    chartNotes(c, xs) {
+      const k = Number(c.topk);
+      const low = xs.filter((x) => x <= k);
+      return low.length && 'Hi' in c
+        ? [`At S ≤ top-k = ${k} the indexer selects every key, so DSA can only add the indexer's cost to dense attention: the crossover needs S well above ${k}.`]
+        : [];
+    },
   },
   moe: {
     id: 'moe',
@@ -146,6 +211,27 @@ export const FAMILY_PAGES: Record<FamilyPageId, FamilyPage> = {
     picture: 'routing',
     lesson: LESSONS.moe,
     scaleFields: ['dim', 'inter', 'shared_inter'],
+    opening: (cpu): Opening =>
+      cpu
+        ? {
+            kernel: 'moe.forward',
+            config: {},
+            sweep: [1, 4, 16, 64],
+            note: 'CPU emulation: a small MoE layer (hidden 64, 64 experts of width 32, top-8 in 4 of 8 groups, one shared expert) so a run takes seconds; on a GPU this page opens at hidden 1024 with 64 experts of 256.',
+          }
+        : {
+            kernel: 'moe.forward',
+            config: { dim: 1024, inter: 256, shared_inter: 256 },
+            sweep: [1, 16, 64, 256, 1024, 4096],
+            note: "DeepSeek-V3's routing (64 of its 256 experts, top-8 in 4 of 8 groups, one shared expert) at hidden 1024, expert width 256.",
+          },
+    chartNotes(c) {
+      return 'E' in c
+        ? [
+            'The dense FFN of equal active parameters does the same FLOPs with one weight set and no routing: MoE cannot beat it. The dense FFN of equal total parameters is the model MoE replaces: that is the comparison MoE wins.',
+          ]
+        : [];
+    },
   },
 };
 

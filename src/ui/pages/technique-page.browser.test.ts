@@ -9,6 +9,8 @@ import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.
 import { findKernel } from '../../kernels/registry.ts';
 import { TechniquePage } from './technique-page.ts';
 import { FAMILY_PAGES, type FamilyPageId } from './family-pages.ts';
+import { isCpuEmulation } from '../../bench/roofline.ts';
+import { fakeResult } from '../../bench/result-fixture.ts';
 
 let session: GpuSession;
 beforeAll(async () => {
@@ -107,6 +109,63 @@ describe('<kl-technique-page> inputs', () => {
     expect(text(q(p, '[data-blocked]'))).toBe('chart point 99999999 is above the maximum of S (4,194,304)');
     expect(q<HTMLButtonElement>(p, 'button[data-action="run"]').disabled).toBe(true);
     expect(q<HTMLInputElement>(p, '.run-settings input[type="text"]').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('<kl-technique-page> lesson', () => {
+  it('opens with the shape chosen for this device, and says on the chart what it is', async () => {
+    const { p, urls } = await page('sparse', '');
+    const o = FAMILY_PAGES.sparse.opening(isCpuEmulation(session.ctx!));
+    expect(p.def!.id).toBe(o.kernel);
+    expect(p.config).toMatchObject(o.config);
+    expect(p.sweepText).toBe(o.sweep.join(','));
+    expect(text(q(p, '[data-opening]'))).toBe(o.note);
+    // The link says it too, so it reproduces the same chart.
+    expect(urls.at(-1)!.get('topk')).toBe(String(o.config.topk));
+    // A field changed: no longer the opening, no note.
+    type(q<HTMLInputElement>(p, 'kl-kernel-form', 'input[name="Hq"]'), '8');
+    await settle(p);
+    expect(qa(p, '[data-opening]')).toHaveLength(0);
+  });
+
+  it('draws the measured series, the baseline, the cost-model ideal and the crossover, and says it in a sentence', async () => {
+    const { p } = await page('sparse', 'kernel=sparse.dsa&Hq=16&D=64&topk=256&Hi=2&Di=32&sweep=128,1024,4096');
+    p.sweep = {
+      field: 'S',
+      xs: [128, 1024, 4096],
+      series: [
+        { label: 'sparse.dsa', kernel: 'sparse.dsa', points: [2, 1, 0.5].map((ms, i) => ({ x: [128, 1024, 4096][i]!, ms })) },
+        { label: 'dense flash_decode', kernel: 'attention.flash_decode', points: [1, 1.5, 4].map((ms, i) => ({ x: [128, 1024, 4096][i]!, ms })) },
+      ],
+    };
+    await settle(p);
+    const chart = q(p, 'section[aria-label="time chart"] kl-line-chart') as unknown as { spec: { series: { label: string; values: (number | null)[] }[] } };
+    const labels = chart.spec.series.map((x) => x.label);
+    expect(labels).toEqual(['sparse.dsa', 'dense flash_decode', "sparse.dsa: cost-model ideal (at dense flash_decode's efficiency)", 'crossover vs dense flash_decode']);
+    expect(chart.spec.series[3]!.values).toEqual([null, 1, null]);
+    const lesson = text(q(p, '[data-lesson]'));
+    expect(lesson).toContain('Crossover between S = 128 and 1K: from there sparse.dsa is faster than dense flash_decode (8.0x at S = 4K; the cost model\'s ideal there is');
+    expect(lesson).toContain('At S ≤ top-k = 256 the indexer selects every key');
+  });
+
+  it('draws the composite\'s stage bars from the same-run stage timings', async () => {
+    const { p } = await page('sparse', 'kernel=sparse.dsa');
+    p.result = fakeResult({
+      kernel: 'sparse.dsa',
+      family: 'sparse',
+      stages: [
+        { name: 'indexer', medianMs: 0.2, share: 0.2 },
+        { name: 'top-k', medianMs: 0.1, share: 0.1 },
+        { name: 'attention', medianMs: 0.7, share: 0.7 },
+      ],
+      stagesWholeMs: 1.05,
+    });
+    await settle(p);
+    const bars = q(p, '[data-stages] kl-line-chart') as unknown as { spec: { xs: number[]; series: { values: number[] }[]; formatX: (x: number) => string; kind: string } };
+    expect(bars.spec.kind).toBe('bars');
+    expect(bars.spec.xs.map(bars.spec.formatX)).toEqual(['indexer', 'top-k', 'attention']);
+    expect(bars.spec.series[0]!.values).toEqual([0.2, 0.1, 0.7]);
+    expect(text(q(p, '[data-stage-summary]'))).toContain('attention takes the most');
   });
 });
 

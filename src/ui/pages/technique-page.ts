@@ -29,7 +29,10 @@ import type { AttentionPicture } from '../pictures/attention-picture.ts';
 import type { RoutingPicture } from '../pictures/routing-picture.ts';
 import type { MemoryExplorer } from '../memory/memory-explorer.ts';
 import type { BalanceDemo } from '../pictures/balance-demo.ts';
-import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId } from './family-pages.ts';
+import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId, type Opening } from './family-pages.ts';
+import { isCpuEmulation } from '../../bench/roofline.ts';
+import { idealSeries, lessonSentence, type LessonSeries } from '../charts/chart-lesson.ts';
+import { SERIES_COLORS } from '../charts/chart-colors.ts';
 import '../forms/kernel-form.ts';
 import '../forms/preset-picker.ts';
 import '../run/run-progress.ts';
@@ -77,6 +80,8 @@ export class TechniquePage extends LitElement {
   /** After "scale down to fit": what the shape was scaled from, by which factor. */
   declare scaledFrom: string;
   #abort: AbortController | undefined;
+  /** No link chose any setting: the page may open with the shape chosen for this device (see `opening`). */
+  #pristine = false;
   /** The settings the run in progress is for (runKey): a link that changes them cancels it. */
   #runningKey = '';
   /**
@@ -116,6 +121,7 @@ export class TechniquePage extends LitElement {
   /** Take a link's settings: kernel, its fields, preset, sweep, repeats (and the sub-views' own). */
   applyParams(params: URLSearchParams) {
     const before = this.runKey();
+    this.#pristine = params.toString() === '';
     const def = defaultKernel(this.spec, this.kernels, params.get('kernel'));
     this.def = def;
     this.config = def ? configFromParams(def, params) : {};
@@ -140,6 +146,39 @@ export class TechniquePage extends LitElement {
       this.#memory?.applyParams(params);
       this.#balance?.applyParams(params);
     });
+  }
+
+  /** The opening shape for this device, once its kind is known (CPU emulation or a GPU). */
+  get opening(): Opening | undefined {
+    const ctx = this.session?.ctx;
+    return ctx ? this.spec.opening(isCpuEmulation(ctx)) : undefined;
+  }
+
+  /** The opening's note while the form holds exactly the opening's settings (also from a link to them). */
+  get openingNote(): string | undefined {
+    const o = this.opening;
+    if (!o || !this.def || this.def.id !== o.kernel || this.sweepText !== o.sweep.join(',')) return undefined;
+    return Object.entries(o.config).every(([k, v]) => this.config[k] === v) ? o.note : undefined;
+  }
+
+  override willUpdate() {
+    if (this.#pristine && this.session?.state.kind === 'ready' && !this.progress) this.#open();
+  }
+
+  /** Open with this device's shape (the crossover inside the chart), when it passes this device's rules. */
+  #open() {
+    this.#pristine = false;
+    const o = this.opening;
+    const def = o && this.kernels.find((k) => k.id === o.kernel && k.family === this.spec.family);
+    if (!o || !def || !this.session) return;
+    const config = { ...defaults(def.schema), ...Object.fromEntries(Object.entries(o.config).filter(([k]) => k in def.schema)) };
+    if (validateConfig(def, config, this.session.caps).length) return;
+    this.def = def;
+    this.config = config;
+    this.sweepText = o.sweep.join(',');
+    this.result = undefined;
+    this.sweep = undefined;
+    void this.updateComplete.then(() => this.#emitParams());
   }
 
   /** The settings a run's results belong to: kernel, fields, sweep and repeats (not the sub-views'). */
@@ -349,17 +388,96 @@ export class TechniquePage extends LitElement {
     download(`${this.page}-${this.def?.id ?? 'run'}-chart.json`, `${JSON.stringify(body, null, 2)}\n`, 'application/json');
   }
 
-  #chart(s: SweepResult): ChartSpec {
+  /** The run's series with their kernels and configs (the same order the run timed them in). */
+  #lessonSeries(s: SweepResult): LessonSeries[] {
+    const def = this.def;
+    if (!def) return [];
+    const defs = [{ label: def.id, def, config: this.config }, ...this.spec.baselines(def, this.config, (id) => findKernel(id))];
+    return s.series.flatMap((x, i) => {
+      const d = defs[i];
+      return d && d.def.id === x.kernel ? [{ ...d, label: x.label, ms: x.points.map((p) => p.ms) }] : [];
+    });
+  }
+
+  #chart(s: SweepResult): { spec: ChartSpec; sentences: string[] } {
+    const fmtX = (x: number) => (x >= 1024 && x % 1024 === 0 ? `${x / 1024}K` : String(x));
+    const all = this.#lessonSeries(s);
+    const [kernel, ...baselines] = all;
+    const roof = this.session?.roofline?.value;
+    const series: ChartSpec['series'] = s.series.map((x, i) => ({ label: x.label, values: x.points.map((p) => p.ms), dash: i > 0 }));
+    const sentences: string[] = [];
+    if (kernel && baselines.length && all.length === s.series.length) {
+      if (roof) {
+        series.push({
+          label: `${kernel.label}: cost-model ideal (at ${baselines[0]!.label}'s efficiency)`,
+          values: idealSeries(kernel, baselines[0]!, s.field, s.xs, roof),
+          color: SERIES_COLORS[4],
+          dash: true,
+          markers: false,
+        });
+      }
+      for (const b of baselines) {
+        const l = lessonSentence(kernel, b, s.field, s.xs, roof ?? { copyGBps: 1, fmaGflops: 1 }, fmtX);
+        if (!l) continue;
+        sentences.push(roof ? l.sentence : l.sentence.replace(/; the cost model's ideal there is [^)]*/, ''));
+        if (l.crossing) {
+          series.push({
+            label: `crossover vs ${b.label}`,
+            values: s.xs.map((_, i) => (i === l.crossing!.index ? kernel.ms[i]! : null)),
+            kind: 'points',
+            color: SERIES_COLORS[3],
+            markerSize: 14,
+          });
+        }
+      }
+    }
     return {
-      xs: s.xs,
-      series: s.series.map((x, i) => ({ label: x.label, values: x.points.map((p) => p.ms), dash: i > 0 })),
-      xLabel: this.spec.sweepLabel,
+      sentences,
+      spec: {
+        xs: s.xs,
+        series,
+        xLabel: this.spec.sweepLabel,
+        yLabel: 'median time',
+        logX: s.xs.length > 1 && s.xs[0]! > 0,
+        logY: true,
+        formatX: fmtX,
+        formatY: (y) => fmtMs(y),
+      },
+    };
+  }
+
+  /** The chosen shape's stages, timed inside the same runs as the whole (composites: DSA, MoE). */
+  #stageBars(r: KernelResult) {
+    const stages = r.stages ?? [];
+    if (stages.length < 2) return nothing;
+    const sum = stages.reduce((a, x) => a + x.medianMs, 0);
+    const spec: ChartSpec = {
+      xs: stages.map((_, i) => i),
+      series: [{ label: 'median ms per run', values: stages.map((x) => x.medianMs) }],
+      xLabel: 'stage',
       yLabel: 'median time',
-      logX: s.xs.length > 1 && s.xs[0]! > 0,
-      logY: true,
-      formatX: (x) => (x >= 1024 && x % 1024 === 0 ? `${x / 1024}K` : String(x)),
+      kind: 'bars',
+      categoricalX: true,
+      formatX: (x) => stages[x]?.name ?? '',
       formatY: (y) => fmtMs(y),
     };
+    const top = stages.reduce((a, x) => (x.medianMs > a.medianMs ? x : a));
+    return html`<section class="card" aria-label="stage bars" data-stages>
+      <h3>Where the time goes: ${r.kernel}'s stages</h3>
+      <kl-line-chart .spec=${spec} .height=${200} label="median time per stage of ${r.kernel}"></kl-line-chart>
+      <p class="small" data-stage-summary>
+        ${stages.map((x) => `${x.name} ${fmtMs(x.medianMs)} (${(100 * x.share).toFixed(0)}%)`).join(' · ')}. ${top.name} takes the most. Stages' sum ${fmtMs(sum)}
+        against ${fmtMs(r.stagesWholeMs ?? r.medianMs)} for the whole run, timed in the same batches.
+      </p>
+    </section>`;
+  }
+
+  #lessonChart(s: SweepResult) {
+    const { spec, sentences } = this.#chart(s);
+    const notes = this.spec.chartNotes?.(this.config, s.xs) ?? [];
+    return html`<kl-line-chart .spec=${spec} label="median time against ${this.spec.sweepLabel} (log scales)"></kl-line-chart>
+      ${sentences.length || notes.length ? html`<div class="lesson" data-lesson>${[...sentences, ...notes].map((t) => html`<p>${t}</p>`)}</div>` : nothing}
+      ${this.#sweepNotes(s)}`;
   }
 
   #scaleOffer() {
@@ -455,9 +573,11 @@ export class TechniquePage extends LitElement {
         <section class="card" aria-label="time chart">
           <h3>Time vs ${spec.sweepLabel}</h3>
           ${this.sweep
-            ? html`<kl-line-chart .spec=${this.#chart(this.sweep)} label="median time against ${spec.sweepLabel} (log scales)"></kl-line-chart>${this.#sweepNotes(this.sweep)}`
+            ? this.#lessonChart(this.sweep)
             : html`<p class="muted">Run to time ${def.id}${spec.baselines(def, this.config, (id) => findKernel(id)).map((b) => ` against ${b.label}`).join('')} at ${this.sweepText}.</p>`}
+          ${this.openingNote ? html`<p class="small muted" data-opening>${this.openingNote}</p>` : nothing}
         </section>
+        ${this.result ? this.#stageBars(this.result) : nothing}
         ${spec.picture === 'attention'
           ? html`<section class="card wide" aria-label="attention pattern"><h3>What it attended to</h3><kl-attention-picture></kl-attention-picture></section>`
           : nothing}
@@ -535,6 +655,14 @@ export class TechniquePage extends LitElement {
       }
       .notes {
         padding-left: 18px;
+      }
+      .lesson {
+        border-left: 3px solid var(--kl-accent);
+        padding: 2px 10px;
+        margin-top: 8px;
+      }
+      .lesson p {
+        margin: 4px 0;
       }
     `,
   ];
