@@ -40,6 +40,12 @@ describe('<kl-roofline-plot>', () => {
     const canvas = q<HTMLCanvasElement>(p, 'canvas');
     expect(canvas.getContext('2d')!.getImageData(Math.round(a!.px), Math.round(a!.py), 1, 1).data[3]).toBeGreaterThan(0);
     expect(text(q(p, 'details summary'))).toBe('the dots (2); 1 not plotted');
+    // Legend swatches by class: a style attribute would be a CSP violation on the site.
+    expect(qa(p, '.legend i').map((i) => [i.className, i.getAttribute('style')])).toEqual([
+      ['c0', null],
+      ['c1', null],
+    ]);
+    expect(getComputedStyle(q(p, '.legend i.c1')).backgroundColor).not.toBe('rgba(0, 0, 0, 0)');
     expect(text(q(p, 'details'))).toContain('sparse.topk no flops');
   });
 

@@ -4,11 +4,10 @@
 // shape; a dot under the slanted roof is memory-bound, under the flat one compute-bound, and its distance
 // below the roof is what is left. Drawn on one canvas (it hit-tests clicks itself); the same dots are listed
 // as buttons below it, so keyboards and screen readers open them too. Clicking either sends `result-select`.
-import { LitElement, html, css, nothing } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
+import { LitElement, html, css, nothing, unsafeCSS } from 'lit';
 import type { KernelResult } from '../../bench/result-schema.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
-import { seriesColor, themeColor } from './chart-colors.ts';
+import { SERIES_COLORS, seriesColor, themeColor } from './chart-colors.ts';
 import { fmtNum } from '../run/display-number.ts';
 
 export interface RooflineCeilings {
@@ -202,7 +201,7 @@ export class RooflinePlot extends LitElement {
           : html`<span class="muted">Hover a dot for its numbers; click it to open its result. Left of the ridge (${fmtNum(roof.fmaGflops / roof.copyGBps)} FLOP/B) a kernel is
               bound by memory, right of it by arithmetic.</span>`}
       </p>
-      <div class="legend small">${families.map((f, i) => html`<span><i style=${styleMap({ background: seriesColor(i) })}></i>${f}</span>`)}</div>
+      <div class="legend small">${families.map((f, i) => html`<span><i class="c${i % SERIES_COLORS.length}"></i>${f}</span>`)}</div>
       <details class="small">
         <summary>the dots (${dots.length})${skipped.length ? `; ${skipped.length} not plotted` : ''}</summary>
         <ul class="dots">
@@ -244,6 +243,10 @@ export class RooflinePlot extends LitElement {
       .dots {
         padding-left: 18px;
       }
+    `,
+    // Swatch colours as classes: a style attribute would be blocked by the site's CSP (style-src 'self').
+    unsafeCSS(SERIES_COLORS.map((c, i) => `.legend i.c${i} { background: ${c}; }`).join('\n')),
+    css`
       button.link {
         padding: 0 4px;
         font-family: var(--kl-mono);
