@@ -2,6 +2,7 @@
 // refusal is one line naming the flag and what it accepts; --help is generated from the same spec.
 import { parseDecimal, parseInteger } from '../src/io/numbers.ts';
 import { quote } from '../src/io/printable.ts';
+import type { ConfigValue, FieldSpec } from '../src/kernels/contract.ts';
 export type FlagSpec =
   | { type: 'string'; help: string; default?: string; placeholder?: string }
   | { type: 'int'; help: string; default?: number; min: number; max: number }
@@ -116,36 +117,62 @@ export function noPositionals(positionals: readonly string[]): void {
   if (positionals.length) throw new ArgError(`unexpected argument ${quote(positionals[0]!)} (flags take the form --name value; lists are comma-separated: --set T=3,S=7)`);
 }
 
+/**
+ * Flags generated from a config schema (`names`: flag -> field): help, default and limits are the field's, so
+ * --help shows exactly the bounds the parser and the schema's own check enforce.
+ */
+export function flagsFromSchema<F extends string>(schema: Record<string, FieldSpec>, names: Record<F, string>): Record<F, FlagSpec> {
+  const out = {} as Record<F, FlagSpec>;
+  for (const [flag, field] of Object.entries(names) as [F, string][]) {
+    const f = schema[field];
+    if (!f) throw new Error(`flag --${flag} names no field ${field}`);
+    const help = f.doc ? `${f.label}: ${f.doc}` : f.label;
+    out[flag] =
+      f.type === 'bool' ? { type: 'bool', help } : f.type === 'enum' ? { type: 'enum', help, values: f.values, default: f.default } : { type: f.type, help, default: f.default, min: f.min, max: f.max };
+  }
+  return out;
+}
+
 export function helpText(usage: string, spec: Record<string, FlagSpec>): string {
   const rows = Object.entries(spec).map(([name, s]) => {
     const ph = s.type === 'bool' ? '' : ` ${'placeholder' in s && s.placeholder ? s.placeholder : s.type === 'enum' ? s.values.join('|') : s.type.toUpperCase()}`;
-    const def = 'default' in s && s.default !== undefined ? ` (default ${s.default})` : '';
+    const range = s.type === 'int' || s.type === 'number' ? `${s.min} to ${s.max}` : '';
+    const dflt = 'default' in s && s.default !== undefined ? `default ${s.default}` : '';
+    const def = range || dflt ? ` (${[range, dflt].filter(Boolean).join(', ')})` : '';
     return [`--${name}${ph}`, `${s.help}${def}`];
   });
   const w = Math.max(...rows.map((r) => r[0]!.length));
   return [usage, '', ...rows.map(([a, b]) => `  ${a!.padEnd(w)}  ${b}`), `  ${'--help'.padEnd(w)}  this text`].join('\n');
 }
 
-/** Parse `k=v,k2=v2` into typed values (numbers, true/false, strings). */
-export function parseAssignments(flag: string, items: string[]): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
+/**
+ * Parse `k=v,k2=v2` against the fields they set: each key must be one of `fields` (else the refusal lists
+ * them), each value is read by its field's type in the one strict grammar (an int field takes `8`, not `8.0`
+ * or `0x8`). `owner` finishes "… has no field": "attention.naive", "no kernel".
+ */
+export function parseAssignments(flag: string, items: string[], fields: Record<string, FieldSpec>, owner: string): Record<string, ConfigValue> {
+  const out: Record<string, ConfigValue> = {};
   for (const item of items) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new ArgError(`--${flag} expects field=value pairs, got "${item}"`);
+    if (eq <= 0) throw new ArgError(`--${flag} expects field=value pairs, got ${quote(item)}`);
     const k = item.slice(0, eq);
     const v = item.slice(eq + 1);
-    // Numbers in the one strict grammar (`0x8`, ` 8 `, `+8` stay text, and the field check refuses them).
-    let value: number | string | boolean = v;
-    if (v === 'true' || v === 'false') value = v === 'true';
-    else {
-      try {
-        value = parseDecimal(v);
-      } catch {
-        value = v;
+    if (!Object.hasOwn(fields, k)) throw new ArgError(`--${flag}: ${owner} has no field ${quote(k)} (fields: ${Object.keys(fields).join(', ')})`);
+    if (Object.hasOwn(out, k)) throw new ArgError(`--${flag} sets ${quote(k)} twice`);
+    const spec = fields[k]!;
+    try {
+      if (spec.type === 'int') out[k] = parseInteger(v);
+      else if (spec.type === 'number') out[k] = parseDecimal(v);
+      else if (spec.type === 'bool') {
+        if (v !== 'true' && v !== 'false') throw new Error(`${quote(v)} is not true or false`);
+        out[k] = v === 'true';
+      } else {
+        if (!spec.values.includes(v)) throw new Error(`${quote(v)} is not one of ${spec.values.join(', ')}`);
+        out[k] = v;
       }
+    } catch (e) {
+      throw new ArgError(`--${flag} ${k}: ${(e as Error).message}`);
     }
-    if (k in out) throw new ArgError(`--${flag} sets ${quote(k)} twice`);
-    out[k] = value;
   }
   return out;
 }

@@ -24,7 +24,11 @@ import { runPeersStudy } from './peers.ts';
 const SPEC = {
   kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
-  study: { type: 'enum', help: 'run a named study instead of the default suite (see --list)', values: [...STUDIES.map((s) => s.id), 'peers'] },
+  study: {
+    type: 'enum',
+    help: 'run a named study instead of the default suite (see --list); a study runs its own fixed shapes, so --set, --kernels and --shapes are refused with it, except peers, which takes --shapes (workload ids) and refuses --set and --kernels',
+    values: [...STUDIES.map((s) => s.id), 'peers'],
+  },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
   repeats: { type: 'int', help: 'timed samples per shape, each a batch of back-to-back runs (default 30 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
   warmup: { type: 'int', help: 'warm-up batches at least (warm-up is by time anyway: >= 200 ms or two medians within 5%; default 0)', min: 0, max: 1000 },
@@ -60,6 +64,14 @@ await runCli(async () => {
     for (const d of digestStudies(parsed.file)) console.log(`\n${renderDigest(d)}`);
     return 0;
   }
+  if (flags.study) {
+    // A study answers one question at its own shapes: a filter or an override would change the question.
+    const taken = flags.study === 'peers' ? ['shapes'] : [];
+    const given = (['set', 'kernels', 'shapes'] as const).filter((f) => flags[f] !== undefined && !taken.includes(f));
+    if (given.length) {
+      throw new ArgError(`--study ${flags.study} runs its own fixed shapes: --${given.join(', --')} cannot be combined with it (run the suite without --study for that)`);
+    }
+  }
   if (flags.study === 'peers') {
     // onnxruntime-web and tfjs run in the browser: the study drives headless Chromium (no Dawn device here).
     return runPeersStudy({ repeats: flags.repeats ?? 5, warmup: flags.warmup ?? 2, seed: flags.seed, json: flags.json, ids: flags.shapes });
@@ -68,11 +80,8 @@ await runCli(async () => {
   for (const k of flags.kernels ?? []) {
     if (!known.has(k)) throw new ArgError(`--kernels: unknown kernel or family "${k}" (known: ${[...known].join(', ')})`);
   }
-  const set = flags.set ? parseAssignments('set', flags.set) : undefined;
-  if (set) {
-    const fields = new Set(KERNELS.flatMap((k) => Object.keys(k.schema)));
-    for (const f of Object.keys(set)) if (!fields.has(f)) throw new ArgError(`--set: no kernel has a field "${f}" (fields: ${[...fields].join(', ')})`);
-  }
+  // Any registered kernel's field, read by its type (a field shared by several kernels has one type).
+  const set = flags.set ? parseAssignments('set', flags.set, Object.assign({}, ...[...KERNELS].reverse().map((k) => k.schema)), 'no kernel') : undefined;
   const study = STUDIES.find((s) => s.id === flags.study);
   const jobs = study ? study.jobs(KERNELS) : selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
   if (flags.list) {
@@ -120,8 +129,18 @@ await runCli(async () => {
   console.error(`${repeats} timed samples per shape after a timed warm-up${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
   console.error('measuring the roofline (read and copy bandwidth, FMA throughput)...');
   const started = performance.now();
+  // Ctrl-C stops between timed batches: the results so far are kept (and written with --json, marked
+  // incomplete); a second Ctrl-C leaves at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
   // Any failure while the device dies (the roofline probe, a pipeline build) reads as the device loss.
-  const file = await guardLoss(ctx, runSuite(ctx, jobs, {
+  const suite = guardLoss(ctx, runSuite(ctx, jobs, {
+    signal: interrupt.signal,
+    partialOnAbort: true,
     warmup,
     repeats,
     flushBytes: flags['flush-mb'] === undefined ? undefined : flags['flush-mb'] * 1024 * 1024,
@@ -136,6 +155,19 @@ await runCli(async () => {
       if (e.kind === 'error') progress.end(`not run: ${e.message}`);
     },
   }));
+  const file = await suite.catch((e: unknown) => {
+    // Interrupted in the roofline probe: there is nothing to keep yet.
+    if ((e as Error)?.name !== 'AbortError') throw e;
+    return undefined;
+  });
+  process.off('SIGINT', onSigint);
+  if (!file) {
+    if (progress.open) progress.end('interrupted');
+    console.error('interrupted before any kernel was measured: nothing written');
+    ctx.destroy();
+    return 130;
+  }
+  if (progress.open) progress.end('interrupted');
   const studies = digestStudies(file);
   if (studies.length) file.studies = studies;
   console.log(renderResultFile(file));
@@ -148,6 +180,10 @@ await runCli(async () => {
     console.error(`wrote ${flags.json}`);
   }
   ctx.destroy();
+  if (file.incomplete) {
+    console.error(`interrupted: ${file.incomplete}`);
+    return 130;
+  }
   if (file.results.length === 0) {
     console.error('nothing was measured: every selected shape was refused (see "not run" above)');
     return 1;

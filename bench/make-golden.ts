@@ -38,7 +38,9 @@ await runCli(async () => {
     if (!tc) throw new ArgError(`--case: ${def.id} has no test case "${flags.case}" (cases: ${def.testCases.map((t) => t.name).join('; ')})`);
     partial = tc.config;
   }
-  const config = withDefaults(def, { ...partial, ...(flags.set ? parseAssignments('set', flags.set) : {}) });
+  // Only this kernel's fields: a key it does not have (`s` for `S`) would silently write the defaults.
+  const set = flags.set ? parseAssignments('set', flags.set, def.schema, def.id) : {};
+  const config = withDefaults(def, { ...partial, ...set });
   for (const [field, spec] of Object.entries(def.schema)) {
     const issue = checkField(field, spec as never, config[field]);
     if (issue) throw new ArgError(`--set ${issue.field}: ${issue.message}`);

@@ -2,6 +2,8 @@
 import type { KernelResult, ResultFile, StudyDigest } from './result-schema.ts';
 import type { Roofline } from './roofline.ts';
 import { geometryLines } from './geometry.ts';
+import { comparable } from './result-checks.ts';
+import { printable } from '../io/printable.ts';
 
 export function fmtNum(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return '—';
@@ -64,12 +66,13 @@ export function timerLines(file: ResultFile): string[] {
 }
 
 function maxRel(r: KernelResult): string {
-  const worst = Math.max(...r.verification.outputs.map((o) => o.relL2 ?? Infinity));
+  const worst = r.verification.outputs.reduce((w, o) => Math.max(w, o.relL2 ?? Infinity), -Infinity);
   return Number.isFinite(worst) ? `(${worst.toExponential(0)})` : '';
 }
 
 export function table(header: readonly string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): a spread of 100k rows overflows the call stack.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, (r[i] ?? '').length), h.length));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
@@ -88,10 +91,11 @@ export function comparisons(file: ResultFile): string[] {
     byShape.set(key, [...(byShape.get(key) ?? []), r]);
   }
   for (const group of byShape.values()) {
+    // A speed-up is only worth printing between two rows that both computed the right answer.
     const naive = group.find((r) => r.kernel === 'attention.naive');
-    if (!naive) continue;
+    if (!naive || !comparable(naive)) continue;
     for (const r of group) {
-      if (r === naive) continue;
+      if (r === naive || !comparable(r)) continue;
       lines.push(`${r.kernel} vs attention.naive at ${r.shape}: ${(naive.medianMs / r.medianMs).toFixed(2)}x faster (${fmtNum(r.medianMs)} ms vs ${fmtNum(naive.medianMs)} ms)`);
     }
   }
@@ -111,6 +115,7 @@ export function renderResultFile(file: ResultFile): string {
   const out = [
     `adapter: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' / ')} via ${a.backend}; timing: ${file.roofline.method}`,
     rooflineLine(file.roofline),
+    ...(file.incomplete ? [`INCOMPLETE: ${file.incomplete}`] : []),
     '',
     table(RESULT_COLUMNS, file.results.map(resultRow)),
     ...timerLines(file),
@@ -130,6 +135,8 @@ export function renderResultFile(file: ResultFile): string {
 
 /** A study's answer as a terminal table (numbers as the digest rounded them) and its notes. */
 export function renderDigest(d: StudyDigest): string {
-  const cell = (c: string | number | null) => (c === null ? '—' : typeof c === 'number' ? String(c) : c);
-  return [`study ${d.id}: ${d.title}`, table(d.columns, d.rows.map((r) => r.map(cell))), ...d.notes.map((n) => `  ${n}`)].join('\n');
+  // Last line of defence: a ratio over a zero a study did not foresee shows as a dash, never as a number.
+  const clean = (s: string) => printable(s).replace(/-?\b(?:NaN|Infinity)\b/g, '—');
+  const cell = (c: string | number | null) => (c === null || (typeof c === 'number' && !Number.isFinite(c)) ? '—' : clean(String(c)));
+  return [`study ${clean(d.id)}: ${clean(d.title)}`, table(d.columns.map(clean), d.rows.map((r) => r.map(cell))), ...d.notes.map((n) => `  ${clean(n)}`)].join('\n');
 }

@@ -1,6 +1,8 @@
 // The benchmark result file: one versioned format written by the CLI and the UI, read back by both (the UI
 // compares runs from different GPUs). Imports are validated against this schema before anything is shown.
 import { z } from 'zod';
+import { printable } from '../io/printable.ts';
+import { statisticsIssues } from './result-checks.ts';
 
 export const RESULT_SCHEMA_ID = 'llm-kernel-lab/bench-result';
 export const RESULT_SCHEMA_VERSION = 1;
@@ -139,6 +141,8 @@ export const ResultFileSchema = z.object({
   roofline: RooflineSchema,
   results: z.array(KernelResultSchema),
   errors: z.array(z.object({ kernel: z.string(), shape: z.string(), message: z.string() })),
+  /** Set when the run stopped before its last job (SIGINT, a cancel): why, and how far it got. */
+  incomplete: z.string().optional(),
   /** Digests of the studies whose runs the file holds (optional: files from before studies had none). */
   studies: z.array(StudyDigestSchema).optional(),
 });
@@ -151,12 +155,17 @@ export type StudyDigest = z.infer<typeof StudyDigestSchema>;
 export function parseResultFile(text: string): { ok: true; file: ResultFile } | { ok: false; errors: string[] } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Every string a file holds is shown somewhere (names, messages): control characters arrive escaped,
+    // so no name can carry a newline or a terminal escape into the table.
+    json = JSON.parse(text, (_key, value) => (typeof value === 'string' ? printable(value) : value));
   } catch (e) {
     return { ok: false, errors: [`not JSON: ${(e as Error).message}`] };
   }
   const r = ResultFileSchema.safeParse(json);
-  if (r.success) return { ok: true, file: r.data };
+  if (r.success) {
+    const impossible = statisticsIssues(r.data);
+    return impossible.length ? { ok: false, errors: impossible } : { ok: true, file: r.data };
+  }
   return { ok: false, errors: r.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
 }
 

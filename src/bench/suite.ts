@@ -53,6 +53,8 @@ export interface SuiteOptions extends Omit<BenchOptions, 'flushBytes'> {
   toolVersion: string;
   onEvent?: (e: SuiteEvent) => void;
   roofline?: Roofline;
+  /** On a cancel (opts.signal) after the roofline: return what was measured, marked `incomplete`, instead of throwing. */
+  partialOnAbort?: boolean;
 }
 
 export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOptions): Promise<ResultFile> {
@@ -62,6 +64,7 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
   const results: KernelResult[] = [];
   const errors: ResultFile['errors'] = [];
   const checked = new Map();
+  let incomplete: string | undefined;
   for (const [index, job] of jobs.entries()) {
     opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
     try {
@@ -72,6 +75,10 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
       opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
     } catch (e) {
       // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
+      if ((e as Error)?.name === 'AbortError' && opts.partialOnAbort) {
+        incomplete = `cancelled during job ${index + 1} of ${jobs.length} (${job.def.id} ${job.shape.name}); ${results.length} measured before it`;
+        break;
+      }
       if (e instanceof DeviceLostError || (e as Error)?.name === 'AbortError') throw e;
       const message = describeError(e);
       errors.push({ kernel: job.def.id, shape: job.shape.name, message });
@@ -93,5 +100,6 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
     roofline,
     results,
     errors,
+    ...(incomplete ? { incomplete } : {}),
   };
 }

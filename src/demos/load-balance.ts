@@ -4,11 +4,12 @@
 // skewed token stream (a few experts favoured by every token) through the GPU router step by step and
 // records how the imbalance falls.
 import type { GpuContext } from '../gpu/context.ts';
-import { withDefaults } from '../kernels/contract.ts';
+import { defaults, withDefaults, type ConfigSchema, type FieldSpec, type ValidationIssue } from '../kernels/contract.ts';
+import { checkField } from '../kernels/common/validate.ts';
 import { createInstance, encodeOnce, readOutputs, uploadInputs } from '../kernels/execute.ts';
 import { createRng, type Rng } from '../kernels/random.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
-import type { RoutingConfig } from '../kernels/moe/moe-config.ts';
+import { MAX_EXPERTS, checkRouting, routingSchema, type RoutingConfig } from '../kernels/moe/moe-config.ts';
 import { moeRouter } from '../kernels/moe/router.ts';
 
 /** Token copies routed to each expert (indices outside [0, E) ignored). */
@@ -34,8 +35,8 @@ export interface LoadStats {
 export function loadStats(load: readonly number[]): LoadStats {
   const n = load.length;
   const mean = load.reduce((a, b) => a + b, 0) / n;
-  const max = Math.max(...load);
-  const min = Math.min(...load);
+  const max = load.reduce((a, b) => Math.max(a, b), -Infinity);
+  const min = load.reduce((a, b) => Math.min(a, b), Infinity);
   const variance = load.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
   return { mean, max, min, maxOverMean: mean > 0 ? max / mean : 0, cv: mean > 0 ? Math.sqrt(variance) / mean : 0 };
 }
@@ -46,37 +47,52 @@ export function updateBias(bias: Float32Array, load: readonly number[], gamma: n
   for (let i = 0; i < bias.length; i++) bias[i]! += gamma * Math.sign(mean - load[i]!);
 }
 
-export interface BalanceDemoOptions {
+export interface BalanceDemoOptions extends BalanceSettings {
+  dim: number;
+  /** experts every token leans towards */
+  hot: number;
+}
+
+/** The knobs a user sets (CLI flags and the UI's fields are generated from this schema, with its limits). */
+export type BalanceSettings = {
   steps: number;
   /** bias step (DeepSeek-V3 trains with 0.001 over many steps; a short demo needs a larger step) */
   gamma: number;
   seed: number;
   /** tokens per step */
   tokens: number;
-  dim: number;
   E: number;
   topk: number;
   n_groups: number;
   topk_groups: number;
-  /** experts every token leans towards */
-  hot: number;
-  /** length of that lean added to every token (the tokens' noise has unit variance per coordinate) */
+  /** length of the lean added to every token (the tokens' noise has unit variance per coordinate) */
   skew: number;
-}
-
-export const BALANCE_DEFAULTS: BalanceDemoOptions = {
-  steps: 20,
-  gamma: 0.01,
-  seed: 1,
-  tokens: 1024,
-  dim: 64,
-  E: 64,
-  topk: 8,
-  n_groups: 8,
-  topk_groups: 4,
-  hot: 8,
-  skew: 2.5,
 };
+
+export const BALANCE_SCHEMA: ConfigSchema<BalanceSettings> = {
+  steps: { type: 'int', label: 'steps', doc: 'bias updates to run', default: 20, min: 1, max: 1000 },
+  gamma: { type: 'number', label: 'γ (bias step)', doc: 'DeepSeek-V3 trains with 0.001 over many steps; a short demo needs a larger step', default: 0.01, min: 0, max: 1 },
+  seed: { type: 'int', label: 'seed', doc: 'seed of the token stream and gate weights', default: 1, min: 0, max: 2 ** 31 - 1 },
+  tokens: { type: 'int', label: 'tokens per step', doc: 'tokens routed per step', default: 1024, min: 1, max: 65536 },
+  // The router's own limits: the demo runs moe.router, so it takes what the router takes.
+  E: { type: 'int', label: 'routed experts E', doc: 'experts the router chooses among (at least 2, or there is nothing to balance)', default: 64, min: 2, max: MAX_EXPERTS },
+  topk: routingSchema.topk,
+  n_groups: routingSchema.n_groups,
+  topk_groups: routingSchema.topk_groups,
+  skew: { type: 'number', label: 'skew', doc: 'how strongly every token leans towards 8 hot experts', default: 2.5, min: 0, max: 20 },
+};
+
+export const BALANCE_DEFAULTS: BalanceDemoOptions = { ...defaults(BALANCE_SCHEMA), dim: 64, hot: 8 };
+
+/** Every refusal the demo's settings can get without a GPU: each field's bounds, then the router's routing rules. */
+export function checkBalance(s: BalanceSettings): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [field, spec] of Object.entries(BALANCE_SCHEMA) as [keyof BalanceSettings, FieldSpec][]) {
+    const issue = checkField(field, spec, s[field]);
+    if (issue) issues.push(issue);
+  }
+  return issues.length ? issues : checkRouting(balanceRouterConfig({ ...BALANCE_DEFAULTS, ...s }));
+}
 
 export interface BalanceStep {
   step: number;

@@ -89,17 +89,9 @@ export function parseHeader(headerBytes: Uint8Array, where: string): StHeader {
   // The reference reader requires the header to start with `{` (a BOM or leading space is refused);
   // trailing spaces are the writer's alignment padding.
   if (text.charCodeAt(0) !== 0x7b) fail(where, `header must start with "{", it starts with ${quote(text.slice(0, 1))}`);
-  let header: JsonValue;
-  try {
-    // Depth 3 is all the format has (header -> tensor -> shape list); more is refused, not walked.
-    header = parseStrictJson(text, 3);
-  } catch (e) {
-    fail(where, `header is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!(header instanceof Map)) fail(where, 'header is not a JSON object');
   const metadata: Record<string, string> = Object.create(null);
   const entries: StEntry[] = [];
-  for (const [name, raw] of header) {
+  const member = (name: string, raw: JsonValue) => {
     if (name === '__metadata__') {
       if (!(raw instanceof Map)) fail(where, `__metadata__ must be an object of strings, got ${show(raw)}`);
       for (const [k, v] of raw) {
@@ -107,37 +99,47 @@ export function parseHeader(headerBytes: Uint8Array, where: string): StHeader {
         if (typeof v !== 'string') fail(where, `__metadata__.${quote(k)} must be a string, got ${show(v)}`);
         metadata[k] = v;
       }
-      continue;
+      return;
     }
-    const t = `tensor ${quote(name)}`;
-    if (name === '__proto__') fail(where, `${t}: the name is not allowed`);
-    if (!(raw instanceof Map)) fail(where, `${t} has no description (got ${show(raw)})`);
-    for (const k of raw.keys()) if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') fail(where, `${t} has an unknown field ${quote(k)}`);
+    const t = () => `tensor ${quote(name)}`;
+    if (name === '__proto__') fail(where, `${t()}: the name is not allowed`);
+    if (!(raw instanceof Map)) fail(where, `${t()} has no description (got ${show(raw)})`);
+    for (const k of raw.keys()) if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') fail(where, `${t()} has an unknown field ${quote(k)}`);
     const dt = raw.get('dtype');
-    if (typeof dt !== 'string' || !Object.hasOwn(ITEM_BYTES, dt)) fail(where, `${t} has unknown dtype ${show(dt)} (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
+    if (typeof dt !== 'string' || !Object.hasOwn(ITEM_BYTES, dt)) fail(where, `${t()} has unknown dtype ${show(dt)} (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
     const dtype = dt as StDType;
     const rawShape = raw.get('shape');
-    if (!Array.isArray(rawShape)) fail(where, `${t} shape ${show(rawShape)} is not a list of non-negative integers`);
+    if (!Array.isArray(rawShape)) fail(where, `${t()} shape ${show(rawShape)} is not a list of non-negative integers`);
     const shape: number[] = [];
     for (const x of rawShape) {
       const v = count(x);
-      if (v === undefined) fail(where, `${t} shape has ${show(x)}, not a non-negative integer`);
+      if (v === undefined) fail(where, `${t()} shape has ${show(x)}, not a non-negative integer`);
       shape.push(v);
     }
     const off = raw.get('data_offsets');
     const begin = Array.isArray(off) && off.length === 2 ? count(off[0]) : undefined;
     const end = Array.isArray(off) && off.length === 2 ? count(off[1]) : undefined;
-    if (begin === undefined || end === undefined) fail(where, `${t} data_offsets ${Array.isArray(off) ? `[${off.map(show).join(', ')}]` : show(off)} must be [begin, end], two non-negative integers`);
-    if (end < begin) fail(where, `${t} data_offsets [${begin}, ${end}] end before they begin`);
+    if (begin === undefined || end === undefined) fail(where, `${t()} data_offsets ${Array.isArray(off) ? `[${off.map(show).join(', ')}]` : show(off)} must be [begin, end], two non-negative integers`);
+    if (end < begin) fail(where, `${t()} data_offsets [${begin}, ${end}] end before they begin`);
     // Elements times item size without overflow: any product past 2^53 cannot match a real byte range.
     let want = ITEM_BYTES[dtype];
     for (const d of shape) {
       want *= d;
-      if (want > Number.MAX_SAFE_INTEGER) fail(where, `${t} ${dtype} [${shape}] is larger than any file`);
+      if (want > Number.MAX_SAFE_INTEGER) fail(where, `${t()} ${dtype} [${shape}] is larger than any file`);
     }
-    if (end - begin !== want) fail(where, `${t} has ${end - begin} bytes but ${dtype} [${shape}] needs ${want}`);
+    if (end - begin !== want) fail(where, `${t()} has ${end - begin} bytes but ${dtype} [${shape}] needs ${want}`);
     entries.push({ name, dtype, shape, begin, end });
+  };
+  let header: JsonValue;
+  try {
+    // Depth 3 is all the format has (header -> tensor -> shape list); more is refused, not walked. Each
+    // member becomes an entry as soon as it is parsed, so the JSON tree is never held whole.
+    header = parseStrictJson(text, 3, member);
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw e;
+    fail(where, `header is not valid JSON: ${(e as Error).message}`);
   }
+  if (!(header instanceof Map)) fail(where, 'header is not a JSON object');
   // Sorted by offset, every tensor must start where the previous one ended (the reference reader's rule:
   // no gaps, no overlaps, whatever order the header lists them in).
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -178,7 +180,15 @@ export function readSafetensors(bytes: Uint8Array, where = 'file'): Safetensors 
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Empty tensors of each dtype share one zero-length array: a header can list hundreds of thousands of them. */
+const EMPTY: Partial<Record<StDType, StData>> = {};
+
 function decode(bytes: Uint8Array, e: StEntry, where: string): StData {
+  if (e.begin === e.end) return (EMPTY[e.dtype] ??= decodeData(new Uint8Array(0), { ...e, begin: 0, end: 0 }, where));
+  return decodeData(bytes, e, where);
+}
+
+function decodeData(bytes: Uint8Array, e: StEntry, where: string): StData {
   const n = numel(e.shape);
   const offset = bytes.byteOffset + e.begin;
   const view = new DataView(bytes.buffer, offset, e.end - e.begin);

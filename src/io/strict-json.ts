@@ -22,20 +22,36 @@ interface Frame {
   container: JsonValue[] | Map<string, JsonValue>;
   /** Key awaiting its value (objects), or undefined. */
   key?: string;
-  /** Path shown in errors: `"q"."shape"`. */
-  path: string;
+  /** Where this container sits, for the path shown in errors (`"q"."shape"`), built only when one is shown. */
+  parent?: Frame;
+  at?: string | number;
+  /** A top-level member given to onMember when it closes (instead of attached when it opens). */
+  handOver?: boolean;
+}
+
+function pathOf(frame: Frame | undefined): string {
+  const parts: string[] = [];
+  for (let f = frame; f?.parent; f = f.parent) parts.push(typeof f.at === 'number' ? `[${f.at}]` : JSON.stringify(f.at));
+  return parts.reverse().join('.');
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?/y;
 
-/** Parse `text` as one JSON value nested at most `maxDepth` containers deep. */
-export function parseStrictJson(text: string, maxDepth: number): JsonValue {
+/**
+ * Parse `text` as one JSON value nested at most `maxDepth` containers deep. With `onMember`, each member of
+ * the top-level object is handed over as soon as it is complete and not kept (the returned Map stays empty),
+ * so a caller that turns members into its own records never holds the whole tree: a header of 700k tensor
+ * descriptions costs the records, not the records plus the tree.
+ */
+export function parseStrictJson(text: string, maxDepth: number, onMember?: (key: string, value: JsonValue) => void): JsonValue {
   let i = 0;
   const n = text.length;
   const stack: Frame[] = [];
   let root: JsonValue | undefined;
-  const where = () => (stack.length ? ` in ${stack[stack.length - 1]!.path || 'the top-level object'}` : '');
+  /** Keys of the top-level object already handed to onMember (duplicates are still refused). */
+  const handed = new Set<string>();
+  const where = () => (stack.length ? ` in ${pathOf(stack[stack.length - 1]) || 'the top-level object'}` : '');
   const fail = (msg: string): never => {
     throw new JsonSyntaxError(`${msg} at character ${i}${where()}`);
   };
@@ -85,10 +101,6 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
       i++;
     }
   };
-  const pathOf = (frame: Frame | undefined, key: string | number): string => {
-    const part = typeof key === 'number' ? `[${key}]` : JSON.stringify(key);
-    return frame?.path ? `${frame.path}.${part}` : part;
-  };
   /** Attach a finished value to the open container (or make it the root). */
   const attach = (v: JsonValue) => {
     const top = stack[stack.length - 1];
@@ -97,16 +109,31 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
       return;
     }
     if (top.container instanceof Map) {
-      top.container.set(top.key!, v);
+      if (onMember && stack.length === 1) {
+        handed.add(top.key!);
+        onMember(top.key!, v);
+      } else top.container.set(top.key!, v);
       top.key = undefined;
     } else top.container.push(v);
   };
+  /** Members of the top-level object reach onMember once complete: a container is attached when it closes. */
+  const deferred = () => onMember !== undefined && stack.length === 1;
   const open = (container: JsonValue[] | Map<string, JsonValue>) => {
     if (stack.length >= maxDepth) fail(`nested deeper than ${maxDepth} levels`);
     const top = stack[stack.length - 1];
-    const path = top ? pathOf(top, top.container instanceof Map ? top.key! : top.container.length) : '';
-    attach(container);
-    stack.push({ container, path });
+    const at = top ? (top.container instanceof Map ? top.key! : top.container.length) : undefined;
+    const later = deferred();
+    if (!later) attach(container);
+    stack.push({ container, parent: top, at, handOver: later });
+  };
+
+  const close = () => {
+    const f = stack.pop()!;
+    if (f.handOver) {
+      // The member's key is the root's pending key again while it is handed over.
+      stack[stack.length - 1]!.key = f.at as string;
+      attach(f.container);
+    }
   };
 
   skipWs();
@@ -121,7 +148,7 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
       skipWs();
       if (text[i] === '}') {
         i++;
-        stack.pop();
+        close();
       } else {
         readKey();
         continue;
@@ -132,7 +159,7 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
       skipWs();
       if (text[i] === ']') {
         i++;
-        stack.pop();
+        close();
       } else continue;
     } else if (c === '"') attach(readString());
     else if (text.startsWith('true', i)) (attach(true), (i += 4));
@@ -162,7 +189,7 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
       }
       if ((isObj && ch === '}') || (!isObj && ch === ']')) {
         i++;
-        stack.pop();
+        close();
         continue;
       }
       fail(ch === undefined ? 'unexpected end of the header' : `expected "," or "${isObj ? '}' : ']'}", got ${JSON.stringify(ch)}`);
@@ -175,7 +202,7 @@ export function parseStrictJson(text: string, maxDepth: number): JsonValue {
     const key = readString();
     const top = stack[stack.length - 1]!;
     const map = top.container as Map<string, JsonValue>;
-    if (map.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
+    if (map.has(key) || (stack.length === 1 && handed.has(key))) fail(`duplicate key ${JSON.stringify(key)}`);
     skipWs();
     if (text[i] !== ':') fail(`expected ":" after key ${JSON.stringify(key)}`);
     i++;

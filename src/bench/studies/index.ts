@@ -1,5 +1,6 @@
 // The named studies (`npm run bench -- --study NAME`) and the digests of whichever of them a result file holds.
 import type { ResultFile, StudyDigest } from '../result-schema.ts';
+import { comparable } from '../result-checks.ts';
 import { mlaDecode } from './mla-decode.ts';
 import { moeStages } from './moe-stages.ts';
 import { sparseScaling } from './sparse-scaling.ts';
@@ -10,5 +11,7 @@ export type { Study } from './study.ts';
 export const STUDIES: readonly Study[] = [mlaDecode, sparseScaling, moeStages];
 
 export function digestStudies(file: ResultFile): StudyDigest[] {
-  return STUDIES.map((s) => s.digest(file)).filter((d): d is StudyDigest => d !== undefined);
+  // Studies compare rows with each other: only rows that verified and have a time take part.
+  const usable = { ...file, results: file.results.filter(comparable) };
+  return STUDIES.map((s) => s.digest(usable)).filter((d): d is StudyDigest => d !== undefined);
 }

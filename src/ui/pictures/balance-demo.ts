@@ -3,7 +3,10 @@
 // every expert's selection bias moves by gamma towards balance. The chart shows the imbalance falling as the
 // steps arrive; the histogram shows the load at any step (slider, or Play to animate the whole run).
 import { LitElement, html, css, nothing } from 'lit';
-import { BALANCE_DEFAULTS, runBalanceDemo, type BalanceStep } from '../../demos/load-balance.ts';
+import { BALANCE_DEFAULTS, BALANCE_SCHEMA, checkBalance, runBalanceDemo, type BalanceSettings, type BalanceStep } from '../../demos/load-balance.ts';
+import type { FieldSpec } from '../../kernels/contract.ts';
+import { checkField } from '../../kernels/common/validate.ts';
+import { parseFieldValue } from '../forms/url-config.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
@@ -14,22 +17,18 @@ import '../charts/line-chart.ts';
 import '../run/run-progress.ts';
 import { SessionWatcher } from '../device/session-watcher.ts';
 
-interface Knob {
-  key: 'steps' | 'gamma' | 'tokens' | 'skew';
-  param: string;
-  label: string;
-  min: number;
-  max: number;
-  int: boolean;
-  doc: string;
-}
+/** The demo's knobs shown here: fields of BALANCE_SCHEMA (label, doc, limits and messages are the CLI's), each with its URL name. */
+const KNOBS = [
+  { key: 'steps', param: 'bsteps' },
+  { key: 'gamma', param: 'bgamma' },
+  { key: 'tokens', param: 'btokens' },
+  { key: 'skew', param: 'bskew' },
+] as const satisfies readonly { key: keyof BalanceSettings; param: string }[];
+type Knob = (typeof KNOBS)[number];
 
-const KNOBS: Knob[] = [
-  { key: 'steps', param: 'bsteps', label: 'steps', min: 1, max: 200, int: true, doc: 'bias updates to run' },
-  { key: 'gamma', param: 'bgamma', label: 'γ (bias step)', min: 0, max: 1, int: false, doc: 'DeepSeek-V3 trains with 0.001 over many steps; a short demo needs a larger step' },
-  { key: 'tokens', param: 'btokens', label: 'tokens per step', min: 8, max: 16384, int: true, doc: 'tokens routed per step' },
-  { key: 'skew', param: 'bskew', label: 'skew', min: 0, max: 20, int: false, doc: 'how strongly every token leans towards 8 hot experts' },
-];
+function spec(k: Knob): FieldSpec & { type: 'int' | 'number' } {
+  return BALANCE_SCHEMA[k.key] as FieldSpec & { type: 'int' | 'number' };
+}
 
 export class BalanceDemo extends LitElement {
   static override properties = {
@@ -68,7 +67,9 @@ export class BalanceDemo extends LitElement {
     const v = { ...this.values };
     for (const k of KNOBS) {
       const raw = params.get(k.param);
-      if (raw !== null && raw.trim() !== '') v[k.key] = Number(raw);
+      if (raw === null) continue;
+      const value = parseFieldValue(spec(k), raw);
+      if (value !== undefined) v[k.key] = value as number;
     }
     this.values = v;
   }
@@ -80,12 +81,12 @@ export class BalanceDemo extends LitElement {
   }
 
   #issue(k: Knob): string | undefined {
-    const v = this.values[k.key];
-    if (!Number.isFinite(v)) return `must be a number, got ${String(v)}`;
-    if (k.int && !Number.isInteger(v)) return `must be an integer, got ${v}`;
-    if (v < k.min) return `${v} is below the minimum ${k.min}`;
-    if (v > k.max) return `${v} is above the maximum ${k.max}`;
-    return undefined;
+    return checkField(k.key, spec(k), this.values[k.key])?.message;
+  }
+
+  /** Knob issues, or the demo's cross-field rules once every knob is in bounds. */
+  #blocked(): boolean {
+    return KNOBS.some((k) => this.#issue(k)) || checkBalance({ ...BALANCE_DEFAULTS, ...this.values }).length > 0;
   }
 
   override disconnectedCallback() {
@@ -95,7 +96,7 @@ export class BalanceDemo extends LitElement {
   }
 
   async #run() {
-    if (!this.session || KNOBS.some((k) => this.#issue(k))) return;
+    if (!this.session || this.#blocked()) return;
     this.#stopPlay();
     const ac = new AbortController();
     this.#abort = ac;
@@ -175,13 +176,14 @@ export class BalanceDemo extends LitElement {
     return html`<div class="knobs">
         ${KNOBS.map((k) => {
           const issue = this.#issue(k);
+          const f = spec(k);
           return html`<label class="field"
-            ><span>${k.label}</span>
+            ><span>${f.label}</span>
             <input
               type="number"
-              min=${k.min}
-              max=${k.max}
-              step=${k.int ? 1 : 'any'}
+              min=${f.min}
+              max=${f.max}
+              step=${f.type === 'int' ? 1 : 'any'}
               .value=${Number.isFinite(this.values[k.key]) ? String(this.values[k.key]) : ''}
               aria-invalid=${issue ? 'true' : 'false'}
               ?disabled=${running}
@@ -191,7 +193,7 @@ export class BalanceDemo extends LitElement {
                 this.dispatchEvent(new Event('settings-change', { bubbles: true, composed: true }));
               }}
             />
-            <span class="small muted">${k.doc}</span>
+            <span class="small muted">${f.doc}</span>
             ${issue ? html`<span class="small error" role="alert">${issue}</span>` : nothing}</label
           >`;
         })}
@@ -201,7 +203,7 @@ export class BalanceDemo extends LitElement {
         every token leans towards ${BALANCE_DEFAULTS.hot} hot experts spread over the groups.
       </p>
       <div class="row">
-        <button class="primary" ?disabled=${running || !ready || KNOBS.some((k) => this.#issue(k))} @click=${() => this.#run()}>Run the balancing demo</button>
+        <button class="primary" ?disabled=${running || !ready || this.#blocked()} @click=${() => this.#run()}>Run the balancing demo</button>
         <button ?disabled=${running || this.steps.length < 2 || this.playing} @click=${() => this.#play()}>▶ Play</button>
       </div>
       <kl-run-progress .progress=${this.progress} @cancel=${() => this.#abort?.abort()}></kl-run-progress>
@@ -226,7 +228,7 @@ export class BalanceDemo extends LitElement {
                   this.shown = Number((e.target as HTMLInputElement).value);
                 }}
               />
-              ${current.step}: bias ${fmtNum(Math.min(...current.bias))} … ${fmtNum(Math.max(...current.bias))}</label
+              ${current.step}: bias ${fmtNum(current.bias.reduce((a, b) => Math.min(a, b), Infinity))} … ${fmtNum(current.bias.reduce((a, b) => Math.max(a, b), -Infinity))}</label
             >
             <kl-line-chart .spec=${this.#loadChart(current)} .height=${180} label="load per expert at step ${current.step}"></kl-line-chart>`
         : nothing}`;
