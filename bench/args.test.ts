@@ -36,9 +36,9 @@ describe('flags use the one strict number grammar', () => {
 
 describe('--set keys (class 11)', () => {
   it('a key of no field (wrong case, unknown) is refused, listing the accepted keys', () => {
-    expect(() => parseAssignments('set', ['s=33'], FIELDS, 'attention.naive')).toThrowError(/^--set: attention\.naive has no field "s" \(fields: S, scale, causal, dtype\)$/);
-    expect(() => parseAssignments('set', ['Foo=1'], FIELDS, 'attention.naive')).toThrowError(/has no field "Foo"/);
-    expect(() => parseAssignments('set', ['toString=1'], FIELDS, 'attention.naive')).toThrowError(/has no field "toString"/);
+    expect(() => parseAssignments('set', ['s=33'], FIELDS, 'attention.naive')).toThrowError(/^--set: "s" is not a field of attention\.naive \(fields: S, scale, causal, dtype\)$/);
+    expect(() => parseAssignments('set', ['Foo=1'], FIELDS, 'attention.naive')).toThrowError(/"Foo" is not a field of/);
+    expect(() => parseAssignments('set', ['toString=1'], FIELDS, 'attention.naive')).toThrowError(/"toString" is not a field of/);
   });
 });
 

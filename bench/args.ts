@@ -148,7 +148,7 @@ export function helpText(usage: string, spec: Record<string, FlagSpec>): string 
 /**
  * Parse `k=v,k2=v2` against the fields they set: each key must be one of `fields` (else the refusal lists
  * them), each value is read by its field's type in the one strict grammar (an int field takes `8`, not `8.0`
- * or `0x8`). `owner` finishes "… has no field": "attention.naive", "no kernel".
+ * or `0x8`). `owner` names whose fields they are: "attention.naive", "any registered kernel".
  */
 export function parseAssignments(flag: string, items: string[], fields: Record<string, FieldSpec>, owner: string): Record<string, ConfigValue> {
   const out: Record<string, ConfigValue> = {};
@@ -157,7 +157,7 @@ export function parseAssignments(flag: string, items: string[], fields: Record<s
     if (eq <= 0) throw new ArgError(`--${flag} expects field=value pairs, got ${quote(item)}`);
     const k = item.slice(0, eq);
     const v = item.slice(eq + 1);
-    if (!Object.hasOwn(fields, k)) throw new ArgError(`--${flag}: ${owner} has no field ${quote(k)} (fields: ${Object.keys(fields).join(', ')})`);
+    if (!Object.hasOwn(fields, k)) throw new ArgError(`--${flag}: ${quote(k)} is not a field of ${owner} (fields: ${Object.keys(fields).join(', ')})`);
     if (Object.hasOwn(out, k)) throw new ArgError(`--${flag} sets ${quote(k)} twice`);
     const spec = fields[k]!;
     try {

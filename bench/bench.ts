@@ -81,7 +81,7 @@ await runCli(async () => {
     if (!known.has(k)) throw new ArgError(`--kernels: unknown kernel or family "${k}" (known: ${[...known].join(', ')})`);
   }
   // Any registered kernel's field, read by its type (a field shared by several kernels has one type).
-  const set = flags.set ? parseAssignments('set', flags.set, Object.assign({}, ...[...KERNELS].reverse().map((k) => k.schema)), 'no kernel') : undefined;
+  const set = flags.set ? parseAssignments('set', flags.set, Object.assign({}, ...[...KERNELS].reverse().map((k) => k.schema)), 'any registered kernel') : undefined;
   const study = STUDIES.find((s) => s.id === flags.study);
   const jobs = study ? study.jobs(KERNELS) : selectJobs(KERNELS, { kernels: flags.kernels, shapes: flags.shapes, set });
   if (flags.list) {

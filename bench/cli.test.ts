@@ -1,5 +1,5 @@
 // The CLIs as a user runs them: real processes, exit codes, one-line errors, JSON that validates.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +32,18 @@ describe('bench CLI', () => {
     [['--repeats', 'many'], /--repeats: "many" is not an integer/],
     [['--kernels', 'attention.magic'], /--kernels: unknown kernel or family "attention.magic"/],
     [['--frobnicate'], /unknown flag --frobnicate/],
-    [['--set', 'Q=3'], /--set: no kernel has a field "Q"/],
+    [['--set', 'Q=3'], /--set: "Q" is not a field of any registered kernel/],
     [['--json'], /--json needs a value/],
     [['--repeats', '0x2'], /--repeats: "0x2" is not an integer/],
     [['--json', '/nonexistent/x.json'], /--json: cannot write \/nonexistent\/x.json: its directory \/nonexistent does not exist/],
     [['--json', '/dev/full'], /--json: \/dev\/full is a character device/],
     [['--', 'attention.flash_decode'], /unexpected argument "attention.flash_decode"/],
+    // class 11: a --set value is read by its field's type
+    [['--set', 'S=8.0'], /--set S: "8\.0" is not an integer/],
+    // class 14: a study runs its own shapes; filters and overrides are refused, not ignored
+    [['--study', 'sparse-scaling', '--set', 'S=8192'], /--study sparse-scaling runs its own fixed shapes: --set cannot be combined with it/],
+    [['--study', 'mla-decode', '--kernels', 'attention', '--shapes', 'decode'], /--study mla-decode runs its own fixed shapes: --kernels, --shapes cannot be combined/],
+    [['--study', 'peers', '--kernels', 'attention'], /--study peers runs its own fixed shapes: --kernels cannot be combined/],
   ];
   for (const [args, msg] of bad) {
     it(`refuses ${args.join(' ')} with one line and exit 2`, () => {
@@ -73,6 +79,28 @@ describe('bench CLI', () => {
       expect(parsed.file.roofline.copyGBps).toBeGreaterThan(0);
     }
   });
+});
+
+describe('bench CLI on SIGINT', () => {
+  it('ends the progress line and writes what was measured, marked incomplete (exit 130)', async () => {
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/wgsl-raw-hooks.mjs', 'bench/bench.ts', '--kernels', 'attention.naive', '--set', 'T=1,S=64,Hq=2,Hkv=2,D=8', '--repeats', '2', '--warmup', '0', '--json', out], { cwd: root });
+    let stderr = '';
+    // Interrupt as the second (last) job starts: the first is measured, the second cannot finish first.
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/\[2\/2\]/.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/^\[2\/2\] attention\.naive .* \.\.\. interrupted$/m);
+    const parsed = parseResultFile(readFileSync(out, 'utf8'));
+    expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+    if (parsed.ok) {
+      expect(parsed.file.incomplete).toMatch(/^cancelled during job 2 of 2 .*; 1 measured before it$/);
+      expect(parsed.file.results).toHaveLength(1);
+    }
+  }, 240_000);
 });
 
 describe('bench CLI on a lost device', () => {
@@ -118,6 +146,20 @@ describe('verify CLI', () => {
     expect(r.stdout).toMatch(/nope\.safetensors: cannot read \(ENOENT\)/);
   });
 
+  it('refuses a FIFO, /dev/zero and a directory at once, one line each (class 4)', () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    const r = run('verify', [fifo, '/dev/zero', dir]);
+    expect(r.code).toBe(1);
+    const fails = r.stdout.split('\n').filter((l) => l.startsWith('FAIL'));
+    expect(fails).toEqual([
+      expect.stringMatching(/pipe\.safetensors.* is a FIFO \(named pipe\), not a regular file/),
+      expect.stringMatching(/\/dev\/zero.* is a character device, not a regular file/),
+      expect.stringMatching(/is a directory, not a regular file/),
+    ]);
+    expect(r.stdout).toMatch(/0 passed, 3 failed/);
+  });
+
   it('with no files says what to give', () => {
     const r = run('verify', []);
     expect(r.code).toBe(2);
@@ -146,7 +188,57 @@ describe('bench studies and the balance demo', () => {
   });
 });
 
+describe('golden CLI refuses typos and oversized cases before writing (classes 11, 12)', () => {
+  const out = join(dir, 'never.safetensors');
+  const bad: [string[], RegExp][] = [
+    [['--set', 's=33,hq=8'], /^bad arguments: --set: "s" is not a field of attention\.naive \(fields: T, S, Hq, Hkv, D, causal, scale, dtype/],
+    [['--set', 'Foo=1'], /"Foo" is not a field of attention\.naive/],
+    [['--set', 'T=3', 'S=7'], /unexpected argument "S=7"/],
+    [['--set', 'T=1,S=4194304,Hq=8,Hkv=8,D=64'], /--set: this case needs about \d+ MiB of host memory, over the 1024 MiB budget/],
+  ];
+  for (const [args, msg] of bad) {
+    it(`golden ${args.join(' ')}: one line, exit 2, no file`, () => {
+      const r = run('make-golden', ['--kernel', 'attention.naive', ...args, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(msg);
+      expect(() => readFileSync(out)).toThrow();
+    });
+  }
+});
+
+describe('balance checks every flag against the limits its --help shows, before the GPU (class 18)', () => {
+  it('--help shows the router\'s limits', () => {
+    const r = run('moe-balance', ['--help']);
+    expect(r.stdout).toMatch(/--experts INT +routed experts E: .*\(2 to 384, default 64\)/);
+    expect(r.stdout).toMatch(/--topk INT +experts per token \(1 to 32, default 8\)/);
+  });
+  for (const [args, msg] of [
+    [['--experts', '512'], /^bad arguments: --experts must be between 2 and 384, got 512$/],
+    [['--experts', '2', '--topk', '8'], /^bad arguments: --topk: 8 is more than the E = 2 experts$/],
+    [['--experts', '64', '--groups', '7'], /^bad arguments: --groups: E = 64 experts is not a multiple of n_groups = 7/],
+    [['garbage'], /^bad arguments: unexpected argument "garbage"/],
+  ] as const) {
+    it(`balance ${args.join(' ')}: exit 2 without starting the GPU`, () => {
+      const r = run('moe-balance', [...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(msg);
+      expect(r.stderr).not.toMatch(/adapter:|SwiftShader/);
+    });
+  }
+});
+
 describe('bench --digest', () => {
+  it('refuses a file with impossible statistics naming the row, exit 2 (class 15)', () => {
+    const bad = join(dir, 'impossible.json');
+    const file = fakeResultFile();
+    file.results[0] = { ...file.results[0]!, p10Ms: 0.9 };
+    writeFileSync(bad, JSON.stringify(file));
+    const r = run('bench', ['--digest', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a bench result file: results\[0\] \("attention\.flash_decode" .*\): p10 0\.9 ms > median 0\.42 ms/);
+  });
+
   it('prints the table of a saved result file without a GPU, and refuses a malformed one with exit 2', () => {
     const good = join(dir, 'saved.json');
     writeFileSync(good, JSON.stringify(fakeResultFile()));

@@ -136,7 +136,7 @@ export function renderResultFile(file: ResultFile): string {
 /** A study's answer as a terminal table (numbers as the digest rounded them) and its notes. */
 export function renderDigest(d: StudyDigest): string {
   // Last line of defence: a ratio over a zero a study did not foresee shows as a dash, never as a number.
-  const clean = (s: string) => printable(s).replace(/-?\b(?:NaN|Infinity)\b/g, '—');
+  const clean = (s: string) => printable(s).replace(/-?\b(?:NaN|Infinity)/g, '—');
   const cell = (c: string | number | null) => (c === null || (typeof c === 'number' && !Number.isFinite(c)) ? '—' : clean(String(c)));
   return [`study ${clean(d.id)}: ${clean(d.title)}`, table(d.columns.map(clean), d.rows.map((r) => r.map(cell))), ...d.notes.map((n) => `  ${clean(n)}`)].join('\n');
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors, SafetensorsError, writeSafetensors } from './safetensors.ts';
 import { readSafetensorsFile } from './node-files.ts';
+import { parseStrictJson } from './strict-json.ts';
 
 /** A file from a raw header text and data bytes (no writer involved, so anything can be forged). */
 function raw(header: string, data: Uint8Array | number = 0): Uint8Array {
@@ -65,6 +66,19 @@ describe('safetensors reader: memory (class 5)', () => {
     expect(st.tensors.i!.data).toBeInstanceOf(Int8Array);
     expect([...st.tensors.i!.data]).toEqual([-1, 0, 1, 2]);
     expect(st.tensors.m!.data.byteLength).toBe(4);
+  });
+
+  it('many empty tensors share one array, and the header tree is not kept beside the entries', () => {
+    const n = 20_000;
+    const header = `{${Array.from({ length: n }, (_, i) => `"t${i}":${t('F32', '[0]', 0, 0)}`).join(',')}}`;
+    const st = readSafetensors(raw(header), 'e');
+    expect(Object.keys(st.tensors)).toHaveLength(n);
+    expect(new Set(Object.values(st.tensors).map((x) => x.data)).size).toBe(1);
+    const members: string[] = [];
+    const root = parseStrictJson(header, 3, (k) => members.push(k));
+    expect(members).toHaveLength(n);
+    expect((root as Map<string, unknown>).size).toBe(0);
+    expect(() => parseStrictJson('{"a":1,"a":2}', 3, () => {})).toThrowError(/duplicate key "a"/);
   });
 
   it('decodes aligned F32 as a view of the bytes read (no second copy)', () => {
