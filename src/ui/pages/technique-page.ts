@@ -43,6 +43,7 @@ import '../pictures/routing-picture.ts';
 import '../pictures/balance-demo.ts';
 import '../memory/memory-explorer.ts';
 import './teaching-panel.ts';
+import '../code/wgsl-source.ts';
 import { SessionWatcher } from '../device/session-watcher.ts';
 
 const DEFAULT_REPEATS = 10;
@@ -596,7 +597,11 @@ export class TechniquePage extends LitElement {
             <h3>Auxiliary-loss-free load balancing</h3>
             <kl-balance-demo .session=${this.session} @settings-change=${() => this.#emitParams()}></kl-balance-demo>
           </section>`
-        : nothing}`;
+        : nothing}
+      <section class="card wide-block" aria-label="WGSL source">
+        <h3>The WGSL beside the math: <code>${def.id}</code></h3>
+        <kl-wgsl-source .kernel=${def.id} .lesson=${spec.lesson}></kl-wgsl-source>
+      </section>`;
   }
 
   static override styles = [
