@@ -6,6 +6,9 @@
 //   gives its 4 columns): two shared vec4 loads feed 16 FMAs, and two barriers serve BK * 16 FMAs per thread.
 // Global loads are scalar, consecutive threads reading consecutive addresses (coalesced) in either layout,
 // with zero fill past the edges: any M, N, K. `elem` is f32 or f16 storage; all arithmetic is f32.
+// Each operand is a strided view (element offset, row stride, batch stride; wg.z = batch), so a composite
+// can read rows in the middle of a buffer, write into the columns of a wider one, or run one small GEMM per
+// attention head (MLA's W_UK / W_UV: the head's rows of wkv_b against that head's slice of q) in one launch.
 
 // Generated from src/kernels/linear/matmul.ts: the bindings (params, a, b, c), the constants BM, BN, BK,
 // TM (= 4, the named accumulators), THREADS, TRANS_B and the workgroup arrays tileA [BK * BM / 4], tileB [BK * BN / 4] of vec4f.
@@ -14,6 +17,9 @@
 fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * BM;
   let col0 = wg.x * BN;
+  let a0 = params.a_off + wg.z * params.a_batch;
+  let b0 = params.b_off + wg.z * params.b_batch;
+  let c0 = params.c_off + wg.z * params.c_batch;
   // Four named accumulators, not an array: constant register names stay registers on every compiler
   // (SwiftShader spills a dynamically indexed private array to memory).
   var acc0 = vec4f(0.0);
@@ -28,7 +34,7 @@ fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
       let gm = row0 + m;
       let gk = k0 + kk;
       var v = 0.0;
-      if (gm < params.M && gk < params.K) { v = f32(a[gm * params.K + gk]); }
+      if (gm < params.M && gk < params.K) { v = f32(a[a0 + gm * params.lda + gk]); }
       tileA[kk * (BM / 4u) + m / 4u][m % 4u] = v;
     }
     // B tile [BK][BN]: read along n for [K,N] storage, along k for [N,K] storage.
@@ -40,7 +46,7 @@ fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
       let gk = k0 + kk;
       var v = 0.0;
       if (gn < params.N && gk < params.K) {
-        if (TRANS_B == 1u) { v = f32(b[gn * params.K + gk]); } else { v = f32(b[gk * params.N + gn]); }
+        if (TRANS_B == 1u) { v = f32(b[b0 + gn * params.ldb + gk]); } else { v = f32(b[b0 + gk * params.ldb + gn]); }
       }
       tileB[kk * (BN / 4u) + n / 4u][n % 4u] = v;
     }
@@ -57,15 +63,15 @@ fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
   }
   let col = col0 + lid.x * 4u;
   let row = row0 + lid.y * TM;
-  store_row(row + 0u, col, acc0);
-  store_row(row + 1u, col, acc1);
-  store_row(row + 2u, col, acc2);
-  store_row(row + 3u, col, acc3);
+  store_row(c0, row + 0u, col, acc0);
+  store_row(c0, row + 1u, col, acc1);
+  store_row(c0, row + 2u, col, acc2);
+  store_row(c0, row + 3u, col, acc3);
 }
 
-fn store_row(row: u32, col: u32, v: vec4f) {
+fn store_row(c0: u32, row: u32, col: u32, v: vec4f) {
   if (row >= params.M) { return; }
   for (var j = 0u; j < 4u; j++) {
-    if (col + j < params.N) { c[row * params.N + col + j] = elem(v[j]); }
+    if (col + j < params.N) { c[c0 + row * params.ldc + col + j] = elem(v[j]); }
   }
 }

@@ -77,7 +77,7 @@ export interface KernelInstance {
 
 export interface KernelDefinition<C extends Config = Config> {
   id: string;
-  family: 'attention' | 'mla' | 'sparse' | 'moe' | 'linear';
+  family: 'attention' | 'mla' | 'sparse' | 'moe' | 'linear' | 'layer';
   title: string;
   /** One paragraph: the trick and why it is fast or small. */
   explain: string;

@@ -21,6 +21,9 @@ import { dsaAttention } from './sparse/dsa-attention.ts';
 import { dsa } from './sparse/dsa.ts';
 import { blockSelect } from './sparse/block-select.ts';
 import { matmul } from './linear/matmul.ts';
+import { norm } from './layer/norm.ts';
+import { rope } from './layer/rope.ts';
+import { residualAdd } from './layer/residual-add.ts';
 
 export const KERNELS: readonly AnyKernel[] = [
   mlaCompress,
@@ -43,6 +46,9 @@ export const KERNELS: readonly AnyKernel[] = [
   dsa,
   blockSelect,
   matmul,
+  norm,
+  rope,
+  residualAdd,
 ];
 
 export function findKernel(id: string): AnyKernel | undefined {

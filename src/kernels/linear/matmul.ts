@@ -4,7 +4,9 @@
 import * as d from 'typegpu/data';
 import wgsl from '../../../shaders/linear/matmul.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
-import { createKernel } from '../../gpu/shader.ts';
+import { createKernel, type StorageDType } from '../../gpu/shader.ts';
+import type { GpuContext } from '../../gpu/context.ts';
+import { instanceOfStage } from '../stage-instance.ts';
 import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { ConfigSchema, KernelDefinition, TensorSpec } from '../contract.ts';
 import { allocate, planScratch, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
@@ -12,7 +14,30 @@ import { fitGridDimension, needF16 } from '../common/rules.ts';
 import { BYTES_PER, roundTo, type TensorDType } from '../tensor.ts';
 import { matmulReference } from '../../reference/linear.ts';
 
-export type MatmulConfig = { M: number; N: number; K: number; trans_b: boolean; dtype: string };
+export type MatmulConfig = { M: number; N: number; K: number; batch: number; trans_b: boolean; dtype: string };
+
+/** One operand as a strided view of a buffer, in elements: start, row stride, stride between batch entries. */
+export interface MatrixView {
+  off: number;
+  ld: number;
+  batch: number;
+}
+
+/**
+ * A GEMM over caller-owned buffers: `batch` independent products C_z = A_z · B_z (z = 0..batch-1), each
+ * operand a strided view (rows in the middle of a buffer, a column slice of a wider one, one head's slice).
+ * Views default to packed [batch, rows, cols] storage.
+ */
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  batch?: number;
+  trans_b: boolean;
+  a?: Partial<MatrixView>;
+  b?: Partial<MatrixView>;
+  c?: Partial<MatrixView>;
+}
 
 /**
  * Block of C per workgroup (BM x BN), K-slice staged per barrier pair (BK), micro-tile per thread 4 x 4 (TM = 4:
@@ -22,7 +47,33 @@ export type MatmulConfig = { M: number; N: number; K: number; trans_b: boolean; 
 const [BM, BN, BK, TM] = [64, 64, 32, 4];
 const CONSTANTS = { BM, BN, BK, TM, THREADS: (BM / TM) * (BN / 4) } as const;
 
-const MatmulParams = d.struct({ M: d.u32, N: d.u32, K: d.u32 }).$name('MatmulParams');
+const MatmulParams = d
+  .struct({
+    M: d.u32,
+    N: d.u32,
+    K: d.u32,
+    a_off: d.u32,
+    lda: d.u32,
+    a_batch: d.u32,
+    b_off: d.u32,
+    ldb: d.u32,
+    b_batch: d.u32,
+    c_off: d.u32,
+    ldc: d.u32,
+    c_batch: d.u32,
+  })
+  .$name('MatmulParams');
+
+function matmulParams(s: MatmulShape) {
+  const view = (v: Partial<MatrixView> | undefined, rows: number, cols: number) => {
+    const ld = v?.ld ?? cols;
+    return { off: v?.off ?? 0, ld, batch: v?.batch ?? rows * ld };
+  };
+  const a = view(s.a, s.M, s.K);
+  const b = s.trans_b ? view(s.b, s.N, s.K) : view(s.b, s.K, s.N);
+  const c = view(s.c, s.M, s.N);
+  return { M: s.M, N: s.N, K: s.K, a_off: a.off, lda: a.ld, a_batch: a.batch, b_off: b.off, ldb: b.ld, b_batch: b.batch, c_off: c.off, ldc: c.ld, c_batch: c.batch };
+}
 
 const BINDINGS = {
   params: uniform(MatmulParams),
@@ -40,28 +91,61 @@ const schema: ConfigSchema<MatmulConfig> = {
   M: { type: 'int', label: 'rows M', doc: 'rows of A and C (tokens, for a projection)', default: 256, min: 1, max: 1 << 20 },
   N: { type: 'int', label: 'columns N', doc: 'columns of B and C (output features)', default: 256, min: 1, max: 1 << 20 },
   K: { type: 'int', label: 'depth K', doc: 'columns of A, rows of B (input features)', default: 256, min: 1, max: 1 << 20 },
+  batch: { type: 'int', label: 'batch', doc: 'independent products in one launch (one per attention head for MLA\'s W_UK / W_UV)', default: 1, min: 1, max: 4096 },
   trans_b: { type: 'bool', label: 'B as [N, K]', doc: "B stored [N, K] (PyTorch nn.Linear's weight), C = A B^T", default: false },
   dtype: { type: 'enum', label: 'storage', doc: 'f16 storage needs shader-f16; arithmetic is f32 either way', default: 'f32', values: ['f32', 'f16'] },
 };
 
 const storageType = (c: MatmulConfig) => c.dtype as 'f32' | 'f16';
 
+const batched = (c: MatmulConfig, shape: number[]) => (c.batch > 1 ? [c.batch, ...shape] : shape);
+
 function inputs(c: MatmulConfig): TensorSpec[] {
   const dtype = storageType(c) as TensorDType;
   return [
-    { name: 'a', shape: [c.M, c.K], dtype },
-    { name: 'b', shape: c.trans_b ? [c.N, c.K] : [c.K, c.N], dtype },
+    { name: 'a', shape: batched(c, [c.M, c.K]), dtype },
+    { name: 'b', shape: batched(c, c.trans_b ? [c.N, c.K] : [c.K, c.N]), dtype },
   ];
 }
 
 function outputs(c: MatmulConfig): TensorSpec[] {
-  return [{ name: 'c', shape: [c.M, c.N], dtype: storageType(c) as TensorDType }];
+  return [{ name: 'c', shape: batched(c, [c.M, c.N]), dtype: storageType(c) as TensorDType }];
 }
 
 function plan(c: MatmulConfig) {
   return {
     ...plannedTensors(inputs(c), outputs(c), ['a', 'b', 'c']),
-    params: plannedUniform(MatmulParams, { M: c.M, N: c.N, K: c.K }),
+  };
+}
+
+export interface MatmulStage {
+  encode(pass: GPUComputePassEncoder): void;
+  destroy(): void;
+}
+
+/** The GEMM on caller-owned buffers (composites chain it with other stages on shared buffers). */
+export async function createMatmulStage(
+  ctx: GpuContext,
+  s: MatmulShape,
+  io: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer },
+  label = 'linear.matmul',
+  dtype: StorageDType = 'f32',
+): Promise<MatmulStage> {
+  const kernel = await createKernel(
+    ctx,
+    { label, wgsl, elem: dtype, bindings: BINDINGS, constants: { ...CONSTANTS, TRANS_B: s.trans_b ? 1 : 0 }, workgroup: WORKGROUP },
+    ['matmul_main'] as const,
+  );
+  const made = allocate(ctx, label, { params: plannedUniform(MatmulParams, matmulParams(s)) });
+  const group = kernel.bind({ ...io, params: made.buffers.params }, label);
+  const groups: [number, number, number] = [Math.ceil(s.N / BN), Math.ceil(s.M / BM), s.batch ?? 1];
+  return {
+    encode(pass) {
+      pass.setBindGroup(0, group);
+      pass.setPipeline(kernel.pipelines.matmul_main);
+      pass.dispatchWorkgroups(...groups);
+    },
+    destroy: made.destroy,
   };
 }
 
@@ -80,6 +164,7 @@ export const matmul: KernelDefinition<MatmulConfig> = {
       ...needF16('dtype', c.dtype, caps),
       ...fitGridDimension('N', c.N, Math.ceil(c.N / BN), 'column blocks', caps),
       ...fitGridDimension('M', c.M, Math.ceil(c.M / BM), 'row blocks', caps),
+      ...fitGridDimension('batch', c.batch, c.batch, 'batch entries', caps),
     ];
   },
   inputs,
@@ -88,30 +173,22 @@ export const matmul: KernelDefinition<MatmulConfig> = {
   scratch: (c) => planScratch(plan(c)),
   cost(c) {
     const bpe = BYTES_PER[storageType(c)];
-    return { flops: 2 * c.M * c.N * c.K, bytes: (c.M * c.K + c.K * c.N + c.M * c.N) * bpe };
+    return { flops: 2 * c.batch * c.M * c.N * c.K, bytes: c.batch * (c.M * c.K + c.K * c.N + c.M * c.N) * bpe };
   },
   reference(x, c) {
     const dt = storageType(c);
-    return { c: matmulReference(roundTo(x.a!, dt), roundTo(x.b!, dt), { M: c.M, N: c.N, K: c.K, transB: c.trans_b }) };
+    const a = roundTo(x.a!, dt);
+    const b = roundTo(x.b!, dt);
+    const out = new Float64Array(c.batch * c.M * c.N);
+    const [na, nb, nc] = [c.M * c.K, c.K * c.N, c.M * c.N];
+    for (let z = 0; z < c.batch; z++) {
+      const one = matmulReference({ shape: [c.M, c.K], data: a.data.slice(z * na, (z + 1) * na) }, { shape: [nb], data: b.data.slice(z * nb, (z + 1) * nb) }, { M: c.M, N: c.N, K: c.K, transB: c.trans_b });
+      out.set(one.data, z * nc);
+    }
+    return { c: { shape: batched(c, [c.M, c.N]), data: out } };
   },
-  async create(ctx, c) {
-    const kernel = await createKernel(
-      ctx,
-      { label: 'linear.matmul', wgsl, elem: storageType(c), bindings: BINDINGS, constants: { ...CONSTANTS, TRANS_B: c.trans_b ? 1 : 0 }, workgroup: WORKGROUP },
-      ['matmul_main'] as const,
-    );
-    const made = allocate(ctx, 'linear.matmul', plan(c));
-    const group = kernel.bind(made.buffers);
-    return {
-      tensors: made.tensors,
-      encode(pass) {
-        pass.setBindGroup(0, group);
-        pass.setPipeline(kernel.pipelines.matmul_main);
-        pass.dispatchWorkgroups(Math.ceil(c.N / BN), Math.ceil(c.M / BM));
-      },
-      destroy: made.destroy,
-    };
-  },
+  create: (ctx, c) =>
+    instanceOfStage(ctx, plan(c), (b) => createMatmulStage(ctx, { M: c.M, N: c.N, K: c.K, batch: c.batch, trans_b: c.trans_b }, { a: b.a!, b: b.b!, c: b.c! }, 'linear.matmul', storageType(c))),
   benchmarks: [
     { name: 'square M=N=K=1024', config: { M: 1024, N: 1024, K: 1024 } },
     { name: 'prefill projection M=512 K=2048 N=2048, B as [N,K]', config: { M: 512, N: 2048, K: 2048, trans_b: true } },
@@ -122,5 +199,6 @@ export const matmul: KernelDefinition<MatmulConfig> = {
     { name: 'one row (GEMV) K=257', config: { M: 1, N: 70, K: 257, trans_b: true } },
     { name: 'exact tiles 128 x 64, K=64', config: { M: 128, N: 64, K: 64 } },
     { name: 'K=1', config: { M: 5, N: 3, K: 1 } },
+    { name: 'batched per head: 3 x (M=2 N=70 K=9), B as [N,K]', config: { M: 2, N: 70, K: 9, batch: 3, trans_b: true } },
   ],
 };
