@@ -8,7 +8,8 @@
 // with zero fill past the edges: any M, N, K. `elem` is f32 or f16 storage; all arithmetic is f32.
 // Each operand is a strided view (element offset, row stride, batch stride; wg.z = batch), so a composite
 // can read rows in the middle of a buffer, write into the columns of a wider one, or run one small GEMM per
-// attention head (MLA's W_UK / W_UV: the head's rows of wkv_b against that head's slice of q) in one launch.
+// attention head (MLA's W_UK / W_UV: the head's rows of wkv_b against that head's slice of q) in one launch;
+// `alpha` scales C (the indexer's Hi^-0.5 Di^-0.5 on its head weights).
 
 // Generated from src/kernels/linear/matmul.ts: the bindings (params, a, b, c), the constants BM, BN, BK,
 // TM (= 4, the named accumulators), THREADS, TRANS_B and the workgroup arrays tileA [BK * BM / 4], tileB [BK * BN / 4] of vec4f.
@@ -72,6 +73,6 @@ fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l
 fn store_row(c0: u32, row: u32, col: u32, v: vec4f) {
   if (row >= params.M) { return; }
   for (var j = 0u; j < 4u; j++) {
-    if (col + j < params.N) { c[c0 + row * params.ldc + col + j] = elem(v[j]); }
+    if (col + j < params.N) { c[c0 + row * params.ldc + col + j] = elem(params.alpha * v[j]); }
   }
 }

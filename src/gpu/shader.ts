@@ -127,14 +127,32 @@ export interface Kernel<B extends BindingRecord, E extends string> {
  * `src.bindings`, so a multi-stage kernel binds its buffers once. `overrides` feeds `override` declarations.
  * WGSL compilation errors become one readable error with the offending line.
  */
+/**
+ * Pipelines already built on a device, by generated module text, entry points and overrides: a composite that
+ * chains the same kernel a dozen times (the decoder layer's projections, norms, RoPEs) compiles it once. The
+ * text includes the binding declarations, so equal text means an equal layout, which is cached with them.
+ */
+const BUILT = new WeakMap<GPUDevice, Map<string, Promise<{ layout: GPUBindGroupLayout; pipelines: Record<string, GPUComputePipeline> }>>>();
+
 export async function createKernel<B extends BindingRecord, E extends string>(
   ctx: GpuContext,
   src: KernelShader<B>,
   entryPoints: readonly E[],
   overrides: Record<string, number> = {},
 ): Promise<Kernel<B, E>> {
-  const layout = ctx.device.createBindGroupLayout({ label: src.label, entries: bindGroupLayoutEntries(src.bindings) });
-  const pipelines = await buildPipelines(ctx, src, layout, entryPoints, overrides);
+  const key = JSON.stringify([resolveShader(src), entryPoints, overrides]);
+  let cache = BUILT.get(ctx.device);
+  if (!cache) BUILT.set(ctx.device, (cache = new Map()));
+  let built = cache.get(key);
+  if (!built) {
+    const layout = ctx.device.createBindGroupLayout({ label: src.label, entries: bindGroupLayoutEntries(src.bindings) });
+    built = buildPipelines(ctx, src, layout, entryPoints, overrides).then((pipelines) => ({ layout, pipelines }));
+    cache.set(key, built);
+    // A failed build (WGSL error, lost device) is not remembered: the next call reports it afresh.
+    built.catch(() => cache.delete(key));
+  }
+  const { layout, pipelines: all } = await built;
+  const pipelines = all as Record<E, GPUComputePipeline>;
   return {
     layout,
     pipelines,

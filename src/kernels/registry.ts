@@ -24,6 +24,7 @@ import { matmul } from './linear/matmul.ts';
 import { norm } from './layer/norm.ts';
 import { rope } from './layer/rope.ts';
 import { residualAdd } from './layer/residual-add.ts';
+import { deepseekV32Layer } from './layer/deepseek-v32.ts';
 
 export const KERNELS: readonly AnyKernel[] = [
   mlaCompress,
@@ -49,6 +50,7 @@ export const KERNELS: readonly AnyKernel[] = [
   norm,
   rope,
   residualAdd,
+  deepseekV32Layer,
 ];
 
 export function findKernel(id: string): AnyKernel | undefined {

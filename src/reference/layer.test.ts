@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors.ts';
 import { caseTally, GOLDEN_DIR, goldenFilesFor } from '../../test/golden-fixtures.ts';
-import { createRng, freshSeed, randomNormal, type Rng } from '../kernels/random.ts';
+import { createRng, freshSeed } from '../kernels/random.ts';
+import { randomLayerWeights } from './layer-inputs.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
 import { relL2 } from '../kernels/compare.ts';
 import { decoderLayerConfigFrom, decoderLayerReference, type DecoderLayerConfig } from './layer.ts';
@@ -53,48 +54,12 @@ const small: DecoderLayerConfig = {
   n_limited_groups: 2, route_scale: 2.5, moe_inter_dim: 7, n_shared_experts: 1, rope_theta: 10000, softmax_scale: 0.31, T: 5, S: 13,
 };
 
-function randomWeights(rng: Rng, c: DecoderLayerConfig): Record<string, HostTensor> {
-  const { dim, n_heads: H, qk_nope_head_dim: dn, qk_rope_head_dim: dr, v_head_dim: dv, kv_lora_rank: dc, q_lora_rank: ql } = c;
-  const Hi = c.index_n_heads;
-  const Di = c.index_head_dim;
-  const E = c.n_routed_experts;
-  const I = c.moe_inter_dim;
-  const SI = c.n_shared_experts * I;
-  const lin = (o: number, i: number) => randomNormal(rng, [o, i], 1 / Math.sqrt(i));
-  const norm = (n: number) => ({ shape: [n], data: Float64Array.from(randomNormal(rng, [n], 0.1).data, (v) => 1 + v) });
-  return {
-    x: randomNormal(rng, [c.S, dim]),
-    'attn_norm.weight': norm(dim),
-    'attn.wq_a.weight': lin(ql, dim),
-    'attn.q_norm.weight': norm(ql),
-    'attn.wq_b.weight': lin(H * (dn + dr), ql),
-    'attn.wkv_a.weight': lin(dc + dr, dim),
-    'attn.kv_norm.weight': norm(dc),
-    'attn.wkv_b.weight': lin(H * (dn + dv), dc),
-    'attn.wo.weight': lin(dim, H * dv),
-    'attn.indexer.wq_b.weight': lin(Hi * Di, ql),
-    'attn.indexer.wk.weight': lin(Di, dim),
-    'attn.indexer.k_norm.weight': norm(Di),
-    'attn.indexer.k_norm.bias': randomNormal(rng, [Di], 0.1),
-    'attn.indexer.weights_proj.weight': lin(Hi, dim),
-    'ffn_norm.weight': norm(dim),
-    'ffn.gate.weight': lin(E, dim),
-    'ffn.gate.bias': randomNormal(rng, [E], 0.1),
-    'ffn.experts.w1': randomNormal(rng, [E, I, dim], 1 / Math.sqrt(dim)),
-    'ffn.experts.w2': randomNormal(rng, [E, dim, I], 1 / Math.sqrt(I)),
-    'ffn.experts.w3': randomNormal(rng, [E, I, dim], 1 / Math.sqrt(dim)),
-    'ffn.shared_experts.w1.weight': lin(SI, dim),
-    'ffn.shared_experts.w2.weight': lin(dim, SI),
-    'ffn.shared_experts.w3.weight': lin(SI, dim),
-  };
-}
-
 describe('decoder layer: DSA with every key kept is the dense-MLA (V3) layer', () => {
   for (const [T, S] of [[1, 9], [4, 11], [7, 7]] as const) {
     it(`T=${T} S=${S}`, () => {
       const seed = freshSeed();
       const c = { ...small, T, S };
-      const w = randomWeights(createRng(seed), c);
+      const w = randomLayerWeights(createRng(seed), c);
       const dense = decoderLayerReference(w, c, 'dense');
       for (const topk of [S, S + 3]) {
         const dsa = decoderLayerReference(w, { ...c, index_topk: topk }, 'dsa');
@@ -120,10 +85,10 @@ describe('decoder layer: an expert reaches only the tokens routed to it', () => 
   it('perturbing one expert changes out exactly for its tokens', () => {
     const seed = freshSeed();
     const c = { ...small, T: 8, S: 12 };
-    const w = randomWeights(createRng(seed), c);
+    const w = randomLayerWeights(createRng(seed), c);
     const base = decoderLayerReference(w, c);
     const k = c.n_activated_experts;
-    const routed = (e: number) => Array.from({ length: c.T }, (_, t) => Array.from(base.experts.data.slice(t * k, (t + 1) * k)).includes(e));
+    const routed = (e: number) => Array.from({ length: c.T }, (_, t) => Array.from(base.experts!.data.slice(t * k, (t + 1) * k)).includes(e));
     // An expert some but not all tokens use, so both sides of the claim are exercised.
     const e = Array.from({ length: c.n_routed_experts }, (_, i) => i).find((i) => {
       const r = routed(i);

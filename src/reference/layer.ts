@@ -8,7 +8,7 @@
 // q and k are left out: the Hadamard is orthogonal (q.k unchanged) and FP8 is a storage format, not the math.
 import type { HostTensor } from '../kernels/tensor.ts';
 import { mlaCompressReference, mlaDecodeAbsorbedReference, ropeTable } from './mla.ts';
-import { gateReference, moeLayerReference } from './moe.ts';
+import { denseFfnReference, gateReference, moeLayerReference } from './moe.ts';
 import { causalRowLength, indexerReference, keyListAttentionReference, topkReference } from './sparse.ts';
 
 export interface DecoderLayerConfig {
@@ -127,19 +127,30 @@ export function applyRope(v: Float64Array, rows: number, heads: number, stride: 
 /** 'dsa': V3.2 (indexer + top-k); 'dense': V3 (every causal key), the same weights with the indexer unused. */
 export type LayerAttention = 'dsa' | 'dense';
 
+/**
+ * 'moe': DeepSeek-V3's MoE (`ffn.gate`, `ffn.experts`, `ffn.shared_experts`); 'dense': upstream's MLP
+ * (`ffn.w1/w2/w3.weight`, the first dense layers' FFN), given the MoE's active width (topk + shared) x moe_inter.
+ */
+export type LayerFfn = 'moe' | 'dense';
+
+export const denseFfnInter = (c: Pick<DecoderLayerConfig, 'n_activated_experts' | 'n_shared_experts' | 'moe_inter_dim'>) =>
+  (c.n_activated_experts + c.n_shared_experts) * c.moe_inter_dim;
+
 export interface DecoderLayerResult {
   h: HostTensor;
   out: HostTensor;
   /** [T, min(index_topk, S)] selected cache rows, ascending, -1 padded ('dsa' only). */
   selected?: HostTensor;
-  /** [T, n_activated_experts] routed experts of each new token. */
-  experts: HostTensor;
+  /** [T, n_activated_experts] routed experts of each new token ('moe' only). */
+  experts?: HostTensor;
+  /** What the selections were made from, for decision margins: index scores [T, S] ('dsa'), the FFN input [T, dim]. */
+  trace: { indexScores?: HostTensor; ffnIn: HostTensor };
 }
 
 const slice = (a: ArrayLike<number>, from: number, to: number) => Float64Array.from({ length: to - from }, (_, i) => a[from + i]!);
 const tensor = (shape: number[], data: Float64Array): HostTensor => ({ shape, data });
 
-export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention = 'dsa'): DecoderLayerResult {
+export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention = 'dsa', ffn: LayerFfn = 'moe'): DecoderLayerResult {
   const { dim, T, S } = c;
   const H = c.n_heads;
   const dn = c.qk_nope_head_dim;
@@ -175,6 +186,7 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
 
   let o: Float64Array; // [T, H, dv]
   let selected: HostTensor | undefined;
+  let indexScores: HostTensor | undefined;
   if (attention === 'dense') {
     o = mlaDecodeAbsorbedReference(mlaIn, dims).data as Float64Array;
   } else {
@@ -184,7 +196,7 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
     const kI = layerNormReference(linearReference(xn, w['attn.indexer.wk.weight']!, S), w['attn.indexer.k_norm.weight']!, w['attn.indexer.k_norm.bias']!, S, Di);
     applyRope(kI, S, 1, Di, 0, dr, 0, c.rope_theta, 'half');
     const wI = linearReference(xnNew, w['attn.indexer.weights_proj.weight']!, T).map((v) => v * Hi ** -0.5 * Di ** -0.5);
-    const scores = indexerReference(tensor([T, Hi, Di], qI), tensor([S, Di], kI), tensor([T, Hi], wI), { T, S, Hi, Di, causal: true });
+    const scores = (indexScores = indexerReference(tensor([T, Hi, Di], qI), tensor([S, Di], kI), tensor([T, Hi], wI), { T, S, Hi, Di, causal: true }));
     const k = Math.min(c.index_topk, S);
     selected = topkReference(scores, T, S, k, 'index', causalRowLength(T, S)).indices;
 
@@ -229,6 +241,11 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
   for (let i = 0; i < T * dim; i++) h[i] = x[first * dim + i]! + attnOut[i]!;
 
   const hn = tensor([T, dim], rmsNormReference(h, w['ffn_norm.weight']!, T, dim));
+  const trace = { indexScores, ffnIn: hn };
+  if (ffn === 'dense') {
+    const f = denseFfnReference(hn, w['ffn.w1.weight']!, w['ffn.w2.weight']!, w['ffn.w3.weight']!, { N: T, dim, inter: denseFfnInter(c) });
+    return { h: tensor([T, dim], h), out: tensor([T, dim], h.map((v, i) => v + f.data[i]!)), selected, trace };
+  }
   const moeOptions = {
     N: T, dim, E: c.n_routed_experts, topk: c.n_activated_experts, n_groups: c.n_expert_groups, topk_groups: c.n_limited_groups,
     score_func: 'sigmoid' as const, routing: 'deepseek' as const, route_scale: c.route_scale,
@@ -243,5 +260,5 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
   }, moeOptions);
   const out = new Float64Array(T * dim);
   for (let i = 0; i < T * dim; i++) out[i] = h[i]! + moe.data[i]!;
-  return { h: tensor([T, dim], h), out: tensor([T, dim], out), selected, experts };
+  return { h: tensor([T, dim], h), out: tensor([T, dim], out), selected, experts, trace };
 }

@@ -4,11 +4,12 @@ import { comparable } from '../result-checks.ts';
 import { mlaDecode } from './mla-decode.ts';
 import { moeStages } from './moe-stages.ts';
 import { sparseScaling } from './sparse-scaling.ts';
+import { layerStages, layerWaterfall } from './layer.ts';
 import type { Study } from './study.ts';
 
 export type { Study } from './study.ts';
 
-export const STUDIES: readonly Study[] = [mlaDecode, sparseScaling, moeStages];
+export const STUDIES: readonly Study[] = [mlaDecode, sparseScaling, moeStages, layerStages, layerWaterfall];
 
 export function digestStudies(file: ResultFile): StudyDigest[] {
   // Studies compare rows with each other: only rows that verified and have a time take part.

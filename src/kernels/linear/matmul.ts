@@ -37,6 +37,8 @@ export interface MatmulShape {
   a?: Partial<MatrixView>;
   b?: Partial<MatrixView>;
   c?: Partial<MatrixView>;
+  /** C = alpha · A · B (default 1). */
+  alpha?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ const MatmulParams = d
     c_off: d.u32,
     ldc: d.u32,
     c_batch: d.u32,
+    alpha: d.f32,
   })
   .$name('MatmulParams');
 
@@ -72,7 +75,7 @@ function matmulParams(s: MatmulShape) {
   const a = view(s.a, s.M, s.K);
   const b = s.trans_b ? view(s.b, s.N, s.K) : view(s.b, s.K, s.N);
   const c = view(s.c, s.M, s.N);
-  return { M: s.M, N: s.N, K: s.K, a_off: a.off, lda: a.ld, a_batch: a.batch, b_off: b.off, ldb: b.ld, b_batch: b.batch, c_off: c.off, ldc: c.ld, c_batch: c.batch };
+  return { M: s.M, N: s.N, K: s.K, a_off: a.off, lda: a.ld, a_batch: a.batch, b_off: b.off, ldb: b.ld, b_batch: b.batch, c_off: c.off, ldc: c.ld, c_batch: c.batch, alpha: s.alpha ?? 1 };
 }
 
 const BINDINGS = {

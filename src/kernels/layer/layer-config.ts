@@ -1,0 +1,199 @@
+// What the decoder-layer kernel shares with its study: the config (DeepSeek-V3.2's hyper-parameters under their
+// config names, T new of S tokens, the attention and FFN variants), the sub-kernel configs it is built from, the
+// rules, and the cost of every stage by the same names the instance times.
+import type { DeviceCaps } from '../../gpu/context.ts';
+import type { ConfigSchema, Cost, ValidationIssue } from '../contract.ts';
+import type { DecoderLayerConfig, LayerAttention, LayerFfn } from '../../reference/layer.ts';
+import { denseFfnInter } from '../../reference/layer.ts';
+import { dsa, type DsaConfig } from '../sparse/dsa.ts';
+import { indexerCost } from '../sparse/indexer.ts';
+import { dsaAttentionCost } from '../sparse/dsa-attention.ts';
+import { mlaDecodeAbsorbed, type MlaAbsorbedConfig } from '../mla/decode-absorbed.ts';
+import { mlaDecodeNaive } from '../mla/decode-naive.ts';
+import { FLASH_DECODE_MAX_T, flashDecode } from '../attention/flash-decode.ts';
+import { flashPrefill } from '../attention/flash-prefill.ts';
+import type { AttentionConfig } from '../attention/attention-config.ts';
+import { checkForward, forwardStageCosts, type MoeForwardConfig } from '../moe/forward.ts';
+import { moeDenseFfn, type DenseFfnConfig } from '../moe/dense-ffn.ts';
+import { swigluCost } from '../moe/grouped-ffn.ts';
+import { normCost } from './norm.ts';
+import { ropeCost } from './rope.ts';
+import { addCost } from './residual-add.ts';
+
+/**
+ * mla_dsa: V3.2 (MLA absorbed over the indexer's top-k latent rows); mla_dense: V3 (MLA absorbed over every causal
+ * row); mla_naive: the latent expanded to per-head K/V every step; mha: the same weights as plain MHA, per-head K
+ * [k_nope ; k_pe] and V expanded once per token into the cache. The last three compute the same function.
+ */
+export const ATTENTION_VARIANTS = ['mla_dsa', 'mla_dense', 'mla_naive', 'mha'] as const;
+export const FFN_VARIANTS = ['moe', 'dense'] as const;
+
+export type LayerConfig = { [K in keyof DecoderLayerConfig]: DecoderLayerConfig[K] } & { attention: string; ffn: string };
+
+export const refAttention = (c: LayerConfig): LayerAttention => (c.attention === 'mla_dsa' ? 'dsa' : 'dense');
+export const refFfn = (c: LayerConfig): LayerFfn => c.ffn as LayerFfn;
+
+const int = (label: string, def: number, min: number, max: number, doc: string) => ({ type: 'int' as const, label, default: def, min, max, doc });
+
+export const layerSchema: ConfigSchema<LayerConfig> = {
+  attention: {
+    type: 'enum',
+    label: 'attention',
+    doc: 'mla_dsa: DeepSeek-V3.2 (absorbed MLA over the indexer\'s top-k latent rows); mla_dense: DeepSeek-V3 (absorbed, every row); mla_naive: latent expanded per head every step; mha: per-head K and V cached (flash attention); same weights',
+    default: 'mla_dsa',
+    values: ATTENTION_VARIANTS,
+  },
+  ffn: {
+    type: 'enum',
+    label: 'FFN',
+    doc: 'moe: routed top-k + shared experts; dense: one SwiGLU of the same active width (n_activated + n_shared) x moe_inter_dim (ffn.w1/w2/w3)',
+    default: 'moe',
+    values: FFN_VARIANTS,
+  },
+  T: int('new tokens T', 1, 1, 1 << 16, 'tokens this step, at positions S-T .. S-1 (decode: 1)'),
+  S: int('tokens S', 64, 1, 1 << 20, 'positions 0 .. S-1, all of them in the cache after this step'),
+  dim: int('hidden size', 64, 4, 16384, 'model width (DeepSeek-V3.2: 7168)'),
+  n_heads: int('heads', 2, 1, 256, 'attention heads (DeepSeek-V3.2: 128)'),
+  q_lora_rank: int('q_lora_rank', 32, 1, 8192, 'compressed query width (DeepSeek-V3.2: 1536)'),
+  kv_lora_rank: int('kv_lora_rank d_c', 32, 4, 2048, 'latent cache width, a multiple of 4 (DeepSeek-V3.2: 512)'),
+  qk_nope_head_dim: int('qk_nope_head_dim', 16, 1, 512, 'per-head query/key width without RoPE (DeepSeek-V3.2: 128)'),
+  qk_rope_head_dim: int('qk_rope_head_dim', 8, 4, 256, 'decoupled RoPE width, a multiple of 4 (DeepSeek-V3.2: 64)'),
+  v_head_dim: int('v_head_dim', 16, 1, 512, 'per-head value width (DeepSeek-V3.2: 128)'),
+  index_n_heads: int('index heads', 2, 1, 256, 'lightning indexer heads (DeepSeek-V3.2: 64)'),
+  index_head_dim: int('index head dim', 16, 4, 512, 'indexer q/k width, at least qk_rope_head_dim (DeepSeek-V3.2: 128)'),
+  index_topk: int('index top-k', 8, 1, 1 << 16, 'latent rows each query attends to (DeepSeek-V3.2: 2048)'),
+  n_routed_experts: int('routed experts', 8, 1, 384, 'DeepSeek-V3.2: 256'),
+  n_activated_experts: int('experts per token', 2, 1, 32, 'DeepSeek-V3.2: 8'),
+  n_expert_groups: int('expert groups', 2, 1, 64, 'DeepSeek-V3.2: 8'),
+  n_limited_groups: int('groups kept', 1, 1, 64, 'DeepSeek-V3.2: 4'),
+  route_scale: { type: 'number', label: 'route scale', doc: 'DeepSeek-V3.2: 2.5', default: 2.5, min: 1e-3, max: 1e3 },
+  moe_inter_dim: int('expert hidden dim', 16, 4, 65536, 'DeepSeek-V3.2: 2048'),
+  n_shared_experts: int('shared experts', 1, 1, 8, 'DeepSeek-V3.2: 1'),
+  rope_theta: { type: 'number', label: 'rope_theta', doc: 'RoPE base (DeepSeek-V3.2: 10000)', default: 10000, min: 1, max: 1e9 },
+  softmax_scale: { type: 'number', label: 'softmax scale', doc: "the model's own (dn + dr)^-0.5 times YaRN's mscale^2; never recomputed", default: 0.2041241452319315, min: 1e-6, max: 1e3 },
+};
+
+export const dims = (c: LayerConfig) => ({
+  first: c.S - c.T,
+  H: c.n_heads,
+  dn: c.qk_nope_head_dim,
+  dr: c.qk_rope_head_dim,
+  dc: c.kv_lora_rank,
+  dv: c.v_head_dim,
+  D: c.kv_lora_rank + c.qk_rope_head_dim,
+  /** MHA key (and padded value) width per head. */
+  D2: c.qk_nope_head_dim + c.qk_rope_head_dim,
+  ql: c.q_lora_rank,
+  Hi: c.index_n_heads,
+  Di: c.index_head_dim,
+  topk: Math.min(c.index_topk, c.S),
+});
+
+export function dsaConfig(c: LayerConfig): DsaConfig {
+  const l = dims(c);
+  return { T: c.T, S: c.S, Hq: l.H, Hkv: 1, D: l.D, Dr: l.dr, mode: 'mla', topk: l.topk, causal: true, scale: c.softmax_scale, Hi: l.Hi, Di: l.Di };
+}
+
+export function mlaConfig(c: LayerConfig): MlaAbsorbedConfig {
+  const l = dims(c);
+  return { T: c.T, S: c.S, H: l.H, dn: l.dn, dr: l.dr, dc: l.dc, dv: l.dv, causal: true, softmax_scale: c.softmax_scale, dtype: 'f32', splits: 0 };
+}
+
+export function moeConfig(c: LayerConfig): MoeForwardConfig {
+  return {
+    N: c.T, dim: c.dim, E: c.n_routed_experts, topk: c.n_activated_experts, n_groups: c.n_expert_groups, topk_groups: c.n_limited_groups,
+    score_func: 'sigmoid', routing: 'deepseek', bias: true, route_scale: c.route_scale,
+    inter: c.moe_inter_dim, shared_inter: c.n_shared_experts * c.moe_inter_dim, capacity_factor: 0,
+  };
+}
+
+/** The MHA-equivalent: K heads [k_nope ; k_pe] of width dn + dr, V padded into the same width (flash kernels take one D). */
+export function mhaConfig(c: LayerConfig): AttentionConfig {
+  const l = dims(c);
+  return { T: c.T, S: c.S, Hq: l.H, Hkv: l.H, D: l.dn + l.dr, causal: true, scale: c.softmax_scale, dtype: 'f32' };
+}
+
+export const mhaKernel = (c: LayerConfig) => (c.T <= FLASH_DECODE_MAX_T ? flashDecode : flashPrefill);
+
+export const denseConfig = (c: LayerConfig): DenseFfnConfig => ({ N: c.T, dim: c.dim, inter: denseFfnInter(c) });
+
+// Sub-kernel fields under the layer's names, so a refusal names a field the user can change.
+const FIELD_NAMES: Record<string, string> = {
+  Hq: 'n_heads', H: 'n_heads', D: 'kv_lora_rank', Dr: 'qk_rope_head_dim', dr: 'qk_rope_head_dim', dc: 'kv_lora_rank', dn: 'qk_nope_head_dim', dv: 'v_head_dim',
+  Hi: 'index_n_heads', Di: 'index_head_dim', topk: 'index_topk', N: 'T', E: 'n_routed_experts', n_groups: 'n_expert_groups',
+  topk_groups: 'n_limited_groups', inter: 'moe_inter_dim', shared_inter: 'n_shared_experts',
+};
+
+function renamed(issues: ValidationIssue[], context: string, topkField = 'index_topk'): ValidationIssue[] {
+  return issues.map((i) => ({ field: i.field === 'topk' ? topkField : (FIELD_NAMES[i.field] ?? i.field), message: `${i.message} (${context})` }));
+}
+
+export function checkLayer(c: LayerConfig, caps: DeviceCaps): ValidationIssue[] {
+  const l = dims(c);
+  const issues: ValidationIssue[] = [];
+  if (c.T > c.S) issues.push({ field: 'T', message: `${c.T} new tokens exceed S = ${c.S} (they are the last T of the S positions)` });
+  if (l.dc % 4 !== 0) issues.push({ field: 'kv_lora_rank', message: `${l.dc} must be a multiple of 4 (latent rows are read as vec4)` });
+  if (l.dr % 4 !== 0) issues.push({ field: 'qk_rope_head_dim', message: `${l.dr} must be a multiple of 4 (the rope part of a latent row is read as vec4)` });
+  if (c.attention === 'mla_dsa' && l.dr > l.Di) issues.push({ field: 'index_head_dim', message: `${l.Di} is below qk_rope_head_dim = ${l.dr} (the indexer rotates its first qk_rope_head_dim dims)` });
+  if (issues.length) return issues;
+  if (c.attention === 'mla_dsa') issues.push(...renamed(dsa.check!(dsaConfig(c), caps), 'DSA attention'));
+  else if (c.attention === 'mla_dense') issues.push(...renamed(mlaDecodeAbsorbed.check!(mlaConfig(c), caps), 'absorbed MLA'));
+  else if (c.attention === 'mla_naive') issues.push(...renamed(mlaDecodeNaive.check!(mlaConfig(c), caps), 'naive MLA'));
+  else {
+    if (l.dv > l.dn + l.dr) issues.push({ field: 'v_head_dim', message: `${l.dv} exceeds qk_nope_head_dim + qk_rope_head_dim = ${l.dn + l.dr} (the MHA variant pads V into the key width)` });
+    else issues.push(...renamed(mhaKernel(c).check!(mhaConfig(c), caps), 'MHA attention').map((i) => (i.field === 'kv_lora_rank' ? { ...i, field: 'qk_nope_head_dim' } : i)));
+  }
+  if (c.ffn === 'moe') issues.push(...renamed(checkForward(moeConfig(c), caps), 'MoE', 'n_activated_experts'));
+  else issues.push(...renamed(moeDenseFfn.check!(denseConfig(c), caps), 'dense FFN'));
+  return issues.filter((i, n) => issues.findIndex((j) => j.field === i.field) === n);
+}
+
+const linearCost = (M: number, N: number, K: number): Cost => ({ flops: 2 * M * N * K, bytes: 4 * (M * K + N * K + M * N) });
+const sum = (...cs: Cost[]): Cost => cs.reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
+
+/** The stage names in encoding order ('cache fill' first when S > T: the earlier steps' writes, not this step's work). */
+export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] {
+  const l = dims(c);
+  const stages: { name: string; cost: Cost }[] = [];
+  const cacheRows = (rows: number) =>
+    sum(
+      normCost({ rows, d: c.dim, kind: 'rms' }),
+      linearCost(rows, l.dc + l.dr, c.dim),
+      normCost({ rows, d: l.dc, kind: 'rms' }),
+      ropeCost({ rows, heads: 1, width: l.dr, rot: l.dr }),
+      ...(c.attention === 'mla_dsa' ? [linearCost(rows, l.Di, c.dim), normCost({ rows, d: l.Di, kind: 'layer' }), ropeCost({ rows, heads: 1, width: l.Di, rot: l.dr })] : []),
+      // MHA expands each new latent row into H keys and values once, as it enters the cache.
+      ...(c.attention === 'mha' ? [{ flops: 2 * rows * l.H * l.dc * (l.dn + l.dv), bytes: 4 * (rows * l.dc + l.H * (l.dn + l.dv) * l.dc + rows * l.H * (l.dn + l.dr + l.dv)) }] : []),
+    );
+  if (l.first > 0) stages.push({ name: 'cache fill', cost: cacheRows(l.first) });
+  stages.push({ name: 'kv + index-key write', cost: cacheRows(c.T) });
+  stages.push({
+    name: 'q projection',
+    cost: sum(linearCost(c.T, l.ql, c.dim), normCost({ rows: c.T, d: l.ql, kind: 'rms' }), linearCost(c.T, l.H * (l.dn + l.dr), l.ql), ropeCost({ rows: c.T, heads: l.H, width: l.dr, rot: l.dr })),
+  });
+  if (c.attention === 'mla_dsa') {
+    const d = dsaConfig(c);
+    stages.push({ name: 'index queries', cost: sum(linearCost(c.T, l.Hi * l.Di, l.ql), ropeCost({ rows: c.T, heads: l.Hi, width: l.Di, rot: l.dr }), linearCost(c.T, l.Hi, c.dim)) });
+    stages.push({ name: 'indexer', cost: indexerCost({ T: c.T, S: c.S, Hi: l.Hi, Di: l.Di, causal: true }) });
+    stages.push({ name: 'top-k', cost: { flops: 0, bytes: 4 * (c.T * c.S + c.T * l.topk) } });
+    stages.push({ name: 'absorb W_UK', cost: { flops: 2 * c.T * l.H * l.dn * l.dc, bytes: 4 * (c.T * l.H * l.dn + l.H * l.dn * l.dc + c.T * l.H * l.dc) } });
+    stages.push({ name: 'attention', cost: dsaAttentionCost(d, 4) });
+    stages.push({ name: 'un-absorb W_UV', cost: { flops: 2 * c.T * l.H * l.dc * l.dv, bytes: 4 * (c.T * l.H * l.dc + l.H * l.dv * l.dc + c.T * l.H * l.dv) } });
+  } else if (c.attention === 'mla_dense') {
+    stages.push({ name: 'attention', cost: mlaDecodeAbsorbed.cost(mlaConfig(c)) });
+  } else if (c.attention === 'mla_naive') {
+    stages.push({ name: 'attention', cost: mlaDecodeNaive.cost(mlaConfig(c)) });
+  } else {
+    stages.push({ name: 'attention', cost: sum(mhaKernel(c).cost(mhaConfig(c)), { flops: 0, bytes: 8 * c.T * l.H * l.dv }) });
+  }
+  stages.push({ name: 'output projection', cost: linearCost(c.T, c.dim, l.H * l.dv) });
+  stages.push({ name: 'residual + ffn_norm', cost: sum(addCost(c.T * c.dim), normCost({ rows: c.T, d: c.dim, kind: 'rms' })) });
+  if (c.ffn === 'moe') {
+    const f = forwardStageCosts(moeConfig(c));
+    stages.push({ name: 'router', cost: f.router }, { name: 'dispatch', cost: f.dispatch }, { name: 'experts', cost: f.experts }, { name: 'combine', cost: f.combine });
+  } else {
+    stages.push({ name: 'dense ffn', cost: swigluCost(c.T, c.T, c.dim, denseFfnInter(c), 1) });
+  }
+  stages.push({ name: 'residual', cost: addCost(c.T * c.dim) });
+  return stages;
+}
