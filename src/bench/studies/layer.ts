@@ -131,7 +131,7 @@ export const layerWaterfall: Study = {
         const real = config(S, v.attention, v.ffn, V32);
         const now = { ms: run ? stepMs(run.r) : undefined, kv: deployedKvPerToken(real), flops: stepFlops(real) };
         const saved = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : sig(a - b));
-        rows.push([S, v.label, sig(now.ms), saved(prev?.ms, now.ms), now.kv, saved(prev?.kv, now.kv), sig(now.flops / 1e9), saved(prev && prev.flops / 1e9, now.flops / 1e9)]);
+        rows.push([S, v.label, sig(now.ms), saved(prev?.ms, now.ms), now.kv, prev ? prev.kv - now.kv : null, sig(now.flops / 1e9), saved(prev && prev.flops / 1e9, now.flops / 1e9)]);
         prev = now;
       }
     }

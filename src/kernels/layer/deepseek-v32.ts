@@ -8,10 +8,10 @@
 // straight into them (no copies), and the layer's weights are those buffers under upstream's names.
 // 'cache fill' writes rows 0..S-T-1 of both caches (what earlier steps did); the other stages are this step.
 import type { GpuContext } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import type { KernelDefinition, KernelInstance, OutputSpec, TensorSpec } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
-import { decoderLayerConfigFrom, NORM_EPS } from '../../reference/layer.ts';
+import { NORM_EPS } from '../../reference/layer.ts';
+import { layerFromGolden, layerGoldenMeta } from './layer-golden.ts';
 import { layerTensorShapes, marginSafeLayerWeights, randomLayerWeights } from '../../reference/layer-inputs.ts';
 import { decoderLayerReference } from '../../reference/layer.ts';
 import { createMatmulStage, type MatmulShape } from '../linear/matmul.ts';
@@ -23,7 +23,7 @@ import { moeDenseFfn } from '../moe/dense-ffn.ts';
 import { createNormStage, type NormShape } from './norm.ts';
 import { createRopeStage, ropeCosSin, ropeTableBytes, type RopeShape } from './rope.ts';
 import { createAddStage } from './residual-add.ts';
-import { ATTENTION_VARIANTS, FFN_VARIANTS, checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, mhaConfig, mhaKernel, mlaConfig, moeConfig, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
+import { checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, mhaConfig, mhaKernel, mlaConfig, moeConfig, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
 
 interface Part {
   encode(pass: GPUComputePassEncoder): void;
@@ -281,32 +281,8 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
     return { h: r.h, out: r.out };
   },
   create: createLayer,
-  fromGolden(meta, shapes) {
-    let base;
-    try {
-      base = decoderLayerConfigFrom(meta);
-    } catch (e) {
-      throw new ConfigError([{ field: 'metadata', message: (e as Error).message }]);
-    }
-    // The variants are optional metadata (upstream's Block is mla_dsa + moe); present, they must be known.
-    const variant = (key: 'attention' | 'ffn', values: readonly string[]) => {
-      const v = meta[key] ?? values[0]!;
-      if (!values.includes(v)) throw new ConfigError([{ field: key, message: `metadata ${JSON.stringify(v)} is not one of ${values.join(', ')}` }]);
-      return v;
-    };
-    const c: LayerConfig = { ...base, attention: variant('attention', ATTENTION_VARIANTS), ffn: variant('ffn', FFN_VARIANTS) };
-    for (const spec of inputs(c)) {
-      const got = shapes[spec.name];
-      if (!got) throw new ConfigError([{ field: spec.name, message: 'tensor missing from the file' }]);
-      if (got.join() !== spec.shape.join()) throw new ConfigError([{ field: spec.name, message: `shape [${got}] does not match the metadata's [${spec.shape}]` }]);
-    }
-    return c;
-  },
-  goldenMeta(c) {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(c)) if ((k !== 'attention' || v !== ATTENTION_VARIANTS[0]) && (k !== 'ffn' || v !== FFN_VARIANTS[0])) out[k] = String(v);
-    return out;
-  },
+  fromGolden: (meta, shapes) => layerFromGolden(meta, shapes, inputs),
+  goldenMeta: layerGoldenMeta,
   benchmarks: [
     {
       name: 'decode S=1024, scaled V3.2 (dim 1024, 8 heads, latent 512+64, indexer 8x128 top-256, 32 experts top-4)',
