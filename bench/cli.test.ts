@@ -229,6 +229,14 @@ describe('balance checks every flag against the limits its --help shows, before 
 });
 
 describe('bench --digest', () => {
+  it('refuses a FIFO at once instead of hanging (class 4)', () => {
+    const fifo = join(dir, 'digest.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = run('bench', ['--digest', fifo]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^bad arguments: --digest: .*digest\.fifo: is a FIFO \(named pipe\), not a regular file$/);
+  });
+
   it('refuses a file with impossible statistics naming the row, exit 2 (class 15)', () => {
     const bad = join(dir, 'impossible.json');
     const file = fakeResultFile();

@@ -112,6 +112,7 @@ describe('metadata must agree with the case (class 8)', () => {
     ['MLA kv_lora_rank 64 with tensors of 8', 'mla.decode_naive', MLA, (g) => (g.metadata.kv_lora_rank = '64'), /metadata "kv_lora_rank" = "64" disagrees with the case: dc = 8/],
     ['MLA num_heads 99', 'mla.decode_naive', MLA, (g) => (g.metadata.num_heads = '99'), /metadata "num_heads" = "99" disagrees with the case: H = 2/],
     ['MLA T disagreeing with q_nope', 'mla.decode_naive', MLA, (g) => (g.metadata.T = '3'), /metadata "T" = "3" disagrees with the case: T = 2/],
+    ['MLA T written 2.0 (not an integer)', 'mla.decode_naive', MLA, (g) => (g.metadata.T = '2.0'), /metadata "T" = "2\.0" disagrees with the case: T = 2/],
     ['MLA S disagreeing with kv_latent', 'mla.decode_naive', MLA, (g) => (g.metadata.S = '70'), /metadata "S" = "70" disagrees with the case: S = 7/],
     ['moe.gate without score_func', 'moe.router', GATE, (g) => delete g.metadata.score_func, /score_func: missing from the golden metadata/],
     ['moe.forward with shared_w2/w3 but no shared_w1', 'moe.forward', { ...GATE, inter: 8, shared_inter: 8 }, (g) => delete g.tensors.shared_w1, /shared_w1: missing: the file has shared_w2, shared_w3/],

@@ -3,7 +3,7 @@
 // the GPU and compares each expected output.
 import type { GpuContext } from '../gpu/context.ts';
 import { describeError } from '../gpu/errors.ts';
-import { withDefaults, type AnyKernel, type Config, type ConfigValue, type KernelDefinition, type OutputSpec } from '../kernels/contract.ts';
+import { withDefaults, type AnyKernel, type Config, type ConfigValue, type FieldSpec, type KernelDefinition, type OutputSpec } from '../kernels/contract.ts';
 import { compareOutputs } from '../kernels/check.ts';
 import { DEFAULT_TOLERANCE, type CompareResult } from '../kernels/compare.ts';
 import { runKernel } from '../kernels/execute.ts';
@@ -12,7 +12,7 @@ import { createRng } from '../kernels/random.ts';
 import { numel, type HostTensor } from '../kernels/tensor.ts';
 import { validateConfig } from '../kernels/common/validate.ts';
 import { hostData, readSafetensors, writeSafetensors, type Safetensors, type StDType, type StTensor, type StWriteTensor } from './safetensors.ts';
-import { parseDecimal } from './numbers.ts';
+import { parseDecimal, parseInteger } from './numbers.ts';
 import { printable, quote } from './printable.ts';
 
 /** Host bytes one golden case needs while it is written: inputs and outputs in f64 (the reference) and the file. */
@@ -147,12 +147,12 @@ function hyperParameters(registry: readonly AnyKernel[]): Map<string, readonly s
   return out;
 }
 
-/** Does the metadata text say the same value as the config field? */
-function sameValue(text: string, value: ConfigValue): boolean {
+/** Does the metadata text say the same value as the config field (in the one number grammar: `3.0` is no int)? */
+function sameValue(text: string, value: ConfigValue, spec: FieldSpec | undefined): boolean {
   if (typeof value === 'boolean') return text === (value ? '1' : '0') || text === String(value);
   if (typeof value === 'string') return text === value;
   try {
-    return parseDecimal(text) === value;
+    return (spec?.type === 'int' ? parseInteger(text) : parseDecimal(text)) === value;
   } catch {
     return false;
   }
@@ -175,7 +175,7 @@ function metadataIssue(def: AnyKernel, meta: Record<string, string>, read: Set<s
       return `metadata ${quote(key)} does not apply to ${quote(meta.kernel ?? '')} (no kernel of that op has such a setting)`;
     }
     const value = config[field]!;
-    if (!sameValue(text, value)) {
+    if (!sameValue(text, value, def.schema[field])) {
       const from = typeof value === 'number' ? [...def.inputs(config), ...def.outputs(config)].find((t) => t.shape.includes(value)) : undefined;
       return `metadata ${quote(key)} = ${quote(text)} disagrees with the case: ${field} = ${value}${from ? ` (tensor ${quote(from.name)} [${from.shape}])` : ''}`;
     }

@@ -1,7 +1,7 @@
 // Mutants of a valid file that the format's reference reader refuses, and special files that must be
 // refused before a byte is read. Each names the file and the tensor or key.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,16 @@ describe('safetensors files: special files refused before reading (class 4)', ()
     const p = join(dir, 'short.safetensors');
     writeFileSync(p, raw(`{"a":${t('F32', '[268435456]', 0, 1073741824)}}`, 16));
     expect(() => readSafetensorsFile(p, 1 << 30)).toThrowError(/tensor "a" data_offsets \[0, 1073741824\] lie outside the 16-byte data section/);
+  });
+
+  it('refuses a 1000 MB file with a bad header after reading its first bytes, not the whole file (class 5)', () => {
+    const p = join(dir, 'huge.safetensors');
+    writeFileSync(p, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]));
+    truncateSync(p, 1000 * 2 ** 20); // sparse: no disk used
+    const before = process.memoryUsage().rss;
+    expect(() => readSafetensorsFile(p, 1 << 30)).toThrowError(/header length \d+ is over the 104857600-byte limit/);
+    // Nothing near the file's size was allocated (the limit is generous: RSS moves by a few MB on its own).
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 2 ** 20);
   });
 
   it('refuses trailing bytes in a file on disk', () => {
