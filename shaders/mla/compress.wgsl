@@ -7,34 +7,12 @@
 //                    pairs (2i, 2i+1) rotate as complex numbers by the host's float64 cos/sin table
 // Rows of the caches other than start..start+T-1 are not touched. `elem` is f32 or f16 storage; math is f32.
 
-@group(0) @binding(0) var<uniform> params: MlaCompressParams;
-@group(0) @binding(1) var<storage, read> x: array<elem>;              // [T, dim]
-@group(0) @binding(2) var<storage, read> wkv_a: array<elem>;          // [dc+dr, dim]: W_DKV rows, then W_KR rows
-@group(0) @binding(3) var<storage, read> kv_norm: array<elem>;        // [dc] RMSNorm weight
-@group(0) @binding(4) var<storage, read> rope: array<vec2<f32>>;      // [T, dr/2] (cos, sin) at position start + t
-@group(0) @binding(5) var<storage, read_write> kv: array<f32>;        // [T, dc+dr] projection
-@group(0) @binding(6) var<storage, read_write> kv_latent: array<elem>; // [S, dc] latent cache
-@group(0) @binding(7) var<storage, read_write> k_pe: array<elem>;      // [S, dr] RoPE key cache
-
-const WG = 256u;
-
-var<workgroup> red: array<f32, WG>;
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
-}
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var span = WG / 2u; span > 0u; span /= 2u) {
-    if (lid < span) { red[lid] += red[lid + span]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier(); // red is reused by the next reduction
-  return total;
-}
+// Generated from src/kernels/mla/compress.ts: the bindings params, x [T, dim], wkv_a [dc+dr, dim] (W_DKV
+// rows, then W_KR rows), kv_norm [dc], rope [T, dr/2] (cos, sin) at position start + t, kv [T, dc+dr] (the
+// f32 projection), kv_latent [S, dc] and k_pe [S, dr] (the caches); the constant WG and the workgroup array
+// reduce_scratch [WG] that workgroup_sum reduces through.
+#include "lib/grid.wgsl"
+#include "lib/workgroup-reduce.wgsl"
 
 @compute @workgroup_size(WG)
 fn project_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -45,7 +23,7 @@ fn project_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   for (var t = 0u; t < params.T; t++) {
     var part = 0.0;
     for (var k = lid; k < params.dim; k += WG) { part += f32(x[t * params.dim + k]) * f32(wkv_a[w + k]); }
-    let dot = reduce_sum(lid, part);
+    let dot = workgroup_sum(lid, part);
     if (lid == 0u) { kv[t * rows + j] = dot; }
   }
 }
@@ -58,7 +36,7 @@ fn norm_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
   let base = t * rows;
   var sq = 0.0;
   for (var c = lid; c < params.dc; c += WG) { sq += kv[base + c] * kv[base + c]; }
-  let inv = inverseSqrt(reduce_sum(lid, sq) / f32(params.dc) + params.eps);
+  let inv = inverseSqrt(workgroup_sum(lid, sq) / f32(params.dc) + params.eps);
   let row = params.start + t;
   for (var c = lid; c < params.dc; c += WG) {
     kv_latent[row * params.dc + c] = elem(kv[base + c] * inv * f32(kv_norm[c]));

@@ -1,58 +1,44 @@
-// mla.decode_absorbed: DeepSeek-V3's attn_impl = "absorb", split-K over the latent cache (flash decoding).
-//   1. absorb_main : q_abs[t,h] = scale * [q_nope[t,h] W_UK[h] , q_pe[t,h]]         ([d_c + d_rope] per head)
-//                    one thread per output column in small workgroups, so W_UK streams from many SMs
-//   2. split_main  : per (query, block of HB heads, key range): score_s = q_abs[h] . [c_KV[s], k_pe[s]],
-//                    online softmax, o[h] = sum_s p_s c_KV[s] (values live in latent space); writes the
-//                    unnormalised o, the running max m and the sum l of its range
-//   3. merge_main  : per (query, head, MC latent columns): combine the ranges (weights exp(m_i - M)) and
-//                    divide by L; the merged latent o[t,h] goes back into q_abs's row, no longer read
-//   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV (a weight row's lanes read consecutive
-//                    latent columns, summed by row_sum) over tiles of MT queries, W_UV read once per tile
-// The heads are the M dimension of split_main's tile, as in FlashMLA: a workgroup loads a tile of BS latent
-// rows into workgroup memory once (vec4 loads) and all HB heads score against it, so the cache streams from
-// memory ceil(H/HB) times (once for H <= 21 at d_c + d_rope = 576) instead of once per head, and the key
-// ranges spread one step over the whole GPU (the partials, a few MiB, stay in L2 for the merge).
-// A head's d_c + d_rope columns are dealt to TPH threads (column lane + k*TPH, k < MAXC); each keeps its
-// query slice and its slice of the latent accumulator in registers, and the per-lane partial dot products
-// are summed through `red`. The layout (HB, TPH, BS) comes in the uniform and the workgroup arrays have fixed
-// sizes, so one compiled pipeline serves every shape. `elem` is f32 or f16 storage; all arithmetic is f32.
+// mla.decode_absorbed: DeepSeek-V3's attn_impl = "absorb", split-K over the latent cache (flash decoding),
+// heads as the M dimension of the tile (FlashMLA).
+//   1. absorb_main : q_abs[t,h] = scale * log2(e) * [q_nope[t,h] W_UK[h] , q_pe[t,h]]   ([d_c + d_rope] per head)
+//                    one invocation per (t, h, column) in ABSORB_WG-invocation workgroups, so W_UK streams in
+//                    slices of ABSORB_WG * 4 B * dn (32 KiB at dn = 128) from many workgroups
+//   2. split_main  : per (query t, block of 4*HQ heads, key range): scores of every head of the block against
+//                    every latent row [c_KV[s], k_pe[s]] of the range, online softmax (base 2), o[h] += p c_KV[s]
+//                    (the values are the latent rows themselves); writes the unnormalised o, the max m and the
+//                    sum l of its range
+//   3. merge_main  : per (t, h, WG latent columns): the log-sum-exp merge of the ranges (lib/lse-merge.wgsl);
+//                    the merged latent o[t,h] goes back into q_abs's row, no longer read
+//   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV (the TPR lanes of a weight row read adjacent
+//                    floats of it, summed by row_sum) over tiles of MT queries, W_UV read once per tile
+//
+// split_main, for one tile of BK keys (3 barriers):
+//   a. scores: invocation (head quad hq, key pair kq, slice ks) dots the 4 heads' queries with 2 keys over the
+//      columns ks, ks + KS, ... (adjacent invocations read adjacent floats of one latent row and of the query
+//      rows: coalesced on a GPU, one vector load per SIMD group on CPU emulation); the KS slices meet in `red`.
+//      Every loaded key value serves 4 heads and every query value 2 keys: the heads are the M dimension, so the
+//      cache streams from memory once per block of heads (once for H <= 4 * HQ), not once per head.
+//   b. invocation (hq, key j) adds the slices into the key's 4 scores (a vec4 over the quad's heads).
+//   c. the same invocation takes the tile's max per head, keeps the running max m (every invocation of a quad
+//      computes the same value, so it never needs sharing), turns its key's scores into p = 2^(s - m) (one exp2
+//      per score), and key 0's invocation publishes alpha = 2^(m_old - m) for the quad.
+//   d. P.V: invocation (hq, column group cg) rescales its accumulators (8 latent columns cg + i * CG, each a vec4
+//      over the quad's heads, in named registers) and adds p_j * c_KV[j][column] for the tile's keys: one
+//      broadcast p per key feeds 32 multiply-adds; the quad's row sums ride along.
+//
+// Generated from src/kernels/mla/decode-absorbed.ts: the bindings params, q_nope [T, H, dn], q_pe [T, H, dr],
+// kv_latent [S, dc], k_pe [S, dr], wkv_b [H*(dn+dv), dc] (per head its W_UK rows, then its W_UV rows),
+// q_abs [T*H, dc+dr] (f32), part [T*H, splits, dc] then [T*H, splits, 2] (m, l) (f32) and out [T, H, dv];
+// the constants of the layout (SPLIT_WG = HQ * CG, BK = 2 * KQ, KS, ABSORB_WG, WG for merge and uv, TPR, RPW,
+// MT) and the workgroup arrays red, scores_ws, probs_ws, alpha_ws, m_ws, weights, reduce_scratch.
+// row_sum and its lane variant are appended by the host. `elem` is f32 or f16 storage; arithmetic is f32.
+#include "lib/constants.wgsl"
+#include "lib/grid.wgsl"
+#include "lib/online-softmax.wgsl"
+#include "lib/lse-merge.wgsl"
+#include "lib/workgroup-reduce.wgsl"
 
-@group(0) @binding(0) var<uniform> params: MlaParams;
-@group(0) @binding(1) var<storage, read> q_nope: array<elem>;         // [T, H, dn]
-@group(0) @binding(2) var<storage, read> q_pe: array<elem>;           // [T, H, dr]
-@group(0) @binding(3) var<storage, read> kv_latent: array<vec4<elem>>; // [S, dc/4]
-@group(0) @binding(4) var<storage, read> k_pe: array<vec4<elem>>;      // [S, dr/4]
-@group(0) @binding(5) var<storage, read> wkv_b: array<elem>;          // [H*(dn+dv), dc]: per head W_UK rows, then W_UV rows
-@group(0) @binding(6) var<storage, read_write> q_abs: array<f32>;     // [T*H, dc+dr]
-@group(0) @binding(7) var<storage, read_write> partials: array<f32>;  // [T*H, splits, dc+2]: o, then m, l
-@group(0) @binding(8) var<storage, read_write> out: array<elem>;      // [T, H, dv]
-
-const WG = 256u;
-const ABSORB_WG = 64u;  // absorb_main: 64 output columns (a 32 KiB slice of W_UK at dn = 128) per workgroup
-const MAXC = 48u;       // register columns per thread: TPH >= (dc+dr)/MAXC
-const TILE = 2048u;     // floats of cache rows per tile: BS * (dc+dr) <= TILE
-const RED = 1024u;      // per-lane partial scores: HB * BS * (TPH+1) <= RED (padded rows avoid bank conflicts)
-const SC = 256u;        // scores of a tile: HB * BS <= SC
-const MAX_SPLITS = 1024u;
-const MC = 32u;         // merge_main: latent columns per workgroup, WG / MC threads per column
-const UV_WG = 64u;      // uv_main: threads per workgroup
-const TPR = 4u;         // uv_main: lanes per W_UV row (64 contiguous bytes a step; each lane walks d_c / 4)
-const RPW = UV_WG / TPR; // uv_main: W_UV rows per workgroup (32 KiB of W_UV at d_c = 512)
-const MT = 4u;          // uv_main: queries per tile (one vec4 of accumulators)
-const NEG_INF = -3.402823466e38; // masked score; exp(NEG_INF - m) underflows to 0
-
-var<workgroup> tile: array<f32, TILE>;
-var<workgroup> red: array<f32, RED>;
-var<workgroup> scores: array<f32, SC>;
-var<workgroup> weights: array<f32, MAX_SPLITS>;
-var<workgroup> chunk: array<f32, WG>;
-var<workgroup> mred: array<f32, WG>;
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
-}
-
-// One thread per (t, h, column): the latent columns are coalesced reads of W_UK's rows.
+// One invocation per (t, h, column of q_abs): adjacent invocations read adjacent floats of W_UK's rows.
 @compute @workgroup_size(ABSORB_WG)
 fn absorb_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let dk = params.dc + params.dr;
@@ -70,179 +56,209 @@ fn absorb_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   } else {
     v = f32(q_pe[row * params.dr + col - params.dc]);
   }
-  q_abs[i] = v * params.scale;
+  q_abs[i] = v * (params.scale * LOG2E);
 }
 
-@compute @workgroup_size(WG)
+// 2^(s - m) per head of a quad, exactly 0 for a masked score.
+fn quad_exp2(s: vec4f, m: vec4f) -> vec4f {
+  return vec4f(masked_exp2(s.x, m.x), masked_exp2(s.y, m.y), masked_exp2(s.z, m.z), masked_exp2(s.w, m.w));
+}
+
+// Column c of the 4 query rows at offsets qr (a quad's heads).
+fn quad_q(qr: vec4u, c: u32) -> vec4f {
+  return vec4f(q_abs[qr.x + c], q_abs[qr.y + c], q_abs[qr.z + c], q_abs[qr.w + c]);
+}
+
+@compute @workgroup_size(SPLIT_WG)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let HB = params.heads_per_block;
-  let TPH = params.threads_per_head;
-  let BS = params.tile_rows;
-  let blocks = (params.H + HB - 1u) / HB;
-  let per_query = blocks * params.splits;
   let g = linear_group(wg, nwg);
-  if (g >= params.T * per_query) { return; } // uniform per workgroup, so the barriers below are safe
-  let t = g / per_query;
-  let block = (g % per_query) / params.splits;
+  if (g >= params.T * params.blocks * params.splits) { return; } // uniform per workgroup: the barriers are safe
   let split = g % params.splits;
-  let hl = lid / TPH;
-  let lane = lid % TPH;
-  let h = block * HB + hl;
-  let head_ok = hl < HB && h < params.H; // threads past HB * TPH only help with the loads
-  let dk = params.dc + params.dr;
-  let dc4 = params.dc / 4u;
-  let dk4 = dc4 + params.dr / 4u;
-  let row = t * params.H + h;
+  let block = (g / params.splits) % params.blocks;
+  let t = g / (params.splits * params.blocks);
+  let dc = params.dc;
+  let dr = params.dr;
+  let dk = dc + dr;
+  let head0 = block * 4u * HQ; // first head of the block
 
-  var q: array<f32, MAXC>;
-  var acc: array<f32, MAXC>;
-  if (head_ok) {
-    for (var k = 0u; k < MAXC; k++) {
-      let col = lane + k * TPH;
-      if (col >= dk) { break; }
-      q[k] = q_abs[row * dk + col];
-    }
-  }
-
-  // Keys this workgroup owns: its split's range, cut at the causal horizon of query t (may be empty).
+  // Keys of this workgroup: its split's range, cut at the causal horizon of query t (may be empty).
   let horizon = select(params.S, min(params.S, params.S - params.T + t + 1u), params.causal != 0u);
   let s_begin = split * params.keys_per_split;
   let s_end = min(s_begin + params.keys_per_split, horizon);
-  var m = NEG_INF;
-  var l = 0.0;
-  for (var s0 = s_begin; s0 < s_end; s0 += BS) {
-    workgroupBarrier(); // the previous tile is no longer read
-    for (var i = lid; i < BS * dk4; i += WG) {
-      let r = i / dk4;
-      let c4 = i % dk4;
-      let s = s0 + r;
-      var v = vec4<f32>(0.0);
-      if (s < s_end) {
-        if (c4 < dc4) {
-          v = vec4<f32>(kv_latent[s * dc4 + c4]);
-        } else {
-          v = vec4<f32>(k_pe[s * (dk4 - dc4) + c4 - dc4]);
-        }
+
+  // Roles. a: (hq, kq, ks); b, c: (hq, j); d: (hq, cg). A head past H reads head H-1 and is never stored.
+  let a_hq = lid / CG;
+  let a_kq = (lid % CG) / KS;
+  let a_ks = lid % KS;
+  let a_on = a_kq < KQ;
+  let last_row = t * params.H + params.H - 1u;
+  let qrow = t * params.H + head0 + 4u * a_hq;
+  let qr = min(vec4u(qrow) + vec4u(0u, 1u, 2u, 3u), vec4u(last_row)) * dk;
+  let b_hq = lid / BK;
+  let b_j = lid % BK;
+  let b_on = lid < HQ * BK;
+  let d_hq = lid / CG;
+  let d_cg = lid % CG;
+  // Role d's 8 latent columns cg + i * CG; one past d_c reads column dc - 1 and is never stored.
+  let col = min(vec4u(d_cg) + vec4u(0u, 1u, 2u, 3u) * CG, vec4u(dc - 1u));
+  let col4 = min(vec4u(d_cg + 4u * CG) + vec4u(0u, 1u, 2u, 3u) * CG, vec4u(dc - 1u));
+
+  var m_run = vec4f(NEG_INF); // role c: the quad's running max (the same in every invocation of the quad)
+  var l_run = vec4f(0.0); // role d: the quad's running sum
+  // Role d: o_i = the quad's 4 heads at latent column cg + i * CG (a vec4 over heads, named: an array indexed
+  // in a loop lives in memory on CPU emulation).
+  var o0 = vec4f(0.0);
+  var o1 = vec4f(0.0);
+  var o2 = vec4f(0.0);
+  var o3 = vec4f(0.0);
+  var o4 = vec4f(0.0);
+  var o5 = vec4f(0.0);
+  var o6 = vec4f(0.0);
+  var o7 = vec4f(0.0);
+
+  for (var s0 = s_begin; s0 < s_end; s0 += BK) {
+    let n = min(BK, s_end - s0);
+    // a. Partial scores of keys ka, kb over this slice's columns (a key past the range reads row s_end - 1
+    //    and is masked in b): adjacent invocations read adjacent floats of one latent row.
+    if (a_on) {
+      let ka = min(s0 + 2u * a_kq, s_end - 1u);
+      let kb = min(s0 + 2u * a_kq + 1u, s_end - 1u);
+      var sa = vec4f(0.0);
+      var sb = vec4f(0.0);
+      for (var c = a_ks; c < dc; c += KS) {
+        let q = quad_q(qr, c);
+        sa += q * f32(kv_latent[ka * dc + c]);
+        sb += q * f32(kv_latent[kb * dc + c]);
       }
-      let o = r * dk + c4 * 4u;
-      tile[o] = v.x;
-      tile[o + 1u] = v.y;
-      tile[o + 2u] = v.z;
-      tile[o + 3u] = v.w;
+      for (var c = a_ks; c < dr; c += KS) {
+        let q = quad_q(qr, dc + c);
+        sa += q * f32(k_pe[ka * dr + c]);
+        sb += q * f32(k_pe[kb * dr + c]);
+      }
+      red[2u * lid] = sa;
+      red[2u * lid + 1u] = sb;
     }
     workgroupBarrier();
-    if (head_ok) {
-      // Each lane dots its column slice of the head's query with every row of the tile.
-      for (var s = 0u; s < BS; s++) {
-        var part = 0.0;
-        for (var k = 0u; k < MAXC; k++) {
-          let col = lane + k * TPH;
-          if (col >= dk) { break; }
-          part += q[k] * tile[s * dk + col];
-        }
-        red[(hl * BS + s) * (TPH + 1u) + lane] = part;
-      }
+    // b. The key's 4 scores, NEG_INF past the range.
+    var sc = vec4f(NEG_INF);
+    if (b_on) {
+      let first = b_hq * CG + (b_j / 2u) * KS;
+      var sum = vec4f(0.0);
+      for (var x = 0u; x < KS; x++) { sum += red[2u * (first + x) + b_j % 2u]; }
+      if (b_j < n) { sc = sum; }
+      scores_ws[lid] = sc;
     }
     workgroupBarrier();
-    if (head_ok) {
-      for (var s = lane; s < BS; s += TPH) { // a tile can be taller than a head has lanes
-        var sum = 0.0;
-        for (var j = 0u; j < TPH; j++) { sum += red[(hl * BS + s) * (TPH + 1u) + j]; }
-        scores[hl * BS + s] = select(NEG_INF, sum, s0 + s < s_end);
-      }
+    // c. Tile max, running max, probabilities.
+    if (b_on) {
+      var tmax = vec4f(NEG_INF);
+      for (var j = 0u; j < n; j++) { tmax = max(tmax, scores_ws[b_hq * BK + j]); }
+      let mx = online_max(m_run.x, tmax.x);
+      let my = online_max(m_run.y, tmax.y);
+      let mz = online_max(m_run.z, tmax.z);
+      let mw = online_max(m_run.w, tmax.w);
+      m_run = vec4f(mx.m, my.m, mz.m, mw.m);
+      probs_ws[lid] = quad_exp2(sc, m_run);
+      if (b_j == 0u) { alpha_ws[b_hq] = vec4f(mx.alpha, my.alpha, mz.alpha, mw.alpha); }
     }
     workgroupBarrier();
-    if (head_ok) {
-      // Online softmax: every lane of a head runs the same update, so no broadcast is needed.
-      var m_new = m;
-      for (var s = 0u; s < BS; s++) { m_new = max(m_new, scores[hl * BS + s]); }
-      let alpha = exp(m - m_new);
-      l *= alpha;
-      for (var k = 0u; k < MAXC; k++) { acc[k] *= alpha; }
-      for (var s = 0u; s < BS; s++) {
-        let x = scores[hl * BS + s];
-        let p = select(exp(x - m_new), 0.0, x <= NEG_INF);
-        l += p;
-        for (var k = 0u; k < MAXC; k++) {
-          let col = lane + k * TPH;
-          // The values are the latent part of the same rows: P . c_KV (W_UV comes in merge_main).
-          if (col >= params.dc) { break; }
-          acc[k] += p * tile[s * dk + col];
-        }
-      }
-      m = m_new;
+    // d. P.V: o_i += p_j * c_KV[j][column i], a vec4 over the quad's heads.
+    let alpha = alpha_ws[d_hq];
+    o0 *= alpha;
+    o1 *= alpha;
+    o2 *= alpha;
+    o3 *= alpha;
+    o4 *= alpha;
+    o5 *= alpha;
+    o6 *= alpha;
+    o7 *= alpha;
+    l_run *= alpha;
+    for (var j = 0u; j < n; j++) {
+      let p = probs_ws[d_hq * BK + j];
+      let v = (s0 + j) * dc;
+      o0 += p * f32(kv_latent[v + col.x]);
+      o1 += p * f32(kv_latent[v + col.y]);
+      o2 += p * f32(kv_latent[v + col.z]);
+      o3 += p * f32(kv_latent[v + col.w]);
+      o4 += p * f32(kv_latent[v + col4.x]);
+      o5 += p * f32(kv_latent[v + col4.y]);
+      o6 += p * f32(kv_latent[v + col4.z]);
+      o7 += p * f32(kv_latent[v + col4.w]);
+      l_run += p;
     }
+    // The next tile writes red first (read only in b), and scores_ws / probs_ws / alpha_ws only after its
+    // first barrier, so no barrier is needed here.
   }
 
-  if (head_ok) {
-    let base = (row * params.splits + split) * (params.dc + 2u);
-    for (var k = 0u; k < MAXC; k++) {
-      let col = lane + k * TPH;
-      if (col >= params.dc) { break; }
-      partials[base + col] = acc[k];
-    }
-    if (lane == 0u) {
-      partials[base + params.dc] = m;
-      partials[base + params.dc + 1u] = l;
-    }
+  // The quad's max, from role c to role d (an empty range leaves NEG_INF, l = 0, o = 0).
+  if (b_on && b_j == 0u) { m_ws[b_hq] = m_run; }
+  workgroupBarrier();
+  let h0 = head0 + 4u * d_hq;
+  let m = m_ws[d_hq];
+  store_partial(t, h0, split, d_cg, m.x, l_run.x, vec4f(o0.x, o1.x, o2.x, o3.x), vec4f(o4.x, o5.x, o6.x, o7.x));
+  store_partial(t, h0 + 1u, split, d_cg, m.y, l_run.y, vec4f(o0.y, o1.y, o2.y, o3.y), vec4f(o4.y, o5.y, o6.y, o7.y));
+  store_partial(t, h0 + 2u, split, d_cg, m.z, l_run.z, vec4f(o0.z, o1.z, o2.z, o3.z), vec4f(o4.z, o5.z, o6.z, o7.z));
+  store_partial(t, h0 + 3u, split, d_cg, m.w, l_run.w, vec4f(o0.w, o1.w, o2.w, o3.w), vec4f(o4.w, o5.w, o6.w, o7.w));
+}
+
+fn ml_base() -> u32 {
+  return params.T * params.H * params.splits * params.dc;
+}
+
+// Head h's partial of one split from column group cg: its columns cg + i * CG inside d_c (a holds i < 4, b
+// i >= 4), and from group 0 the (m, l) pair.
+fn store_partial(t: u32, h: u32, split: u32, cg: u32, m: f32, l: f32, a: vec4f, b: vec4f) {
+  let dc = params.dc;
+  if (h >= params.H) { return; }
+  let pr = (t * params.H + h) * params.splits + split;
+  let o = pr * dc + cg;
+  if (cg < dc) { part[o] = a.x; }
+  if (cg + CG < dc) { part[o + CG] = a.y; }
+  if (cg + 2u * CG < dc) { part[o + 2u * CG] = a.z; }
+  if (cg + 3u * CG < dc) { part[o + 3u * CG] = a.w; }
+  if (cg + 4u * CG < dc) { part[o + 4u * CG] = b.x; }
+  if (cg + 5u * CG < dc) { part[o + 5u * CG] = b.y; }
+  if (cg + 6u * CG < dc) { part[o + 6u * CG] = b.z; }
+  if (cg + 7u * CG < dc) { part[o + 7u * CG] = b.w; }
+  if (cg == 0u) {
+    part[ml_base() + 2u * pr] = m;
+    part[ml_base() + 2u * pr + 1u] = l;
   }
 }
 
-// One workgroup per (t, h, MC latent columns): every workgroup of a head recomputes M and L from the
-// splits' (m, l) (2 floats per split, from L2), then WG / MC threads per column sum the splits' o in strides.
+// One workgroup per (t, h, WG latent columns): M = max_i m_i and L = sum_i 2^(m_i - M) l_i over the splits
+// (recomputed by each column chunk of a head: 2 floats per split), the weights kept in workgroup memory,
+// then each invocation sums its column over the splits.
 @compute @workgroup_size(WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let chunks = (params.dc + MC - 1u) / MC;
+  let dc = params.dc;
+  let chunks = (dc + WG - 1u) / WG;
   let g = linear_group(wg, nwg);
   if (g >= params.T * params.H * chunks) { return; } // uniform per workgroup
   let row = g / chunks;
-  let c0 = (g % chunks) * MC;
-  let stride = params.dc + 2u;
+  let c = (g % chunks) * WG + lid;
   let base = row * params.splits;
+  let ml = ml_base() + 2u * base;
 
   var mx = NEG_INF;
-  for (var i = lid; i < params.splits; i += WG) { mx = max(mx, partials[(base + i) * stride + params.dc]); }
-  mred[lid] = mx;
-  workgroupBarrier();
-  for (var span = WG / 2u; span > 0u; span /= 2u) {
-    if (lid < span) { mred[lid] = max(mred[lid], mred[lid + span]); }
-    workgroupBarrier();
-  }
-  let big_m = mred[0];
-  workgroupBarrier();
-
+  for (var i = lid; i < params.splits; i += WG) { mx = max(mx, part[ml + 2u * i]); }
+  let big_m = workgroup_max(lid, mx);
   var lsum = 0.0;
   for (var i = lid; i < params.splits; i += WG) {
-    let mi = partials[(base + i) * stride + params.dc];
-    let w = select(exp(mi - big_m), 0.0, mi <= NEG_INF);
+    let w = lse_weight(part[ml + 2u * i], big_m);
     weights[i] = w;
-    lsum += w * partials[(base + i) * stride + params.dc + 1u];
+    lsum += w * part[ml + 2u * i + 1u];
   }
-  mred[lid] = lsum;
-  workgroupBarrier();
-  for (var span = WG / 2u; span > 0u; span /= 2u) {
-    if (lid < span) { mred[lid] += mred[lid + span]; }
-    workgroupBarrier();
-  }
-  // A query with no visible key would have L = 0: its output is 0 (the reference's convention).
-  let inv = select(1.0 / mred[0], 0.0, mred[0] == 0.0);
-
-  let c = c0 + lid % MC;
-  var x = 0.0;
-  if (c < params.dc) {
-    for (var i = lid / MC; i < params.splits; i += WG / MC) { x += weights[i] * partials[(base + i) * stride + c]; }
-  }
-  chunk[lid] = x;
-  workgroupBarrier();
-  if (lid < MC && c < params.dc) {
-    var sum = 0.0;
-    for (var j = lid; j < WG; j += MC) { sum += chunk[j]; }
-    q_abs[row * (params.dc + params.dr) + c] = sum * inv;
+  let inv = safe_reciprocal(workgroup_sum(lid, lsum)); // its barriers also publish `weights`
+  if (c < dc) {
+    var acc = 0.0;
+    for (var i = 0u; i < params.splits; i++) { acc += weights[i] * part[(base + i) * dc + c]; }
+    q_abs[row * (dc + params.dr) + c] = acc * inv;
   }
 }
 
 // Workgroup (query tile, block of RPW output rows (h, d)): out[t, h, d] = W_UV[h][d] . o[t, h].
-@compute @workgroup_size(UV_WG)
+@compute @workgroup_size(WG)
 fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let lanes = lane_setup(lid);
   let t0 = wg.x * MT;

@@ -9,29 +9,24 @@
 // It writes and re-reads S*H*(dn+dv) floats per step (the MHA-sized cache the latent replaces) and the
 // T*H*S score matrix: the costs the absorbed kernel avoids. `elem` is f32 or f16 storage; math is f32.
 
-@group(0) @binding(0) var<uniform> params: MlaParams;
-@group(0) @binding(1) var<storage, read> q_nope: array<elem>;       // [T, H, dn]
-@group(0) @binding(2) var<storage, read> q_pe: array<elem>;         // [T, H, dr]
-@group(0) @binding(3) var<storage, read> kv_latent: array<elem>;    // [S, dc]
-@group(0) @binding(4) var<storage, read> k_pe: array<elem>;         // [S, dr]
-@group(0) @binding(5) var<storage, read> wkv_b: array<elem>;        // [H*(dn+dv), dc]
-@group(0) @binding(6) var<storage, read_write> kv_full: array<f32>; // [S, H, dn+dv]: k_nope then v per head
-@group(0) @binding(7) var<storage, read_write> scores: array<f32>;  // [T*H, S]
-@group(0) @binding(8) var<storage, read_write> out: array<elem>;    // [T, H, dv]
+// Generated from src/kernels/mla/decode-naive.ts: the bindings params, q_nope [T, H, dn], q_pe [T, H, dr],
+// kv_latent [S, dc], k_pe [S, dr], wkv_b [H*(dn+dv), dc], kv_full [S, H, dn+dv] (f32: k_nope then v per
+// head), scores [T*H, S] (f32) and out [T, H, dv]; the constants WG (a power of two), TM x TN (the output
+// tile of expand_main: cache positions x rows of wkv_b), TK (its reduction slice over d_c) and PAD (its tile
+// row stride, TM + 1 so the transposed stores are free of bank conflicts); the workgroup arrays a_tile,
+// b_tile [TK * PAD] (k-major, so the inner loop reads along m) and reduce_scratch [WG] (row_softmax).
+#include "lib/constants.wgsl"
+#include "lib/grid.wgsl"
+#include "lib/row-softmax.wgsl"
 
-const WG = 256u;
-const TM = 64u;       // output tile rows (cache positions)
-const TN = 64u;       // output tile columns (rows of wkv_b)
-const TK = 8u;        // reduction slice over d_c per step
-const PAD = 65u;      // tile row stride: TM + 1 keeps the transposed stores free of bank conflicts
-const NEG_INF = -3.402823466e38; // softmax never sees a real -inf: exp(NEG_INF - m) underflows to 0
-
-var<workgroup> a_tile: array<f32, 520>; // [TK][PAD]: latent rows, k-major so the inner loop reads along m
-var<workgroup> b_tile: array<f32, 520>; // [TK][PAD]: wkv_b rows
-var<workgroup> red: array<f32, WG>;
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
+// Row m of expand_main's output, columns n .. n+3 (those inside the matrix).
+fn store_expanded(m: u32, n: u32, n_total: u32, v: vec4f) {
+  if (m >= params.S) { return; }
+  let base = m * n_total + n;
+  if (n < n_total) { kv_full[base] = v.x; }
+  if (n + 1u < n_total) { kv_full[base + 1u] = v.y; }
+  if (n + 2u < n_total) { kv_full[base + 2u] = v.z; }
+  if (n + 3u < n_total) { kv_full[base + 3u] = v.w; }
 }
 
 @compute @workgroup_size(WG)
@@ -45,7 +40,11 @@ fn expand_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   let n0 = (g % tiles_n) * TN;
   let tr = lid / 16u; // this thread's 4 output rows: m0 + tr*4 ..
   let tc = lid % 16u; // and 4 output columns: n0 + tc*4 ..
-  var acc: array<f32, 16>;
+  // The 4 x 4 outputs as 4 named row vectors (an array indexed in the loop would live in memory on CPU emulation).
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
   for (var k0 = 0u; k0 < params.dc; k0 += TK) {
     // 64 x 8 values per operand, 2 per thread; consecutive threads read consecutive k of one row.
     for (var j = 0u; j < 2u; j++) {
@@ -66,23 +65,19 @@ fn expand_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
     for (var kk = 0u; kk < TK; kk++) {
       let a = vec4<f32>(a_tile[kk * PAD + tr * 4u], a_tile[kk * PAD + tr * 4u + 1u], a_tile[kk * PAD + tr * 4u + 2u], a_tile[kk * PAD + tr * 4u + 3u]);
       let b = vec4<f32>(b_tile[kk * PAD + tc * 4u], b_tile[kk * PAD + tc * 4u + 1u], b_tile[kk * PAD + tc * 4u + 2u], b_tile[kk * PAD + tc * 4u + 3u]);
-      for (var i = 0u; i < 4u; i++) {
-        acc[i * 4u] += a[i] * b.x;
-        acc[i * 4u + 1u] += a[i] * b.y;
-        acc[i * 4u + 2u] += a[i] * b.z;
-        acc[i * 4u + 3u] += a[i] * b.w;
-      }
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + tr * 4u + i;
-    if (m >= params.S) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + tc * 4u + j;
-      if (n < n_total) { kv_full[m * n_total + n] = acc[i * 4u + j]; }
-    }
-  }
+  let m = m0 + tr * 4u;
+  let n = n0 + tc * 4u;
+  store_expanded(m, n, n_total, acc0);
+  store_expanded(m + 1u, n, n_total, acc1);
+  store_expanded(m + 2u, n, n_total, acc2);
+  store_expanded(m + 3u, n, n_total, acc3);
 }
 
 // One thread per score: row = t*H + h, column s.
@@ -106,38 +101,12 @@ fn scores_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   scores[row * params.S + s] = score;
 }
 
-// One workgroup per row: max, then sum of exponentials, then normalise (tree reductions in `red`).
+// One workgroup per row: softmax over s in place (lib/row-softmax.wgsl).
 @compute @workgroup_size(WG)
 fn softmax_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let row = linear_group(wg, nwg);
   if (row >= params.T * params.H) { return; } // uniform per workgroup
-  let base = row * params.S;
-  var m = NEG_INF;
-  for (var s = lid; s < params.S; s += WG) { m = max(m, scores[base + s]); }
-  red[lid] = m;
-  workgroupBarrier();
-  for (var span = WG / 2u; span > 0u; span /= 2u) {
-    if (lid < span) { red[lid] = max(red[lid], red[lid + span]); }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
-  var sum = 0.0;
-  for (var s = lid; s < params.S; s += WG) {
-    let x = scores[base + s];
-    sum += select(exp(x - m), 0.0, x <= NEG_INF);
-  }
-  red[lid] = sum;
-  workgroupBarrier();
-  for (var span = WG / 2u; span > 0u; span /= 2u) {
-    if (lid < span) { red[lid] += red[lid + span]; }
-    workgroupBarrier();
-  }
-  let inv = select(1.0 / red[0], 0.0, red[0] == 0.0);
-  for (var s = lid; s < params.S; s += WG) {
-    let x = scores[base + s];
-    scores[base + s] = select(exp(x - m) * inv, 0.0, x <= NEG_INF);
-  }
+  row_softmax(&scores, row * params.S, params.S, lid);
 }
 
 // One thread per output element; consecutive threads read consecutive values of one cache row.

@@ -40,6 +40,11 @@ export function storage(element: StorageElement, access: StorageAccess = 'read')
   return { kind: 'storage', element, access };
 }
 
+/** Storage buffers a record binds: what counts against maxStorageBuffersPerShaderStage. */
+export function storageBindingCount(bindings: BindingRecord): number {
+  return Object.values(bindings).filter((b) => b.kind === 'storage').length;
+}
+
 /** One buffer per binding name: a missing or extra name is a type error (and a runtime error in bindGroup). */
 export type BindingBuffers<B extends BindingRecord> = { readonly [K in keyof B]: GPUBuffer };
 

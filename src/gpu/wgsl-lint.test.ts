@@ -29,9 +29,6 @@ const RULES: Rule[] = [
     notYetConverted: [
       'attention/flash-decode.wgsl',
       'attention/flash-prefill.wgsl',
-      'mla/compress.wgsl',
-      'mla/decode-absorbed.wgsl',
-      'mla/decode-naive.wgsl',
       'moe/combine.wgsl',
       'moe/dispatch.wgsl',
       'moe/expert-tiles.wgsl',
@@ -48,16 +45,13 @@ const RULES: Rule[] = [
     name: 'NEG_INF redeclared (#include "lib/constants.wgsl")',
     pattern: /\b(const|let|var|override)\s+NEG_INF\b/,
     home: 'lib/constants.wgsl',
-    notYetConverted: ['attention/flash-decode.wgsl', 'attention/flash-prefill.wgsl', 'mla/decode-absorbed.wgsl', 'mla/decode-naive.wgsl'],
+    notYetConverted: ['attention/flash-decode.wgsl', 'attention/flash-prefill.wgsl'],
   },
   {
     name: 'linear_group redefined (#include "lib/grid.wgsl")',
     pattern: /\bfn\s+linear_group\b/,
     home: 'lib/grid.wgsl',
     notYetConverted: [
-      'mla/compress.wgsl',
-      'mla/decode-absorbed.wgsl',
-      'mla/decode-naive.wgsl',
       'sparse/indexer.wgsl',
       'sparse/sort-baseline.wgsl',
       'sparse/topk.wgsl',

@@ -23,6 +23,14 @@ export type FieldSpec =
   | (FieldBase & { type: 'enum'; default: string; values: readonly string[] });
 export type ConfigSchema<C extends Config = Config> = { [K in keyof C]: FieldSpec };
 
+/** The value a field holds: a number, a boolean, or one of an enum's listed strings. */
+export type FieldValue<F extends FieldSpec> = F extends { type: 'bool' } ? boolean : F extends { type: 'enum'; values: readonly (infer V)[] } ? V : number;
+/**
+ * The config type a schema describes, so the two cannot drift apart. Declare the schema `as const satisfies
+ * ConfigSchema` (literal enum values kept) and take its type: `type C = ConfigOf<typeof schema>`.
+ */
+export type ConfigOf<S extends Readonly<Record<string, FieldSpec>>> = { -readonly [K in keyof S]: FieldValue<S[K]> };
+
 /** A refusal: names the field, the value and the limit. */
 export interface ValidationIssue {
   field: string;

@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/context.ts';
 import { findPreset, type ModelPreset } from '../models/presets.ts';
 import { elementsPerTokenPerLayer } from './kv-cache.ts';
 import { measureModelCaches } from './measured.ts';
+import { planBytes } from '../kernels/common/buffer-plan.ts';
 import { withDefaults } from '../kernels/contract.ts';
 import { mlaDecodeAbsorbed } from '../kernels/mla/decode-absorbed.ts';
 import { mlaDecodeNaive } from '../kernels/mla/decode-naive.ts';
@@ -53,12 +54,16 @@ describe('measured cache allocation equals the formula', () => {
     });
   }
 
-  it('MLA: the two decode instances differ by exactly their scratch (naive: expanded K/V + scores)', async () => {
+  it('MLA: the two decode instances differ by exactly their own buffers (naive: expanded K/V + scores; each its parameters)', async () => {
     const results = await measureModelCaches(ctx, tinyMla, { tokens: 40, storage: 'f32' });
     const [absorbed, naive] = results.filter((r) => r.layout.kind === 'mla');
     const m = tinyMla.arch.mla!;
     const config = { T: 1, S: 40, H: tinyMla.arch.heads, dn: m.qkNopeHeadDim, dr: m.qkRopeHeadDim, dc: m.kvLoraRank, dv: m.vHeadDim, dtype: 'f32' as const };
-    const scratch = (def: typeof mlaDecodeNaive | typeof mlaDecodeAbsorbed) => def.scratch!(withDefaults(def, config) as never).reduce((a, s) => a + s.bytes, 0);
+    // Beyond the tensors both bind: scratch and the parameter uniform, which differ between the two.
+    const scratch = (def: typeof mlaDecodeNaive | typeof mlaDecodeAbsorbed) => {
+      const plan = def.plan!(withDefaults(def, config) as never);
+      return planBytes(plan, 'scratch') + planBytes(plan, 'uniform');
+    };
     expect(mlaDecodeNaive.scratch!(withDefaults(mlaDecodeNaive, config)).find((s) => s.name === 'kv_full')!.bytes).toBe(40 * 16 * (16 + 12) * 4);
     expect(naive!.instance!.liveBytes - absorbed!.instance!.liveBytes).toBe(scratch(mlaDecodeNaive) - scratch(mlaDecodeAbsorbed));
   });

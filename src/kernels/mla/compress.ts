@@ -3,31 +3,19 @@
 // start..start+T-1. No golden op (the golden files start from the cache), so `implements` is left out.
 import * as d from 'typegpu/data';
 import wgsl from '../../../shaders/mla/compress.wgsl?raw';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
-import type { BenchShape, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { DEFAULT_TOLERANCE, relL2, type CompareResult } from '../compare.ts';
+import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
+import { needF16 } from '../common/rules.ts';
 import { randomNormal } from '../random.ts';
-import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
+import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { mlaCompressReference, ropeTable } from '../../reference/mla.ts';
-import { DSV3_HEAD, checkF16, checkRopeWidth } from './mla-config.ts';
+import { DSV3_HEAD, checkRopeWidth } from './mla-config.ts';
 
-export type MlaCompressConfig = {
-  /** New tokens this step (decode: 1). */
-  T: number;
-  /** Cache rows. */
-  S: number;
-  /** Position of the first new token: token t goes to row (and RoPE position) start + t. */
-  start: number;
-  /** Model hidden size. */
-  dim: number;
-  dc: number;
-  dr: number;
-  eps: number;
-  rope_theta: number;
-  dtype: string;
-};
-
-export const mlaCompressSchema: ConfigSchema<MlaCompressConfig> = {
+export const mlaCompressSchema = {
   T: { type: 'int', label: 'new tokens T', default: 1, min: 1, max: 1 << 16 },
   S: { type: 'int', label: 'cache rows S', default: 1024, min: 1, max: 1 << 22, unit: 'tokens' },
   start: { type: 'int', label: 'first position', doc: 'cache row and RoPE position of the first new token', default: 1023, min: 0, max: (1 << 22) - 1 },
@@ -37,7 +25,10 @@ export const mlaCompressSchema: ConfigSchema<MlaCompressConfig> = {
   eps: { type: 'number', label: 'RMSNorm eps', doc: 'rms_norm_eps (DeepSeek-V3: 1e-6)', default: 1e-6, min: 0, max: 1 },
   rope_theta: { type: 'number', label: 'rope_theta', doc: 'RoPE base (DeepSeek-V3: 10000)', default: 10000, min: 1, max: 1e9 },
   dtype: { type: 'enum', label: 'storage', doc: 'f16 stores x, weights and caches in half precision (needs shader-f16); math is f32', default: 'f32', values: ['f32', 'f16'] },
-};
+} as const satisfies ConfigSchema;
+
+/** T new tokens at positions (and cache rows) start .. start+T-1 of an S-row cache; dim is the model's hidden size. */
+export type MlaCompressConfig = ConfigOf<typeof mlaCompressSchema>;
 
 export const MlaCompressParams = d
   .struct({
@@ -50,6 +41,22 @@ export const MlaCompressParams = d
     eps: d.f32,
   })
   .$name('MlaCompressParams');
+
+/** Threads per workgroup (a power of two: workgroup_sum's tree), injected into compress.wgsl. */
+const CONSTANTS = { WG: 256 } as const;
+
+const BINDINGS = {
+  params: uniform(MlaCompressParams),
+  x: storage('elem'),
+  wkv_a: storage('elem'),
+  kv_norm: storage('elem'),
+  rope: storage('vec2<f32>'),
+  kv: storage('f32', 'read_write'),
+  kv_latent: storage('elem', 'read_write'),
+  k_pe: storage('elem', 'read_write'),
+};
+
+const WORKGROUP = { reduce_scratch: workgroupArray('f32', CONSTANTS.WG) };
 
 /**
  * Rows start..start+T-1 against the reference by relative L2; every other row must still hold what the
@@ -81,7 +88,7 @@ function cacheRows(name: string, tolerance: number): OutputSpec['compare'] {
 }
 
 function inputs(c: MlaCompressConfig): TensorSpec[] {
-  const dtype = c.dtype as 'f32' | 'f16';
+  const dtype = c.dtype;
   return [
     { name: 'x', shape: [c.T, c.dim], dtype },
     { name: 'wkv_a', shape: [c.dc + c.dr, c.dim], dtype },
@@ -90,7 +97,7 @@ function inputs(c: MlaCompressConfig): TensorSpec[] {
 }
 
 function outputs(c: MlaCompressConfig): OutputSpec[] {
-  const dtype = c.dtype as 'f32' | 'f16';
+  const dtype = c.dtype;
   const tol = DEFAULT_TOLERANCE[dtype];
   return [
     { name: 'kv_latent', shape: [c.S, c.dc], dtype, compare: cacheRows('kv_latent', tol) },
@@ -98,11 +105,18 @@ function outputs(c: MlaCompressConfig): OutputSpec[] {
   ];
 }
 
-function scratchOf(c: MlaCompressConfig) {
-  return [
-    { name: 'kv', bytes: c.T * (c.dc + c.dr) * 4 },
-    { name: 'rope', bytes: c.T * c.dr * 4 },
-  ];
+/**
+ * x, wkv_a, kv_norm in, the two caches out; the f32 projection kv [T, dc+dr]; the RoPE table rope [T, dr/2]
+ * of (cos, sin), computed in float64 on the host (as precompute_freqs_cis does once per model) and stored
+ * f32: positions up to millions would lose the angle's precision in an f32 pos * freq on the GPU.
+ */
+function plan(c: MlaCompressConfig) {
+  return {
+    ...plannedTensors(inputs(c), outputs(c), ['x', 'wkv_a', 'kv_norm', 'kv_latent', 'k_pe']),
+    kv: planned('scratch', c.T * (c.dc + c.dr) * 4),
+    rope: planned('scratch', c.T * c.dr * 4),
+    params: plannedUniform(MlaCompressParams, { T: c.T, S: c.S, start: c.start, dim: c.dim, dc: c.dc, dr: c.dr, eps: c.eps }),
+  };
 }
 
 /** DeepSeek-V3's MLA cache write at its real widths (config.json: hidden 7168, kv_lora_rank 512, qk_rope 64). */
@@ -119,15 +133,16 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
   sources: ['DeepSeek-AI 2024, "DeepSeek-V2", eqs. 9-10 and 14 (c_KV, decoupled RoPE key)', 'deepseek-ai/DeepSeek-V3 inference/model.py, class MLA: wkv_a, kv_norm, apply_rotary_emb'],
   schema: mlaCompressSchema,
   check(c, caps) {
-    const issues = [...checkRopeWidth('dr', c.dr), ...checkF16(c.dtype, caps)];
+    const issues = [...checkRopeWidth('dr', c.dr), ...needF16('dtype', c.dtype, caps)];
     if (c.start + c.T > c.S) issues.push({ field: 'start', message: `${c.start} + T = ${c.T} runs past the cache's S = ${c.S} rows` });
     return issues;
   },
   inputs,
   outputs,
-  scratch: scratchOf,
+  plan,
+  scratch: (c) => planScratch(plan(c)),
   cost(c) {
-    const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+    const el = BYTES_PER[c.dtype];
     return {
       flops: 2 * c.T * c.dim * (c.dc + c.dr) + 6 * c.T * (c.dc + c.dr),
       // x and the weights read once, the T new rows written once (the rest of the cache is not touched).
@@ -142,7 +157,7 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
     };
   },
   reference(inputsByName, c) {
-    const dt = c.dtype as 'f32' | 'f16';
+    const dt = c.dtype;
     const r = mlaCompressReference(roundTo(inputsByName.x!, dt), roundTo(inputsByName.wkv_a!, dt), roundTo(inputsByName.kv_norm!, dt), {
       T: c.T,
       S: c.S,
@@ -156,28 +171,20 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
     return { kv_latent: r.kv_latent, k_pe: r.k_pe };
   },
   async create(ctx, c) {
-    const { layout, pipelines } = await kernelPipelines(
+    const kernel = await createKernel(
       ctx,
-      { label: 'mla.compress', wgsl, structs: { MlaCompressParams }, elem: c.dtype as 'f32' | 'f16' },
-      ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+      { label: 'mla.compress', wgsl, elem: c.dtype, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
       ['project_main', 'norm_main'] as const,
     );
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const spec of [...inputs(c), ...outputs(c)]) tensors[spec.name] = b.storage(spec.name, tensorBytes(spec.shape, spec.dtype));
-    const [kvBytes, ropeBytes] = scratchOf(c).map((s) => s.bytes) as [number, number];
-    const kv = b.storage('kv', kvBytes);
-    // cos/sin in float64 on the host (as precompute_freqs_cis does once per model), stored f32: positions up
-    // to millions would lose the angle's precision in an f32 pos * freq on the GPU.
-    const rope = b.storage('rope', ropeBytes);
-    ctx.device.queue.writeBuffer(rope, 0, Float32Array.from(ropeTable(c.start, c.T, c.dr, c.rope_theta)));
-    const params = uniformBuffer(ctx, 'mla.compress params', MlaCompressParams, { T: c.T, S: c.S, start: c.start, dim: c.dim, dc: c.dc, dr: c.dr, eps: c.eps });
-    const group = bindGroup(ctx, layout, [params, tensors.x!, tensors.wkv_a!, tensors.kv_norm!, rope, kv, tensors.kv_latent!, tensors.k_pe!]);
+    const made = allocate(ctx, 'mla.compress', plan(c));
+    ctx.device.queue.writeBuffer(made.buffers.rope, 0, Float32Array.from(ropeTable(c.start, c.T, c.dr, c.rope_theta)));
+    const group = kernel.bind(made.buffers);
+    const { pipelines } = kernel;
     const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
     const projectGrid = grid(c.dc + c.dr, maxDim);
     const normGrid = grid(c.T, maxDim);
     return {
-      tensors,
+      tensors: made.tensors,
       encode(pass) {
         pass.setBindGroup(0, group);
         pass.setPipeline(pipelines.project_main);
@@ -185,14 +192,12 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
         pass.setPipeline(pipelines.norm_main);
         pass.dispatchWorkgroups(...normGrid);
       },
-      destroy() {
-        for (const buf of [...Object.values(tensors), kv, rope, params]) b.destroy(buf);
-      },
+      destroy: made.destroy,
     };
   },
   benchmarks: [
     { name: 'decode write dc=512 dr=64, hidden 2048 (DeepSeek-V3: 7168, ~3.5x the weight bytes)', config: { T: 1, S: 4096, start: 4095, ...DSV3_COMPRESS, dim: 2048 } },
-  ] as BenchShape<MlaCompressConfig>[],
+  ],
   testCases: [
     { name: 'decode: one token at the last row', config: { T: 1, S: 9, start: 8, dim: 37, dc: 19, dr: 6 } },
     { name: 'prefill chunk in the middle (rows before and after untouched)', config: { T: 5, S: 17, start: 3, dim: 70, dc: 33, dr: 10 } },

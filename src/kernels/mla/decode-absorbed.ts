@@ -1,18 +1,23 @@
-// mla.decode_absorbed: host side of shaders/mla/decode-absorbed.wgsl. Plans the split-K decomposition
-// (heads per workgroup, threads per head, tile height, key ranges) and records three dispatches.
+// mla.decode_absorbed: host side of shaders/mla/decode-absorbed.wgsl. Plans the split-K decomposition (heads
+// per workgroup, column groups, key tile, key ranges), injects it as constants, and records four dispatches.
+import * as d from 'typegpu/data';
 import wgsl from '../../../shaders/mla/decode-absorbed.wgsl?raw';
 import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
 import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
 import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
-import type { GpuContext } from '../../gpu/context.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
-import type { ConfigSchema, KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
-import { tensorBytes } from '../tensor.ts';
+import { storage, storageBindingCount, uniform } from '../../gpu/bindings.ts';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
+import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
+import { fitGridDimension, fitWorkgroupMemory } from '../common/rules.ts';
+import { BYTES_PER } from '../tensor.ts';
 import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
 import {
   MLA_ABSORBED_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
-  MlaParams,
+  MLA_PARAM_FIELDS,
   absorbedFlops,
   checkMlaDecode,
   costOf,
@@ -23,82 +28,142 @@ import {
   mlaDecodeReferenceFor,
   mlaDecodeSchema,
   mlaParams,
-  type MlaDecodeConfig,
-  type MlaLayout,
 } from './mla-config.ts';
 
-export type MlaAbsorbedConfig = MlaDecodeConfig & {
-  /** Key ranges the cache is split into; 0 picks enough to fill the GPU. */
-  splits: number;
-};
-
-export const mlaAbsorbedSchema: ConfigSchema<MlaAbsorbedConfig> = {
+export const mlaAbsorbedSchema = {
   ...mlaDecodeSchema,
   splits: { type: 'int', label: 'KV splits', doc: 'split-K ranges of the cache (flash decoding); 0 = automatic', default: 0, min: 0, max: 256 },
-};
+} as const satisfies ConfigSchema;
 
-/** Mirrors the WGSL constants: threads, register columns per thread, tile / reduction / score array sizes. */
-const THREADS = 256;
-const ABSORB_THREADS = 64;
-const MAX_COLUMNS_PER_THREAD = 48;
-const TILE_FLOATS = 2048;
-const RED_FLOATS = 1024;
-const SCORE_FLOATS = 256;
-const MAX_SPLITS = 1024;
-/** merge_main's latent columns per workgroup (MC); uv_main's W_UV rows per workgroup (RPW) and queries per tile (MT). */
-const MERGE_COLUMNS = 32;
-const UV_ROWS_PER_WG = 16;
-const UV_QUERIES = 4;
+/** The decode config plus `splits`: key ranges the cache is cut into, 0 for the planner's choice. */
+export type MlaAbsorbedConfig = ConfigOf<typeof mlaAbsorbedSchema>;
+
+const MlaAbsorbedParams = d
+  .struct({
+    ...MLA_PARAM_FIELDS,
+    /** Key ranges, keys per range (the last may be shorter), head blocks of split_main. */
+    splits: d.u32,
+    keys_per_split: d.u32,
+    blocks: d.u32,
+  })
+  .$name('MlaAbsorbedParams');
+
+/** Invocations a workgroup may have everywhere (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
+const MAX_WG = 256;
+/** split_main's key tile at most (BK), and HQ * BK at most: its scores and probabilities are 2 x HQ * BK vec4s. */
+const MAX_TILE = 32;
+const MAX_TILE_QUADS = 128;
 /**
  * A cache-streaming dispatch fills a large GPU with >= 512 workgroups (~130 SMs x 4), or keeps each
  * workgroup's share of the cache <= 64 KiB: the splits are whichever of the two needs fewer.
  */
 const TARGET_WORKGROUPS = 512;
 const MAX_BYTES_PER_WORKGROUP = 64 * 1024;
-const STORAGE_BUFFERS = 8;
-
 /**
- * The split-K layout, decided here and passed in the uniform, so one compiled pipeline serves every shape
- * (WebGPU guarantees 256 invocations and 16 KiB of workgroup memory, all this kernel uses).
+ * The fixed part of the layout: absorb_main's invocations per workgroup (64 x 4 B x dn = 32 KiB of W_UK at
+ * dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per W_UV row (TPR), rows per workgroup
+ * (RPW = WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT, one vec4).
  */
-export function planAbsorbed(c: MlaAbsorbedConfig): MlaLayout & { blocks: number } {
-  const dk = c.dc + c.dr;
-  const tphMin = Math.ceil(dk / MAX_COLUMNS_PER_THREAD);
-  const hbMax = Math.max(1, Math.min(c.H, Math.floor(THREADS / tphMin)));
-  const blocks = Math.ceil(c.H / hbMax);
-  const HB = Math.ceil(c.H / blocks); // balanced blocks: 16 heads at most 14 per block -> 2 x 8, not 14 + 2
-  const TPH = Math.floor(THREADS / HB);
-  const BS = Math.max(1, Math.min(16, Math.floor(TILE_FLOATS / dk), Math.floor(RED_FLOATS / (HB * (TPH + 1))), Math.floor(SCORE_FLOATS / HB)));
-  const rowBytes = dk * (c.dtype === 'f16' ? 2 : 4);
-  const keysInBudget = Math.max(BS, Math.floor(Math.floor(MAX_BYTES_PER_WORKGROUP / rowBytes) / BS) * BS);
-  const byWorkgroups = Math.ceil(TARGET_WORKGROUPS / (c.T * blocks));
-  const byBytes = Math.ceil(c.S / keysInBudget);
-  const wanted = c.splits > 0 ? c.splits : Math.min(byWorkgroups, byBytes);
-  const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / BS), MAX_SPLITS));
-  // Whole tiles per split: rounded down (at least splits0 ranges, so a target met stays met) unless that
-  // passes MAX_SPLITS.
-  const down = Math.max(BS, Math.floor(Math.ceil(c.S / splits0) / BS) * BS);
-  const keysPerSplit = Math.ceil(c.S / down) <= MAX_SPLITS ? down : Math.ceil(Math.ceil(c.S / splits0) / BS) * BS;
-  return { HB, TPH, BS, blocks, splits: Math.ceil(c.S / keysPerSplit), keysPerSplit };
+const FIXED = { ABSORB_WG: 64, WG: 64, TPR: 4, RPW: 16, MT: 4 } as const;
+/** split_main's latent columns per invocation in P.V (8 named vec4 accumulators over a quad's heads). */
+const COLUMNS_PER_INVOCATION = 8;
+
+export interface AbsorbedPlan {
+  /** Head quads per workgroup (heads per block 4 * HQ), latent column groups per quad (8 columns each). */
+  HQ: number;
+  CG: number;
+  /** Key tile, key pairs per tile (BK / 2) and slices of a score dot product (KS * KQ <= CG). */
+  BK: number;
+  KQ: number;
+  KS: number;
+  blocks: number;
+  splits: number;
+  keysPerSplit: number;
 }
 
-function checkAbsorbed(c: MlaAbsorbedConfig): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const dk = c.dc + c.dr;
-  if (c.dc % 4 !== 0) issues.push({ field: 'dc', message: `${c.dc} must be a multiple of 4: the latent cache is read as vec4 (mla.decode_naive takes any width)` });
-  if (c.dr % 2 === 0 && c.dr % 4 !== 0) issues.push({ field: 'dr', message: `${c.dr} must be a multiple of 4: k_pe is read as vec4 (mla.decode_naive takes any even width)` });
-  if (dk > TILE_FLOATS) {
-    issues.push({ field: 'dc', message: `dc + dr = ${dk} floats per cache row exceed this kernel's ${TILE_FLOATS}-float tile (mla.decode_naive takes wider latents)` });
+/** The split-K layout for a config: a function of the shape only, so one plan serves check, plan and create. */
+export function planAbsorbed(c: MlaAbsorbedConfig): AbsorbedPlan {
+  const CG = Math.max(16, Math.ceil(c.dc / COLUMNS_PER_INVOCATION));
+  const quads = Math.ceil(c.H / 4);
+  const blocks = Math.ceil(quads / Math.max(1, Math.floor(MAX_WG / CG)));
+  const HQ = Math.ceil(quads / blocks); // balanced blocks: 40 quads at most 32 per block -> 2 x 20, not 32 + 8
+  const rowBytes = (c.dc + c.dr) * BYTES_PER[c.dtype];
+  const budget = Math.max(1, Math.floor(MAX_BYTES_PER_WORKGROUP / rowBytes));
+  const byBytes = Math.ceil(c.S / budget);
+  const byWorkgroups = Math.ceil(TARGET_WORKGROUPS / (c.T * blocks));
+  // Keys per range: the user's count of ranges, else the bytes rule, else at least byWorkgroups ranges.
+  const keysPerSplit =
+    c.splits > 0 ? Math.ceil(c.S / c.splits) : byBytes <= byWorkgroups ? Math.min(budget, c.S) : Math.max(1, Math.floor(c.S / byWorkgroups));
+  const BK = 2 * Math.floor(Math.min(MAX_TILE, Math.floor(MAX_TILE_QUADS / HQ), CG, keysPerSplit + (keysPerSplit % 2)) / 2);
+  const KQ = BK / 2;
+  // Slices per key pair: a multiple of 4 where possible, so a SIMD group of 4 (CPU emulation) reads one row.
+  const fit = Math.floor(CG / KQ);
+  const KS = fit >= 4 ? 4 * Math.floor(fit / 4) : fit;
+  return { HQ, CG, BK, KQ, KS, blocks, splits: Math.ceil(c.S / keysPerSplit), keysPerSplit };
+}
+
+function constantsOf(p: AbsorbedPlan) {
+  return { ...FIXED, SPLIT_WG: p.HQ * p.CG, HQ: p.HQ, CG: p.CG, BK: p.BK, KQ: p.KQ, KS: p.KS };
+}
+
+/** split_main's arrays: the KS partial score pairs of every invocation, a tile's scores and probabilities, alpha, m. */
+function splitWorkgroup(p: AbsorbedPlan) {
+  return {
+    red: workgroupArray('vec4<f32>', 2 * p.HQ * p.CG),
+    scores_ws: workgroupArray('vec4<f32>', p.HQ * p.BK),
+    probs_ws: workgroupArray('vec4<f32>', p.HQ * p.BK),
+    alpha_ws: workgroupArray('vec4<f32>', p.HQ),
+    m_ws: workgroupArray('vec4<f32>', p.HQ),
+  };
+}
+
+/** merge_main's: one weight per split, and workgroup_max / workgroup_sum's scratch. */
+function mergeWorkgroup(p: AbsorbedPlan) {
+  return { weights: workgroupArray('f32', p.splits), reduce_scratch: workgroupArray('f32', FIXED.WG) };
+}
+
+const BINDINGS = {
+  params: uniform(MlaAbsorbedParams),
+  q_nope: storage('elem'),
+  q_pe: storage('elem'),
+  kv_latent: storage('elem'),
+  k_pe: storage('elem'),
+  wkv_b: storage('elem'),
+  q_abs: storage('f32', 'read_write'),
+  part: storage('f32', 'read_write'),
+  out: storage('elem', 'read_write'),
+};
+
+function checkAbsorbed(c: MlaAbsorbedConfig, caps: DeviceCaps): ValidationIssue[] {
+  const most = COLUMNS_PER_INVOCATION * MAX_WG;
+  if (c.dc > most) {
+    return [
+      {
+        field: 'dc',
+        message: `${c.dc} latent columns exceed this kernel's ${most} (${COLUMNS_PER_INVOCATION} columns for each of ${MAX_WG} invocations; mla.decode_naive takes wider latents)`,
+      },
+    ];
   }
+  const issues: ValidationIssue[] = [];
+  const p = planAbsorbed(c);
+  issues.push(
+    ...fitWorkgroupMemory('dc', workgroupBytes(splitWorkgroup(p)), 'split_main', caps),
+    ...fitWorkgroupMemory('S', workgroupBytes(mergeWorkgroup(p)), `merge_main with ${p.splits} splits`, caps),
+    ...fitGridDimension('H', c.H, Math.ceil((c.H * c.dv) / FIXED.RPW), 'W_UV row blocks', caps),
+  );
   return issues;
 }
 
-function scratchOf(c: MlaAbsorbedConfig) {
+/** The inputs and output; q_abs [T*H, dc+dr] (then the merged latent o); the splits' partials o, then (m, l); params. */
+function absorbedPlan(c: MlaAbsorbedConfig) {
   const p = planAbsorbed(c);
-  return [
-    { name: 'q_abs', bytes: c.T * c.H * (c.dc + c.dr) * 4 },
-    { name: 'partials', bytes: c.T * c.H * p.splits * (c.dc + 2) * 4 },
-  ];
+  const rows = c.T * c.H;
+  return {
+    ...plannedTensors(mlaDecodeInputs(c), mlaDecodeOutputs(c), ['q_nope', 'q_pe', 'kv_latent', 'k_pe', 'wkv_b', 'out']),
+    q_abs: planned('scratch', rows * (c.dc + c.dr) * 4),
+    part: planned('scratch', rows * p.splits * (c.dc + 2) * 4),
+    params: plannedUniform(MlaAbsorbedParams, { ...mlaParams(c), splits: p.splits, keys_per_split: p.keysPerSplit, blocks: p.blocks }),
+  };
 }
 
 /** Internal knob (tests): false forces uv_main's workgroup-memory row_sum even where the device has subgroups. */
@@ -106,51 +171,49 @@ export interface AbsorbedKnobs {
   subgroups?: boolean;
 }
 
+const ENTRY_POINTS = ['absorb_main', 'split_main', 'merge_main', 'uv_main'] as const;
+
 export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knobs: AbsorbedKnobs = {}): Promise<KernelInstance> {
   const p = planAbsorbed(c);
-  const dk = c.dc + c.dr;
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
-  const { layout, pipelines } = await kernelPipelines(
+  const kernel = await createKernel(
     ctx,
     {
       label: 'mla.decode_absorbed',
       wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
-      structs: { MlaParams },
-      elem: c.dtype as 'f32' | 'f16',
+      elem: c.dtype,
       enable: subgroups ? ['subgroups'] : [],
+      bindings: BINDINGS,
+      constants: constantsOf(p),
+      workgroup: { ...splitWorkgroup(p), ...mergeWorkgroup(p) },
     },
-    ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
-    ['absorb_main', 'split_main', 'merge_main', 'uv_main'] as const,
+    ENTRY_POINTS,
   );
-  const b = ctx.buffers;
-  const tensors: Record<string, GPUBuffer> = {};
-  for (const spec of [...mlaDecodeInputs(c), ...mlaDecodeOutputs(c)]) tensors[spec.name] = b.storage(spec.name, tensorBytes(spec.shape, spec.dtype));
-  const [qAbsBytes, partialBytes] = scratchOf(c).map((s) => s.bytes) as [number, number];
-  const qAbs = b.storage('q_abs', qAbsBytes);
-  const partials = b.storage('partials', partialBytes);
-  const params = uniformBuffer(ctx, 'mla.decode_absorbed params', MlaParams, mlaParams(c, p));
-  const group = bindGroup(ctx, layout, [params, tensors.q_nope!, tensors.q_pe!, tensors.kv_latent!, tensors.k_pe!, tensors.wkv_b!, qAbs, partials, tensors.out!]);
+  const made = allocate(ctx, 'mla.decode_absorbed', absorbedPlan(c));
+  const group = kernel.bind(made.buffers);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const absorbGrid = grid(Math.ceil((c.T * c.H * dk) / ABSORB_THREADS), maxDim);
-  const splitGrid = grid(c.T * p.blocks * p.splits, maxDim);
-  const mergeGrid = grid(c.T * c.H * Math.ceil(c.dc / MERGE_COLUMNS), maxDim);
-  const uvGrid: [number, number] = [Math.ceil(c.T / UV_QUERIES), Math.ceil((c.H * c.dv) / UV_ROWS_PER_WG)];
-  return {
-    tensors,
-    encode(pass) {
+  const grids: Record<(typeof ENTRY_POINTS)[number], [number, number]> = {
+    absorb_main: grid(Math.ceil((c.T * c.H * (c.dc + c.dr)) / FIXED.ABSORB_WG), maxDim),
+    split_main: grid(c.T * p.blocks * p.splits, maxDim),
+    merge_main: grid(c.T * c.H * Math.ceil(c.dc / FIXED.WG), maxDim),
+    uv_main: [Math.ceil(c.T / FIXED.MT), Math.ceil((c.H * c.dv) / FIXED.RPW)],
+  };
+  // Each pass is also a stage, so the bench reports where a step's time goes.
+  const stages = ENTRY_POINTS.map((name) => ({
+    name,
+    encode(pass: GPUComputePassEncoder) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.absorb_main);
-      pass.dispatchWorkgroups(...absorbGrid);
-      pass.setPipeline(pipelines.split_main);
-      pass.dispatchWorkgroups(...splitGrid);
-      pass.setPipeline(pipelines.merge_main);
-      pass.dispatchWorkgroups(...mergeGrid);
-      pass.setPipeline(pipelines.uv_main);
-      pass.dispatchWorkgroups(...uvGrid);
+      pass.setPipeline(kernel.pipelines[name]);
+      pass.dispatchWorkgroups(...grids[name]);
     },
-    destroy() {
-      for (const buf of [...Object.values(tensors), qAbs, partials, params]) b.destroy(buf);
+  }));
+  return {
+    tensors: made.tensors,
+    encode(pass) {
+      for (const s of stages) s.encode(pass);
     },
+    stages,
+    destroy: made.destroy,
   };
 }
 
@@ -160,10 +223,10 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   title: 'MLA decode, absorbed (split-K over the latent cache)',
   explain:
     'W_UK is folded into the query (q_lat = q_nope W_UK, one [d_c] vector per head) and W_UV is applied after the weighted sum, so attention runs directly on the cached ' +
-    'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. All heads score against the same rows: ' +
-    'each workgroup loads a tile of rows into workgroup memory once for a block of heads, and the cache is split into key ranges (flash decoding) merged by a final pass, ' +
-    'so a decode step streams the small latent cache roughly once and is bound by memory bandwidth, not by one long sequential loop per head. ' +
-    'The ranges are merged per (head, 32 latent columns) and W_UV is applied last as a coalesced GEMV, so no pass runs on a handful of workgroups.',
+    'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. The heads are the M dimension of the tile, as in FlashMLA: ' +
+    'a workgroup scores up to 16 heads against each latent row it reads (every loaded value feeds 4 heads, every query value 2 keys) and accumulates P·c_KV for all of them, ' +
+    'and the cache is split into key ranges (flash decoding: >= 512 workgroups or <= 64 KiB of cache each) merged by log-sum-exp, so a decode step streams the small latent cache ' +
+    'once per 16 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, so no pass runs on a handful of workgroups.',
   sources: [
     'DeepSeek-AI 2024, "DeepSeek-V2", section 2.1 (MLA, weight absorption)',
     'deepseek-ai/DeepSeek-V3 inference/model.py, class MLA, attn_impl = "absorb"',
@@ -171,13 +234,14 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   ],
   implements: 'mla.decode',
   schema: mlaAbsorbedSchema,
-  check: (c, caps) => [...checkMlaDecode(c, caps, STORAGE_BUFFERS), ...checkAbsorbed(c)],
+  check: (c, caps) => [...checkMlaDecode(c, caps, storageBindingCount(BINDINGS)), ...checkAbsorbed(c, caps)],
   inputs: mlaDecodeInputs,
   outputs: mlaDecodeOutputs,
-  scratch: scratchOf,
+  plan: absorbedPlan,
+  scratch: (c) => planScratch(absorbedPlan(c)),
   cost(c) {
     // q_abs written and read, partials written and read once each: small next to the cache for S >> H * splits.
-    const extra = 2 * scratchOf(c).reduce((a, s) => a + s.bytes, 0);
+    const extra = 2 * planScratch(absorbedPlan(c)).reduce((a, s) => a + s.bytes, 0);
     return costOf(c, absorbedFlops(c), extra, latentCacheBytes(c));
   },
   randomInputs: mlaDecodeRandomInputs,

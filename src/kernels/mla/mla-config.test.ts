@@ -78,10 +78,11 @@ describe('MLA validation: one line naming the field, the value and the limit', (
     const issue = issuesOf(mlaDecodeNaive, { S: 32768, H: 128 }).find((i) => i.field === 'kv_full');
     expect(issue?.message).toMatch(/^needs 4\.00 GiB .* over this device's maxStorageBufferBindingSize of 1\.00 GiB/);
   });
-  it('absorbed: widths must be multiples of 4 and a row must fit the tile', () => {
-    expect(issuesOf(mlaDecodeAbsorbed, { dc: 510 })[0]).toEqual({ field: 'dc', message: '510 must be a multiple of 4: the latent cache is read as vec4 (mla.decode_naive takes any width)' });
-    expect(issuesOf(mlaDecodeAbsorbed, { dr: 6 })[0]!.message).toMatch(/^6 must be a multiple of 4/);
-    expect(issuesOf(mlaDecodeAbsorbed, { dc: 4096 })[0]!.message).toBe("dc + dr = 4160 floats per cache row exceed this kernel's 2048-float tile (mla.decode_naive takes wider latents)");
+  it('absorbed: the latent must fit the column groups; any even rope width', () => {
+    expect(issuesOf(mlaDecodeAbsorbed, { dc: 4096 })).toEqual([
+      { field: 'dc', message: "4096 latent columns exceed this kernel's 2048 (8 columns for each of 256 invocations; mla.decode_naive takes wider latents)" },
+    ]);
+    expect(issuesOf(mlaDecodeAbsorbed, { dc: 510, dr: 6 })).toEqual([]);
     expect(issuesOf(mlaDecodeNaive, { dc: 510, dr: 6 })).toEqual([]);
   });
   it('compress: the new rows must fit the cache', () => {
@@ -144,39 +145,40 @@ describe('mla.decode golden mapping', () => {
   });
 });
 
-describe('absorbed split-K plan fits the WGSL constants', () => {
-  it('for any valid shape', () => {
+describe('absorbed split-K plan', () => {
+  it('fits one workgroup, covers every head and key, and tiles the ranges', () => {
     fc.assert(
       fc.property(
         fc.record({
           T: fc.integer({ min: 1, max: 64 }),
           S: fc.integer({ min: 1, max: 1 << 20 }),
           H: fc.integer({ min: 1, max: 1024 }),
-          dc4: fc.integer({ min: 1, max: 496 }),
-          dr4: fc.integer({ min: 1, max: 16 }),
+          dc: fc.integer({ min: 1, max: 2048 }),
+          dr2: fc.integer({ min: 1, max: 32 }),
           splits: fc.integer({ min: 0, max: 256 }),
+          f16: fc.boolean(),
         }),
-        ({ T, S, H, dc4, dr4, splits }) => {
-          const c = withDefaults(mlaDecodeAbsorbed, { T: Math.min(T, S), S, H, dc: dc4 * 4, dr: dr4 * 4, splits });
+        ({ T, S, H, dc, dr2, splits, f16 }) => {
+          const c = withDefaults(mlaDecodeAbsorbed, { T: Math.min(T, S), S, H, dc, dr: 2 * dr2, splits, dtype: f16 ? 'f16' : 'f32' });
           const p = planAbsorbed(c);
-          const dk = c.dc + c.dr;
-          expect(p.HB * p.TPH).toBeLessThanOrEqual(256); // WG
-          expect(Math.ceil(dk / p.TPH)).toBeLessThanOrEqual(48); // MAXC register columns
-          expect(p.BS * dk).toBeLessThanOrEqual(2048); // TILE
-          expect(p.HB * p.BS * (p.TPH + 1)).toBeLessThanOrEqual(1024); // RED
-          expect(p.HB * p.BS).toBeLessThanOrEqual(256); // SC
-          expect(p.blocks * p.HB).toBeGreaterThanOrEqual(c.H);
-          expect(p.keysPerSplit % p.BS).toBe(0);
-          expect(p.splits).toBeLessThanOrEqual(1024); // MAX_SPLITS in merge_main
+          expect(p.HQ * p.CG).toBeLessThanOrEqual(256); // split_main's invocations
+          expect(8 * p.CG).toBeGreaterThanOrEqual(dc); // 8 columns per invocation cover d_c
+          expect(4 * p.HQ * p.blocks).toBeGreaterThanOrEqual(c.H);
+          expect(p.BK % 2).toBe(0);
+          expect(p.BK).toBeLessThanOrEqual(Math.min(32, p.CG)); // roles b, c: one (quad, key) per invocation
+          expect(p.KQ * p.KS).toBeLessThanOrEqual(p.CG); // role a
+          expect(p.KS).toBeGreaterThanOrEqual(1);
           expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(S);
           expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(S);
+          expect(p.splits).toBeLessThanOrEqual(Math.max(1024, splits));
+          expect(validateConfig(mlaDecodeAbsorbed, c, { ...caps, limits: { ...caps.limits, maxStorageBufferBindingSize: 2 ** 40, maxBufferSize: 2 ** 40 }, features: { ...caps.features, f16: true } })).toEqual([]);
         },
       ),
     );
   });
-  it('DeepSeek-V3 with 128 heads: 7 blocks of 19 heads x 13 threads, so the cache streams 7 times, not 128', () => {
+  it('DeepSeek-V3 with 128 heads: 8 blocks of 16 heads (4 quads x 64 column groups), so the cache streams 8 times, not 128', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 32768, H: 128 }));
-    expect([p.blocks, p.HB, p.TPH]).toEqual([7, 19, 13]);
+    expect([p.blocks, p.HQ, p.CG]).toEqual([8, 4, 64]);
     expect(p.splits * p.blocks).toBeGreaterThanOrEqual(512);
   });
   it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {

@@ -3,35 +3,13 @@
 // naive and absorbed differ only in how they compute (see decode-naive.ts / decode-absorbed.ts).
 import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
-import type { StorageDType } from '../../gpu/shader.ts';
-import type { BenchShape, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { BenchShape, ConfigOf, ConfigSchema, Cost, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import { needF16 } from '../common/rules.ts';
 import { randomNormal, type Rng } from '../random.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { mlaDecodeReference } from '../../reference/mla.ts';
 
-export type MlaDecodeConfig = {
-  /** Query tokens; they sit at positions S-T .. S-1 (decode: T = 1). */
-  T: number;
-  /** Cached tokens. */
-  S: number;
-  /** Attention heads (n_heads). */
-  H: number;
-  /** qk_nope_head_dim */
-  dn: number;
-  /** qk_rope_head_dim */
-  dr: number;
-  /** kv_lora_rank: the latent width d_c */
-  dc: number;
-  /** v_head_dim */
-  dv: number;
-  causal: boolean;
-  /** 0 means (dn + dr)^-0.5; golden files carry the model's own value (YaRN mscale^2 included). */
-  softmax_scale: number;
-  /** Storage type of the latent cache and the queries (the schema's enum values). */
-  dtype: StorageDType;
-};
-
-export const mlaDecodeSchema: ConfigSchema<MlaDecodeConfig> = {
+export const mlaDecodeSchema = {
   T: { type: 'int', label: 'queries T', doc: 'query tokens at positions S-T .. S-1 (decode: T = 1)', default: 1, min: 1, max: 1 << 16 },
   S: { type: 'int', label: 'cached tokens S', doc: 'context length held in the latent cache', default: 1024, min: 1, max: 1 << 22, unit: 'tokens' },
   H: { type: 'int', label: 'heads H', doc: 'attention heads (DeepSeek-V3: 128)', default: 16, min: 1, max: 1024 },
@@ -42,7 +20,13 @@ export const mlaDecodeSchema: ConfigSchema<MlaDecodeConfig> = {
   causal: { type: 'bool', label: 'causal', default: true },
   softmax_scale: { type: 'number', label: 'softmax scale', doc: '0 means (dn+dr)^-0.5; a model with YaRN multiplies it by mscale^2', default: 0, min: 0, max: 1e6 },
   dtype: { type: 'enum', label: 'storage', doc: 'f16 stores inputs and output in half precision (needs shader-f16); math is f32', default: 'f32', values: ['f32', 'f16'] },
-};
+} as const satisfies ConfigSchema;
+
+/**
+ * T queries at positions S-T .. S-1 over S cached latent rows; per head dn + dr query/key widths, dc the latent
+ * width (kv_lora_rank), dv the value width; softmax_scale 0 means (dn + dr)^-0.5.
+ */
+export type MlaDecodeConfig = ConfigOf<typeof mlaDecodeSchema>;
 
 export function effectiveScale(c: MlaDecodeConfig): number {
   return c.softmax_scale > 0 ? c.softmax_scale : 1 / Math.sqrt(c.dn + c.dr);
@@ -53,13 +37,9 @@ export function checkRopeWidth(field: string, dr: number): ValidationIssue[] {
   return dr % 2 === 0 ? [] : [{ field, message: `${dr} is odd; RoPE rotates pairs of dimensions, so qk_rope_head_dim must be even` }];
 }
 
-export function checkF16(dtype: string, caps: DeviceCaps): ValidationIssue[] {
-  return dtype === 'f16' && !caps.features.f16 ? [{ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' }] : [];
-}
-
 /** Rules both decode kernels share; each adds its own (vec4 widths, workgroup memory). */
 export function checkMlaDecode(c: MlaDecodeConfig, caps: DeviceCaps, storageBuffers: number): ValidationIssue[] {
-  const issues: ValidationIssue[] = [...checkRopeWidth('dr', c.dr), ...checkF16(c.dtype, caps)];
+  const issues: ValidationIssue[] = [...checkRopeWidth('dr', c.dr), ...needF16('dtype', c.dtype, caps)];
   if (c.T > c.S) issues.push({ field: 'T', message: `${c.T} queries exceed S = ${c.S} cached tokens (queries sit at positions S-T .. S-1)` });
   if (caps.limits.maxStorageBuffersPerShaderStage < storageBuffers) {
     issues.push({
@@ -141,54 +121,24 @@ export function mlaDecodeReferenceFor(inputs: Record<string, HostTensor>, c: Mla
   return { out };
 }
 
-/** GPU-side parameters, declared once: WGSL gets the struct from this schema via tgpu.resolve. */
-export const MlaParams = d
-  .struct({
-    T: d.u32,
-    S: d.u32,
-    H: d.u32,
-    dn: d.u32,
-    dr: d.u32,
-    dc: d.u32,
-    dv: d.u32,
-    causal: d.u32,
-    /** Split-K: number of key ranges (absorbed path; 1 elsewhere). */
-    splits: d.u32,
-    /** Keys per split, a multiple of the tile height. */
-    keys_per_split: d.u32,
-    /** Absorbed path's thread layout: heads per workgroup, threads per head, cache rows per tile. */
-    heads_per_block: d.u32,
-    threads_per_head: d.u32,
-    tile_rows: d.u32,
-    scale: d.f32,
-  })
-  .$name('MlaParams');
+/** The fields of the GPU-side parameters both decode kernels read (a kernel's own struct may add to them). */
+export const MLA_PARAM_FIELDS = {
+  T: d.u32,
+  S: d.u32,
+  H: d.u32,
+  dn: d.u32,
+  dr: d.u32,
+  dc: d.u32,
+  dv: d.u32,
+  causal: d.u32,
+  scale: d.f32,
+};
 
-export interface MlaLayout {
-  splits: number;
-  keysPerSplit: number;
-  HB: number;
-  TPH: number;
-  BS: number;
-}
+/** Declared once: WGSL gets the struct from this schema via tgpu.resolve. */
+export const MlaParams = d.struct(MLA_PARAM_FIELDS).$name('MlaParams');
 
-export function mlaParams(c: MlaDecodeConfig, l: MlaLayout = { splits: 1, keysPerSplit: c.S, HB: 1, TPH: 1, BS: 1 }) {
-  return {
-    T: c.T,
-    S: c.S,
-    H: c.H,
-    dn: c.dn,
-    dr: c.dr,
-    dc: c.dc,
-    dv: c.dv,
-    causal: c.causal ? 1 : 0,
-    splits: l.splits,
-    keys_per_split: l.keysPerSplit,
-    heads_per_block: l.HB,
-    threads_per_head: l.TPH,
-    tile_rows: l.BS,
-    scale: effectiveScale(c),
-  };
+export function mlaParams(c: MlaDecodeConfig) {
+  return { T: c.T, S: c.S, H: c.H, dn: c.dn, dr: c.dr, dc: c.dc, dv: c.dv, causal: c.causal ? 1 : 0, scale: effectiveScale(c) };
 }
 
 export function costOf(c: MlaDecodeConfig, flops: number, extraBytes: number, kvCacheBytes: number): Cost {
@@ -198,28 +148,23 @@ export function costOf(c: MlaDecodeConfig, flops: number, extraBytes: number, kv
 /** DeepSeek-V3's head shapes (config.json: qk_nope 128, qk_rope 64, kv_lora_rank 512, v_head 128). */
 export const DSV3_HEAD = { dn: 128, dr: 64, dc: 512, dv: 128 } as const;
 
-/**
- * Heads scaled 128 -> 16 so a step fits SwiftShader's time and the naive path's expanded K/V
- * (S x H x (dn+dv) floats) fits one storage binding; the per-head shapes are DeepSeek-V3's.
- */
-export const SCALED_HEADS = 16;
-
-export function decodeShape(S: number, H = SCALED_HEADS): BenchShape<MlaDecodeConfig> {
+/** A decode step (T = 1) over S cached tokens at DeepSeek-V3's per-head shapes with H of its 128 heads. */
+export function decodeShape(S: number, H: number): BenchShape<MlaDecodeConfig> {
   const heads = H === 128 ? 'H=128' : `H=${H} (DeepSeek-V3 heads scaled 128->${H})`;
   return { name: `decode S=${S} ${heads} dc=512 dr=64 dn=128 dv=128`, config: { T: 1, S, H, ...DSV3_HEAD, causal: true } };
 }
 
 /**
- * Default bench entry both decode kernels run: small, because the naive kernel's expansion GEMM
- * (2*S*d_c*H*(dn+dv) FLOPs) runs at about 0.1 GFLOP/s on SwiftShader on a 2-core machine. The absorbed
- * kernel adds a longer context; the S = 1K..32K sweep is the mla-decode study (src/bench/studies/).
+ * Default bench entry both decode kernels run: small (2 heads, S = 128), because the naive kernel's expansion
+ * GEMM (2*S*d_c*H*(dn+dv) FLOPs) is slow on SwiftShader on a 2-core machine. The absorbed kernel adds a longer
+ * context with 16 heads; the S = 1K..32K sweep is the mla-decode study (src/bench/studies/).
  */
 export const MLA_DECODE_BENCHMARKS: BenchShape<MlaDecodeConfig>[] = [decodeShape(128, 2)];
-export const MLA_ABSORBED_BENCHMARKS: BenchShape<MlaDecodeConfig>[] = [...MLA_DECODE_BENCHMARKS, decodeShape(2048, SCALED_HEADS)];
+export const MLA_ABSORBED_BENCHMARKS: BenchShape<MlaDecodeConfig>[] = [...MLA_DECODE_BENCHMARKS, decodeShape(2048, 16)];
 
 /**
- * Cases both decode kernels must pass: odd T, S and H, odd dn/dv, d_c and d_rope multiples of 4 but not
- * powers of two (the absorbed kernel loads the latent cache as vec4), causal edges (T = S, S = 1), non-causal.
+ * Cases both decode kernels must pass: odd T, S and H, odd dn/dv, odd d_c and a d_rope that is not a multiple
+ * of 4, causal edges (T = S, S = 1), non-causal.
  */
 export const MLA_DECODE_TEST_CASES: BenchShape<MlaDecodeConfig>[] = [
   { name: 'decode odd sizes', config: { T: 1, S: 37, H: 3, dn: 9, dr: 12, dc: 20, dv: 7 } },
@@ -229,4 +174,5 @@ export const MLA_DECODE_TEST_CASES: BenchShape<MlaDecodeConfig>[] = [
   { name: 'long decode, many splits', config: { T: 1, S: 1500, H: 7, dn: 16, dr: 8, dc: 44, dv: 9 } },
   { name: 'DeepSeek-V3 head shapes, 3 heads', config: { T: 2, S: 67, H: 3, ...DSV3_HEAD } },
   { name: 'explicit softmax_scale (YaRN-style)', config: { T: 2, S: 21, H: 2, dn: 5, dr: 4, dc: 8, dv: 3, softmax_scale: 0.61 } },
+  { name: 'any widths: odd d_c, d_rope = 6', config: { T: 2, S: 45, H: 3, dn: 5, dr: 6, dc: 19, dv: 11 } },
 ];
