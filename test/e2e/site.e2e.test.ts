@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright';
 import { buildAndServe, ROOT, type BuiltSite } from './built-site.ts';
 import { canvasInk, existsDeep, focused, hex, launchChromium, leadingNumber, newContext, openPage, shownNumber, unlabelledControls, type SitePage } from './browser-page.ts';
-import { screenshot } from './screenshots.ts';
+import { screenshot, screenshotOf } from './screenshots.ts';
 import { PAGES } from '../../src/ui/shell/routes.ts';
 import { SERIES_COLORS } from '../../src/ui/charts/chart-colors.ts';
 import { LOST_DURING_RUN } from '../../src/ui/run/run-error.ts';
@@ -102,7 +102,8 @@ async function expectChart(chart: Locator, series: number, o: ChartCheck = {}) {
   ink.matches.forEach((m, i) => expect(m, `series ${i} is drawn`).toBeGreaterThan(20));
   const body = chart.locator('details.data tbody tr');
   if (o.rows !== undefined) expect(await body.count()).toBe(o.rows);
-  const cells = await chart.locator('details.data tbody td.num').allTextContents();
+  // The measured series' columns (reference lines such as a crossover marker are gaps by design).
+  const cells = (await chart.locator('details.data tbody tr').evaluateAll((trs, n) => trs.flatMap((tr) => [...tr.querySelectorAll('td.num')].slice(0, n).map((td) => td.textContent!)), series));
   expect(cells.length).toBeGreaterThan(0);
   for (const c of cells) {
     expect(Number.isFinite(leadingNumber(c)), c).toBe(true);
@@ -113,6 +114,16 @@ async function expectChart(chart: Locator, series: number, o: ChartCheck = {}) {
 async function expectSweepChart(tp: Locator, points: number, series = 2) {
   await expectChart(tp.locator('section[aria-label="time chart"] kl-line-chart'), series, { rows: points });
   expect(await tp.locator('section[aria-label="time chart"] .notes').count()).toBe(0);
+  // The lesson: where the kernel overtakes its baseline, or why not in this range.
+  expect(await tp.locator('section[aria-label="time chart"] [data-lesson]').innerText()).toMatch(/Crossover between|faster than .* at every point|stays slower than/);
+}
+
+/** A composite's stage bars, from the stage timings of the same run. */
+async function expectStageBars(tp: Locator, stages: string[]) {
+  const bars = tp.locator('[data-stages]');
+  await expectChart(bars.locator('kl-line-chart'), 1, { rows: stages.length });
+  const summary = await bars.locator('[data-stage-summary]').innerText();
+  for (const s of stages) expect(summary).toContain(`${s} `);
 }
 
 describe('the built site', () => {
@@ -252,7 +263,18 @@ describe('technique pages', () => {
     expect(ink.matches[1], 'visible keys not attended').toBeGreaterThan(0);
     expect((await tp.locator('kl-attention-picture p').allInnerTexts()).join(' ')).toMatch(/float64 reference: .*out ok/);
     expect((await tp.locator('kl-attention-picture p').allInnerTexts()).join(' ')).not.toMatch(/FAILS|Not drawn/);
+    await expectStageBars(tp, ['indexer', 'top-k', 'attention']);
+    // The step-through: each stage's buffers read back equal the float64 reference's (structured inputs).
+    const steps = tp.locator('kl-dsa-steps');
+    expect(await steps.locator('[data-check="scores"]').innerText()).toBe('equal to the float64 reference');
+    await steps.locator('button[data-action="step-next"]').click();
+    expect(await steps.locator('[data-check="selection"]').innerText()).toBe('the same set as the reference');
+    await steps.locator('input[data-action="scrub-query"]').fill('20');
+    expect(await steps.locator('[data-check="selection"]').innerText()).toBe('the same set as the reference');
+    await steps.locator('button[data-action="step-next"]').click();
+    expect(Number(await steps.locator('[data-check="out"]').innerText())).toBeLessThan(1e-4);
     await screenshot(page, 'sparse');
+    await screenshotOf(tp.locator('section[aria-label="attention pattern"]'), 'sparse-step-through');
   });
 
   it('MoE routing: a verified run, the routing heatmap, the load histogram and the bias-balancing demo', async () => {
@@ -263,6 +285,7 @@ describe('technique pages', () => {
     await runAndWait(tp);
     await expectVerifiedResult(tp);
     await expectSweepChart(tp, 2);
+    await expectStageBars(tp, ['router', 'dispatch', 'experts', 'combine']);
     const routing = tp.locator('kl-routing-picture');
     const heat = await canvasInk(routing.locator('kl-heatmap canvas'));
     expect(heat.colours).toBeGreaterThan(5);
@@ -384,6 +407,16 @@ describe('benchmarks page', () => {
     }
     // Equal runs: the second run's smaller markers sit inside the first's, so both colours show.
     await expectChart(bp.locator('kl-run-comparison kl-line-chart'), 2, { rows: jobs });
+
+    // The roofline of the imported run: one dot per result with FLOPs; a dot opens its result card.
+    const roof = bp.locator('section[aria-label="roofline"]');
+    expect(await roof.locator('h3').innerText()).toBe('Roofline: exported.json');
+    const dots = roof.locator('kl-roofline-plot button[data-dot]');
+    expect(await dots.count()).toBeGreaterThan(0);
+    expect((await canvasInk(roof.locator('canvas'), [SERIES_COLORS[0]!].map(hex))).matches[0]).toBeGreaterThan(20);
+    await dots.first().click({ force: true });
+    await roof.locator('[data-opened] kl-result-card').waitFor();
+    await screenshotOf(roof, 'roofline');
 
     // Refused: not JSON, and a file from a future schema version; nothing is added.
     await input.setInputFiles([

@@ -26,6 +26,7 @@ import { fmtMs } from '../run/display-number.ts';
 import type { Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
 import type { AttentionPicture } from '../pictures/attention-picture.ts';
+import type { InputKind } from '../pictures/structured-inputs.ts';
 import type { RoutingPicture } from '../pictures/routing-picture.ts';
 import type { MemoryExplorer } from '../memory/memory-explorer.ts';
 import type { BalanceDemo } from '../pictures/balance-demo.ts';
@@ -383,6 +384,22 @@ export class TechniquePage extends LitElement {
     }
   }
 
+  /** Draw the picture again with other inputs (structured or random), without timing anything. */
+  async #redrawPicture(kind: InputKind) {
+    const picture = this.renderRoot.querySelector<AttentionPicture>('kl-attention-picture');
+    const session = this.session;
+    if (!picture) return;
+    picture.inputKind = kind;
+    if (!picture.plan || !this.def || !session || session.state.kind !== 'ready' || this.progress) return;
+    const def = this.def;
+    const config = { ...this.config };
+    try {
+      await session.exclusive(`${def.id} picture`, () => picture.run(session.requireCtx(), def, config));
+    } catch (e) {
+      this.error = describeError(e);
+    }
+  }
+
   /** The chart's numbers and the result as one JSON file (also after a cancel: the finished points). */
   #export() {
     const body = { kernel: this.def?.id, config: this.config, settings: this.runKey(), result: this.result, sweep: this.sweep, exportedAt: new Date().toISOString() };
@@ -580,7 +597,13 @@ export class TechniquePage extends LitElement {
         </section>
         ${this.result ? this.#stageBars(this.result) : nothing}
         ${spec.picture === 'attention'
-          ? html`<section class="card wide" aria-label="attention pattern"><h3>What it attended to</h3><kl-attention-picture></kl-attention-picture></section>`
+          ? html`<section class="card wide" aria-label="attention pattern">
+              <div class="row spread">
+                <h3>What it attended to</h3>
+                <kl-picture-inputs ?disabled=${running} @inputs-change=${(e: CustomEvent<InputKind>) => this.#redrawPicture(e.detail)}></kl-picture-inputs>
+              </div>
+              <kl-attention-picture></kl-attention-picture>
+            </section>`
           : nothing}
         ${spec.picture === 'routing'
           ? html`<section class="card wide" aria-label="routing"><h3>Routing: token × expert</h3><kl-routing-picture></kl-routing-picture></section>`
@@ -660,6 +683,9 @@ export class TechniquePage extends LitElement {
       }
       .notes {
         padding-left: 18px;
+      }
+      .spread {
+        justify-content: space-between;
       }
       .lesson {
         border-left: 3px solid var(--kl-accent);

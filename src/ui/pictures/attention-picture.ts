@@ -13,18 +13,34 @@ import { naiveAttentionWithProbs } from '../../kernels/attention/naive.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { fmtExp } from '../run/display-number.ts';
 import { attentionPicturePlan, patternMatrix, type PicturePlan } from './attention-pattern.ts';
+import { SINKS, needles, structureInputs, type InputKind } from './structured-inputs.ts';
 import '../heatmap/heatmap-canvas.ts';
+import './dsa-steps.ts';
 
 export class AttentionPicture extends LitElement {
-  static override properties = { plan: { state: true }, outputs: { state: true }, checks: { state: true }, head: { state: true }, error: { state: true } };
+  static override properties = {
+    plan: { state: true },
+    outputs: { state: true },
+    checks: { state: true },
+    head: { state: true },
+    error: { state: true },
+    inputKind: { type: String },
+  };
   declare plan: PicturePlan | undefined;
   declare outputs: Record<string, HostTensor> | undefined;
   declare checks: CompareResult[];
   declare head: number;
   declare error: string;
+  /** Structured inputs (sinks, a local band, needles) show what a technique exploits; random ones are noise. */
+  declare inputKind: InputKind;
+  /** The inputs of the last run (a step-through reads them beside the kernel's outputs). */
+  inputs: Record<string, HostTensor> | undefined;
+  /** The float64 reference's outputs for those inputs. */
+  reference: Record<string, HostTensor> | undefined;
 
   constructor() {
     super();
+    this.inputKind = 'structured';
     this.checks = [];
     this.head = 0;
     this.error = '';
@@ -45,9 +61,13 @@ export class AttentionPicture extends LitElement {
       this.error = plan.error;
       return;
     }
-    const inputs = makeInputs(plan.def, plan.config, createRng(freshSeed()));
+    const random = makeInputs(plan.def, plan.config, createRng(freshSeed()));
+    const inputs = this.inputKind === 'structured' ? structureInputs(random, plan.config) : random;
+    this.inputs = inputs;
     const outputs = await runKernel(ctx, plan.def, plan.config, inputs);
-    this.checks = compareOutputs(plan.def.outputs(plan.config), outputs, plan.def.reference(inputs, plan.config));
+    const reference = plan.def.reference(inputs, plan.config);
+    this.checks = compareOutputs(plan.def.outputs(plan.config), outputs, reference);
+    this.reference = reference;
     this.plan = plan;
     // A kernel handed its selection draws that input (the outputs were still checked above).
     this.outputs = plan.fromInput ? { ...outputs, topk_indices: inputs.topk_indices! } : outputs;
@@ -62,7 +82,13 @@ export class AttentionPicture extends LitElement {
     const perHead = [this.outputs.probs, this.outputs.selected].find((t) => t && t.shape.length === 3);
     const heads = perHead ? perHead.shape[1]! : 0;
     const matrix = ok ? patternMatrix(this.plan, this.outputs, this.head) : undefined;
+    const S = Number(this.plan.config.S);
+    const inputsNote =
+      this.inputKind === 'structured'
+        ? `Structured inputs: ${SINKS} sink keys at the start, needle keys at ${needles(S).join(', ')}, and a local band around each query (queries and keys carry RoPE-like phases)`
+        : 'Random inputs: the pattern is noise (choose structured inputs to see what the technique exploits)';
     return html`<p class="small muted">${this.plan.note}.</p>
+      <p class="small muted" data-inputs>${inputsNote}.</p>
       ${heads > 1
         ? html`<label class="small">head
             <select @change=${(e: Event) => (this.head = Number((e.target as HTMLSelectElement).value))}>
@@ -76,16 +102,51 @@ export class AttentionPicture extends LitElement {
       <p class="small ${ok ? 'muted' : 'error'}">
         Picture run checked against the float64 reference:
         ${this.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAILS'} (rel-L2 ${fmtExp(c.relL2)})`).join(', ')}.
-      </p>`;
+      </p>
+      ${ok && this.plan.def.id === 'sparse.dsa' && this.reference
+        ? html`<h4>Step through DSA: indexer → top-k → attention</h4>
+            <kl-dsa-steps .config=${this.plan.config} .outputs=${this.outputs} .reference=${this.reference}></kl-dsa-steps>`
+        : nothing}`;
   }
 
   static override styles = [sharedStyles, css``];
 }
 
+/** The inputs chooser shown beside a picture: the page re-runs the picture with the new kind. */
+export class PictureInputs extends LitElement {
+  static override properties = { kind: { type: String }, disabled: { type: Boolean } };
+  declare kind: InputKind;
+  declare disabled: boolean;
+
+  constructor() {
+    super();
+    this.kind = 'structured';
+    this.disabled = false;
+  }
+
+  override render() {
+    return html`<label class="small"
+      >picture inputs
+      <select
+        data-action="picture-inputs"
+        ?disabled=${this.disabled}
+        @change=${(e: Event) => this.dispatchEvent(new CustomEvent<InputKind>('inputs-change', { detail: (e.target as HTMLSelectElement).value as InputKind, bubbles: true, composed: true }))}
+      >
+        <option value="structured" ?selected=${this.kind === 'structured'}>structured: sinks, local band, needles</option>
+        <option value="random" ?selected=${this.kind === 'random'}>random</option>
+      </select></label
+    >`;
+  }
+
+  static override styles = [sharedStyles];
+}
+
 customElements.define('kl-attention-picture', AttentionPicture);
+customElements.define('kl-picture-inputs', PictureInputs);
 
 declare global {
   interface HTMLElementTagNameMap {
+    'kl-picture-inputs': PictureInputs;
     'kl-attention-picture': AttentionPicture;
   }
 }

@@ -10,6 +10,9 @@ import { mount, q, qa, settle, text, type, unmountAll } from '../testing.ts';
 import { AttentionPicture } from './attention-picture.ts';
 import { BalanceDemo } from './balance-demo.ts';
 import { RoutingPicture } from './routing-picture.ts';
+import { DsaSteps } from './dsa-steps.ts';
+import { SINKS, needles } from './structured-inputs.ts';
+import { causalRowLength, indexerReference, topkReference } from '../../reference/sparse.ts';
 
 let session: GpuSession;
 beforeAll(async () => {
@@ -39,6 +42,63 @@ describe('<kl-attention-picture>', () => {
     }
     expect(text(pic)).toMatch(/float64 reference: .*ok/);
     expect(text(pic)).not.toMatch(/FAILS/);
+  });
+});
+
+describe('structured inputs and the DSA step-through', () => {
+  const dsa = findKernel('sparse.dsa')!;
+  const config = { ...defaults(dsa.schema), S: 96, T: 8, Hq: 4, Hkv: 1, D: 32, topk: 12, Hi: 4, Di: 16 };
+
+  it('dense attention on structured inputs attends to the sinks, its own neighbourhood and the needles', async () => {
+    const def = findKernel('attention.flash_decode')!;
+    const pic = await mount(new AttentionPicture());
+    await pic.run(session.ctx!, def, { ...defaults(def.schema), S: 96, Hq: 2, Hkv: 1, D: 32 });
+    await settle(pic);
+    expect(text(pic)).not.toMatch(/FAILS/);
+    expect(text(q(pic, '[data-inputs]'))).toContain(`needle keys at ${needles(96).join(', ')}`);
+    const { cols, values } = (q(pic, 'kl-heatmap') as HTMLElement & { matrix: { cols: number; values: ArrayLike<number> } }).matrix;
+    // The last query (position 95): the keys it weighs most are the sinks, the needles and keys next to it.
+    const last = Array.from({ length: cols }, (_, s) => values[values.length - cols + s]!);
+    const top = last.map((v, s) => [v, s] as const).sort((a, b) => b[0] - a[0]).slice(0, 8).map(([, s]) => s);
+    for (const s of [...Array(SINKS).keys(), ...needles(96)]) expect(top).toContain(s);
+    expect(top.some((s) => s >= 90)).toBe(true);
+  });
+
+  it('DSA on structured inputs selects the sinks, the needles and the local band; each step-through frame equals the float64 stage', async () => {
+    const pic = await mount(new AttentionPicture());
+    await pic.run(session.ctx!, dsa, config);
+    await settle(pic);
+    expect(text(pic)).not.toMatch(/FAILS/);
+    const steps = q(pic, 'kl-dsa-steps') as DsaSteps;
+    const inputs = pic.inputs!;
+    const c = pic.plan!.config as typeof config;
+    const scores = indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, { T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+    const sets = topkReference(scores, c.T, c.S, c.topk, 'index', causalRowLength(c.T, c.S)).indices;
+    for (let t = 0; t < c.T; t += 5) {
+      steps.t = t;
+      await settle(steps);
+      const f = steps.frame;
+      // Stage 1: the GPU's index scores are the float64 indexer's, exactly (inputs on a 1/8 grid).
+      expect(f.scores).toEqual(Array.from(scores.data.subarray(t * c.S, (t + 1) * c.S), Number));
+      // Stage 2: the kept keys are the reference's set, every one at or above the threshold.
+      const want = Array.from(sets.data.subarray(t * c.topk, (t + 1) * c.topk), Number).filter((x) => x >= 0).sort((a, b) => a - b);
+      expect(f.selected).toEqual(want);
+      expect(f.selected.every((s) => f.scores[s]! >= f.threshold)).toBe(true);
+      for (const s of [...Array(SINKS).keys(), ...needles(c.S)].filter((s) => s <= f.position)) expect(f.selected).toContain(s);
+      expect(f.selected).toContain(f.position);
+      // Stage 3: attention over the gathered keys.
+      expect(f.outRelL2).toBeLessThan(1e-4);
+    }
+    // Stepping: the chart gains the threshold and the selected keys at stage 2.
+    const chart = () => (q(steps, 'kl-line-chart') as HTMLElement & { spec: ChartSpec }).spec.series.map((x) => x.label);
+    expect(chart()).toEqual(['index score (GPU)']);
+    q<HTMLButtonElement>(steps, 'button[data-action="step-next"]').click();
+    await settle(steps);
+    expect(chart()).toEqual(['index score (GPU)', 'threshold: the 12-th best score', 'selected keys']);
+    expect(text(q(steps, '[data-check="selection"]'))).toBe('the same set as the reference');
+    type(q<HTMLInputElement>(steps, 'input[data-action="scrub-stage"]'), '2');
+    await settle(steps);
+    expect(steps.step).toBe(2);
   });
 });
 
