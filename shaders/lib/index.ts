@@ -1,6 +1,7 @@
 // The WGSL library by include name. `#include "lib/NAME.wgsl"` in any shader is resolved from this table by
 // resolveShader (src/gpu/shader.ts); the `?raw` imports work the same under Vite and the Node CLI's loader.
 import constants from './constants.wgsl?raw';
+import gemm from './gemm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import lseMerge from './lse-merge.wgsl?raw';
 import onlineSoftmax from './online-softmax.wgsl?raw';
@@ -9,6 +10,7 @@ import workgroupReduce from './workgroup-reduce.wgsl?raw';
 
 export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/constants.wgsl': constants,
+  'lib/gemm.wgsl': gemm,
   'lib/grid.wgsl': grid,
   'lib/lse-merge.wgsl': lseMerge,
   'lib/online-softmax.wgsl': onlineSoftmax,

@@ -7,8 +7,8 @@ import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { instanceOfStage } from '../stage-instance.ts';
-import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { ConfigSchema, KernelDefinition, TensorSpec } from '../contract.ts';
+import { gemmCore } from '../common/gemm.ts';
 import { allocate, planScratch, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { fitGridDimension, needF16 } from '../common/rules.ts';
 import { BYTES_PER, roundTo, type TensorDType } from '../tensor.ts';
@@ -42,12 +42,10 @@ export interface MatmulShape {
 }
 
 /**
- * Block of C per workgroup (BM x BN), K-slice staged per barrier pair (BK), micro-tile per thread 4 x 4 (TM = 4:
- * the shader names its four accumulators; an 8 x 8 tile held as an indexed array ran 6x slower on SwiftShader,
- * which spills such arrays to memory), so THREADS = (BM / 4) * (BN / 4).
+ * 64 x 64 blocks of C, 32-deep K slices (lib/gemm.wgsl): an 8 x 8 micro-tile held as an indexed array ran 6x
+ * slower on SwiftShader, which spills such arrays to memory, so the core keeps 4 x 4 in named registers.
  */
-const [BM, BN, BK, TM] = [64, 64, 32, 4];
-const CONSTANTS = { BM, BN, BK, TM, THREADS: (BM / TM) * (BN / 4) } as const;
+const TILE = { bm: 64, bn: 64, bk: 32 };
 
 const MatmulParams = d
   .struct({
@@ -85,10 +83,6 @@ const BINDINGS = {
   c: storage('elem', 'read_write'),
 };
 
-const WORKGROUP = {
-  tileA: workgroupArray('vec4<f32>', (BK * BM) / 4),
-  tileB: workgroupArray('vec4<f32>', (BK * BN) / 4),
-};
 
 const schema: ConfigSchema<MatmulConfig> = {
   M: { type: 'int', label: 'rows M', doc: 'rows of A and C (tokens, for a projection)', default: 256, min: 1, max: 1 << 20 },
@@ -134,14 +128,15 @@ export async function createMatmulStage(
   label = 'linear.matmul',
   dtype: StorageDType = 'f32',
 ): Promise<MatmulStage> {
+  const core = gemmCore({ ...TILE, bNK: s.trans_b });
   const kernel = await createKernel(
     ctx,
-    { label, wgsl, elem: dtype, bindings: BINDINGS, constants: { ...CONSTANTS, TRANS_B: s.trans_b ? 1 : 0 }, workgroup: WORKGROUP },
+    { label, wgsl, elem: dtype, bindings: BINDINGS, constants: core.constants, workgroup: core.workgroup },
     ['matmul_main'] as const,
   );
   const made = allocate(ctx, label, { params: plannedUniform(MatmulParams, matmulParams(s)) });
   const group = kernel.bind({ ...io, params: made.buffers.params }, label);
-  const groups: [number, number, number] = [Math.ceil(s.N / BN), Math.ceil(s.M / BM), s.batch ?? 1];
+  const groups: [number, number, number] = [...core.grid(s.M, s.N), s.batch ?? 1];
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
@@ -165,8 +160,8 @@ export const matmul: KernelDefinition<MatmulConfig> = {
   check(c, caps) {
     return [
       ...needF16('dtype', c.dtype, caps),
-      ...fitGridDimension('N', c.N, Math.ceil(c.N / BN), 'column blocks', caps),
-      ...fitGridDimension('M', c.M, Math.ceil(c.M / BM), 'row blocks', caps),
+      ...fitGridDimension('N', c.N, Math.ceil(c.N / TILE.bn), 'column blocks', caps),
+      ...fitGridDimension('M', c.M, Math.ceil(c.M / TILE.bm), 'row blocks', caps),
       ...fitGridDimension('batch', c.batch, c.batch, 'batch entries', caps),
     ];
   },
