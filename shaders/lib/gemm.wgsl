@@ -27,24 +27,15 @@ struct GemmAcc {
   r3: vec4f,
 }
 
-// Scatter a vec4 of 4 consecutive k (k = 4 q .. 4 q + 3) of block row / column `i` into a [BK][W/4] tile of
-// vec4s, component i % 4: the inner loop then reads one vec4 per k for 4 rows (columns).
-fn gemm_scatter_a(i: u32, q: u32, v: vec4f) {
-  let base = 4u * q * (GEMM_BM / 4u) + i / 4u;
-  let c = i % 4u;
-  gemm_a[base][c] = v.x;
-  gemm_a[base + GEMM_BM / 4u][c] = v.y;
-  gemm_a[base + 2u * (GEMM_BM / 4u)][c] = v.z;
-  gemm_a[base + 3u * (GEMM_BM / 4u)][c] = v.w;
-}
-
-fn gemm_scatter_b(i: u32, q: u32, v: vec4f) {
-  let base = 4u * q * (GEMM_BN / 4u) + i / 4u;
-  let c = i % 4u;
-  gemm_b[base][c] = v.x;
-  gemm_b[base + GEMM_BN / 4u][c] = v.y;
-  gemm_b[base + 2u * (GEMM_BN / 4u)][c] = v.z;
-  gemm_b[base + 3u * (GEMM_BN / 4u)][c] = v.w;
+// Scatter a vec4 of 4 consecutive k (k = 4 q .. 4 q + 3) of block row (to_b: column) `i` into the [BK][W/4]
+// tile of vec4s, component i % 4: the inner loop then reads one vec4 per k for 4 rows (columns).
+fn gemm_scatter(to_b: bool, i: u32, q: u32, v: vec4f) {
+  let w = select(GEMM_BM, GEMM_BN, to_b) / 4u;
+  let base = 4u * q * w + i / 4u;
+  for (var j = 0u; j < 4u; j++) {
+    let x = v[j];
+    if (to_b) { gemm_b[base + j * w][i % 4u] = x; } else { gemm_a[base + j * w][i % 4u] = x; }
+  }
 }
 
 // One K slice into workgroup memory. Element e of a loop is (row, k-quad) with the quad fastest, so
@@ -55,13 +46,13 @@ fn gemm_stage(row0: u32, col0: u32, k0: u32, li: u32) {
   for (var e = li; e < GEMM_BM * KQ; e += GEMM_THREADS) {
     let m = e / KQ;
     let q = e % KQ;
-    gemm_scatter_a(m, q, gemm_load_a(row0 + m, k0 + 4u * q));
+    gemm_scatter(false, m, q, gemm_load_a(row0 + m, k0 + 4u * q));
   }
   if (GEMM_B_NK == 1u) {
     for (var e = li; e < GEMM_BN * KQ; e += GEMM_THREADS) {
       let n = e / KQ;
       let q = e % KQ;
-      gemm_scatter_b(n, q, gemm_load_b(col0 + n, k0 + 4u * q));
+      gemm_scatter(true, n, q, gemm_load_b(col0 + n, k0 + 4u * q));
     }
   } else {
     for (var e = li; e < GEMM_BK * (GEMM_BN / 4u); e += GEMM_THREADS) {
