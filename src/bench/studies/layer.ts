@@ -5,20 +5,11 @@
 // the per-head dims, the latent row and index_topk = 2048 are kept, so the attention stages see real row sizes.
 import { withDefaults } from '../../kernels/contract.ts';
 import { deepseekV32Layer } from '../../kernels/layer/deepseek-v32.ts';
-import { dims, layerStageCosts, type LayerConfig } from '../../kernels/layer/layer-config.ts';
+import { dims, layerStageCosts, SCALE_FACTORS, SCALED, V32, type LayerConfig } from '../../kernels/layer/layer-config.ts';
+
+export { SCALED, V32 } from '../../kernels/layer/layer-config.ts';
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
 import { requireKernel, sig, type Study } from './study.ts';
-
-/** DeepSeek-V3.2-Exp config.json (one layer); softmax_scale = 192^-0.5 * mscale^2, mscale = 0.1 ln(40) + 1 (YaRN). */
-export const V32: Partial<LayerConfig> = {
-  dim: 7168, n_heads: 128, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128,
-  index_n_heads: 64, index_head_dim: 128, index_topk: 2048, n_routed_experts: 256, n_activated_experts: 8, n_expert_groups: 8, n_limited_groups: 4,
-  route_scale: 2.5, moe_inter_dim: 2048, n_shared_experts: 1, rope_theta: 10000, softmax_scale: 192 ** -0.5 * (0.1 * Math.log(40) + 1) ** 2,
-};
-
-/** The measured shape: V32 with these fields divided by the factor shown (all others as in V32). */
-export const SCALE_FACTORS: Record<string, number> = { dim: 7, n_heads: 16, q_lora_rank: 4, index_n_heads: 4, n_routed_experts: 8, n_activated_experts: 2, n_expert_groups: 2, n_limited_groups: 2, moe_inter_dim: 8 };
-export const SCALED: Partial<LayerConfig> = { ...V32, ...Object.fromEntries(Object.entries(SCALE_FACTORS).map(([k, f]) => [k, Math.round(Number(V32[k as keyof LayerConfig]) / f)])) };
 
 export const LAYER_SIZES = [1024, 2048, 4096, 8192];
 

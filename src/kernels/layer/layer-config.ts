@@ -73,6 +73,17 @@ export const layerSchema: ConfigSchema<LayerConfig> = {
   softmax_scale: { type: 'number', label: 'softmax scale', doc: "the model's own (dn + dr)^-0.5 times YaRN's mscale^2; never recomputed", default: 0.2041241452319315, min: 1e-6, max: 1e3 },
 };
 
+/** DeepSeek-V3.2-Exp config.json (one layer); softmax_scale = 192^-0.5 * mscale^2, mscale = 0.1 ln(40) + 1 (YaRN). */
+export const V32: Partial<LayerConfig> = {
+  dim: 7168, n_heads: 128, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128,
+  index_n_heads: 64, index_head_dim: 128, index_topk: 2048, n_routed_experts: 256, n_activated_experts: 8, n_expert_groups: 8, n_limited_groups: 4,
+  route_scale: 2.5, moe_inter_dim: 2048, n_shared_experts: 1, rope_theta: 10000, softmax_scale: 192 ** -0.5 * (0.1 * Math.log(40) + 1) ** 2,
+};
+
+/** The measured shape: V32 with these fields divided by the factor shown (all others as in V32). */
+export const SCALE_FACTORS: Record<string, number> = { dim: 7, n_heads: 16, q_lora_rank: 4, index_n_heads: 4, n_routed_experts: 8, n_activated_experts: 2, n_expert_groups: 2, n_limited_groups: 2, moe_inter_dim: 8 };
+export const SCALED: Partial<LayerConfig> = { ...V32, ...Object.fromEntries(Object.entries(SCALE_FACTORS).map(([k, f]) => [k, Math.round(Number(V32[k as keyof LayerConfig]) / f)])) };
+
 export const dims = (c: LayerConfig) => ({
   first: c.S - c.T,
   H: c.n_heads,
@@ -151,7 +162,10 @@ export function checkLayer(c: LayerConfig, caps: DeviceCaps): ValidationIssue[] 
 const linearCost = (M: number, N: number, K: number): Cost => ({ flops: 2 * M * N * K, bytes: 4 * (M * K + N * K + M * N) });
 const sum = (...cs: Cost[]): Cost => cs.reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
 
-/** The stage names in encoding order ('cache fill' first when S > T: the earlier steps' writes, not this step's work). */
+/**
+ * The stages in encoding order, with 'cache fill' first when S > T: the earlier tokens' cache rows, written by an
+ * instance's first run only (not a stage of the instance; not this step's work).
+ */
 export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] {
   const l = dims(c);
   const stages: { name: string; cost: Cost }[] = [];

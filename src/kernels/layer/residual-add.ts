@@ -1,6 +1,6 @@
-// layer.residual_add: host side of shaders/layer/add.wgsl, y = a + b (the two residual connections of a block).
+// layer.residual_add: host side of shaders/layer/residual-add.wgsl, y = a + b (the two residual connections of a block).
 import * as d from 'typegpu/data';
-import wgsl from '../../../shaders/layer/add.wgsl?raw';
+import wgsl from '../../../shaders/layer/residual-add.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
