@@ -1,8 +1,10 @@
 // Golden metadata in the one strict grammar, the same for every family: the lenient spellings a file could
 // slip past Number() are refused, naming the key.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../gpu/errors.ts';
-import { findKernel } from '../registry.ts';
+import { findKernel, KERNELS } from '../registry.ts';
+import { withDefaults } from '../contract.ts';
 import { metaBool, metaEnum, metaInt, metaNumber } from './metadata.ts';
 
 describe('golden metadata numbers (class 7)', () => {
@@ -46,6 +48,32 @@ describe('every family reads metadata strictly (class 7)', () => {
   for (const [id, meta, shapes, message] of cases) {
     it(`${id} refuses ${JSON.stringify(meta)}`, () => {
       expect(() => findKernel(id)!.fromGolden!(meta, shapes)).toThrowError(message);
+    });
+  }
+});
+
+// Random text in every metadata key a family reads: the mapping returns a config or throws a ConfigError
+// naming a key, never anything else (a TypeError, a NaN in the config).
+describe('golden metadata under random text', () => {
+  const spellings = fc.oneof(fc.constantFrom('', ' 8', '8 ', '0x8', '+8', '8.0', '4e0', '1e-400', '1e400', 'inf', '-inf', 'nan', '-0', '0', '1', 'true', 'sigmoid', 'softmax'), fc.string({ maxLength: 6 }));
+  for (const def of KERNELS.filter((k) => k.fromGolden && k.goldenMeta && k.testCases.length)) {
+    it(`${def.id}: a config or a ConfigError`, () => {
+      const config = withDefaults(def, def.testCases[0]!.config);
+      const meta = def.goldenMeta!(config);
+      const shapes = Object.fromEntries([...def.inputs(config), ...def.outputs(config)].map((t) => [t.name, t.shape]));
+      const keys = [...Object.keys(meta), 'score_func', 'capacity_factor', 'window', 'sinks', 'scale'];
+      fc.assert(
+        fc.property(fc.constantFrom(...keys), spellings, (key, text) => {
+          try {
+            const c = def.fromGolden!({ ...meta, [key]: text }, shapes);
+            for (const v of Object.values(c)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            expect((e as Error).message).toMatch(/^[\w/]+: /);
+          }
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 });
