@@ -83,7 +83,15 @@ export const KernelResultSchema = z.object({
   family: z.string(),
   shape: z.string(),
   config: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
-  cost: z.object({ flops: nonNeg, bytes: nonNeg, kvCacheBytes: nonNeg.optional() }),
+  cost: z.object({
+    flops: nonNeg,
+    bytes: nonNeg,
+    kvCacheBytes: nonNeg.optional(),
+    /** Of `bytes`, traffic through scratch between passes (and inputs read again), beyond the minimum. */
+    intermediateBytes: nonNeg.optional(),
+    /** Counted from what this run read (selected blocks, routed experts, valid keys), not from the config alone. */
+    fromRun: z.boolean().optional(),
+  }),
   method: z.enum(['gpu-timestamps', 'wall-clock']),
   samplesMs: z.array(nonNeg).min(1),
   medianMs: nonNeg,

@@ -56,11 +56,10 @@ export async function benchKernel<C extends Config>(
   const check = await pending;
 
   // 2. The timed shape.
-  const { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames } = await timeShape(ctx, def, config, opts, true);
+  const { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames, cost } = await timeShape(ctx, def, config, opts, true);
   const stageSum = staged ? staged.stagesMs.reduce((a, b) => a + b, 0) : 0;
   const stages = staged?.stagesMs.map((ms, i) => ({ name: stageNames[i]!, medianMs: ms, share: stageSum > 0 ? ms / stageSum : 0 }));
   const { samplesMs: _samples, ...timer } = timing;
-  const cost = def.cost(config);
   const st = spread(timing.samplesMs);
   const seconds = st.medianMs / 1e3;
   const gbps = cost.bytes / seconds / 1e9;
@@ -108,7 +107,8 @@ export async function timeShape<C extends Config>(ctx: GpuContext, def: KernelDe
   const instance = await createInstance(ctx, def, config);
   try {
     const allocatedBytes = ctx.buffers.liveBytes - before;
-    uploadInputs(ctx, instance, def.inputs(config), makeInputs(def, config, createRng(opts.seed)));
+    const inputs = makeInputs(def, config, createRng(opts.seed));
+    uploadInputs(ctx, instance, def.inputs(config), inputs);
     const timing = await timeRepeats(ctx, instance, {
       warmupBatches: opts.warmup,
       samples: opts.repeats,
@@ -121,7 +121,9 @@ export async function timeShape<C extends Config>(ctx: GpuContext, def: KernelDe
     const staged = multi ? await timeStages(ctx, multi, timing.runsPerSample, opts.repeats, opts.signal) : undefined;
     const outs = await readOutputs(ctx, instance, def.outputs(config));
     const outputsFinite = Object.values(outs).every((t) => t.data.every((x) => Number.isFinite(x) || x === -Infinity));
-    return { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames: (multi ?? []).map((s) => s.name) };
+    // What this run read where that depends on the data (the outputs read back once, above).
+    const cost: KernelResult['cost'] = def.runCost ? { ...def.runCost(config, { ...inputs, ...outs }), fromRun: true } : def.cost(config);
+    return { timing, allocatedBytes, outputsFinite, dispatches, staged, stageNames: (multi ?? []).map((s) => s.name), cost };
   } finally {
     instance.destroy();
   }

@@ -51,10 +51,19 @@ export interface OutputSpec extends TensorSpec {
 export interface Cost {
   /** Floating-point operations of the algorithm (a multiply-add counts 2). */
   flops: number;
-  /** Minimum bytes moved: every input read once, every output written once. */
+  /**
+   * Bytes moved: every input byte the algorithm reads once, every output byte it writes once, plus
+   * `intermediateBytes`.
+   */
   bytes: number;
   /** Bytes of KV cache the step reads (attention kernels), for the memory views. */
   kvCacheBytes?: number;
+  /**
+   * The part of `bytes` beyond that minimum: scratch written by one pass and read by a later one (scores,
+   * hidden activations, partials), and inputs a second pass reads again. src/bench/cost-trace.test.ts checks
+   * `bytes - intermediateBytes` against a trace of the reference's reads.
+   */
+  intermediateBytes?: number;
 }
 
 export interface BenchShape<C extends Config = Config> {
@@ -107,6 +116,13 @@ export interface KernelDefinition<C extends Config = Config> {
   /** Device bytes beyond inputs and outputs (scores, partials); checked against limits before allocation. */
   scratch?(config: C): { name: string; bytes: number }[];
   cost(config: C): Cost;
+  /**
+   * Where what the kernel reads depends on the data (the blocks a gate selected, the experts tokens were
+   * routed to, which listed keys are valid): the cost of one run from its inputs and the outputs it produced.
+   * The bench reports this (outputs read back once after timing); `cost` is the estimate from the config
+   * alone (an upper bound or an expectation), used before anything ran.
+   */
+  runCost?(config: C, tensors: Record<string, HostTensor>): Cost;
   /** Random inputs for tests and benches (default: standard normal for every f32/f16 input). */
   randomInputs?(config: C, rng: Rng): Record<string, HostTensor>;
   /** Float64 CPU reference (src/reference/<family>.ts). */

@@ -197,7 +197,7 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
     const base = attentionCost(c);
     // The partials are written once by pass 1 and read once by pass 2.
     const { acc, ml } = partialBytes(c, flashDecodeSplits(c).splits);
-    return { ...base, bytes: base.bytes + 2 * (acc + ml) };
+    return { ...base, bytes: base.bytes + 2 * (acc + ml), intermediateBytes: 2 * (acc + ml) };
   },
   create: (ctx, c) => createFlashDecode(ctx, c),
   benchmarks: [

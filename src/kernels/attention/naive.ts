@@ -75,7 +75,8 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   cost(c) {
     const base = attentionCost(c);
     // Scores written once, read by softmax, written back, read by PV: 4 passes over T*Hq*S floats.
-    return { ...base, bytes: base.bytes + 4 * naivePlan(c).scores.bytes };
+    const intermediateBytes = 4 * naivePlan(c).scores.bytes;
+    return { ...base, bytes: base.bytes + intermediateBytes, intermediateBytes };
   },
   async create(ctx, c) {
     const kernel = await createKernel(

@@ -142,7 +142,7 @@ export function mlaParams(c: MlaDecodeConfig) {
 }
 
 export function costOf(c: MlaDecodeConfig, flops: number, extraBytes: number, kvCacheBytes: number): Cost {
-  return { flops, bytes: mlaDecodeMinBytes(c) + extraBytes, kvCacheBytes };
+  return { flops, bytes: mlaDecodeMinBytes(c) + extraBytes, kvCacheBytes, intermediateBytes: extraBytes };
 }
 
 /** DeepSeek-V3's head shapes (config.json: qk_nope 128, qk_rope 64, kv_lora_rank 512, v_head 128). */

@@ -7,6 +7,7 @@ import { combineReference, dispatchReference, expertCapacity } from '../../refer
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { capacityField } from './dispatch.ts';
+import { keptCopies } from './moe-cost.ts';
 import { CombineParams, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
 export type CombineConfig = {
@@ -61,11 +62,12 @@ export async function createCombineStage(ctx: GpuContext, c: { N: number; topk: 
   };
 }
 
-export function combineCost(c: { N: number; topk: number; dim: number; shared: boolean }): Cost {
+/** `kept`: copies with a slot (capacity drops have slot -1: their y row and weight are not read). */
+export function combineCost(c: { N: number; topk: number; dim: number; shared: boolean }, kept = c.N * c.topk): Cost {
   const copies = c.N * c.topk;
   return {
-    flops: 2 * copies * c.dim,
-    bytes: 4 * (copies * c.dim + 2 * copies + (c.shared ? c.N * c.dim : 0) + c.N * c.dim),
+    flops: 2 * kept * c.dim,
+    bytes: 4 * (kept * c.dim + kept + copies + (c.shared ? c.N * c.dim : 0) + c.N * c.dim),
   };
 }
 
@@ -95,7 +97,8 @@ export const moeCombine: KernelDefinition<CombineConfig> = {
   check: (c, caps) => [...checkVec4('dim', c.dim), ...checkWorkgroup(caps), ...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : [])],
   inputs: combineInputs,
   outputs: combineOutputs,
-  cost: combineCost,
+  cost: (c) => combineCost(c),
+  runCost: (c, t) => combineCost(c, keptCopies(t.slot_of!.data)),
   randomInputs(c, rng) {
     const routed = dispatchReference(skewedIndices(rng, c.N, c.topk, c.E), c.N, c.topk, c.E, expertCapacity(c.capacity_factor, c.N, c.topk, c.E));
     const weights = randomNormal(rng, [c.N, c.topk]);

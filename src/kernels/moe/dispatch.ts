@@ -56,7 +56,7 @@ export function checkDispatch(c: DispatchConfig, caps: DeviceCaps): ValidationIs
 export function dispatchCost(c: DispatchConfig) {
   // indices read twice (rank and scatter passes), outputs written once; integer work only.
   const copies = c.N * c.topk;
-  return { flops: 0, bytes: 4 * (2 * copies + 2 * c.E + 1 + 2 * copies + 1) };
+  return { flops: 0, bytes: 4 * (2 * copies + 2 * c.E + 1 + 2 * copies + 1), intermediateBytes: 4 * copies };
 }
 
 export interface DispatchBuffers {

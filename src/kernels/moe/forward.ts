@@ -1,13 +1,13 @@
 // moe.forward: the whole MoE layer on the GPU, router -> dispatch -> grouped expert FFN (+ shared experts)
 // -> combine, as four stages of one instance (each stage can be encoded alone for per-stage timing).
 import type { DeviceCaps } from '../../gpu/context.ts';
-import { moeLayerReference } from '../../reference/moe.ts';
+import { expertCapacity, gateReference, moeLayerReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
 import { combineCost, createCombineStage } from './combine.ts';
 import { capacityField, createDispatchStage, dispatchCost, dispatchOutputs } from './dispatch.ts';
 import { checkFfnShape, createFfnStage, interField, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
-import { expectedActiveExperts } from './moe-cost.ts';
+import { expectedRoutedWork, routedWorkFromIndices, type RoutedWork } from './moe-cost.ts';
 import {
   checkRouting,
   ffnWeights,
@@ -72,16 +72,26 @@ function forwardOutputs(c: MoeForwardConfig): OutputSpec[] {
   return [{ name: 'out', shape: [c.N, c.dim], dtype: 'f32' }];
 }
 
-/** Per-stage costs (the bench's time shares divide by these). */
-export function forwardStageCosts(c: MoeForwardConfig): Record<'router' | 'dispatch' | 'experts' | 'combine', Cost> {
-  const routed = swigluCost(c.N * c.topk, c.N, c.dim, c.inter, expectedActiveExperts(c.E, c.topk, c.N));
+/** Per-stage costs for the routing `w` (default: the uniform expectation). */
+export function forwardStageCosts(c: MoeForwardConfig, w: RoutedWork = expectedRoutedWork(c.E, c.topk, c.N)): Record<'router' | 'dispatch' | 'experts' | 'combine', Cost> {
+  const routed = swigluCost(w.rows, w.tokens, c.dim, c.inter, w.activeExperts);
   const shared = c.shared_inter > 0 ? swigluCost(c.N, c.N, c.dim, c.shared_inter, 1) : { flops: 0, bytes: 0 };
   return {
     router: routerCost(c),
     dispatch: dispatchCost(c),
     experts: { flops: routed.flops + shared.flops, bytes: routed.bytes + shared.bytes },
-    combine: combineCost({ ...c, shared: c.shared_inter > 0 }),
+    combine: combineCost({ ...c, shared: c.shared_inter > 0 }, w.rows),
   };
+}
+
+/**
+ * The stages' sum; beyond the layer's minimum (x, the router and every active expert's weights read once,
+ * out written once) it is traffic between the stages (logits, routing, h, y, the shared expert's output).
+ */
+function forwardCost(c: MoeForwardConfig, w: RoutedWork): Cost {
+  const total = Object.values(forwardStageCosts(c, w)).reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
+  const minimum = 4 * (2 * c.N * c.dim + c.E * c.dim + (c.bias ? c.E : 0) + 3 * c.dim * (w.activeExperts * c.inter + c.shared_inter));
+  return { ...total, intermediateBytes: total.bytes - minimum };
 }
 
 function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
@@ -115,9 +125,12 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
   inputs: forwardInputs,
   outputs: forwardOutputs,
   scratch: scratchSpecs,
-  cost(c) {
-    const s = forwardStageCosts(c);
-    return Object.values(s).reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
+  cost: (c) => forwardCost(c, expectedRoutedWork(c.E, c.topk, c.N)),
+  // The routing this run chose: the gate on its inputs, the dispatch's capacity rule (the GPU router matches
+  // the reference gate exactly on the tests' inputs).
+  runCost(c, t) {
+    const gate = gateReference(t.x!, t.gate_weight!, c.bias ? t.gate_bias : undefined, gateOptions(c));
+    return forwardCost(c, routedWorkFromIndices(gate.indices.data, c.N, c.topk, c.E, expertCapacity(c.capacity_factor, c.N, c.topk, c.E)));
   },
   randomInputs(c, rng) {
     return {

@@ -14,7 +14,7 @@ import { bindGroup, kernelPipelines, uniformBuffer, type BindingKind } from '../
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { expectedActiveExperts } from './moe-cost.ts';
+import { expectedRoutedWork, routedWorkFromOffsets, type RoutedWork } from './moe-cost.ts';
 import { FfnParams, TILE_COLS, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
 export type GroupedFfnConfig = {
@@ -207,7 +207,14 @@ export function swigluCost(rows: number, tokens: number, dim: number, inter: num
   return {
     flops: 2 * rows * 3 * dim * inter,
     bytes: 4 * (tokens * dim + activeGroups * 3 * dim * inter + 2 * rows * inter + rows * dim),
+    intermediateBytes: 4 * 2 * rows * inter,
   };
+}
+
+/** SwiGLU over the routed rows plus the routing reads (sorted_tokens for each row, offsets). */
+function groupedFfnCost(c: GroupedFfnConfig, w: RoutedWork): Cost {
+  const s = swigluCost(w.rows, w.tokens, c.dim, c.inter, w.activeExperts);
+  return { ...s, bytes: s.bytes + 4 * (w.rows + c.E + 1) };
 }
 
 function ffnInputs(c: GroupedFfnConfig): TensorSpec[] {
@@ -258,7 +265,8 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   inputs: ffnInputs,
   outputs: ffnOutputs,
   scratch: (c) => [{ name: 'h', bytes: c.N * c.topk * c.inter * 4 }],
-  cost: (c) => swigluCost(c.N * c.topk, c.N, c.dim, c.inter, expectedActiveExperts(c.E, c.topk, c.N)),
+  cost: (c) => groupedFfnCost(c, expectedRoutedWork(c.E, c.topk, c.N)),
+  runCost: (c, t) => groupedFfnCost(c, routedWorkFromOffsets(t.offsets!.data, t.sorted_tokens!.data, c.E)),
   randomInputs(c, rng) {
     const routed = dispatchReference(skewedIndices(rng, c.N, c.topk, c.E), c.N, c.topk, c.E, c.N * c.topk);
     return { x: randomNormal(rng, [c.N, c.dim]), sorted_tokens: routed.sorted_tokens, offsets: routed.offsets, ...ffnWeights(rng, '', c.E, c.dim, c.inter) };

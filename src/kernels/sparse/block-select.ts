@@ -57,19 +57,59 @@ export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: Sp
 
 const topkShape = (c: BlockSelectConfig) => ({ rows: c.T * c.Hq, cols: blockCount(c), k: c.topBlocks, causal: false, split: 0 });
 
-export function blockSelectCost(c: BlockSelectConfig): Cost {
+/**
+ * `pairs`: (query, head, key) triples attended; `vRows`: distinct (key, KV head) rows of V read. All of K is
+ * read (every block is pooled); V only in blocks somebody selected.
+ */
+function blockSelectWork(c: BlockSelectConfig, pairs: number, vRows: number): Cost {
   const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
   const nB = blockCount(c);
-  // Upper bound on attended pairs: each query sees at most topBlocks * B keys, and no more than it may see.
-  const lo = c.S - c.T + 1;
-  const pairs = (c.causal ? sumClamped(lo, c.S, 0, c.topBlocks * c.block) : c.T * Math.min(c.S, c.topBlocks * c.block)) * c.Hq;
-  const kv = 2 * c.S * c.Hkv * c.D * el;
+  const kBytes = c.S * c.Hkv * c.D * el;
+  const sel = 4 * c.T * c.Hq * c.topBlocks;
+  // Pooled keys written and read, block scores written and read by the top-k, the selection read by the
+  // attention (and written, when it is not an output).
+  const intermediateBytes = 8 * nB * c.Hkv * c.D + 8 * c.T * c.Hq * nB + (c.selected ? sel : 2 * sel);
   return {
     // Mean pooling, block scores, then QK^T and PV over the selected keys.
     flops: c.S * c.Hkv * c.D + 2 * c.T * c.Hq * nB * c.D + 4 * pairs * c.D,
-    bytes: 2 * c.T * c.Hq * c.D * el + kv + 8 * c.T * c.Hq * nB + 4 * c.T * c.Hq * c.topBlocks,
-    kvCacheBytes: kv,
+    bytes: 2 * c.T * c.Hq * c.D * el + kBytes + vRows * c.D * el + (c.selected ? sel : 0) + intermediateBytes,
+    kvCacheBytes: kBytes + vRows * c.D * el,
+    intermediateBytes,
   };
+}
+
+/** Before a run: at most topBlocks * B keys per query (no more than it may see), V read in full. */
+export function blockSelectCost(c: BlockSelectConfig): Cost {
+  const lo = c.S - c.T + 1;
+  const pairs = (c.causal ? sumClamped(lo, c.S, 0, c.topBlocks * c.block) : c.T * Math.min(c.S, c.topBlocks * c.block)) * c.Hq;
+  return blockSelectWork(c, pairs, c.S * c.Hkv);
+}
+
+/**
+ * After a run: the blocks each (query, head) chose (the `selected` output, or the same gate recomputed from q
+ * and k on the host when it is not an output), the keys of those blocks it may see, and the union of V rows.
+ */
+export function blockSelectRunCost(c: BlockSelectConfig, t: Record<string, HostTensor>): Cost {
+  const chosen = t.selected?.data ?? blockSelectReference(t.q!, t.k!, t.v!, { ...c, scale: effectiveScale(c) }).selected.data;
+  const group = c.Hq / c.Hkv;
+  const vRead = new Uint8Array(c.S * c.Hkv);
+  let pairs = 0;
+  for (let q = 0; q < c.T; q++) {
+    const last = c.causal ? c.S - c.T + q : c.S - 1;
+    for (let h = 0; h < c.Hq; h++) {
+      const kvh = Math.floor(h / group);
+      for (let i = 0; i < c.topBlocks; i++) {
+        const b = chosen[(q * c.Hq + h) * c.topBlocks + i]!;
+        if (b < 0) continue;
+        const end = Math.min(b * c.block + c.block - 1, last);
+        for (let s = b * c.block; s <= end; s++) vRead[s * c.Hkv + kvh] = 1;
+        pairs += Math.max(0, end - b * c.block + 1);
+      }
+    }
+  }
+  let vRows = 0;
+  for (const r of vRead) vRows += r;
+  return blockSelectWork(c, pairs, vRows);
 }
 
 function outputs(c: BlockSelectConfig): OutputSpec[] {
@@ -108,6 +148,7 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
     ...topkScratch(topkShape(c)),
   ],
   cost: blockSelectCost,
+  runCost: blockSelectRunCost,
   reference(inputs, c) {
     const dt = c.dtype as 'f32' | 'f16';
     const r = blockSelectReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) });

@@ -115,18 +115,46 @@ export function attendedPairs(c: DsaAttentionShape): number {
   return sumClamped(c.S - c.T + 1, c.S, 0, c.topk);
 }
 
-export function dsaAttentionCost(c: DsaAttentionShape, el: number): Cost {
-  const pairs = attendedPairs(c) * c.Hq;
+/**
+ * `pairs`: (query, listed key) pairs attended, per head; `rows`: distinct keys gathered; `queries`: queries
+ * with at least one key (a query with none reads no q and writes zeros).
+ */
+function dsaAttentionWork(c: DsaAttentionShape, el: number, pairs: number, rows: number, queries: number): Cost {
   const Dv = valueDim(c);
-  // Gathered rows: at most every key once, at most topk per query.
-  const rows = Math.min(c.S, c.T * c.topk);
-  const kvRow = c.mode === 'mla' ? c.D : 2 * c.Hkv * c.D;
-  const kv = rows * kvRow * el;
+  // A gathered key is its K and V rows of every KV head (MLA: one latent row, V inside it).
+  const kv = rows * (c.mode === 'mla' ? c.D : 2 * c.Hkv * c.D) * el;
   return {
-    flops: 2 * pairs * (c.D + Dv),
-    bytes: c.T * c.Hq * (c.D + Dv) * el + kv + 4 * c.T * c.topk,
+    flops: 2 * pairs * c.Hq * (c.D + Dv),
+    bytes: (queries * c.D + c.T * Dv) * c.Hq * el + kv + 4 * c.T * c.topk,
     kvCacheBytes: kv,
   };
+}
+
+/** Before a run: every query lists min(topk, visible) keys, at most every key gathered once. */
+export function dsaAttentionCost(c: DsaAttentionShape, el: number): Cost {
+  return dsaAttentionWork(c, el, attendedPairs(c), Math.min(c.S, c.T * c.topk), c.T);
+}
+
+/** After a run: from the key lists it read (-1 padding, out-of-range and future entries are no keys). */
+export function dsaAttentionRunCost(c: DsaAttentionShape, el: number, indices: HostTensor): Cost {
+  const gathered = new Uint8Array(c.S);
+  let pairs = 0;
+  let queries = 0;
+  for (let t = 0; t < c.T; t++) {
+    const p = c.S - c.T + t;
+    let n = 0;
+    for (let i = 0; i < c.topk; i++) {
+      const s = indices.data[t * c.topk + i]!;
+      if (s < 0 || s >= c.S || (c.causal && s > p)) continue;
+      gathered[s] = 1;
+      n++;
+    }
+    pairs += n;
+    if (n > 0) queries++;
+  }
+  let rows = 0;
+  for (const g of gathered) rows += g;
+  return dsaAttentionWork(c, el, pairs, rows, queries);
 }
 
 export function dsaAttentionReference(inputs: Record<string, HostTensor>, indices: HostTensor, c: DsaAttentionShape, dtype: 'f32' | 'f16'): HostTensor {
@@ -230,6 +258,7 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
   inputs: (c) => [...dsaAttentionInputs(c, c.dtype as 'f32' | 'f16'), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
   outputs: (c) => [dsaAttentionOutput(c, c.dtype as 'f32' | 'f16')],
   cost: (c) => dsaAttentionCost(c, BYTES_PER[c.dtype as 'f32' | 'f16']),
+  runCost: (c, t) => dsaAttentionRunCost(c, BYTES_PER[c.dtype as 'f32' | 'f16'], t.topk_indices!),
   randomInputs(c, rng) {
     const out: Record<string, HostTensor> = {};
     for (const spec of dsaAttentionInputs(c, 'f32')) {

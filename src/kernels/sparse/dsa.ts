@@ -2,7 +2,7 @@
 // every key, top-k keeps `topk` per query, attention runs over those. Each stage is the same module as its
 // stand-alone kernel (sparse.indexer, sparse.topk, sparse.dsa_attention), run on shared buffers; the instance
 // lists the three as `stages`, so the bench times each inside this run for the per-stage breakdown.
-import type { ConfigSchema, KernelDefinition } from '../contract.ts';
+import type { ConfigSchema, Cost, KernelDefinition } from '../contract.ts';
 import type { HostTensor } from '../tensor.ts';
 import { causalRowLength, indexerReference, topkReference } from '../../reference/sparse.ts';
 import { checkIndexer, createIndexerStage, indexerCost, indexerSchema, type IndexerStage } from './indexer.ts';
@@ -11,6 +11,7 @@ import {
   checkDsaAttention,
   createDsaAttentionStage,
   dsaAttentionCost,
+  dsaAttentionRunCost,
   dsaAttentionFields,
   dsaAttentionInputs,
   dsaAttentionOutput,
@@ -29,6 +30,13 @@ const schema: ConfigSchema<DsaConfig> = {
 };
 
 const topkShape = (c: DsaConfig) => ({ rows: c.T, cols: c.S, k: c.topk, causal: c.causal, split: 0 });
+
+/** Indexer, then top-k reading the scores it wrote, then the attention (`att`) reading the indices top-k wrote. */
+function dsaCost(c: DsaConfig, att: Cost): Cost {
+  const idx = indexerCost({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+  const intermediateBytes = 4 * c.T * c.S + 4 * c.T * c.topk;
+  return { flops: idx.flops + att.flops, bytes: idx.bytes + 4 * c.T * c.topk + att.bytes + 4 * c.T * c.S, kvCacheBytes: att.kvCacheBytes, intermediateBytes };
+}
 
 /**
  * Index tensors on a grid of exactly representable values (q, k in steps of 1/2, w in steps of 1/8): every
@@ -75,12 +83,8 @@ export const dsa: KernelDefinition<DsaConfig> = {
     dsaAttentionOutput(c, 'f32'),
   ],
   scratch: (c) => topkScratch(topkShape(c)),
-  cost(c) {
-    const idx = indexerCost({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
-    const att = dsaAttentionCost(c, 4);
-    // Top-k reads the scores the indexer wrote and writes the indices.
-    return { flops: idx.flops + att.flops, bytes: idx.bytes + 4 * c.T * c.S + 4 * c.T * c.topk + att.bytes, kvCacheBytes: att.kvCacheBytes };
-  },
+  cost: (c) => dsaCost(c, dsaAttentionCost(c, 4)),
+  runCost: (c, t) => dsaCost(c, dsaAttentionRunCost(c, 4, t.topk_indices!)),
   randomInputs(c, rng) {
     const out: Record<string, HostTensor> = {};
     for (const spec of dsaAttentionInputs(c, 'f32')) {

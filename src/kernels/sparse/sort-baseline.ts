@@ -7,7 +7,7 @@ import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shade
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
 import { causalRowLength, topkReference } from '../../reference/sparse.ts';
 import { randomNormal } from '../random.ts';
-import { checkTopK, topkSchema } from './topk.ts';
+import { checkTopK, selectionCost, topkSchema } from './topk.ts';
 import { WG } from './sparse-config.ts';
 
 export type SortBaselineConfig = { rows: number; S: number; k: number; causal: boolean };
@@ -77,7 +77,7 @@ export const sortBaseline: KernelDefinition<SortBaselineConfig> = {
     { name: 'values', shape: [c.rows, c.k], dtype: 'f32' },
   ],
   scratch: (c) => [{ name: 'sort pairs', bytes: c.rows * paddedLength(c.S) * PAIR }],
-  cost: (c) => ({ flops: 0, bytes: 4 * c.rows * c.S + 8 * c.rows * c.k }),
+  cost: selectionCost,
   randomInputs: (c, rng) => ({ scores: randomNormal(rng, [c.rows, c.S]) }),
   reference(inputs, c) {
     const { indices, values } = topkReference(inputs.scores!, c.rows, c.S, c.k, 'score', c.causal ? causalRowLength(c.rows, c.S) : undefined);

@@ -7,8 +7,9 @@ import topkWgsl from '../../../shaders/sparse/topk.wgsl?raw';
 import * as d from 'typegpu/data';
 import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import type { BenchShape, ConfigSchema, KernelDefinition, ValidationIssue } from '../contract.ts';
+import type { BenchShape, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
 import { causalRowLength, topkReference } from '../../reference/sparse.ts';
+import { sumClamped } from './sparse-config.ts';
 import type { HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 
@@ -163,6 +164,15 @@ export const topkSchema: ConfigSchema<TopKConfig> = {
   split: { type: 'int', label: 'workgroups per row', doc: '0 = automatic (1 for many rows, chunks of ~1024 entries for few long rows); at most 256', default: 0, min: 0, max: MAX_CHUNKS },
 };
 
+/**
+ * A selection does no arithmetic; its cost is the bytes: the scores a row may consider read once (causal
+ * row r of R: its first S - R + r + 1), indices and values written.
+ */
+export function selectionCost(c: { rows: number; S: number; k: number; causal: boolean }): Cost {
+  const read = c.causal ? sumClamped(c.S - c.rows + 1, c.S, 0, c.S) : c.rows * c.S;
+  return { flops: 0, bytes: 4 * read + 8 * c.rows * c.k };
+}
+
 function topkRowLength(c: TopKConfig) {
   return c.causal ? causalRowLength(c.rows, c.S) : () => c.S;
 }
@@ -208,11 +218,7 @@ export const topk: KernelDefinition<TopKConfig> = {
     { name: 'values', shape: [c.rows, c.k], dtype: 'f32' },
   ],
   scratch: (c) => topkScratch({ rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }),
-  cost: (c) => ({
-    // A selection does no arithmetic; its cost is the bytes (scores read once, indices and values written).
-    flops: 0,
-    bytes: 4 * c.rows * c.S + 8 * c.rows * c.k,
-  }),
+  cost: selectionCost,
   randomInputs: normalScores,
   reference(inputs, c) {
     const { indices, values } = topkReference(inputs.scores!, c.rows, c.S, c.k, 'index', topkRowLength(c));
