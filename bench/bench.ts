@@ -12,11 +12,10 @@ import { runSuite } from '../src/bench/suite.ts';
 import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
 import { parseResultFile, ResultFileSchema } from '../src/bench/result-schema.ts';
 import { isCpuEmulation } from '../src/bench/roofline.ts';
-import { guardLoss } from '../src/bench/timer.ts';
+import { forEachItem, guardLoss } from '../src/bench/run-control.ts';
 import { kernelGeometry } from '../src/bench/runner.ts';
 import { geometryLines, totalWorkgroups } from '../src/bench/geometry.ts';
 import { withDefaults } from '../src/kernels/contract.ts';
-import { describeError, DeviceLostError } from '../src/gpu/errors.ts';
 import { freshSeed } from '../src/kernels/random.ts';
 import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
 import { runPeersStudy } from './peers.ts';
@@ -103,17 +102,17 @@ await runCli(async () => {
   const ctx = await acquireNodeGpu();
   if (flags.geometry) {
     const seed = flags.seed ?? freshSeed();
-    for (const j of jobs) {
-      const config = withDefaults(j.def, j.shape.config);
-      try {
-        const g = await guardLoss(ctx, kernelGeometry(ctx, j.def, config, seed));
+    await forEachItem(
+      ctx,
+      jobs,
+      async (j) => {
+        const config = withDefaults(j.def, j.shape.config);
+        const g = await kernelGeometry(ctx, j.def, config, seed);
         console.log(`${j.def.id} ${j.shape.name}: ${totalWorkgroups(g)} workgroups in ${g.length} dispatches`);
         console.log(geometryLines(g, j.def.cost(config).bytes).join('\n'));
-      } catch (e) {
-        if (e instanceof DeviceLostError) throw e;
-        console.log(`${j.def.id} ${j.shape.name}: not run: ${describeError(e)}`);
-      }
-    }
+      },
+      { onFailure: (j, _i, message) => console.log(`${j.def.id} ${j.shape.name}: not run: ${message}`) },
+    );
     ctx.destroy();
     return 0;
   }

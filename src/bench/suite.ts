@@ -1,11 +1,10 @@
 // The benchmark suite: every registered kernel at each of its `benchmarks` shapes (filterable), one
 // roofline measurement, one result file. Shared by the CLI and the UI's Benchmarks page.
 import type { GpuContext } from '../gpu/context.ts';
-import { describeError, DeviceLostError } from '../gpu/errors.ts';
 import type { AnyKernel, Config } from '../kernels/contract.ts';
 import { benchKernel, defaultFlushBytes, type BenchOptions } from './runner.ts';
 import { measureRoofline, type Roofline } from './roofline.ts';
-import { guardLoss } from './timer.ts';
+import { forEachItem, isAbortError } from './run-control.ts';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from './result-schema.ts';
 
 export interface SuiteJob {
@@ -65,25 +64,31 @@ export async function runSuite(ctx: GpuContext, jobs: SuiteJob[], opts: SuiteOpt
   const errors: ResultFile['errors'] = [];
   const checked = new Map();
   let incomplete: string | undefined;
-  for (const [index, job] of jobs.entries()) {
-    opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
-    try {
-      // guardLoss: a GPU failure may be the first sign of a lost device (device.lost resolves later);
-      // then the loss is the error, and the suite ends.
-      const result = await guardLoss(ctx, benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes, checked }));
-      results.push(result);
-      opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
-    } catch (e) {
-      // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
-      if ((e as Error)?.name === 'AbortError' && opts.partialOnAbort) {
-        incomplete = `cancelled during job ${index + 1} of ${jobs.length} (${job.def.id} ${job.shape.name}); ${results.length} measured before it`;
-        break;
-      }
-      if (e instanceof DeviceLostError || (e as Error)?.name === 'AbortError') throw e;
-      const message = describeError(e);
-      errors.push({ kernel: job.def.id, shape: job.shape.name, message });
-      opts.onEvent?.({ kind: 'error', index, total: jobs.length, job, message });
-    }
+  try {
+    // A lost device or a cancel ends the suite; a refused shape (over this device's limits) does not.
+    await forEachItem(
+      ctx,
+      jobs,
+      async (job, index) => {
+        opts.onEvent?.({ kind: 'start', index, total: jobs.length, job });
+        const result = await benchKernel(ctx, job.def, job.shape, roofline, { ...opts, flushBytes, checked });
+        results.push(result);
+        opts.onEvent?.({ kind: 'result', index, total: jobs.length, result });
+      },
+      {
+        signal: opts.signal,
+        onFailure(job, index, message) {
+          errors.push({ kernel: job.def.id, shape: job.shape.name, message });
+          opts.onEvent?.({ kind: 'error', index, total: jobs.length, job, message });
+        },
+      },
+    );
+  } catch (e) {
+    // A cancel may keep what was measured (the CLI's SIGINT); a lost device always ends the run.
+    if (!(isAbortError(e) && opts.partialOnAbort)) throw e;
+    const index = Math.min(results.length + errors.length, jobs.length - 1);
+    const job = jobs[index]!;
+    incomplete = `cancelled during job ${index + 1} of ${jobs.length} (${job.def.id} ${job.shape.name}); ${results.length} measured before it`;
   }
   return {
     schema: RESULT_SCHEMA_ID,

@@ -11,9 +11,9 @@
 // inputs are not served from cache); its time is measured in the baseline and subtracted, not avoided.
 // Each run is its own compute pass, as a kernel runs in an application.
 import type { GpuContext } from '../gpu/context.ts';
-import { ConfigError, DeviceLostError } from '../gpu/errors.ts';
 import type { InstanceStage } from '../kernels/contract.ts';
 import { median, medianCi } from './stats.ts';
+import { guardLoss, throwIfCancelled } from './run-control.ts';
 
 export type TimingMethod = 'gpu-timestamps' | 'wall-clock';
 
@@ -71,28 +71,6 @@ export interface Timing {
   /** Samples whose raw batch was within 10x of the resolution. */
   coarseSamples: number;
   medianCiMs: [number, number];
-}
-
-/** Await a GPU promise; if the device died meanwhile, throw DeviceLostError instead of a driver message. */
-export async function guardLoss<T>(ctx: GpuContext, p: Promise<T>): Promise<T> {
-  try {
-    const v = await p;
-    ctx.assertAlive();
-    return v;
-  } catch (e) {
-    // A refused config never comes from the device. (AbortError may: WebGPU rejects a pending mapAsync with
-    // it when the device is lost, so a cancel also waits the moment below.)
-    if (e instanceof DeviceLostError || e instanceof ConfigError) throw e;
-    // device.lost resolves asynchronously (later still on a loaded machine); give it a moment to tell us
-    // why the call failed.
-    await Promise.race([ctx.device.lost, new Promise((r) => setTimeout(r, 1000))]);
-    ctx.assertAlive();
-    throw e;
-  }
-}
-
-function throwIfAborted(signal?: AbortSignal) {
-  if (signal?.aborted) throw new DOMException('benchmark cancelled', 'AbortError');
 }
 
 const QUERY_LIMIT = 4096;
@@ -190,7 +168,7 @@ async function sample(clock: BatchClock, work: Encodable | null, runs: number, c
   const out: number[] = [];
   const perSubmit = Math.max(1, Math.floor(clock.maxRuns / runs));
   for (let done = 0; done < count; ) {
-    throwIfAborted(signal);
+    throwIfCancelled(signal);
     const n = Math.min(perSubmit, count - done);
     out.push(...(await clock.batches(work, runs, n, flush)).filter((x) => Number.isFinite(x)));
     done += n;
@@ -328,7 +306,7 @@ export async function timeStages(ctx: GpuContext, stages: readonly InstanceStage
   const per: number[][] = stages.map(() => []);
   const whole: number[] = [];
   for (let i = 0; i < samples; i++) {
-    throwIfAborted(signal);
+    throwIfCancelled(signal);
     const [batch] = await c.stageBatches(stages, r, 1);
     if (!batch || batch.some((x) => !Number.isFinite(x))) continue;
     batch.forEach((ms, s) => per[s]!.push(ms / r));

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { findKernel } from '../../kernels/registry.ts';
 import { defaults } from '../../kernels/contract.ts';
-import { configAt } from '../run/context-sweep.ts';
+import { configAt } from '../../bench/sweep.ts';
 import { crossing, idealSeries, lessonSentence, predictedCrossing, roofMs, type LessonSeries } from './chart-lesson.ts';
 
 const dsa = findKernel('sparse.dsa')!;

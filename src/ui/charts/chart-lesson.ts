@@ -4,7 +4,7 @@
 // falls inside the sweep, the cost model says where it would be (assuming both kernels reach the same
 // fraction of the roofline), or that it predicts none.
 import type { AnyKernel, Config, Cost } from '../../kernels/contract.ts';
-import { configAt } from '../run/context-sweep.ts';
+import { configAt } from '../../bench/sweep.ts';
 
 export interface LessonSeries {
   label: string;

@@ -5,6 +5,7 @@ import { acquireBrowserGpu } from '../../gpu/browser.ts';
 import { describeAdapter, type DeviceCaps, type GpuContext } from '../../gpu/context.ts';
 import { describeError, DeviceLostError, NoWebGpuError } from '../../gpu/errors.ts';
 import { measureRoofline, type Roofline } from '../../bench/roofline.ts';
+import { lostWithin } from '../../bench/run-control.ts';
 import { RooflineSchema } from '../../bench/result-schema.ts';
 import { WEBGPU_DEFAULT_CAPS } from './default-caps.ts';
 
@@ -89,14 +90,7 @@ export class GpuSession extends EventTarget {
   async deviceLost(waitMs = 300): Promise<boolean> {
     if (this.state.kind === 'lost') return true;
     const ctx = this.ctx;
-    if (!ctx) return false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)));
-    try {
-      return await Promise.race([ctx.device.lost.then(() => true as const), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return ctx ? lostWithin(ctx.device, waitMs) : false;
   }
 
   /** The device, or an error a page can show as is. */

@@ -3,7 +3,7 @@
 // baseline for a given one (configs mapped field by field), and which picture the page draws. Everything
 // else (forms, runs, badges, charts) is generic over the registry.
 import { withDefaults, type AnyKernel, type Config } from '../../kernels/contract.ts';
-import type { SweepSeries } from '../run/context-sweep.ts';
+import type { SweepSeries } from '../../bench/sweep.ts';
 import { LESSONS, type Lesson } from './lessons.ts';
 
 export type FamilyPageId = 'dense' | 'mla' | 'sparse' | 'moe';

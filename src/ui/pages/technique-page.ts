@@ -20,7 +20,7 @@ import { applyPreset, presetHolds } from '../forms/preset-config.ts';
 import { scaleDownToFit, type ScaleDown } from '../forms/scale-down.ts';
 import { download } from '../bench/result-export.ts';
 import { configFromParams, configToParams, parseIntList } from '../forms/url-config.ts';
-import { runSweep, type SweepResult } from '../run/context-sweep.ts';
+import { runSweep, type SweepResult } from '../../bench/sweep.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
 import { fmtMs } from '../run/display-number.ts';
 import type { Progress } from '../run/progress.ts';

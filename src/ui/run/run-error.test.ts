@@ -1,12 +1,13 @@
-// Why a run stopped: only the run's own AbortSignal means "cancelled"; an AbortError from a read-back on a
-// lost device, or a DeviceLostError, says the device was lost; anything else is shown as itself.
+// The page's words for each ending run-control's classifyStop tells apart: Cancel, a lost device (its own
+// words, or detected from device.lost), an ordinary failure.
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError } from '../../gpu/errors.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import { LOST_DURING_RUN, runStopMessage } from './run-error.ts';
 
-function session(kind: string, lost: boolean): GpuSession {
-  return { state: { kind }, deviceLost: async () => lost } as unknown as GpuSession;
+function session(kind: string, lost: boolean): Pick<GpuSession, 'state' | 'ctx'> {
+  const device = { lost: lost ? Promise.resolve({ reason: 'unknown', message: '' }) : new Promise(() => {}) } as unknown as GPUDevice;
+  return { state: { kind }, ctx: { device } } as unknown as Pick<GpuSession, 'state' | 'ctx'>;
 }
 
 const abort = () => new DOMException('mapAsync aborted', 'AbortError');
