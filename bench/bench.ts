@@ -13,7 +13,7 @@ import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/ben
 import { parseResultFile, ResultFileSchema } from '../src/bench/result-schema.ts';
 import { isCpuEmulation } from '../src/bench/roofline.ts';
 import { forEachItem, guardLoss } from '../src/bench/run-control.ts';
-import { kernelGeometry } from '../src/bench/runner.ts';
+import { defaultRepeats, kernelGeometry } from '../src/bench/runner.ts';
 import { geometryLines, totalWorkgroups } from '../src/bench/geometry.ts';
 import { withDefaults } from '../src/kernels/contract.ts';
 import { freshSeed } from '../src/kernels/random.ts';
@@ -123,7 +123,7 @@ await runCli(async () => {
   // CPU emulation runs each dispatch ~1000x slower than a GPU: fewer samples keep the default suite to
   // minutes; its numbers only mean something as ratios anyway.
   const cpu = isCpuEmulation(ctx);
-  const repeats = flags.repeats ?? study?.repeats ?? (cpu ? 3 : 30);
+  const repeats = flags.repeats ?? study?.repeats ?? defaultRepeats(ctx);
   const warmup = flags.warmup ?? study?.warmup ?? 0;
   console.error(`${repeats} timed samples per shape after a timed warm-up${cpu && flags.repeats === undefined ? ' (fewer on CPU emulation; --repeats N to change)' : ''}`);
   console.error('measuring the roofline (read and copy bandwidth, FMA throughput)...');

@@ -30,6 +30,14 @@ export interface BenchOptions {
   checked?: Map<string, Promise<CheckReport>>;
 }
 
+/**
+ * Timed samples per shape when none is asked for: 30 on a GPU (enough for the median's confidence interval),
+ * 3 on CPU emulation, where one sample of a benchmark shape takes seconds.
+ */
+export function defaultRepeats(ctx: GpuContext): number {
+  return isCpuEmulation(ctx) ? 3 : 30;
+}
+
 /** 256 MiB on a GPU (larger than any L2 today), 8 MiB on CPU emulation (its caches are a few MiB). */
 export function defaultFlushBytes(ctx: GpuContext): number {
   const want = (isCpuEmulation(ctx) ? 8 : 256) * 1024 * 1024;

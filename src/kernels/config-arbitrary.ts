@@ -19,6 +19,8 @@ export function validValue(spec: FieldSpec, smallCap?: number): fc.Arbitrary<unk
       return fc.boolean();
     case 'enum':
       return fc.constantFrom(...spec.values);
+    case 'text':
+      return fc.string();
   }
 }
 
@@ -38,6 +40,8 @@ export function invalidValue(spec: FieldSpec): fc.Arbitrary<unknown> {
       return fc.constantFrom<unknown>(0, 1, 'true', null);
     case 'enum':
       return fc.oneof(fc.constantFrom<unknown>(1, null, ''), fc.string().filter((s) => !spec.values.includes(s)));
+    case 'text':
+      return fc.constantFrom<unknown>(1, null, undefined, [], {});
   }
 }
 

@@ -20,7 +20,9 @@ export type FieldSpec =
   | (FieldBase & { type: 'int'; default: number; min: number; max: number })
   | (FieldBase & { type: 'number'; default: number; min: number; max: number })
   | (FieldBase & { type: 'bool'; default: boolean })
-  | (FieldBase & { type: 'enum'; default: string; values: readonly string[] });
+  | (FieldBase & { type: 'enum'; default: string; values: readonly string[] })
+  /** Free text (settings forms that are not kernels: lists of ids, overrides); its meaning is the form's rules. */
+  | (FieldBase & { type: 'text'; default: string; placeholder?: string });
 export type ConfigSchema<C extends Config = Config> = { [K in keyof C]: FieldSpec };
 
 /** The value a field holds: a number, a boolean, or one of an enum's listed strings. */

@@ -365,10 +365,10 @@ describe('benchmarks page', () => {
     expect(await bp.locator('button[data-action="export-json"]').count()).toBe(0);
 
     // A bad setting is refused inline.
-    await bp.locator('#s-repeats').fill('0');
-    expect(await bp.locator('.field', { has: page.locator('#s-repeats') }).locator('.error').innerText()).toBe('0 is below the minimum 1');
+    await bp.locator('#f-repeats').fill('-1');
+    expect(await bp.locator('kl-kernel-form [data-field="repeats"] .field-error').innerText()).toBe('-1 is below the minimum 0');
     expect(await runButton.isDisabled()).toBe(true);
-    await bp.locator('#s-repeats').fill('2');
+    await bp.locator('#f-repeats').fill('2');
 
     await runAndWait(bp, 'button[data-action="run-suite"]');
     const table = bp.locator('section', { hasText: "This browser's run" }).locator('table[data-bench="results"] tbody tr');

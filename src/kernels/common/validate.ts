@@ -34,6 +34,8 @@ export function checkField(field: string, spec: FieldSpec, value: unknown): Vali
       return typeof value === 'string' && spec.values.includes(value)
         ? undefined
         : { field, message: `must be one of ${spec.values.join(', ')}, got ${showValue(value)}` };
+    case 'text':
+      return typeof value === 'string' ? undefined : { field, message: `must be text, got ${showValue(value)}` };
   }
 }
 

@@ -109,6 +109,19 @@ export class KernelForm extends LitElement {
           @change=${(e: Event) => this.#change(name, (e.target as HTMLInputElement).checked)}
         />`;
         break;
+      case 'text':
+        control = html`<input
+          id=${id}
+          name=${name}
+          type="text"
+          placeholder=${spec.placeholder ?? nothing}
+          .value=${live(typeof value === 'string' ? value : '')}
+          aria-invalid=${invalid}
+          aria-describedby=${described}
+          ?disabled=${this.disabled}
+          @input=${(e: Event) => this.#change(name, (e.target as HTMLInputElement).value)}
+        />`;
+        break;
       case 'enum':
         control = html`<select
           id=${id}

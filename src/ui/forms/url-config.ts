@@ -14,6 +14,7 @@ export function parseFieldValue(spec: FieldSpec, raw: string): ConfigValue | und
     case 'bool':
       return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
     case 'enum':
+    case 'text':
       return raw;
   }
 }

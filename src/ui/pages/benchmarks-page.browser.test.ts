@@ -32,43 +32,63 @@ describe('<kl-benchmarks-page>', () => {
     expect(parseResultFile(JSON.stringify(fakeResultFile())).ok).toBe(true);
   });
 
-  it('validates the suite settings inline and counts the jobs they select', async () => {
+  const field = (p: BenchmarksPage, name: string) => q<HTMLInputElement>(p, 'kl-kernel-form', `#f-${name}`);
+  const fieldErrors = (p: BenchmarksPage) =>
+    Object.fromEntries(qa(q(p, 'kl-kernel-form'), '.field').map((f) => [f.dataset.field!, f.querySelector('.field-error')?.textContent ?? '']));
+  async function typed(p: BenchmarksPage, name: string, value: string) {
+    type(field(p, name), value);
+    await settle(p);
+    await settle(q(p, 'kl-kernel-form'));
+  }
+
+  it('renders the suite settings from their schema (the kernel form) and validates them inline, counting the jobs', async () => {
     const p = await page();
     const run = q<HTMLButtonElement>(p, 'button[data-action="run-suite"]');
     expect(run.disabled).toBe(true); // no GPU yet
     expect(text(p)).toContain('needs a working WebGPU device');
-    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode');
-    await settle(p);
+    expect(Object.keys(fieldErrors(p))).toEqual(['kernels', 'shapes', 'set', 'warmup', 'repeats']);
+    await typed(p, 'kernels', 'attention.flash_decode');
     const jobs = Number(/Run (\d+) job/.exec(run.textContent!)![1]);
     expect(jobs).toBeGreaterThan(0);
     expect(qa(p, 'details li').length).toBe(jobs);
-    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode,nonsense');
-    type(q<HTMLInputElement>(p, '#s-repeats'), '0');
-    type(q<HTMLInputElement>(p, '#s-set'), 'S=');
-    await settle(p);
-    const errors = Object.fromEntries(qa(p, '.field').map((f) => [f.querySelector('input')!.id, f.querySelector('.error')?.textContent ?? '']));
-    expect(errors['s-kernels']).toBe('"nonsense" is not a kernel id or family');
-    expect(errors['s-repeats']).toBe('0 is below the minimum 1');
-    expect(errors['s-set']).toBe('"S=" is not field=value (e.g. S=1024,T=1)');
-    expect(errors['s-warmup']).toBe('');
-    expect(q(p, '#s-repeats').getAttribute('aria-invalid')).toBe('true');
+    await typed(p, 'kernels', 'attention.flash_decode,nonsense');
+    await typed(p, 'repeats', '-1');
+    await typed(p, 'set', 'S=');
+    const errors = fieldErrors(p);
+    expect(errors.kernels).toBe('"nonsense" is not a kernel id or family');
+    expect(errors.repeats).toBe('-1 is below the minimum 0');
+    expect(errors.warmup).toBe('');
+    expect(field(p, 'repeats').getAttribute('aria-invalid')).toBe('true');
     expect(text(run)).toBe('Run 0 job(s) on this GPU');
+    await typed(p, 'repeats', '2.5');
+    expect(fieldErrors(p).repeats).toBe('must be an integer, got 2.5');
+  });
+
+  it('keeps the settings in the link as the kernel forms do: only what differs from the defaults, read back as typed', async () => {
+    const p = await page();
+    const sent: string[] = [];
+    p.addEventListener('route-params', (e) => sent.push(String((e as CustomEvent<URLSearchParams>).detail)));
+    await typed(p, 'kernels', 'moe');
+    await typed(p, 'repeats', '30');
+    expect(sent.at(-1)).toBe('kernels=moe&repeats=30');
+    p.applyParams(new URLSearchParams('kernels=attention&repeats=abc'));
+    await settle(p);
+    await settle(q(p, 'kl-kernel-form'));
+    expect(field(p, 'kernels').value).toBe('attention');
+    expect(fieldErrors(p).repeats).toBe('must be a number, got NaN');
   });
 
   it('refuses an override value or field as it is typed, and says why nothing is selected', async () => {
     const p = await page();
-    const setError = () => text(q(p, '#s-set').parentElement!.querySelector('.error') ?? document.createElement('i'));
-    type(q<HTMLInputElement>(p, '#s-kernels'), 'attention.flash_decode');
-    type(q<HTMLInputElement>(p, '#s-set'), 'S=abc');
-    await settle(p);
+    const setError = () => fieldErrors(p).set;
+    await typed(p, 'kernels', 'attention.flash_decode');
+    await typed(p, 'set', 'S=abc');
     expect(setError()).toMatch(/^S=abc for attention\.flash_decode: /);
-    expect(q(p, '#s-set').getAttribute('aria-invalid')).toBe('true');
-    type(q<HTMLInputElement>(p, '#s-set'), 'Q=5');
-    await settle(p);
+    expect(field(p, 'set').getAttribute('aria-invalid')).toBe('true');
+    await typed(p, 'set', 'Q=5');
     expect(setError()).toBe('Q is not a setting of any selected kernel');
-    type(q<HTMLInputElement>(p, '#s-set'), '');
-    type(q<HTMLInputElement>(p, '#s-shapes'), 'no-such-shape');
-    await settle(p);
+    await typed(p, 'set', '');
+    await typed(p, 'shapes', 'no-such-shape');
     expect(text(q(p, '[data-no-jobs]'))).toBe('no benchmark shape of the selected kernels contains "no-such-shape"');
   });
 
@@ -92,6 +112,11 @@ describe('<kl-benchmarks-page>', () => {
       expect(parseResultFile(JSON.stringify(run.file)).ok).toBe(true);
       expect(qa(p, 'button[data-action="export-json"]')).toHaveLength(1);
       expect(text(p)).toContain('Cancelled: the results so far are kept');
+      // The link asked for 2 samples; with none asked for, CPU emulation gets 3 and says why.
+      expect(run.file.settings.repeats).toBe(2);
+      p.applyParams(new URLSearchParams('kernels=attention.flash_decode'));
+      await settle(p);
+      expect(text(q(p, '[data-repeats-note]'))).toBe('3 timed samples per shape: this device is CPU emulation (SwiftShader), where a sample takes seconds; a GPU gets 30.');
     } finally {
       session.ctx?.destroy();
     }

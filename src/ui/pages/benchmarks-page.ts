@@ -4,11 +4,10 @@
 import { LitElement, html, css, nothing } from 'lit';
 import { runSuite, selectJobs, type SuiteJob } from '../../bench/suite.ts';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from '../../bench/result-schema.ts';
-import { defaultFlushBytes } from '../../bench/runner.ts';
+import { defaultFlushBytes, defaultRepeats } from '../../bench/runner.ts';
+import { isCpuEmulation } from '../../bench/roofline.ts';
 import type { Roofline } from '../../bench/roofline.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import { validateConfig } from '../../kernels/common/validate.ts';
-import { withDefaults } from '../../kernels/contract.ts';
 import { KERNELS } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
 import type { AnyKernel } from '../../kernels/contract.ts';
@@ -19,7 +18,9 @@ import type { Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
 import { download, resultCsv, resultFileName, resultJson } from '../bench/result-export.ts';
 import { importResultFiles, localRun, type LoadedRun } from '../bench/result-import.ts';
-import { SUITE_DEFAULTS, parseOverrides, settingsFromParams, settingsIssues, settingsToParams, suiteFilter, type SuiteSettings } from '../bench/suite-settings.ts';
+import { SUITE_DEFAULTS, settingsFromParams, settingsToParams, suiteFilter, suiteForm, type SuiteSettings } from '../bench/suite-settings.ts';
+import type { ConfigChange } from '../forms/kernel-form.ts';
+import '../forms/kernel-form.ts';
 import '../run/run-progress.ts';
 import '../bench/results-table.ts';
 import '../bench/run-comparison.ts';
@@ -84,36 +85,27 @@ export class BenchmarksPage extends LitElement {
     return settingsToParams(this.settings);
   }
 
-  #set<K extends keyof SuiteSettings>(key: K, value: SuiteSettings[K]) {
-    this.settings = { ...this.settings, [key]: value };
-    this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
+  get #form() {
+    return suiteForm(this.kernels, this.session?.caps);
   }
 
+  /** Field -> message for every setting that is wrong (the form shows them under the fields). */
   get #issues(): Record<string, string> {
-    const issues = settingsIssues(this.settings, this.kernels.map((k) => k.id));
-    if (Object.keys(issues).length) return issues;
-    const set = this.#overrideIssue();
-    return set ? { set } : issues;
+    return Object.fromEntries(this.#form.validate(this.settings).map((i) => [i.field, i.message]));
   }
 
-  /**
-   * An override that no selected kernel has, or a value a kernel's schema refuses (S=abc, S=-1): refused as
-   * it is typed, with the kernel's own message, not when the run reaches it.
-   */
-  #overrideIssue(): string | undefined {
-    const o = parseOverrides(this.settings.set);
-    if (!o.ok || !Object.keys(o.set).length) return undefined;
-    const filter = suiteFilter(this.settings);
-    const selected = this.kernels.filter((k) => !filter.kernels?.length || filter.kernels.some((f) => k.id === f || k.family === f));
-    const unknown = Object.keys(o.set).filter((f) => !selected.some((k) => f in k.schema));
-    if (unknown.length) return `${unknown.join(', ')} is not a setting of any selected kernel`;
-    const caps = this.session?.caps;
-    for (const job of selectJobs(this.kernels, filter)) {
-      const config = withDefaults(job.def, job.shape.config);
-      const issue = caps ? validateConfig(job.def, config, caps).find((i) => i.field in o.set) : undefined;
-      if (issue) return `${issue.field}=${String(o.set[issue.field])} for ${job.def.id}: ${issue.message}`;
-    }
-    return undefined;
+  /** Samples per shape: as set, or 30 on a GPU and 3 on CPU emulation. */
+  #repeats(ctx: GpuContext): number {
+    return this.settings.repeats > 0 ? this.settings.repeats : defaultRepeats(ctx);
+  }
+
+  #repeatsNote() {
+    const ctx = this.session?.ctx;
+    if (this.settings.repeats > 0 || !ctx) return nothing;
+    const cpu = isCpuEmulation(ctx);
+    return html`<p class="small muted" data-repeats-note>
+      ${defaultRepeats(ctx)} timed samples per shape${cpu ? ': this device is CPU emulation (SwiftShader), where a sample takes seconds; a GPU gets 30' : ' (a GPU; 3 on CPU emulation)'}.
+    </p>`;
   }
 
   get #jobs(): SuiteJob[] {
@@ -136,7 +128,7 @@ export class BenchmarksPage extends LitElement {
       createdAt: new Date().toISOString(),
       tool: { name: 'llm-kernel-lab', version: pkg.version },
       environment: { runtime: `browser: ${navigator.userAgent}`, adapter: ctx.adapter, features: ctx.features, limits: { ...ctx.limits } },
-      settings: { warmup: this.settings.warmup, repeats: this.settings.repeats, flushBytes: defaultFlushBytes(ctx) },
+      settings: { warmup: this.settings.warmup, repeats: this.#repeats(ctx), flushBytes: defaultFlushBytes(ctx) },
       roofline,
       results: this.live,
       errors: [...this.liveErrors, { kernel: 'suite', shape: '', message: `cancelled after ${done} of ${total} jobs` }],
@@ -163,7 +155,7 @@ export class BenchmarksPage extends LitElement {
         partial = () => this.#partialFile(ctx, roofline, this.live.length + this.liveErrors.length, jobs.length);
         return runSuite(ctx, jobs, {
           warmup: this.settings.warmup,
-          repeats: this.settings.repeats,
+          repeats: this.#repeats(ctx),
           seed: freshSeed(),
           signal: ac.signal,
           runtime: `browser: ${navigator.userAgent}`,
@@ -205,28 +197,6 @@ export class BenchmarksPage extends LitElement {
     if (added.length) (this.rooflineRun = added[0]!.id), (this.opened = undefined);
   }
 
-  #field(key: keyof SuiteSettings, label: string, help: string, type: 'text' | 'number') {
-    const issue = this.#issues[key];
-    const v = this.settings[key];
-    return html`<div class="field">
-      <label for="s-${key}">${label}</label>
-      <input
-        id="s-${key}"
-        type=${type}
-        .value=${typeof v === 'number' && !Number.isFinite(v) ? '' : String(v)}
-        aria-invalid=${issue ? 'true' : 'false'}
-        aria-describedby="s-${key}-help"
-        ?disabled=${!!this.progress}
-        @input=${(e: Event) => {
-          const raw = (e.target as HTMLInputElement).value;
-          this.#set(key, (type === 'number' ? (raw === '' ? NaN : Number(raw)) : raw) as never);
-        }}
-      />
-      <span id="s-${key}-help" class="small muted">${help}</span>
-      ${issue ? html`<span class="small error" role="alert">${issue}</span>` : nothing}
-    </div>`;
-  }
-
   override render() {
     const jobs = this.#jobs;
     const ready = this.session?.state.kind === 'ready';
@@ -239,12 +209,18 @@ export class BenchmarksPage extends LitElement {
       </p>
       <section class="card">
         <h3>Run the suite</h3>
-        <div class="fields">
-          ${this.#field('kernels', 'kernels', `ids or families, comma-separated; empty = all (${families.join(', ')})`, 'text')}
-          ${this.#field('shapes', 'shapes containing', 'e.g. decode; empty = every benchmark shape', 'text')}
-          ${this.#field('set', 'override fields', 'e.g. S=1024,T=1: applied to every selected shape', 'text')}
-          ${this.#field('warmup', 'warm-up runs', '0 – 100', 'number')} ${this.#field('repeats', 'timed repeats', '1 – 1000', 'number')}
-        </div>
+        <kl-kernel-form
+          .form=${this.#form}
+          .config=${this.settings}
+          ?disabled=${running}
+          @config-change=${(e: CustomEvent<ConfigChange>) => {
+            e.stopPropagation();
+            this.settings = e.detail.config as SuiteSettings;
+            this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
+          }}
+        ></kl-kernel-form>
+        <p class="small muted">families: ${families.join(', ')}</p>
+        ${this.#repeatsNote()}
         <details class="small">
           <summary>${jobs.length} job(s) selected</summary>
           <ul>
@@ -338,21 +314,6 @@ export class BenchmarksPage extends LitElement {
       }
       .summary {
         max-width: 80ch;
-      }
-      .fields {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
-        gap: 10px 16px;
-        margin-bottom: 8px;
-      }
-      .field {
-        display: flex;
-        flex-direction: column;
-        gap: 2px;
-      }
-      .field label {
-        font-weight: 600;
-        font-size: 0.9rem;
       }
       .spread {
         justify-content: space-between;
