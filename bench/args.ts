@@ -128,7 +128,13 @@ export function flagsFromSchema<F extends string>(schema: Record<string, FieldSp
     if (!f) throw new Error(`flag --${flag} names no field ${field}`);
     const help = f.doc ? `${f.label}: ${f.doc}` : f.label;
     out[flag] =
-      f.type === 'bool' ? { type: 'bool', help } : f.type === 'enum' ? { type: 'enum', help, values: f.values, default: f.default } : { type: f.type, help, default: f.default, min: f.min, max: f.max };
+      f.type === 'bool'
+        ? { type: 'bool', help }
+        : f.type === 'enum'
+          ? { type: 'enum', help, values: f.values, default: f.default }
+          : f.type === 'text'
+            ? { type: 'string', help, default: f.default, placeholder: f.placeholder }
+            : { type: f.type, help, default: f.default, min: f.min, max: f.max };
   }
   return out;
 }
@@ -166,6 +172,8 @@ export function parseAssignments(flag: string, items: string[], fields: Record<s
       else if (spec.type === 'bool') {
         if (v !== 'true' && v !== 'false') throw new Error(`${quote(v)} is not true or false`);
         out[k] = v === 'true';
+      } else if (spec.type === 'text') {
+        out[k] = v;
       } else {
         if (!spec.values.includes(v)) throw new Error(`${quote(v)} is not one of ${spec.values.join(', ')}`);
         out[k] = v;

@@ -44,9 +44,12 @@ export function timerCell(r: KernelResult): string {
   return `${m} ×${r.timer.runsPerSample}${r.timer.coarseSamples ? ' !' : ''}`;
 }
 
-/** How the numbers were made: method, the clock's resolution, samples, runs per sample, baseline, warnings. */
-export function timerLines(file: ResultFile): string[] {
-  const timed = file.results.filter((r) => r.timer);
+/**
+ * How the numbers were made: method, the clock's resolution, samples, runs per sample, baseline, warnings
+ * (the CLI prints these under its table, the UI under its results table).
+ */
+export function timerLines(results: readonly KernelResult[]): string[] {
+  const timed = results.filter((r) => r.timer);
   if (!timed.length) return [];
   const t = timed[0]!.timer!;
   const us = (ms: number) => `${fmtNum(ms * 1000)} µs`;
@@ -118,7 +121,7 @@ export function renderResultFile(file: ResultFile): string {
     ...(file.incomplete ? [`INCOMPLETE: ${file.incomplete}`] : []),
     '',
     table(RESULT_COLUMNS, file.results.map(resultRow)),
-    ...timerLines(file),
+    ...timerLines(file.results),
   ];
   const staged = file.results.filter((r) => r.stages?.length);
   if (staged.length) out.push('', 'time per stage (timestamps at the stage boundaries of the same runs, one command buffer; share of their sum):', ...staged.map(stageLine));

@@ -1,8 +1,10 @@
 // <kl-results-table>: one run's results in the CLI's own columns (resultRow from src/bench/format.ts, which
 // prints "—" for anything non-finite and MISMATCH / NON-FINITE where verification failed), plus the shapes
-// that were refused with their reasons.
+// that were refused with their reasons, and under it the CLI's lines on how the numbers were made (clock
+// resolution, runs per timestamp pair, baseline, a warning per result with samples near the resolution, and
+// where to turn Chrome's timestamp quantisation off).
 import { LitElement, html, css, nothing } from 'lit';
-import { RESULT_COLUMNS, resultRow } from '../../bench/format.ts';
+import { RESULT_COLUMNS, resultRow, timerLines } from '../../bench/format.ts';
 import type { KernelResult, ResultFile } from '../../bench/result-schema.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 
@@ -38,6 +40,11 @@ export class ResultsTable extends LitElement {
           </tbody>
         </table>
       </div>
+      ${this.results.length
+        ? html`<ul class="small muted timer" data-timer-notes>
+            ${timerLines(this.results).map((l) => html`<li class=${l.includes('warning:') ? 'error' : ''}>${l.trim()}</li>`)}
+          </ul>`
+        : nothing}
       ${this.errors.length
         ? html`<details class="small" open>
             <summary>${this.errors.length} shape(s) not run</summary>
@@ -58,6 +65,10 @@ export class ResultsTable extends LitElement {
       }
       td.verified {
         white-space: nowrap;
+      }
+      ul.timer {
+        padding-left: 18px;
+        margin: 6px 0 0;
       }
     `,
   ];

@@ -26,7 +26,7 @@ describe('<kl-result-card>', () => {
     expect(stat(c, 'GFLOP/s')).toBe(fmtNum(r.gflops));
     expect(text(q(c, '[data-roofline="copy"]'))).toBe(fmtPct(r.copyFraction));
     expect(text(q(c, '[data-roofline="fma"]'))).toBe(fmtPct(r.fmaFraction));
-    expect(stat(c, 'bytes moved (min)')).toBe('8.0 MiB');
+    expect(stat(c, 'bytes moved')).toBe('8.0 MiB');
     expect(text(c)).toContain('GPU timestamps around the dispatches');
     const badge = q(c, 'kl-verification-badge', '[data-verified]');
     expect(badge.dataset.verified).toBe('ok');
@@ -37,7 +37,7 @@ describe('<kl-result-card>', () => {
   it('a failed check hides every number and says why', async () => {
     const r = fakeResult({ verification: { ...fakeResult().verification, ok: false, outputs: [{ name: 'out', relL2: 0.3, maxAbs: 1.2, ok: false }] } });
     const c = await card(r);
-    for (const s of ['median time', 'GB/s', 'GFLOP/s', 'bytes moved (min)']) expect(stat(c, s)).toBe('—');
+    for (const s of ['median time', 'GB/s', 'GFLOP/s', 'bytes moved']) expect(stat(c, s)).toBe('—');
     expect(text(q(c, '[data-roofline="copy"]'))).toBe('—');
     expect(text(c)).not.toContain('p10–p90');
     expect(text(c)).toContain('Numbers hidden: the run did not pass verification.');
@@ -72,6 +72,14 @@ describe('<kl-result-card>', () => {
     const c = await card({ ...r, timer: { ...r.timer!, resolutionMs: 0.1, quantised: true, coarseSamples: 3 } });
     expect(text(q(c, '[data-timer-warning]'))).toBe("3 sample(s) within 10× of the clock's resolution: not trustworthy.");
     expect(text(q(c, '[data-timer-hint]'))).toContain('chrome://flags/#enable-webgpu-developer-features');
+  });
+
+  it('says when the bytes were counted from what the run read, and how many went between passes', async () => {
+    const r = fakeResult();
+    const c = await card({ ...r, cost: { ...r.cost, intermediateBytes: 1 << 20, fromRun: true } });
+    expect(text(q(c, '[data-intermediate]'))).toBe('1.0 MiB between passes');
+    expect(text(q(c, '[data-from-run]'))).toBe('; counted from what this run read');
+    expect(qa(await card(r), '[data-from-run]').length).toBe(0);
   });
 
   it('says when times are wall clock (no timestamp-query)', async () => {

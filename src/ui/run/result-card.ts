@@ -36,7 +36,14 @@ export class ResultCard extends LitElement {
             > of measured copy bandwidth`,
         )}
         ${stat('GFLOP/s', fmtNum(r.gflops), html`<span data-roofline="fma">${trusted ? fmtPct(r.fmaFraction) : '—'}</span> of measured FMA peak`)}
-        ${stat('bytes moved (min)', fmtBytes(r.cost.bytes), r.cost.kvCacheBytes ? `KV cache ${fmtBytes(r.cost.kvCacheBytes)}` : undefined)}
+        ${stat(
+          'bytes moved',
+          fmtBytes(r.cost.bytes),
+          html`${r.cost.kvCacheBytes ? `KV cache ${fmtBytes(r.cost.kvCacheBytes)}` : nothing}${r.cost.kvCacheBytes && (r.cost.fromRun || r.cost.intermediateBytes) ? html`<br />` : nothing}${r.cost
+            .intermediateBytes
+            ? html`<span data-intermediate>${fmtBytes(r.cost.intermediateBytes)} between passes</span>`
+            : nothing}${r.cost.fromRun ? html`<span data-from-run>${r.cost.intermediateBytes ? '; ' : ''}counted from what this run read</span>` : nothing}`,
+        )}
       </div>
       <p class="muted small">
         ${r.samplesMs.length} samples, ${r.method === 'gpu-timestamps' ? 'GPU timestamps around the dispatches' : 'wall clock from submit to completion (no timestamp-query)'};
