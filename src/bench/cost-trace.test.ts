@@ -15,6 +15,15 @@ import { traceReads } from './read-trace.ts';
 /** Input elements a traced case may hold. */
 const TRACE_BUDGET = 20_000;
 
+/**
+ * Kernels a trace of the reference cannot check, each with the reason (a new kernel is checked unless it is
+ * listed here).
+ */
+const NOT_TRACEABLE: Record<string, string> = {
+  'layer.deepseek_v32':
+    "its inputs hold the S - T earlier tokens, whose cache rows an instance fills once before the timed steps, so the reference's reads include work a step does not do; its cost is the sum of its stages' costs",
+};
+
 describe('cost models against a trace of the reference', () => {
   it('the trace counts distinct elements, not accesses, and notices a row never read', () => {
     // A toy kernel: out[i] = a[i] + a[i] for the first half of a; its claimed cost says it reads all of a.
@@ -40,6 +49,10 @@ describe('cost models against a trace of the reference', () => {
   });
 
   for (const def of KERNELS) {
+    if (NOT_TRACEABLE[def.id]) {
+      it.skip(`${def.id}: not traced: ${NOT_TRACEABLE[def.id]}`, () => {});
+      continue;
+    }
     it(`${def.id}: bytes beyond the intermediates = the reference's distinct reads + its writes`, () => {
       expect(def.testCases.length, `${def.id} has no test cases`).toBeGreaterThan(0);
       const seed = freshSeed();

@@ -101,7 +101,11 @@ export async function createNormStage(
 export function normCost(c: { rows: number; d: number; kind: string }) {
   // Two reads of x for LayerNorm (mean, then centred squares), one for RMSNorm; one write.
   const reads = c.kind === 'layer' ? 2 : 1;
-  return { flops: (c.kind === 'layer' ? 7 : 4) * c.rows * c.d, bytes: 4 * ((reads + 1) * c.rows * c.d + (c.kind === 'layer' ? 2 : 1) * c.d) };
+  return {
+    flops: (c.kind === 'layer' ? 7 : 4) * c.rows * c.d,
+    bytes: 4 * ((reads + 1) * c.rows * c.d + (c.kind === 'layer' ? 2 : 1) * c.d),
+    intermediateBytes: 4 * (reads - 1) * c.rows * c.d,
+  };
 }
 
 export const norm: KernelDefinition<NormConfig> = {

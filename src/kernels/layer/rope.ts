@@ -125,7 +125,8 @@ export async function createRopeStage(
 }
 
 export function ropeCost(c: { rows: number; heads: number; width: number; rot: number }) {
-  return { flops: 3 * c.rows * c.heads * c.rot, bytes: 4 * (2 * c.rows * c.heads * c.width + c.rows + c.rows * c.rot) };
+  // Each row also reads its position's cos/sin entries from the table written once at create.
+  return { flops: 3 * c.rows * c.heads * c.rot, bytes: 4 * (2 * c.rows * c.heads * c.width + c.rows + c.rows * c.rot), intermediateBytes: 4 * c.rows * c.rot };
 }
 
 export const rope: KernelDefinition<RopeConfig> = {
