@@ -97,3 +97,49 @@ export function attentionProbabilities(q: HostTensor, k: HostTensor, shape: Atte
   }
   return { shape: [T, Hq, S], data: probs };
 }
+
+/** One split of flash decoding's key range: its row statistics and normalised output (float64). */
+export interface SplitPartial {
+  /** [rows = T * Hq] max score in log2 units (scale · q·k · log2 e, as the kernels keep it); -inf where nothing is visible. */
+  m: Float64Array;
+  /** [rows] Σ 2^(score2 − m) over the split's visible keys. */
+  l: Float64Array;
+  /** [rows, D] the split's softmax-weighted sum of V, divided by l (zeros where nothing is visible). */
+  o: Float64Array;
+}
+
+/**
+ * Flash decoding's intermediates: key range [0, S) cut into splits of `chunk` keys, each reduced to (m, l, o)
+ * on its own; the merge is out = Σ_j 2^(m_j − M) l_j o_j / Σ_j 2^(m_j − M) l_j with M = max_j m_j.
+ */
+export function splitPartialsReference(q: HostTensor, k: HostTensor, v: HostTensor, shape: AttentionShape, visible: Visibility, chunk: number): SplitPartial[] {
+  const { T, S, Hq, Hkv, D, scale } = shape;
+  const group = Hq / Hkv;
+  const parts: SplitPartial[] = [];
+  for (let start = 0; start < S; start += chunk) {
+    const end = Math.min(S, start + chunk);
+    const inSplit: Visibility = (p, s) => s >= start && s < end && visible(p, s);
+    const o = attentionReference(q, k, v, shape, inSplit).data as Float64Array;
+    const m = new Float64Array(T * Hq).fill(-Infinity);
+    const l = new Float64Array(T * Hq);
+    for (let t = 0; t < T; t++) {
+      const p = S - T + t;
+      for (let h = 0; h < Hq; h++) {
+        const row = t * Hq + h;
+        const kvh = Math.floor(h / group);
+        const scores: number[] = [];
+        for (let s = start; s < end; s++) {
+          if (!visible(p, s)) continue;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += q.data[row * D + d]! * k.data[(s * Hkv + kvh) * D + d]!;
+          scores.push(dot * scale * Math.LOG2E);
+        }
+        if (!scores.length) continue;
+        m[row] = Math.max(...scores);
+        l[row] = scores.reduce((acc, x) => acc + 2 ** (x - m[row]!), 0);
+      }
+    }
+    parts.push({ m, l, o });
+  }
+  return parts;
+}

@@ -118,6 +118,8 @@ function isPlan(p: FlashDecodePlan | ValidationIssue): p is FlashDecodePlan {
 
 export interface FlashDecodeInstance extends KernelInstance {
   plan: FlashDecodePlan;
+  /** Pass 1's partials, read back by the step-through: acc f32 [splits, T*Hq, D] (unnormalised), ml (max in log2 units, sum) [splits, T*Hq]. */
+  partials: { acc: GPUBuffer; ml: GPUBuffer };
 }
 
 /** create() with internal options (tests force small chunks). */
@@ -149,6 +151,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
   return {
     tensors,
     plan,
+    partials: { acc: partAcc, ml: partMl },
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipelines.split_main);
