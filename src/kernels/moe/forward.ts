@@ -106,7 +106,8 @@ function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
 
 /** The instance also exposes the routing results (for the UI's expert-load picture). */
 export interface MoeForwardInstance extends StagedInstance {
-  routing: { weights: GPUBuffer; indices: GPUBuffer; counts: GPUBuffer; dropped: GPUBuffer };
+  /** The stages' intermediates (read back by tests and the step-through): router weights/indices [N, topk], dispatch counts [E], offsets [E+1], sorted_tokens [N*topk], slot_of [N, topk], dropped [1], expert outputs y [N*topk, dim]. */
+  routing: Record<'weights' | 'indices' | 'counts' | 'dropped' | 'offsets' | 'sorted_tokens' | 'slot_of' | 'y', GPUBuffer>;
 }
 
 export const moeForward: KernelDefinition<MoeForwardConfig> = {
@@ -205,7 +206,16 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
     return {
       tensors,
       stages: stages.map((s) => ({ name: s.name, encode: s.encode })),
-      routing: { weights: mid.weights!, indices: mid.indices!, counts: mid.counts!, dropped: mid.dropped! },
+      routing: {
+        weights: mid.weights!,
+        indices: mid.indices!,
+        counts: mid.counts!,
+        dropped: mid.dropped!,
+        offsets: mid.offsets!,
+        sorted_tokens: mid.sorted_tokens!,
+        slot_of: mid.slot_of!,
+        y: mid.y!,
+      },
       encode(pass) {
         for (const s of stages) s.encode(pass);
       },
