@@ -42,6 +42,8 @@ import '../charts/line-chart.ts';
 import '../pictures/attention-picture.ts';
 import '../pictures/routing-picture.ts';
 import '../pictures/balance-demo.ts';
+import '../steps/flash-steps.ts';
+import '../steps/moe-steps.ts';
 import '../memory/memory-explorer.ts';
 import './teaching-panel.ts';
 import '../code/wgsl-source.ts';
@@ -372,6 +374,7 @@ export class TechniquePage extends LitElement {
           const router = findKernel('moe.router');
           if (router) await routing?.run(ctx, router, config);
         }
+        await this.renderRoot.querySelector<HTMLElementTagNameMap['kl-flash-steps' | 'kl-moe-steps']>('[data-steps]')?.run(ctx);
       });
     } catch (e) {
       made.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results so far are kept (export them below).');
@@ -608,6 +611,8 @@ export class TechniquePage extends LitElement {
         ${spec.picture === 'routing'
           ? html`<section class="card wide" aria-label="routing"><h3>Routing: token × expert</h3><kl-routing-picture></kl-routing-picture></section>`
           : nothing}
+        ${spec.id === 'dense' ? html`<section class="card wide" aria-label="step-through"><h3>Step through flash decoding</h3><kl-flash-steps data-steps></kl-flash-steps></section>` : nothing}
+        ${spec.id === 'moe' ? html`<section class="card wide" aria-label="step-through"><h3>Step through the MoE layer</h3><kl-moe-steps data-steps></kl-moe-steps></section>` : nothing}
       </div>
       ${spec.picture === 'memory'
         ? html`<section class="card wide-block" aria-label="KV cache explorer">

@@ -4,9 +4,10 @@
 // against the float64 reference before it is drawn.
 import { LitElement, html, css, nothing } from 'lit';
 import type { GpuContext } from '../../gpu/context.ts';
-import { effectiveScale } from '../../kernels/attention/attention-config.ts';
+import { flashDecode } from '../../kernels/attention/flash-decode.ts';
+import { makeInputs } from '../../kernels/execute.ts';
 import { createRng, freshSeed } from '../../kernels/random.ts';
-import { defaultStructure, structuredAttention } from '../../kernels/structured-inputs.ts';
+import { SINKS, needles, structureInputs } from '../pictures/structured-inputs.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { HeatmapMatrix } from '../heatmap/heatmap-canvas.ts';
 import { checkFlashTrace, flashFrames, flashTraceConfig, traceFlashDecode, type FlashFrame, type FlashTrace, type FrameCheck } from './flash-trace.ts';
@@ -32,8 +33,8 @@ export class FlashSteps extends LitElement {
   async run(ctx: GpuContext, seed = freshSeed()): Promise<void> {
     this.error = '';
     const { config, chunk } = flashTraceConfig();
-    const inputs = structuredAttention({ ...config, scale: effectiveScale(config) }, createRng(seed));
-    const trace = await traceFlashDecode(ctx, config, chunk, inputs);
+    const inputs = structureInputs(makeInputs(flashDecode, config, createRng(seed)), config);
+    const trace = await traceFlashDecode(ctx, config, chunk, { q: inputs.q!, k: inputs.k!, v: inputs.v! });
     this.frames = flashFrames(trace);
     this.checks = checkFlashTrace(trace);
     this.frame = 0;
@@ -47,7 +48,6 @@ export class FlashSteps extends LitElement {
     const f = this.frames[this.frame]!;
     const check = this.checks[this.frame]!;
     const D = t.config.D;
-    const st = defaultStructure(t.config.S);
     const splits = t.splits.length;
     const shares: HeatmapMatrix = { rows: 1, cols: splits, values: f.shares, kind: 'weight', normalise: 'global', rowLabel: 'query', colLabel: 'split' };
     // Row 0 (query head 0) of every split's output, blank past the current split.
@@ -57,8 +57,8 @@ export class FlashSteps extends LitElement {
     const merged: HeatmapMatrix = { rows: 1, cols: D, values: f.O.slice(0, D), kind: 'weight', normalise: 'global', rowLabel: 'merged', colLabel: 'dim' };
     const ln = (m: number) => (m * Math.LN2).toFixed(3);
     return html`<p class="small muted">
-        attention.flash_decode on one query (head 0 of ${t.config.Hq}) over S = ${t.config.S} keys in ${splits} splits of ${t.chunk}, structured keys: sinks 0..${st.sinks - 1},
-        needles at ${st.needles.join(', ')}, a band over the last ~${st.band}. Values are the kernel's partials read back from the GPU.
+        attention.flash_decode on one query (head 0 of ${t.config.Hq}) over S = ${t.config.S} keys in ${splits} splits of ${t.chunk}, structured keys: sinks 0..${SINKS - 1},
+        needles at ${needles(t.config.S).join(', ')}, a band near the query. Values are the kernel's partials read back from the GPU.
       </p>
       <kl-step-controls label="split" .count=${splits} .index=${this.frame} @frame=${(e: CustomEvent<number>) => (this.frame = e.detail)}></kl-step-controls>
       <p data-frame=${this.frame}>

@@ -10,7 +10,7 @@ import { createInstance, encodeOnce, poisonOutputs, readOutputs, uploadInputs } 
 import { moeForward, type MoeForwardConfig, type MoeForwardInstance } from '../../kernels/moe/forward.ts';
 import { ffnWeights, gateOptions } from '../../kernels/moe/moe-config.ts';
 import type { Rng } from '../../kernels/random.ts';
-import { clusterCount, structuredRouting, tokenCluster } from '../../kernels/structured-inputs.ts';
+import { clusterCount, structuredRouting, tokenCluster } from '../pictures/token-clusters.ts';
 import { decodeTensor, type HostTensor } from '../../kernels/tensor.ts';
 import { dispatchReference, expertCapacity, gateReference, groupedFfnReference } from '../../reference/moe.ts';
 import { host, plain, type PlainTensor, type StageFrame } from './stage-frames.ts';

@@ -4,12 +4,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GpuSession } from '../device/gpu-session.ts';
 import { mount, q, settle, text, unmountAll } from '../testing.ts';
-import { defaultStructure } from '../../kernels/structured-inputs.ts';
 import { FlashSteps } from './flash-steps.ts';
-import { StageSteps } from './stage-steps.ts';
+import { MoeSteps } from './moe-steps.ts';
 import { PLAY_INTERVAL_MS } from './step-controls.ts';
-import type { DsaTrace } from './dsa-trace.ts';
-import type { MoeTrace } from './moe-trace.ts';
 
 let session: GpuSession;
 beforeAll(async () => {
@@ -46,63 +43,45 @@ describe('<kl-flash-steps>', () => {
   });
 });
 
-describe('<kl-stage-steps>', () => {
-  it('DSA: indexer scores → threshold → gathered keys → output, every stage matches float64; needles and sinks are selected', async () => {
-    const el = await mount(Object.assign(new StageSteps(), { technique: 'dsa' as const }));
+describe('<kl-moe-steps>', () => {
+  it('MoE: groups → experts → dispatch → expert outputs → combine match float64; clustered tokens use their home group', async () => {
+    const el = await mount(new MoeSteps());
     const before = session.ctx!.buffers.liveBytes;
     await el.run(session.ctx!);
     await settle(el);
     expect(session.ctx!.buffers.liveBytes).toBe(before);
-    expect(el.frames.map((f) => f.stage)).toEqual(['indexer', 'threshold', 'gathered', 'attention']);
-    for (const f of el.frames) expect(f.checks.every((c) => c.ok), JSON.stringify(f.checks)).toBe(true);
-    const trace = el.trace as DsaTrace;
-    const { T, topk } = trace.config;
-    const st = defaultStructure(trace.config.S);
-    for (let t = 0; t < T; t++) {
-      const row = trace.outputs.topk_indices.data.slice(t * topk, (t + 1) * topk);
-      for (const s of [...st.needles, 0, 1]) expect(row).toContain(s);
-    }
-    await click(el, 'forward');
-    await click(el, 'forward');
-    expect(q(el, '[data-frame]').dataset.stage).toBe('gathered');
-    const scrub = q(el, 'kl-step-controls', 'input[type="range"]') as HTMLInputElement;
-    scrub.value = '0';
-    scrub.dispatchEvent(new Event('input'));
-    await settle(el);
-    expect(q(el, '[data-frame]').dataset.stage).toBe('indexer');
-    expect(q(el, '[data-frame-ok]').dataset.frameOk).toBe('true');
-  });
-
-  it('MoE: groups → experts → dispatch → expert outputs → combine match float64; clustered tokens use their home group', async () => {
-    const el = await mount(Object.assign(new StageSteps(), { technique: 'moe' as const }));
-    await el.run(session.ctx!);
-    await settle(el);
     expect(el.frames.map((f) => f.stage)).toEqual(['groups', 'experts', 'dispatch', 'experts FFN', 'combine']);
     for (const f of el.frames) expect(f.checks.every((c) => c.ok), JSON.stringify(f.checks)).toBe(true);
-    const trace = el.trace as MoeTrace;
+    const trace = el.trace!;
     const { N, topk, E, n_groups } = trace.config;
     for (let t = 0; t < N; t++) {
       const groups = new Set(Array.from(trace.stages.indices.data.slice(t * topk, (t + 1) * topk), (e) => Math.floor(e / (E / n_groups))));
       expect(groups.has(Math.floor((t * n_groups) / N))).toBe(true);
     }
     expect(text(q(el, 'kl-step-controls', '[data-step="position"]'))).toBe('stage 1 of 5');
+    const scrub = q(el, 'kl-step-controls', 'input[type="range"]') as HTMLInputElement;
+    scrub.value = '2';
+    scrub.dispatchEvent(new Event('input'));
+    await settle(el);
+    expect(q(el, '[data-frame]').dataset.stage).toBe('dispatch');
+    expect(q(el, '[data-frame-ok]').dataset.frameOk).toBe('true');
   });
 
   it('play advances through the frames on its own and stops at the last', async () => {
-    const el = await mount(Object.assign(new StageSteps(), { technique: 'dsa' as const }));
+    const el = await mount(new MoeSteps());
     await el.run(session.ctx!);
     await settle(el);
     vi.useFakeTimers();
     try {
       await click(el, 'play');
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 5; i++) {
         vi.advanceTimersByTime(PLAY_INTERVAL_MS);
         await settle(el);
       }
     } finally {
       vi.useRealTimers();
     }
-    expect(el.frame).toBe(3);
+    expect(el.frame).toBe(4);
     expect(q(el, 'kl-step-controls', 'button[data-step="play"]').getAttribute('aria-label')).toBe('play');
   });
 });
