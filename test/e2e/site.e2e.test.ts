@@ -21,6 +21,8 @@ import { findKernel } from '../../src/kernels/registry.ts';
 import { defaults } from '../../src/kernels/contract.ts';
 import { validateConfig } from '../../src/kernels/common/validate.ts';
 import { MODEL_PRESETS } from '../../src/models/presets.ts';
+import { checkFlashTrace, flashFrames, type FlashTrace } from '../../src/ui/steps/flash-trace.ts';
+import { moeFrames, type MoeTrace } from '../../src/ui/steps/moe-trace.ts';
 
 // Small runs: a couple of sweep points, a few repeats (the URL holds every setting, so a link sets them up).
 const RUNS = {
@@ -126,6 +128,21 @@ async function expectStageBars(tp: Locator, stages: string[]) {
   for (const s of stages) expect(summary).toContain(`${s} `);
 }
 
+/**
+ * Walk a step-through frame by frame with its forward button: each frame is shown and says it matches the
+ * float64 reference. Returns the trace it drew (the GPU's intermediates, as plain arrays) for the test to
+ * check again here, in Node, against the float64 references.
+ */
+async function walkSteps(tp: Locator, tag: string, frames: number): Promise<unknown> {
+  const steps = tp.locator(tag);
+  for (let i = 0; i < frames; i++) {
+    expect(await steps.locator('[data-frame]').getAttribute('data-frame')).toBe(String(i));
+    expect(await steps.locator('[data-frame-ok]').getAttribute('data-frame-ok'), `frame ${i}`).toBe('true');
+    if (i < frames - 1) await steps.locator('button[data-step="forward"]').click();
+  }
+  return steps.evaluate((el) => (el as unknown as { trace: unknown }).trace);
+}
+
 describe('the built site', () => {
   it('ships a CSP without unsafe-eval or inline script, and the UI never writes HTML strings', () => {
     const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(site.indexHtml)?.[1];
@@ -208,6 +225,12 @@ describe('technique pages', () => {
     expect(ink.colours, 'viridis shades of attention weights').toBeGreaterThan(20);
     expect(ink.matches[0], 'causal mask: positions after each query are not visible').toBeGreaterThan(0);
     expect((await tp.locator('kl-attention-picture p').allInnerTexts()).join(' ')).toMatch(/float64 reference: out ok .*probs ok/);
+    // Flash decoding split by split: the page's frames are flash_decode's partials read back; each is
+    // checked here against the float64 split softmax and the attention over the keys so far.
+    const flash = (await walkSteps(tp, 'kl-flash-steps', 8)) as FlashTrace;
+    for (const f of checkFlashTrace(flash)) expect(f.ok, JSON.stringify(f.checks)).toBe(true);
+    expect(await tp.locator('kl-flash-steps [data-frame]').innerText()).toContain(`running sum L = ${flashFrames(flash).at(-1)!.L[0]!.toFixed(4)}`);
+    await screenshotOf(tp.locator('section[aria-label="step-through"]'), 'dense-step-through');
 
     const roofline = await panel.locator('[data-device="roofline"]').innerText();
     const [copy, fma] = [...roofline.matchAll(/(\d[\d.e+-]*) (?:GB|GFLOP)\/s/g)].map((m) => Number(m[1]));
@@ -293,6 +316,11 @@ describe('technique pages', () => {
     // Every token goes to top-k experts: the histogram's bars add up to N x k token copies.
     const bars = await routing.locator('details.data tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.querySelectorAll('td')[1]!.textContent)));
     expect(bars.reduce((a, b) => a + b, 0)).toBe(N * k);
+    // The MoE layer stage by stage: moe.forward's stage buffers as the page drew them, checked here against
+    // the float64 gate, dispatch, grouped FFN and layer references.
+    const moe = (await walkSteps(tp, 'kl-moe-steps', 5)) as MoeTrace;
+    for (const f of moeFrames(moe)) expect(f.checks.every((c) => c.ok), `${f.stage}: ${JSON.stringify(f.checks)}`).toBe(true);
+    await screenshotOf(tp.locator('section[aria-label="step-through"]'), 'moe-step-through');
 
     const demo = tp.locator('kl-balance-demo');
     await runAndWait(demo, 'button.primary');

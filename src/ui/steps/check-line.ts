@@ -1,5 +1,5 @@
-// One line saying how a step-through frame compares with the float64 reference (shared by the step-throughs).
-import { html } from 'lit';
+// What the step-throughs share: the line saying how a frame compares with the float64 reference, and styles.
+import { html, css } from 'lit';
 import type { CompareResult } from '../../kernels/compare.ts';
 import { fmtExp } from '../run/display-number.ts';
 
@@ -9,3 +9,11 @@ export function checkLine(checks: CompareResult[]) {
     This frame against the float64 reference: ${checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAILS'}${Number.isFinite(c.relL2) && c.relL2 > 0 ? ` (rel-L2 ${fmtExp(c.relL2)})` : ''}`).join(', ')}.
   </p>`;
 }
+
+/** Headings of a step-through's views. */
+export const stepStyles = css`
+  h4 {
+    margin: 0.6rem 0 0.2rem;
+    font-size: 0.9rem;
+  }
+`;

@@ -2,7 +2,7 @@
 // partials attention.flash_decode wrote on the GPU (see flash-trace.ts): each split's running max m, sum l
 // and output o, the merge so far, and each split's share of the softmax mass. Every frame is checked
 // against the float64 reference before it is drawn.
-import { LitElement, html, css, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import type { GpuContext } from '../../gpu/context.ts';
 import { flashDecode } from '../../kernels/attention/flash-decode.ts';
 import { makeInputs } from '../../kernels/execute.ts';
@@ -11,7 +11,7 @@ import { SINKS, needles, structureInputs } from '../pictures/structured-inputs.t
 import { sharedStyles } from '../shell/shared-styles.ts';
 import type { HeatmapMatrix } from '../heatmap/heatmap-canvas.ts';
 import { checkFlashTrace, flashFrames, flashTraceConfig, traceFlashDecode, type FlashFrame, type FlashTrace, type FrameCheck } from './flash-trace.ts';
-import { checkLine } from './check-line.ts';
+import { checkLine, stepStyles } from './check-line.ts';
 import './step-controls.ts';
 import '../heatmap/heatmap-canvas.ts';
 
@@ -74,15 +74,7 @@ export class FlashSteps extends LitElement {
       ${this.frame === splits - 1 ? html`<p class="small muted">The last merge is what merge_main wrote to out.</p>` : nothing} ${checkLine(check.checks)}`;
   }
 
-  static override styles = [
-    sharedStyles,
-    css`
-      h4 {
-        margin: 0.6rem 0 0.2rem;
-        font-size: 0.9rem;
-      }
-    `,
-  ];
+  static override styles = [sharedStyles, stepStyles];
 }
 
 customElements.define('kl-flash-steps', FlashSteps);

@@ -1,12 +1,12 @@
 // <kl-moe-steps>: an MoE layer stage by stage on clustered tokens, each frame drawn from the buffer that
 // stage of moe.forward wrote on the GPU (moe-trace.ts) and checked against the float64 reference.
-import { LitElement, html, css } from 'lit';
+import { LitElement, html } from 'lit';
 import type { GpuContext } from '../../gpu/context.ts';
 import { createRng, freshSeed } from '../../kernels/random.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { moeFrames, moeTraceConfig, traceMoe, type MoeTrace } from './moe-trace.ts';
 import type { StageFrame } from './stage-frames.ts';
-import { checkLine } from './check-line.ts';
+import { checkLine, stepStyles } from './check-line.ts';
 import './step-controls.ts';
 import '../heatmap/heatmap-canvas.ts';
 
@@ -43,15 +43,7 @@ export class MoeSteps extends LitElement {
       ${f.views.map((v) => html`<h4>${v.title}</h4><kl-heatmap data-view=${v.name} .matrix=${v.matrix} label=${v.title}></kl-heatmap>`)} ${checkLine(f.checks)}`;
   }
 
-  static override styles = [
-    sharedStyles,
-    css`
-      h4 {
-        margin: 0.6rem 0 0.2rem;
-        font-size: 0.9rem;
-      }
-    `,
-  ];
+  static override styles = [sharedStyles, stepStyles];
 }
 
 customElements.define('kl-moe-steps', MoeSteps);
