@@ -34,7 +34,10 @@ describe('suite timing in the browser', () => {
       console.log(
         `${r.kernel} ${r.shape}: resolution ${(t.resolutionMs * 1e3).toFixed(3)} µs${t.quantised ? ' (quantised)' : ''}, R ${t.runsPerSample}, ` +
           `median ${r.medianMs.toFixed(4)} ms, baseline ${(t.baselineMs * 1e3).toFixed(2)} µs/run, coarse ${t.coarseSamples}, workgroups ${r.geometry!.workgroups}` +
-          (r.stages ? `; stages ${r.stages.map((s) => `${s.name} ${s.medianMs.toFixed(4)}`).join(' + ')} = ${stageSum.toFixed(4)} ms vs whole in the same runs ${r.stagesWholeMs!.toFixed(4)} ms` : ''),
+          (r.stages
+            ? `; stages ${r.stages.map((s) => `${s.name} ${s.medianMs.toFixed(4)}`).join(' + ')} = ${stageSum.toFixed(4)} ms vs whole in the same runs ${r.stagesWholeMs!.toFixed(4)} ms` +
+              ` and vs the whole timed alone (flush and baseline subtracted) ${r.medianMs.toFixed(4)} ms: ratio ${(stageSum / r.medianMs).toFixed(3)}`
+            : ''),
       );
       if (['sparse.dsa', 'moe.forward'].includes(r.kernel)) {
         expect(r.stages!.length).toBeGreaterThan(1);
