@@ -442,7 +442,13 @@ describe('benchmarks page', () => {
     const dots = roof.locator('kl-roofline-plot button[data-dot]');
     expect(await dots.count()).toBeGreaterThan(0);
     expect((await canvasInk(roof.locator('canvas'), [SERIES_COLORS[0]!].map(hex))).matches[0]).toBeGreaterThan(20);
-    await dots.first().click({ force: true });
+    // Click the first dot where the canvas drew it.
+    const plot = roof.locator('kl-roofline-plot');
+    const at = await plot.evaluate((el) => {
+      const d = (el as unknown as { dots: { px: number; py: number }[] }).dots[0]!;
+      return { x: d.px, y: d.py };
+    });
+    await plot.locator('canvas').click({ position: at });
     await roof.locator('[data-opened] kl-result-card').waitFor();
     await screenshotOf(roof, 'roofline');
 

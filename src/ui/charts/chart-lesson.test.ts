@@ -38,11 +38,14 @@ describe('chart lesson', () => {
     const b = series('dense', flash, { ...defaults(flash.schema), Hq: 16, Hkv: 1, D: 64 }, [1, 2, 4]);
     const crossed = lessonSentence(series('dsa', dsa, base, [2, 1, 0.5]), b, 'S', [128, 1024, 4096], roof, fmtX)!;
     expect(crossed.crossing).toEqual({ index: 1, faster: true });
-    expect(crossed.sentence).toMatch(/^Crossover between S = 128 and 1024: from there dsa is faster than dense \(8\.0x at S = 4096; the cost model's ideal there is [\d.]+x\)\.$/);
+    expect(crossed.sentence).toMatch(/^Crossover between S = 128 and 1024: from there dsa is faster than dense \(8\.0x at S = 4096; the cost model's ideal there: [\d.]+x (faster|slower)\)\.$/);
     const short = series('dsa', dsa, base, [2, 3, 5]);
     const none = lessonSentence(short, { ...b, ms: [1, 1.5, 2] }, 'S', [64, 128, 256], roof, fmtX)!;
     const at = predictedCrossing(short, b, 'S', 256, roof)!;
     expect(at).toBeGreaterThan(256);
     expect(none.sentence).toContain(`by the cost model it would overtake at about S = ${at}, past this chart.`);
+    // Slower where the cost model says faster: the sentence says so instead of predicting a crossover.
+    const heavy = lessonSentence(series('dsa', dsa, base, [10, 20]), { ...b, ms: [1, 2] }, 'S', [1024, 4096], roof, fmtX)!;
+    expect(heavy.sentence).toMatch(/^dsa stays slower than dense over this range \(10x slower at S = 4096\), although the cost model says it should be [\d.]+x faster there/);
   });
 });

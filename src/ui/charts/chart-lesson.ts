@@ -70,6 +70,8 @@ export function predictedCrossing(kernel: LessonSeries, baseline: LessonSeries, 
 }
 
 const ratio = (x: number) => (x >= 10 ? x.toFixed(0) : x.toFixed(1));
+/** A speed-up as words: "2.0x faster" or "3.1x slower". */
+const speedup = (x: number) => (x >= 1 ? `${ratio(x)}x faster` : `${ratio(1 / x)}x slower`);
 
 export interface LessonText {
   sentence: string;
@@ -92,7 +94,7 @@ export function lessonSentence(
   const ideal = idealSeries(kernel, baseline, field, xs, roof)[last];
   const idealSpeed = ideal ? baseline.ms[last]! / ideal : undefined;
   const at = `${field} = ${fmtX(xs[last]!)}`;
-  const idealText = idealSpeed !== undefined ? `; the cost model's ideal there is ${ratio(idealSpeed)}x` : '';
+  const idealText = idealSpeed !== undefined ? `; the cost model's ideal there: ${speedup(idealSpeed)}` : '';
   const c = crossing(kernel.ms, baseline.ms);
   if (c) {
     const range = `between ${field} = ${fmtX(xs[c.index - 1]!)} and ${fmtX(xs[c.index]!)}`;
@@ -104,6 +106,13 @@ export function lessonSentence(
     };
   }
   if (speed > 1) return { sentence: `${kernel.label} is faster than ${baseline.label} at every point here (${ratio(speed)}x at ${at}${idealText}): the crossover lies below this range.` };
+  if (idealSpeed !== undefined && idealSpeed > 1) {
+    return {
+      sentence:
+        `${kernel.label} stays slower than ${baseline.label} over this range (${ratio(1 / speed)}x slower at ${at}), although the cost model says it should be ` +
+        `${ratio(idealSpeed)}x faster there: at this size its fixed costs (more passes, each over little data) outweigh the work it saves; try larger ${field}.`,
+    };
+  }
   const predicted = predictedCrossing(kernel, baseline, field, xs[last]!, roof);
   return {
     sentence:

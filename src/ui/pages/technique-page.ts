@@ -20,7 +20,7 @@ import { applyPreset, presetHolds } from '../forms/preset-config.ts';
 import { scaleDownToFit, type ScaleDown } from '../forms/scale-down.ts';
 import { download } from '../bench/result-export.ts';
 import { configFromParams, configToParams, parseIntList } from '../forms/url-config.ts';
-import { runSweep, type SweepResult } from '../../bench/sweep.ts';
+import { configAt, runSweep, type SweepResult } from '../../bench/sweep.ts';
 import type { ChartSpec } from '../charts/line-chart.ts';
 import { fmtMs } from '../run/display-number.ts';
 import type { Progress } from '../run/progress.ts';
@@ -32,7 +32,7 @@ import type { MemoryExplorer } from '../memory/memory-explorer.ts';
 import type { BalanceDemo } from '../pictures/balance-demo.ts';
 import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId, type Opening } from './family-pages.ts';
 import { isCpuEmulation } from '../../bench/roofline.ts';
-import { idealSeries, lessonSentence, type LessonSeries } from '../charts/chart-lesson.ts';
+import { idealSeries, lessonSentence, roofMs, type Ceilings, type LessonSeries } from '../charts/chart-lesson.ts';
 import { SERIES_COLORS } from '../charts/chart-colors.ts';
 import '../forms/kernel-form.ts';
 import '../forms/preset-picker.ts';
@@ -50,6 +50,25 @@ import '../code/wgsl-source.ts';
 import { SessionWatcher } from '../device/session-watcher.ts';
 
 const DEFAULT_REPEATS = 10;
+
+/**
+ * "· about 2 min left" for a sweep: the time spent so far, scaled by the cost model's share of the work
+ * still to do (each point weighted by its roofline time), from the first finished point on.
+ */
+function sweepEta(series: readonly { def: AnyKernel; config: Config }[], field: string, xs: readonly number[], roof: Ceilings) {
+  const weights = xs.flatMap((x) => series.map((s) => roofMs(s.def.cost(configAt(s.def, s.config, field, x)), roof)));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const start = performance.now();
+  return {
+    /** After `done` points have finished. */
+    left(done: number): string {
+      const did = weights.slice(0, done).reduce((a, b) => a + b, 0);
+      if (!done || did <= 0 || done >= weights.length) return '';
+      const s = ((performance.now() - start) / 1000) * ((total - did) / did);
+      return ` · about ${s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`} left`;
+    },
+  };
+}
 const SWEEP_REPEATS = 5;
 
 export class TechniquePage extends LitElement {
@@ -216,6 +235,8 @@ export class TechniquePage extends LitElement {
   }
 
   #emitParams() {
+    // Settings the user chose (or the opening itself): the page no longer opens with this device's shape.
+    this.#pristine = false;
     this.dispatchEvent(new CustomEvent('route-params', { detail: this.writeParams(), bubbles: true, composed: true }));
   }
 
@@ -352,13 +373,17 @@ export class TechniquePage extends LitElement {
         show();
         // One chart point at a time, each kept as it finishes: a cancelled run keeps (and exports) its finished points.
         const field = this.spec.sweepField;
+        const eta = sweepEta(series, field, points, roofline);
         for (const [i, x] of points.entries()) {
           const one = await runSweep(ctx, series, field, [x], {
             warmup: 1,
             repeats: Math.min(this.repeats, SWEEP_REPEATS),
             seed,
             signal: ac.signal,
-            onPoint: (done, _t, label) => (this.progress = { label, done: 2 + i * series.length + done, total }),
+            onPoint: (done, _t, label) => {
+              const n = i * series.length + done;
+              this.progress = { label: `${label}${eta.left(n)}`, done: 2 + n, total };
+            },
           });
           const prev = made.sweep;
           made.sweep = {

@@ -31,6 +31,13 @@ export interface DsaFrame {
   outRelL2: number;
 }
 
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st ... */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
 const row = (t: HostTensor, r: number, n: number) => Array.from(t.data.subarray(r * n, (r + 1) * n), Number);
 
 export class DsaSteps extends LitElement {
@@ -114,7 +121,7 @@ export class DsaSteps extends LitElement {
     const xs = Array.from({ length: S }, (_, s) => s);
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
     const series: ChartSpec['series'] = [{ label: 'index score (GPU)', values: f.scores.map(finite), markers: false }];
-    if (f.step >= 1) series.push({ label: `threshold: the ${Number(this.config.topk)}-th best score`, values: xs.map(() => finite(f.threshold)), color: SERIES_COLORS[3], dash: true, markers: false });
+    if (f.step >= 1) series.push({ label: `threshold: the ${ordinal(Number(this.config.topk))} best score`, values: xs.map(() => finite(f.threshold)), color: SERIES_COLORS[3], dash: true, markers: false });
     if (f.step >= 1) {
       const kept = new Set(f.selected);
       series.push({ label: 'selected keys', values: f.scores.map((v, s) => (kept.has(s) ? finite(v) : null)), kind: 'points', color: SERIES_COLORS[1], markerSize: 7 });

@@ -94,7 +94,7 @@ describe('structured inputs and the DSA step-through', () => {
     expect(chart()).toEqual(['index score (GPU)']);
     q<HTMLButtonElement>(steps, 'button[data-action="step-next"]').click();
     await settle(steps);
-    expect(chart()).toEqual(['index score (GPU)', 'threshold: the 12-th best score', 'selected keys']);
+    expect(chart()).toEqual(['index score (GPU)', 'threshold: the 12th best score', 'selected keys']);
     expect(text(q(steps, '[data-check="selection"]'))).toBe('the same set as the reference');
     type(q<HTMLInputElement>(steps, 'input[data-action="scrub-stage"]'), '2');
     await settle(steps);
