@@ -50,9 +50,13 @@ const MlaAbsorbedParams = d
 
 /** Invocations a workgroup may have everywhere (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
 const MAX_WG = 256;
-/** split_main's key tile at most (BK), and HQ * BK at most: its scores and probabilities are 2 x HQ * BK vec4s. */
+/**
+ * split_main's key tile at most (BK); scores and probabilities of a tile (2 * HO * BK vec4s each) and the
+ * partial score slices (8 vec4s for each of HO * KQ * KS invocations) at most, so it fits 16 KiB.
+ */
 const MAX_TILE = 32;
 const MAX_TILE_QUADS = 128;
+const MAX_SCORE_SLICES = 64;
 /**
  * A cache-streaming dispatch fills a large GPU with >= 512 workgroups (~130 SMs x 4), or keeps each
  * workgroup's share of the cache <= 64 KiB: the splits are whichever of the two needs fewer.
@@ -65,14 +69,15 @@ const MAX_BYTES_PER_WORKGROUP = 64 * 1024;
  * (RPW = WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT, one vec4).
  */
 const FIXED = { ABSORB_WG: 64, WG: 64, TPR: 4, RPW: 16, MT: 4 } as const;
-/** split_main's latent columns per invocation in P.V (8 named vec4 accumulators over a quad's heads). */
+/** split_main's P.V tile per invocation: 8 latent columns x 8 heads (16 named vec4 accumulators). */
 const COLUMNS_PER_INVOCATION = 8;
+const HEADS_PER_OCTET = 8;
 
 export interface AbsorbedPlan {
-  /** Head quads per workgroup (heads per block 4 * HQ), latent column groups per quad (8 columns each). */
-  HQ: number;
+  /** Head octets per workgroup (heads per block 8 * HO), latent column groups per octet (8 columns each). */
+  HO: number;
   CG: number;
-  /** Key tile, key pairs per tile (BK / 2) and slices of a score dot product (KS * KQ <= CG). */
+  /** Key tile, key quads per tile (BK / 4) and slices of a score dot product (HO * KQ * KS <= 64). */
   BK: number;
   KQ: number;
   KS: number;
@@ -84,9 +89,9 @@ export interface AbsorbedPlan {
 /** The split-K layout for a config: a function of the shape only, so one plan serves check, plan and create. */
 export function planAbsorbed(c: MlaAbsorbedConfig): AbsorbedPlan {
   const CG = Math.max(16, Math.ceil(c.dc / COLUMNS_PER_INVOCATION));
-  const quads = Math.ceil(c.H / 4);
-  const blocks = Math.ceil(quads / Math.max(1, Math.floor(MAX_WG / CG)));
-  const HQ = Math.ceil(quads / blocks); // balanced blocks: 40 quads at most 32 per block -> 2 x 20, not 32 + 8
+  const octets = Math.ceil(c.H / HEADS_PER_OCTET);
+  const blocks = Math.ceil(octets / Math.floor(MAX_WG / CG));
+  const HO = Math.ceil(octets / blocks); // balanced blocks: 5 octets at most 4 per block -> 3 + 2, not 4 + 1
   const rowBytes = (c.dc + c.dr) * BYTES_PER[c.dtype];
   const budget = Math.max(1, Math.floor(MAX_BYTES_PER_WORKGROUP / rowBytes));
   const byBytes = Math.ceil(c.S / budget);
@@ -94,26 +99,30 @@ export function planAbsorbed(c: MlaAbsorbedConfig): AbsorbedPlan {
   // Keys per range: the user's count of ranges, else the bytes rule, else at least byWorkgroups ranges.
   const keysPerSplit =
     c.splits > 0 ? Math.ceil(c.S / c.splits) : byBytes <= byWorkgroups ? Math.min(budget, c.S) : Math.max(1, Math.floor(c.S / byWorkgroups));
-  const BK = 2 * Math.floor(Math.min(MAX_TILE, Math.floor(MAX_TILE_QUADS / HQ), CG, keysPerSplit + (keysPerSplit % 2)) / 2);
-  const KQ = BK / 2;
-  // Slices per key pair: a multiple of 4 where possible, so a SIMD group of 4 (CPU emulation) reads one row.
-  const fit = Math.floor(CG / KQ);
+  // Whole key quads; roles b, c take one (quad, key) per invocation (2 * HO * BK <= HO * CG).
+  const most = Math.min(MAX_TILE, MAX_TILE_QUADS / (2 * HO), CG / 2, (MAX_SCORE_SLICES / HO) * 4, Math.ceil(keysPerSplit / 4) * 4);
+  const BK = Math.max(4, 4 * Math.floor(most / 4));
+  const KQ = BK / 4;
+  // Slices per key quad: a multiple of 4 where possible, so a SIMD group of 4 (CPU emulation) reads one row.
+  const fit = Math.floor(Math.min(MAX_SCORE_SLICES, HO * CG) / (HO * KQ));
   const KS = fit >= 4 ? 4 * Math.floor(fit / 4) : fit;
-  return { HQ, CG, BK, KQ, KS, blocks, splits: Math.ceil(c.S / keysPerSplit), keysPerSplit };
+  return { HO, CG, BK, KQ, KS, blocks, splits: Math.ceil(c.S / keysPerSplit), keysPerSplit };
 }
 
 function constantsOf(p: AbsorbedPlan) {
-  return { ...FIXED, SPLIT_WG: p.HQ * p.CG, HQ: p.HQ, CG: p.CG, BK: p.BK, KQ: p.KQ, KS: p.KS };
+  return { ...FIXED, SPLIT_WG: p.HO * p.CG, HO: p.HO, CG: p.CG, BK: p.BK, KQ: p.KQ, KS: p.KS };
 }
 
-/** split_main's arrays: the KS partial score pairs of every invocation, a tile's scores and probabilities, alpha, m. */
+/** split_main's arrays: role a's partial scores, a tile's scores and probabilities, and per head quad alpha, m, l. */
 function splitWorkgroup(p: AbsorbedPlan) {
+  const quads = 2 * p.HO;
   return {
-    red: workgroupArray('vec4<f32>', 2 * p.HQ * p.CG),
-    scores_ws: workgroupArray('vec4<f32>', p.HQ * p.BK),
-    probs_ws: workgroupArray('vec4<f32>', p.HQ * p.BK),
-    alpha_ws: workgroupArray('vec4<f32>', p.HQ),
-    m_ws: workgroupArray('vec4<f32>', p.HQ),
+    red: workgroupArray('vec4<f32>', 8 * p.HO * p.KQ * p.KS),
+    scores_ws: workgroupArray('vec4<f32>', quads * p.BK),
+    probs_ws: workgroupArray('vec4<f32>', quads * p.BK),
+    alpha_ws: workgroupArray('vec4<f32>', quads),
+    m_ws: workgroupArray('vec4<f32>', quads),
+    l_ws: workgroupArray('vec4<f32>', quads),
   };
 }
 
@@ -224,9 +233,10 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   explain:
     'W_UK is folded into the query (q_lat = q_nope W_UK, one [d_c] vector per head) and W_UV is applied after the weighted sum, so attention runs directly on the cached ' +
     'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. The heads are the M dimension of the tile, as in FlashMLA: ' +
-    'a workgroup scores up to 16 heads against each latent row it reads (every loaded value feeds 4 heads, every query value 2 keys) and accumulates P·c_KV for all of them, ' +
-    'and the cache is split into key ranges (flash decoding: >= 512 workgroups or <= 64 KiB of cache each) merged by log-sum-exp, so a decode step streams the small latent cache ' +
-    'once per 16 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, so no pass runs on a handful of workgroups.',
+    'a workgroup scores up to 32 heads against each latent row it reads (in register tiles where every loaded key value feeds 8 heads and every query value 4 keys) and ' +
+    'accumulates P·c_KV for all of them, and the cache is split into key ranges (flash decoding: >= 512 workgroups or <= 64 KiB of cache each) merged by log-sum-exp, so a decode ' +
+    'step streams the small latent cache once per 32 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, ' +
+    'so no pass runs on a handful of workgroups.',
   sources: [
     'DeepSeek-AI 2024, "DeepSeek-V2", section 2.1 (MLA, weight absorption)',
     'deepseek-ai/DeepSeek-V3 inference/model.py, class MLA, attn_impl = "absorb"',

@@ -161,12 +161,12 @@ describe('absorbed split-K plan', () => {
         ({ T, S, H, dc, dr2, splits, f16 }) => {
           const c = withDefaults(mlaDecodeAbsorbed, { T: Math.min(T, S), S, H, dc, dr: 2 * dr2, splits, dtype: f16 ? 'f16' : 'f32' });
           const p = planAbsorbed(c);
-          expect(p.HQ * p.CG).toBeLessThanOrEqual(256); // split_main's invocations
+          expect(p.HO * p.CG).toBeLessThanOrEqual(256); // split_main's invocations
           expect(8 * p.CG).toBeGreaterThanOrEqual(dc); // 8 columns per invocation cover d_c
-          expect(4 * p.HQ * p.blocks).toBeGreaterThanOrEqual(c.H);
-          expect(p.BK % 2).toBe(0);
-          expect(p.BK).toBeLessThanOrEqual(Math.min(32, p.CG)); // roles b, c: one (quad, key) per invocation
-          expect(p.KQ * p.KS).toBeLessThanOrEqual(p.CG); // role a
+          expect(8 * p.HO * p.blocks).toBeGreaterThanOrEqual(c.H);
+          expect(p.BK % 4).toBe(0);
+          expect(2 * p.HO * p.BK).toBeLessThanOrEqual(p.HO * p.CG); // roles b, c: one (quad, key) per invocation
+          expect(p.HO * p.KQ * p.KS).toBeLessThanOrEqual(Math.min(64, p.HO * p.CG)); // role a
           expect(p.KS).toBeGreaterThanOrEqual(1);
           expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(S);
           expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(S);
@@ -176,9 +176,9 @@ describe('absorbed split-K plan', () => {
       ),
     );
   });
-  it('DeepSeek-V3 with 128 heads: 8 blocks of 16 heads (4 quads x 64 column groups), so the cache streams 8 times, not 128', () => {
+  it('DeepSeek-V3 with 128 heads: 4 blocks of 32 heads (4 octets x 64 column groups), so the cache streams 4 times, not 128', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 32768, H: 128 }));
-    expect([p.blocks, p.HQ, p.CG]).toEqual([8, 4, 64]);
+    expect([p.blocks, p.HO, p.CG]).toEqual([4, 4, 64]);
     expect(p.splits * p.blocks).toBeGreaterThanOrEqual(512);
   });
   it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
