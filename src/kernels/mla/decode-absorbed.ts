@@ -64,11 +64,11 @@ const MAX_SCORE_SLICES = 64;
 const TARGET_WORKGROUPS = 512;
 const MAX_BYTES_PER_WORKGROUP = 64 * 1024;
 /**
- * The fixed part of the layout: absorb_main's invocations per workgroup (64 x 4 B x dn = 32 KiB of W_UK at
- * dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per W_UV row (TPR), rows per workgroup
- * (RPW = WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT, one vec4).
+ * The fixed part of the layout: absorb_main's invocations per workgroup (4 columns each: 128 x 4 B x dn = 64 KiB
+ * of W_UK at dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per 4 W_UV rows (TPR), rows per
+ * workgroup (RPW = 4 * WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT).
  */
-const FIXED = { ABSORB_WG: 64, WG: 64, TPR: 4, RPW: 16, MT: 4 } as const;
+const FIXED = { ABSORB_WG: 32, WG: 64, TPR: 16, RPW: 16, MT: 4 } as const;
 /** split_main's P.V tile per invocation: 8 latent columns x 8 heads (16 named vec4 accumulators). */
 const COLUMNS_PER_INVOCATION = 8;
 const HEADS_PER_OCTET = 8;
@@ -158,7 +158,7 @@ function checkAbsorbed(c: MlaAbsorbedConfig, caps: DeviceCaps): ValidationIssue[
   issues.push(
     ...fitWorkgroupMemory('dc', workgroupBytes(splitWorkgroup(p)), 'split_main', caps),
     ...fitWorkgroupMemory('S', workgroupBytes(mergeWorkgroup(p)), `merge_main with ${p.splits} splits`, caps),
-    ...fitGridDimension('H', c.H, Math.ceil((c.H * c.dv) / FIXED.RPW), 'W_UV row blocks', caps),
+    ...fitGridDimension('H', c.H, c.H * Math.ceil(c.dv / FIXED.RPW), 'W_UV row blocks', caps),
   );
   return issues;
 }
@@ -202,10 +202,10 @@ export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knob
   const group = kernel.bind(made.buffers);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const grids: Record<(typeof ENTRY_POINTS)[number], [number, number]> = {
-    absorb_main: grid(Math.ceil((c.T * c.H * (c.dc + c.dr)) / FIXED.ABSORB_WG), maxDim),
+    absorb_main: grid(c.T * c.H * Math.ceil((c.dc + c.dr) / (4 * FIXED.ABSORB_WG)), maxDim),
     split_main: grid(c.T * p.blocks * p.splits, maxDim),
     merge_main: grid(c.T * c.H * Math.ceil(c.dc / FIXED.WG), maxDim),
-    uv_main: [Math.ceil(c.T / FIXED.MT), Math.ceil((c.H * c.dv) / FIXED.RPW)],
+    uv_main: [Math.ceil(c.T / FIXED.MT), c.H * Math.ceil(c.dv / FIXED.RPW)],
   };
   // Each pass is also a stage, so the bench reports where a step's time goes.
   const stages = ENTRY_POINTS.map((name) => ({
