@@ -11,15 +11,15 @@ export interface RoutingShapeLike {
   n_groups: number;
 }
 
-/** Clusters of tokens: one per expert group (4 without groups, at most E). */
+/** Clusters of tokens: one per expert group (4 without groups), at most E and dim. */
 export function clusterCount(c: RoutingShapeLike): number {
-  return c.n_groups > 1 ? c.n_groups : Math.min(4, c.E);
+  return Math.min(c.dim, c.n_groups > 1 ? c.n_groups : Math.min(4, c.E));
 }
 
 /** Token n's cluster: contiguous blocks of tokens, so the routing picture shows them as bands. */
 export const tokenCluster = (n: number, N: number, C: number) => Math.floor((n * C) / N);
-/** Expert e's cluster: its group (experts of a group are contiguous), or e mod C without groups. */
-export const expertCluster = (e: number, c: RoutingShapeLike) => (c.n_groups > 1 ? Math.floor(e / (c.E / c.n_groups)) : e % clusterCount(c));
+/** Expert e's cluster: its group (experts of a group are contiguous), or e, mod C. */
+export const expertCluster = (e: number, c: RoutingShapeLike) => (c.n_groups > 1 ? Math.floor(e / (c.E / c.n_groups)) : e) % clusterCount(c);
 
 /**
  * x [N, dim] and gate_weight [E, dim] (and a zero gate_bias when asked): token n = its cluster's centroid +
@@ -28,17 +28,23 @@ export const expertCluster = (e: number, c: RoutingShapeLike) => (c.n_groups > 1
  */
 export function structuredRouting(c: RoutingShapeLike & { bias?: boolean }, rng: Rng): Record<string, HostTensor> {
   const C = clusterCount(c);
-  const centroids = Array.from({ length: C }, () => {
+  // Orthogonal centroids (Gram-Schmidt; C <= dim), so one cluster's tokens have no affinity for another's experts.
+  const centroids: Float64Array[] = [];
+  for (let k = 0; k < C; k++) {
     const v = Float64Array.from({ length: c.dim }, () => rng.normal());
+    for (const u of centroids) {
+      const dot = v.reduce((a, x, d) => a + x * u[d]!, 0) / c.dim;
+      for (let d = 0; d < c.dim; d++) v[d] -= dot * u[d]!;
+    }
     const norm = Math.hypot(...v);
-    return v.map((x) => (x / norm) * Math.sqrt(c.dim));
-  });
+    centroids.push(v.map((x) => (x / norm) * Math.sqrt(c.dim)));
+  }
   const x = new Float32Array(c.N * c.dim);
   for (let n = 0; n < c.N; n++) {
     const mu = centroids[tokenCluster(n, c.N, C)]!;
     for (let d = 0; d < c.dim; d++) x[n * c.dim + d] = mu[d]! + 0.3 * rng.normal();
   }
-  // Logit of a token for its own cluster's experts ≈ γ · dim / sqrt(dim) ... scaled so it is ≈ 3 above the others.
+  // A token's logit for its own cluster's experts is γ·|μ|² = 3; for the others 0; the noise's spread is ≈ 0.5.
   const gamma = 3 / c.dim;
   const gate = new Float32Array(c.E * c.dim);
   for (let e = 0; e < c.E; e++) {

@@ -52,11 +52,11 @@ export class StepControls extends LitElement {
   override render() {
     const last = this.count - 1;
     return html`<div class="row" role="group" aria-label="${this.label} controls">
-      <button data-step="first" ?disabled=${this.index <= 0} @click=${() => this.#go(0)} aria-label="first ${this.label}">⏮</button>
-      <button data-step="back" ?disabled=${this.index <= 0} @click=${() => this.#go(this.index - 1)} aria-label="previous ${this.label}">◀</button>
-      <button data-step="play" ?disabled=${this.count < 2} @click=${() => this.#toggle()} aria-label=${this.playing ? 'pause' : 'play'}>${this.playing ? '⏸' : '▶'}</button>
-      <button data-step="forward" ?disabled=${this.index >= last} @click=${() => this.#go(this.index + 1)} aria-label="next ${this.label}">▶|</button>
-      <button data-step="last" ?disabled=${this.index >= last} @click=${() => this.#go(last)} aria-label="last ${this.label}">⏭</button>
+      <button data-step="first" ?disabled=${this.index <= 0} @click=${() => this.#go(0)} aria-label="first ${this.label}">First</button>
+      <button data-step="back" ?disabled=${this.index <= 0} @click=${() => this.#go(this.index - 1)} aria-label="previous ${this.label}">Back</button>
+      <button data-step="play" ?disabled=${this.count < 2} @click=${() => this.#toggle()} aria-label=${this.playing ? 'pause' : 'play'}>${this.playing ? 'Pause' : 'Play'}</button>
+      <button data-step="forward" ?disabled=${this.index >= last} @click=${() => this.#go(this.index + 1)} aria-label="next ${this.label}">Next</button>
+      <button data-step="last" ?disabled=${this.index >= last} @click=${() => this.#go(last)} aria-label="last ${this.label}">Last</button>
       <input
         type="range"
         min="0"
