@@ -120,6 +120,25 @@ describe('<kl-routing-picture>', () => {
     expect(chart.spec.series[0]!.values.reduce<number>((a, v) => a + (v ?? 0), 0)).toBe(12 * 4);
   });
 
+  it('clustered tokens (the default) route in blocks to their cluster\'s group; random tokens when chosen', async () => {
+    const router = findKernel('moe.router')!;
+    const pic = await mount(new RoutingPicture());
+    const config = { ...defaults(router.schema), N: 16, E: 16, topk: 4, n_groups: 4, topk_groups: 1 };
+    await pic.run(session.ctx!, router, config);
+    await settle(pic);
+    expect(text(pic)).toMatch(/16 tokens in 4 clusters/);
+    expect(text(pic)).toMatch(/Checked against the float64 gate: .*ok/);
+    // One group kept per token: token t's weights all sit in its cluster's group (experts 4c .. 4c+3).
+    const m = (q(pic, 'kl-heatmap') as HTMLElement & { matrix: { values: ArrayLike<number> } }).matrix.values;
+    for (let t = 0; t < 16; t++) for (let e = 0; e < 16; e++) if (m[t * 16 + e]! > 0) expect(Math.floor(e / 4)).toBe(Math.floor(t / 4));
+    const select = q(pic, 'select[data-action="routing-inputs"]') as HTMLSelectElement;
+    select.value = 'random';
+    select.dispatchEvent(new Event('change'));
+    await pic.run(session.ctx!, router, config);
+    await settle(pic);
+    expect(text(pic)).toMatch(/16 random tokens/);
+  });
+
   it('says why when the small case is refused', async () => {
     const router = findKernel('moe.router')!;
     const pic = await mount(new RoutingPicture());

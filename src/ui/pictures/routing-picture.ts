@@ -1,6 +1,8 @@
 // <kl-routing-picture>: the MoE router's own outputs on a small batch — a token x expert heatmap of the
 // routing weights (blank where an expert was not chosen) and the per-expert load as a histogram. The
-// routing knobs come from the page's config; the run is compared with the float64 gate reference.
+// routing knobs come from the page's config; the run is compared with the float64 gate reference. Tokens are
+// clustered by default (token-clusters.ts: each cluster near one expert group, so group-limited routing shows
+// as blocks) or random; the choice applies to the next run.
 import { LitElement, html, css, nothing } from 'lit';
 import type { GpuContext } from '../../gpu/context.ts';
 import type { AnyKernel, Config } from '../../kernels/contract.ts';
@@ -16,6 +18,8 @@ import type { ChartSpec } from '../charts/line-chart.ts';
 import { fmtExp, fmtNum } from '../run/display-number.ts';
 import { mapConfig } from '../pages/family-pages.ts';
 import { routingLoad, routingMatrix } from './routing-matrix.ts';
+import type { InputKind } from './structured-inputs.ts';
+import { clusterCount, structuredRouting } from './token-clusters.ts';
 import '../heatmap/heatmap-canvas.ts';
 import '../charts/line-chart.ts';
 
@@ -23,7 +27,8 @@ import '../charts/line-chart.ts';
 export const ROUTING_PICTURE_TOKENS = 48;
 
 export class RoutingPicture extends LitElement {
-  static override properties = { matrix: { state: true }, load: { state: true }, checks: { state: true }, note: { state: true }, error: { state: true } };
+  static override properties = { matrix: { state: true }, load: { state: true }, checks: { state: true }, note: { state: true }, error: { state: true }, inputKind: { type: String } };
+  declare inputKind: InputKind;
   declare matrix: HeatmapMatrix | undefined;
   declare load: number[] | undefined;
   declare checks: CompareResult[];
@@ -35,6 +40,7 @@ export class RoutingPicture extends LitElement {
     this.checks = [];
     this.note = '';
     this.error = '';
+    this.inputKind = 'structured';
   }
 
   clear() {
@@ -52,11 +58,16 @@ export class RoutingPicture extends LitElement {
       this.error = `The routing picture's small case is refused: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`;
       return;
     }
-    const inputs = makeInputs(router, c, createRng(freshSeed()));
+    const rng = createRng(freshSeed());
+    const random = makeInputs(router, c, rng);
+    // Clustered tokens keep the random selection bias (the clusters replace x and the gate rows only).
+    const clustered = this.inputKind === 'structured';
+    const inputs = clustered ? { ...random, ...structuredRouting({ N: Number(c.N), dim: Number(c.dim), E: Number(c.E), n_groups: Number(c.n_groups) }, rng) } : random;
     const out = await runKernel(ctx, router, c, inputs);
     this.checks = compareOutputs(router.outputs(c), out, router.reference(inputs, c));
     const E = Number(c.E);
-    this.note = `${router.id} on ${c.N} random tokens: E = ${E}, top-${c.topk}, ${c.score_func}, ${c.routing} routing${c.n_groups !== 1 ? `, ${c.topk_groups} of ${c.n_groups} groups` : ''}${c.bias ? ', random selection bias' : ''}`;
+    const tokens = clustered ? `tokens in ${clusterCount({ N: Number(c.N), dim: Number(c.dim), E: E, n_groups: Number(c.n_groups) })} clusters (each near one expert group)` : 'random tokens';
+    this.note = `${router.id} on ${c.N} ${tokens}: E = ${E}, top-${c.topk}, ${c.score_func}, ${c.routing} routing${c.n_groups !== 1 ? `, ${c.topk_groups} of ${c.n_groups} groups` : ''}${c.bias ? ', random selection bias' : ''}`;
     this.matrix = routingMatrix(out.weights!, out.indices!, E);
     this.load = routingLoad(out.indices!, E);
   }
@@ -82,7 +93,16 @@ export class RoutingPicture extends LitElement {
     if (!this.matrix || !this.load) return html`<p class="muted">Run to see which experts the router picks for each token.</p>`;
     const ok = this.checks.length > 0 && this.checks.every((c) => c.ok);
     const st = loadStats(this.load);
-    return html`<p class="small muted">${this.note}.</p>
+    return html`<div class="row">
+        <p class="small muted">${this.note}.</p>
+        <label class="small"
+          >tokens
+          <select data-action="routing-inputs" @change=${(e: Event) => (this.inputKind = (e.target as HTMLSelectElement).value as InputKind)}>
+            <option value="structured" ?selected=${this.inputKind === 'structured'}>clustered (next run)</option>
+            <option value="random" ?selected=${this.inputKind === 'random'}>random (next run)</option>
+          </select></label
+        >
+      </div>
       ${ok
         ? html`<kl-heatmap .matrix=${this.matrix} label="routing weights: ${this.matrix.rows} tokens by ${this.matrix.cols} experts"></kl-heatmap>
             <h4>Load per expert</h4>
