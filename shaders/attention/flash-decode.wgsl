@@ -19,36 +19,23 @@
 // per row is written, or, with a single split, normalised into `out`.
 // Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge over the splits,
 //   M = max_s m_s,  out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s   (0 where no key was visible).
-// quad_* (flash-quad.wgsl) is appended by the host.
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic and the partials are f32.
 
-@group(0) @binding(0) var<uniform> params: AttentionParams;
-@group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
-@group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
-@group(0) @binding(3) var<storage, read> v: array<vec4<elem>>;
-@group(0) @binding(4) var<storage, read_write> part_acc: array<vec4f>; // [splits, T * Hq, D / 4]
-@group(0) @binding(5) var<storage, read_write> part_ml: array<vec2f>; // [splits, T * Hq]: (max, sum)
-@group(0) @binding(6) var<storage, read_write> out: array<vec4<elem>>;
-
-override WG: u32 = 64; // invocations per workgroup
-override D4MAX: u32 = 32; // D / 4 (sizes the q rows)
-override CHUNK: u32 = 64; // keys per split
-
-const LOG2E = 1.4426950408889634;
-const NEG_INF = -3.402823466e38; // finite, so m - m' never makes inf - inf
-
-var<workgroup> q_tile: array<vec4f, 4u * D4MAX>; // 4 rows, row stride D / 4; at the end, the key-lane sums
-var<workgroup> probs: array<vec4f, 4u * WG>; // per key of the tile: 4 scores, then 4 probabilities
-var<workgroup> row_m: array<f32, 4>;
-var<workgroup> row_alpha: array<f32, 4>;
-var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per key lane: its 4 row sums
+// Generated from src/kernels/attention/flash-decode.ts: the bindings params, q, k, v (vec4<elem>), part_acc
+// [splits, T * Hq, D / 4] (vec4f), part_ml [splits, T * Hq] (vec2f: max, sum) and out (vec4<elem>); the
+// constants WG (invocations per workgroup) and CHUNK (keys per split); the workgroup arrays q_tile (the
+// block's 4 q rows, row stride D / 4; at the end, the key-lane sums), probs (per key of a tile: 4 scores,
+// then 4 probabilities), row_m, row_alpha (4 each) and lane_l (per key lane: its 4 row sums).
+#include "lib/constants.wgsl"
+#include "lib/grid.wgsl"
+#include "lib/flash-quad.wgsl"
 
 @compute @workgroup_size(WG)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let G = params.group;
   let rows = params.T * G; // rows of one KV head
   let blocks = (rows + 3u) / 4u;
-  let wid = wg.x + wg.y * nwg.x;
+  let wid = linear_group(wg, nwg);
   if (wid >= params.Hkv * blocks * params.splits) { return; } // whole workgroup: barriers stay uniform
   let split = wid % params.splits;
   let kvh = (wid / params.splits) / blocks;
@@ -209,7 +196,7 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let D4 = params.D / 4u;
   let row_count = params.T * params.Hq;
-  let i = (wg.x + wg.y * nwg.x) * WG + tid;
+  let i = linear_group(wg, nwg) * WG + tid;
   if (i >= row_count * D4) { return; }
   let grow = i / D4;
   let c = i % D4;

@@ -19,30 +19,16 @@
 // Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
 // and blocks are scheduled longest first so the last wave is short ones.
 // The output is acc / l (0 for a row that saw no key, like the reference).
-// quad_* (flash-quad.wgsl) is appended by the host.
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 
-@group(0) @binding(0) var<uniform> params: AttentionParams;
-@group(0) @binding(1) var<storage, read> q: array<vec4<elem>>;
-@group(0) @binding(2) var<storage, read> k: array<vec4<elem>>;
-@group(0) @binding(3) var<storage, read> v: array<vec4<elem>>;
-@group(0) @binding(4) var<storage, read_write> out: array<vec4<elem>>;
-
-override WG: u32 = 128; // invocations per workgroup
-override RQ: u32 = 8; // row quads per workgroup: RQ * D / 4 <= WG
-override BK: u32 = 32; // keys per K/V tile: a multiple of 4
-override D4MAX: u32 = 16; // D / 4 (sizes the tiles)
-
-const LOG2E = 1.4426950408889634;
-const NEG_INF = -3.402823466e38; // finite, so m - m' never makes inf - inf
-
-var<workgroup> q_tile: array<vec4f, 4u * RQ * D4MAX>; // BR rows, row stride D / 4; at the end, key-lane sums
-var<workgroup> k_tile: array<vec4<elem>, BK * (D4MAX + 1u)>; // row stride D / 4 + 1
-var<workgroup> v_tile: array<vec4<elem>, BK * D4MAX>;
-var<workgroup> probs: array<vec4f, RQ * BK>; // [quad][key]: 4 scores, then 4 probabilities
-var<workgroup> row_m: array<f32, 4u * RQ>;
-var<workgroup> row_alpha: array<f32, 4u * RQ>;
-var<workgroup> lane_l: array<vec4f, WG / D4MAX>; // per (key lane, quad): its 4 row sums
+// Generated from src/kernels/attention/flash-prefill.ts: the bindings params, q, k, v, out (vec4<elem>); the
+// constants WG (invocations per workgroup), RQ (row quads per workgroup, RQ * D / 4 <= WG) and BK (keys per
+// K/V tile, a multiple of 4); the workgroup arrays q_tile (BR q rows, row stride D / 4; at the end, the
+// key-lane sums), k_tile (row stride D / 4 + 1) and v_tile (vec4<elem>, BK rows), probs ([quad][key]: 4
+// scores, then 4 probabilities), row_m, row_alpha (BR each) and lane_l (per key lane and quad: its 4 row sums).
+#include "lib/constants.wgsl"
+#include "lib/grid.wgsl"
+#include "lib/flash-quad.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
@@ -50,7 +36,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let rows = params.T * G; // rows of one KV head
   let BR = 4u * RQ;
   let blocks = (rows + BR - 1u) / BR;
-  let wid = wg.x + wg.y * nwg.x;
+  let wid = linear_group(wg, nwg);
   if (wid >= blocks * params.Hkv) { return; } // the whole workgroup leaves: barriers below stay uniform
   let kvh = wid % params.Hkv;
   // Longest first: under the causal mask the last row blocks see the most keys.

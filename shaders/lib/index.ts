@@ -1,19 +1,25 @@
 // The WGSL library by include name. `#include "lib/NAME.wgsl"` in any shader is resolved from this table by
 // resolveShader (src/gpu/shader.ts); the `?raw` imports work the same under Vite and the Node CLI's loader.
 import constants from './constants.wgsl?raw';
+import flashQuad from './flash-quad.wgsl?raw';
 import gemm from './gemm.wgsl?raw';
 import grid from './grid.wgsl?raw';
+import infinity from './infinity.wgsl?raw';
 import lseMerge from './lse-merge.wgsl?raw';
 import onlineSoftmax from './online-softmax.wgsl?raw';
+import orderKey from './order-key.wgsl?raw';
 import rowSoftmax from './row-softmax.wgsl?raw';
 import workgroupReduce from './workgroup-reduce.wgsl?raw';
 
 export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/constants.wgsl': constants,
+  'lib/flash-quad.wgsl': flashQuad,
   'lib/gemm.wgsl': gemm,
   'lib/grid.wgsl': grid,
+  'lib/infinity.wgsl': infinity,
   'lib/lse-merge.wgsl': lseMerge,
   'lib/online-softmax.wgsl': onlineSoftmax,
+  'lib/order-key.wgsl': orderKey,
   'lib/row-softmax.wgsl': rowSoftmax,
   'lib/workgroup-reduce.wgsl': workgroupReduce,
 };

@@ -11,30 +11,17 @@
 // head block adds to the partial sums in the output. Causal tiles entirely after the last query's position
 // only write -inf.
 
-@group(0) @binding(0) var<uniform> params: IndexerParams;
-@group(0) @binding(1) var<storage, read> q_index: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> k_index: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> w_index: array<f32>;
-@group(0) @binding(4) var<storage, read_write> index_scores: array<f32>;
+// Generated from src/kernels/sparse/indexer.ts: the bindings params, q_index, k_index (vec4f), w_index,
+// index_scores (f32); the constants WG (256), TR / TK (tile rows and keys, 64: the threads are 16 x 16, each
+// with a 4-row x 4-key block), DC (dims per staged slice), KPW and L (keys_main: keys per workgroup, lanes
+// per key); the workgroup arrays a_t, b_t [DC * 16] (a_t[d * 16 + rq][i] = q row 4*rq + i at slice dim d;
+// b_t likewise for keys: transposed so a thread reads its 4 rows / 4 keys as one vec4 per dim), red
+// [TR * 16] (epilogue partial sums, 4 keys per vec4: red[row * 16 + kq] per row, or red[rq * 16 + kq] per
+// 4-row block), and lane_red where lane_sum needs it.
+#include "lib/grid.wgsl"
+#include "lib/infinity.wgsl"
 
-const WG: u32 = 256u;
-const TR: u32 = 64u; // tile rows (query, head pairs)
-const TK: u32 = 64u; // tile keys
-const DC: u32 = 32u; // dims per staged slice
 const DC4: u32 = DC / 4u;
-
-// a_t[d * 16 + rq][i] = q row 4*rq + i at slice dim d; b_t likewise for keys (transposed so a thread reads
-// its 4 rows / 4 keys as one vec4 per dim).
-var<workgroup> a_t: array<vec4<f32>, DC * 16u>;
-var<workgroup> b_t: array<vec4<f32>, DC * 16u>;
-// Epilogue partial sums, 4 keys per vec4: red[row * 16 + kq] per row, or red[rq * 16 + kq] per 4-row block.
-var<workgroup> red: array<vec4<f32>, TR * 16u>;
-
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
-}
 
 // Tile row -> (query t, head j) in head block hb; z = 1 inside the tile's queries and heads.
 fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
@@ -159,7 +146,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     for (var o = lid; o < n_out; o += WG) {
       let t = t0 + o / TK;
       let s = s0 + o % TK;
-      if (t < params.T && s < params.S && s > params.S - params.T + t) { index_scores[t * params.S + s] = bitcast<f32>(NEG_INF_BITS); }
+      if (t < params.T && s < params.S && s > params.S - params.T + t) { index_scores[t * params.S + s] = neg_inf(); }
     }
   }
 }
@@ -168,10 +155,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 // 64 rows per query tile and, on CPU-emulated GPUs, its staging and barriers cost more than they save. Here a
 // workgroup owns KPW keys and each key is scored by L = 4 consecutive threads, each over every 4th head (its
 // q row and head weight are cached reads), streaming the key's k row from global memory; lane_sum
-// (shaders/attention/flash-lane-sum-*.wgsl: a subgroup butterfly, or workgroup memory without subgroups)
-// adds the 4 partial sums. The keys are spread over S / KPW workgroups, KPW * Di * 4 bytes of index keys each.
-const KPW: u32 = 64u;
-const L: u32 = WG / KPW;
+// (shaders/lib/lane-sum-*.wgsl: a subgroup butterfly, or workgroup memory without subgroups, appended by the
+// host) adds the 4 partial sums. The keys are spread over S / KPW workgroups, KPW * Di * 4 bytes of index keys each.
 
 @compute @workgroup_size(WG)
 fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -190,6 +175,6 @@ fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
       }
     }
     let total = lane_sum(vec4<f32>(score, 0.0, 0.0, 0.0), lid).x;
-    if (lane == 0u && s < params.S) { index_scores[t * params.S + s] = select(bitcast<f32>(NEG_INF_BITS), total, visible); }
+    if (lane == 0u && s < params.S) { index_scores[t * params.S + s] = select(neg_inf(), total, visible); }
   }
 }

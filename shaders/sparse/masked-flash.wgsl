@@ -5,10 +5,10 @@
 // supplies visible(r, key) for per-row masking; tiles it never names cost nothing.
 // Per tile: gather K (and V) rows into workgroup memory as vec4 (consecutive invocations read consecutive
 // vec4s of a row: coalesced), score BR x BK pairs (L lanes per dot product when the tile is small and D
-// large, e.g. MLA's 576, added by lane_sum: a subgroup butterfly or workgroup memory, appended by the host),
-// update the running max / sum per row (online softmax, so scores never leave the workgroup) and accumulate
-// P V, each thread holding up to MAXC vec4 columns of its row's output. Storage is `elem` (f32 or f16),
-// arithmetic f32.
+// large, e.g. MLA's 576, added by lane_sum: shaders/lib/lane-sum-*.wgsl, a subgroup butterfly or workgroup
+// memory, appended by the host), update the running max / sum per row (online softmax, so scores never
+// leave the workgroup) and accumulate P V, each thread holding up to MAXC vec4 columns of its row's output.
+// Storage is `elem` (f32 or f16), arithmetic f32.
 // Split-K (decode): a kernel's keys form one sequence per row block (its spans or list, concatenated), and
 // with params.splits > 1 workgroup `split` walks only positions [split * chunk, (split + 1) * chunk) of it
 // (walk_split_span), ending with a partial (max m, sum l, unnormalised acc) per row instead of the output;

@@ -5,25 +5,16 @@
 // memory (local_sort_main: all stages up to size L; local_merge_main: the tail j < L of a larger stage);
 // wider ones run one global compare-exchange per thread (global_step_main).
 
-@group(0) @binding(0) var<uniform> params: SortParams;
-@group(0) @binding(1) var<storage, read> scores: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out_idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out_val: array<f32>;
-@group(0) @binding(4) var<storage, read_write> pairs: array<vec2<u32>>;
-
-const WG: u32 = 256u;
-override L: u32 = 2048u; // pairs per workgroup block (a power of two, at most P)
-
-var<workgroup> block: array<vec2<u32>, L>;
+// Generated from src/kernels/sparse/sort-baseline.ts: the bindings params, scores, out_idx, out_val and
+// pairs ((order key, index) per padded position, vec2<u32>); the constants WG and L (pairs per workgroup
+// block, a power of two, at most P); the workgroup array block [L].
+#include "lib/grid.wgsl"
+#include "lib/order-key.wgsl"
 
 // Causal rows see only their first cols - rows + r + 1 entries (as in sparse.topk).
 fn row_len(row: u32) -> u32 {
   if (params.causal != 0u) { return min(params.cols, params.cols - params.rows + row + 1u); }
   return params.cols;
-}
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
 }
 
 // a goes before b: larger key, or equal key and lower index. Invalid entries have key 0, below every valid key.
@@ -62,13 +53,18 @@ fn block_step(lid: u32, offset: u32, k: u32, j: u32) {
   workgroupBarrier();
 }
 
+// Workgroup g of a block dispatch: (row, first position of its block in the row); g < rows * P / L.
+fn block_at(g: u32) -> vec2<u32> {
+  let blocks = params.P / L;
+  return vec2<u32>(g / blocks, (g % blocks) * L);
+}
+
 @compute @workgroup_size(WG)
 fn local_sort_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let blocks = params.P / L;
   let g = linear_group(wg, nwg);
-  if (g >= params.rows * blocks) { return; }
-  let row = g / blocks;
-  let offset = (g % blocks) * L;
+  if (g >= params.rows * (params.P / L)) { return; }
+  let row = block_at(g).x;
+  let offset = block_at(g).y;
   for (var t = lid; t < L; t += WG) { block[t] = pair_of(row, offset + t); }
   workgroupBarrier();
   for (var k = 2u; k <= L; k *= 2u) {
@@ -79,12 +75,10 @@ fn local_sort_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(WG)
 fn local_merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let blocks = params.P / L;
   let g = linear_group(wg, nwg);
-  if (g >= params.rows * blocks) { return; }
-  let row = g / blocks;
-  let offset = (g % blocks) * L;
-  let base = row * params.P + offset;
+  if (g >= params.rows * (params.P / L)) { return; }
+  let offset = block_at(g).y;
+  let base = block_at(g).x * params.P + offset;
   for (var t = lid; t < L; t += WG) { block[t] = pairs[base + t]; }
   workgroupBarrier();
   for (var j = L / 2u; j > 0u; j /= 2u) { block_step(lid, offset, params.stage_k, j); }

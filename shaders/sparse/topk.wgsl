@@ -14,17 +14,17 @@
 //   WebGPU has no device-scope fence, so everything one workgroup hands to another (histogram, lists, list
 //   lengths, counters) goes through atomics, which every backend keeps coherent across workgroups.
 
-@group(0) @binding(0) var<uniform> params: TopKParams;
-@group(0) @binding(1) var<storage, read> scores: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out_idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> out_val: array<f32>;
-// rows * BINS histogram bins, then two arrival counters per row (one per dispatch).
-@group(0) @binding(4) var<storage, read_write> hist_g: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> state: array<RowState>;
-// List length of each (row, chunk).
-@group(0) @binding(6) var<storage, read_write> counts: array<atomic<u32>>;
-// (row-relative index, value bits) pairs; chunk c of a row owns the slots of its own element range.
-@group(0) @binding(7) var<storage, read_write> list: array<atomic<u32>>;
+// Generated from src/kernels/sparse/topk.ts: the bindings params, scores, out_idx, out_val, hist_g (rows *
+// BINS histogram bins, then two arrival counters per row, one per dispatch), state (a RowState per row, as
+// vec4<u32>), counts (list length of each (row, chunk)) and list ((row-relative index, value bits) pairs;
+// chunk c of a row owns the slots of its own element range); the constants WG, BINS (11-bit digits), PER
+// (BINS / WG bins per thread in the digit search), ITEMS (consecutive elements per thread in a compaction
+// tile) and RAKE (raking threads of the prefix sum); the workgroup variables hist [BINS], scan [WG], rake
+// [RAKE], found (the digit search's answer: digit, elements above it, row total, 0), offs and starts [WG]
+// (chunk mode's finishing workgroup: where each chunk's list starts in the concatenation, and in the row)
+// and shared_u32.
+#include "lib/grid.wgsl"
+#include "lib/order-key.wgsl"
 
 // Chunk mode's hand-over from the first dispatch to the second. all: 1 when every valid element is selected
 // (no threshold to find); prefix: the top digit d0 in place (key bits 21..31); krem: elements of digit d0
@@ -36,22 +36,14 @@ struct RowState {
   taken: u32,
 }
 
-const WG: u32 = 256u;
-const BINS: u32 = 2048u; // 11-bit digits
-const PER: u32 = 8u; // BINS / WG bins per thread in the digit search
-const ITEMS: u32 = 4u; // consecutive elements per thread in a compaction tile
+fn load_state(row: u32) -> RowState {
+  let x = state[row];
+  return RowState(x.x, x.y, x.z, x.w);
+}
 
-var<workgroup> hist: array<atomic<u32>, BINS>;
-var<workgroup> scan: array<u32, WG>;
-var<workgroup> rake: array<u32, RAKE>;
-// The digit search's answer: (digit, elements above it, row total, 0).
-var<workgroup> found: vec4<u32>;
-// Chunk mode's finishing workgroup: where each chunk's list starts in the concatenation, and in the row.
-var<workgroup> offs: array<u32, WG>;
-var<workgroup> starts: array<u32, WG>;
-var<workgroup> shared_u32: u32;
-
-const RAKE: u32 = 16u; // raking threads of the prefix sum, each owning WG / RAKE consecutive entries
+fn store_state(row: u32, st: RowState) {
+  state[row] = vec4<u32>(st.all, st.prefix, st.krem, st.taken);
+}
 
 fn round_shift(r: u32) -> u32 {
   return select(select(0u, 10u, r == 1u), 21u, r == 0u);
@@ -66,10 +58,6 @@ fn decided_mask(r: u32) -> u32 {
 fn row_len(row: u32) -> u32 {
   if (params.causal != 0u) { return min(params.cols, params.cols - params.rows + row + 1u); }
   return params.cols;
-}
-
-fn linear_group(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
 }
 
 // Each thread zeroes the PER bins it owns in the digit search.
@@ -291,9 +279,9 @@ fn chunk_hist_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nw
   let f = workgroupUniformLoad(&found);
   if (lid == 0u) {
     if (f.z <= params.k) {
-      state[row] = RowState(1u, 0u, 0u, f.z);
+      store_state(row, RowState(1u, 0u, 0u, f.z));
     } else {
-      state[row] = RowState(0u, f.x << round_shift(0u), params.k - f.y, params.k);
+      store_state(row, RowState(0u, f.x << round_shift(0u), params.k - f.y, params.k));
     }
   }
 }
@@ -307,7 +295,7 @@ fn chunk_finish_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) 
   let row = g / params.chunks;
   let base = row * params.cols;
   let range = chunk_range(row, g % params.chunks);
-  let st = state[row];
+  let st = load_state(row);
   // key >= d0 << 21 is key > tau0; with everything selected (prefix 0) tau0 = 0, below every valid key.
   let tau0 = max(st.prefix, 1u) - 1u;
   let n = compact_range(lid, false, base, range.x, range.y, tau0, vec2<u32>(0u), 0u, base + range.x, true).x;

@@ -46,6 +46,8 @@ const WORKGROUP_ELEMENTS = {
   'atomic<i32>': { size: 4, align: 4 },
   'vec2<f32>': { size: 8, align: 8 },
   'vec4<f32>': { size: 16, align: 16 },
+  // f16 tiles (needs `enable f16`, which an f16-storage module has): K/V staged in their storage type.
+  'vec4<f16>': { size: 8, align: 8 },
   'vec2<u32>': { size: 8, align: 8 },
   'vec4<u32>': { size: 16, align: 16 },
 } as const;

@@ -27,8 +27,6 @@ const RULES: Rule[] = [
     name: 'hand-written @binding (declare a binding record instead)',
     pattern: /@binding\s*\(/,
     notYetConverted: [
-      'attention/flash-decode.wgsl',
-      'attention/flash-prefill.wgsl',
       'moe/combine.wgsl',
       'moe/dispatch.wgsl',
       'moe/expert-tiles.wgsl',
@@ -36,26 +34,19 @@ const RULES: Rule[] = [
       'moe/grouped-ffn.wgsl',
       'moe/router-gemv.wgsl',
       'moe/router.wgsl',
-      'sparse/indexer.wgsl',
-      'sparse/sort-baseline.wgsl',
-      'sparse/topk.wgsl',
     ],
   },
   {
     name: 'NEG_INF redeclared (#include "lib/constants.wgsl")',
     pattern: /\b(const|let|var|override)\s+NEG_INF\b/,
     home: 'lib/constants.wgsl',
-    notYetConverted: ['attention/flash-decode.wgsl', 'attention/flash-prefill.wgsl'],
+    notYetConverted: [],
   },
   {
     name: 'linear_group redefined (#include "lib/grid.wgsl")',
     pattern: /\bfn\s+linear_group\b/,
     home: 'lib/grid.wgsl',
-    notYetConverted: [
-      'sparse/indexer.wgsl',
-      'sparse/sort-baseline.wgsl',
-      'sparse/topk.wgsl',
-    ],
+    notYetConverted: [],
   },
 ];
 

@@ -9,7 +9,8 @@ import { tensorBytes } from './tensor.ts';
 
 export interface StageLike {
   encode(pass: GPUComputePassEncoder): void;
-  destroy(): void;
+  /** Stages that own buffers free them here; stages whose buffers all come from the plan have nothing to free. */
+  destroy?(): void;
 }
 
 function isSpecList(buffers: readonly TensorSpec[] | BufferPlan): buffers is readonly TensorSpec[] {
@@ -20,6 +21,16 @@ function isSpecList(buffers: readonly TensorSpec[] | BufferPlan): buffers is rea
  * `buffers`: the stage's buffer plan (the instance's tensors are its inputs and outputs; the stage gets every
  * buffer), or the tensor specs of its inputs and outputs (each one storage buffer, all of them tensors).
  */
+export async function instanceOfStage<N extends string>(
+  ctx: GpuContext,
+  buffers: BufferPlan<N>,
+  makeStage: (buffers: Record<N, GPUBuffer>) => Promise<StageLike>,
+): Promise<KernelInstance>;
+export async function instanceOfStage(
+  ctx: GpuContext,
+  buffers: readonly TensorSpec[],
+  makeStage: (buffers: Record<string, GPUBuffer>) => Promise<StageLike>,
+): Promise<KernelInstance>;
 export async function instanceOfStage(
   ctx: GpuContext,
   buffers: readonly TensorSpec[] | BufferPlan,
@@ -39,7 +50,7 @@ export async function instanceOfStage(
     tensors: specs ? { ...made.buffers } : { ...made.tensors },
     encode: (pass) => stage.encode(pass),
     destroy() {
-      stage.destroy();
+      stage.destroy?.();
       made.destroy();
     },
   };

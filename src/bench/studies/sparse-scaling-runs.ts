@@ -7,7 +7,7 @@ import type { Config } from '../../kernels/contract.ts';
 import { attentionCost, type AttentionConfig } from '../../kernels/attention/attention-config.ts';
 import { dsa, type DsaConfig } from '../../kernels/sparse/dsa.ts';
 import { indexerCost } from '../../kernels/sparse/indexer.ts';
-import { dsaAttentionCost } from '../../kernels/sparse/dsa-attention.ts';
+import { dsaAttentionCost, type DsaAttentionConfig } from '../../kernels/sparse/dsa-attention.ts';
 import { windowCost, type SlidingWindowConfig } from '../../kernels/sparse/sliding-window.ts';
 import { blockSelectCost, type BlockSelectConfig } from '../../kernels/sparse/block-select.ts';
 
@@ -90,7 +90,7 @@ export function scalingStudy(o: ScalingOptions): ScalingPoint[] {
     const window: SlidingWindowConfig = { ...dense, window: sh.window, sinks: sh.sinks, selected: false };
     const block: BlockSelectConfig = { ...dense, block: sh.block, topBlocks: sh.topBlocks, selected: false };
     const index = { T, S, Hi: sh.Hi, Di: sh.Di, causal: true };
-    const att = { ...common, Dr: 0, mode: 'gqa', topk: sh.topk, dtype: 'f32' };
+    const att: DsaAttentionConfig = { ...common, Dr: 0, mode: 'gqa', topk: sh.topk, dtype: 'f32' };
     const denseFlops = attentionCost(dense).flops;
     const dsaFlops = dsa.cost(dsaConfig).flops;
     const windowFlops = windowCost(window).flops;

@@ -2,27 +2,13 @@
 // the GPU parameter struct (the golden-file mapping is attention-golden.ts). The kernels differ only in how they compute.
 import * as d from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import type { BenchShape, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
-import type { StorageDType } from '../../gpu/shader.ts';
+import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { needF16, needVec4 } from '../common/rules.ts';
 import { attentionFromGolden, attentionGoldenMeta } from './attention-golden.ts';
 import { BYTES_PER, roundTo, tensorBytes, type HostTensor } from '../tensor.ts';
 import { attentionReference, causalMask, fullMask } from '../../reference/attention.ts';
 
-export type AttentionConfig = {
-  T: number;
-  S: number;
-  Hq: number;
-  Hkv: number;
-  D: number;
-  causal: boolean;
-  /** 0 means the default 1/sqrt(D). */
-  scale: number;
-  /** Storage type of q/k/v/out (the schema's enum values). */
-  dtype: StorageDType;
-};
-
-export const attentionSchema: ConfigSchema<AttentionConfig> = {
+export const attentionSchema = {
   T: { type: 'int', label: 'queries T', doc: 'query tokens; they sit at positions S-T .. S-1 (decode: T = 1)', default: 1, min: 1, max: 1 << 20 },
   S: { type: 'int', label: 'keys S', doc: 'context length (keys and values in the cache)', default: 1024, min: 1, max: 1 << 22, unit: 'tokens' },
   Hq: { type: 'int', label: 'query heads Hq', default: 8, min: 1, max: 1024 },
@@ -30,8 +16,10 @@ export const attentionSchema: ConfigSchema<AttentionConfig> = {
   D: { type: 'int', label: 'head dim D', default: 64, min: 1, max: 256 },
   causal: { type: 'bool', label: 'causal', default: true },
   scale: { type: 'number', label: 'scale', doc: 'softmax scale; 0 means 1/sqrt(D)', default: 0, min: 0, max: 1e6 },
-  dtype: { type: 'enum', label: 'storage', doc: 'f16 stores q/k/v/out in half precision (needs shader-f16); math is f32', default: 'f32', values: ['f32', 'f16'] },
-};
+  dtype: { type: 'enum', label: 'storage', doc: 'f16 stores q/k/v/out in half precision (needs shader-f16); math is f32', default: 'f32', values: ['f32', 'f16'] as const },
+} satisfies ConfigSchema;
+
+export type AttentionConfig = ConfigOf<typeof attentionSchema>;
 
 export function effectiveScale(c: AttentionConfig): number {
   return c.scale > 0 ? c.scale : 1 / Math.sqrt(c.D);

@@ -3,11 +3,13 @@
 // The split count depends on the config only (so scratch() and cost() can size the partials before a device
 // exists); the device decides the workgroup size, lanes and how many keys one workgroup holds at a time.
 import wgsl from '../../../shaders/attention/flash-decode.wgsl?raw';
-import quadWgsl from '../../../shaders/attention/flash-quad.wgsl?raw';
+import { storage, uniform } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray, workgroupBytes, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
+import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { BYTES_PER } from '../tensor.ts';
 import {
   AttentionParams,
@@ -15,8 +17,9 @@ import {
   DENSE_BENCHMARKS,
   DENSE_TEST_CASES,
   attentionCost,
+  attentionInputs,
+  attentionOutputs,
   attentionParams,
-  attentionTensors,
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
@@ -24,7 +27,7 @@ import { flashWorkgroupSize } from './flash-lanes.ts';
 
 /** Longest query block: T * G rows of one KV head are served 4 at a time, so this only bounds the blocks. */
 export const FLASH_DECODE_MAX_T = 16;
-/** Rows per workgroup: the 4 scores of a key travel as one vec4 (the WGSL hard-codes it). */
+/** Rows per workgroup: the 4 scores of a key travel as one vec4 (a quad of lib/flash-quad.wgsl). */
 const ROWS = 4;
 /** Invocations per workgroup; each scores 4 keys of a tile, so a tile is 4 * 64 keys. */
 const WORKGROUP = 64;
@@ -57,10 +60,43 @@ export function flashDecodeSplits(c: AttentionConfig): { splits: number; chunk: 
   return { splits: Math.ceil(c.S / chunk), chunk };
 }
 
-/** Partial buffers: f32 accumulators [splits, T*Hq, D] and (max, sum) pairs [splits, T*Hq]. Absent with one split. */
+/** Partial buffers: f32 accumulators [splits, T*Hq, D] and (max, sum) pairs [splits, T*Hq]. Unused with one split. */
 function partialBytes(c: AttentionConfig, splits: number): { acc: number; ml: number } {
   if (splits === 1) return { acc: 0, ml: 0 };
   return { acc: splits * c.T * c.Hq * c.D * 4, ml: splits * c.T * c.Hq * 8 };
+}
+
+const BINDINGS = {
+  params: uniform(AttentionParams),
+  q: storage('vec4<elem>'),
+  k: storage('vec4<elem>'),
+  v: storage('vec4<elem>'),
+  part_acc: storage('vec4<f32>', 'read_write'),
+  part_ml: storage('vec2<f32>', 'read_write'),
+  out: storage('vec4<elem>', 'read_write'),
+};
+
+/** Every buffer an instance owns. With one split pass 1 writes `out` itself; the partials stay one element each for the bindings. */
+function buffers(c: AttentionConfig, opts: FlashDecodeOptions = {}) {
+  const splits = opts.chunk === undefined ? flashDecodeSplits(c).splits : Math.ceil(c.S / opts.chunk);
+  const partials = partialBytes(c, splits);
+  return {
+    ...plannedTensors(attentionInputs(c), attentionOutputs(c), ['q', 'k', 'v', 'out']),
+    part_acc: planned('scratch', Math.max(16, partials.acc)),
+    part_ml: planned('scratch', Math.max(8, partials.ml)),
+    params: plannedUniform(AttentionParams, attentionParams(c, { splits })),
+  };
+}
+
+/** split_main's workgroup arrays: the block's q rows (at the end, the key-lane sums), a tile's probabilities, the row statistics, the key lanes' row sums. */
+function decodeWorkgroup(d4: number, wg: number): WorkgroupRecord {
+  return {
+    q_tile: workgroupArray('vec4<f32>', ROWS * d4),
+    probs: workgroupArray('vec4<f32>', KEYS_PER_INVOCATION * wg),
+    row_m: workgroupArray('f32', ROWS),
+    row_alpha: workgroupArray('f32', ROWS),
+    lane_l: workgroupArray('vec4<f32>', Math.max(1, Math.floor(wg / d4))),
+  };
 }
 
 export interface FlashDecodePlan {
@@ -90,12 +126,11 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
   const chunk = opts.chunk ?? flashDecodeSplits(c).chunk;
   const splits = Math.ceil(c.S / chunk);
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
-  // q rows (reused for the key-lane sums), a tile's scores, the row statistics and the key lanes' sums.
-  const workgroupBytes = ROWS * d4 * 16 + KEYS_PER_INVOCATION * wg * 16 + 2 * ROWS * 4 + Math.floor(wg / d4) * 16;
-  if (workgroupBytes > limit || wg < d4) {
+  const bytes = workgroupBytes(decodeWorkgroup(d4, wg));
+  if (bytes > limit || wg < d4) {
     return {
       field: 'D',
-      message: `${c.D} needs ${workgroupBytes} B of workgroup memory and ${d4} invocations per workgroup, over this device's maxComputeWorkgroupStorageSize of ${limit} B or its ${wg}-invocation workgroups`,
+      message: `${c.D} needs ${bytes} B of workgroup memory and ${d4} invocations per workgroup, over this device's maxComputeWorkgroupStorageSize of ${limit} B or its ${wg}-invocation workgroups`,
     };
   }
   const blocks = rowBlocks(c);
@@ -108,7 +143,7 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
     rowsPerBlock: ROWS,
     blocks,
     workgroups: c.Hkv * blocks * splits,
-    workgroupBytes,
+    workgroupBytes: bytes,
   };
 }
 
@@ -126,30 +161,26 @@ export interface FlashDecodeInstance extends KernelInstance {
 export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opts: FlashDecodeOptions = {}): Promise<FlashDecodeInstance> {
   const plan = flashDecodePlan(c, ctx, opts);
   if (!isPlan(plan)) throw new ConfigError([plan]);
-  const { layout, pipelines } = await kernelPipelines(
+  const kernel = await createKernel(
     ctx,
-    { label: 'attention.flash_decode', wgsl: `${wgsl}\n${quadWgsl}`, structs: { AttentionParams }, elem: c.dtype },
-    ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
-    ['split_main', 'merge_main'] as const,
     {
-      WG: plan.wg,
-      D4MAX: c.D / 4,
-      CHUNK: plan.chunk,
+      label: 'attention.flash_decode',
+      wgsl,
+      elem: c.dtype,
+      bindings: BINDINGS,
+      constants: { WG: plan.wg, CHUNK: plan.chunk },
+      workgroup: decodeWorkgroup(c.D / 4, plan.wg),
     },
+    ['split_main', 'merge_main'] as const,
   );
-  const b = ctx.buffers;
-  const tensors = attentionTensors(ctx, c);
-  // With one split pass 1 writes `out` itself; the bindings still need buffers of at least one element.
-  const partials = partialBytes(c, plan.splits);
-  const partAcc = b.storage('partial accumulators', Math.max(16, partials.acc));
-  const partMl = b.storage('partial max/sum', Math.max(8, partials.ml));
-  const params = uniformBuffer(ctx, 'attention.flash_decode params', AttentionParams, attentionParams(c, { splits: plan.splits }));
-  const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, partAcc, partMl, tensors.out]);
+  const { pipelines } = kernel;
+  const made = allocate(ctx, 'attention.flash_decode', buffers(c, opts));
+  const group = kernel.bind(made.buffers);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const splitGrid = grid(plan.workgroups, maxDim);
   const mergeGrid = grid(Math.ceil((c.T * c.Hq * (c.D / 4)) / plan.wg), maxDim);
   return {
-    tensors,
+    tensors: made.tensors,
     plan,
     partials: { acc: partAcc, ml: partMl },
     encode(pass) {
@@ -161,9 +192,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
         pass.dispatchWorkgroups(...mergeGrid);
       }
     },
-    destroy() {
-      for (const buf of [...Object.values(tensors), partAcc, partMl, params]) b.destroy(buf);
-    },
+    destroy: made.destroy,
   };
 }
 
@@ -189,13 +218,8 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
     const plan = flashDecodePlan(c, caps);
     return isPlan(plan) ? [] : [plan];
   },
-  scratch(c) {
-    const { acc, ml } = partialBytes(c, flashDecodeSplits(c).splits);
-    return [
-      { name: 'partial accumulators', bytes: acc },
-      { name: 'partial max/sum', bytes: ml },
-    ];
-  },
+  plan: (c) => buffers(c),
+  scratch: (c) => planScratch(buffers(c)),
   cost(c) {
     const base = attentionCost(c);
     // The partials are written once by pass 1 and read once by pass 2.

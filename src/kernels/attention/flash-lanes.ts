@@ -1,10 +1,11 @@
 // What the flash kernels share on the host: the workgroup size taken from the device limits and, for the
-// masked-flash core (src/kernels/sparse), how many lanes split one row (or key) of D and which lane_sum the
-// WGSL gets appended: a subgroup xor
-// butterfly where the device has subgroups, workgroup memory otherwise (tests force the latter too).
-import laneSumSubgroup from '../../../shaders/attention/flash-lane-sum-subgroup.wgsl?raw';
-import laneSumWorkgroup from '../../../shaders/attention/flash-lane-sum-workgroup.wgsl?raw';
+// kernels that split one dot product over L lanes (the masked-flash core in src/kernels/sparse, the
+// indexer's few-query path), which lane_sum of the WGSL library they include: a subgroup xor butterfly
+// where the device has subgroups, workgroup memory otherwise (tests force the latter too).
+import laneSumSubgroup from '../../../shaders/lib/lane-sum-subgroup.wgsl?raw';
+import laneSumWorkgroup from '../../../shaders/lib/lane-sum-workgroup.wgsl?raw';
 import type { DeviceCaps, DeviceLimits } from '../../gpu/context.ts';
+import { workgroupArray, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
 
 /** Internal knobs of the flash kernels (not part of the config schema; tests use them to reach every path). */
 export interface FlashOptions {
@@ -18,24 +19,16 @@ export function flashWorkgroupSize(limits: DeviceLimits): number {
   return 2 ** Math.floor(Math.log2(Math.max(1, cap)));
 }
 
-/**
- * Lanes that share one row of D/4 vec4s: 4 where there are at least 4 vec4s. Never more than 4, the smallest
- * subgroup size WebGPU allows, so a lane group never straddles two subgroups.
- */
-export function lanesFor(d4: number): number {
-  return d4 >= 4 ? 4 : d4 >= 2 ? 2 : 1;
-}
-
 export function usesSubgroups(caps: DeviceCaps, opts: FlashOptions = {}): boolean {
   return caps.features.subgroups && opts.subgroups !== false;
 }
 
-/** Workgroup bytes the lane sum itself needs (the workgroup-memory version keeps one vec4f per invocation). */
-export function laneSumBytes(subgroups: boolean, wg: number): number {
-  return subgroups ? 0 : wg * 16;
-}
-
-/** The WGSL to append to a flash kernel (it defines `lane_sum`) and the `enable` directives it needs. */
-export function laneSumSource(subgroups: boolean): { wgsl: string; enable: string[] } {
-  return subgroups ? { wgsl: laneSumSubgroup, enable: ['subgroups'] } : { wgsl: laneSumWorkgroup, enable: [] };
+/**
+ * The lane sum of a WG-invocation workgroup: its WGSL (defines `lane_sum`), the `enable` directives it needs,
+ * and its workgroup arrays (the workgroup-memory version keeps one vec4f per invocation; the subgroup one none).
+ */
+export function laneSumSource(subgroups: boolean, wg: number): { wgsl: string; enable: string[]; workgroup: WorkgroupRecord } {
+  return subgroups
+    ? { wgsl: laneSumSubgroup, enable: ['subgroups'], workgroup: {} }
+    : { wgsl: laneSumWorkgroup, enable: [], workgroup: { lane_red: workgroupArray('vec4<f32>', wg) } };
 }

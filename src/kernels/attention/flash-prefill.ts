@@ -2,17 +2,19 @@
 // workgroup, keys per K/V tile) is derived from D and the device's workgroup limits, and
 // check() refuses a config whose smallest tile would not fit.
 import wgsl from '../../../shaders/attention/flash-prefill.wgsl?raw';
-import quadWgsl from '../../../shaders/attention/flash-quad.wgsl?raw';
+import { storage, uniform } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { createKernel, grid, type StorageDType } from '../../gpu/shader.ts';
+import { workgroupArray, workgroupBytes, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
-import { BYTES_PER } from '../tensor.ts';
+import { allocate, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import {
   AttentionParams,
   DENSE_ATTENTION,
+  attentionInputs,
+  attentionOutputs,
   attentionParams,
-  attentionTensors,
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
@@ -37,29 +39,57 @@ export interface FlashPrefillPlan {
   workgroupBytes: number;
 }
 
-/** Workgroup bytes for `quads` row quads and `bk` keys per tile (the WGSL's arrays, in its order). */
-function tileBytes(quads: number, bk: number, d4: number, el: number, wg: number): number {
-  return 4 * quads * d4 * 16 + bk * (d4 + 1) * 4 * el + bk * d4 * 4 * el + quads * bk * 16 + 2 * 4 * quads * 4 + Math.floor(wg / d4) * 16;
+/** The workgroup arrays for `quads` row quads and `bk` keys per tile (K/V tiles in the storage type; K rows padded by one vec4 against bank conflicts). */
+function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageDType, wg: number): WorkgroupRecord {
+  const tile = dtype === 'f16' ? 'vec4<f16>' : 'vec4<f32>';
+  return {
+    q_tile: workgroupArray('vec4<f32>', 4 * quads * d4),
+    k_tile: workgroupArray(tile, bk * (d4 + 1)),
+    v_tile: workgroupArray(tile, bk * d4),
+    probs: workgroupArray('vec4<f32>', quads * bk),
+    row_m: workgroupArray('f32', 4 * quads),
+    row_alpha: workgroupArray('f32', 4 * quads),
+    lane_l: workgroupArray('vec4<f32>', Math.max(1, Math.floor(wg / d4))),
+  };
+}
+
+function tileBytes(quads: number, bk: number, d4: number, dtype: StorageDType, wg: number): number {
+  return workgroupBytes(prefillWorkgroup(quads, bk, d4, dtype, wg));
+}
+
+const BINDINGS = {
+  params: uniform(AttentionParams),
+  q: storage('vec4<elem>'),
+  k: storage('vec4<elem>'),
+  v: storage('vec4<elem>'),
+  out: storage('vec4<elem>', 'read_write'),
+};
+
+/** Every buffer an instance owns: the four tensors and the parameters. */
+function buffers(c: AttentionConfig) {
+  return {
+    ...plannedTensors(attentionInputs(c), attentionOutputs(c), ['q', 'k', 'v', 'out']),
+    params: plannedUniform(AttentionParams, attentionParams(c)),
+  };
 }
 
 /** Tiles for this config on this device, or the validation message saying why none fits. */
 export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPrefillPlan | ValidationIssue {
   const wg = Math.min(WORKGROUP, flashWorkgroupSize(caps.limits));
   const d4 = c.D / 4;
-  const el = BYTES_PER[c.dtype];
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
   const rows = c.T * (c.Hq / c.Hkv);
   let quads = Math.max(1, Math.min(MAX_QUADS, Math.floor(wg / d4), Math.ceil(rows / 4)));
   // Fewer rows per block until the smallest (4-key) tile fits.
-  while (quads > 1 && tileBytes(quads, 4, d4, el, wg) > limit) quads--;
-  if (wg < d4 || tileBytes(quads, 4, d4, el, wg) > limit) {
+  while (quads > 1 && tileBytes(quads, 4, d4, c.dtype, wg) > limit) quads--;
+  if (wg < d4 || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
     return {
       field: 'D',
-      message: `${c.D} needs ${tileBytes(1, 4, d4, el, wg)} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
+      message: `${c.D} needs ${tileBytes(1, 4, d4, c.dtype, wg)} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
     };
   }
   let tileKeys = 4;
-  while (tileKeys + 4 <= Math.min(MAX_BK, Math.ceil(c.S / 4) * 4) && tileBytes(quads, tileKeys + 4, d4, el, wg) <= limit) tileKeys += 4;
+  while (tileKeys + 4 <= Math.min(MAX_BK, Math.ceil(c.S / 4) * 4) && tileBytes(quads, tileKeys + 4, d4, c.dtype, wg) <= limit) tileKeys += 4;
   const blocks = Math.ceil(rows / (4 * quads));
   return {
     wg,
@@ -67,7 +97,7 @@ export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPre
     tileKeys,
     keyLanes: Math.floor(wg / (quads * d4)),
     workgroups: c.Hkv * blocks,
-    workgroupBytes: tileBytes(quads, tileKeys, d4, el, wg),
+    workgroupBytes: tileBytes(quads, tileKeys, d4, c.dtype, wg),
   };
 }
 
@@ -82,29 +112,31 @@ export interface FlashPrefillInstance extends KernelInstance {
 export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): Promise<FlashPrefillInstance> {
   const plan = flashPrefillPlan(c, ctx);
   if (!isPlan(plan)) throw new ConfigError([plan]);
-  const { layout, pipelines } = await kernelPipelines(
+  const kernel = await createKernel(
     ctx,
-    { label: 'attention.flash_prefill', wgsl: `${wgsl}\n${quadWgsl}`, structs: { AttentionParams }, elem: c.dtype },
-    ['uniform', 'read', 'read', 'read', 'rw'],
+    {
+      label: 'attention.flash_prefill',
+      wgsl,
+      elem: c.dtype,
+      bindings: BINDINGS,
+      constants: { WG: plan.wg, RQ: plan.rowsPerBlock / 4, BK: plan.tileKeys },
+      workgroup: prefillWorkgroup(plan.rowsPerBlock / 4, plan.tileKeys, c.D / 4, c.dtype, plan.wg),
+    },
     ['main'] as const,
-    { WG: plan.wg, RQ: plan.rowsPerBlock / 4, BK: plan.tileKeys, D4MAX: c.D / 4 },
   );
-  const b = ctx.buffers;
-  const tensors = attentionTensors(ctx, c);
-  const params = uniformBuffer(ctx, 'attention.flash_prefill params', AttentionParams, attentionParams(c));
-  const group = bindGroup(ctx, layout, [params, tensors.q, tensors.k, tensors.v, tensors.out]);
+  const { pipelines } = kernel;
+  const made = allocate(ctx, 'attention.flash_prefill', buffers(c));
+  const group = kernel.bind(made.buffers);
   const dispatch = grid(plan.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
-    tensors,
+    tensors: made.tensors,
     plan,
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipelines.main);
       pass.dispatchWorkgroups(...dispatch);
     },
-    destroy() {
-      for (const buf of [...Object.values(tensors), params]) b.destroy(buf);
-    },
+    destroy: made.destroy,
   };
 }
 
@@ -127,5 +159,6 @@ export const flashPrefill: KernelDefinition<AttentionConfig> = {
     const plan = flashPrefillPlan(c, caps);
     return isPlan(plan) ? [] : [plan];
   },
+  plan: buffers,
   create: (ctx, c) => createFlashPrefill(ctx, c),
 };

@@ -9,7 +9,8 @@ import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, 
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { blockSelectReference } from '../../reference/sparse.ts';
 import { attentionInputs, attentionSchema, attentionTensors, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
-import { createTopKStage, topkScratch, type TopKStage } from './topk.ts';
+import { createTopKStage, topkScratch, topkStageBuffers, type TopKStage } from './topk.ts';
+import { allocate, planned, type Allocation } from '../common/buffer-plan.ts';
 import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
 
@@ -209,13 +210,19 @@ export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, o
   };
   let topk: TopKStage;
   let kernel: Awaited<ReturnType<typeof blockSelectKernel>>;
+  // The top-k stage's parameters and scratch, and a values buffer it never writes.
+  const topkPlan = { ...topkStageBuffers(topkShape(c), false), topk_values: planned('scratch', 4) };
+  let topkMade: Allocation<keyof typeof topkPlan> | undefined;
   try {
+    topkMade = allocate(ctx, 'sparse.block_select', topkPlan);
     kernel = await blockSelectKernel(ctx, c, p);
-    topk = await createTopKStage(ctx, topkShape(c), { scores, indices: sel }, 'sparse.block_select top-k');
+    topk = await createTopKStage(ctx, topkShape(c), { ...topkMade.buffers, scores, indices: sel, values: topkMade.buffers.topk_values }, 'sparse.block_select top-k');
   } catch (e) {
+    topkMade?.destroy();
     release();
     throw e;
   }
+  const topkBuffers = topkMade;
   const { pipelines } = kernel;
   const group = kernel.bind({ params, q: tensors.q!, k: tensors.k!, v: tensors.v!, out: tensors.out!, part: merge.buffer, pooled, block_scores: scores, sel });
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
@@ -237,7 +244,7 @@ export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, o
       merge.encode(pass, pipelines.merge_main);
     },
     destroy() {
-      topk.destroy();
+      topkBuffers.destroy();
       release();
     },
   };

@@ -3,38 +3,22 @@
 // third stage of sparse.dsa (`createDsaAttentionStage`).
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
-import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid, type StorageDType } from '../../gpu/shader.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { storage } from '../../gpu/bindings.ts';
 import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import type { ConfigSchema, Cost, FieldSpec, KernelDefinition, KernelInstance, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
 import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashKernel, numField, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
-import { flashSplit, splitMerge, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
+import { flashSplit, mergeStep, partialBytes, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
-export type DsaAttentionShape = {
-  T: number;
-  S: number;
-  Hq: number;
-  Hkv: number;
-  /** Query / key dim; in MLA mode the latent row width kv_lora_rank + rope dim (V3.2: 512 + 64). */
-  D: number;
-  /** MLA mode: trailing RoPE dims of each latent row (k_pe); V and the output are the first D - Dr dims (c_KV). */
-  Dr: number;
-  mode: string;
-  topk: number;
-  causal: boolean;
-  /** 0 means 1/sqrt(D); MLA passes its own softmax_scale ((dn + dr)^-0.5, times mscale^2 under YaRN). */
-  scale: number;
-};
-
-export type DsaAttentionConfig = DsaAttentionShape & { dtype: string };
-
-export const dsaAttentionFields: ConfigSchema<DsaAttentionShape> = {
+export const dsaAttentionFields = {
   T: numField(attentionSchema.T, { default: 1 }),
   S: numField(attentionSchema.S, { default: 8192 }),
   Hq: numField(attentionSchema.Hq, { default: 16 }),
@@ -46,14 +30,18 @@ export const dsaAttentionFields: ConfigSchema<DsaAttentionShape> = {
     label: 'KV layout',
     doc: 'gqa: k, v [S, Hkv, D]; mla: MQA over the latent rows kv = [c_KV ; k_pe] [S, D], V = their first D - Dr dims, output in latent space (W_UV applied after)',
     default: 'gqa',
-    values: ['gqa', 'mla'],
+    values: ['gqa', 'mla'] as const,
   },
   topk: { type: 'int', label: 'top-k', doc: 'keys each query attends to (DeepSeek-V3.2: 2048)', default: 2048, min: 1, max: 1 << 16 },
   causal: attentionSchema.causal,
   scale: numField(attentionSchema.scale, { doc: 'softmax scale; 0 means 1/sqrt(D) (MLA: pass softmax_scale, computed from dn + dr)' }),
-};
+} satisfies ConfigSchema;
 
-const dtypeField: FieldSpec = attentionSchema.dtype;
+export type DsaAttentionShape = ConfigOf<typeof dsaAttentionFields>;
+
+const dsaAttentionSchema = { ...dsaAttentionFields, dtype: attentionSchema.dtype } satisfies ConfigSchema;
+
+export type DsaAttentionConfig = ConfigOf<typeof dsaAttentionSchema>;
 
 export function dsaScale(c: DsaAttentionShape): number {
   return c.scale > 0 ? c.scale : 1 / Math.sqrt(c.D);
@@ -190,20 +178,39 @@ export function randomKeyLists(c: DsaAttentionShape, rng: Rng): HostTensor {
 
 export interface DsaAttentionStage {
   encode(pass: GPUComputePassEncoder): void;
-  destroy(): void;
 }
 
-/** The gathered attention on caller-owned buffers (MLA: pass the latent rows as both k and v). */
+function stagePlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
+  const plan = dsaPlan(c, caps, opts);
+  if (isIssue(plan)) throw new ConfigError([plan]);
+  return plan;
+}
+
+/**
+ * The stage's own buffers: its parameters and the split partials. They depend on the device: its workgroup
+ * memory sets the tile shape, which sets the split.
+ */
+export function dsaAttentionStageBuffers(c: DsaAttentionShape, dtype: StorageDType, caps: DeviceCaps, opts: SplitOptions = {}) {
+  const plan = stagePlan(c, caps, opts);
+  const { rowBlocks, split } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
+  return {
+    attention_params: plannedUniform(SparseAttnParams, splitParams(c, dsaScale(c), split, { causal: c.causal ? 1 : 0, top: c.topk, row_blocks: rowBlocks })),
+    attention_part: planned('scratch', partialBytes(split, c.T * c.Hq, plan)),
+  };
+}
+
+export type DsaAttentionStageIo = Record<'q' | 'k' | 'v' | 'topk_indices' | 'out' | keyof ReturnType<typeof dsaAttentionStageBuffers>, GPUBuffer>;
+
+/** The gathered attention on buffers the caller planned (MLA: pass the latent rows as both k and v). */
 export async function createDsaAttentionStage(
   ctx: GpuContext,
   c: DsaAttentionShape,
-  dtype: 'f32' | 'f16',
-  io: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; topk_indices: GPUBuffer; out: GPUBuffer },
+  dtype: StorageDType,
+  io: DsaAttentionStageIo,
   label = 'sparse.dsa_attention',
   opts: SplitOptions = {},
 ): Promise<DsaAttentionStage> {
-  const plan = dsaPlan(c, ctx, opts);
-  if (isIssue(plan)) throw new Error(`${plan.field}: ${plan.message}`);
+  const plan = stagePlan(c, ctx, opts);
   const kernel = await maskedFlashKernel(ctx, {
     label,
     wgsl,
@@ -214,26 +221,19 @@ export async function createDsaAttentionStage(
     entries: ['attend_main', 'merge_main'] as const,
   });
   const { pipelines } = kernel;
-  const { rowBlocks, split, workgroups } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
-  const params = uniformBuffer(
-    ctx,
-    `${label} params`,
-    SparseAttnParams,
-    splitParams(c, dsaScale(c), split, { causal: c.causal ? 1 : 0, top: c.topk, row_blocks: rowBlocks }),
+  const { split, workgroups } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
+  const merge = mergeStep(ctx, split, c.T * c.Hq);
+  const group = kernel.bind(
+    { params: io.attention_params, q: io.q, k: io.k, v: io.v, out: io.out, part: io.attention_part, topk_indices: io.topk_indices },
+    label,
   );
-  const merge = splitMerge(ctx, label, split, c.T * c.Hq, plan);
-  const group = kernel.bind({ params, q: io.q, k: io.k, v: io.v, out: io.out, part: merge.buffer, topk_indices: io.topk_indices }, label);
   const groups = grid(workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipelines.attend_main);
       pass.dispatchWorkgroups(...groups);
-      merge.encode(pass, pipelines.merge_main);
-    },
-    destroy() {
-      merge.destroy();
-      ctx.buffers.destroy(params);
+      merge(pass, pipelines.merge_main);
     },
   };
 }
@@ -253,7 +253,7 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     'DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", sec. 2.1 (DSA on MLA\'s MQA mode)',
     'DeepSeek-AI 2024, "DeepSeek-V2" (MLA, absorbed attention over the latent cache)',
   ],
-  schema: { ...dsaAttentionFields, dtype: dtypeField },
+  schema: dsaAttentionSchema,
   check: (c, caps) => checkDsaAttention(c, caps),
   inputs: (c) => [...dsaAttentionInputs(c, c.dtype as 'f32' | 'f16'), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
   outputs: (c) => [dsaAttentionOutput(c, c.dtype as 'f32' | 'f16')],
@@ -270,6 +270,10 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     return out;
   },
   reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype as 'f32' | 'f16') }),
+  plan: (c, caps) => {
+    if (!caps) throw new Error('sparse.dsa_attention: its buffer plan depends on the device (the tile shape sets the split)');
+    return dsaAttentionBuffers(c, caps).plan;
+  },
   create: (ctx, c) => createDsaAttention(ctx, c),
   benchmarks: [
     { name: 'decode MLA S=32768 k=2048 H=16 D=576 (V3.2 latent, 16 heads)', config: { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 } },
@@ -284,10 +288,21 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
   ],
 };
 
+/** The registered kernel's buffers: its tensors (k and v, or the latent rows kv in MLA mode) and the stage's own. */
+function dsaAttentionBuffers(c: DsaAttentionConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
+  const own = dsaAttentionStageBuffers(c, c.dtype, caps, opts);
+  const [ins, outs] = [dsaAttention.inputs(c), dsaAttention.outputs(c)];
+  return c.mode === 'mla'
+    ? { mode: 'mla' as const, plan: { ...plannedTensors(ins, outs, ['q', 'kv', 'topk_indices', 'out']), ...own } }
+    : { mode: 'gqa' as const, plan: { ...plannedTensors(ins, outs, ['q', 'k', 'v', 'topk_indices', 'out']), ...own } };
+}
+
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export function createDsaAttention(ctx: GpuContext, c: DsaAttentionConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const dtype = c.dtype as 'f32' | 'f16';
-  return instanceOfStage(ctx, [...dsaAttention.inputs(c), ...dsaAttention.outputs(c)], (t) =>
-    createDsaAttentionStage(ctx, c, dtype, { q: t.q!, k: t.kv ?? t.k!, v: t.kv ?? t.v!, topk_indices: t.topk_indices!, out: t.out! }, 'sparse.dsa_attention', opts),
-  );
+  const label = 'sparse.dsa_attention';
+  const planned = dsaAttentionBuffers(c, ctx, opts);
+  if (planned.mode === 'mla') {
+    return instanceOfStage(ctx, planned.plan, (b) => createDsaAttentionStage(ctx, c, c.dtype, { ...b, k: b.kv, v: b.kv }, label, opts));
+  }
+  return instanceOfStage(ctx, planned.plan, (b) => createDsaAttentionStage(ctx, c, c.dtype, b, label, opts));
 }

@@ -1,12 +1,15 @@
-// sparse.dsa: DeepSeek Sparse Attention end to end, three stages in one pass: the lightning indexer scores
-// every key, top-k keeps `topk` per query, attention runs over those. Each stage is the same module as its
-// stand-alone kernel (sparse.indexer, sparse.topk, sparse.dsa_attention), run on shared buffers; the instance
-// lists the three as `stages`, so the bench times each inside this run for the per-stage breakdown.
-import type { ConfigSchema, Cost, KernelDefinition } from '../contract.ts';
+// sparse.dsa: DeepSeek Sparse Attention end to end, three stages: the lightning indexer scores every key,
+// top-k keeps `topk` per query, attention runs over those. Each stage is the module of its stand-alone kernel
+// (sparse.indexer, sparse.topk, sparse.dsa_attention); one buffer plan holds the tensors and every stage's
+// own buffers, allocated together (and freed together if a stage cannot be built). The instance lists the
+// three as `stages`, so the bench times each inside the same run for the per-stage breakdown.
+import type { DeviceCaps } from '../../gpu/context.ts';
+import type { ConfigOf, ConfigSchema, Cost, KernelDefinition } from '../contract.ts';
 import type { HostTensor } from '../tensor.ts';
+import { allocate, planned, plannedTensors, type Allocation } from '../common/buffer-plan.ts';
 import { causalRowLength, indexerReference, topkReference } from '../../reference/sparse.ts';
-import { checkIndexer, createIndexerStage, indexerCost, indexerSchema, type IndexerStage } from './indexer.ts';
-import { checkTopK, createTopKStage, topkScratch, type TopKStage } from './topk.ts';
+import { checkIndexer, createIndexerStage, indexerCost, indexerSchema, indexerStageBuffers } from './indexer.ts';
+import { checkTopK, createTopKStage, topkStageBuffers } from './topk.ts';
 import {
   checkDsaAttention,
   createDsaAttentionStage,
@@ -16,20 +19,42 @@ import {
   dsaAttentionInputs,
   dsaAttentionOutput,
   dsaAttentionReference,
-  type DsaAttentionShape,
-  type DsaAttentionStage,
+  dsaAttentionStageBuffers,
 } from './dsa-attention.ts';
 import { dsaFromGolden, dsaGoldenMeta } from './sparse-golden.ts';
 
-export type DsaConfig = DsaAttentionShape & { Hi: number; Di: number };
-
-const schema: ConfigSchema<DsaConfig> = {
+const schema = {
   ...dsaAttentionFields,
   Hi: indexerSchema.Hi,
   Di: indexerSchema.Di,
-};
+} satisfies ConfigSchema;
+
+export type DsaConfig = ConfigOf<typeof schema>;
 
 const topkShape = (c: DsaConfig) => ({ rows: c.T, cols: c.S, k: c.topk, causal: c.causal, split: 0 });
+const indexerShape = (c: DsaConfig) => ({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+
+/**
+ * Every buffer sparse.dsa owns: its tensors and each stage's own (indexer parameters; top-k parameters and
+ * scratch, and a values buffer it never writes; the attention's parameters and split partials, whose size
+ * depends on the device's tile shape).
+ */
+function dsaBuffers(c: DsaConfig, caps: DeviceCaps) {
+  // The K/V tensors are k and v, or the latent rows kv in MLA mode; the rest does not depend on the mode.
+  const kvNames = c.mode === 'mla' ? ['kv'] : ['k', 'v'];
+  const isKv = (t: { name: string }) => kvNames.includes(t.name);
+  const [ins, outs] = [dsa.inputs(c), dsa.outputs(c)];
+  return {
+    kv: plannedTensors(ins.filter(isKv), [], kvNames),
+    plan: {
+      ...plannedTensors(ins.filter((t) => !isKv(t)), outs, ['q', 'q_index', 'k_index', 'w_index', 'index_scores', 'topk_indices', 'out']),
+      ...indexerStageBuffers(indexerShape(c)),
+      ...topkStageBuffers(topkShape(c), false),
+      topk_values: planned('scratch', 4),
+      ...dsaAttentionStageBuffers(c, 'f32', caps),
+    },
+  };
+}
 
 /** Indexer, then top-k reading the scores it wrote, then the attention (`att`) reading the indices top-k wrote. */
 function dsaCost(c: DsaConfig, att: Cost): Cost {
@@ -69,7 +94,7 @@ export const dsa: KernelDefinition<DsaConfig> = {
   implements: 'sparse.dsa',
   schema,
   check(c, caps) {
-    return [...checkIndexer({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal }), ...checkTopK(topkShape(c), { rows: 'T', cols: 'S' }), ...checkDsaAttention(c, caps)];
+    return [...checkIndexer(indexerShape(c)), ...checkTopK(topkShape(c), { rows: 'T', cols: 'S' }), ...checkDsaAttention(c, caps)];
   },
   inputs: (c) => [
     ...dsaAttentionInputs(c, 'f32'),
@@ -82,7 +107,11 @@ export const dsa: KernelDefinition<DsaConfig> = {
     { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32', compare: { kind: 'row-sets', cols: c.topk } },
     dsaAttentionOutput(c, 'f32'),
   ],
-  scratch: (c) => topkScratch(topkShape(c)),
+  plan: (c, caps) => {
+    if (!caps) throw new Error('sparse.dsa: its buffer plan depends on the device (the attention tile shape sets the split)');
+    const { kv, plan } = dsaBuffers(c, caps);
+    return { ...kv, ...plan };
+  },
   cost: (c) => dsaCost(c, dsaAttentionCost(c, 4)),
   runCost: (c, t) => dsaCost(c, dsaAttentionRunCost(c, 4, t.topk_indices!)),
   randomInputs(c, rng) {
@@ -95,48 +124,43 @@ export const dsa: KernelDefinition<DsaConfig> = {
     return { ...out, ...exactIndexInputs(c, rng.next) };
   },
   reference(inputs, c) {
-    const index_scores = indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, { T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+    const index_scores = indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, indexerShape(c));
     const topk_indices = topkReference(index_scores, c.T, c.S, c.topk, 'index', c.causal ? causalRowLength(c.T, c.S) : undefined).indices;
     return { index_scores, topk_indices, out: dsaAttentionReference(inputs, topk_indices, c, 'f32') };
   },
   fromGolden: dsaFromGolden,
   goldenMeta: dsaGoldenMeta,
   async create(ctx, c) {
-    const b = ctx.buffers;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const spec of [...dsa.inputs(c), ...dsa.outputs(c)]) tensors[spec.name] = b.storage(spec.name, spec.shape.reduce((x, y) => x * y, 4));
-    const stages: (IndexerStage | TopKStage | DsaAttentionStage)[] = [];
+    const { kv, plan } = dsaBuffers(c, ctx);
+    const made = allocate(ctx, 'sparse.dsa', plan);
+    let kvMade: Allocation<string> | undefined;
     try {
-      const { q_index, k_index, w_index, index_scores } = tensors as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>;
-      stages.push(await createIndexerStage(ctx, { T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal }, { q_index, k_index, w_index, index_scores }, 'sparse.dsa indexer'));
-      stages.push(await createTopKStage(ctx, topkShape(c), { scores: tensors.index_scores!, indices: tensors.topk_indices! }, 'sparse.dsa top-k'));
-      const kv = tensors.kv;
-      stages.push(
-        await createDsaAttentionStage(
-          ctx,
-          c,
-          'f32',
-          { q: tensors.q!, k: kv ?? tensors.k!, v: kv ?? tensors.v!, topk_indices: tensors.topk_indices!, out: tensors.out! },
-          'sparse.dsa attention',
-        ),
-      );
+      kvMade = allocate(ctx, 'sparse.dsa', kv);
+      const b = made.buffers;
+      const latent = kvMade.buffers.kv;
+      const [k, v] = latent ? [latent, latent] : [kvMade.buffers.k!, kvMade.buffers.v!];
+      const stages = [
+        { name: 'indexer', stage: await createIndexerStage(ctx, indexerShape(c), b, 'sparse.dsa indexer') },
+        { name: 'top-k', stage: await createTopKStage(ctx, topkShape(c), { ...b, scores: b.index_scores, indices: b.topk_indices, values: b.topk_values }, 'sparse.dsa top-k') },
+        { name: 'attention', stage: await createDsaAttentionStage(ctx, c, 'f32', { ...b, k, v }, 'sparse.dsa attention') },
+      ];
+      const kvBuffers = kvMade;
+      return {
+        tensors: { ...made.tensors, ...kvMade.tensors },
+        stages: stages.map(({ name, stage }) => ({ name, encode: (pass: GPUComputePassEncoder) => stage.encode(pass) })),
+        encode(pass) {
+          for (const { stage } of stages) stage.encode(pass);
+        },
+        destroy() {
+          kvBuffers.destroy();
+          made.destroy();
+        },
+      };
     } catch (e) {
-      for (const s of stages) s.destroy();
-      for (const buf of Object.values(tensors)) b.destroy(buf);
+      kvMade?.destroy();
+      made.destroy();
       throw e;
     }
-    const names = ['indexer', 'top-k', 'attention'];
-    return {
-      tensors,
-      stages: stages.map((s, i) => ({ name: names[i]!, encode: (pass: GPUComputePassEncoder) => s.encode(pass) })),
-      encode(pass) {
-        for (const s of stages) s.encode(pass);
-      },
-      destroy() {
-        for (const s of stages) s.destroy();
-        for (const buf of Object.values(tensors)) b.destroy(buf);
-      },
-    };
   },
   benchmarks: [
     { name: 'decode MLA S=8192 k=2048 H=16 D=576 Hi=16 Di=64', config: { T: 1, S: 8192, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, Hi: 16, Di: 64 } },

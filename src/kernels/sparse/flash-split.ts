@@ -54,19 +54,23 @@ export function partialBytes(split: FlashSplit, outRows: number, plan: Pick<Flas
   return split.splits === 1 ? 16 : split.splits * outRows * (plan.DV4 + 1) * 16;
 }
 
-/** The partials buffer, the merge grid and an encoder step for it; the core's bindings end with this buffer. */
-export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, outRows: number, plan: FlashPlan) {
-  const buffer = ctx.buffers.storage(`${label} split partials`, partialBytes(split, outRows, plan));
+/** The merge dispatch, after the attend dispatch in the same pass (its bind group stays set); nothing with one split. */
+export function mergeStep(ctx: GpuContext, split: FlashSplit, outRows: number) {
   // One merge workgroup per out row, its threads over (split lanes, vec4 columns).
   const mergeGrid = grid(outRows, ctx.limits.maxComputeWorkgroupsPerDimension);
+  return (pass: GPUComputePassEncoder, merge: GPUComputePipeline) => {
+    if (split.splits === 1) return;
+    pass.setPipeline(merge);
+    pass.dispatchWorkgroups(...mergeGrid);
+  };
+}
+
+/** The partials buffer, allocated here, and the merge step; the core's bindings end with this buffer. */
+export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, outRows: number, plan: FlashPlan) {
+  const buffer = ctx.buffers.storage(`${label} split partials`, partialBytes(split, outRows, plan));
   return {
     buffer,
-    /** After the attend dispatch, in the same pass (its bind group stays set). */
-    encode(pass: GPUComputePassEncoder, merge: GPUComputePipeline) {
-      if (split.splits === 1) return;
-      pass.setPipeline(merge);
-      pass.dispatchWorkgroups(...mergeGrid);
-    },
+    encode: mergeStep(ctx, split, outRows),
     destroy() {
       ctx.buffers.destroy(buffer);
     },

@@ -1,30 +1,28 @@
 // sparse.indexer: host side of shaders/sparse/indexer.wgsl, the first stage of DeepSeek Sparse Attention.
-// `createIndexerStage` runs it on buffers the caller owns (sparse.dsa chains it into top-k and attention).
+// `createIndexerStage` runs it on buffers the caller plans (sparse.dsa chains it into top-k and attention):
+// the tensors and `indexerStageBuffers`.
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/indexer.wgsl?raw';
 import * as d from 'typegpu/data';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import type { BenchShape, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
+import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
+import { plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { indexerReference } from '../../reference/sparse.ts';
 import { vec4Issue } from './sparse-config.ts';
 import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 
-export type IndexerConfig = {
-  T: number;
-  S: number;
-  Hi: number;
-  Di: number;
-  causal: boolean;
-};
-
-export const indexerSchema: ConfigSchema<IndexerConfig> = {
+export const indexerSchema = {
   T: { type: 'int', label: 'queries T', doc: 'query tokens at positions S-T .. S-1', default: 1, min: 1, max: 1 << 20 },
   S: { type: 'int', label: 'keys S', doc: 'context length scored by the indexer', default: 4096, min: 1, max: 1 << 22, unit: 'tokens' },
   Hi: { type: 'int', label: 'index heads H_I', doc: 'DeepSeek-V3.2: 64', default: 64, min: 1, max: 1024 },
   Di: { type: 'int', label: 'index head dim D_I', doc: 'DeepSeek-V3.2: 128', default: 128, min: 4, max: 1024 },
   causal: { type: 'bool', label: 'causal', default: true },
-};
+} satisfies ConfigSchema;
+
+export type IndexerConfig = ConfigOf<typeof indexerSchema>;
 
 export const IndexerParams = d
   .struct({
@@ -43,6 +41,24 @@ export const IndexerParams = d
 
 /** Rows and keys per workgroup tile (TR, TK in indexer.wgsl); keys per workgroup of keys_main (KPW). */
 const TILE = 64;
+/** Threads per workgroup (16 x 16 on the tile path, 4 lanes per key on the keys path); dims per staged slice. */
+const WG = 256;
+const DC = 32;
+const CONSTANTS = { WG, TR: TILE, TK: TILE, DC, KPW: TILE, L: WG / TILE } as const;
+
+const BINDINGS = {
+  params: uniform(IndexerParams),
+  q_index: storage('vec4<f32>'),
+  k_index: storage('vec4<f32>'),
+  w_index: storage('f32'),
+  index_scores: storage('f32', 'read_write'),
+};
+
+const WORKGROUP = {
+  a_t: workgroupArray('vec4<f32>', DC * (TILE / 4)),
+  b_t: workgroupArray('vec4<f32>', DC * (TILE / 4)),
+  red: workgroupArray('vec4<f32>', TILE * (TILE / 4)),
+};
 /** Up to this many queries keys_main runs (a GEMM tile would hold only T * Hi of its rows). */
 export const KEYS_PATH_MAX_T = 4;
 
@@ -81,51 +97,76 @@ export function indexerCost(c: IndexerConfig): Cost {
 }
 
 export interface IndexerStage {
+  /** keys_main adds its lanes with a subgroup butterfly (else through workgroup memory). */
+  subgroups: boolean;
   encode(pass: GPUComputePassEncoder): void;
-  destroy(): void;
 }
 
-export async function createIndexerStage(
-  ctx: GpuContext,
-  c: IndexerConfig,
-  io: { q_index: GPUBuffer; k_index: GPUBuffer; w_index: GPUBuffer; index_scores: GPUBuffer },
-  label = 'sparse.indexer',
-  opts: FlashOptions = {},
-): Promise<IndexerStage & { subgroups: boolean }> {
+/** The buffers the stage needs besides its tensors: its parameters. */
+export function indexerStageBuffers(c: IndexerConfig) {
+  const tiling = indexerTiling(c);
+  return {
+    indexer_params: plannedUniform(IndexerParams, {
+      T: c.T,
+      S: c.S,
+      Hi: c.Hi,
+      Di4: c.Di / 4,
+      causal: c.causal ? 1 : 0,
+      hpb: tiling.hpb,
+      qpt: tiling.qpt,
+      head_blocks: tiling.headBlocks,
+      key_tiles: tiling.keyTiles,
+    }),
+  };
+}
+
+export type IndexerStageIo = Record<'q_index' | 'k_index' | 'w_index' | 'index_scores' | 'indexer_params', GPUBuffer>;
+
+export async function createIndexerStage(ctx: GpuContext, c: IndexerConfig, io: IndexerStageIo, label = 'sparse.indexer', opts: FlashOptions = {}): Promise<IndexerStage> {
   // keys_main's lane sum: a subgroup butterfly where the device has subgroups (opts can force the fallback).
   const subgroups = usesSubgroups(ctx, opts);
-  const lanes = laneSumSource(subgroups);
-  const { layout, pipelines } = await kernelPipelines(
+  const lanes = laneSumSource(subgroups, WG);
+  const kernel = await createKernel(
     ctx,
-    { label, wgsl: wgsl + '\n' + lanes.wgsl, structs: { IndexerParams }, enable: lanes.enable },
-    ['uniform', 'read', 'read', 'read', 'rw'],
+    {
+      label,
+      wgsl: `${wgsl}\n${lanes.wgsl}`,
+      enable: lanes.enable,
+      bindings: BINDINGS,
+      constants: CONSTANTS,
+      workgroup: { ...WORKGROUP, ...lanes.workgroup },
+    },
     ['main', 'keys_main'] as const,
   );
   const tiling = indexerTiling(c);
-  const params = uniformBuffer(ctx, `${label} params`, IndexerParams, {
-    T: c.T,
-    S: c.S,
-    Hi: c.Hi,
-    Di4: c.Di / 4,
-    causal: c.causal ? 1 : 0,
-    hpb: tiling.hpb,
-    qpt: tiling.qpt,
-    head_blocks: tiling.headBlocks,
-    key_tiles: tiling.keyTiles,
-  });
-  const group = bindGroup(ctx, layout, [params, io.q_index, io.k_index, io.w_index, io.index_scores], label);
+  const group = kernel.bind({ params: io.indexer_params, q_index: io.q_index, k_index: io.k_index, w_index: io.w_index, index_scores: io.index_scores }, label);
   const groups = grid(tiling.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const pipeline = tiling.keysPath ? kernel.pipelines.keys_main : kernel.pipelines.main;
   return {
     subgroups,
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(tiling.keysPath ? pipelines.keys_main : pipelines.main);
+      pass.setPipeline(pipeline);
       pass.dispatchWorkgroups(...groups);
     },
-    destroy() {
-      ctx.buffers.destroy(params);
-    },
   };
+}
+
+/** Every buffer the registered kernel owns: its tensors and the stage's parameters. */
+export function indexerBuffers(c: IndexerConfig) {
+  return { ...plannedTensors(indexerInputs(c), indexerOutputs(c), ['q_index', 'k_index', 'w_index', 'index_scores']), ...indexerStageBuffers(c) };
+}
+
+function indexerInputs(c: IndexerConfig) {
+  return [
+    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: 'f32' as const },
+    { name: 'k_index', shape: [c.S, c.Di], dtype: 'f32' as const },
+    { name: 'w_index', shape: [c.T, c.Hi], dtype: 'f32' as const },
+  ];
+}
+
+function indexerOutputs(c: IndexerConfig) {
+  return [{ name: 'index_scores', shape: [c.T, c.S], dtype: 'f32' as const }];
 }
 
 export const INDEXER_TEST_CASES: BenchShape<IndexerConfig>[] = [
@@ -153,15 +194,12 @@ export const indexer: KernelDefinition<IndexerConfig> = {
   sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],
   schema: indexerSchema,
   check: (c) => checkIndexer(c),
-  inputs: (c) => [
-    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: 'f32' },
-    { name: 'k_index', shape: [c.S, c.Di], dtype: 'f32' },
-    { name: 'w_index', shape: [c.T, c.Hi], dtype: 'f32' },
-  ],
-  outputs: (c) => [{ name: 'index_scores', shape: [c.T, c.S], dtype: 'f32' }],
+  inputs: indexerInputs,
+  outputs: indexerOutputs,
+  plan: indexerBuffers,
   cost: indexerCost,
   reference: (inputs, c) => ({ index_scores: indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, c) }),
-  create: (ctx, c) => instanceOfStage(ctx, [...indexer.inputs(c), ...indexer.outputs(c)], (t) => createIndexerStage(ctx, c, t as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>)),
+  create: (ctx, c) => instanceOfStage(ctx, indexerBuffers(c), (b) => createIndexerStage(ctx, c, b)),
   benchmarks: [
     { name: 'decode S=2048 Hi=64 Di=128 (V3.2 index heads)', config: { T: 1, S: 2048, Hi: 64, Di: 128 } },
     { name: 'prefill T=S=256 Hi=8 Di=32', config: { T: 256, S: 256, Hi: 8, Di: 32 } },

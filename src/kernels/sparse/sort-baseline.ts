@@ -1,16 +1,18 @@
 // sparse.sort_baseline: host side of shaders/sparse/sort-baseline.wgsl, the full bitonic sort that
 // sparse.topk is measured against (same rows, same tie rule, results in score order).
-import orderKeyWgsl from '../../../shaders/sparse/order-key.wgsl?raw';
 import sortWgsl from '../../../shaders/sparse/sort-baseline.wgsl?raw';
 import * as d from 'typegpu/data';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
-import type { ConfigSchema, KernelDefinition } from '../contract.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition } from '../contract.ts';
+import { allocate, planScratch, planned, plannedTensors, plannedUniform, type PlannedBuffer } from '../common/buffer-plan.ts';
+import { fitWorkgroupMemory } from '../common/rules.ts';
 import { causalRowLength, topkReference } from '../../reference/sparse.ts';
 import { randomNormal } from '../random.ts';
 import { checkTopK, selectionCost, topkSchema } from './topk.ts';
 import { WG } from './sparse-config.ts';
 
-export type SortBaselineConfig = { rows: number; S: number; k: number; causal: boolean };
 
 export const SortParams = d
   .struct({
@@ -34,10 +36,20 @@ export function paddedLength(S: number): number {
   return Math.max(2, 2 ** Math.ceil(Math.log2(S)));
 }
 
-/** Pairs sorted in workgroup memory at once: up to 2048, a power of two that fits the device. */
-function blockPairs(P: number, workgroupBytes: number): number {
-  return Math.min(P, 2048, 2 ** Math.floor(Math.log2(workgroupBytes / PAIR)));
+/** Pairs sorted in workgroup memory at once: up to 2048 (16 KiB, the workgroup memory every WebGPU device has). */
+function blockPairs(P: number): number {
+  return Math.min(P, 2048);
 }
+
+const BINDINGS = {
+  params: uniform(SortParams),
+  scores: storage('f32'),
+  out_idx: storage('i32', 'read_write'),
+  out_val: storage('f32', 'read_write'),
+  pairs: storage('vec2<u32>', 'read_write'),
+};
+
+const blockWorkgroup = (L: number) => ({ block: workgroupArray('vec2<u32>', L) });
 
 type Step = { entry: 'local_sort_main' | 'local_merge_main' | 'global_step_main' | 'emit_main'; k: number; j: number };
 
@@ -52,12 +64,41 @@ export function bitonicSchedule(P: number, L: number): Step[] {
   return steps;
 }
 
-const schema: ConfigSchema<SortBaselineConfig> = {
+const schema = {
   rows: topkSchema.rows,
   S: topkSchema.S,
   k: topkSchema.k,
   causal: topkSchema.causal,
-};
+} satisfies ConfigSchema;
+
+export type SortBaselineConfig = ConfigOf<typeof schema>;
+
+function inputs(c: SortBaselineConfig) {
+  return [{ name: 'scores', shape: [c.rows, c.S], dtype: 'f32' as const }];
+}
+
+function outputs(c: SortBaselineConfig) {
+  return [
+    { name: 'indices', shape: [c.rows, c.k], dtype: 'i32' as const, compare: { kind: 'exact' as const } },
+    { name: 'values', shape: [c.rows, c.k], dtype: 'f32' as const },
+  ];
+}
+
+/** Every buffer an instance owns: the tensors, the sort pairs, and one small parameter buffer per dispatch (each reads its own stage). */
+function buffers(c: SortBaselineConfig) {
+  const P = paddedLength(c.S);
+  const steps = bitonicSchedule(P, blockPairs(P));
+  const params = steps.map((s, i) => ({
+    name: `params ${i} ${s.entry} k=${s.k} j=${s.j}`,
+    buffer: plannedUniform(SortParams, { rows: c.rows, cols: c.S, P, k: c.k, causal: c.causal ? 1 : 0, stage_k: s.k, stage_j: s.j, write_values: 1 }),
+  }));
+  const plan: Record<string, PlannedBuffer> = {
+    ...plannedTensors(inputs(c), outputs(c), ['scores', 'indices', 'values']),
+    pairs: planned('scratch', c.rows * P * PAIR),
+    ...Object.fromEntries(params.map((p) => [p.name, p.buffer])),
+  };
+  return { steps: steps.map((s, i) => ({ ...s, params: params[i]!.name })), plan };
+}
 
 export const sortBaseline: KernelDefinition<SortBaselineConfig> = {
   id: 'sparse.sort_baseline',
@@ -70,13 +111,14 @@ export const sortBaseline: KernelDefinition<SortBaselineConfig> = {
     "select's few streaming passes: the bench runs both on the same rows.",
   sources: ['Batcher 1968, "Sorting networks and their applications" (bitonic sort)'],
   schema,
-  check: (c) => checkTopK({ rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: 0 }),
-  inputs: (c) => [{ name: 'scores', shape: [c.rows, c.S], dtype: 'f32' }],
-  outputs: (c) => [
-    { name: 'indices', shape: [c.rows, c.k], dtype: 'i32', compare: { kind: 'exact' } },
-    { name: 'values', shape: [c.rows, c.k], dtype: 'f32' },
+  check: (c, caps) => [
+    ...checkTopK({ rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: 0 }),
+    ...fitWorkgroupMemory('S', workgroupBytes(blockWorkgroup(blockPairs(paddedLength(c.S)))), 'a sort block', caps),
   ],
-  scratch: (c) => [{ name: 'sort pairs', bytes: c.rows * paddedLength(c.S) * PAIR }],
+  inputs,
+  outputs,
+  plan: (c) => buffers(c).plan,
+  scratch: (c) => planScratch(buffers(c).plan),
   cost: selectionCost,
   randomInputs: (c, rng) => ({ scores: randomNormal(rng, [c.rows, c.S]) }),
   reference(inputs, c) {
@@ -85,56 +127,37 @@ export const sortBaseline: KernelDefinition<SortBaselineConfig> = {
   },
   async create(ctx, c) {
     const P = paddedLength(c.S);
-    const L = blockPairs(P, ctx.limits.maxComputeWorkgroupStorageSize);
-    const { layout, pipelines } = await kernelPipelines(
+    const L = blockPairs(P);
+    const kernel = await createKernel(
       ctx,
-      { label: 'sparse.sort_baseline', wgsl: orderKeyWgsl + sortWgsl, structs: { SortParams } },
-      ['uniform', 'read', 'rw', 'rw', 'rw'],
+      { label: 'sparse.sort_baseline', wgsl: sortWgsl, bindings: BINDINGS, constants: { WG, L }, workgroup: blockWorkgroup(L) },
       ['local_sort_main', 'local_merge_main', 'global_step_main', 'emit_main'] as const,
-      { L },
     );
-    const b = ctx.buffers;
-    const tensors = {
-      scores: b.storage('scores', 4 * c.rows * c.S),
-      indices: b.storage('indices', 4 * c.rows * c.k),
-      values: b.storage('values', 4 * c.rows * c.k),
-    };
-    const pairs = b.storage('sort pairs', c.rows * P * PAIR);
+    const { steps, plan } = buffers(c);
+    const made = allocate(ctx, 'sparse.sort_baseline', plan);
+    const [scores, indices, values, pairs] = (['scores', 'indices', 'values', 'pairs'] as const).map((name) => made.buffers[name]!);
     const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
     const blockGrid = grid(c.rows * (P / L), maxDim);
-    const steps = bitonicSchedule(P, L).map((s) => {
-      // Each dispatch reads its own stage from its own small uniform buffer.
-      const params = uniformBuffer(ctx, `sparse.sort_baseline ${s.entry} k=${s.k} j=${s.j}`, SortParams, {
-        rows: c.rows,
-        cols: c.S,
-        P,
-        k: c.k,
-        causal: c.causal ? 1 : 0,
-        stage_k: s.k,
-        stage_j: s.j,
-        write_values: 1,
-      });
+    const recorded = steps.map((s) => {
       const groups =
         s.entry === 'global_step_main'
           ? grid(Math.ceil((c.rows * P) / 2 / WG), maxDim)
           : s.entry === 'emit_main'
             ? grid(Math.ceil((c.rows * c.k) / WG), maxDim)
             : blockGrid;
-      return { params, pipeline: pipelines[s.entry], group: bindGroup(ctx, layout, [params, tensors.scores, tensors.indices, tensors.values, pairs]), groups };
+      const group = kernel.bind({ params: made.buffers[s.params]!, scores: scores!, out_idx: indices!, out_val: values!, pairs: pairs! });
+      return { pipeline: kernel.pipelines[s.entry], group, groups };
     });
     return {
-      tensors,
+      tensors: made.tensors,
       encode(pass) {
-        for (const s of steps) {
+        for (const s of recorded) {
           pass.setBindGroup(0, s.group);
           pass.setPipeline(s.pipeline);
           pass.dispatchWorkgroups(...s.groups);
         }
       },
-      destroy() {
-        for (const s of steps) b.destroy(s.params);
-        for (const buf of [...Object.values(tensors), pairs]) b.destroy(buf);
-      },
+      destroy: made.destroy,
     };
   },
   benchmarks: [{ name: 'decode row S=32768 k=2048 (compare sparse.topk)', config: { rows: 1, S: 32768, k: 2048 } }],

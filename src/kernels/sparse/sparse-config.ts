@@ -2,7 +2,7 @@
 // (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
 // workgroup memory) and small schema pieces (the golden mappings are sparse-golden.ts).
 import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
-import { laneSumBytes, laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
+import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 import * as d from 'typegpu/data';
 import type { Infer } from 'typegpu/data';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
@@ -92,7 +92,7 @@ export function flashWorkgroup(p: Pick<FlashPlan, 'BR' | 'BK' | 'D4' | 'DV4' | '
 }
 
 function flashShared(BR: number, BK: number, subgroups: boolean, qShared: boolean, D4: number, DV4: number, vFromK: boolean): number {
-  return workgroupBytes(flashWorkgroup({ BR, BK, D4, DV4, vFromK, qShared })) + laneSumBytes(subgroups, WG);
+  return workgroupBytes({ ...flashWorkgroup({ BR, BK, D4, DV4, vFromK, qShared }), ...laneSumSource(subgroups, WG).workgroup });
 }
 
 /**
@@ -178,7 +178,7 @@ export function maskedFlashKernel<X extends BindingRecord, E extends string>(
     workgroup?: WorkgroupRecord;
   },
 ) {
-  const lanes = laneSumSource(o.plan.subgroups);
+  const lanes = laneSumSource(o.plan.subgroups, WG);
   return createKernel(
     ctx,
     {
@@ -189,7 +189,7 @@ export function maskedFlashKernel<X extends BindingRecord, E extends string>(
       bindings: { ...FLASH_BINDINGS, ...o.bindings },
       constants: { ...flashConstants(o.plan), ...o.constants },
       // merge_main's arrays are its own: they do not count against the attend tile's budget.
-      workgroup: { ...flashWorkgroup(o.plan), merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG), ...o.workgroup },
+      workgroup: { ...flashWorkgroup(o.plan), ...lanes.workgroup, merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG), ...o.workgroup },
     },
     o.entries,
   );
@@ -224,7 +224,6 @@ export function sumClamped(lo: number, hi: number, floor: number, ceil: number):
 }
 
 /** A numeric field borrowed from another schema with its own default or doc. */
-export function numField(spec: FieldSpec, patch: { default?: number; doc?: string }): FieldSpec {
-  if (spec.type !== 'int' && spec.type !== 'number') throw new Error(`field "${spec.label}" is not numeric`);
+export function numField<F extends Extract<FieldSpec, { type: 'int' | 'number' }>>(spec: F, patch: { default?: number; doc?: string }): F {
   return { ...spec, ...patch };
 }

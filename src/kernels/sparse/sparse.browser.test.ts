@@ -11,7 +11,7 @@ import { relL2 } from '../compare.ts';
 import { attentionReference, causalMask } from '../../reference/attention.ts';
 import { createRng, freshSeed, type Rng } from '../random.ts';
 import { topk } from './topk.ts';
-import { createIndexerStage, indexer } from './indexer.ts';
+import { createIndexerStage, indexer, indexerBuffers } from './indexer.ts';
 import { instanceOfStage } from '../stage-instance.ts';
 import { sortBaseline } from './sort-baseline.ts';
 import { dsa } from './dsa.ts';
@@ -153,8 +153,8 @@ describe('sparse.indexer decode path: subgroup lane sum and its workgroup-memory
       const forced = {
         ...indexer,
         create: (c: GpuContext, cfg: typeof config) =>
-          instanceOfStage(c, [...indexer.inputs(cfg), ...indexer.outputs(cfg)], async (t) => {
-            const stage = await createIndexerStage(c, cfg, t as Record<'q_index' | 'k_index' | 'w_index' | 'index_scores', GPUBuffer>, 'indexer test', { subgroups });
+          instanceOfStage(c, indexerBuffers(cfg), async (b) => {
+            const stage = await createIndexerStage(c, cfg, b, 'indexer test', { subgroups });
             used = stage.subgroups;
             return stage;
           }),

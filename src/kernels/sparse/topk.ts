@@ -1,27 +1,20 @@
 // sparse.topk: host side of shaders/sparse/topk.wgsl. Exports the registered kernel and `createTopKStage`,
-// the piece other kernels embed on their own buffers (DSA's index scores, block select's block scores, the
-// MoE router's expert scores).
+// the piece other kernels embed on buffers they plan (DSA's index scores, block select's block scores): their
+// scores, indices and values plus `topkStageBuffers`.
 import { instanceOfStage } from '../stage-instance.ts';
-import orderKeyWgsl from '../../../shaders/sparse/order-key.wgsl?raw';
 import topkWgsl from '../../../shaders/sparse/topk.wgsl?raw';
 import * as d from 'typegpu/data';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { GpuContext } from '../../gpu/context.ts';
-import type { BenchShape, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
+import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, ValidationIssue } from '../contract.ts';
+import { planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { causalRowLength, topkReference } from '../../reference/sparse.ts';
 import { sumClamped } from './sparse-config.ts';
 import type { HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 
-export type TopKConfig = {
-  rows: number;
-  S: number;
-  k: number;
-  /** Row r of `rows` sees only its first S - rows + r + 1 entries (causal index scores). */
-  causal: boolean;
-  /** Workgroups per row; 0 picks one from the shape. */
-  split: number;
-};
 
 export const TopKParams = d
   .struct({
@@ -37,8 +30,31 @@ export const TopKParams = d
   })
   .$name('TopKParams');
 
-/** Histogram bins per row (11-bit digits), as in topk.wgsl. */
+/** Threads per workgroup, histogram bins per row (11-bit digits), elements per thread in a compaction tile, raking threads of the prefix sum. */
+const WG = 256;
 const BINS = 2048;
+const CONSTANTS = { WG, BINS, PER: BINS / WG, ITEMS: 4, RAKE: 16 } as const;
+
+const BINDINGS = {
+  params: uniform(TopKParams),
+  scores: storage('f32'),
+  out_idx: storage('i32', 'read_write'),
+  out_val: storage('f32', 'read_write'),
+  hist_g: storage('atomic<u32>', 'read_write'),
+  state: storage('vec4<u32>', 'read_write'),
+  counts: storage('atomic<u32>', 'read_write'),
+  list: storage('atomic<u32>', 'read_write'),
+};
+
+const WORKGROUP = {
+  hist: workgroupArray('atomic<u32>', BINS),
+  scan: workgroupArray('u32', WG),
+  rake: workgroupArray('u32', CONSTANTS.RAKE),
+  found: workgroupArray('vec4<u32>'),
+  offs: workgroupArray('u32', WG),
+  starts: workgroupArray('u32', WG),
+  shared_u32: workgroupArray('u32'),
+};
 /** Elements per chunk the automatic split aims for. */
 const AUTO_CHUNK = 1024;
 /** Most workgroups per row in chunk mode (the finishing workgroup keeps one list offset per chunk per thread). */
@@ -72,15 +88,34 @@ export interface TopKShape {
   split: number;
 }
 
-export function topkScratch(s: TopKShape): { name: string; bytes: number }[] {
+/**
+ * The stage's own buffers: its parameters and chunk mode's scratch (histograms and arrival counters, row
+ * state, list lengths, candidate lists). Row mode never touches the scratch; the bindings still need a buffer
+ * each. The histograms and arrival counters start at zero (WebGPU zeroes new buffers) and every run leaves
+ * them zero again. `values`: whether the caller wants the values written (else its values buffer may be 4 B).
+ */
+export function topkStageBuffers(s: TopKShape, values: boolean) {
   const chunks = topkChunks(s.rows, s.cols, s.split);
-  if (chunks === 1) return [];
-  return [
-    { name: 'topk histograms and arrival counters', bytes: s.rows * (BINS + 2) * 4 },
-    { name: 'topk row state', bytes: s.rows * 16 },
-    { name: 'topk list lengths', bytes: s.rows * chunks * 4 },
-    { name: 'topk candidate lists', bytes: s.rows * s.cols * 8 },
-  ];
+  const rowMode = chunks === 1;
+  return {
+    topk_params: plannedUniform(TopKParams, {
+      rows: s.rows,
+      cols: s.cols,
+      k: s.k,
+      causal: s.causal ? 1 : 0,
+      chunks,
+      chunk_len: Math.ceil(s.cols / chunks),
+      write_values: values ? 1 : 0,
+    }),
+    topk_hist: planned('scratch', rowMode ? 4 : s.rows * (BINS + 2) * 4),
+    topk_state: planned('scratch', rowMode ? 16 : s.rows * 16),
+    topk_counts: planned('scratch', rowMode ? 4 : s.rows * chunks * 4),
+    topk_list: planned('scratch', rowMode ? 8 : s.rows * s.cols * 8),
+  };
+}
+
+export function topkScratch(s: TopKShape): { name: string; bytes: number }[] {
+  return planScratch(topkStageBuffers(s, false));
 }
 
 /** Cross-field rules of a top-k over [rows, cols] (shared by every kernel that embeds it). */
@@ -94,53 +129,38 @@ export interface TopKStage {
   /** Workgroups per row the stage runs with. */
   chunks: number;
   encode(pass: GPUComputePassEncoder): void;
-  destroy(): void;
 }
+
+export type TopKStageIo = Record<'scores' | 'indices' | 'values' | keyof ReturnType<typeof topkStageBuffers>, GPUBuffer>;
 
 /**
  * Top-k of each row of `scores` ([rows, cols] f32) into `indices` ([rows, k] i32, ascending position, -1
- * padded) and, when given, `values` ([rows, k] f32, -inf padded). The buffers stay the caller's; the stage
- * owns its pipelines, parameters and scratch.
+ * padded) and, when the stage buffers say so, `values` ([rows, k] f32, -inf padded). Every buffer is the
+ * caller's; the stage owns its pipelines.
  */
-export async function createTopKStage(
-  ctx: GpuContext,
-  s: TopKShape,
-  io: { scores: GPUBuffer; indices: GPUBuffer; values?: GPUBuffer },
-  label = 'sparse.topk',
-): Promise<TopKStage> {
+export async function createTopKStage(ctx: GpuContext, s: TopKShape, io: TopKStageIo, label = 'sparse.topk'): Promise<TopKStage> {
   const chunks = topkChunks(s.rows, s.cols, s.split);
-  const rowMode = chunks === 1;
   const dispatches = topkDispatches(s);
-  const { layout, pipelines } = await kernelPipelines(
+  const kernel = await createKernel(
     ctx,
-    { label, wgsl: orderKeyWgsl + topkWgsl, structs: { TopKParams } },
-    ['uniform', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
+    { label, wgsl: topkWgsl, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
     dispatches.map((x) => x.entry),
   );
-  const b = ctx.buffers;
-  const owned: GPUBuffer[] = [];
-  const own = (buf: GPUBuffer) => (owned.push(buf), buf);
-  const params = own(
-    uniformBuffer(ctx, `${label} params`, TopKParams, {
-      rows: s.rows,
-      cols: s.cols,
-      k: s.k,
-      causal: s.causal ? 1 : 0,
-      chunks,
-      chunk_len: Math.ceil(s.cols / chunks),
-      write_values: io.values ? 1 : 0,
-    }),
+  const group = kernel.bind(
+    {
+      params: io.topk_params,
+      scores: io.scores,
+      out_idx: io.indices,
+      out_val: io.values,
+      hist_g: io.topk_hist,
+      state: io.topk_state,
+      counts: io.topk_counts,
+      list: io.topk_list,
+    },
+    label,
   );
-  // Row mode never touches the chunk scratch; the bindings still need a buffer. The histograms and arrival
-  // counters start at zero (WebGPU zeroes new buffers) and every run leaves them zero again.
-  const values = io.values ?? own(b.storage(`${label} values (unused)`, 4));
-  const hist = own(b.storage(`${label} histograms`, rowMode ? 4 : s.rows * (BINS + 2) * 4));
-  const state = own(b.storage(`${label} row state`, rowMode ? 16 : s.rows * 16));
-  const counts = own(b.storage(`${label} list lengths`, rowMode ? 4 : s.rows * chunks * 4));
-  const list = own(b.storage(`${label} candidate lists`, rowMode ? 8 : s.rows * s.cols * 8));
-  const group = bindGroup(ctx, layout, [params, io.scores, io.indices, values, hist, state, counts, list], label);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const recorded = dispatches.map((x) => ({ pipeline: pipelines[x.entry], groups: grid(x.workgroups, maxDim) }));
+  const recorded = dispatches.map((x) => ({ pipeline: kernel.pipelines[x.entry], groups: grid(x.workgroups, maxDim) }));
   return {
     chunks,
     encode(pass) {
@@ -150,19 +170,18 @@ export async function createTopKStage(
         pass.dispatchWorkgroups(...x.groups);
       }
     },
-    destroy() {
-      for (const buf of owned) b.destroy(buf);
-    },
   };
 }
 
-export const topkSchema: ConfigSchema<TopKConfig> = {
+export const topkSchema = {
   rows: { type: 'int', label: 'rows', doc: 'independent rows (queries for DSA, tokens for a MoE router)', default: 1, min: 1, max: 1 << 20 },
   S: { type: 'int', label: 'row length S', doc: 'entries per row (keys for DSA)', default: 32768, min: 1, max: 1 << 24, unit: 'entries' },
   k: { type: 'int', label: 'k', doc: 'entries kept per row (DeepSeek-V3.2: 2048); rows with fewer valid entries are padded with -1', default: 2048, min: 1, max: 1 << 16 },
   causal: { type: 'bool', label: 'causal rows', doc: 'row r of R considers only its first S - R + r + 1 entries (index scores of queries at positions S-R..S-1)', default: false },
   split: { type: 'int', label: 'workgroups per row', doc: '0 = automatic (1 for many rows, chunks of ~1024 entries for few long rows); at most 256', default: 0, min: 0, max: MAX_CHUNKS },
-};
+} satisfies ConfigSchema;
+
+export type TopKConfig = ConfigOf<typeof topkSchema>;
 
 /**
  * A selection does no arithmetic; its cost is the bytes: the scores a row may consider read once (causal
@@ -182,6 +201,26 @@ function normalScores(c: TopKConfig, rng: Rng): Record<string, HostTensor> {
   const data = new Float32Array(c.rows * c.S);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return { scores: { shape: [c.rows, c.S], data } };
+}
+
+function topkShape(c: TopKConfig): TopKShape {
+  return { rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split };
+}
+
+function topkInputs(c: TopKConfig) {
+  return [{ name: 'scores', shape: [c.rows, c.S], dtype: 'f32' as const }];
+}
+
+function topkOutputs(c: TopKConfig): OutputSpec[] {
+  return [
+    { name: 'indices', shape: [c.rows, c.k], dtype: 'i32', compare: { kind: 'exact' } },
+    { name: 'values', shape: [c.rows, c.k], dtype: 'f32' },
+  ];
+}
+
+/** The registered kernel's buffers: scores, indices, values and the stage's own. */
+function topkBuffers(c: TopKConfig) {
+  return { ...plannedTensors(topkInputs(c), topkOutputs(c), ['scores', 'indices', 'values']), ...topkStageBuffers(topkShape(c), true) };
 }
 
 export const TOPK_TEST_CASES: BenchShape<TopKConfig>[] = [
@@ -211,23 +250,18 @@ export const topk: KernelDefinition<TopKConfig> = {
     'Alabi et al. 2012, "Fast k-Selection Algorithms for Graphics Processing Units" (radix select)',
   ],
   schema: topkSchema,
-  check: (c) => checkTopK({ rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }),
-  inputs: (c) => [{ name: 'scores', shape: [c.rows, c.S], dtype: 'f32' }],
-  outputs: (c) => [
-    { name: 'indices', shape: [c.rows, c.k], dtype: 'i32', compare: { kind: 'exact' } },
-    { name: 'values', shape: [c.rows, c.k], dtype: 'f32' },
-  ],
-  scratch: (c) => topkScratch({ rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }),
+  check: (c) => checkTopK(topkShape(c)),
+  inputs: topkInputs,
+  outputs: topkOutputs,
+  plan: topkBuffers,
+  scratch: (c) => planScratch(topkBuffers(c)),
   cost: selectionCost,
   randomInputs: normalScores,
   reference(inputs, c) {
     const { indices, values } = topkReference(inputs.scores!, c.rows, c.S, c.k, 'index', topkRowLength(c));
     return { indices, values };
   },
-  create: (ctx, c) =>
-    instanceOfStage(ctx, [...topk.inputs(c), ...topk.outputs(c)], (t) =>
-      createTopKStage(ctx, { rows: c.rows, cols: c.S, k: c.k, causal: c.causal, split: c.split }, t as Record<'scores' | 'indices' | 'values', GPUBuffer>),
-    ),
+  create: (ctx, c) => instanceOfStage(ctx, topkBuffers(c), (b) => createTopKStage(ctx, topkShape(c), b)),
   benchmarks: [
     { name: 'decode row S=32768 k=2048', config: { rows: 1, S: 32768, k: 2048 } },
     { name: 'prefill rows=64 S=2048 k=256 causal', config: { rows: 64, S: 2048, k: 256, causal: true } },

@@ -52,10 +52,10 @@ export const KERNEL_SOURCES: Record<string, KernelSources> = {
     links: [{ formula: 'DSA indexer', file: 'sparse/indexer.wgsl', pattern: /w_index|ReLU|max\(.*0\.0\)/ }],
   },
   'sparse.topk': {
-    files: ['sparse/order-key.wgsl', 'sparse/topk.wgsl'],
+    files: ['lib/order-key.wgsl', 'sparse/topk.wgsl'],
     links: [{ formula: 'DSA indexer', file: 'sparse/topk.wgsl', pattern: /histogram|radix|threshold/i }],
   },
-  'sparse.sort_baseline': { files: ['sparse/order-key.wgsl', 'sparse/sort-baseline.wgsl'], links: [] },
+  'sparse.sort_baseline': { files: ['lib/order-key.wgsl', 'sparse/sort-baseline.wgsl'], links: [] },
   'sparse.dsa_attention': {
     files: ['sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl'],
     links: [

@@ -1,5 +1,5 @@
-// What flash_decode and flash_prefill share (appended by the host): a quad of 4 query rows whose scores
-// (or probabilities) of one key travel as one vec4, and the registers of one (quad, vec4 column) of O.
+// What flash_decode and flash_prefill share: a quad of 4 query rows whose scores (or probabilities) of one
+// key travel as one vec4, and the registers of one (quad, vec4 column) of O.
 // Named fields, not an array: on CPU emulation an array indexed in a loop lives in memory.
 
 // The quad's 4 scores of one key chunk: dot products of each row's chunk with the key's.

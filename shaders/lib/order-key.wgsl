@@ -2,6 +2,8 @@
 // the sign bit set, negative ones are bit-inverted, so larger floats have larger unsigned keys and a radix
 // select / sort on the keys is a select / sort on the floats. -0 is folded onto +0 (they compare equal, so
 // they must tie and fall back to the lower index).
+#include "lib/infinity.wgsl"
+
 fn order_key(v: f32) -> u32 {
   var b = bitcast<u32>(v);
   if (b == 0x80000000u) { b = 0u; }
@@ -12,10 +14,4 @@ fn order_key(v: f32) -> u32 {
 fn is_valid(v: f32) -> bool {
   let b = bitcast<u32>(v);
   return (b & 0x7fffffffu) < 0x7f800000u || b == 0x7f800000u;
-}
-
-// -inf for padding values, read at run time (a constant infinity is a WGSL compile error).
-var<private> NEG_INF_BITS: u32 = 0xff800000u;
-fn neg_inf() -> f32 {
-  return bitcast<f32>(NEG_INF_BITS);
 }
