@@ -81,7 +81,7 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   async create(ctx, c) {
     const kernel = await createKernel(
       ctx,
-      { label: 'attention.naive', wgsl, elem: c.dtype as 'f32' | 'f16', bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
+      { label: 'attention.naive', wgsl, elem: c.dtype, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
       ['scores_main', 'softmax_main', 'pv_main'] as const,
     );
     const made = allocate(ctx, 'attention.naive', naivePlan(c));
@@ -130,7 +130,7 @@ export const naiveAttentionWithProbs: KernelDefinition<NaiveProbsConfig> = {
   reference(inputs, c) {
     const ref = attentionReferenceFor(inputs, c);
     if (!c.probs) return ref;
-    const dt = c.dtype as 'f32' | 'f16';
+    const dt = c.dtype;
     const probs = attentionProbabilities(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), { ...c, scale: effectiveScale(c) }, c.causal ? causalMask : fullMask);
     return { ...ref, probs };
   },

@@ -52,7 +52,7 @@ export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: Sp
   const rowBlocks = Math.ceil(rows / p.BR);
   // A row block's union holds at most every block, and at most topBlocks per row.
   const union = Math.min(blockCount(c), Math.min(rows, p.BR) * c.topBlocks);
-  const split = flashSplit({ items: c.Hkv * rowBlocks, keys: union * c.block, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype as 'f32' | 'f16'], BK: p.BK }, opts);
+  const split = flashSplit({ items: c.Hkv * rowBlocks, keys: union * c.block, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype], BK: p.BK }, opts);
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
@@ -114,7 +114,7 @@ export function blockSelectRunCost(c: BlockSelectConfig, t: Record<string, HostT
 }
 
 function outputs(c: BlockSelectConfig): OutputSpec[] {
-  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype as 'f32' | 'f16' }];
+  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype }];
   if (c.selected) out.push({ name: 'selected', shape: [c.T, c.Hq, c.topBlocks], dtype: 'i32', compare: { kind: 'exact' } });
   return out;
 }
@@ -151,7 +151,7 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   cost: blockSelectCost,
   runCost: blockSelectRunCost,
   reference(inputs, c) {
-    const dt = c.dtype as 'f32' | 'f16';
+    const dt = c.dtype;
     const r = blockSelectReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) });
     const outs: Record<string, HostTensor> = { out: r.out };
     if (c.selected) outs.selected = r.selected;
@@ -177,7 +177,7 @@ function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) 
     label: 'sparse.block_select',
     wgsl,
     plan: p,
-    elem: c.dtype as 'f32' | 'f16',
+    elem: c.dtype,
     bindings: { pooled: storage('vec4<f32>', 'read_write'), block_scores: storage('f32', 'read_write'), sel: storage('i32') },
     constants: { BITW: Math.ceil(blockCount(c) / 32) },
     workgroup: attendWorkgroup(c, p.BR),

@@ -14,7 +14,8 @@ import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
-import { SparseAttnParams, f16Issue, flashPlan, isIssue, maskedFlashKernel, numField, sumClamped, vec4Issue, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, flashPlan, isIssue, maskedFlashKernel, numField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { needF16, needVec4 } from '../common/rules.ts';
 import { flashSplit, mergeStep, partialBytes, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
@@ -66,7 +67,7 @@ export function dsaGeometry(c: DsaAttentionShape, plan: FlashPlan, el: number, o
 }
 
 export function checkDsaAttention(c: DsaAttentionShape & { dtype?: string }, caps: DeviceCaps): ValidationIssue[] {
-  const issues: ValidationIssue[] = [...vec4Issue('D', c.D), ...f16Issue(c.dtype ?? 'f32', caps)];
+  const issues: ValidationIssue[] = [...needVec4('D', c.D, '(the kernels load rows as vec4)'), ...needF16('dtype', c.dtype ?? 'f32', caps)];
   if (c.Hq % c.Hkv !== 0) issues.push({ field: 'Hq', message: `${c.Hq} is not a multiple of Hkv = ${c.Hkv} (each KV head serves Hq/Hkv query heads)` });
   if (c.T > c.S) issues.push({ field: 'T', message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
   if (c.mode === 'mla') {
@@ -255,8 +256,8 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
   ],
   schema: dsaAttentionSchema,
   check: (c, caps) => checkDsaAttention(c, caps),
-  inputs: (c) => [...dsaAttentionInputs(c, c.dtype as 'f32' | 'f16'), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
-  outputs: (c) => [dsaAttentionOutput(c, c.dtype as 'f32' | 'f16')],
+  inputs: (c) => [...dsaAttentionInputs(c, c.dtype), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
+  outputs: (c) => [dsaAttentionOutput(c, c.dtype)],
   cost: (c) => dsaAttentionCost(c, BYTES_PER[c.dtype as 'f32' | 'f16']),
   runCost: (c, t) => dsaAttentionRunCost(c, BYTES_PER[c.dtype as 'f32' | 'f16'], t.topk_indices!),
   randomInputs(c, rng) {
@@ -269,7 +270,7 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
     out.topk_indices = randomKeyLists(c, rng);
     return out;
   },
-  reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype as 'f32' | 'f16') }),
+  reference: (inputs, c) => ({ out: dsaAttentionReference(inputs, inputs.topk_indices!, c, c.dtype) }),
   plan: (c, caps) => {
     if (!caps) throw new Error('sparse.dsa_attention: its buffer plan depends on the device (the tile shape sets the split)');
     return dsaAttentionBuffers(c, caps).plan;

@@ -11,7 +11,7 @@ import type { GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
 import { plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { indexerReference } from '../../reference/sparse.ts';
-import { vec4Issue } from './sparse-config.ts';
+import { needVec4 } from '../common/rules.ts';
 import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 
 export const indexerSchema = {
@@ -77,7 +77,7 @@ export function indexerKeyBytesPerWorkgroup(c: { Di: number }): number {
 }
 
 export function checkIndexer(c: IndexerConfig, fields = { T: 'T', Di: 'Di' }): ValidationIssue[] {
-  const issues = vec4Issue(fields.Di, c.Di);
+  const issues = needVec4(fields.Di, c.Di, '(the kernels load rows as vec4)');
   if (c.T > c.S) issues.push({ field: fields.T, message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
   return issues;
 }

@@ -41,7 +41,7 @@ export function windowCost(c: SlidingWindowConfig): Cost {
   const hi = c.S - 1;
   // Sum over positions of min(p + 1, W) + clamp(p + 1 - W, 0, sinks).
   const pairs = sumClamped(lo + 1, hi + 1, 0, c.window) + sumClamped(lo + 1 - c.window, hi + 1 - c.window, 0, c.sinks);
-  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  const el = BYTES_PER[c.dtype];
   // KV rows any query can see: the sinks and the span from the first query's window to the end.
   const firstWindow = Math.max(0, lo + 1 - c.window);
   const rows = Math.min(c.S, Math.min(c.sinks, firstWindow) + (c.S - firstWindow));
@@ -54,7 +54,7 @@ export function windowCost(c: SlidingWindowConfig): Cost {
 }
 
 function outputs(c: SlidingWindowConfig): OutputSpec[] {
-  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype as 'f32' | 'f16' }];
+  const out: OutputSpec[] = [{ name: 'out', shape: [c.T, c.Hq, c.D], dtype: c.dtype }];
   if (c.selected) out.push({ name: 'selected', shape: [c.T, c.S], dtype: 'i32', compare: { kind: 'exact' } });
   return out;
 }
@@ -69,7 +69,7 @@ export function windowGeometry(c: SlidingWindowConfig, p: FlashPlan, opts: Split
   const rowBlocks = Math.ceil((c.T * group) / p.BR);
   // A row block spans at most ceil(BR / group) + 1 queries, each seeing the sinks and its window.
   const keys = Math.min(c.S, c.sinks + c.window + Math.ceil(p.BR / group));
-  const split = flashSplit({ items: c.Hkv * rowBlocks, keys, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype as 'f32' | 'f16'], BK: p.BK }, opts);
+  const split = flashSplit({ items: c.Hkv * rowBlocks, keys, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype], BK: p.BK }, opts);
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
@@ -99,7 +99,7 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   outputs,
   cost: windowCost,
   reference(inputs, c) {
-    const dt = c.dtype as 'f32' | 'f16';
+    const dt = c.dtype;
     const visible = slidingWindowMask(c.window, c.sinks);
     const out = attentionReference(roundTo(inputs.q!, dt), roundTo(inputs.k!, dt), roundTo(inputs.v!, dt), { ...c, scale: effectiveScale(c) }, visible);
     if (!c.selected) return { out } as Record<string, HostTensor>;
@@ -133,7 +133,7 @@ export async function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfi
     label: 'sparse.sliding_window',
     wgsl,
     plan: p,
-    elem: c.dtype as 'f32' | 'f16',
+    elem: c.dtype,
     bindings: { selected: storage('i32', 'read_write') },
     entries: ['attend_main', 'merge_main', 'mask_main'] as const,
   });

@@ -22,10 +22,6 @@ export const selectedField: FieldSpec = {
   default: false,
 };
 
-export function f16Issue(dtype: string, caps: DeviceCaps): ValidationIssue[] {
-  return dtype === 'f16' && !caps.features.f16 ? [{ field: 'dtype', message: 'f16 needs the shader-f16 feature, which this adapter does not offer' }] : [];
-}
-
 /**
  * Parameters of the masked-flash core and the kernels built on it (sliding window, block select, DSA
  * attention). Row counts are in vec4s so WGSL indexes `array<vec4<elem>>` directly.
@@ -143,11 +139,6 @@ export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
 /** The core's constants for a plan (generated as `const` lines; TS reads the same values). */
 export function flashConstants(p: FlashPlan): ConstantRecord {
   return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, MAXC: FLASH_MAXC, V_FROM_K: p.vFromK ? 1 : 0, Q_SHARED: p.qShared ? 1 : 0 };
-}
-
-/** A vec4-load rule: names the field and the value. */
-export function vec4Issue(field: string, value: number): ValidationIssue[] {
-  return value % 4 === 0 ? [] : [{ field, message: `${value} must be a multiple of 4 (the kernels load rows as vec4)` }];
 }
 
 /** The core's bindings (masked-flash.wgsl): params, q, k, v, out, split partials. Kernels append theirs. */
