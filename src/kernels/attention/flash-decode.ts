@@ -182,7 +182,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
   return {
     tensors: made.tensors,
     plan,
-    partials: { acc: partAcc, ml: partMl },
+    partials: { acc: made.buffers.part_acc, ml: made.buffers.part_ml },
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipelines.split_main);
