@@ -10,6 +10,7 @@ import onlineSoftmax from './online-softmax.wgsl?raw';
 import orderKey from './order-key.wgsl?raw';
 import rowSoftmax from './row-softmax.wgsl?raw';
 import workgroupReduce from './workgroup-reduce.wgsl?raw';
+import workgroupScan from './workgroup-scan.wgsl?raw';
 
 export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/constants.wgsl': constants,
@@ -22,4 +23,5 @@ export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/order-key.wgsl': orderKey,
   'lib/row-softmax.wgsl': rowSoftmax,
   'lib/workgroup-reduce.wgsl': workgroupReduce,
+  'lib/workgroup-scan.wgsl': workgroupScan,
 };

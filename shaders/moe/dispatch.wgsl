@@ -10,22 +10,14 @@
 //                (sorted_tokens) and its inverse (slot_of), or -1 when over capacity.
 // No ordering depends on atomics' timing, so the result is reproducible run to run.
 
-@group(0) @binding(0) var<uniform> params: DispatchParams;
-@group(0) @binding(1) var<storage, read> indices: array<i32>;        // [N, topk]
-@group(0) @binding(2) var<storage, read_write> counts: array<i32>;   // [E]
-@group(0) @binding(3) var<storage, read_write> offsets: array<i32>;  // [E + 1]
-@group(0) @binding(4) var<storage, read_write> sorted_tokens: array<i32>; // [N * topk]
-@group(0) @binding(5) var<storage, read_write> slot_of: array<i32>;  // [N, topk]; holds the block rank between passes
-@group(0) @binding(6) var<storage, read_write> dropped: array<i32>;  // [1]
-@group(0) @binding(7) var<storage, read_write> block_base: array<u32>; // [blocks, E]: block counts, then bases
+// Generated from src/kernels/moe/dispatch.ts: the bindings (params, indices [N, topk], counts [E], offsets [E + 1],
+// sorted_tokens [N * topk], slot_of [N, topk] (holds the block rank between passes), dropped [1],
+// block_base [blocks, E]: block counts, then bases) and the constants WG (threads), TB (tokens per rank
+// block), MAX_WORDS (bitmap words of one token: E <= 32 * MAX_WORDS).
 
-const WG = 256u;
-const TB = 64u;      // tokens per rank block
-const MAX_WORDS = 12u; // E <= 384 (MAX_EXPERTS)
+#include "lib/workgroup-scan.wgsl"
 
 var<workgroup> bits: array<atomic<u32>, TB * MAX_WORDS>; // [word][token]: a warp of experts reads one word
-var<workgroup> part: array<u32, WG>;
-var<workgroup> part_drop: array<u32, WG>;
 
 fn expert_ok(e: i32) -> bool {
   return e >= 0 && u32(e) < params.E;
@@ -83,30 +75,16 @@ fn scan_main(@builtin(local_invocation_index) lid: u32) {
     kept_sum += kept;
     drop_sum += run - kept;
   }
-  part[lid] = kept_sum;
-  part_drop[lid] = drop_sum;
-  workgroupBarrier();
-  // Hillis-Steele inclusive scan of the kept counts, and a sum of the drops, over the 256 threads.
-  for (var s = 1u; s < WG; s <<= 1u) {
-    var v = part[lid];
-    var dv = part_drop[lid];
-    if (lid >= s) {
-      v += part[lid - s];
-      dv += part_drop[lid - s];
-    }
-    workgroupBarrier();
-    part[lid] = v;
-    part_drop[lid] = dv;
-    workgroupBarrier();
-  }
-  var row = part[lid] - kept_sum;
+  // Kept counts scanned over the threads (offsets), drops summed.
+  let scan = workgroup_scan(lid, vec2u(kept_sum, drop_sum));
+  var row = scan.x - kept_sum;
   for (var e = e0; e < e1; e++) {
     offsets[e] = i32(row);
     row += min(u32(counts[e]), params.capacity);
   }
   if (lid == WG - 1u) {
-    offsets[E] = i32(part[lid]);
-    dropped[0] = i32(part_drop[lid]);
+    offsets[E] = i32(scan.x);
+    dropped[0] = i32(scan.y);
   }
 }
 

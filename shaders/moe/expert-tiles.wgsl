@@ -6,16 +6,11 @@
 // Its own module and bind group: the indirect-argument buffer it writes is not bound while the matmuls
 // read it as INDIRECT.
 
-@group(0) @binding(0) var<uniform> params: FfnParams;
-@group(0) @binding(1) var<storage, read> offsets: array<i32>;             // [E + 1]
-@group(0) @binding(2) var<storage, read_write> tiles_out: array<u32>;     // [2E + 2]: tile starts, then row offsets
-@group(0) @binding(3) var<storage, read_write> dispatch_args: array<u32>; // [6]: up (x, y, z), down (x, y, z)
+// Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, offsets [E + 1], tiles_out [2E + 2]: tile
+// starts, then row offsets, dispatch_args [6]: up (x, y, z), down (x, y, z)) and the constants WG, BM (tile
+// rows) and ROW_TILES_IN_X (1 for the GEMV's grid).
 
-const WG = 256u;
-override BM: u32 = 16u;
-override ROW_TILES_IN_X: bool = false;
-
-var<workgroup> part: array<u32, WG>;
+#include "lib/workgroup-scan.wgsl"
 
 @compute @workgroup_size(WG)
 fn tiles_main(@builtin(local_invocation_index) lid: u32) {
@@ -25,26 +20,18 @@ fn tiles_main(@builtin(local_invocation_index) lid: u32) {
   let e1 = min(e0 + per, E);
   var mine = 0u;
   for (var e = e0; e < e1; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
-  part[lid] = mine;
-  workgroupBarrier();
-  for (var s = 1u; s < WG; s <<= 1u) {
-    var v = part[lid];
-    if (lid >= s) { v += part[lid - s]; }
-    workgroupBarrier();
-    part[lid] = v;
-    workgroupBarrier();
-  }
-  var start = part[lid] - mine;
+  let total_here = workgroup_scan(lid, vec2u(mine, 0u)).x;
+  var start = total_here - mine;
   for (var e = e0; e < e1; e++) {
     tiles_out[e] = start;
     tiles_out[E + 1u + e] = u32(offsets[e]);
     start += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM;
   }
   if (lid == WG - 1u) {
-    let total = part[lid];
+    let total = total_here;
     tiles_out[E] = total;
     tiles_out[2u * E + 1u] = u32(offsets[E]);
-    if (ROW_TILES_IN_X) {
+    if (ROW_TILES_IN_X == 1u) {
       dispatch_args[0] = total;
       dispatch_args[1] = params.col_tiles_up;
       dispatch_args[3] = total;

@@ -10,20 +10,12 @@
 // The lanes' partial dots meet through row_sum (subgroup shuffles, or workgroup memory). Weights are stored
 // as `elem` (f32, or f16 where the device has shader-f16); the math is f32.
 
-@group(0) @binding(0) var<uniform> params: FfnParams;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;        // [tokens, dim]
-@group(0) @binding(2) var<storage, read> sorted_tokens: array<i32>;  // [rows]
-@group(0) @binding(3) var<storage, read> tiles: array<u32>;          // tile table
-@group(0) @binding(4) var<storage, read> w1: array<vec4<elem>>;      // [E, inter, dim]
-@group(0) @binding(5) var<storage, read> w3: array<vec4<elem>>;      // [E, inter, dim]
-@group(0) @binding(6) var<storage, read> w2: array<vec4<elem>>;      // [E, dim, inter]
-@group(0) @binding(7) var<storage, read_write> h: array<f32>;        // [rows, inter] (scalar: lanes of one vec4 are written by different invocations)
-@group(0) @binding(8) var<storage, read_write> y: array<f32>;        // [rows, dim]
-
-override WG: u32 = 256u; // threads per workgroup (64 or 256: the host's choice, moe-config.ts gemvShape)
-override TPR: u32 = 64u; // logical lanes per weight row (4..64, a power of two dividing WG)
-const MT = 8u;           // token rows per tile, accumulated as two vec4 (rows 0-3, rows 4-7)
-override BM: u32 = MT;   // find_tile's tile height
+// Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x [tokens, dim] as vec4, sorted_tokens
+// [rows], tiles, w1 / w3 [E, inter, dim] and w2 [E, dim, inter] as vec4<elem>, h [rows, inter] and
+// y [rows, dim] as scalars: lanes of one vec4 are written by different invocations) and the constants
+// WG (threads, 64 or 256: moe-config.ts gemvShape), TPR (logical lanes per weight row, a power of two
+// dividing WG), MT (token rows per tile, accumulated as two vec4: rows 0-3, rows 4-7) and BM = MT
+// (find_tile's tile height).
 
 struct GemvTile {
   info: TileInfo,

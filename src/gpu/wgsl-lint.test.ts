@@ -28,10 +28,6 @@ const RULES: Rule[] = [
     pattern: /@binding\s*\(/,
     notYetConverted: [
       'moe/combine.wgsl',
-      'moe/dispatch.wgsl',
-      'moe/expert-tiles.wgsl',
-      'moe/grouped-ffn-gemv.wgsl',
-      'moe/grouped-ffn.wgsl',
       'moe/router-gemv.wgsl',
       'moe/router.wgsl',
     ],

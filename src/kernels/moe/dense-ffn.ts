@@ -5,7 +5,7 @@ import { instanceOfStage } from '../stage-instance.ts';
 import { denseFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { checkFfnShape, createFfnStage, swigluCost, type FfnBuffers, type FfnStageOptions } from './grouped-ffn.ts';
+import { checkFfnShape, createFfnStage, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
 import { ffnWeights, pickSchema } from './moe-config.ts';
 
 export type DenseFfnConfig = { N: number; dim: number; inter: number };
@@ -49,7 +49,7 @@ export const moeDenseFfn: KernelDefinition<DenseFfnConfig> = {
   cost: (c) => swigluCost(c.N, c.N, c.dim, c.inter, 1),
   randomInputs: (c, rng) => ({ x: randomNormal(rng, [c.N, c.dim]), ...ffnWeights(rng, '', undefined, c.dim, c.inter) }),
   reference: (t, c) => ({ out: denseFfnReference(t.x!, t.w1!, t.w2!, t.w3!, c) }),
-  create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { ...(t as unknown as FfnBuffers), y: t.out! })),
+  create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.out! })),
   benchmarks: [
     // dense equivalents of moe.forward's scaled shapes: (8 routed + 1 shared) x inter
     { name: 'prefill scaled N=1024 dim=128 inter=288 (dense equivalent of top-8 + shared, inter 32)', config: { N: 1024, dim: 128, inter: 288 } },

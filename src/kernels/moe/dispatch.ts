@@ -2,13 +2,27 @@
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/dispatch.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
 import { dispatchReference, expertCapacity } from '../../reference/moe.ts';
 import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { DispatchParams, MAX_EXPERTS, WG, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
-/** Tokens per rank block (TB in the shader). */
+/** Tokens per rank block (TB), bitmap words per token (E <= 32 * MAX_WORDS = MAX_EXPERTS). */
 const TB = 64;
+const CONSTANTS = { WG, TB, MAX_WORDS: Math.ceil(MAX_EXPERTS / 32) };
+
+const BINDINGS = {
+  params: uniform(DispatchParams),
+  indices: storage('i32'),
+  counts: storage('i32', 'read_write'),
+  offsets: storage('i32', 'read_write'),
+  sorted_tokens: storage('i32', 'read_write'),
+  slot_of: storage('i32', 'read_write'),
+  dropped: storage('i32', 'read_write'),
+  block_base: storage('u32', 'read_write'),
+};
 
 export type DispatchConfig = {
   N: number;
@@ -59,34 +73,30 @@ export function dispatchCost(c: DispatchConfig) {
   return { flops: 0, bytes: 4 * (2 * copies + 2 * c.E + 1 + 2 * copies + 1), intermediateBytes: 4 * copies };
 }
 
-export interface DispatchBuffers {
-  indices: GPUBuffer;
-  counts: GPUBuffer;
-  offsets: GPUBuffer;
-  sorted_tokens: GPUBuffer;
-  slot_of: GPUBuffer;
-  dropped: GPUBuffer;
+export type DispatchBuffers = Record<'indices' | 'counts' | 'offsets' | 'sorted_tokens' | 'slot_of' | 'dropped', GPUBuffer>;
+
+/** What the dispatch stage owns besides its tensors. */
+export function dispatchPlan(c: DispatchConfig) {
+  const blocks = dispatchBlocks(c.N);
+  return {
+    block_base: planned('scratch', blocks * c.E * 4),
+    params: plannedUniform(DispatchParams, {
+      N: c.N,
+      topk: c.topk,
+      E: c.E,
+      blocks,
+      capacity: expertCapacity(c.capacity_factor, c.N, c.topk, c.E),
+      words: Math.ceil(c.E / 32),
+    }),
+  };
 }
 
 export async function createDispatchStage(ctx: GpuContext, c: DispatchConfig, t: DispatchBuffers): Promise<Stage> {
-  const { layout, pipelines } = await kernelPipelines(
-    ctx,
-    { label: 'moe.dispatch', wgsl, structs: { DispatchParams } },
-    ['uniform', 'read', 'rw', 'rw', 'rw', 'rw', 'rw', 'rw'],
-    ['rank_main', 'scan_main', 'scatter_main'] as const,
-  );
-  const b = ctx.buffers;
+  const kernel = await createKernel(ctx, { label: 'moe.dispatch', wgsl, bindings: BINDINGS, constants: CONSTANTS }, ['rank_main', 'scan_main', 'scatter_main'] as const);
+  const pipelines = kernel.pipelines;
   const blocks = dispatchBlocks(c.N);
-  const blockBase = b.storage('moe.dispatch block bases', blocks * c.E * 4);
-  const params = uniformBuffer(ctx, 'moe.dispatch params', DispatchParams, {
-    N: c.N,
-    topk: c.topk,
-    E: c.E,
-    blocks,
-    capacity: expertCapacity(c.capacity_factor, c.N, c.topk, c.E),
-    words: Math.ceil(c.E / 32),
-  });
-  const group = bindGroup(ctx, layout, [params, t.indices, t.counts, t.offsets, t.sorted_tokens, t.slot_of, t.dropped, blockBase], 'moe.dispatch');
+  const made = allocate(ctx, 'moe.dispatch', dispatchPlan(c));
+  const group = kernel.bind({ ...t, ...made.buffers });
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const rankGrid = grid(blocks, maxDim);
   const scatterGrid = grid(Math.ceil((c.N * c.topk) / WG), maxDim);
@@ -101,10 +111,7 @@ export async function createDispatchStage(ctx: GpuContext, c: DispatchConfig, t:
       pass.setPipeline(pipelines.scatter_main);
       pass.dispatchWorkgroups(...scatterGrid);
     },
-    destroy() {
-      b.destroy(blockBase);
-      b.destroy(params);
-    },
+    destroy: made.destroy,
   };
 }
 
@@ -130,13 +137,13 @@ export const moeDispatch: KernelDefinition<DispatchConfig> = {
   check: checkDispatch,
   inputs: dispatchInputs,
   outputs: dispatchOutputs,
-  scratch: (c) => [{ name: 'block bases', bytes: dispatchBlocks(c.N) * c.E * 4 }],
+  scratch: (c) => planScratch(dispatchPlan(c)),
   cost: dispatchCost,
   randomInputs: (c, rng) => ({ indices: skewedIndices(rng, c.N, c.topk, c.E) }),
   reference(inputs, c) {
     return { ...dispatchReference(inputs.indices!, c.N, c.topk, c.E, expertCapacity(c.capacity_factor, c.N, c.topk, c.E)) };
   },
-  create: (ctx, c) => instanceOfStage(ctx, [...dispatchInputs(c), ...dispatchOutputs(c)], (t) => createDispatchStage(ctx, c, t as unknown as DispatchBuffers)),
+  create: (ctx, c) => instanceOfStage(ctx, [...dispatchInputs(c), ...dispatchOutputs(c)], (t) => createDispatchStage(ctx, c, { indices: t.indices!, counts: t.counts!, offsets: t.offsets!, sorted_tokens: t.sorted_tokens!, slot_of: t.slot_of!, dropped: t.dropped! })),
   benchmarks: [
     { name: 'prefill scaled N=4096 E=256 top-8', config: { N: 4096, E: 256, topk: 8 } },
     { name: 'prefill scaled N=4096 E=256 top-8 capacity 1.25', config: { N: 4096, E: 256, topk: 8, capacity_factor: 1.25 } },

@@ -4,9 +4,10 @@ import type { DeviceCaps } from '../../gpu/context.ts';
 import { expertCapacity, gateReference, moeLayerReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
+import { allocate, planned, planScratch, plannedTensors, type BufferPlan } from '../common/buffer-plan.ts';
 import { combineCost, createCombineStage } from './combine.ts';
-import { capacityField, createDispatchStage, dispatchCost, dispatchOutputs } from './dispatch.ts';
-import { checkFfnShape, createFfnStage, interField, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
+import { capacityField, createDispatchStage, dispatchCost, dispatchOutputs, dispatchPlan } from './dispatch.ts';
+import { checkFfnShape, createFfnStage, ffnStagePlan, interField, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
 import { expectedRoutedWork, routedWorkFromIndices, type RoutedWork } from './moe-cost.ts';
 import {
   checkRouting,
@@ -19,7 +20,7 @@ import {
   type StagedInstance,
 } from './moe-config.ts';
 import { forwardFromGolden, forwardGoldenMeta } from './moe-golden.ts';
-import { checkRouter, createRouterStage, routerCost, routerInputs, routerPlan } from './router.ts';
+import { checkRouter, createRouterStage, routerCost, routerInputs, routerScratch } from './router.ts';
 
 export type MoeForwardConfig = RoutingConfig & {
   inter: number;
@@ -94,13 +95,29 @@ function forwardCost(c: MoeForwardConfig, w: RoutedWork): Cost {
   return { ...total, intermediateBytes: total.bytes - minimum };
 }
 
-function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
+/** The buffers moe.forward itself owns: its tensors and the stage-to-stage intermediates. */
+function forwardPlan(c: MoeForwardConfig): BufferPlan {
   const R = c.N * c.topk;
+  const mid = Object.fromEntries(dispatchOutputs(c).map((s) => [s.name, planned('scratch', tensorBytes(s.shape, s.dtype))]));
+  return {
+    ...plannedTensors(forwardInputs(c), forwardOutputs(c), [...forwardInputs(c), ...forwardOutputs(c)].map((t) => t.name)),
+    ...mid,
+    weights: planned('scratch', R * 4),
+    indices: planned('scratch', R * 4),
+    y: planned('scratch', R * c.dim * 4),
+    ...(c.shared_inter > 0 ? { shared_out: planned('scratch', c.N * c.dim * 4) } : {}),
+  };
+}
+
+/** Every scratch buffer of the layer: its intermediates and what each stage owns (router logits, dispatch block bases, expert h and tile tables). */
+function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
+  const stage = (prefix: string, list: { name: string; bytes: number }[]) => list.map((s) => ({ name: `${prefix} ${s.name}`, bytes: s.bytes }));
   return [
-    { name: 'logits', bytes: routerPlan(c).logitBytes },
-    { name: 'h', bytes: R * c.inter * 4 },
-    { name: 'y', bytes: R * c.dim * 4 },
-    ...(c.shared_inter > 0 ? [{ name: 'shared h', bytes: c.N * c.shared_inter * 4 }, { name: 'shared out', bytes: c.N * c.dim * 4 }] : []),
+    ...planScratch(forwardPlan(c)),
+    ...stage('router', routerScratch(c)),
+    ...stage('dispatch', planScratch(dispatchPlan(c))),
+    ...stage('experts', planScratch(ffnStagePlan(routedOptions(c)))),
+    ...(c.shared_inter > 0 ? stage('shared experts', planScratch(ffnStagePlan(sharedOptions(c)))) : []),
   ];
 }
 
@@ -108,6 +125,10 @@ function scratchSpecs(c: MoeForwardConfig): { name: string; bytes: number }[] {
 export interface MoeForwardInstance extends StagedInstance {
   /** The stages' intermediates (read back by tests and the step-through): router weights/indices [N, topk], dispatch counts [E], offsets [E+1], sorted_tokens [N*topk], slot_of [N, topk], dropped [1], expert outputs y [N*topk, dim]. */
   routing: Record<'weights' | 'indices' | 'counts' | 'dropped' | 'offsets' | 'sorted_tokens' | 'slot_of' | 'y', GPUBuffer>;
+}
+
+function fail(name: string): never {
+  throw new Error(`moe.forward: the buffer plan has no ${name}`);
 }
 
 export const moeForward: KernelDefinition<MoeForwardConfig> = {
@@ -147,83 +168,71 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
   fromGolden: forwardFromGolden,
   goldenMeta: forwardGoldenMeta,
   async create(ctx, c): Promise<MoeForwardInstance> {
-    const b = ctx.buffers;
-    const R = c.N * c.topk;
-    const tensors: Record<string, GPUBuffer> = {};
-    for (const s of [...forwardInputs(c), ...forwardOutputs(c)]) tensors[s.name] = b.storage(s.name, tensorBytes(s.shape, s.dtype));
-    const mid: Record<string, GPUBuffer> = {
-      weights: b.storage('moe.forward weights', R * 4),
-      indices: b.storage('moe.forward indices', R * 4),
-      y: b.storage('moe.forward y', R * c.dim * 4),
-    };
-    for (const s of dispatchOutputs(c)) mid[s.name] = b.storage(`moe.forward ${s.name}`, tensorBytes(s.shape, s.dtype));
-    if (c.shared_inter > 0) mid.shared_out = b.storage('moe.forward shared out', c.N * c.dim * 4);
-    const stages: Stage[] = [];
+    // Everything made so far, freed in reverse if a later step throws.
+    const parts: { destroy(): void }[] = [];
     try {
-      stages.push(
-        await createRouterStage(ctx, c, { x: tensors.x!, gate_weight: tensors.gate_weight!, gate_bias: tensors.gate_bias, weights: mid.weights!, indices: mid.indices! }),
-      );
-      stages.push(
-        await createDispatchStage(ctx, c, {
-          indices: mid.indices!,
-          counts: mid.counts!,
-          offsets: mid.offsets!,
-          sorted_tokens: mid.sorted_tokens!,
-          slot_of: mid.slot_of!,
-          dropped: mid.dropped!,
+      const made = allocate(ctx, 'moe.forward', forwardPlan(c));
+      parts.push(made);
+      const m = made.buffers;
+      const need = (name: string): GPUBuffer => m[name] ?? fail(name);
+      const stage = async <S extends Stage>(p: Promise<S>): Promise<S> => {
+        const s = await p;
+        parts.push(s);
+        return s;
+      };
+      const router = await stage(createRouterStage(ctx, c, { x: need('x'), gate_weight: need('gate_weight'), gate_bias: m.gate_bias, weights: need('weights'), indices: need('indices') }));
+      const dispatch = await stage(
+        createDispatchStage(ctx, c, {
+          indices: need('indices'),
+          counts: need('counts'),
+          offsets: need('offsets'),
+          sorted_tokens: need('sorted_tokens'),
+          slot_of: need('slot_of'),
+          dropped: need('dropped'),
         }),
       );
-      const routed = await createFfnStage(ctx, routedOptions(c), {
-        x: tensors.x!,
-        w1: tensors.w1!,
-        w2: tensors.w2!,
-        w3: tensors.w3!,
-        y: mid.y!,
-        sorted_tokens: mid.sorted_tokens,
-        offsets: mid.offsets,
-      });
+      const routed = await stage(
+        createFfnStage(ctx, routedOptions(c), { x: need('x'), w1: need('w1'), w2: need('w2'), w3: need('w3'), y: need('y'), sorted_tokens: need('sorted_tokens'), offsets: need('offsets') }),
+      );
       const shared =
         c.shared_inter > 0
-          ? await createFfnStage(ctx, sharedOptions(c), { x: tensors.x!, w1: tensors.shared_w1!, w2: tensors.shared_w2!, w3: tensors.shared_w3!, y: mid.shared_out! })
+          ? await stage(createFfnStage(ctx, sharedOptions(c), { x: need('x'), w1: need('shared_w1'), w2: need('shared_w2'), w3: need('shared_w3'), y: need('shared_out') }))
           : undefined;
-      stages.push({
-        name: 'experts',
+      const combine = await stage(createCombineStage(ctx, c, { y: need('y'), weights: need('weights'), slot_of: need('slot_of'), shared_out: m.shared_out, out: need('out') }));
+      const experts = (pass: GPUComputePassEncoder) => {
+        routed.encode(pass);
+        shared?.encode(pass);
+      };
+      const stages = [
+        { name: 'router', encode: router.encode },
+        { name: 'dispatch', encode: dispatch.encode },
+        { name: 'experts', encode: experts },
+        { name: 'combine', encode: combine.encode },
+      ];
+      return {
+        tensors: made.tensors,
+        stages,
+        routing: {
+          weights: need('weights'),
+          indices: need('indices'),
+          counts: need('counts'),
+          dropped: need('dropped'),
+          offsets: need('offsets'),
+          sorted_tokens: need('sorted_tokens'),
+          slot_of: need('slot_of'),
+          y: need('y'),
+        },
         encode(pass) {
-          routed.encode(pass);
-          shared?.encode(pass);
+          for (const s of stages) s.encode(pass);
         },
         destroy() {
-          routed.destroy();
-          shared?.destroy();
+          for (const p of parts.reverse()) p.destroy();
         },
-      });
-      stages.push(await createCombineStage(ctx, c, { y: mid.y!, weights: mid.weights!, slot_of: mid.slot_of!, shared_out: mid.shared_out, out: tensors.out! }));
+      };
     } catch (e) {
-      for (const s of stages) s.destroy();
-      for (const buf of [...Object.values(tensors), ...Object.values(mid)]) b.destroy(buf);
+      for (const p of parts.reverse()) p.destroy();
       throw e;
     }
-    return {
-      tensors,
-      stages: stages.map((s) => ({ name: s.name, encode: s.encode })),
-      routing: {
-        weights: mid.weights!,
-        indices: mid.indices!,
-        counts: mid.counts!,
-        dropped: mid.dropped!,
-        offsets: mid.offsets!,
-        sorted_tokens: mid.sorted_tokens!,
-        slot_of: mid.slot_of!,
-        y: mid.y!,
-      },
-      encode(pass) {
-        for (const s of stages) s.encode(pass);
-      },
-      destroy() {
-        for (const s of stages) s.destroy();
-        for (const buf of [...Object.values(tensors), ...Object.values(mid)]) b.destroy(buf);
-      },
-    };
   },
   benchmarks: [
     // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.

@@ -10,12 +10,16 @@ import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
 import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
 import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { bindGroup, kernelPipelines, uniformBuffer, type BindingKind } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, type StorageDType } from '../../gpu/shader.ts';
+import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
+import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
+import { gemmCore } from '../common/gemm.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { expectedRoutedWork, routedWorkFromOffsets, type RoutedWork } from './moe-cost.ts';
-import { FfnParams, TILE_COLS, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
+import { FfnParams, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
 export type GroupedFfnConfig = {
   N: number;
@@ -73,29 +77,75 @@ export function ffnPath(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): FfnPat
   return o.path ?? (o.rows / o.E <= 64 ? 'gemv' : 'tiled');
 }
 
-export interface FfnBuffers {
-  x: GPUBuffer;
-  w1: GPUBuffer;
-  w2: GPUBuffer;
-  w3: GPUBuffer;
-  y: GPUBuffer;
+export type FfnBuffers = Record<'x' | 'w1' | 'w2' | 'w3' | 'y', GPUBuffer> & {
   /** gather only */
   sorted_tokens?: GPUBuffer;
   offsets?: GPUBuffer;
-}
+};
+
+const FFN_BINDINGS = {
+  params: uniform(FfnParams),
+  x: storage('vec4<f32>'),
+  sorted_tokens: storage('i32'),
+  tiles: storage('u32'),
+  w1: storage('vec4<elem>'),
+  w3: storage('vec4<elem>'),
+  w2: storage('vec4<elem>'),
+  h: storage('f32', 'read_write'),
+  y: storage('f32', 'read_write'),
+};
+
+const TILES_BINDINGS = {
+  params: uniform(FfnParams),
+  offsets: storage('i32'),
+  tiles_out: storage('u32', 'read_write'),
+  dispatch_args: storage('u32', 'read_write'),
+};
 
 export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): number {
   return ffnPath(o) === 'gemv' ? GEMV_TILE_ROWS : tileRows(o.rows / o.E);
 }
 
-/** Workgroup bytes of the up pass: A tile, w1 and w3 tiles (16-deep K slices) and the row map. */
-function upTileBytes(bm: number): number {
-  return 4 * (bm * 16 + 2 * TILE_COLS * 16 + bm);
+/**
+ * The tiled path's GEMM core: BM rows per expert tile, 64 columns (the up pass: 32 of w1 and 32 of w3), and
+ * the deepest K slice up to 32 whose tiles and row map fit WebGPU's guaranteed 16 KiB of workgroup memory
+ * (BM = 64: 28).
+ */
+function ffnGemm(bm: number) {
+  const bn = 64;
+  const bk = Math.min(32, 4 * Math.floor((16384 - 4 * bm) / (16 * (bm + bn))));
+  return gemmCore({ bm, bn, bk, bNK: true });
+}
+
+/** Tile table ([tile starts (E+1), row offsets (E+1)]) and the tiled module's workgroup arrays. */
+function tiledWorkgroup(bm: number) {
+  return { ...ffnGemm(bm).workgroup, row_src: workgroupArray('u32', bm) };
+}
+
+/** Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block (up: half of it is w3). */
+function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter'>) {
+  if (ffnPath(o) === 'gemv') {
+    const shapes = ffnGemvShapes(o);
+    return { up: Math.ceil(o.inter / (shapes.up.wg / shapes.up.lanes)), down: Math.ceil(o.dim / (shapes.down.wg / shapes.down.lanes)) };
+  }
+  return { up: Math.ceil((2 * o.inter) / 64), down: Math.ceil(o.dim / 64) };
+}
+
+/** Every buffer an FFN stage owns: the intermediate h, the tile table, the indirect sizes, its parameters. */
+export function ffnStagePlan(o: FfnStageOptions) {
+  const cols = ffnColumnTiles(o);
+  return {
+    h: planned('scratch', o.rows * o.inter * 4),
+    tiles: planned('scratch', (2 * o.E + 2) * 4),
+    // Written by the tile pass of a routed stage; the identity map's grid is known on the CPU (24 idle bytes).
+    args: planned('indirect', 6 * 4),
+    params: plannedUniform(FfnParams, { rows: o.rows, dim: o.dim, inter: o.inter, E: o.E, gather: o.gather ? 1 : 0, col_tiles_up: cols.up, col_tiles_down: cols.down }),
+  };
 }
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
   const bm = ffnTileRows(o);
-  const storage = ffnPath(o) === 'gemv' ? 2 * 16 * WG : upTileBytes(bm); // GEMV: row_sum2's slots (workgroup-memory variant)
+  const storage = ffnPath(o) === 'gemv' ? 2 * 16 * WG : workgroupBytes(tiledWorkgroup(bm)); // GEMV: row_sum2's slots (workgroup-memory variant)
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -112,90 +162,76 @@ export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField =
  * indirect dispatch sizes; the matmuls launch exactly those tiles. Identity (one group, rows = tokens): the
  * tile table is a constant and the grid is known on the CPU.
  */
-export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers): Promise<Stage & { h: GPUBuffer }> {
-  const path = ffnPath(o);
+export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers, elem: StorageDType = 'f32'): Promise<Stage & { h: GPUBuffer }> {
+  const gemv = ffnPath(o) === 'gemv';
   const bm = ffnTileRows(o);
-  const gemv = path === 'gemv';
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
-  const b = ctx.buffers;
-  const kinds: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'];
+  const cols = ffnColumnTiles(o);
   const shapes = ffnGemvShapes(o);
-  const gemvSource = {
+  const gemvModule = (wg: number, lanes: number) => ({
     label: o.label,
     wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
-    structs: { FfnParams },
+    elem,
+    bindings: FFN_BINDINGS,
+    constants: { WG: wg, TPR: lanes, MT: GEMV_TILE_ROWS, BM: GEMV_TILE_ROWS },
     enable: subgroups ? ['subgroups'] : [],
-  };
-  // The GEMV's two passes take different lane counts, so each is its own pipeline (and layout).
-  const [upMm, downMm] = gemv
-    ? await Promise.all([
-        kernelPipelines(ctx, gemvSource, kinds, ['up_gemv'] as const, { WG: shapes.up.wg, TPR: shapes.up.lanes }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.up_gemv })),
-        kernelPipelines(ctx, gemvSource, kinds, ['down_gemv'] as const, { WG: shapes.down.wg, TPR: shapes.down.lanes }).then((k) => ({ layout: k.layout, pipeline: k.pipelines.down_gemv })),
-      ])
-    : await kernelPipelines(ctx, { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, structs: { FfnParams } }, kinds, ['up_main', 'down_main'] as const, { BM: bm }).then((k) => [
-        { layout: k.layout, pipeline: k.pipelines.up_main },
-        { layout: k.layout, pipeline: k.pipelines.down_main },
-      ]);
-  // Weight-row blocks of a workgroup: WG / TPR GEMV rows, or a TILE_COLS-column tile.
-  const colUp = Math.ceil(o.inter / (gemv ? shapes.up.wg / shapes.up.lanes : TILE_COLS));
-  const colDown = Math.ceil(o.dim / (gemv ? shapes.down.wg / shapes.down.lanes : TILE_COLS));
-  const params = uniformBuffer(ctx, `${o.label} params`, FfnParams, {
-    rows: o.rows,
-    dim: o.dim,
-    inter: o.inter,
-    E: o.E,
-    gather: o.gather ? 1 : 0,
-    col_tiles_up: colUp,
-    col_tiles_down: colDown,
   });
-  const h = b.storage(`${o.label} h`, o.rows * o.inter * 4);
-  // [tile starts (E+1), row offsets (E+1)]
-  const tiles = b.storage(`${o.label} tiles`, (2 * o.E + 2) * 4);
-  const owned: GPUBuffer[] = [params, h, tiles];
+  const core = ffnGemm(bm);
+  // The GEMV's two passes take different lane counts, so each is its own module; the tiled passes share one.
+  const [upK, downK] = gemv
+    ? await Promise.all([
+        createKernel(ctx, gemvModule(shapes.up.wg, shapes.up.lanes), ['up_gemv'] as const).then((k) => ({ k, entry: k.pipelines.up_gemv })),
+        createKernel(ctx, gemvModule(shapes.down.wg, shapes.down.lanes), ['down_gemv'] as const).then((k) => ({ k, entry: k.pipelines.down_gemv })),
+      ])
+    : await createKernel(
+        ctx,
+        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, elem, bindings: FFN_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: tiledWorkgroup(bm) },
+        ['up_main', 'down_main'] as const,
+      ).then((k) => [
+        { k, entry: k.pipelines.up_main },
+        { k, entry: k.pipelines.down_main },
+      ]);
+  const tileKernel = o.gather
+    ? await createKernel(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, bindings: TILES_BINDINGS, constants: { WG, BM: bm, ROW_TILES_IN_X: gemv ? 1 : 0 } }, ['tiles_main'] as const)
+    : undefined;
+  if (o.gather && (!t.sorted_tokens || !t.offsets)) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
+  if (!o.gather && o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
+  const made = allocate(ctx, o.label, ffnStagePlan(o));
+  const m = made.buffers;
   let tileStage: ((pass: GPUComputePassEncoder) => void) | undefined;
-  let args: GPUBuffer | undefined;
-  if (o.gather) {
-    if (!t.sorted_tokens || !t.offsets) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
-    const tp = await kernelPipelines(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, structs: { FfnParams } }, ['uniform', 'read', 'rw', 'rw'], ['tiles_main'] as const, {
-      BM: bm,
-      ROW_TILES_IN_X: gemv ? 1 : 0,
-    });
-    args = b.create(`${o.label} indirect args`, 6 * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT);
-    owned.push(args);
-    const tileGroup = bindGroup(ctx, tp.layout, [params, t.offsets, tiles, args], `${o.label} tiles`);
+  if (tileKernel) {
+    const tileGroup = tileKernel.bind({ params: m.params, offsets: t.offsets!, tiles_out: m.tiles, dispatch_args: m.args }, `${o.label} tiles`);
     tileStage = (pass) => {
       pass.setBindGroup(0, tileGroup);
-      pass.setPipeline(tp.pipelines.tiles_main);
+      pass.setPipeline(tileKernel.pipelines.tiles_main);
       pass.dispatchWorkgroups(1);
     };
   } else {
-    if (o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
-    ctx.device.queue.writeBuffer(tiles, 0, Uint32Array.of(0, Math.ceil(o.rows / bm), 0, o.rows));
+    ctx.device.queue.writeBuffer(m.tiles, 0, Uint32Array.of(0, Math.ceil(o.rows / bm), 0, o.rows));
   }
   // In identity mode the tile table stands in for the unused sorted_tokens binding.
-  const buffers = [params, t.x, t.sorted_tokens ?? tiles, tiles, t.w1, t.w3, t.w2, h, t.y];
-  const upGroup = bindGroup(ctx, upMm!.layout, buffers, o.label);
-  const downGroup = downMm!.layout === upMm!.layout ? upGroup : bindGroup(ctx, downMm!.layout, buffers, o.label);
+  const buffers = { params: m.params, x: t.x, sorted_tokens: t.sorted_tokens ?? m.tiles, tiles: m.tiles, w1: t.w1, w3: t.w3, w2: t.w2, h: m.h, y: t.y };
+  const upGroup = upK!.k.bind(buffers, o.label);
+  const downGroup = downK!.k === upK!.k ? upGroup : downK!.k.bind(buffers, o.label);
   const rowTiles = Math.ceil(o.rows / bm);
-  const upGrid: [number, number] = gemv ? [rowTiles, colUp] : [colUp, rowTiles];
-  const downGrid: [number, number] = gemv ? [rowTiles, colDown] : [colDown, rowTiles];
+  const upGrid: [number, number] = gemv ? [rowTiles, cols.up] : [cols.up, rowTiles];
+  const downGrid: [number, number] = gemv ? [rowTiles, cols.down] : [cols.down, rowTiles];
+  const args = tileKernel ? m.args : undefined;
   return {
     name: o.label,
-    h,
+    h: m.h,
     encode(pass) {
       tileStage?.(pass);
       pass.setBindGroup(0, upGroup);
-      pass.setPipeline(upMm!.pipeline);
+      pass.setPipeline(upK!.entry);
       if (args) pass.dispatchWorkgroupsIndirect(args, 0);
       else pass.dispatchWorkgroups(...upGrid);
       pass.setBindGroup(0, downGroup);
-      pass.setPipeline(downMm!.pipeline);
+      pass.setPipeline(downK!.entry);
       if (args) pass.dispatchWorkgroupsIndirect(args, 12);
       else pass.dispatchWorkgroups(...downGrid);
     },
-    destroy() {
-      for (const buf of owned) b.destroy(buf);
-    },
+    destroy: made.destroy,
   };
 }
 
@@ -239,7 +275,7 @@ function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' |
 
 /** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and row_sum variant). */
 export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}) {
-  return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), t as unknown as FfnBuffers));
+  return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.y!, sorted_tokens: t.sorted_tokens!, offsets: t.offsets! }));
 }
 
 export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
@@ -264,7 +300,7 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   check: (c, caps) => [...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : []), ...checkFfnShape(stageOptions(c), caps)],
   inputs: ffnInputs,
   outputs: ffnOutputs,
-  scratch: (c) => [{ name: 'h', bytes: c.N * c.topk * c.inter * 4 }],
+  scratch: (c) => planScratch(ffnStagePlan(stageOptions(c))),
   cost: (c) => groupedFfnCost(c, expectedRoutedWork(c.E, c.topk, c.N)),
   runCost: (c, t) => groupedFfnCost(c, routedWorkFromOffsets(t.offsets!.data, t.sorted_tokens!.data, c.E)),
   randomInputs(c, rng) {

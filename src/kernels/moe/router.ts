@@ -98,6 +98,11 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
   return { gemv, wg: shape.wg, lanes: shape.lanes, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
 }
 
+/** The buffers the router stage owns besides its tensors (a 4-byte stand-in for an absent bias). */
+export function routerScratch(c: RoutingConfig): { name: string; bytes: number }[] {
+  return [{ name: 'logits', bytes: routerPlan(c).logitBytes }, ...(c.bias ? [] : [{ name: 'no-bias', bytes: 4 }])];
+}
+
 /** Internal knobs (tests reach every path with them). */
 export interface RouterKnobs {
   gemv?: boolean;
@@ -207,7 +212,7 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
   check: checkRouter,
   inputs: routerInputs,
   outputs: routerOutputs,
-  scratch: (c) => [{ name: 'logits', bytes: routerPlan(c).logitBytes }],
+  scratch: routerScratch,
   cost: routerCost,
   randomInputs: routingInputs,
   reference(inputs, c) {
