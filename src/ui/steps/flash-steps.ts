@@ -16,22 +16,19 @@ import './step-controls.ts';
 import '../heatmap/heatmap-canvas.ts';
 
 export class FlashSteps extends LitElement {
-  static override properties = { trace: { state: true }, frame: { state: true }, error: { state: true } };
+  static override properties = { trace: { state: true }, frame: { state: true } };
   declare trace: FlashTrace | undefined;
   declare frame: number;
-  declare error: string;
   frames: FlashFrame[] = [];
   checks: FrameCheck[] = [];
 
   constructor() {
     super();
     this.frame = 0;
-    this.error = '';
   }
 
   /** Trace the small structured case on the GPU (inside the page's exclusive job). */
   async run(ctx: GpuContext, seed = freshSeed()): Promise<void> {
-    this.error = '';
     const { config, chunk } = flashTraceConfig();
     const inputs = structureInputs(makeInputs(flashDecode, config, createRng(seed)), config);
     const trace = await traceFlashDecode(ctx, config, chunk, { q: inputs.q!, k: inputs.k!, v: inputs.v! });
@@ -42,7 +39,6 @@ export class FlashSteps extends LitElement {
   }
 
   override render() {
-    if (this.error) return html`<p class="error">${this.error}</p>`;
     const t = this.trace;
     if (!t) return html`<p class="muted">Run to step through flash decoding split by split.</p>`;
     const f = this.frames[this.frame]!;
