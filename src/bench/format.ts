@@ -55,8 +55,11 @@ export function timerLines(results: readonly KernelResult[]): string[] {
   const us = (ms: number) => `${fmtNum(ms * 1000)} µs`;
   const lines = [
     `timer: ${t.method === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock (submit to done)'}, resolution ${us(t.resolutionMs)}${t.quantised ? ' (quantised: values fall on its multiples)' : ''}; ` +
-      `each sample = R runs back to back between one timestamp pair (R in the timer column: a batch >= 100x the resolution and >= 1 ms), ` +
-      `minus an empty-pass baseline measured the same way${t.flushBytes ? `, which includes the ${fmtNum(t.flushBytes / 2 ** 20)} MiB cache clear before every run` : ''}; ` +
+      (t.stamped === 'each-run'
+        ? `each sample = R runs back to back, a timestamp pair around each run's pass, summed (R in the timer column: >= 100x the resolution and >= 1 ms), ` +
+          `minus an empty pass measured the same way; the ${fmtNum(t.flushBytes / 2 ** 20)} MiB cache clear before every run lies outside every pair; `
+        : `each sample = R runs back to back between one timestamp pair (R in the timer column: a batch >= 100x the resolution and >= 1 ms), ` +
+          `minus an empty-pass baseline measured the same way${t.flushBytes ? `, which includes the ${fmtNum(t.flushBytes / 2 ** 20)} MiB cache clear before every run` : ', no cache clear'}; `) +
       `${timed[0]!.samplesMs.length} samples per shape; warm-up by time (>= 200 ms or two medians within 5%)`,
   ];
   for (const r of timed) {

@@ -33,6 +33,7 @@ export function fakeResult(over: Partial<KernelResult> = {}): KernelResult {
       runsPerSample: 24,
       baselineMs: 0.003,
       flushBytes: 268_435_456,
+      stamped: 'each-run',
       warmupMs: 210,
       coarseSamples: 0,
       medianCiMs: [at(0.4), at(0.43)],

@@ -70,6 +70,8 @@ export const TimerSchema = z.object({
   baselineMs: nonNeg,
   /** Bytes cleared before every run inside a batch (its time is inside the baseline); 0 = none. */
   flushBytes: nonNeg,
+  /** 'batch': one timestamp pair per batch, the flush inside it (in the baseline); 'each-run': a pair around each run's pass, the flush outside. */
+  stamped: z.enum(['batch', 'each-run']).optional(),
   /** Warm-up time spent before the samples (GPU time of the warm-up batches). */
   warmupMs: nonNeg,
   /** Samples whose raw batch time was within 10x of the resolution (untrustworthy). */

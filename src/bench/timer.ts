@@ -8,7 +8,11 @@
 //   3. warms up by time (>= 200 ms of batches, or until two successive medians agree within 5%);
 //   4. subtracts a baseline measured the same way: R empty passes, with the same cache flush before each.
 // Caches: each run inside a batch is preceded by a buffer clear larger than the GPU's L2 (so a repeat's
-// inputs are not served from cache); its time is measured in the baseline and subtracted, not avoided.
+// inputs are not served from cache). On a quantised clock its time is inside the batch, measured in the
+// baseline and subtracted. On an unquantised clock each run's pass gets its own timestamp pair and the clear
+// sits outside every pair: a clear much longer than a small kernel (and as noisy) is then never subtracted,
+// which would leave the kernel's time inside the clear's jitter (medians of 0 ms). If a subtraction still
+// leaves nothing, the kernel is retimed with no clear at all, and the result says so (flushBytes 0).
 // Each run is its own compute pass, as a kernel runs in an application.
 import type { GpuContext } from '../gpu/context.ts';
 import type { InstanceStage } from '../kernels/contract.ts';
@@ -33,6 +37,11 @@ export interface BatchClock {
   stageBatches?(stages: readonly InstanceStage[], runs: number, count: number): Promise<number[][]>;
   /** Most runs one submission may hold (a query set has at most 4096 entries). */
   maxRuns: number;
+  /**
+   * Like `batches`, but a timestamp pair around each run's pass (the flush before a run outside its pair);
+   * per batch the sum of the runs' spans. Only meaningful on an unquantised clock.
+   */
+  runSpans?(work: Encodable | null, runs: number, count: number, flush: boolean): Promise<number[]>;
 }
 
 export interface TimeOptions {
@@ -67,6 +76,8 @@ export interface Timing {
   runsPerSample: number;
   baselineMs: number;
   flushBytes: number;
+  /** 'batch': one timestamp pair per batch (the flush inside, in the baseline); 'each-run': a pair per run's pass. */
+  stamped: 'batch' | 'each-run';
   warmupMs: number;
   /** Samples whose raw batch was within 10x of the resolution. */
   coarseSamples: number;
@@ -74,6 +85,8 @@ export interface Timing {
 }
 
 const QUERY_LIMIT = 4096;
+/** Runs per submission when every run has its own timestamp pair. */
+const SPAN_RUNS = QUERY_LIMIT / 2;
 
 /** GPU timestamps: one pair per batch (first pass's start, last pass's end), resolved once per submission. */
 export function timestampClock(ctx: GpuContext, flush: GPUBuffer | undefined): BatchClock {
@@ -111,6 +124,21 @@ export function timestampClock(ctx: GpuContext, flush: GPUBuffer | undefined): B
         }
       });
       return Array.from({ length: count }, (_, b) => diffMs(t, 2 * b, 2 * b + 1));
+    },
+    async runSpans(work, runs, count, flush_) {
+      const t = await stamps(2 * runs * count, (enc, querySet) => {
+        for (let k = 0; k < runs * count; k++) {
+          if (flush_ && flush) enc.clearBuffer(flush);
+          const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
+          work?.encode(pass);
+          pass.end();
+        }
+      });
+      return Array.from({ length: count }, (_, b) => {
+        let sum = 0;
+        for (let r = 0; r < runs; r++) sum += diffMs(t, 2 * (b * runs + r), 2 * (b * runs + r) + 1);
+        return sum;
+      });
     },
     async stageBatches(stages, runs, count) {
       // Per run: a timestamp at the start of each stage's pass and at the end of the last one.
@@ -242,48 +270,63 @@ export async function timeRepeats(ctx: GpuContext | undefined, work: Encodable, 
   const flushBytes = opts.flushBytes ?? 0;
   const flushBuf = ctx && flushBytes > 0 && !opts.clock ? ctx.buffers.create('cache-flush', flushBytes, GPUBufferUsage.COPY_DST) : undefined;
   try {
-    const clock = opts.clock ?? deviceClock(ctx!, opts, flushBuf);
-    const flush = flushBytes > 0;
-    const res = await resolutionOf(opts.clock ? undefined : ctx, clock, opts.signal);
+    const device = opts.clock ?? deviceClock(ctx!, opts, flushBuf);
+    const res = await resolutionOf(opts.clock ? undefined : ctx, device, opts.signal);
     const targetMs = Math.max(opts.minBatchMs ?? 1, 100 * res.ms);
-    // The baseline first, with its own runs per batch (an empty pass is short): the kernel's R then makes
-    // its time beyond the baseline span the target.
-    const base = await calibrate(clock, null, targetMs, flush, opts.signal);
-    const baselineBatches = await sample(clock, null, base.runs, Math.max(3, Math.ceil(opts.samples / 3)), flush, opts.signal);
-    const baselineMs = Math.max(0, median(baselineBatches)) / base.runs;
-    const { runs, spentMs } = await calibrate(clock, work, targetMs, flush, opts.signal, baselineMs);
-
-    // Warm-up: >= warmupMs of batches, or two successive medians (of 3 batches) within 5%.
-    const warmupMs = opts.warmupMs ?? 200;
-    let warm = spentMs;
-    let prev = NaN;
-    for (let i = 0; i < (opts.warmupBatches ?? 0); i++) warm += (await sample(clock, work, runs, 1, flush, opts.signal))[0] ?? 0;
-    while (warm < warmupMs) {
-      const group = await sample(clock, work, runs, 3, flush, opts.signal);
-      warm += group.reduce((a, b) => a + b, 0);
-      const m = median(group);
-      if (Math.abs(m - prev) <= 0.05 * prev) break;
-      prev = m;
-    }
-
-    const raw = await sample(clock, work, runs, opts.samples, flush, opts.signal);
-    if (raw.length === 0) throw new Error('every GPU timestamp pair was invalid (end before start); rerun, or use --wall-clock');
-    const samplesMs = raw.map((b) => Math.max(0, b / runs - baselineMs));
-    return {
-      method: clock.method,
-      samplesMs,
-      resolutionMs: res.ms,
-      quantised: res.quantised,
-      runsPerSample: runs,
-      baselineMs,
-      flushBytes,
-      warmupMs: warm,
-      coarseSamples: raw.filter((b) => b < 10 * res.ms).length,
-      medianCiMs: medianCi(samplesMs),
-    };
+    const spans = flushBytes > 0 && !res.quantised && device.runSpans !== undefined;
+    // With a span per run the flush is outside every timestamp pair; the batch is then their sum.
+    const clock: BatchClock = spans ? { method: device.method, maxRuns: SPAN_RUNS, batches: device.runSpans!.bind(device) } : device;
+    const { baselineHalfCiMs, ...first } = await measure(clock, work, res, targetMs, flushBytes > 0, opts);
+    const net = median(first.samplesMs);
+    // Resolved: the median stands clear of the uncertainty of what was subtracted and of its own scatter.
+    const halfCi = (first.medianCiMs[1] - first.medianCiMs[0]) / 2;
+    if (flushBytes === 0 || (net > 0 && Math.max(baselineHalfCiMs, halfCi) <= 0.5 * net)) return { ...first, flushBytes, stamped: spans ? 'each-run' : 'batch' };
+    // The flush's jitter swallowed the kernel: time it with no flush, and say so (flushBytes 0).
+    const { baselineHalfCiMs: _, ...bare } = await measure(device, work, res, targetMs, false, opts);
+    return { ...bare, flushBytes: 0, stamped: 'batch' };
   } finally {
     ctx?.buffers.destroy(flushBuf);
   }
+}
+
+/** Baseline, runs per batch, warm-up and samples on one clock, with or without the flush. */
+async function measure(clock: BatchClock, work: Encodable, res: Resolution, targetMs: number, flush: boolean, opts: TimeOptions): Promise<Omit<Timing, 'flushBytes' | 'stamped'> & { baselineHalfCiMs: number }> {
+  // The baseline first, with its own runs per batch (an empty pass is short): the kernel's R then makes
+  // its time beyond the baseline span the target.
+  const base = await calibrate(clock, null, targetMs, flush, opts.signal);
+  const baselineBatches = await sample(clock, null, base.runs, Math.max(3, Math.ceil(opts.samples / 3)), flush, opts.signal);
+  const baselineMs = Math.max(0, median(baselineBatches)) / base.runs;
+  const [bLo, bHi] = medianCi(baselineBatches);
+  const { runs, spentMs } = await calibrate(clock, work, targetMs, flush, opts.signal, baselineMs);
+
+  // Warm-up: >= warmupMs of batches, or two successive medians (of 3 batches) within 5%.
+  const warmupMs = opts.warmupMs ?? 200;
+  let warm = spentMs;
+  let prev = NaN;
+  for (let i = 0; i < (opts.warmupBatches ?? 0); i++) warm += (await sample(clock, work, runs, 1, flush, opts.signal))[0] ?? 0;
+  while (warm < warmupMs) {
+    const group = await sample(clock, work, runs, 3, flush, opts.signal);
+    warm += group.reduce((a, b) => a + b, 0);
+    const m = median(group);
+    if (Math.abs(m - prev) <= 0.05 * prev) break;
+    prev = m;
+  }
+
+  const raw = await sample(clock, work, runs, opts.samples, flush, opts.signal);
+  if (raw.length === 0) throw new Error('every GPU timestamp pair was invalid (end before start); rerun, or use --wall-clock');
+  const samplesMs = raw.map((b) => Math.max(0, b / runs - baselineMs));
+  return {
+    method: clock.method,
+    samplesMs,
+    resolutionMs: res.ms,
+    quantised: res.quantised,
+    runsPerSample: runs,
+    baselineMs,
+    warmupMs: warm,
+    coarseSamples: raw.filter((b) => b < 10 * res.ms).length,
+    medianCiMs: medianCi(samplesMs),
+    baselineHalfCiMs: (bHi - bLo) / 2 / base.runs,
+  };
 }
 
 export interface StageTiming {

@@ -48,9 +48,9 @@ export class ResultCard extends LitElement {
       <p class="muted small">
         ${r.samplesMs.length} samples, ${r.method === 'gpu-timestamps' ? 'GPU timestamps around the dispatches' : 'wall clock from submit to completion (no timestamp-query)'};
         ${r.timer
-          ? html`<span data-timer>each sample ${r.timer.runsPerSample} runs back to back between one timestamp pair; clock resolution
+          ? html`<span data-timer>each sample ${r.timer.runsPerSample} runs back to back${r.timer.stamped === 'each-run' ? ', a timestamp pair around each' : ' between one timestamp pair'}; clock resolution
               ${fmtNum(r.timer.resolutionMs * 1000)} µs${r.timer.quantised ? ' (quantised)' : ''}; empty-pass baseline
-              ${fmtNum(r.timer.baselineMs * 1000)} µs per run subtracted${r.timer.flushBytes ? ' (it includes the cache clear before each run)' : ''};
+              ${fmtNum(r.timer.baselineMs * 1000)} µs per run subtracted${!r.timer.flushBytes ? ' (no cache clear)' : r.timer.stamped === 'each-run' ? ' (the cache clear before each run is outside the pairs)' : ' (it includes the cache clear before each run)'};
               median 95% CI ${fmtNum(r.timer.medianCiMs[0])}–${fmtNum(r.timer.medianCiMs[1])} ms.</span>`
           : nothing}
         ${r.geometry ? html`<span data-geometry>${r.geometry.workgroups} workgroups in ${r.geometry.dispatches.length} dispatches per run.</span>` : nothing}
