@@ -57,7 +57,8 @@ describe('<kl-result-card>', () => {
     const r = fakeResult();
     const c = await card(r);
     const t = text(q(c, '[data-timer]')).replace(/\s+/g, ' ');
-    expect(t).toContain('each sample 24 runs back to back between one timestamp pair');
+    expect(t).toContain('each sample 24 runs back to back, a timestamp pair around each');
+    expect(t).toContain('the cache clear before each run is outside the pairs');
     expect(t).toContain('clock resolution 0.100 µs');
     expect(t).toContain('baseline 3.00 µs per run subtracted');
     expect(t).toContain('median 95% CI 0.400–0.430 ms');
