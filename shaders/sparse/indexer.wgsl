@@ -3,25 +3,21 @@
 // natural layout, so the heads of a query are the M dimension as in DeepGEMM's fp8_mqa_logits), columns the
 // keys of k_index [S, Di]. A workgroup owns a 64-row x 64-key tile: all heads of one query (Hi >= 64: 64 at
 // a time, summed over head blocks) or floor(64/Hi) whole queries, and a block of 64 keys, so decode spreads
-// the keys over S/64 workgroups. Per 32-dim slice half the threads load four q rows' vec4s, half four keys' (neighbouring
-// threads read consecutive vec4s of a row: coalesced), transposed in registers into workgroup tiles, then accumulates a
-// 4-row x 4-key register block (16 FMAs per two vec4 reads, two barriers per slice). The epilogue applies
-// ReLU and the head weight and sums each query's heads: in registers over a thread's 4 rows when they are
-// heads of one query (Hi % 4 == 0), then across threads through workgroup memory. More than 64 heads: each
-// head block adds to the partial sums in the output. Causal tiles entirely after the last query's position
-// only write -inf.
+// the keys over S/64 workgroups. The product is the shared GEMM core (lib/gemm.wgsl: 32-dim slices staged
+// in workgroup memory, a 4-row x 4-key register block per thread); this file supplies its loaders and the
+// epilogue, which applies ReLU and the head weight and sums each query's heads: in registers over a
+// thread's 4 rows when they are heads of one query (Hi % 4 == 0), then across threads through workgroup
+// memory. More than 64 heads: each head block adds to the partial sums in the output. Causal tiles entirely
+// after the last query's position only write -inf.
 
 // Generated from src/kernels/sparse/indexer.ts: the bindings params, q_index, k_index (vec4f), w_index,
-// index_scores (f32); the constants WG (256), TR / TK (tile rows and keys, 64: the threads are 16 x 16, each
-// with a 4-row x 4-key block), DC (dims per staged slice), KPW and L (keys_main: keys per workgroup, lanes
-// per key); the workgroup arrays a_t, b_t [DC * 16] (a_t[d * 16 + rq][i] = q row 4*rq + i at slice dim d;
-// b_t likewise for keys: transposed so a thread reads its 4 rows / 4 keys as one vec4 per dim), red
-// [TR * 16] (epilogue partial sums, 4 keys per vec4: red[row * 16 + kq] per row, or red[rq * 16 + kq] per
-// 4-row block), and lane_red where lane_sum needs it.
+// index_scores (f32); the constants WG (256), TR / TK (tile rows and keys, 64: the threads are 16 x 16),
+// KPW and L (keys_main: keys per workgroup, lanes per key) and the GEMM core's; the workgroup arrays of the
+// core, red [TR * 16] (epilogue partial sums, 4 keys per vec4: red[row * 16 + kq] per row, or red[rq * 16 +
+// kq] per 4-row block), and lane_red where lane_sum needs it.
+#include "lib/gemm.wgsl"
 #include "lib/grid.wgsl"
 #include "lib/infinity.wgsl"
-
-const DC4: u32 = DC / 4u;
 
 // Tile row -> (query t, head j) in head block hb; z = 1 inside the tile's queries and heads.
 fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
@@ -32,33 +28,25 @@ fn row_query(t0: u32, hb: u32, row: u32) -> vec3<u32> {
   return vec3<u32>(t, j, select(0u, 1u, ok));
 }
 
-// Stage 4 consecutive rows (q rows, or keys when !is_a) at vec4 column d4 of the slice, transposed in
-// registers so each store is a whole vec4: dst[(4 * d4 + e) * 16 + quad] = component e of the four rows.
-// `at` holds the rows' vec4 offsets of dim 0 and `ok` which of them exist (padding rows stage zeros).
-fn stage(is_a: bool, quad: u32, d4: u32, dglob: u32, in_d: bool, at: vec4<u32>, ok: vec4<bool>) {
-  var x: array<vec4<f32>, 4>;
-  for (var i = 0u; i < 4u; i++) {
-    x[i] = vec4<f32>(0.0);
-    if (in_d && ok[i]) {
-      if (is_a) { x[i] = q_index[at[i] + dglob]; } else { x[i] = k_index[at[i] + dglob]; }
-    }
-  }
-  let t0 = vec4<f32>(x[0].x, x[1].x, x[2].x, x[3].x);
-  let t1 = vec4<f32>(x[0].y, x[1].y, x[2].y, x[3].y);
-  let t2 = vec4<f32>(x[0].z, x[1].z, x[2].z, x[3].z);
-  let t3 = vec4<f32>(x[0].w, x[1].w, x[2].w, x[3].w);
-  let o = (d4 * 4u) * 16u + quad;
-  if (is_a) {
-    a_t[o] = t0;
-    a_t[o + 16u] = t1;
-    a_t[o + 32u] = t2;
-    a_t[o + 48u] = t3;
-  } else {
-    b_t[o] = t0;
-    b_t[o + 16u] = t1;
-    b_t[o + 32u] = t2;
-    b_t[o + 48u] = t3;
-  }
+// The GEMM core's loaders: A rows are the tile's (query, head) pairs of head block tile_hb, B rows (B^T:
+// k_index is [S, Di]) the keys; zeros past Di, past S and for padding rows.
+var<private> tile_t0: u32;
+var<private> tile_hb: u32;
+
+fn gemm_load_a(m: u32, k: u32) -> vec4f {
+  let rq = row_query(tile_t0, tile_hb, m);
+  if (rq.z == 0u || k >= 4u * params.Di4) { return vec4f(0.0); }
+  return q_index[(rq.x * params.Hi + rq.y) * params.Di4 + k / 4u];
+}
+
+fn gemm_load_b(n: u32, k: u32) -> vec4f {
+  if (n >= params.S || k >= 4u * params.Di4) { return vec4f(0.0); }
+  return k_index[n * params.Di4 + k / 4u];
+}
+
+// Row i (< 4) of a thread's accumulators.
+fn acc_row(a: GemmAcc, i: u32) -> vec4f {
+  return select(select(a.r3, a.r2, i == 2u), select(a.r1, a.r0, i == 0u), i < 2u);
 }
 
 @compute @workgroup_size(WG)
@@ -74,48 +62,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   let n_out = params.qpt * TK;
   // A whole tile after the last query's position is only -inf (written below).
   let live = params.causal == 0u || s0 <= p_last;
-  // Threads 0-127 stage q rows, 128-255 keys: 4 consecutive rows (quad) at vec4 column sd4 of each slice
-  // (8 neighbouring threads read 8 consecutive vec4s of a row).
-  let is_a = lid < 128u;
-  let sd4 = lid % DC4;
-  let quad = (lid % 128u) / DC4;
   let rows4 = params.hpb % 4u == 0u;
 
   if (live) {
     for (var hb = 0u; hb < params.head_blocks; hb++) {
-      var at = vec4<u32>(0u);
-      var ok = vec4<bool>(false);
-      for (var i = 0u; i < 4u; i++) {
-        if (is_a) {
-          let rq = row_query(t0, hb, quad * 4u + i);
-          at[i] = (rq.x * params.Hi + rq.y) * params.Di4;
-          ok[i] = rq.z != 0u;
-        } else {
-          at[i] = (s0 + quad * 4u + i) * params.Di4;
-          ok[i] = s0 + quad * 4u + i < params.S;
-        }
-      }
-      var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-      for (var c = 0u; c < params.Di4; c += DC4) {
-        stage(is_a, quad, sd4, c + sd4, c + sd4 < params.Di4, at, ok);
-        workgroupBarrier();
-        for (var dd = 0u; dd < DC; dd++) {
-          let a = a_t[dd * 16u + ty];
-          let b = b_t[dd * 16u + tx];
-          acc[0] += a.x * b;
-          acc[1] += a.y * b;
-          acc[2] += a.z * b;
-          acc[3] += a.w * b;
-        }
-        workgroupBarrier();
-      }
+      tile_t0 = t0;
+      tile_hb = hb;
+      let acc = gemm_block(0u, s0, 4u * params.Di4, vec2u(tx, ty), lid);
       // ReLU before the (possibly negative) head weight; padding rows weigh 0.
       var part = vec4<f32>(0.0);
       for (var i = 0u; i < 4u; i++) {
         let rq = row_query(t0, hb, ty * 4u + i);
         var w = 0.0;
         if (rq.z != 0u) { w = w_index[rq.x * params.Hi + rq.y]; }
-        let v = w * max(acc[i], vec4<f32>(0.0));
+        let v = w * max(acc_row(acc, i), vec4<f32>(0.0));
         if (rows4) { part += v; } else { red[(ty * 4u + i) * 16u + tx] = v; }
       }
       if (rows4) { red[ty * 16u + tx] = part; }

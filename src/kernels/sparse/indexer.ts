@@ -12,6 +12,7 @@ import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, Valida
 import { plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { indexerReference } from '../../reference/sparse.ts';
 import { needVec4 } from '../common/rules.ts';
+import { gemmCore } from '../common/gemm.ts';
 import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 
 export const indexerSchema = {
@@ -41,10 +42,11 @@ export const IndexerParams = d
 
 /** Rows and keys per workgroup tile (TR, TK in indexer.wgsl); keys per workgroup of keys_main (KPW). */
 const TILE = 64;
-/** Threads per workgroup (16 x 16 on the tile path, 4 lanes per key on the keys path); dims per staged slice. */
+/** Threads per workgroup (16 x 16 on the tile path, 4 lanes per key on the keys path). */
 const WG = 256;
-const DC = 32;
-const CONSTANTS = { WG, TR: TILE, TK: TILE, DC, KPW: TILE, L: WG / TILE } as const;
+/** The tile path's GEMM: 64 (query, head) rows x 64 keys per workgroup, 32 dims per staged slice, k_index rows as B^T. */
+const GEMM = gemmCore({ bm: TILE, bn: TILE, bk: 32, bNK: true });
+const CONSTANTS = { WG, TR: TILE, TK: TILE, KPW: TILE, L: WG / TILE, ...GEMM.constants } as const;
 
 const BINDINGS = {
   params: uniform(IndexerParams),
@@ -55,8 +57,7 @@ const BINDINGS = {
 };
 
 const WORKGROUP = {
-  a_t: workgroupArray('vec4<f32>', DC * (TILE / 4)),
-  b_t: workgroupArray('vec4<f32>', DC * (TILE / 4)),
+  ...GEMM.workgroup,
   red: workgroupArray('vec4<f32>', TILE * (TILE / 4)),
 };
 /** Up to this many queries keys_main runs (a GEMM tile would hold only T * Hi of its rows). */
