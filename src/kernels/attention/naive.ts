@@ -7,6 +7,7 @@ import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { ConfigSchema, KernelDefinition } from '../contract.ts';
 import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { fitGridDimension } from '../common/rules.ts';
+import { gemmCore } from '../common/gemm.ts';
 import { roundTo } from '../tensor.ts';
 import { attentionProbabilities, causalMask, fullMask } from '../../reference/attention.ts';
 import { attentionFromGolden } from './attention-golden.ts';
@@ -25,9 +26,13 @@ import {
   type AttentionConfig,
 } from './attention-config.ts';
 
-/** GEMM tile edge and softmax workgroup size (a power of two), injected into naive.wgsl as constants. */
-const CONSTANTS = { TILE: 16, WG: 256 } as const;
-const { TILE, WG } = CONSTANTS;
+/** Softmax workgroup size (a power of two). */
+const WG = 256;
+/** GEMM blocks: 64 key (or head-dim) columns; 64 query rows, or 16 for a few queries (decode) so few rows are padding. */
+const BN = 64;
+const blockRows = (c: AttentionConfig) => (c.T <= 16 ? 16 : 64);
+/** The scores GEMM reads K as B^T rows, the P.V GEMM reads V as [S, D] rows (naive.wgsl picks its loaders by that). */
+const gemmOf = (c: AttentionConfig, bNK: boolean) => gemmCore({ bm: blockRows(c), bn: BN, bk: 16, bNK });
 
 const BINDINGS = {
   params: uniform(AttentionParams),
@@ -38,11 +43,6 @@ const BINDINGS = {
   out: storage('elem', 'read_write'),
 };
 
-const WORKGROUP = {
-  tileA: workgroupArray('f32', TILE, TILE),
-  tileB: workgroupArray('f32', TILE, TILE),
-  reduce_scratch: workgroupArray('f32', WG),
-};
 
 /** q, k, v, out, the T x Hq x S score matrix (f32 whatever the storage type) and the parameters. */
 function naivePlan(c: AttentionConfig) {
@@ -64,8 +64,8 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
   check(c, caps) {
     const issues = checkAttention(c, caps);
     issues.push(
-      ...fitGridDimension('S', c.S, Math.ceil(c.S / TILE), 'key tiles', caps),
-      ...fitGridDimension('T', c.T, Math.ceil(c.T / TILE), 'query tiles', caps),
+      ...fitGridDimension('S', c.S, Math.ceil(c.S / BN), 'key blocks', caps),
+      ...fitGridDimension('T', c.T, Math.ceil(c.T / blockRows(c)), 'query blocks', caps),
       ...fitGridDimension('Hq', c.Hq, c.Hq, 'heads', caps),
     );
     return issues;
@@ -79,28 +79,39 @@ export const naiveAttention: KernelDefinition<AttentionConfig> = {
     return { ...base, bytes: base.bytes + intermediateBytes, intermediateBytes };
   },
   async create(ctx, c) {
-    const kernel = await createKernel(
-      ctx,
-      { label: 'attention.naive', wgsl, elem: c.dtype, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP },
-      ['scores_main', 'softmax_main', 'pv_main'] as const,
-    );
+    const module = (bNK: boolean, entries: readonly ('scores_main' | 'softmax_main' | 'pv_main')[]) => {
+      const gemm = gemmOf(c, bNK);
+      return createKernel(
+        ctx,
+        {
+          label: 'attention.naive',
+          wgsl,
+          elem: c.dtype,
+          bindings: BINDINGS,
+          constants: { WG, ...gemm.constants },
+          workgroup: { ...gemm.workgroup, reduce_scratch: workgroupArray('f32', WG) },
+        },
+        entries,
+      );
+    };
+    const [qk, pv] = await Promise.all([module(true, ['scores_main', 'softmax_main']), module(false, ['pv_main'])]);
     const made = allocate(ctx, 'attention.naive', naivePlan(c));
     const { buffers } = made;
-    const group = kernel.bind(buffers);
-    const { pipelines } = kernel;
+    const [qkGroup, pvGroup] = [qk.bind(buffers), pv.bind(buffers)];
     const rowGrid = grid(c.T * c.Hq, ctx.limits.maxComputeWorkgroupsPerDimension);
-    const qTiles = Math.ceil(c.T / TILE);
+    const qBlocks = Math.ceil(c.T / blockRows(c));
     return {
       // The score buffer is named too: after the softmax pass it holds P (naiveAttentionWithProbs reads it).
       tensors: { ...made.tensors, scores: buffers.scores },
       encode(pass) {
-        pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.scores_main);
-        pass.dispatchWorkgroups(Math.ceil(c.S / TILE), qTiles, c.Hq);
-        pass.setPipeline(pipelines.softmax_main);
+        pass.setBindGroup(0, qkGroup);
+        pass.setPipeline(qk.pipelines.scores_main);
+        pass.dispatchWorkgroups(Math.ceil(c.S / BN), qBlocks, c.Hq);
+        pass.setPipeline(qk.pipelines.softmax_main);
         pass.dispatchWorkgroups(...rowGrid);
-        pass.setPipeline(pipelines.pv_main);
-        pass.dispatchWorkgroups(Math.ceil(c.D / TILE), qTiles, c.Hq);
+        pass.setBindGroup(0, pvGroup);
+        pass.setPipeline(pv.pipelines.pv_main);
+        pass.dispatchWorkgroups(Math.ceil(c.D / BN), qBlocks, c.Hq);
       },
       destroy: made.destroy,
     };
