@@ -85,6 +85,9 @@ export function selectionMargins(w: Record<string, HostTensor>, c: DecoderLayerC
       const n = c.S - c.T + t + 1;
       if (n <= k) continue;
       const row = desc(Array.from(scores.data.slice(t * c.S, t * c.S + n)));
+      // Both exactly 0: keys whose every head's q.k <= 0 (ReLU); f32 clamps them to the same 0 unless a q.k is
+      // within rounding of 0, and the tie goes to the lower index in both.
+      if (row[k - 1] === 0 && row[k] === 0) continue;
       const scale = Math.max(...row.map(Math.abs)) || 1;
       keys = Math.min(keys, (row[k - 1]! - row[k]!) / scale);
     }
@@ -128,7 +131,7 @@ export function marginSafeLayerWeights(
   c: DecoderLayerConfig,
   attention: LayerAttention,
   ffn: LayerFfn,
-  tries = 40,
+  tries = 200,
 ): { weights: Record<string, HostTensor>; result: DecoderLayerResult; margins: SelectionMargins } {
   let best: { weights: Record<string, HostTensor>; result: DecoderLayerResult; margins: SelectionMargins } | undefined;
   const worst = (m: SelectionMargins) => Math.min(m.keys / MIN_MARGINS.keys, m.experts / MIN_MARGINS.experts);

@@ -281,7 +281,8 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
   },
   randomInputs(c, rng) {
     if (referenceFlops(c) > MARGIN_SEARCH_FLOPS) return randomLayerWeights(rng, c, refAttention(c), refFfn(c));
-    return marginSafeLayerWeights(rng, c, refAttention(c), refFfn(c)).weights;
+    // Tiny cases (tests) may redraw often; a fixture-sized reference a few dozen times.
+    return marginSafeLayerWeights(rng, c, refAttention(c), refFfn(c), referenceFlops(c) < 2e6 ? 200 : 40).weights;
   },
   reference(x, c) {
     const r = decoderLayerReference(x, c, refAttention(c), refFfn(c));
