@@ -6,14 +6,10 @@
 // lanes meet through row_sum. Slices write separate partial logits, [splits, N, E], which select_main adds
 // up in a fixed order.
 
-@group(0) @binding(0) var<uniform> params: RouterParams;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;           // [N, dim]
-@group(0) @binding(2) var<storage, read> gate_weight: array<vec4<f32>>; // [E, dim]
-@group(0) @binding(3) var<storage, read_write> logits: array<f32>;      // [splits, N, E]
-
-override WG: u32 = 256u; // threads per workgroup (64 or 256: the host's choice, moe-config.ts gemvShape)
-override TPR: u32 = 64u; // logical lanes per expert row (4..64, a power of two dividing WG)
-const MT = 8u;           // tokens per tile, accumulated as two vec4 (tokens 0-3, 4-7)
+// Generated from src/kernels/moe/router.ts: the bindings (params, x [N, dim] and gate_weight [E, dim] as vec4,
+// logits [splits, N, E]) and the constants WG (threads, 64 or 256: moe-config.ts gemvShape), TPR (logical
+// lanes per expert row, a power of two dividing WG) and MT (tokens per tile, accumulated as two vec4:
+// tokens 0-3, 4-7).
 
 // x offsets (in vec4) of tokens t0 + j, j < 4; tokens past the tile repeat its last one (computed, not stored).
 fn x_rows(t0: u32, last: u32, k4: u32) -> vec4u {

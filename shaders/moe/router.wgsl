@@ -1,88 +1,41 @@
 // moe.router: the DeepSeek-V3 gate (inference/model.py, class Gate) in two passes.
-//   logits_main: logits = x W_g^T as a tiled matmul (BM tokens x 64 experts per workgroup, 16-deep K
-//                slices through workgroup memory, vec4 loads, BM/16 x 4 outputs per thread in vec4
-//                registers), so W_g is read once per token tile instead of once per token.
-//                At decode (few tokens) router-gemv.wgsl computes the logits instead.
+//   logits_main: logits = x W_g^T on the shared GEMM core (lib/gemm.wgsl: GEMM_BM tokens x 64 experts per
+//                workgroup, 4 x 4 outputs per thread), so W_g is read once per token tile instead of once
+//                per token. At decode (few tokens) router-gemv.wgsl computes the logits instead.
 //   select_main: 8 lanes per token, 8 tokens per workgroup: scores (softmax | sigmoid), + bias for
 //                selection, group scores (max, or top-2 sum with a bias), keep the best topk_groups
 //                groups, then topk rounds of an argmax over the lanes (ties to the lower index); weights
 //                from the unbiased scores.
 
-@group(0) @binding(0) var<uniform> params: RouterParams;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> gate_weight: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> gate_bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> logits: array<f32>;
-@group(0) @binding(5) var<storage, read_write> weights: array<f32>;
-@group(0) @binding(6) var<storage, read_write> indices: array<i32>;
+// Generated from src/kernels/moe/router.ts: the bindings (params, x [N, dim] and gate_weight [E, dim] as vec4,
+// gate_bias [E], logits [splits, N, E], weights and indices [N, topk]), the GEMM core's constants and tiles,
+// and the selection's LANES (threads per token), TPW (tokens per workgroup), SEL_WG = LANES * TPW, MAX_E and
+// MAX_G (the experts and groups a token's workgroup memory holds).
 
-override BM: u32 = 16u;      // tokens per logits tile: 16, 32 or 64
-const BN = 64u;              // experts per logits tile (16 threads x 4)
-const BQ = BN / 4u;
-const BK = 16u;              // reduction slice (4 vec4)
+#include "lib/gemm.wgsl"
 
-var<workgroup> a_tile: array<f32, BM * BK>;        // [k][token]
-var<workgroup> b_tile: array<vec4<f32>, BQ * BK>;  // [k][expert quad]
+fn gemm_load_a(m: u32, k: u32) -> vec4f {
+  if (m >= params.N || k >= params.dim) { return vec4f(0.0); }
+  return x[(m * params.dim + k) / 4u];
+}
 
-// Thread (ty, tx) owns tokens ty, ty+16, ... (BM/16 of them) and experts 4tx .. 4tx+3, one vec4 register
-// per token.
-@compute @workgroup_size(256)
-fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tx = lid % 16u;
-  let ty = lid / 16u;
-  let row0 = wg.y * BM;
-  let col0 = wg.x * BN;
-  let k4 = params.dim / 4u;
-  let busy = row0 + ty < params.N && col0 + tx * 4u < params.E;
-  var c0 = vec4f(0.0); var c1 = vec4f(0.0); var c2 = vec4f(0.0); var c3 = vec4f(0.0);
-  for (var kq0 = 0u; kq0 < k4; kq0 += BK / 4u) {
-    // Tiles are stored transposed ([k][row]) so the inner loop reads along rows.
-    for (var i = lid; i < BM * 4u; i += 256u) {
-      let r = i / 4u;
-      let q = i % 4u;
-      var v = vec4f(0.0);
-      if (row0 + r < params.N && kq0 + q < k4) { v = x[(row0 + r) * k4 + kq0 + q]; }
-      a_tile[(q * 4u) * BM + r] = v.x;
-      a_tile[(q * 4u + 1u) * BM + r] = v.y;
-      a_tile[(q * 4u + 2u) * BM + r] = v.z;
-      a_tile[(q * 4u + 3u) * BM + r] = v.w;
-    }
-    {
-      let n = lid / 4u;
-      let q = lid % 4u;
-      var v = vec4f(0.0);
-      if (col0 + n < params.E && kq0 + q < k4) { v = gate_weight[(col0 + n) * k4 + kq0 + q]; }
-      let j = (q * 4u) * BQ + n / 4u;
-      let c = n % 4u;
-      b_tile[j][c] = v.x;
-      b_tile[j + BQ][c] = v.y;
-      b_tile[j + 2u * BQ][c] = v.z;
-      b_tile[j + 3u * BQ][c] = v.w;
-    }
-    workgroupBarrier();
-    if (busy) {
-      for (var kk = 0u; kk < BK; kk++) {
-        let b = b_tile[kk * BQ + tx];
-        let ar = kk * BM + ty;
-        c0 += a_tile[ar] * b;
-        if (BM >= 32u) { c1 += a_tile[ar + 16u] * b; }
-        if (BM >= 64u) {
-          c2 += a_tile[ar + 32u] * b;
-          c3 += a_tile[ar + 48u] * b;
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-  if (!busy) { return; }
-  let t = row0 + ty;
-  let e = col0 + tx * 4u;
-  store_logits(t, e, c0);
-  if (BM >= 32u) { store_logits(t + 16u, e, c1); }
-  if (BM >= 64u) {
-    store_logits(t + 32u, e, c2);
-    store_logits(t + 48u, e, c3);
-  }
+fn gemm_load_b(n: u32, k: u32) -> vec4f {
+  if (n >= params.E || k >= params.dim) { return vec4f(0.0); }
+  return gate_weight[(n * params.dim + k) / 4u];
+}
+
+@compute @workgroup_size(GEMM_BN / 4u, GEMM_BM / 4u)
+fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row0 = wg.y * GEMM_BM;
+  let col0 = wg.x * GEMM_BN;
+  let acc = gemm_block(row0, col0, params.dim, lid.xy, li);
+  let t = row0 + 4u * lid.y;
+  let e = col0 + 4u * lid.x;
+  if (e >= params.E) { return; }
+  store_logits(t, e, acc.r0);
+  store_logits(t + 1u, e, acc.r1);
+  store_logits(t + 2u, e, acc.r2);
+  store_logits(t + 3u, e, acc.r3);
 }
 
 /** Row t, experts e .. e+3 (E need not be a multiple of 4). */
@@ -108,11 +61,6 @@ fn logit(i: u32) -> f32 {
 // a token's 8 lanes cost one barrier each: every lane folds the 8 partials itself, and partial buffers
 // alternate between rounds so a round's writes never race the previous round's reads.
 
-const LANES = 8u;
-const TPW = 8u;
-const SEL_WG = 64u;          // LANES * TPW
-const MAX_E = 384u;          // Kimi K2's 384 experts
-const MAX_G = 64u;
 const NONE = 0xffffffffu;
 // Dropped groups get MASKED and chosen experts TAKEN instead of -inf (WGSL has no infinity literal and may
 // assume finite math): both sit below every real score, and validation guarantees topk experts remain

@@ -28,8 +28,6 @@ const RULES: Rule[] = [
     pattern: /@binding\s*\(/,
     notYetConverted: [
       'moe/combine.wgsl',
-      'moe/router-gemv.wgsl',
-      'moe/router.wgsl',
     ],
   },
   {

@@ -290,10 +290,7 @@ export const CombineParams = d
 
 // ---- tiling ----------------------------------------------------------------------------------------------
 
-/** Output columns per matmul workgroup (16 threads x 4 columns). */
-export const TILE_COLS = 64;
-
-/** Rows per matmul workgroup: 16 threads x 1, 2 or 4 rows, matched to the rows an expert usually gets. */
+/** Rows per GEMM block (the expert FFN's row tiles, the router's token tiles), matched to the rows a group usually gets. */
 export function tileRows(avgRowsPerGroup: number): 16 | 32 | 64 {
   return avgRowsPerGroup >= 48 ? 64 : avgRowsPerGroup >= 24 ? 32 : 16;
 }

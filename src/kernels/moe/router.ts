@@ -6,14 +6,18 @@ import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
 import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
 import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { allocate, planned, planScratch, plannedUniform, type BufferPlan } from '../common/buffer-plan.ts';
+import { gemmCore } from '../common/gemm.ts';
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { routingFromGolden, routingGoldenMeta } from './moe-golden.ts';
 import {
   FILL_WORKGROUPS,
   RouterParams,
-  TILE_COLS,
+  MAX_EXPERTS,
+  MAX_GROUPS,
   gemvShape,
   checkGrid,
   checkRouting,
@@ -28,8 +32,30 @@ import {
   type Stage,
 } from './moe-config.ts';
 
-/** Tokens per select_main workgroup: TPW in shaders/moe/router.wgsl (8 lanes each, 64 threads). */
-const TOKENS_PER_SELECT_WG = 8;
+/** select_main: LANES threads per token, TPW tokens per workgroup. */
+const LANES = 8;
+const TPW = 8;
+const SELECT_CONSTANTS = { LANES, TPW, SEL_WG: LANES * TPW, MAX_E: MAX_EXPERTS, MAX_G: MAX_GROUPS };
+
+/** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices. */
+const logitsGemm = (N: number) => gemmCore({ bm: tileRows(N), bn: 64, bk: 32, bNK: true });
+
+const ROUTER_BINDINGS = {
+  params: uniform(RouterParams),
+  x: storage('vec4<f32>'),
+  gate_weight: storage('vec4<f32>'),
+  gate_bias: storage('f32'),
+  logits: storage('f32', 'read_write'),
+  weights: storage('f32', 'read_write'),
+  indices: storage('i32', 'read_write'),
+};
+
+const GEMV_BINDINGS = {
+  params: uniform(RouterParams),
+  x: storage('vec4<f32>'),
+  gate_weight: storage('vec4<f32>'),
+  logits: storage('f32', 'read_write'),
+};
 
 export function routerInputs(c: RoutingConfig): TensorSpec[] {
   return [
@@ -86,8 +112,7 @@ export interface RouterPlan {
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
-    const bm = tileRows(c.N);
-    return { gemv, wg: 0, lanes: 0, splits: 1, logitGrid: [Math.ceil(c.E / TILE_COLS), Math.ceil(c.N / bm), 1], logitBytes: c.N * c.E * 4 };
+    return { gemv, wg: 0, lanes: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
   // Slices of dim first (towards 512 workgroups at 64 lanes, at least one vec4 per lane), then the shape.
@@ -98,9 +123,9 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
   return { gemv, wg: shape.wg, lanes: shape.lanes, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
 }
 
-/** The buffers the router stage owns besides its tensors (a 4-byte stand-in for an absent bias). */
+/** The scratch buffers the router stage owns (at its default logits path). */
 export function routerScratch(c: RoutingConfig): { name: string; bytes: number }[] {
-  return [{ name: 'logits', bytes: routerPlan(c).logitBytes }, ...(c.bias ? [] : [{ name: 'no-bias', bytes: 4 }])];
+  return planScratch(routerStagePlan(c, routerPlan(c)));
 }
 
 /** Internal knobs (tests reach every path with them). */
@@ -110,52 +135,52 @@ export interface RouterKnobs {
   subgroups?: boolean;
 }
 
+/** The buffers the router stage owns: logits (partial per dim slice at decode), a stand-in for an absent bias, its parameters. */
+function routerStagePlan(c: RoutingConfig, plan: RouterPlan): BufferPlan {
+  const { score_func, routing, ...sizes } = gateOptions(c);
+  return {
+    logits: planned('scratch', plan.logitBytes),
+    ...(c.bias ? {} : { no_bias: planned('scratch', 4) }),
+    params: plannedUniform(RouterParams, {
+      ...sizes,
+      group_size: c.E / c.n_groups,
+      sigmoid: score_func === 'sigmoid' ? 1 : 0,
+      mixtral: routing === 'mixtral' ? 1 : 0,
+      has_bias: c.bias ? 1 : 0,
+      splits: plan.splits,
+    }),
+  };
+}
+
 /** The router's two passes on caller-owned tensors; owns its logits scratch and parameters. */
 export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers, knobs: RouterKnobs = {}): Promise<Stage> {
   const plan = routerPlan(c, knobs);
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
-  const { layout, pipelines } = await kernelPipelines(
+  const core = logitsGemm(c.N);
+  const kernel = await createKernel(
     ctx,
-    { label: 'moe.router', wgsl, structs: { RouterParams } },
-    ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw'],
+    { label: 'moe.router', wgsl, bindings: ROUTER_BINDINGS, constants: { ...core.constants, ...SELECT_CONSTANTS }, workgroup: core.workgroup },
     ['logits_main', 'select_main'] as const,
-    { BM: tileRows(c.N) },
   );
   const gemv = plan.gemv
-    ? await kernelPipelines(
+    ? await createKernel(
         ctx,
         {
           label: 'moe.router gemv',
           wgsl: [gemvWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
-          structs: { RouterParams },
+          bindings: GEMV_BINDINGS,
+          constants: { WG: plan.wg, TPR: plan.lanes, MT: GEMV_TOKENS },
           enable: subgroups ? ['subgroups'] : [],
         },
-        ['uniform', 'read', 'read', 'rw'],
         ['logits_gemv'] as const,
-        { WG: plan.wg, TPR: plan.lanes },
       )
     : undefined;
-  const b = ctx.buffers;
-  const logits = b.storage('moe.router logits', plan.logitBytes);
-  const placeholder = t.gate_bias ? undefined : b.storage('moe.router no-bias', 4);
-  const params = uniformBuffer(ctx, 'moe.router params', RouterParams, {
-    N: c.N,
-    dim: c.dim,
-    E: c.E,
-    topk: c.topk,
-    n_groups: c.n_groups,
-    topk_groups: c.topk_groups,
-    group_size: c.E / c.n_groups,
-    sigmoid: c.score_func === 'sigmoid' ? 1 : 0,
-    mixtral: c.routing === 'mixtral' ? 1 : 0,
-    has_bias: c.bias ? 1 : 0,
-    route_scale: c.route_scale,
-    splits: plan.splits,
-  });
-  const group = bindGroup(ctx, layout, [params, t.x, t.gate_weight, t.gate_bias ?? placeholder!, logits, t.weights, t.indices], 'moe.router');
-  const gemvGroup = gemv && bindGroup(ctx, gemv.layout, [params, t.x, t.gate_weight, logits], 'moe.router gemv');
-  // select_main holds TOKENS_PER_SELECT_WG tokens per workgroup (TPW in the shader).
-  const selectGrid = grid(Math.ceil(c.N / TOKENS_PER_SELECT_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
+  const made = allocate(ctx, 'moe.router', routerStagePlan(c, plan));
+  const m: Readonly<Record<string, GPUBuffer>> = made.buffers;
+  const logits = m.logits!;
+  const group = kernel.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, gate_bias: t.gate_bias ?? m.no_bias!, logits, weights: t.weights, indices: t.indices });
+  const gemvGroup = gemv?.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, logits }, 'moe.router gemv');
+  const selectGrid = grid(Math.ceil(c.N / TPW), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'router',
     encode(pass) {
@@ -164,16 +189,14 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
         pass.setPipeline(gemv.pipelines.logits_gemv);
       } else {
         pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.logits_main);
+        pass.setPipeline(kernel.pipelines.logits_main);
       }
       pass.dispatchWorkgroups(...plan.logitGrid);
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.select_main);
+      pass.setPipeline(kernel.pipelines.select_main);
       pass.dispatchWorkgroups(...selectGrid);
     },
-    destroy() {
-      for (const buf of [logits, placeholder, params]) b.destroy(buf);
-    },
+    destroy: made.destroy,
   };
 }
 
