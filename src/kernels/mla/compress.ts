@@ -13,6 +13,7 @@ import { needF16 } from '../common/rules.ts';
 import { randomNormal } from '../random.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import { mlaCompressReference, ropeTable } from '../../reference/mla.ts';
+import { createMatmulStage, type MatmulStage } from '../linear/matmul.ts';
 import { DSV3_HEAD, checkRopeWidth } from './mla-config.ts';
 
 export const mlaCompressSchema = {
@@ -51,12 +52,18 @@ const BINDINGS = {
   wkv_a: storage('elem'),
   kv_norm: storage('elem'),
   rope: storage('vec2<f32>'),
-  kv: storage('f32', 'read_write'),
+  kv: storage('elem', 'read_write'),
   kv_latent: storage('elem', 'read_write'),
   k_pe: storage('elem', 'read_write'),
 };
 
 const WORKGROUP = { reduce_scratch: workgroupArray('f32', CONSTANTS.WG) };
+
+/**
+ * From this many new tokens the projection runs as a GEMM over them (a 64-row block of the shared GEMM core at
+ * least a quarter full) instead of one GEMV pass over wkv_a per token.
+ */
+export const GEMM_MIN_TOKENS = 16;
 
 /**
  * Rows start..start+T-1 against the reference by relative L2; every other row must still hold what the
@@ -113,7 +120,7 @@ function outputs(c: MlaCompressConfig): OutputSpec[] {
 function plan(c: MlaCompressConfig) {
   return {
     ...plannedTensors(inputs(c), outputs(c), ['x', 'wkv_a', 'kv_norm', 'kv_latent', 'k_pe']),
-    kv: planned('scratch', c.T * (c.dc + c.dr) * 4),
+    kv: planned('scratch', c.T * (c.dc + c.dr) * BYTES_PER[c.dtype]),
     rope: planned('scratch', c.T * c.dr * 4),
     params: plannedUniform(MlaCompressParams, { T: c.T, S: c.S, start: c.start, dim: c.dim, dc: c.dc, dr: c.dr, eps: c.eps }),
   };
@@ -129,7 +136,8 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
   explain:
     'Per new token, one down-projection of the hidden state gives d_c + d_rope values: the first d_c, RMS-normalised, are the latent c_KV that stands in for every ' +
     "head's key and value; the last d_rope, rotated by RoPE at the token's position, are the one positional key all heads share. These 576 values per token and layer " +
-    '(DeepSeek-V3) are the whole KV cache. The projection is a bandwidth-bound GEMV: one workgroup per weight row streams it once and reduces in workgroup memory.',
+    '(DeepSeek-V3) are the whole KV cache. For a decode step the projection is a bandwidth-bound GEMV: one workgroup per weight row streams it once and reduces in workgroup memory; ' +
+    'for a prefill chunk (16 tokens or more) it is a GEMM over the tokens on the shared register-tiled core, so each weight value loaded serves a block of 64 tokens.',
   sources: ['DeepSeek-AI 2024, "DeepSeek-V2", eqs. 9-10 and 14 (c_KV, decoupled RoPE key)', 'deepseek-ai/DeepSeek-V3 inference/model.py, class MLA: wkv_a, kv_norm, apply_rotary_emb'],
   schema: mlaCompressSchema,
   check(c, caps) {
@@ -177,8 +185,19 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
       ['project_main', 'norm_main'] as const,
     );
     const made = allocate(ctx, 'mla.compress', plan(c));
-    ctx.device.queue.writeBuffer(made.buffers.rope, 0, Float32Array.from(ropeTable(c.start, c.T, c.dr, c.rope_theta)));
-    const group = kernel.bind(made.buffers);
+    const { buffers } = made;
+    let gemm: MatmulStage | undefined;
+    try {
+      ctx.device.queue.writeBuffer(buffers.rope, 0, Float32Array.from(ropeTable(c.start, c.T, c.dr, c.rope_theta)));
+      // kv [T, dc+dr] = x [T, dim] . wkv_a^T, wkv_a in nn.Linear's [out, in] layout.
+      if (c.T >= GEMM_MIN_TOKENS) {
+        gemm = await createMatmulStage(ctx, { M: c.T, N: c.dc + c.dr, K: c.dim, trans_b: true }, { a: buffers.x, b: buffers.wkv_a, c: buffers.kv }, 'mla.compress:project', c.dtype);
+      }
+    } catch (e) {
+      made.destroy();
+      throw e;
+    }
+    const group = kernel.bind(buffers);
     const { pipelines } = kernel;
     const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
     const projectGrid = grid(c.dc + c.dr, maxDim);
@@ -186,17 +205,26 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
     return {
       tensors: made.tensors,
       encode(pass) {
+        if (gemm) {
+          gemm.encode(pass);
+        } else {
+          pass.setBindGroup(0, group);
+          pass.setPipeline(pipelines.project_main);
+          pass.dispatchWorkgroups(...projectGrid);
+        }
         pass.setBindGroup(0, group);
-        pass.setPipeline(pipelines.project_main);
-        pass.dispatchWorkgroups(...projectGrid);
         pass.setPipeline(pipelines.norm_main);
         pass.dispatchWorkgroups(...normGrid);
       },
-      destroy: made.destroy,
+      destroy() {
+        gemm?.destroy();
+        made.destroy();
+      },
     };
   },
   benchmarks: [
     { name: 'decode write dc=512 dr=64, hidden 2048 (DeepSeek-V3: 7168, ~3.5x the weight bytes)', config: { T: 1, S: 4096, start: 4095, ...DSV3_COMPRESS, dim: 2048 } },
+    { name: 'prefill chunk T=128 dc=512 dr=64, hidden 2048 (the GEMM path)', config: { T: 128, S: 4096, start: 3968, ...DSV3_COMPRESS, dim: 2048 } },
   ],
   testCases: [
     { name: 'decode: one token at the last row', config: { T: 1, S: 9, start: 8, dim: 37, dc: 19, dr: 6 } },
@@ -204,5 +232,7 @@ export const mlaCompress: KernelDefinition<MlaCompressConfig> = {
     { name: 'first token at position 0 (RoPE identity)', config: { T: 1, S: 4, start: 0, dim: 300, dc: 12, dr: 4 } },
     { name: 'hidden size over one workgroup stride, large position', config: { T: 2, S: 5000, start: 4321, dim: 611, dc: 40, dr: 8, rope_theta: 50000 } },
     { name: 'DeepSeek-V3 cache widths (dc=512, dr=64), hidden 1536', config: { T: 1, S: 3, start: 2, ...DSV3_COMPRESS, dim: 1536 } },
+    { name: 'prefill through the GEMM: T=70 (two row blocks), odd hidden size, rows after untouched', config: { T: 70, S: 90, start: 11, dim: 101, dc: 37, dr: 10 } },
+    { name: 'GEMM at its threshold T=16, DeepSeek-V3 cache widths', config: { T: 16, S: 16, start: 0, ...DSV3_COMPRESS, dim: 200 } },
   ],
 };
