@@ -15,6 +15,8 @@ import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
 import { gemmCore } from '../common/gemm.ts';
+import { needF16 } from '../common/rules.ts';
+import { roundTo, type HostTensor } from '../tensor.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
@@ -27,6 +29,8 @@ export type GroupedFfnConfig = {
   topk: number;
   dim: number;
   inter: number;
+  /** storage of the expert weights (f16: shader-f16 adapters; the math is f32 either way) */
+  dtype: 'f32' | 'f16';
 };
 
 export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidden size of one expert (moe_intermediate_size)', default: 32, min: 4, max: 65536 } as const;
@@ -34,6 +38,7 @@ export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidde
 export const groupedFfnSchema: ConfigSchema<GroupedFfnConfig> = {
   ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
   inter: interField,
+  dtype: { type: 'enum', label: 'weight storage', doc: 'expert weights stored as f32 or f16 (needs shader-f16); the same WGSL, arithmetic in f32', default: 'f32', values: ['f32', 'f16'] },
 };
 
 export interface FfnStageOptions {
@@ -259,9 +264,9 @@ function ffnInputs(c: GroupedFfnConfig): TensorSpec[] {
     { name: 'x', shape: [c.N, c.dim], dtype: 'f32' },
     { name: 'sorted_tokens', shape: [R], dtype: 'i32' },
     { name: 'offsets', shape: [c.E + 1], dtype: 'i32' },
-    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
-    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: 'f32' },
-    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: c.dtype },
+    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: c.dtype },
+    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: c.dtype },
   ];
 }
 
@@ -275,7 +280,7 @@ function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' |
 
 /** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and row_sum variant). */
 export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}) {
-  return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.y!, sorted_tokens: t.sorted_tokens!, offsets: t.offsets! }));
+  return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.y!, sorted_tokens: t.sorted_tokens!, offsets: t.offsets! }, c.dtype));
 }
 
 export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
@@ -297,7 +302,11 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'DeepSeek-V3 inference/model.py, class Expert',
   ],
   schema: groupedFfnSchema,
-  check: (c, caps) => [...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : []), ...checkFfnShape(stageOptions(c), caps)],
+  check: (c, caps) => [
+    ...(c.topk > c.E ? [{ field: 'topk', message: `${c.topk} is more than the E = ${c.E} experts` }] : []),
+    ...needF16('dtype', c.dtype, caps),
+    ...checkFfnShape(stageOptions(c), caps),
+  ],
   inputs: ffnInputs,
   outputs: ffnOutputs,
   scratch: (c) => planScratch(ffnStagePlan(stageOptions(c))),
@@ -308,7 +317,9 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     return { x: randomNormal(rng, [c.N, c.dim]), sorted_tokens: routed.sorted_tokens, offsets: routed.offsets, ...ffnWeights(rng, '', c.E, c.dim, c.inter) };
   },
   reference(inputs, c) {
-    return { y: groupedFfnReference(inputs.x!, inputs.sorted_tokens!, inputs.offsets!, inputs.w1!, inputs.w2!, inputs.w3!, { E: c.E, dim: c.dim, inter: c.inter, rows: c.N * c.topk }) };
+    // f16 storage: the reference sees the weights the GPU reads (rounded once), then computes in float64.
+    const w = (t: HostTensor) => roundTo(t, c.dtype);
+    return { y: groupedFfnReference(inputs.x!, inputs.sorted_tokens!, inputs.offsets!, w(inputs.w1!), w(inputs.w2!), w(inputs.w3!), { E: c.E, dim: c.dim, inter: c.inter, rows: c.N * c.topk }) };
   },
   create: (ctx, c) => createGroupedFfn(ctx, c),
   benchmarks: [
