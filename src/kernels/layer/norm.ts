@@ -50,7 +50,7 @@ const schema: ConfigSchema<NormConfig> = {
   rows: { type: 'int', label: 'rows', doc: 'vectors normalised independently (tokens)', default: 64, min: 1, max: 1 << 22 },
   d: { type: 'int', label: 'width d', doc: 'values per row (hidden size, q_lora_rank, kv_lora_rank, index_head_dim)', default: 1024, min: 1, max: 1 << 16 },
   kind: { type: 'enum', label: 'kind', doc: 'rms: x / rms(x) * w (DeepSeek attn/q/kv/ffn norms); layer: (x - mean) / std * w + b (the indexer k_norm)', default: 'rms', values: ['rms', 'layer'] },
-  eps: { type: 'number', label: 'eps', doc: 'added to the mean square / variance (DeepSeek: 1e-6)', default: NORM_EPS, min: 0, max: 1 },
+  eps: { type: 'number', label: 'eps', doc: 'added to the mean square / variance, > 0 so a constant row stays finite (DeepSeek: 1e-6)', default: NORM_EPS, min: 1e-12, max: 1 },
 };
 
 function inputs(c: NormConfig): TensorSpec[] {

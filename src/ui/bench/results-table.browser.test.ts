@@ -23,7 +23,9 @@ describe('<kl-results-table>', () => {
     const t = await table([fakeResult()]);
     expect(timerColumn(t)).toEqual(['ts ×24']);
     const lines = notes(t).map(text);
-    expect(lines[0]).toMatch(/^timer: GPU timestamps, resolution 0\.100 µs; each sample = R runs back to back between one timestamp pair/);
+    // Unquantised: a timestamp pair around each run, the cache clear outside them.
+    expect(lines[0]).toMatch(/^timer: GPU timestamps, resolution 0\.100 µs; each sample = R runs back to back, a timestamp pair around each run's pass/);
+    expect(lines[0]).toContain('256 MiB cache clear before every run lies outside every pair');
     expect(lines[0]).toContain('5 samples per shape');
     expect(lines.some((l) => l.includes('warning'))).toBe(false);
     expect(lines.some((l) => l.includes('chrome://flags'))).toBe(false);
