@@ -1,6 +1,6 @@
 // Robustness on the real GPU path (headless Chromium), generic over the registry:
 //  - random valid small configs (from each schema) run against the float64 reference;
-//  - every kernel created, run and destroyed 50 times returns live GPU bytes to the baseline;
+//  - every kernel created, run and destroyed CYCLES times returns live GPU bytes to the baseline;
 //  - a device destroyed mid-benchmark rejects with DeviceLostError, and a fresh device works after it.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,8 +45,11 @@ describe('random valid configs on the GPU', () => {
   }
 });
 
+// One forgotten buffer already shows after the first cycle; a dozen show one that accumulates.
+const CYCLES = 12;
+
 describe('resource hygiene', () => {
-  it('every kernel x50 (create -> run -> destroy) returns live GPU bytes to the baseline', async () => {
+  it(`every kernel x${CYCLES} (create -> run -> destroy) returns live GPU bytes to the baseline`, async () => {
     const lines: string[] = [];
     for (const def of KERNELS) {
       const config = withDefaults(def, def.testCases[0]!.config);
@@ -54,7 +57,7 @@ describe('resource hygiene', () => {
       await ctx.device.queue.onSubmittedWorkDone();
       const before = { bytes: ctx.buffers.liveBytes, count: ctx.buffers.liveCount };
       let peak = before.bytes;
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < CYCLES; i++) {
         const instance = await createInstance(ctx, def, config);
         uploadInputs(ctx, instance, def.inputs(config), inputs);
         encodeOnce(ctx, instance);
@@ -63,7 +66,7 @@ describe('resource hygiene', () => {
       }
       await ctx.device.queue.onSubmittedWorkDone();
       const after = { bytes: ctx.buffers.liveBytes, count: ctx.buffers.liveCount };
-      lines.push(`${def.id}: live bytes before ${before.bytes}, peak ${peak}, after 50 runs ${after.bytes} (${after.count} buffers)`);
+      lines.push(`${def.id}: live bytes before ${before.bytes}, peak ${peak}, after ${CYCLES} runs ${after.bytes} (${after.count} buffers)`);
       expect(after, def.id).toEqual(before);
       expect(peak).toBeGreaterThan(before.bytes);
     }
