@@ -8,21 +8,9 @@ import { KERNELS } from './registry.ts';
 import { configArbitrary } from './config-arbitrary.ts';
 import { validateConfig } from './common/validate.ts';
 import { numel } from './tensor.ts';
+import { fakeCaps } from '../../test/device-caps.ts';
 
-const swiftshaderLike: DeviceCaps = {
-  limits: {
-    maxBufferSize: 2 ** 30,
-    maxStorageBufferBindingSize: 2 ** 27,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: 32768,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { f16: false, subgroups: true, timestamps: true },
-};
+const swiftshaderLike = fakeCaps({ maxStorageBufferBindingSize: 2 ** 27 });
 const bigGpu: DeviceCaps = {
   limits: { ...swiftshaderLike.limits, maxBufferSize: 2 ** 36, maxStorageBufferBindingSize: 2 ** 32 - 4, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupStorageSize: 49152, maxStorageBuffersPerShaderStage: 10 },
   features: { f16: true, subgroups: true, timestamps: true },

@@ -1,7 +1,6 @@
 // Studies without a GPU: every run they list is a valid config on a SwiftShader-sized device, and each
 // digest turns (synthetic) measured results into the numbers its question needs.
 import { describe, expect, it } from 'vitest';
-import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../../kernels/contract.ts';
 import { KERNELS } from '../../kernels/registry.ts';
 import { validateConfig } from '../../kernels/common/validate.ts';
@@ -14,21 +13,9 @@ import { MLA_DECODE_SWEEP, mlaDecode } from './mla-decode.ts';
 import { moeStages } from './moe-stages.ts';
 import { sparseScaling } from './sparse-scaling.ts';
 import { crossoverS, scalingStudy, scalingTable, type ScalingMeasurement } from './sparse-scaling-runs.ts';
+import { fakeCaps } from '../../../test/device-caps.ts';
 
-const swiftshader: DeviceCaps = {
-  limits: {
-    maxBufferSize: 1 << 30,
-    maxStorageBufferBindingSize: 1 << 30,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: 32768,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { timestamps: true, f16: false, subgroups: true },
-};
+const swiftshader = fakeCaps();
 
 /** A result for one of a study's jobs, as if it had been measured in `medianMs` (roofline 100 GB/s). */
 function measured(job: SuiteJob, medianMs: number, stages?: { name: string; ms: number }[]): KernelResult {

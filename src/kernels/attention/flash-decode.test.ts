@@ -7,18 +7,9 @@ import { withDefaults } from '../contract.ts';
 import { validateConfig } from '../common/validate.ts';
 import { attentionCost, type AttentionConfig } from './attention-config.ts';
 import { FLASH_DECODE_MAX_T, flashDecode, flashDecodePlan, flashDecodeSplits, type FlashDecodePlan } from './flash-decode.ts';
+import { SWIFTSHADER_LIMITS } from '../../../test/device-caps.ts';
 
-const limits = {
-  maxBufferSize: 2 ** 30,
-  maxStorageBufferBindingSize: 2 ** 30,
-  maxUniformBufferBindingSize: 65536,
-  maxComputeWorkgroupStorageSize: 32768,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-  maxComputeWorkgroupsPerDimension: 65535,
-  maxStorageBuffersPerShaderStage: 8,
-};
+const limits = SWIFTSHADER_LIMITS;
 const swiftshader: DeviceCaps = { limits, features: { f16: false, subgroups: true, timestamps: true } };
 const minimal: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 16384 }, features: { f16: false, subgroups: false, timestamps: false } };
 

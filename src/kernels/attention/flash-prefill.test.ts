@@ -7,18 +7,9 @@ import { withDefaults } from '../contract.ts';
 import { validateConfig } from '../common/validate.ts';
 import type { AttentionConfig } from './attention-config.ts';
 import { flashPrefill, flashPrefillPlan, type FlashPrefillPlan } from './flash-prefill.ts';
+import { SWIFTSHADER_LIMITS } from '../../../test/device-caps.ts';
 
-const limits = {
-  maxBufferSize: 2 ** 30,
-  maxStorageBufferBindingSize: 2 ** 30,
-  maxUniformBufferBindingSize: 65536,
-  maxComputeWorkgroupStorageSize: 32768,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-  maxComputeWorkgroupsPerDimension: 65535,
-  maxStorageBuffersPerShaderStage: 8,
-};
+const limits = SWIFTSHADER_LIMITS;
 const swiftshader: DeviceCaps = { limits, features: { f16: false, subgroups: true, timestamps: true } };
 const minimal: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 16384 }, features: { f16: false, subgroups: false, timestamps: false } };
 const bigF16: DeviceCaps = { limits: { ...limits, maxComputeWorkgroupStorageSize: 65536, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 }, features: { f16: true, subgroups: true, timestamps: true } };

@@ -1,25 +1,12 @@
 // Impossible configs (GQA ratio, zero or oversized dims, a cache over the binding limit, f16 without the feature): each refused before allocation with one line naming the field and
 // the limit.
 import { describe, expect, it } from 'vitest';
-import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults } from '../contract.ts';
 import { findKernel } from '../registry.ts';
 import { formatIssues, validateConfig } from './validate.ts';
+import { fakeCaps } from '../../../test/device-caps.ts';
 
-const caps: DeviceCaps = {
-  limits: {
-    maxBufferSize: 2 ** 30,
-    maxStorageBufferBindingSize: 2 ** 27,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: 32768,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { f16: false, subgroups: true, timestamps: true },
-};
+const caps = fakeCaps({ maxStorageBufferBindingSize: 2 ** 27 });
 
 const dense = ['attention.naive', 'attention.flash_prefill', 'attention.flash_decode'];
 

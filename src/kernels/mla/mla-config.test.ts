@@ -19,21 +19,9 @@ import { mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
 import { latentCacheBytes, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
 import { mlaDecodeGoldenMeta } from './mla-golden.ts';
+import { fakeCaps } from '../../../test/device-caps.ts';
 
-const caps: DeviceCaps = {
-  limits: {
-    maxBufferSize: 1 << 30,
-    maxStorageBufferBindingSize: 1 << 30,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: 16384,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { timestamps: false, f16: false, subgroups: false },
-};
+const caps = fakeCaps({ maxComputeWorkgroupStorageSize: 16384 }, { subgroups: false, timestamps: false });
 
 const decoders: AnyKernel[] = [mlaDecodeNaive, mlaDecodeAbsorbed];
 

@@ -1,7 +1,6 @@
 // MoE configuration logic without a GPU: validation messages, golden-file mapping, the routing comparison
 // and the exactness of the router's test inputs.
 import { describe, expect, it } from 'vitest';
-import type { DeviceCaps } from '../../gpu/context.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { createRng, freshSeed } from '../random.ts';
 import { validateConfig } from '../common/validate.ts';
@@ -10,21 +9,9 @@ import { moeForward } from './forward.ts';
 import { moeGroupedFfn } from './grouped-ffn.ts';
 import { routingComparison, routingInputs } from './moe-config.ts';
 import { moeRouter } from './router.ts';
+import { fakeCaps } from '../../../test/device-caps.ts';
 
-const caps: DeviceCaps = {
-  limits: {
-    maxBufferSize: 1 << 30,
-    maxStorageBufferBindingSize: 1 << 30,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: 16384,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { f16: false, subgroups: false, timestamps: false },
-};
+const caps = fakeCaps({ maxComputeWorkgroupStorageSize: 16384 }, { subgroups: false, timestamps: false });
 
 describe('validation: one line naming the field and the limit', () => {
   const bad: [string, Record<string, unknown>, string, RegExp][] = [

@@ -2,7 +2,6 @@
 // force, validation messages, golden-file mapping and the bitonic dispatch schedule.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DeviceCaps } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { validateConfig } from '../common/validate.ts';
@@ -16,21 +15,9 @@ import { dsa } from './dsa.ts';
 import { indexer, indexerKeyBytesPerWorkgroup, indexerTiling } from './indexer.ts';
 import { MAX_CHUNKS, topk, topkChunks, topkDispatches } from './topk.ts';
 import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
+import { fakeCaps } from '../../../test/device-caps.ts';
 
-const caps = (workgroupBytes: number, subgroups = false): DeviceCaps => ({
-  limits: {
-    maxBufferSize: 2 ** 30,
-    maxStorageBufferBindingSize: 2 ** 30,
-    maxUniformBufferBindingSize: 65536,
-    maxComputeWorkgroupStorageSize: workgroupBytes,
-    maxComputeInvocationsPerWorkgroup: 256,
-    maxComputeWorkgroupSizeX: 256,
-    maxComputeWorkgroupSizeY: 256,
-    maxComputeWorkgroupsPerDimension: 65535,
-    maxStorageBuffersPerShaderStage: 8,
-  },
-  features: { f16: false, subgroups, timestamps: false },
-});
+const caps = (workgroupBytes: number, subgroups = false) => fakeCaps({ maxComputeWorkgroupStorageSize: workgroupBytes }, { subgroups, timestamps: false });
 const swiftshader = caps(32768);
 const minimal = caps(16384);
 
