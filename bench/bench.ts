@@ -2,31 +2,25 @@
 // (median ms, GB/s, GFLOP/s, % of measured copy bandwidth and FMA peak), and optionally writes the result
 // file (the same JSON schema the UI reads).
 import { checkOutputPath, FileError, readRegularFile, writeFileAtomic } from '../src/io/node-files.ts';
-import { ArgError, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
+import { ArgError, checkEnum, helpText, noPositionals, parseArgs, parseAssignments } from './args.ts';
 import { progress, runCli, runtimeName, toolVersion } from './cli.ts';
-import { acquireNodeGpu } from '../src/gpu/node.ts';
-import { describeAdapter } from '../src/gpu/context.ts';
-import { KERNELS } from '../src/kernels/registry.ts';
-import { selectJobs } from '../src/bench/suite.ts';
-import { runSuite } from '../src/bench/suite.ts';
-import { fmtNum, renderDigest, renderResultFile, rooflineLine } from '../src/bench/format.ts';
-import { parseResultFile, ResultFileSchema } from '../src/bench/result-schema.ts';
-import { isCpuEmulation } from '../src/bench/roofline.ts';
-import { forEachItem, guardLoss } from '../src/bench/run-control.ts';
-import { defaultRepeats, kernelGeometry } from '../src/bench/runner.ts';
-import { geometryLines, totalWorkgroups } from '../src/bench/geometry.ts';
-import { withDefaults } from '../src/kernels/contract.ts';
-import { freshSeed } from '../src/kernels/random.ts';
-import { digestStudies, STUDIES } from '../src/bench/studies/index.ts';
-import { runPeersStudy } from './peers.ts';
+
+// Only the flag parser loads up front: the kernel registry (every kernel's WGSL), Dawn and the peers study's
+// Vite and Playwright load once the flags have parsed, so a mistyped flag is refused in the time Node starts.
+const loadSuite = () =>
+  Promise.all([
+    import('../src/kernels/registry.ts'),
+    import('../src/bench/studies/index.ts'),
+    import('../src/bench/suite.ts'),
+  ]).then(([registry, studies, suite]) => ({ KERNELS: registry.KERNELS, STUDIES: studies.STUDIES, selectJobs: suite.selectJobs }));
 
 const SPEC = {
   kernels: { type: 'list', help: 'kernel ids or families to run, e.g. attention.flash_decode,moe', placeholder: 'IDS' },
   shapes: { type: 'list', help: 'only shapes whose name contains one of these, e.g. decode', placeholder: 'NAMES' },
   study: {
-    type: 'enum',
+    type: 'string',
     help: 'run a named study instead of the default suite (see --list); a study runs its own fixed shapes, so --set, --kernels and --shapes are refused with it, except peers, which takes --shapes (workload ids) and refuses --set and --kernels',
-    values: [...STUDIES.map((s) => s.id), 'peers'],
+    placeholder: 'NAME',
   },
   set: { type: 'list', help: 'override fields of every selected shape, e.g. S=8192,Hq=16', placeholder: 'K=V,...' },
   repeats: { type: 'int', help: 'timed samples per shape, each a batch of back-to-back runs (default 30 on a GPU, 3 on CPU emulation; a study sets its own)', min: 1, max: 10000 },
@@ -40,16 +34,25 @@ const SPEC = {
   digest: { type: 'string', help: 'print the table and the study digests of a result file written earlier (no GPU needed), then exit', placeholder: 'FILE' },
 } as const;
 
+/** The --study choices: the registered studies and the peers comparison. */
+const studyIds = (studies: readonly { id: string }[]) => [...studies.map((s) => s.id), 'peers'];
+
 const USAGE = 'usage: npm run bench -- [flags]\nRuns every registered kernel at its benchmark shapes on this machine\'s WebGPU adapter.';
 
 await runCli(async () => {
   const { flags, positionals, help } = parseArgs(process.argv.slice(2), SPEC);
   noPositionals(positionals);
   if (help) {
-    console.log(helpText(USAGE, SPEC));
+    const { STUDIES } = await loadSuite();
+    console.log(helpText(USAGE, { ...SPEC, study: { type: 'enum', help: SPEC.study.help, values: studyIds(STUDIES) } }));
     return 0;
   }
   if (flags.digest) {
+    const [{ parseResultFile }, { renderResultFile, renderDigest }, { digestStudies }] = await Promise.all([
+      import('../src/bench/result-schema.ts'),
+      import('../src/bench/format.ts'),
+      import('../src/bench/studies/index.ts'),
+    ]);
     let text: string;
     try {
       // Regular files only, bounded: a FIFO or /dev/zero is refused at once instead of hanging or filling memory.
@@ -63,6 +66,8 @@ await runCli(async () => {
     for (const d of digestStudies(parsed.file)) console.log(`\n${renderDigest(d)}`);
     return 0;
   }
+  // The study names are the registered studies': known once the registry has loaded (peers needs neither).
+  if (flags.study && flags.study !== 'peers') checkEnum('study', studyIds((await loadSuite()).STUDIES), flags.study);
   if (flags.study) {
     // A study answers one question at its own shapes: a filter or an override would change the question.
     const taken = flags.study === 'peers' ? ['shapes'] : [];
@@ -73,8 +78,10 @@ await runCli(async () => {
   }
   if (flags.study === 'peers') {
     // onnxruntime-web and tfjs run in the browser: the study drives headless Chromium (no Dawn device here).
+    const { runPeersStudy } = await import('./peers.ts');
     return runPeersStudy({ repeats: flags.repeats ?? 5, warmup: flags.warmup ?? 2, seed: flags.seed, json: flags.json, ids: flags.shapes });
   }
+  const { KERNELS, STUDIES, selectJobs } = await loadSuite();
   const known = new Set([...KERNELS.map((k) => k.id), ...KERNELS.map((k) => k.family)]);
   for (const k of flags.kernels ?? []) {
     if (!known.has(k)) throw new ArgError(`--kernels: unknown kernel or family "${k}" (known: ${[...known].join(', ')})`);
@@ -99,6 +106,21 @@ await runCli(async () => {
       throw e;
     }
   }
+  const [{ acquireNodeGpu }, { describeAdapter }, { runSuite }, { fmtNum, renderDigest, renderResultFile, rooflineLine }, { ResultFileSchema }, { isCpuEmulation }, { forEachItem, guardLoss }, { defaultRepeats, kernelGeometry }, { geometryLines, totalWorkgroups }, { withDefaults }, { freshSeed }, { digestStudies }] =
+    await Promise.all([
+      import('../src/gpu/node.ts'),
+      import('../src/gpu/context.ts'),
+      import('../src/bench/suite.ts'),
+      import('../src/bench/format.ts'),
+      import('../src/bench/result-schema.ts'),
+      import('../src/bench/roofline.ts'),
+      import('../src/bench/run-control.ts'),
+      import('../src/bench/runner.ts'),
+      import('../src/bench/geometry.ts'),
+      import('../src/kernels/contract.ts'),
+      import('../src/kernels/random.ts'),
+      import('../src/bench/studies/index.ts'),
+    ]);
   const ctx = await acquireNodeGpu();
   if (flags.geometry) {
     const seed = flags.seed ?? freshSeed();

@@ -59,6 +59,8 @@ describe('bench CLI', () => {
     [['--study', 'sparse-scaling', '--set', 'S=8192'], /--study sparse-scaling runs its own fixed shapes: --set cannot be combined with it/],
     [['--study', 'mla-decode', '--kernels', 'attention', '--shapes', 'decode'], /--study mla-decode runs its own fixed shapes: --kernels, --shapes cannot be combined/],
     [['--study', 'peers', '--kernels', 'attention'], /--study peers runs its own fixed shapes: --kernels cannot be combined/],
+    // peers takes --shapes, but only its workload ids: anything else is a usage error like any other flag
+    [['--study', 'peers', '--shapes', 'nope'], /^bad arguments: --shapes: no peers workload matches nope \(workloads: /],
   ];
   // Each refusal is its own process (seconds of start-up): they run side by side.
   for (const [args, msg] of bad) {
@@ -192,6 +194,10 @@ describe('bench studies and the balance demo', () => {
     const bad = run('bench', ['--study', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^bad arguments: --study.*mla-decode.*sparse-scaling.*moe/m);
+    // The names load after the flags parse (so a typo is refused before the kernels load); --help still shows them.
+    const help = run('bench', ['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^  --study mla-decode\|sparse-scaling\|moe\|.*\|peers +run a named study/m);
   });
 
   it('balance: the per-step series as JSON, imbalance falling under the bias update', () => {

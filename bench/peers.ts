@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
+import { ArgError } from './args.ts';
 import { renderDigest } from '../src/bench/format.ts';
 import { peersDigest } from '../src/bench/peers/digest.ts';
 import type { MeasureOptions, WorkloadResult } from '../src/bench/peers/measure.ts';
@@ -23,7 +24,8 @@ export interface PeersCommand {
 
 export async function runPeersStudy(o: PeersCommand): Promise<number> {
   const unknown = (o.ids ?? []).filter((id) => !PEER_WORKLOADS.some((w) => w.id.includes(id)));
-  if (unknown.length) throw new Error(`--shapes: no peers workload matches ${unknown.join(', ')} (workloads: ${PEER_WORKLOADS.map((w) => w.id).join(', ')})`);
+  // A usage error (exit 2), like any other flag the suite refuses.
+  if (unknown.length) throw new ArgError(`--shapes: no peers workload matches ${unknown.join(', ')} (workloads: ${PEER_WORKLOADS.map((w) => w.id).join(', ')})`);
   const ids = o.ids ? PEER_WORKLOADS.filter((w) => o.ids!.some((s) => w.id.includes(s))).map((w) => w.id) : undefined;
   const root = fileURLToPath(new URL('..', import.meta.url));
   const server = await createServer({
