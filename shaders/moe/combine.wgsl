@@ -5,18 +5,15 @@
 // One thread per 4 output columns (vec4 loads and stores), in small workgroups (WG from the host) so even a
 // decode step's few thousand columns spread over many SMs.
 
-@group(0) @binding(0) var<uniform> params: CombineParams;
-@group(0) @binding(1) var<storage, read> y: array<vec4<f32>>;       // [rows, dim]
-@group(0) @binding(2) var<storage, read> weights: array<f32>;       // [N, topk]
-@group(0) @binding(3) var<storage, read> slot_of: array<i32>;       // [N, topk]
-@group(0) @binding(4) var<storage, read> shared_out: array<vec4<f32>>; // [N, dim] when has_shared
-@group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;  // [N, dim]
+// Generated from src/kernels/moe/combine.ts: the bindings (params, y [rows, dim], weights [N, topk],
+// slot_of [N, topk], shared_out [N, dim] (read only when has_shared), out [N, dim]; the tensors as vec4
+// columns) and the constant WG (threads per workgroup).
 
-override WG: u32;
+#include "lib/grid.wgsl"
 
 @compute @workgroup_size(WG)
 fn combine_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wg.x + wg.y * nwg.x) * WG + lid;
+  let i = linear_group(wg, nwg) * WG + lid;
   if (i >= params.N * params.dim4) { return; }
   let t = i / params.dim4;
   let q = i % params.dim4;

@@ -161,52 +161,6 @@ export async function createKernel<B extends BindingRecord, E extends string>(
 }
 
 /**
- * How a `@binding(i)` is declared in the WGSL: `var<uniform>`, `var<storage, read>`, `var<storage, read_write>`.
- * @deprecated Positional; see createKernel.
- */
-export type BindingKind = 'uniform' | 'read' | 'rw';
-
-export interface KernelPipelines<E extends string> {
-  layout: GPUBindGroupLayout;
-  pipelines: Record<E, GPUComputePipeline>;
-}
-
-/**
- * The positional predecessor of createKernel: bindings 0..n-1 in `bindings` order, matched to hand-written
- * `@binding(i)` lines in the WGSL.
- * @deprecated Declare a binding record and use createKernel; kept until every kernel family is converted.
- */
-export async function kernelPipelines<E extends string>(
-  ctx: GpuContext,
-  src: ShaderSource,
-  bindings: BindingKind[],
-  entryPoints: readonly E[],
-  constants: Record<string, number> = {},
-): Promise<KernelPipelines<E>> {
-  const layout = ctx.device.createBindGroupLayout({
-    label: src.label,
-    entries: bindings.map((kind, binding) => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: kind === 'uniform' ? 'uniform' : kind === 'read' ? 'read-only-storage' : 'storage' },
-    })),
-  });
-  return { layout, pipelines: await buildPipelines(ctx, src, layout, entryPoints, constants) };
-}
-
-/**
- * Bind buffers to @group(0) @binding(i), i = position in the list.
- * @deprecated Use the `bind` of createKernel (by name); kept for kernelPipelines.
- */
-export function bindGroup(ctx: GpuContext, layout: GPUBindGroupLayout, buffers: GPUBuffer[], label?: string): GPUBindGroup {
-  return ctx.device.createBindGroup({
-    label,
-    layout,
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-}
-
-/**
  * Workgroup grid for `groups` workgroups when one dimension holds at most `maxPerDim` (65,535 usually):
  * the shader recovers the linear id as wg.x + wg.y * num_workgroups.x and returns when it is >= groups.
  */

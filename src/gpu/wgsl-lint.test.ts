@@ -26,9 +26,7 @@ const RULES: Rule[] = [
   {
     name: 'hand-written @binding (declare a binding record instead)',
     pattern: /@binding\s*\(/,
-    notYetConverted: [
-      'moe/combine.wgsl',
-    ],
+    notYetConverted: [],
   },
   {
     name: 'NEG_INF redeclared (#include "lib/constants.wgsl")',

@@ -2,7 +2,9 @@
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/combine.wgsl?raw';
 import type { GpuContext } from '../../gpu/context.ts';
-import { bindGroup, grid, kernelPipelines, uniformBuffer } from '../../gpu/shader.ts';
+import { storage, uniform } from '../../gpu/bindings.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { allocate, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { combineReference, dispatchReference, expertCapacity } from '../../reference/moe.ts';
 import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
@@ -25,7 +27,20 @@ export const combineSchema: ConfigSchema<CombineConfig> = {
   capacity_factor: capacityField,
 };
 
-export interface CombineBuffers {
+/** Threads per combine workgroup: 64, so decode (N = 1, dim 7168: 1792 threads) still launches 28 workgroups. */
+const COMBINE_WG = 64;
+
+const BINDINGS = {
+  params: uniform(CombineParams),
+  y: storage('vec4<f32>'),
+  weights: storage('f32'),
+  slot_of: storage('i32'),
+  shared_out: storage('vec4<f32>'),
+  out: storage('vec4<f32>', 'read_write'),
+};
+
+/** The tensors a combine stage reads and writes (buffers its caller owns). */
+export interface CombineTensors {
   y: GPUBuffer;
   weights: GPUBuffer;
   slot_of: GPUBuffer;
@@ -34,31 +49,25 @@ export interface CombineBuffers {
   out: GPUBuffer;
 }
 
-/** Threads per combine workgroup: 64, so decode (N = 1, dim 7168: 1792 threads) still launches 28 workgroups. */
-const COMBINE_WG = 64;
+/** What the combine stage owns besides its tensors. */
+export function combinePlan(c: { N: number; topk: number; dim: number }, shared: boolean) {
+  return { params: plannedUniform(CombineParams, { N: c.N, topk: c.topk, dim4: c.dim / 4, has_shared: shared ? 1 : 0 }) };
+}
 
-export async function createCombineStage(ctx: GpuContext, c: { N: number; topk: number; dim: number }, t: CombineBuffers): Promise<Stage> {
-  const { layout, pipelines } = await kernelPipelines(
-    ctx,
-    { label: 'moe.combine', wgsl, structs: { CombineParams } },
-    ['uniform', 'read', 'read', 'read', 'read', 'rw'],
-    ['combine_main'] as const,
-    { WG: COMBINE_WG },
-  );
-  const params = uniformBuffer(ctx, 'moe.combine params', CombineParams, { N: c.N, topk: c.topk, dim4: c.dim / 4, has_shared: t.shared_out ? 1 : 0 });
+export async function createCombineStage(ctx: GpuContext, c: { N: number; topk: number; dim: number }, t: CombineTensors): Promise<Stage> {
+  const kernel = await createKernel(ctx, { label: 'moe.combine', wgsl, bindings: BINDINGS, constants: { WG: COMBINE_WG } }, ['combine_main'] as const);
+  const made = allocate(ctx, 'moe.combine', combinePlan(c, t.shared_out !== undefined));
   // Without shared experts y stands in for the unread shared binding.
-  const group = bindGroup(ctx, layout, [params, t.y, t.weights, t.slot_of, t.shared_out ?? t.y, t.out], 'moe.combine');
+  const group = kernel.bind({ ...made.buffers, y: t.y, weights: t.weights, slot_of: t.slot_of, shared_out: t.shared_out ?? t.y, out: t.out });
   const groups = grid(Math.ceil((c.N * c.dim) / 4 / COMBINE_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'combine',
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.combine_main);
+      pass.setPipeline(kernel.pipelines.combine_main);
       pass.dispatchWorkgroups(...groups);
     },
-    destroy() {
-      ctx.buffers.destroy(params);
-    },
+    destroy: made.destroy,
   };
 }
 
@@ -113,7 +122,10 @@ export const moeCombine: KernelDefinition<CombineConfig> = {
   reference(inputs, c) {
     return { out: combineReference(inputs.y!, inputs.weights!, inputs.slot_of!, c.shared ? inputs.shared_out : undefined, c) };
   },
-  create: (ctx, c) => instanceOfStage(ctx, [...combineInputs(c), ...combineOutputs(c)], (t) => createCombineStage(ctx, c, t as unknown as CombineBuffers)),
+  create: (ctx, c) =>
+    instanceOfStage(ctx, plannedTensors(combineInputs(c), combineOutputs(c), c.shared ? ['y', 'weights', 'slot_of', 'shared_out', 'out'] : ['y', 'weights', 'slot_of', 'out']), (t) =>
+      createCombineStage(ctx, c, { y: t.y, weights: t.weights, slot_of: t.slot_of, shared_out: c.shared ? t.shared_out : undefined, out: t.out }),
+    ),
   benchmarks: [
     { name: 'prefill scaled N=4096 top-8 dim=128 + shared', config: { N: 4096, E: 64, topk: 8, dim: 128 } },
     { name: 'decode scaled N=1 top-8 dim=512 + shared', config: { N: 1, E: 64, topk: 8, dim: 512 } },
