@@ -17,3 +17,11 @@ fn workgroup_scan(lid: u32, v: vec2u) -> vec2u {
   }
   return scan_part[lid];
 }
+
+// The items [x, y) of n that thread lid owns: contiguous runs in thread order, so the scan of the threads'
+// totals is the scan over the items in order (each thread then walks its own run from its exclusive prefix).
+fn thread_span(lid: u32, n: u32) -> vec2u {
+  let per = (n + WG - 1u) / WG;
+  let first = min(lid * per, n);
+  return vec2u(first, min(first + per, n));
+}

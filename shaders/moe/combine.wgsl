@@ -16,7 +16,7 @@ fn combine_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   let i = linear_group(wg, nwg) * WG + lid;
   if (i >= params.N * params.dim4) { return; }
   let t = i / params.dim4;
-  let q = i % params.dim4;
+  let q = i - t * params.dim4; // the vec4 column: a multiply-subtract instead of a second integer division
   var acc = vec4f(0.0);
   if (params.has_shared == 1u) { acc = shared_out[i]; }
   for (var k = 0u; k < params.topk; k++) {

@@ -58,12 +58,10 @@ fn rank_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
 @compute @workgroup_size(WG)
 fn scan_main(@builtin(local_invocation_index) lid: u32) {
   let E = params.E;
-  let per = (E + WG - 1u) / WG;
-  let e0 = min(lid * per, E);
-  let e1 = min(e0 + per, E);
+  let mine = thread_span(lid, E);
   var kept_sum = 0u;
   var drop_sum = 0u;
-  for (var e = e0; e < e1; e++) {
+  for (var e = mine.x; e < mine.y; e++) {
     var run = 0u;
     for (var b = 0u; b < params.blocks; b++) {
       let c = block_base[b * E + e];
@@ -78,7 +76,7 @@ fn scan_main(@builtin(local_invocation_index) lid: u32) {
   // Kept counts scanned over the threads (offsets), drops summed.
   let scan = workgroup_scan(lid, vec2u(kept_sum, drop_sum));
   var row = scan.x - kept_sum;
-  for (var e = e0; e < e1; e++) {
+  for (var e = mine.x; e < mine.y; e++) {
     offsets[e] = i32(row);
     row += min(u32(counts[e]), params.capacity);
   }

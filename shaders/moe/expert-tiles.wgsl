@@ -15,14 +15,12 @@
 @compute @workgroup_size(WG)
 fn tiles_main(@builtin(local_invocation_index) lid: u32) {
   let E = params.E;
-  let per = (E + WG - 1u) / WG;
-  let e0 = min(lid * per, E);
-  let e1 = min(e0 + per, E);
+  let span = thread_span(lid, E);
   var mine = 0u;
-  for (var e = e0; e < e1; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
+  for (var e = span.x; e < span.y; e++) { mine += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM; }
   let total_here = workgroup_scan(lid, vec2u(mine, 0u)).x;
   var start = total_here - mine;
-  for (var e = e0; e < e1; e++) {
+  for (var e = span.x; e < span.y; e++) {
     tiles_out[e] = start;
     tiles_out[E + 1u + e] = u32(offsets[e]);
     start += (u32(offsets[e + 1u] - offsets[e]) + BM - 1u) / BM;
