@@ -7,14 +7,14 @@ import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { instanceOfStage } from '../stage-instance.ts';
-import type { ConfigSchema, KernelDefinition, TensorSpec } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition, TensorSpec } from '../contract.ts';
 import { gemmCore } from '../common/gemm.ts';
 import { allocate, planScratch, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { fitGridDimension, needF16 } from '../common/rules.ts';
 import { BYTES_PER, roundTo, type TensorDType } from '../tensor.ts';
 import { matmulReference } from '../../reference/linear.ts';
 
-export type MatmulConfig = { M: number; N: number; K: number; batch: number; trans_b: boolean; dtype: string };
+export type MatmulConfig = ConfigOf<typeof schema>;
 
 /** One operand as a strided view of a buffer, in elements: start, row stride, stride between batch entries. */
 export interface MatrixView {
@@ -84,16 +84,16 @@ const BINDINGS = {
 };
 
 
-const schema: ConfigSchema<MatmulConfig> = {
+const schema = {
   M: { type: 'int', label: 'rows M', doc: 'rows of A and C (tokens, for a projection)', default: 256, min: 1, max: 1 << 20 },
   N: { type: 'int', label: 'columns N', doc: 'columns of B and C (output features)', default: 256, min: 1, max: 1 << 20 },
   K: { type: 'int', label: 'depth K', doc: 'columns of A, rows of B (input features)', default: 256, min: 1, max: 1 << 20 },
   batch: { type: 'int', label: 'batch', doc: 'independent products in one launch (one per attention head for MLA\'s W_UK / W_UV)', default: 1, min: 1, max: 4096 },
   trans_b: { type: 'bool', label: 'B as [N, K]', doc: "B stored [N, K] (PyTorch nn.Linear's weight), C = A B^T", default: false },
-  dtype: { type: 'enum', label: 'storage', doc: 'f16 storage needs shader-f16; arithmetic is f32 either way', default: 'f32', values: ['f32', 'f16'] },
-};
+  dtype: { type: 'enum', label: 'storage', doc: 'f16 storage needs shader-f16; arithmetic is f32 either way', default: 'f32', values: ['f32', 'f16'] as const },
+} satisfies ConfigSchema;
 
-const storageType = (c: MatmulConfig) => c.dtype as 'f32' | 'f16';
+const storageType = (c: MatmulConfig) => c.dtype;
 
 const batched = (c: MatmulConfig, shape: number[]) => (c.batch > 1 ? [c.batch, ...shape] : shape);
 

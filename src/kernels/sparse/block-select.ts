@@ -63,7 +63,7 @@ const topkShape = (c: BlockSelectConfig) => ({ rows: c.T * c.Hq, cols: blockCoun
  * read (every block is pooled); V only in blocks somebody selected.
  */
 function blockSelectWork(c: BlockSelectConfig, pairs: number, vRows: number): Cost {
-  const el = BYTES_PER[c.dtype as 'f32' | 'f16'];
+  const el = BYTES_PER[c.dtype];
   const nB = blockCount(c);
   const kBytes = c.S * c.Hkv * c.D * el;
   const sel = 4 * c.T * c.Hq * c.topBlocks;

@@ -258,8 +258,8 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
   check: (c, caps) => checkDsaAttention(c, caps),
   inputs: (c) => [...dsaAttentionInputs(c, c.dtype), { name: 'topk_indices', shape: [c.T, c.topk], dtype: 'i32' }],
   outputs: (c) => [dsaAttentionOutput(c, c.dtype)],
-  cost: (c) => dsaAttentionCost(c, BYTES_PER[c.dtype as 'f32' | 'f16']),
-  runCost: (c, t) => dsaAttentionRunCost(c, BYTES_PER[c.dtype as 'f32' | 'f16'], t.topk_indices!),
+  cost: (c) => dsaAttentionCost(c, BYTES_PER[c.dtype]),
+  runCost: (c, t) => dsaAttentionRunCost(c, BYTES_PER[c.dtype], t.topk_indices!),
   randomInputs(c, rng) {
     const out: Record<string, HostTensor> = {};
     for (const spec of dsaAttentionInputs(c, 'f32')) {
