@@ -6,26 +6,19 @@ import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import { allocate, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { combineReference, dispatchReference, expertCapacity } from '../../reference/moe.ts';
-import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { capacityField } from './dispatch.ts';
 import { keptCopies } from './moe-cost.ts';
 import { CombineParams, checkVec4, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
-export type CombineConfig = {
-  N: number;
-  E: number;
-  topk: number;
-  dim: number;
-  shared: boolean;
-  capacity_factor: number;
-};
-
-export const combineSchema: ConfigSchema<CombineConfig> = {
+export const combineSchema = {
   ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
   shared: { type: 'bool', label: 'shared experts', doc: 'add the shared experts\' output (computed for every token)', default: true },
   capacity_factor: capacityField,
-};
+} satisfies ConfigSchema;
+
+export type CombineConfig = ConfigOf<typeof combineSchema>;
 
 /** Threads per combine workgroup: 64, so decode (N = 1, dim 7168: 1792 threads) still launches 28 workgroups. */
 const COMBINE_WG = 64;

@@ -3,17 +3,17 @@
 // with the same active parameters per token (moe-cost.ts denseEquivalentInter).
 import { instanceOfStage } from '../stage-instance.ts';
 import { denseFfnReference } from '../../reference/moe.ts';
-import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { checkFfnShape, createFfnStage, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
 import { ffnWeights, pickSchema } from './moe-config.ts';
 
-export type DenseFfnConfig = { N: number; dim: number; inter: number };
-
-const denseSchema: ConfigSchema<DenseFfnConfig> = {
+const denseSchema = {
   ...pickSchema(['N', 'dim'] as const),
   inter: { type: 'int', label: 'FFN hidden dim', doc: 'dense-equivalent of an MoE layer: (topk + shared) * moe_inter', default: 288, min: 4, max: 262144 },
-};
+} satisfies ConfigSchema;
+
+export type DenseFfnConfig = ConfigOf<typeof denseSchema>;
 
 function options(c: DenseFfnConfig): FfnStageOptions {
   return { label: 'moe.dense_ffn', rows: c.N, dim: c.dim, inter: c.inter, E: 1, gather: false, maxRowsPerExpert: c.N };

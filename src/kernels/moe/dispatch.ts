@@ -6,7 +6,7 @@ import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
 import { dispatchReference, expertCapacity } from '../../reference/moe.ts';
-import type { ConfigSchema, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { DispatchParams, MAX_EXPERTS, WG, checkWorkgroup, pickSchema, skewedIndices, type Stage } from './moe-config.ts';
 
 /** Tokens per rank block (TB), bitmap words per token (E <= 32 * MAX_WORDS = MAX_EXPERTS). */
@@ -24,14 +24,6 @@ const BINDINGS = {
   block_base: storage('u32', 'read_write'),
 };
 
-export type DispatchConfig = {
-  N: number;
-  E: number;
-  topk: number;
-  /** 0 = no capacity limit */
-  capacity_factor: number;
-};
-
 export const capacityField = {
   type: 'number',
   label: 'capacity factor',
@@ -41,10 +33,12 @@ export const capacityField = {
   max: 1024,
 } as const;
 
-export const dispatchSchema: ConfigSchema<DispatchConfig> = {
+export const dispatchSchema = {
   ...pickSchema(['N', 'E', 'topk'] as const),
   capacity_factor: capacityField,
-};
+} satisfies ConfigSchema;
+
+export type DispatchConfig = ConfigOf<typeof dispatchSchema>;
 
 export function dispatchOutputs(c: { N: number; E: number; topk: number }): OutputSpec[] {
   return [

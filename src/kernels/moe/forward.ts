@@ -2,7 +2,7 @@
 // -> combine, as four stages of one instance (each stage can be encoded alone for per-stage timing).
 import type { DeviceCaps } from '../../gpu/context.ts';
 import { expertCapacity, gateReference, moeLayerReference } from '../../reference/moe.ts';
-import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
 import { allocate, planned, planScratch, plannedTensors, type BufferPlan } from '../common/buffer-plan.ts';
 import { combineCost, createCombineStage } from './combine.ts';
@@ -15,26 +15,20 @@ import {
   gateOptions,
   routingInputs,
   routingSchema,
-  type RoutingConfig,
   type Stage,
   type StagedInstance,
 } from './moe-config.ts';
 import { forwardFromGolden, forwardGoldenMeta } from './moe-golden.ts';
 import { checkRouter, createRouterStage, routerCost, routerInputs, routerScratch } from './router.ts';
 
-export type MoeForwardConfig = RoutingConfig & {
-  inter: number;
-  /** shared-expert hidden size (n_shared_experts * moe_inter_dim); 0 = none */
-  shared_inter: number;
-  capacity_factor: number;
-};
-
-export const moeForwardSchema: ConfigSchema<MoeForwardConfig> = {
+export const moeForwardSchema = {
   ...routingSchema,
   inter: interField,
   shared_inter: { type: 'int', label: 'shared expert hidden dim', doc: 'n_shared_experts * moe_inter_dim (DeepSeek-V3: 1 x 2048); 0 = no shared experts', default: 32, min: 0, max: 65536 },
   capacity_factor: capacityField,
-};
+} satisfies ConfigSchema;
+
+export type MoeForwardConfig = ConfigOf<typeof moeForwardSchema>;
 
 function routedOptions(c: MoeForwardConfig): FfnStageOptions {
   return { label: 'moe.forward experts', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N };

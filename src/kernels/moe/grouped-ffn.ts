@@ -18,28 +18,20 @@ import { gemmCore } from '../common/gemm.ts';
 import { needF16 } from '../common/rules.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
-import type { ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { expectedRoutedWork, routedWorkFromOffsets, type RoutedWork } from './moe-cost.ts';
 import { FfnParams, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
-export type GroupedFfnConfig = {
-  N: number;
-  E: number;
-  topk: number;
-  dim: number;
-  inter: number;
-  /** storage of the expert weights (f16: shader-f16 adapters; the math is f32 either way) */
-  dtype: 'f32' | 'f16';
-};
-
 export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidden size of one expert (moe_intermediate_size)', default: 32, min: 4, max: 65536 } as const;
 
-export const groupedFfnSchema: ConfigSchema<GroupedFfnConfig> = {
+export const groupedFfnSchema = {
   ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
   inter: interField,
-  dtype: { type: 'enum', label: 'weight storage', doc: 'expert weights stored as f32 or f16 (needs shader-f16); the same WGSL, arithmetic in f32', default: 'f32', values: ['f32', 'f16'] },
-};
+  dtype: { type: 'enum', label: 'weight storage', doc: 'expert weights stored as f32 or f16 (needs shader-f16); the same WGSL, arithmetic in f32', default: 'f32', values: ['f32', 'f16'] as const },
+} satisfies ConfigSchema;
+
+export type GroupedFfnConfig = ConfigOf<typeof groupedFfnSchema>;
 
 export interface FfnStageOptions {
   label: string;

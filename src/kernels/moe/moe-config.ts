@@ -4,7 +4,7 @@
 import * as d from 'typegpu/data';
 import type { DeviceCaps } from '../../gpu/context.ts';
 import type { Comparison, CompareResult } from '../compare.ts';
-import type { ConfigSchema, FieldSpec, InstanceStage, KernelInstance, ValidationIssue } from '../contract.ts';
+import type { ConfigOf, ConfigSchema, InstanceStage, KernelInstance, ValidationIssue } from '../contract.ts';
 import type { Rng } from '../random.ts';
 import { numel, type HostTensor } from '../tensor.ts';
 import type { GateOptions } from '../../reference/moe.ts';
@@ -15,38 +15,27 @@ export const MAX_EXPERTS = 384;
 export const MAX_GROUPS = 64;
 export const MAX_TOPK = 32;
 
-export type RoutingConfig = {
-  /** tokens */
-  N: number;
-  dim: number;
-  E: number;
-  topk: number;
-  n_groups: number;
-  topk_groups: number;
-  score_func: string;
-  routing: string;
-  bias: boolean;
-  route_scale: number;
-};
-
-export const routingSchema: ConfigSchema<RoutingConfig> = {
+export const routingSchema = {
   N: { type: 'int', label: 'tokens N', doc: 'tokens routed in one step (decode: the batch; prefill: the prompt)', default: 64, min: 1, max: 1 << 20 },
   dim: { type: 'int', label: 'hidden dim', default: 64, min: 4, max: 16384 },
   E: { type: 'int', label: 'routed experts E', default: 64, min: 1, max: MAX_EXPERTS },
   topk: { type: 'int', label: 'experts per token', default: 8, min: 1, max: MAX_TOPK },
   n_groups: { type: 'int', label: 'expert groups', doc: 'experts are split into n_groups equal groups (1 = no group limit)', default: 8, min: 1, max: MAX_GROUPS },
   topk_groups: { type: 'int', label: 'groups kept', doc: 'a token may only use experts of its best topk_groups groups', default: 4, min: 1, max: MAX_GROUPS },
-  score_func: { type: 'enum', label: 'score function', doc: 'softmax (DeepSeek-V2) or sigmoid (DeepSeek-V3, Kimi K2); ignored by the Mixtral routing', default: 'sigmoid', values: ['softmax', 'sigmoid'] },
+  score_func: { type: 'enum', label: 'score function', doc: 'softmax (DeepSeek-V2) or sigmoid (DeepSeek-V3, Kimi K2); ignored by the Mixtral routing', default: 'sigmoid', values: ['softmax', 'sigmoid'] as const },
   routing: {
     type: 'enum',
     label: 'routing',
     doc: 'deepseek: DeepSeek-V3 Gate (bias for selection, group limit, route_scale); mixtral: top-k of the logits, softmax over the selected',
     default: 'deepseek',
-    values: ['deepseek', 'mixtral'],
+    values: ['deepseek', 'mixtral'] as const,
   },
   bias: { type: 'bool', label: 'selection bias', doc: 'per-expert bias added to the scores for selection only (auxiliary-loss-free balancing)', default: true },
   route_scale: { type: 'number', label: 'route scale', doc: 'routing weights are multiplied by this (DeepSeek-V3: 2.5, Kimi K2: 2.827); bounded so f32 weights stay normal numbers', default: 2.5, min: 1e-3, max: 1e3 },
-};
+} satisfies ConfigSchema;
+
+/** N tokens of width dim routed to topk of E experts; the other fields are the DeepSeek-V3 Gate's. */
+export type RoutingConfig = ConfigOf<typeof routingSchema>;
 
 /** The routing rules (groups divide the experts, top-k fits the kept groups, …), one line each naming the field and the limit. */
 export function checkRouting(c: RoutingConfig): ValidationIssue[] {
@@ -351,6 +340,6 @@ export interface StagedInstance extends KernelInstance {
 }
 
 /** Fields shared by every MoE schema that picks a subset of the routing fields. */
-export function pickSchema<K extends keyof RoutingConfig>(keys: readonly K[]): { [P in K]: FieldSpec } {
-  return Object.fromEntries(keys.map((k) => [k, routingSchema[k]])) as { [P in K]: FieldSpec };
+export function pickSchema<K extends keyof RoutingConfig>(keys: readonly K[]): Pick<typeof routingSchema, K> {
+  return Object.fromEntries(keys.map((k) => [k, routingSchema[k]])) as Pick<typeof routingSchema, K>;
 }

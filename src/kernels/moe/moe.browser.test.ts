@@ -27,7 +27,7 @@ afterAll(() => ctx?.destroy());
 describe('router on the GPU: group-limited invariants', () => {
   const cases = [
     { name: 'V3: sigmoid + bias, 8 groups keep 4', config: { N: 37, dim: 16, E: 64, topk: 8, n_groups: 8, topk_groups: 4 } },
-    { name: 'softmax, group max, topk = E / n_groups', config: { N: 21, dim: 8, E: 36, topk: 6, n_groups: 6, topk_groups: 1, score_func: 'softmax', bias: false, route_scale: 1 } },
+    { name: 'softmax, group max, topk = E / n_groups', config: { N: 21, dim: 8, E: 36, topk: 6, n_groups: 6, topk_groups: 1, score_func: 'softmax' as const, bias: false, route_scale: 1 } },
   ];
   for (const tc of cases) {
     it(tc.name, async () => {
@@ -85,7 +85,7 @@ describe('dispatch on the GPU', () => {
 describe('router logits: GEMV with both row_sum variants, and the tiled matmul, at decode sizes', () => {
   const shapes = [
     { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 }, // several slices of dim
-    { N: 11, dim: 36, E: 23, topk: 3, n_groups: 1, topk_groups: 1, score_func: 'softmax', bias: false, route_scale: 1 },
+    { N: 11, dim: 36, E: 23, topk: 3, n_groups: 1, topk_groups: 1, score_func: 'softmax' as const, bias: false, route_scale: 1 },
   ];
   const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }];
   for (const shape of shapes) {
