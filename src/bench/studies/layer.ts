@@ -28,7 +28,7 @@ const NAME = /^decode S=(\d+) (\w+) \+ (\w+) \(scaled V3\.2\)$/;
 const config = (S: number, attention: string, ffn: string, base = SCALED) => withDefaults(deepseekV32Layer, { ...base, T: 1, S, attention, ffn });
 
 /** Stage groups of the stacked bar (the instance's stage names, cache fill left out: it stands for earlier steps). */
-const GROUPS: [string, string[]][] = [
+export const GROUPS: [string, string[]][] = [
   ['cache write', ['kv + index-key write']],
   ['q proj', ['q projection']],
   ['index q', ['index queries']],

@@ -231,6 +231,25 @@ describe('<kl-technique-page> runs', { timeout: 300_000 }, () => {
     expect(text(p)).not.toContain('Cancelled');
   });
 
+  it('says how long the run will take before its first point (cost model at the roofline), then from measured progress', async () => {
+    const { p } = await page('mla', 'S=64&H=4&dn=32&dr=16&dc=64&dv=32&sweep=32,64,128&repeats=2');
+    const labels: string[] = [];
+    const watch = setInterval(() => p.progress && labels.at(-1) !== p.progress.label && labels.push(p.progress.label), 5);
+    q<HTMLButtonElement>(p, 'button[data-action="run"]').click();
+    try {
+      await until(() => (p.sweep?.xs.length ?? 0) >= 1, 'the first chart point', 120_000);
+      await until(() => labels.some((l) => /left \(measured so far\)$/.test(l)), 'a measured estimate', 60_000);
+    } finally {
+      clearInterval(watch);
+      q<HTMLButtonElement>(p, 'kl-run-progress', 'button').click();
+      await until(() => !p.progress, 'the run to stop', 60_000);
+    }
+    const verifying = labels.find((l) => l.startsWith('verifying'));
+    expect(verifying).toMatch(/estimate: at least \d+ (s|min) \(cost model at this GPU's measured roofline\)$/);
+    // The floor comes before any measured estimate.
+    expect(labels.findIndex((l) => l.includes('estimate: at least'))).toBeLessThan(labels.findIndex((l) => l.includes('measured so far')));
+  });
+
   it('keeps the finished chart points on Cancel and exports them', async () => {
     const { p } = await page('dense', `${DENSE_SMALL}&sweep=16,32,48,64`);
     q<HTMLButtonElement>(p, 'button[data-action="run"]').click();

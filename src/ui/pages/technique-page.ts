@@ -14,6 +14,7 @@ import { freshSeed } from '../../kernels/random.ts';
 import { validateConfig } from '../../kernels/common/validate.ts';
 import { MODEL_PRESETS, findPreset } from '../../models/presets.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
+import { runPageStyles } from './page-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
 import type { ConfigChange } from '../forms/kernel-form.ts';
 import { applyPreset, presetHolds } from '../forms/preset-config.ts';
@@ -32,7 +33,8 @@ import type { MemoryExplorer } from '../memory/memory-explorer.ts';
 import type { BalanceDemo } from '../pictures/balance-demo.ts';
 import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId, type Opening } from './family-pages.ts';
 import { isCpuEmulation } from '../../bench/roofline.ts';
-import { idealSeries, lessonSentence, roofMs, type Ceilings, type LessonSeries } from '../charts/chart-lesson.ts';
+import { idealSeries, lessonSentence, type LessonSeries } from '../charts/chart-lesson.ts';
+import { RunEstimate } from '../run/run-estimate.ts';
 import { SERIES_COLORS } from '../charts/chart-colors.ts';
 import '../forms/kernel-form.ts';
 import '../forms/preset-picker.ts';
@@ -44,6 +46,7 @@ import '../pictures/routing-picture.ts';
 import '../pictures/balance-demo.ts';
 import '../steps/flash-steps.ts';
 import '../steps/moe-steps.ts';
+import '../steps/mla-steps.ts';
 import '../memory/memory-explorer.ts';
 import './teaching-panel.ts';
 import '../code/wgsl-source.ts';
@@ -51,24 +54,6 @@ import { SessionWatcher } from '../device/session-watcher.ts';
 
 const DEFAULT_REPEATS = 10;
 
-/**
- * "· about 2 min left" for a sweep: the time spent so far, scaled by the cost model's share of the work
- * still to do (each point weighted by its roofline time), from the first finished point on.
- */
-function sweepEta(series: readonly { def: AnyKernel; config: Config }[], field: string, xs: readonly number[], roof: Ceilings) {
-  const weights = xs.flatMap((x) => series.map((s) => roofMs(s.def.cost(configAt(s.def, s.config, field, x)), roof)));
-  const total = weights.reduce((a, b) => a + b, 0);
-  const start = performance.now();
-  return {
-    /** After `done` points have finished. */
-    left(done: number): string {
-      const did = weights.slice(0, done).reduce((a, b) => a + b, 0);
-      if (!done || did <= 0 || done >= weights.length) return '';
-      const s = ((performance.now() - start) / 1000) * ((total - did) / did);
-      return ` · about ${s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`} left`;
-    },
-  };
-}
 const SWEEP_REPEATS = 5;
 
 export class TechniquePage extends LitElement {
@@ -368,21 +353,29 @@ export class TechniquePage extends LitElement {
         const seed = freshSeed();
         this.progress = { label: session.roofline ? 'roofline measured' : 'measuring this GPU\'s roofline (once)', done: 0, total };
         const roofline = await session.ensureRoofline();
-        this.progress = { label: `verifying ${def.id} against the float64 reference, then timing it`, done: 1, total };
+        // Said before anything finishes (a big shape's first point can take minutes), then from measured progress.
+        const field = this.spec.sweepField;
+        const sweepRepeats = Math.min(this.repeats, SWEEP_REPEATS);
+        const eta = new RunEstimate(
+          [
+            { def, config, samples: this.repeats, stages: true },
+            ...points.flatMap((x) => series.map((s) => ({ def: s.def, config: configAt(s.def, s.config, field, x), samples: sweepRepeats }))),
+          ],
+          roofline,
+        );
+        this.progress = { label: `verifying ${def.id} against the float64 reference, then timing it${eta.label(0)}`, done: 1, total };
         made.result = await benchKernel(ctx, def, { name: 'this page', config }, roofline, { warmup: 2, repeats: this.repeats, seed, signal: ac.signal });
         show();
         // One chart point at a time, each kept as it finishes: a cancelled run keeps (and exports) its finished points.
-        const field = this.spec.sweepField;
-        const eta = sweepEta(series, field, points, roofline);
         for (const [i, x] of points.entries()) {
           const one = await runSweep(ctx, series, field, [x], {
             warmup: 1,
-            repeats: Math.min(this.repeats, SWEEP_REPEATS),
+            repeats: sweepRepeats,
             seed,
             signal: ac.signal,
             onPoint: (done, _t, label) => {
               const n = i * series.length + done;
-              this.progress = { label: `${label}${eta.left(n)}`, done: 2 + n, total };
+              this.progress = { label: `${label}${eta.label(1 + n)}`, done: 2 + n, total };
             },
           });
           const prev = made.sweep;
@@ -399,7 +392,7 @@ export class TechniquePage extends LitElement {
           const router = findKernel('moe.router');
           if (router) await routing?.run(ctx, router, config);
         }
-        await this.renderRoot.querySelector<HTMLElementTagNameMap['kl-flash-steps' | 'kl-moe-steps']>('[data-steps]')?.run(ctx);
+        await this.renderRoot.querySelector<HTMLElementTagNameMap['kl-flash-steps' | 'kl-moe-steps' | 'kl-mla-steps']>('[data-steps]')?.run(ctx);
       });
     } catch (e) {
       made.error = await runStopMessage(e, ac.signal, session, 'Cancelled: the results so far are kept (export them below).');
@@ -638,6 +631,7 @@ export class TechniquePage extends LitElement {
           : nothing}
         ${spec.id === 'dense' ? html`<section class="card wide" aria-label="step-through"><h3>Step through flash decoding</h3><kl-flash-steps data-steps></kl-flash-steps></section>` : nothing}
         ${spec.id === 'moe' ? html`<section class="card wide" aria-label="step-through"><h3>Step through the MoE layer</h3><kl-moe-steps data-steps></kl-moe-steps></section>` : nothing}
+        ${spec.id === 'mla' ? html`<section class="card wide" aria-label="step-through"><h3>Step through absorbed MLA decode</h3><kl-mla-steps data-steps></kl-mla-steps></section>` : nothing}
       </div>
       ${spec.picture === 'memory'
         ? html`<section class="card wide-block" aria-label="KV cache explorer">
@@ -659,29 +653,8 @@ export class TechniquePage extends LitElement {
 
   static override styles = [
     sharedStyles,
+    runPageStyles,
     css`
-      header {
-        margin-bottom: var(--kl-gap);
-      }
-      .summary {
-        max-width: 75ch;
-      }
-      .layout {
-        display: grid;
-        gap: var(--kl-gap);
-        grid-template-columns: minmax(0, 3fr) minmax(0, 2fr);
-        align-items: start;
-      }
-      @media (max-width: 900px) {
-        .layout {
-          grid-template-columns: minmax(0, 1fr);
-        }
-      }
-      .controls {
-        display: flex;
-        flex-direction: column;
-        gap: 12px;
-      }
       .kernel-choice {
         display: flex;
         flex-direction: column;
@@ -690,11 +663,6 @@ export class TechniquePage extends LitElement {
       }
       .kernel-choice select {
         font-weight: normal;
-      }
-      .run-settings label {
-        display: flex;
-        flex-direction: column;
-        margin-top: 6px;
       }
       .run-row {
         margin-top: 4px;
@@ -716,14 +684,6 @@ export class TechniquePage extends LitElement {
       }
       .spread {
         justify-content: space-between;
-      }
-      .lesson {
-        border-left: 3px solid var(--kl-accent);
-        padding: 2px 10px;
-        margin-top: 8px;
-      }
-      .lesson p {
-        margin: 4px 0;
       }
     `,
   ];

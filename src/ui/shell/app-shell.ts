@@ -9,6 +9,7 @@ import { TechniquePage } from '../pages/technique-page.ts';
 import { BenchmarksPage } from '../pages/benchmarks-page.ts';
 import { OverviewPage } from '../pages/overview-page.ts';
 import { SourcesPage } from '../pages/sources-page.ts';
+import { DecoderLayerPage } from '../pages/decoder-layer-page.ts';
 import '../device/device-panel.ts';
 import '../device/device-lost-notice.ts';
 import '../device/no-webgpu-notice.ts';
@@ -52,7 +53,11 @@ export class AppShell extends LitElement {
     let el: RoutablePage;
     if (page === 'overview') el = new OverviewPage();
     else if (page === 'sources') el = new SourcesPage();
-    else if (page === 'benchmarks') {
+    else if (page === 'layer') {
+      const l = new DecoderLayerPage();
+      l.session = this.session;
+      el = l;
+    } else if (page === 'benchmarks') {
       const b = new BenchmarksPage();
       b.session = this.session;
       el = b;

@@ -8,6 +8,7 @@ export const PAGES = [
   { id: 'mla', label: 'MLA & KV cache' },
   { id: 'sparse', label: 'Sparse attention' },
   { id: 'moe', label: 'MoE routing' },
+  { id: 'layer', label: 'Decoder layer' },
   { id: 'benchmarks', label: 'Benchmarks' },
   { id: 'sources', label: 'Sources' },
 ] as const;

@@ -6,6 +6,9 @@ import { GpuSession } from '../device/gpu-session.ts';
 import { mount, q, settle, text, unmountAll } from '../testing.ts';
 import { FlashSteps } from './flash-steps.ts';
 import { MoeSteps } from './moe-steps.ts';
+import { MlaSteps } from './mla-steps.ts';
+import { MLA_STEPS, mlaGpuSteps, mlaReferenceSteps } from './mla-trace.ts';
+import { needles } from '../pictures/structured-inputs.ts';
 import { PLAY_INTERVAL_MS } from './step-controls.ts';
 
 let session: GpuSession;
@@ -83,5 +86,39 @@ describe('<kl-moe-steps>', () => {
     }
     expect(el.frame).toBe(4);
     expect(q(el, 'kl-step-controls', 'button[data-step="play"]').getAttribute('aria-label')).toBe('play');
+  });
+});
+
+describe('<kl-mla-steps>', () => {
+  it('absorbed MLA: q_lat → scores → softmax → o_lat → W_UV read back pass by pass match float64; sinks and needles get the weight', async () => {
+    const el = await mount(new MlaSteps());
+    const before = session.ctx!.buffers.liveBytes;
+    await el.run(session.ctx!);
+    await settle(el);
+    expect(session.ctx!.buffers.liveBytes).toBe(before);
+    expect(el.frames.map((f) => f.stage)).toEqual([...MLA_STEPS]);
+    for (const f of el.frames) expect(f.checks.every((c) => c.ok), `${f.stage}: ${JSON.stringify(f.checks)}`).toBe(true);
+    const trace = el.trace!;
+    // One key per split: each range's sum l is exactly 1 (its one key's 2^(m - m)).
+    expect(trace.l.every((l) => l === 1)).toBe(true);
+    // The structure shows: for every head the sinks and needles outweigh an ordinary far key.
+    const g = mlaGpuSteps(trace);
+    const S = trace.config.S;
+    const far = Math.floor(S / 2) + 1;
+    for (let h = 0; h < trace.config.H; h++) {
+      for (const s of [0, 1, ...needles(S)]) expect(g.probs[h * S + s]!).toBeGreaterThan(g.probs[h * S + far]!);
+    }
+    // The frames are the GPU's numbers, not the reference's: they differ by rounding, never exactly agree everywhere.
+    expect(Array.from(g.scores)).not.toEqual(Array.from(mlaReferenceSteps(trace).scores));
+    expect(text(q(el, 'kl-step-controls', '[data-step="position"]'))).toBe('step 1 of 5');
+    await click(el, 'forward');
+    expect(q(el, '[data-frame]').dataset.stage).toBe('scores');
+    const scrub = q(el, 'kl-step-controls', 'input[type="range"]') as HTMLInputElement;
+    scrub.value = '4';
+    scrub.dispatchEvent(new Event('input'));
+    await settle(el);
+    expect(q(el, '[data-frame]').dataset.stage).toBe('W_UV up-projection');
+    expect(q(el, '[data-frame-ok]').dataset.frameOk).toBe('true');
+    expect(q(el, 'kl-heatmap[data-view="out"]')).toBeTruthy();
   });
 });
