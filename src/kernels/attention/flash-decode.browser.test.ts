@@ -75,7 +75,7 @@ describe('flash_decode', () => {
 
   it(`T = ${FLASH_DECODE_MAX_T} (the decode maximum), GQA 4: several row blocks`, async () => {
     const c = config({ T: FLASH_DECODE_MAX_T, S: 41, Hq: 8, Hkv: 2, D: 16 });
-    expect(planOf(c).blocks).toBeGreaterThan(1);
+    expect(planOf(c).quads).toBeGreaterThan(2);
     await expectMatches(c, { chunk: 9 });
   });
 
@@ -87,6 +87,21 @@ describe('flash_decode', () => {
   it('D = 4 and D = 256', async () => {
     await expectMatches(config({ T: 3, S: 37, Hq: 4, Hkv: 2, D: 4 }), { chunk: 10 });
     await expectMatches(config({ T: 1, S: 21, Hq: 4, Hkv: 1, D: 256 }), { chunk: 8 });
+  });
+
+  it('packed quads (fewer than 4 rows per KV head): MHA, GQA 2, T = 3 MHA, the last quad part dead, causal', async () => {
+    for (const [shape, chunk] of [
+      [{ T: 1, S: 90, Hq: 7, Hkv: 7, D: 20 }, 13], // 7 heads: 2 quads, the second with one dead row
+      [{ T: 1, S: 64, Hq: 6, Hkv: 3, D: 32 }, 64], // G = 2: a quad is 2 KV heads x 2 query heads, one split
+      [{ T: 3, S: 40, Hq: 5, Hkv: 5, D: 8 }, 6], // 3 queries per head: a quad straddles heads; causal edges differ per row
+      [{ T: 1, S: 1000, Hq: 2, Hkv: 2, D: 64 }, undefined], // default split plan, the single quad half dead
+    ] as const) {
+      const c = config({ ...shape, causal: true });
+      const plan = planOf(c, chunk === undefined ? {} : { chunk });
+      expect(plan.packed, JSON.stringify(shape)).toBe(true);
+      expect(plan.quads).toBe(Math.ceil((c.T * c.Hq) / 4));
+      await expectMatches(c, chunk === undefined ? {} : { chunk });
+    }
   });
 
   it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {

@@ -30,6 +30,17 @@ describe('flash_decode split plan', () => {
     expect(p.rowsPerBlock).toBe(4); // the 4 query heads of a KV head share one read of it
   });
 
+  it('MHA decode (S=4096, 32 heads, D=128) packs 4 KV heads per quad: no dead rows, 4 heads x 256 keys per workgroup', () => {
+    const c = config({ T: 1, S: 4096, Hq: 32, Hkv: 32, D: 128 });
+    const p = plan(c, swiftshader);
+    expect(p.packed).toBe(true);
+    expect(p.quads).toBe(8);
+    expect(flashDecodeSplits(c)).toEqual({ splits: 16, chunk: 256 });
+    expect(p.workgroups).toBe(8 * 16);
+    // T * G >= 4 rows per KV head: quads stay within one head, which they read once.
+    expect(plan(config({ T: 4, S: 2048, Hq: 32, Hkv: 32, D: 128 }), swiftshader).packed).toBe(false);
+  });
+
   it('long contexts (S >= 8K) launch >= 512 workgroups or stream <= 64 KiB of K/V per workgroup', () => {
     for (const S of [8192, 16384, 32768, 131072]) {
       for (const shape of [{ Hq: 32, Hkv: 8, D: 128 }, { Hq: 32, Hkv: 32, D: 128 }, { Hq: 8, Hkv: 1, D: 64 }, { Hq: 16, Hkv: 2, D: 256 }]) {
@@ -63,7 +74,7 @@ describe('flash_decode split plan', () => {
           const at = `D=${D} T=${T}`;
           expect(p.workgroupBytes, at).toBeLessThanOrEqual(caps.limits.maxComputeWorkgroupStorageSize);
           expect(p.rowsPerBlock % 4, at).toBe(0);
-          expect(p.rowsPerBlock * p.blocks, at).toBeGreaterThanOrEqual(T * 8);
+          expect(p.rowsPerBlock * p.quads, at).toBeGreaterThanOrEqual(T * 16);
           expect(p.keyLanes * (D / 4), at).toBeLessThanOrEqual(p.wg);
           expect(p.keyLanes, at).toBeGreaterThanOrEqual(1);
         }

@@ -44,15 +44,22 @@ const LONG_CONTEXT = 8192;
 const MIN_CHUNK_LONG = 64;
 const MIN_CHUNK_SHORT = KEYS_PER_INVOCATION * WORKGROUP;
 
-function rowBlocks(c: AttentionConfig): number {
-  return Math.ceil((c.T * (c.Hq / c.Hkv)) / ROWS);
+/**
+ * How the rows of a step are cut into quads. With at least 4 rows per KV head (T * G >= 4) a quad holds 4
+ * rows of one KV head, which share one read of its keys and values. With fewer (MHA decode, G = 2 or 3 at
+ * T = 1) a quad packs the rows of consecutive KV heads, each row reading its own head: no lane is a dead row.
+ */
+export function flashDecodeQuads(c: AttentionConfig): { packed: boolean; quads: number; headsPerQuad: number } {
+  const rows = c.T * (c.Hq / c.Hkv);
+  if (rows >= ROWS) return { packed: false, quads: c.Hkv * Math.ceil(rows / ROWS), headsPerQuad: 1 };
+  return { packed: true, quads: Math.ceil((c.Hkv * rows) / ROWS), headsPerQuad: Math.ceil(ROWS / rows) };
 }
 
 /** How the key range is split: config only, so partial buffers are known before a device is. */
 export function flashDecodeSplits(c: AttentionConfig): { splits: number; chunk: number } {
-  const items = c.Hkv * rowBlocks(c);
-  // Every row block of a KV head streams that head's K and V of its split.
-  const headBytes = 2 * c.S * c.D * BYTES_PER[c.dtype];
+  const { quads: items, headsPerQuad } = flashDecodeQuads(c);
+  // Every quad streams the K and V of its split for each KV head it holds.
+  const headBytes = 2 * c.S * c.D * BYTES_PER[c.dtype] * headsPerQuad;
   const wanted = Math.min(Math.ceil(TARGET_WORKGROUPS / items), Math.ceil(headBytes / TARGET_BYTES));
   const minChunk = c.S >= LONG_CONTEXT ? MIN_CHUNK_LONG : MIN_CHUNK_SHORT;
   const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / minChunk)));
@@ -107,10 +114,11 @@ export interface FlashDecodePlan {
   wg: number;
   /** Key lanes of the P.V phase (each D / 4 invocations wide). */
   keyLanes: number;
-  /** Rows per workgroup (4) and the resulting row blocks per KV head. */
+  /** Rows per workgroup (4), whether they pack several KV heads, and the quads in all. */
   rowsPerBlock: number;
-  blocks: number;
-  /** Pass-1 workgroups: Hkv * blocks * splits. */
+  packed: boolean;
+  quads: number;
+  /** Pass-1 workgroups: quads * splits. */
   workgroups: number;
   workgroupBytes: number;
 }
@@ -133,7 +141,7 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
       message: `${c.D} needs ${bytes} B of workgroup memory and ${d4} invocations per workgroup, over this device's maxComputeWorkgroupStorageSize of ${limit} B or its ${wg}-invocation workgroups`,
     };
   }
-  const blocks = rowBlocks(c);
+  const { packed, quads } = flashDecodeQuads(c);
   return {
     splits,
     chunk,
@@ -141,8 +149,9 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
     wg,
     keyLanes: Math.floor(wg / d4),
     rowsPerBlock: ROWS,
-    blocks,
-    workgroups: c.Hkv * blocks * splits,
+    packed,
+    quads,
+    workgroups: quads * splits,
     workgroupBytes: bytes,
   };
 }
@@ -168,7 +177,7 @@ export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opt
       wgsl,
       elem: c.dtype,
       bindings: BINDINGS,
-      constants: { WG: plan.wg, CHUNK: plan.chunk },
+      constants: { WG: plan.wg, CHUNK: plan.chunk, PACKED: plan.packed ? 1 : 0 },
       workgroup: decodeWorkgroup(c.D / 4, plan.wg),
     },
     ['split_main', 'merge_main'] as const,
@@ -203,7 +212,8 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
   explain:
     'With one query token per sequence there is no query parallelism to fill the GPU, so the KV range is split across workgroups: each computes ' +
     'a partial softmax (running max, sum and weighted sum of values) over its chunk, and a second pass merges the partials with log-sum-exp rescaling. ' +
-    'All query heads of a GQA group are handled by the same workgroup, so each KV head is read from memory once per step; the kernel is bound by ' +
+    'All query heads of a GQA group are handled by the same workgroup, so each KV head is read from memory once per step (with fewer than 4 query rows ' +
+    'per KV head, as in MHA decode, a workgroup packs the rows of several KV heads instead of idling lanes); the kernel is bound by ' +
     'the bandwidth of reading the KV cache.',
   sources: [
     'Dao, Haziza, Massa, Sizov 2023, "Flash-Decoding for long-context inference" (PyTorch blog / xFormers)',
