@@ -5,6 +5,7 @@ import type { DeviceCaps } from '../../gpu/context.ts';
 import { fmtBytes } from '../../gpu/buffers.ts';
 import type { Config, FieldSpec, KernelDefinition, ValidationIssue } from '../contract.ts';
 import { tensorBytes } from '../tensor.ts';
+import { parseDecimal, parseInteger } from '../../io/numbers.ts';
 import { planIssues } from './buffer-plan.ts';
 
 /** A value as a user would read it in a message (never "undefined" or "[object Object]"). */
@@ -22,6 +23,15 @@ export function checkField(field: string, spec: FieldSpec, value: unknown): Vali
   switch (spec.type) {
     case 'int':
     case 'number': {
+      // Text that did not read as a number (a URL's `S=1e3`): the grammar's own line says why.
+      if (typeof value === 'string' && value !== '') {
+        try {
+          if (spec.type === 'int') parseInteger(value);
+          else parseDecimal(value);
+        } catch (e) {
+          return { field, message: (e as Error).message };
+        }
+      }
       if (typeof value !== 'number' || !Number.isFinite(value)) return { field, message: `must be a number, got ${showValue(value)}` };
       if (spec.type === 'int' && !Number.isInteger(value)) return { field, message: `must be an integer, got ${value}` };
       if (value < spec.min) return { field, message: `${value} is below the minimum ${spec.min}` };

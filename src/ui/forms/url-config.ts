@@ -1,6 +1,8 @@
 // A kernel config <-> URL settings. Only fields that differ from the schema's defaults are written, so
 // links stay short; reading never throws: a value that does not parse is kept as is and shown by the form's
-// validation (the same message the CLI gives), never silently replaced by a default.
+// validation (the same message the CLI gives), never silently replaced by a default. Numbers are read in the
+// one grammar the CLI and the golden files use (src/io/numbers.ts): `S=1e3`, `S=0x10`, `S= 5` stay text.
+import { parseDecimal, parseInteger } from '../../io/numbers.ts';
 import { defaults, type Config, type ConfigSchema, type ConfigValue, type FieldSpec } from '../../kernels/contract.ts';
 
 /** A kernel, or any other view's schema (the KV-cache explorer): only the schema is read. */
@@ -10,7 +12,12 @@ export function parseFieldValue(spec: FieldSpec, raw: string): ConfigValue | und
   switch (spec.type) {
     case 'int':
     case 'number':
-      return raw.trim() === '' ? undefined : Number(raw);
+      if (raw === '') return undefined;
+      try {
+        return spec.type === 'int' ? parseInteger(raw) : parseDecimal(raw);
+      } catch {
+        return raw;
+      }
     case 'bool':
       return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
     case 'enum':
@@ -41,10 +48,16 @@ export function configToParams(def: HasSchema, config: Config, params = new URLS
   return params;
 }
 
-/** "32,64,128" -> [32, 64, 128] (positive integers only, sorted, unique); undefined when it does not parse. */
+/** "32,64,128" -> [32, 64, 128] (positive integers in the integer grammar, sorted, unique); undefined when it does not parse. */
 export function parseIntList(raw: string | null): number[] | undefined {
   if (!raw) return undefined;
-  const xs = raw.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) return undefined;
+  let xs: number[];
+  try {
+    // Spaces around the commas separate items; each item itself is digits only.
+    xs = raw.split(',').map((s) => parseInteger(s.trim()));
+  } catch {
+    return undefined;
+  }
+  if (xs.some((x) => x < 1)) return undefined;
   return [...new Set(xs)].sort((a, b) => a - b);
 }

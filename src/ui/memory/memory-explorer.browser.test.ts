@@ -112,7 +112,7 @@ describe('<kl-memory-explorer>', () => {
     // A link with a bad value keeps it and says why, like the kernel forms.
     unmountAll();
     const bad = await show('batch=2.5&gpus=0');
-    expect(fieldError(bad, 'batch')).toBe('must be an integer, got 2.5');
+    expect(fieldError(bad, 'batch')).toBe('"2.5" is not an integer (digits only, e.g. 8)');
     expect(fieldError(bad, 'gpus')).toBe('0 is below the minimum 1');
   });
 

@@ -166,6 +166,6 @@ describe('<kl-balance-demo>', () => {
     expect(p.get('bgamma')).toBe('2');
     demo.applyParams(new URLSearchParams('bgamma=0.05&bsteps=abc'));
     await settle(demo);
-    expect(text(q(demo, '.error'))).toBe('must be a number, got NaN');
+    expect(text(q(demo, '.error'))).toBe('"abc" is not an integer (digits only, e.g. 8)');
   });
 });
