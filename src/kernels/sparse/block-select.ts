@@ -1,18 +1,20 @@
 // sparse.block_select: host side of shaders/sparse/block-select.wgsl (on the masked-flash core), with the
 // block choice made by the sparse.topk stage.
 import wgsl from '../../../shaders/sparse/block-select.wgsl?raw';
-import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid } from '../../gpu/shader.ts';
 import { storage } from '../../gpu/bindings.ts';
 import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { instanceOfStage } from '../stage-instance.ts';
 import { blockSelectReference } from '../../reference/sparse.ts';
-import { attentionInputs, attentionSchema, attentionTensors, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
-import { createTopKStage, topkScratch, topkStageBuffers, type TopKStage } from './topk.ts';
-import { allocate, planned, type Allocation } from '../common/buffer-plan.ts';
+import { attentionInputs, attentionSchema, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
+import { createTopKStage, topkStageBuffers } from './topk.ts';
+import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
-import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
+import { SPLIT_MAX_BYTES, flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type BlockSelectConfig = AttentionConfig & {
   block: number;
@@ -56,6 +58,34 @@ export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: Sp
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
+/**
+ * Pooling and scoring geometry. pool_main: one workgroup per (block, piece, KV head), a piece holding at most
+ * SPLIT_MAX_BYTES of K (the blocks of a long MoBA block pool in parallel), its threads POOL_COLS vec4 columns
+ * x POOL_LANES key lanes. score_main: SL lanes per (query, head, block) dot product, a power of two up to 16
+ * and no more than the product's vec4s (pieces x D / 4), so a decode step's few rows still cover hundreds of
+ * workgroups.
+ */
+export function blockSelectPooling(c: Pick<BlockSelectConfig, 'T' | 'S' | 'Hq' | 'Hkv' | 'D' | 'block' | 'dtype'>) {
+  const D4 = c.D / 4;
+  const rowBytes = c.D * BYTES_PER[c.dtype];
+  const pieces = Math.ceil(c.block / Math.max(1, Math.min(c.block, Math.floor(SPLIT_MAX_BYTES / rowBytes))));
+  const piece = Math.ceil(c.block / pieces);
+  const cols = Math.min(D4, WG);
+  const SL = Math.min(16, 2 ** Math.ceil(Math.log2(pieces * D4)));
+  const nB = blockCount(c);
+  return {
+    pieces,
+    piece,
+    constants: { POOL_COLS: cols, POOL_LANES: Math.floor(WG / cols), SL },
+    poolWorkgroups: nB * pieces * c.Hkv,
+    /** K bytes one pool_main workgroup sums. */
+    poolBytesPerWorkgroup: piece * rowBytes,
+    scoreWorkgroups: Math.ceil((c.T * c.Hq * nB * SL) / WG),
+    /** Pooled-key bytes (f32) one score_main workgroup reads. */
+    scoreBytesPerWorkgroup: (WG / SL) * pieces * c.D * 4,
+  };
+}
+
 const topkShape = (c: BlockSelectConfig) => ({ rows: c.T * c.Hq, cols: blockCount(c), k: c.topBlocks, causal: false, split: 0 });
 
 /**
@@ -69,7 +99,7 @@ function blockSelectWork(c: BlockSelectConfig, pairs: number, vRows: number): Co
   const sel = 4 * c.T * c.Hq * c.topBlocks;
   // Pooled keys written and read, block scores written and read by the top-k, the selection read by the
   // attention (and written, when it is not an output).
-  const intermediateBytes = 8 * nB * c.Hkv * c.D + 8 * c.T * c.Hq * nB + (c.selected ? sel : 2 * sel);
+  const intermediateBytes = 8 * nB * blockSelectPooling(c).pieces * c.Hkv * c.D + 8 * c.T * c.Hq * nB + (c.selected ? sel : 2 * sel);
   return {
     // Mean pooling, block scores, then QK^T and PV over the selected keys.
     flops: c.S * c.Hkv * c.D + 2 * c.T * c.Hq * nB * c.D + 4 * pairs * c.D,
@@ -142,12 +172,10 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   },
   inputs: attentionInputs,
   outputs,
-  scratch: (c) => [
-    { name: 'pooled block keys', bytes: 4 * blockCount(c) * c.Hkv * c.D },
-    { name: 'block scores', bytes: 4 * c.T * c.Hq * blockCount(c) },
-    ...(c.selected ? [] : [{ name: 'selected blocks', bytes: 4 * c.T * c.Hq * c.topBlocks }]),
-    ...topkScratch(topkShape(c)),
-  ],
+  plan: (c, caps) => {
+    if (!caps) throw new Error('sparse.block_select: its buffer plan depends on the device (the attention tile shape sets the split)');
+    return blockSelectBuffers(c, caps);
+  },
   cost: blockSelectCost,
   runCost: blockSelectRunCost,
   reference(inputs, c) {
@@ -179,73 +207,73 @@ function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) 
     plan: p,
     elem: c.dtype,
     bindings: { pooled: storage('vec4<f32>', 'read_write'), block_scores: storage('f32', 'read_write'), sel: storage('i32') },
-    constants: { BITW: Math.ceil(blockCount(c) / 32) },
-    workgroup: attendWorkgroup(c, p.BR),
+    constants: { BITW: Math.ceil(blockCount(c) / 32), ...blockSelectPooling(c).constants },
+    workgroup: { ...attendWorkgroup(c, p.BR), red: workgroupArray('vec4<f32>', WG) },
     entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
   });
 }
 
-/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
-export async function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = plan(c, ctx, opts);
-  if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
+function tilePlan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
+  const p = plan(c, caps, opts);
+  if (isIssue(p)) throw new ConfigError([p]);
+  return p;
+}
+
+/**
+ * Every buffer sparse.block_select owns: its tensors; the parameters; the pooled keys, block scores and the
+ * chosen blocks; the split partials (sized by the device's tile shape); the
+ * top-k stage's parameters and scratch, and a values buffer it never writes.
+ */
+function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
+  const p = tilePlan(c, caps, opts);
   const nB = blockCount(c);
-  const b = ctx.buffers;
-  const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
-  const sel = b.storage('selected blocks', 4 * c.T * c.Hq * c.topBlocks);
-  if (c.selected) tensors.selected = sel;
-  const pooled = b.storage('pooled block keys', 4 * nB * c.Hkv * c.D);
-  const scores = b.storage('block scores', 4 * c.T * c.Hq * nB);
-  const { rowBlocks, split, workgroups } = blockSelectGeometry(c, p, opts);
-  const params = uniformBuffer(
-    ctx,
-    'sparse.block_select params',
-    SparseAttnParams,
-    splitParams(c, effectiveScale(c), split, { causal: c.causal ? 1 : 0, block: c.block, n_blocks: nB, top: c.topBlocks, row_blocks: rowBlocks }),
-  );
-  const merge = splitMerge(ctx, 'sparse.block_select', split, c.T * c.Hq, p);
-  const owned = [...Object.values(tensors), sel, pooled, scores, params, merge.buffer];
-  const release = () => {
-    for (const buf of new Set(owned)) b.destroy(buf);
-  };
-  let topk: TopKStage;
-  let kernel: Awaited<ReturnType<typeof blockSelectKernel>>;
-  // The top-k stage's parameters and scratch, and a values buffer it never writes.
-  const topkPlan = { ...topkStageBuffers(topkShape(c), false), topk_values: planned('scratch', 4) };
-  let topkMade: Allocation<keyof typeof topkPlan> | undefined;
-  try {
-    topkMade = allocate(ctx, 'sparse.block_select', topkPlan);
-    kernel = await blockSelectKernel(ctx, c, p);
-    topk = await createTopKStage(ctx, topkShape(c), { ...topkMade.buffers, scores, indices: sel, values: topkMade.buffers.topk_values }, 'sparse.block_select top-k');
-  } catch (e) {
-    topkMade?.destroy();
-    release();
-    throw e;
-  }
-  const topkBuffers = topkMade;
-  const { pipelines } = kernel;
-  const group = kernel.bind({ params, q: tensors.q!, k: tensors.k!, v: tensors.v!, out: tensors.out!, part: merge.buffer, pooled, block_scores: scores, sel });
-  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const poolGrid = grid(Math.ceil((nB * c.Hkv * (c.D / 4)) / WG), maxDim);
-  const scoreGrid = grid(Math.ceil((c.T * c.Hq * nB) / WG), maxDim);
-  const attendGrid = grid(workgroups, maxDim);
+  const pool = blockSelectPooling(c);
+  const { rowBlocks, split } = blockSelectGeometry(c, p, opts);
+  const selBytes = 4 * c.T * c.Hq * c.topBlocks;
+  const extra = { causal: c.causal ? 1 : 0, block: c.block, n_blocks: nB, pieces: pool.pieces, piece: pool.piece, top: c.topBlocks, row_blocks: rowBlocks };
   return {
-    tensors,
-    encode(pass) {
-      pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.pool_main);
-      pass.dispatchWorkgroups(...poolGrid);
-      pass.setPipeline(pipelines.score_main);
-      pass.dispatchWorkgroups(...scoreGrid);
-      topk.encode(pass);
-      pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.attend_main);
-      pass.dispatchWorkgroups(...attendGrid);
-      merge.encode(pass, pipelines.merge_main);
-    },
-    destroy() {
-      topkBuffers.destroy();
-      release();
-    },
+    ...plannedTensors(attentionInputs(c), outputs(c), c.selected ? ['q', 'k', 'v', 'out', 'selected'] : ['q', 'k', 'v', 'out']),
+    // The chosen blocks when they are not the `selected` output (else 4 bytes, never bound).
+    selected_blocks: planned('scratch', c.selected ? 4 : selBytes),
+    params: plannedUniform(SparseAttnParams, splitParams(c, effectiveScale(c), split, extra)),
+    pooled_keys: planned('scratch', 4 * nB * pool.pieces * c.Hkv * c.D),
+    block_scores: planned('scratch', 4 * c.T * c.Hq * nB),
+    split_partials: planned('scratch', partialBytes(split, c.T * c.Hq, p)),
+    ...topkStageBuffers(topkShape(c), false),
+    topk_values: planned('scratch', 4),
   };
+}
+
+/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
+export function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
+  const p = tilePlan(c, ctx, opts);
+  const pool = blockSelectPooling(c);
+  const { split, workgroups } = blockSelectGeometry(c, p, opts);
+  return instanceOfStage(ctx, blockSelectBuffers(c, ctx, opts), async (b) => {
+    // The chosen blocks: the `selected` output, or scratch.
+    const sel = c.selected ? b.selected : b.selected_blocks;
+    const kernel = await blockSelectKernel(ctx, c, p);
+    const topk = await createTopKStage(ctx, topkShape(c), { ...b, scores: b.block_scores, indices: sel, values: b.topk_values }, 'sparse.block_select top-k');
+    const { pipelines } = kernel;
+    const group = kernel.bind({ params: b.params, q: b.q, k: b.k, v: b.v, out: b.out, part: b.split_partials, pooled: b.pooled_keys, block_scores: b.block_scores, sel });
+    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const poolGrid = grid(pool.poolWorkgroups, maxDim);
+    const scoreGrid = grid(pool.scoreWorkgroups, maxDim);
+    const attendGrid = grid(workgroups, maxDim);
+    const merge = mergeStep(ctx, split, c.T * c.Hq);
+    return {
+      encode(pass: GPUComputePassEncoder) {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.pool_main);
+        pass.dispatchWorkgroups(...poolGrid);
+        pass.setPipeline(pipelines.score_main);
+        pass.dispatchWorkgroups(...scoreGrid);
+        topk.encode(pass);
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.attend_main);
+        pass.dispatchWorkgroups(...attendGrid);
+        merge(pass, pipelines.merge_main);
+      },
+    };
+  });
 }

@@ -65,18 +65,6 @@ export function mergeStep(ctx: GpuContext, split: FlashSplit, outRows: number) {
   };
 }
 
-/** The partials buffer, allocated here, and the merge step; the core's bindings end with this buffer. */
-export function splitMerge(ctx: GpuContext, label: string, split: FlashSplit, outRows: number, plan: FlashPlan) {
-  const buffer = ctx.buffers.storage(`${label} split partials`, partialBytes(split, outRows, plan));
-  return {
-    buffer,
-    encode: mergeStep(ctx, split, outRows),
-    destroy() {
-      ctx.buffers.destroy(buffer);
-    },
-  };
-}
-
 /** Core parameters for K / V laid out [S, Hkv, D] (MLA: Hkv = 1 latent row of D), with the split; `extra` holds the kernel's own fields. */
 export function splitParams(c: { T: number; S: number; Hq: number; Hkv: number; D: number }, scale: number, split: FlashSplit, extra: Partial<SparseAttnValues> = {}): SparseAttnValues {
   const row4 = (c.Hkv * c.D) / 4;

@@ -2,16 +2,18 @@
 // Same tensors and config as the dense kernels plus window and sinks; computes the golden op
 // attention.sliding_window.
 import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
-import { grid, uniformBuffer } from '../../gpu/shader.ts';
+import { grid } from '../../gpu/shader.ts';
 import { storage } from '../../gpu/bindings.ts';
-import type { GpuContext } from '../../gpu/context.ts';
+import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { ConfigError } from '../../gpu/errors.ts';
+import { instanceOfStage } from '../stage-instance.ts';
+import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec } from '../contract.ts';
 import { BYTES_PER } from '../tensor.ts';
 import { attentionReference, slidingWindowMask } from '../../reference/attention.ts';
 import {
   attentionInputs,
   attentionSchema,
-  attentionTensors,
   checkAttention,
   effectiveScale,
   type AttentionConfig,
@@ -19,7 +21,7 @@ import {
 import { roundTo, type HostTensor } from '../tensor.ts';
 import { slidingWindowFromGolden, slidingWindowGoldenMeta } from './sparse-golden.ts';
 import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
-import { flashSplit, splitMerge, splitParams, type SplitOptions } from './flash-split.ts';
+import { flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
   window: number;
@@ -97,6 +99,10 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   },
   inputs: attentionInputs,
   outputs,
+  plan: (c, caps) => {
+    if (!caps) throw new Error('sparse.sliding_window: its buffer plan depends on the device (the tile shape sets the split)');
+    return windowBuffers(c, caps);
+  },
   cost: windowCost,
   reference(inputs, c) {
     const dt = c.dtype;
@@ -125,51 +131,55 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   ],
 };
 
-/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
-export async function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = plan(c, ctx, opts);
-  if (isIssue(p)) throw new Error(`${p.field}: ${p.message}`);
-  const kernel = await maskedFlashKernel(ctx, {
-    label: 'sparse.sliding_window',
-    wgsl,
-    plan: p,
-    elem: c.dtype,
-    bindings: { selected: storage('i32', 'read_write') },
-    entries: ['attend_main', 'merge_main', 'mask_main'] as const,
-  });
-  const { pipelines } = kernel;
-  const b = ctx.buffers;
-  const tensors: Record<string, GPUBuffer> = attentionTensors(ctx, c);
-  const selected = c.selected ? b.storage('selected', 4 * c.T * c.S) : b.storage('selected (off)', 4);
-  if (c.selected) tensors.selected = selected;
-  const { rowBlocks, split, workgroups } = windowGeometry(c, p, opts);
-  const params = uniformBuffer(
-    ctx,
-    'sparse.sliding_window params',
-    SparseAttnParams,
-    splitParams(c, effectiveScale(c), split, { window: c.window, sinks: c.sinks, row_blocks: rowBlocks }),
-  );
-  const merge = splitMerge(ctx, 'sparse.sliding_window', split, c.T * c.Hq, p);
-  const group = kernel.bind({ params, q: tensors.q!, k: tensors.k!, v: tensors.v!, out: tensors.out!, part: merge.buffer, selected });
-  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const attendGrid = grid(workgroups, maxDim);
-  const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
+function tilePlan(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
+  const p = plan(c, caps, opts);
+  if (isIssue(p)) throw new ConfigError([p]);
+  return p;
+}
+
+/** Every buffer sparse.sliding_window owns: its tensors, the parameters and the split partials (sized by the device's tile shape). */
+function windowBuffers(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
+  const p = tilePlan(c, caps, opts);
+  const { rowBlocks, split } = windowGeometry(c, p, opts);
   return {
-    tensors,
-    encode(pass) {
-      pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.attend_main);
-      pass.dispatchWorkgroups(...attendGrid);
-      merge.encode(pass, pipelines.merge_main);
-      if (c.selected) {
-        pass.setPipeline(pipelines.mask_main);
-        pass.dispatchWorkgroups(...maskGrid);
-      }
-    },
-    destroy() {
-      merge.destroy();
-      for (const buf of new Set([...Object.values(tensors), selected, params])) b.destroy(buf);
-    },
+    ...plannedTensors(attentionInputs(c), outputs(c), c.selected ? ['q', 'k', 'v', 'out', 'selected'] : ['q', 'k', 'v', 'out']),
+    // What the mask binding gets when `selected` is not an output: 4 bytes, never written.
+    selected_off: planned('scratch', 4),
+    params: plannedUniform(SparseAttnParams, splitParams(c, effectiveScale(c), split, { window: c.window, sinks: c.sinks, row_blocks: rowBlocks })),
+    split_partials: planned('scratch', partialBytes(split, c.T * c.Hq, p)),
   };
 }
 
+/** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
+export function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
+  const p = tilePlan(c, ctx, opts);
+  const { split, workgroups } = windowGeometry(c, p, opts);
+  return instanceOfStage(ctx, windowBuffers(c, ctx, opts), async (b) => {
+    const kernel = await maskedFlashKernel(ctx, {
+      label: 'sparse.sliding_window',
+      wgsl,
+      plan: p,
+      elem: c.dtype,
+      bindings: { selected: storage('i32', 'read_write') },
+      entries: ['attend_main', 'merge_main', 'mask_main'] as const,
+    });
+    const { pipelines } = kernel;
+    const group = kernel.bind({ params: b.params, q: b.q, k: b.k, v: b.v, out: b.out, part: b.split_partials, selected: c.selected ? b.selected : b.selected_off });
+    const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const attendGrid = grid(workgroups, maxDim);
+    const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
+    const merge = mergeStep(ctx, split, c.T * c.Hq);
+    return {
+      encode(pass: GPUComputePassEncoder) {
+        pass.setBindGroup(0, group);
+        pass.setPipeline(pipelines.attend_main);
+        pass.dispatchWorkgroups(...attendGrid);
+        merge(pass, pipelines.merge_main);
+        if (c.selected) {
+          pass.setPipeline(pipelines.mask_main);
+          pass.dispatchWorkgroups(...maskGrid);
+        }
+      },
+    };
+  });
+}

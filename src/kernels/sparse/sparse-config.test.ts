@@ -10,7 +10,7 @@ import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped, type FlashPlan } from '
 import { SPLIT_MAX_BYTES, SPLIT_TARGET_WORKGROUPS, flashSplit } from './flash-split.ts';
 import { attendedPairs, dsaAttention, dsaGeometry, dsaPlan } from './dsa-attention.ts';
 import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
-import { blockSelect, blockSelectGeometry } from './block-select.ts';
+import { blockSelect, blockSelectGeometry, blockSelectPooling } from './block-select.ts';
 import { dsa } from './dsa.ts';
 import { indexer, indexerKeyBytesPerWorkgroup, indexerTiling } from './indexer.ts';
 import { MAX_CHUNKS, topk, topkChunks, topkDispatches } from './topk.ts';
@@ -291,6 +291,28 @@ describe('decode geometry at DeepSeek-V3.2 scale', () => {
       });
     }
   }
+
+  it('block select pools and scores within the rule too, short NSA blocks and long MoBA blocks alike', () => {
+    for (const S of [8192, 32768, 131072]) {
+      for (const dtype of ['f32', 'f16'] as const) {
+        for (const [block, topBlocks] of [[64, 16], [512, 8], [4096, 4]] as const) {
+          const c = withDefaults(blockSelect, { T: 1, S, block, topBlocks, Hq: 16, Hkv: 4, D: 64, dtype });
+          const g = blockSelectPooling(c);
+          const at = `S ${S} ${dtype} block ${block} ${JSON.stringify(g)}`;
+          // The pieces of a block cover it, and every key of K is summed by exactly one pool workgroup.
+          expect(g.pieces * g.piece, at).toBeGreaterThanOrEqual(block);
+          expect((g.pieces - 1) * g.piece, at).toBeLessThan(block);
+          expect(g.poolWorkgroups, at).toBe(Math.ceil(S / block) * g.pieces * 4);
+          expect(rule(g.poolWorkgroups, g.poolBytesPerWorkgroup), `pool ${at}`).toBe(true);
+          expect(rule(g.scoreWorkgroups, g.scoreBytesPerWorkgroup), `score ${at}`).toBe(true);
+          expect(g.constants.POOL_COLS * g.constants.POOL_LANES).toBeLessThanOrEqual(WG);
+        }
+      }
+    }
+    // The bench shape (S 16K, blocks of 64, 4 KV heads): 1024 pool workgroups of 16 KiB, 256 score workgroups.
+    const bench = blockSelectPooling(withDefaults(blockSelect, { T: 1, S: 16384, block: 64, topBlocks: 16, Hq: 16, Hkv: 4, D: 64 }));
+    expect([bench.poolWorkgroups, bench.poolBytesPerWorkgroup, bench.scoreWorkgroups]).toEqual([1024, 16384, 256]);
+  });
 
   it('the bench shapes get 128 and 260 workgroups instead of 2 and 4 (MLA S = 32K, k = 2048, 16 heads; window S = 32K, W = 2048)', () => {
     const dev = SPLIT_DEVICES[0]!;

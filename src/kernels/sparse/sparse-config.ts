@@ -45,6 +45,9 @@ export const SparseAttnParams = d
     /** Block select: keys per block, number of blocks. */
     block: d.u32,
     n_blocks: d.u32,
+    /** Block select pooling: workgroups per block, and keys each one sums. */
+    pieces: d.u32,
+    piece: d.u32,
     /** Entries per query's key list (DSA topk) or blocks per (query, head) (block select). */
     top: d.u32,
     /** Workgroups along the rows of one KV head (the grid is Hkv * row_blocks, DSA: T * Hkv * row_blocks, times splits). */
@@ -197,6 +200,8 @@ export function sparseAttnParams(p: Partial<SparseAttnValues> & Pick<SparseAttnV
     sinks: 0,
     block: 0,
     n_blocks: 0,
+    pieces: 1,
+    piece: 0,
     top: 0,
     row_blocks: 1,
     splits: 1,
