@@ -1,31 +1,32 @@
-// moe.grouped_ffn at decode: a coalesced GEMV per expert. At decode an expert gets a handful of token rows,
-// so the expert weights are streamed once and nothing is worth staging in workgroup memory; what matters is
-// that every load is coalesced and that enough workgroups stream at once.
+// moe.grouped_ffn at decode, the up pass: a coalesced GEMV per expert. At decode an expert gets a handful of
+// token rows, so the expert weights are streamed once and nothing is worth staging in workgroup memory; what
+// matters is that every load is coalesced, that enough workgroups stream at once, and (on CPU emulation,
+// where a barrier parks every invocation) that the hot loop meets no barrier.
 //   Workgroup (tile t in x, weight-row block b in y): the tile's <= MT token rows of one expert (found by
-//   binary search in the tile table) against WG / TPR consecutive weight rows; each weight row
-//   gets TPR logical lanes that walk its K in vec4 steps, so a row's lanes read TPR * 16 contiguous bytes
-//   per step, and every weight vec4 is used for all the tile's tokens while it is in registers.
+//   binary search in the tile table) against WG / L consecutive weight rows. Each weight row gets L = 4
+//   consecutive invocations that walk its K in vec4 steps, so a row's lanes read 64 contiguous bytes per
+//   step (whole memory sectors), and every weight vec4 is used for all the tile's tokens while it is in
+//   registers. L = 4 is WebGPU's smallest subgroup size, so lane_sum is a two-step xor butterfly with no
+//   workgroup memory (the workgroup-memory lane_sum serves devices without subgroups).
 //   up_gemv    h[p, n] = silu(x[tok p] . w1[e, n]) * (x[tok p] . w3[e, n]), the SwiGLU gate fused.
-//   down_gemv  y[p, n] = h[p] . w2[e, n].
-// The lanes' partial dots meet through row_sum (subgroup shuffles, or workgroup memory). Weights are stored
-// as `elem` (f32, or f16 where the device has shader-f16); the math is f32.
+// The down pass is grouped-ffn-gemv-down.wgsl (it reads h as vec4, so it needs other bindings). Weights are
+// stored as `elem` (f32, or f16 where the device has shader-f16); the math is f32.
 
-// Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x [tokens, dim] as vec4, sorted_tokens
-// [rows], tiles, w1 / w3 [E, inter, dim] and w2 [E, dim, inter] as vec4<elem>, h [rows, inter] and
-// y [rows, dim] as scalars: lanes of one vec4 are written by different invocations) and the constants
-// WG (threads, 64 or 256: moe-config.ts gemvShape), TPR (logical lanes per weight row, a power of two
-// dividing WG), MT (token rows per tile, accumulated as two vec4: rows 0-3, rows 4-7) and BM = MT
-// (find_tile's tile height).
+// Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x [tokens, dim] as vec4,
+// sorted_tokens [rows], tiles, w1 / w3 [E, inter, dim] as vec4<elem>, h [rows, inter] as scalars: lanes
+// of one vec4 are written by different invocations) and the constants WG (threads: ffnGemvShapes),
+// L (= 4, lanes per weight row), MT (token rows per tile, accumulated as two vec4: rows 0-3, rows 4-7)
+// and BM = MT (find_tile's tile height).
 
 struct GemvTile {
   info: TileInfo,
   rows: u32, // token rows of the tile (1..MT)
-  n: u32,    // this lane's weight row
+  n: u32,    // this invocation's weight row
 }
 
-fn gemv_tile(wg: vec3u, lanes: Lanes) -> GemvTile {
+fn gemv_tile(wg: vec3u, lid: u32) -> GemvTile {
   let info = find_tile(wg.x);
-  return GemvTile(info, min(info.row_end - info.row0, MT), wg.y * (WG / TPR) + lanes.p / TPR);
+  return GemvTile(info, min(info.row_end - info.row0, MT), wg.y * (WG / L) + lid / L);
 }
 
 fn silu(z: vec4f) -> vec4f {
@@ -48,41 +49,31 @@ fn x_rows(tile: GemvTile, r0: u32, k4: u32) -> vec4u {
   return s;
 }
 
-// The dot of one weight vec4 with h's vec4 kq of the row starting at float s.
-fn hdot(s: u32, kq: u32, w: vec4f) -> f32 {
-  let j = s + 4u * kq;
-  return dot(vec4f(h[j], h[j + 1u], h[j + 2u], h[j + 3u]), w);
-}
-
-// Stores rows r < tile.rows of a tile's results (lo: rows 0-3, hi: rows 4-7) at out[(row0 + r) * width + n].
-fn store_rows(tile: GemvTile, lo: vec4f, hi: vec4f, width: u32, is_h: bool) {
-  for (var r = 0u; r < tile.rows; r++) {
-    let v = select(hi[r % 4u], lo[r % 4u], r < 4u);
-    let i = (tile.info.row0 + r) * width + tile.n;
-    if (is_h) { h[i] = v; } else { y[i] = v; }
-  }
-}
-
 @compute @workgroup_size(WG)
 fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let lanes = lane_setup(lid);
-  let tile = gemv_tile(wg, lanes);
+  let tile = gemv_tile(wg, lid);
   let k4 = params.dim / 4u;
-  let s_lo = x_rows(tile, 0u, k4);
-  let s_hi = x_rows(tile, 4u, k4);
   var g_lo = vec4f(0.0); var g_hi = vec4f(0.0); // x . w1[n], rows 0-3 and 4-7
   var u_lo = vec4f(0.0); var u_hi = vec4f(0.0); // x . w3[n]
   if (tile.n < params.inter) {
     let o = (tile.info.expert * params.inter + tile.n) * k4;
+    let s_lo = x_rows(tile, 0u, k4);
     // Branches on the tile's row count are uniform per workgroup: decode's single rows do one dot each.
-    for (var kq = lanes.p % TPR; kq < k4; kq += TPR) {
-      let a = vec4f(w1[o + kq]);
-      let b = vec4f(w3[o + kq]);
-      if (tile.rows == 1u) {
+    if (tile.rows == 1u) {
+      var g = vec4f(0.0);
+      var u = vec4f(0.0);
+      for (var kq = lid % L; kq < k4; kq += L) {
         let xv = x[s_lo.x + kq];
-        g_lo.x += dot(xv, a);
-        u_lo.x += dot(xv, b);
-      } else {
+        g += xv * vec4f(w1[o + kq]);
+        u += xv * vec4f(w3[o + kq]);
+      }
+      g_lo.x = g.x + g.y + g.z + g.w;
+      u_lo.x = u.x + u.y + u.z + u.w;
+    } else {
+      let s_hi = x_rows(tile, 4u, k4);
+      for (var kq = lid % L; kq < k4; kq += L) {
+        let a = vec4f(w1[o + kq]);
+        let b = vec4f(w3[o + kq]);
         g_lo += dot4(s_lo, kq, a);
         u_lo += dot4(s_lo, kq, b);
         if (tile.rows > 4u) {
@@ -92,35 +83,14 @@ fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
       }
     }
   }
-  let g = row_sum2(g_lo, g_hi, lanes);
-  let u = row_sum2(u_lo, u_hi, lanes);
-  if (lanes.p % TPR == 0u && tile.n < params.inter) {
-    store_rows(tile, silu(g[0]) * u[0], silu(g[1]) * u[1], params.inter, true);
+  let g0 = lane_sum(g_lo, lid);
+  let g1 = lane_sum(g_hi, lid);
+  let u0 = lane_sum(u_lo, lid);
+  let u1 = lane_sum(u_hi, lid);
+  if (lid % L != 0u || tile.n >= params.inter) { return; }
+  let lo = silu(g0) * u0;
+  let hi = silu(g1) * u1;
+  for (var r = 0u; r < tile.rows; r++) {
+    h[(tile.info.row0 + r) * params.inter + tile.n] = select(hi[r % 4u], lo[r % 4u], r < 4u);
   }
-}
-
-@compute @workgroup_size(WG)
-fn down_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let lanes = lane_setup(lid);
-  let tile = gemv_tile(wg, lanes);
-  let k4 = params.inter / 4u;
-  let last = tile.info.row0 + tile.rows - 1u;
-  let s_lo = min(vec4u(tile.info.row0) + vec4u(0u, 1u, 2u, 3u), vec4u(last)) * params.inter;
-  let s_hi = min(vec4u(tile.info.row0) + vec4u(4u, 5u, 6u, 7u), vec4u(last)) * params.inter;
-  var lo = vec4f(0.0);
-  var hi = vec4f(0.0);
-  if (tile.n < params.dim) {
-    let o = (tile.info.expert * params.dim + tile.n) * k4;
-    for (var kq = lanes.p % TPR; kq < k4; kq += TPR) {
-      let b = vec4f(w2[o + kq]);
-      if (tile.rows == 1u) {
-        lo.x += hdot(s_lo.x, kq, b);
-      } else {
-        lo += vec4f(hdot(s_lo.x, kq, b), hdot(s_lo.y, kq, b), hdot(s_lo.z, kq, b), hdot(s_lo.w, kq, b));
-        if (tile.rows > 4u) { hi += vec4f(hdot(s_hi.x, kq, b), hdot(s_hi.y, kq, b), hdot(s_hi.z, kq, b), hdot(s_hi.w, kq, b)); }
-      }
-    }
-  }
-  let c = row_sum2(lo, hi, lanes);
-  if (lanes.p % TPR == 0u && tile.n < params.dim) { store_rows(tile, c[0], c[1], params.dim, false); }
 }

@@ -3,25 +3,24 @@
 // one "expert" and the identity row map, the shared experts and the dense FFN.
 import { instanceOfStage } from '../stage-instance.ts';
 import tiledWgsl from '../../../shaders/moe/grouped-ffn.wgsl?raw';
-import gemvWgsl from '../../../shaders/moe/grouped-ffn-gemv.wgsl?raw';
+import gemvUpWgsl from '../../../shaders/moe/grouped-ffn-gemv.wgsl?raw';
+import gemvDownWgsl from '../../../shaders/moe/grouped-ffn-gemv-down.wgsl?raw';
 import tilesWgsl from '../../../shaders/moe/expert-tiles.wgsl?raw';
 import findTileWgsl from '../../../shaders/moe/find-tile.wgsl?raw';
-import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
-import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
-import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
 import { gemmCore } from '../common/gemm.ts';
+import { laneSumSource } from '../attention/flash-lanes.ts';
 import { needF16 } from '../common/rules.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
 import { dispatchReference, groupedFfnReference } from '../../reference/moe.ts';
 import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { randomNormal } from '../random.ts';
 import { expectedRoutedWork, routedWorkFromOffsets, type RoutedWork } from './moe-cost.ts';
-import { FfnParams, WG, gemvShape, type GemvShape, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
+import { FfnParams, WG, FILL_BYTES_PER_WORKGROUP, FILL_WORKGROUPS, checkGrid, checkVec4, checkWorkgroup, ffnWeights, maxRowTiles, pickSchema, skewedIndices, tileRows, type Stage } from './moe-config.ts';
 
 export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidden size of one expert (moe_intermediate_size)', default: 32, min: 4, max: 65536 } as const;
 
@@ -45,7 +44,7 @@ export interface FfnStageOptions {
   gather: boolean;
   /** at most this many rows per expert (N for routed copies: a token picks an expert once) */
   maxRowsPerExpert: number;
-  /** Internal knobs (tests reach every path with them): the matmul path, and false to force row_sum's workgroup-memory variant. */
+  /** Internal knobs (tests reach every path with them): the matmul path, and false to force lane_sum's workgroup-memory variant. */
   path?: FfnPath;
   subgroups?: boolean;
 }
@@ -56,12 +55,46 @@ export type FfnPath = 'gemv' | 'tiled';
 /** Token rows of one GEMV tile (MT in grouped-ffn-gemv.wgsl). */
 export const GEMV_TILE_ROWS = 8;
 
-/** Workgroup shapes of the up and down GEMVs; the fewest tiles a launch can have is rows / MT. */
-export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter'>): { up: GemvShape; down: GemvShape } {
-  const tiles = Math.ceil(o.rows / GEMV_TILE_ROWS);
+/** Invocations per weight row of the GEMV (L): WebGPU's smallest subgroup, so a row's lanes share one. */
+export const GEMV_LANES = 4;
+
+/** A GEMV pass's launch: invocations per workgroup, weight rows per workgroup, workgroups, weight bytes each. */
+export interface FfnGemvShape {
+  wg: number;
+  rowsPerWorkgroup: number;
+  workgroups: number;
+  bytesPerWorkgroup: number;
+}
+
+/**
+ * Workgroup size of one GEMV pass over `tiles` row tiles x `outRows` weight rows of K elements in
+ * `matrices` matrices: the largest of 256..16 invocations (fewest workgroups, the least per-workgroup
+ * set-up) whose launch still fills a GPU, i.e. >= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP
+ * weight bytes per workgroup; 16 (4 weight rows) where none does.
+ */
+export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number; maxWg?: number }): FfnGemvShape {
+  const shape = (wg: number): FfnGemvShape => {
+    const rows = wg / GEMV_LANES;
+    return { wg, rowsPerWorkgroup: rows, workgroups: o.tiles * Math.ceil(o.outRows / rows), bytesPerWorkgroup: rows * o.K * o.matrices * o.bytesPerElem };
+  };
+  const sizes = [256, 128, 64, 32, 16].filter((wg) => wg <= (o.maxWg ?? 256));
+  for (const wg of sizes) {
+    const s = shape(wg);
+    if (s.workgroups >= FILL_WORKGROUPS || s.bytesPerWorkgroup <= FILL_BYTES_PER_WORKGROUP) return s;
+  }
+  return shape(sizes[sizes.length - 1] ?? 16);
+}
+
+/**
+ * Shapes of the up and down GEMVs, sized for the fewest row tiles a launch can have: rows / MT, and at least
+ * one per expert in use (rows / maxRowsPerExpert of them: a decode token's topk copies go to topk experts).
+ * Weight bytes are counted at 4 per element (f16 storage halves them).
+ */
+export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter' | 'maxRowsPerExpert'>, bytesPerElem = 4): { up: FfnGemvShape; down: FfnGemvShape } {
+  const tiles = Math.max(Math.ceil(o.rows / GEMV_TILE_ROWS), Math.ceil(o.rows / Math.max(1, o.maxRowsPerExpert)));
   return {
-    up: gemvShape({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem: 4 }),
-    down: gemvShape({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem: 4 }),
+    up: ffnGemvShape({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem }),
+    down: ffnGemvShape({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem }),
   };
 }
 
@@ -89,6 +122,25 @@ const FFN_BINDINGS = {
   w3: storage('vec4<elem>'),
   w2: storage('vec4<elem>'),
   h: storage('f32', 'read_write'),
+  y: storage('f32', 'read_write'),
+};
+
+/** The GEMV passes: up writes h as scalars, down reads it as vec4 (so each has its own layout). */
+const GEMV_UP_BINDINGS = {
+  params: uniform(FfnParams),
+  x: storage('vec4<f32>'),
+  sorted_tokens: storage('i32'),
+  tiles: storage('u32'),
+  w1: storage('vec4<elem>'),
+  w3: storage('vec4<elem>'),
+  h: storage('f32', 'read_write'),
+};
+
+const GEMV_DOWN_BINDINGS = {
+  params: uniform(FfnParams),
+  tiles: storage('u32'),
+  w2: storage('vec4<elem>'),
+  h: storage('vec4<f32>'),
   y: storage('f32', 'read_write'),
 };
 
@@ -120,10 +172,10 @@ function tiledWorkgroup(bm: number) {
 }
 
 /** Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block (up: half of it is w3). */
-function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter'>) {
+function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter' | 'maxRowsPerExpert'>) {
   if (ffnPath(o) === 'gemv') {
     const shapes = ffnGemvShapes(o);
-    return { up: Math.ceil(o.inter / (shapes.up.wg / shapes.up.lanes)), down: Math.ceil(o.dim / (shapes.down.wg / shapes.down.lanes)) };
+    return { up: Math.ceil(o.inter / shapes.up.rowsPerWorkgroup), down: Math.ceil(o.dim / shapes.down.rowsPerWorkgroup) };
   }
   return { up: Math.ceil((2 * o.inter) / 64), down: Math.ceil(o.dim / 64) };
 }
@@ -142,7 +194,7 @@ export function ffnStagePlan(o: FfnStageOptions) {
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
   const bm = ffnTileRows(o);
-  const storage = ffnPath(o) === 'gemv' ? 2 * 16 * WG : workgroupBytes(tiledWorkgroup(bm)); // GEMV: row_sum2's slots (workgroup-memory variant)
+  const storage = ffnPath(o) === 'gemv' ? workgroupBytes(laneSumSource(false, 256).workgroup) : workgroupBytes(tiledWorkgroup(bm)); // GEMV: lane_sum's slots (workgroup-memory variant)
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -165,29 +217,43 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const cols = ffnColumnTiles(o);
   const shapes = ffnGemvShapes(o);
-  const gemvModule = (wg: number, lanes: number) => ({
+  const gemvModule = <B extends typeof GEMV_UP_BINDINGS | typeof GEMV_DOWN_BINDINGS>(wgsl: string, bindings: B, wg: number) => ({
     label: o.label,
-    wgsl: [gemvWgsl, findTileWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+    wgsl: [wgsl, findTileWgsl, laneSumSource(subgroups, wg).wgsl].join('\n'),
     elem,
-    bindings: FFN_BINDINGS,
-    constants: { WG: wg, TPR: lanes, MT: GEMV_TILE_ROWS, BM: GEMV_TILE_ROWS },
-    enable: subgroups ? ['subgroups'] : [],
+    bindings,
+    constants: { WG: wg, L: GEMV_LANES, MT: GEMV_TILE_ROWS, BM: GEMV_TILE_ROWS },
+    workgroup: laneSumSource(subgroups, wg).workgroup,
+    enable: laneSumSource(subgroups, wg).enable,
   });
   const core = ffnGemm(bm);
-  // The GEMV's two passes take different lane counts, so each is its own module; the tiled passes share one.
-  const [upK, downK] = gemv
+  type Buffers = Record<keyof typeof FFN_BINDINGS, GPUBuffer>;
+  type Pass = { entry: GPUComputePipeline; bind: (b: Buffers) => GPUBindGroup };
+  // The GEMV's two passes have their own bindings and workgroup sizes, so each is its own module; the tiled
+  // passes share one.
+  const [upK, downK]: Pass[] = gemv
     ? await Promise.all([
-        createKernel(ctx, gemvModule(shapes.up.wg, shapes.up.lanes), ['up_gemv'] as const).then((k) => ({ k, entry: k.pipelines.up_gemv })),
-        createKernel(ctx, gemvModule(shapes.down.wg, shapes.down.lanes), ['down_gemv'] as const).then((k) => ({ k, entry: k.pipelines.down_gemv })),
+        createKernel(ctx, gemvModule(gemvUpWgsl, GEMV_UP_BINDINGS, shapes.up.wg), ['up_gemv'] as const).then((k) => ({
+          entry: k.pipelines.up_gemv,
+          bind: ({ params, x, sorted_tokens, tiles, w1, w3, h }: Buffers) => k.bind({ params, x, sorted_tokens, tiles, w1, w3, h }, o.label),
+        })),
+        createKernel(ctx, gemvModule(gemvDownWgsl, GEMV_DOWN_BINDINGS, shapes.down.wg), ['down_gemv'] as const).then((k) => ({
+          entry: k.pipelines.down_gemv,
+          bind: ({ params, tiles, w2, h, y }: Buffers) => k.bind({ params, tiles, w2, h, y }, o.label),
+        })),
       ])
     : await createKernel(
         ctx,
         { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, elem, bindings: FFN_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: tiledWorkgroup(bm) },
         ['up_main', 'down_main'] as const,
-      ).then((k) => [
-        { k, entry: k.pipelines.up_main },
-        { k, entry: k.pipelines.down_main },
-      ]);
+      ).then((k) => {
+        let group: GPUBindGroup | undefined;
+        const bind = (b: Buffers) => (group ??= k.bind(b, o.label));
+        return [
+          { entry: k.pipelines.up_main, bind },
+          { entry: k.pipelines.down_main, bind },
+        ];
+      });
   const tileKernel = o.gather
     ? await createKernel(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, bindings: TILES_BINDINGS, constants: { WG, BM: bm, ROW_TILES_IN_X: gemv ? 1 : 0 } }, ['tiles_main'] as const)
     : undefined;
@@ -208,8 +274,8 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   }
   // In identity mode the tile table stands in for the unused sorted_tokens binding.
   const buffers = { params: m.params, x: t.x, sorted_tokens: t.sorted_tokens ?? m.tiles, tiles: m.tiles, w1: t.w1, w3: t.w3, w2: t.w2, h: m.h, y: t.y };
-  const upGroup = upK!.k.bind(buffers, o.label);
-  const downGroup = downK!.k === upK!.k ? upGroup : downK!.k.bind(buffers, o.label);
+  const upGroup = upK!.bind(buffers);
+  const downGroup = downK!.bind(buffers);
   const rowTiles = Math.ceil(o.rows / bm);
   const upGrid: [number, number] = gemv ? [rowTiles, cols.up] : [cols.up, rowTiles];
   const downGrid: [number, number] = gemv ? [rowTiles, cols.down] : [cols.down, rowTiles];
@@ -270,7 +336,7 @@ function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' |
   return { label: 'moe.grouped_ffn', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N, ...knobs };
 }
 
-/** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and row_sum variant). */
+/** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and lane_sum variant). */
 export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}) {
   return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.y!, sorted_tokens: t.sorted_tokens!, offsets: t.offsets! }, c.dtype));
 }

@@ -103,7 +103,7 @@ describe('router logits: GEMV with both row_sum variants, and the tiled matmul, 
   }
 });
 
-describe('grouped FFN: every matmul path and both row_sum variants', () => {
+describe('grouped FFN: every matmul path and both lane_sum variants', () => {
   // The registry's cases take the path the shape picks; here each one is forced on shapes that reach its
   // edges: ragged experts (GEMV tiles of 1..8 rows and an expert past 8 rows), tiled tiles of <= 4 rows
   // (split-K branch) next to full ones, dim and inter not multiples of the 4 weight rows of a GEMV workgroup.

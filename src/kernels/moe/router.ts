@@ -2,23 +2,21 @@
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/router.wgsl?raw';
 import gemvWgsl from '../../../shaders/moe/router-gemv.wgsl?raw';
-import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
-import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
-import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import { allocate, planned, planScratch, plannedUniform, type BufferPlan } from '../common/buffer-plan.ts';
 import { gemmCore } from '../common/gemm.ts';
+import { laneSumSource } from '../attention/flash-lanes.ts';
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { routingFromGolden, routingGoldenMeta } from './moe-golden.ts';
 import {
+  FILL_BYTES_PER_WORKGROUP,
   FILL_WORKGROUPS,
   RouterParams,
-  MAX_EXPERTS,
+  MAX_TOPK,
   MAX_GROUPS,
-  gemvShape,
   checkGrid,
   checkRouting,
   checkVec4,
@@ -32,10 +30,9 @@ import {
   type Stage,
 } from './moe-config.ts';
 
-/** select_main: LANES threads per token, TPW tokens per workgroup. */
-const LANES = 8;
-const TPW = 8;
-const SELECT_CONSTANTS = { LANES, TPW, SEL_WG: LANES * TPW, MAX_E: MAX_EXPERTS, MAX_G: MAX_GROUPS };
+/** select_main: one invocation per token, SEL_WG tokens per workgroup. */
+const SEL_WG = 64;
+const SELECT_CONSTANTS = { SEL_WG, MAX_K: MAX_TOPK, MAX_G: MAX_GROUPS };
 
 /** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices. */
 const logitsGemm = (N: number) => gemmCore({ bm: tileRows(N), bn: 64, bk: 32, bNK: true });
@@ -92,35 +89,53 @@ export interface RouterBuffers {
 /** Tokens per logits_gemv tile (MT in shaders/moe/router-gemv.wgsl). */
 const GEMV_TOKENS = 8;
 
+/** Invocations per expert row of the GEMV (L in router-gemv.wgsl): WebGPU's smallest subgroup. */
+export const ROUTER_GEMV_LANES = 4;
+
 export interface RouterPlan {
   /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
   gemv: boolean;
-  /** GEMV threads per workgroup and lanes per expert row (TPR) */
+  /** GEMV threads per workgroup (WG / 4 expert rows) */
   wg: number;
-  lanes: number;
   /** dim slices of the partial logits */
   splits: number;
   logitGrid: [number, number, number];
   logitBytes: number;
+  /** gate bytes one GEMV workgroup streams (0 for the tiled matmul) */
+  bytesPerWorkgroup: number;
 }
 
 /**
- * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups):
- * dim sliced towards 512 workgroups, then the workgroup shape that fills the GPU with the fewest
- * invocations (moe-config.ts gemvShape).
+ * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups).
+ * The launch must fill a GPU (>= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP of gate per
+ * workgroup): the largest workgroup (fewest, least set-up) that gets there with at most 8 slices of dim
+ * (each slice is one more partial logit per expert for select_main to add), each lane walking >= 16 vec4s.
  */
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
-    return { gemv, wg: 0, lanes: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4 };
+    return { gemv, wg: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4, bytesPerWorkgroup: 0 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
-  // Slices of dim first (towards 512 workgroups at 64 lanes, at least one vec4 per lane), then the shape.
-  const maxSplits = Math.max(1, Math.floor(c.dim / 4 / 64));
-  const splits = Math.min(maxSplits, Math.max(1, Math.ceil(FILL_WORKGROUPS / (tiles * Math.ceil(c.E / 4)))));
-  const shape = gemvShape({ tiles: tiles * splits, outRows: c.E, K: Math.ceil(c.dim / splits), matrices: 1, bytesPerElem: 4 });
-  const blocks = Math.ceil(c.E / (shape.wg / shape.lanes));
-  return { gemv, wg: shape.wg, lanes: shape.lanes, splits, logitGrid: [tiles, blocks, splits], logitBytes: splits * c.N * c.E * 4 };
+  const k4 = c.dim / 4;
+  const maxSplits = Math.max(1, Math.min(8, Math.floor(k4 / (16 * ROUTER_GEMV_LANES))));
+  const option = (wg: number, splits: number) => {
+    const rows = wg / ROUTER_GEMV_LANES;
+    const blocks = Math.ceil(c.E / rows);
+    const bytes = rows * Math.ceil(k4 / splits) * 16;
+    return { wg, splits, blocks, bytes, fills: tiles * blocks * splits >= FILL_WORKGROUPS || bytes <= FILL_BYTES_PER_WORKGROUP };
+  };
+  let pick = option(16, maxSplits);
+  search: for (const wg of [256, 128, 64, 32, 16]) {
+    for (let splits = 1; splits <= maxSplits; splits++) {
+      const o = option(wg, splits);
+      if (o.fills) {
+        pick = o;
+        break search;
+      }
+    }
+  }
+  return { gemv, wg: pick.wg, splits: pick.splits, logitGrid: [tiles, pick.blocks, pick.splits], logitBytes: pick.splits * c.N * c.E * 4, bytesPerWorkgroup: pick.bytes };
 }
 
 /** The scratch buffers the router stage owns (at its default logits path). */
@@ -131,7 +146,7 @@ export function routerScratch(c: RoutingConfig): { name: string; bytes: number }
 /** Internal knobs (tests reach every path with them). */
 export interface RouterKnobs {
   gemv?: boolean;
-  /** false forces row_sum's workgroup-memory variant */
+  /** false forces lane_sum's workgroup-memory variant */
   subgroups?: boolean;
 }
 
@@ -167,10 +182,11 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
         ctx,
         {
           label: 'moe.router gemv',
-          wgsl: [gemvWgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+          wgsl: [gemvWgsl, laneSumSource(subgroups, plan.wg).wgsl].join('\n'),
           bindings: GEMV_BINDINGS,
-          constants: { WG: plan.wg, TPR: plan.lanes, MT: GEMV_TOKENS },
-          enable: subgroups ? ['subgroups'] : [],
+          constants: { WG: plan.wg, L: ROUTER_GEMV_LANES, MT: GEMV_TOKENS },
+          workgroup: laneSumSource(subgroups, plan.wg).workgroup,
+          enable: laneSumSource(subgroups, plan.wg).enable,
         },
         ['logits_gemv'] as const,
       )
@@ -180,7 +196,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
   const logits = m.logits!;
   const group = kernel.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, gate_bias: t.gate_bias ?? m.no_bias!, logits, weights: t.weights, indices: t.indices });
   const gemvGroup = gemv?.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, logits }, 'moe.router gemv');
-  const selectGrid = grid(Math.ceil(c.N / TPW), ctx.limits.maxComputeWorkgroupsPerDimension);
+  const selectGrid = grid(Math.ceil(c.N / SEL_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'router',
     encode(pass) {
