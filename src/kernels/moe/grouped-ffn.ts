@@ -126,23 +126,8 @@ const FFN_BINDINGS = {
 };
 
 /** The GEMV passes: up writes h as scalars, down reads it as vec4 (so each has its own layout). */
-const GEMV_UP_BINDINGS = {
-  params: uniform(FfnParams),
-  x: storage('vec4<f32>'),
-  sorted_tokens: storage('i32'),
-  tiles: storage('u32'),
-  w1: storage('vec4<elem>'),
-  w3: storage('vec4<elem>'),
-  h: storage('f32', 'read_write'),
-};
-
-const GEMV_DOWN_BINDINGS = {
-  params: uniform(FfnParams),
-  tiles: storage('u32'),
-  w2: storage('vec4<elem>'),
-  h: storage('vec4<f32>'),
-  y: storage('f32', 'read_write'),
-};
+const { w2: _w2, y: _y, ...GEMV_UP_BINDINGS } = FFN_BINDINGS;
+const GEMV_DOWN_BINDINGS = { params: FFN_BINDINGS.params, tiles: FFN_BINDINGS.tiles, w2: FFN_BINDINGS.w2, h: storage('vec4<f32>'), y: FFN_BINDINGS.y };
 
 const TILES_BINDINGS = {
   params: uniform(FfnParams),

@@ -43,7 +43,7 @@ describe('expert GEMVs at DeepSeek-V3 dims', () => {
 });
 
 describe('router logits GEMV at DeepSeek-V3 dims (7168 x 256 gate)', () => {
-  const base = { dim: 7168, E: 256, topk: 8, n_groups: 8, topk_groups: 4, score_func: 'sigmoid', routing: 'deepseek', bias: true, route_scale: 2.5 };
+  const base = { dim: 7168, E: 256, topk: 8, n_groups: 8, topk_groups: 4, score_func: 'sigmoid', routing: 'deepseek', bias: true, route_scale: 2.5 } as const;
   for (const N of [1, 4, 8, 64]) {
     it(`N=${N}: >= 512 workgroups or <= 64 KiB of gate each, slices cover dim`, () => {
       const p = routerPlan({ ...base, N });
