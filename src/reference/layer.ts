@@ -9,6 +9,7 @@
 import type { HostTensor } from '../kernels/tensor.ts';
 import { mlaCompressReference, mlaDecodeAbsorbedReference, ropeTable } from './mla.ts';
 import { denseFfnReference, gateReference, moeLayerReference } from './moe.ts';
+import { attentionReference, causalMask } from './attention.ts';
 import { causalRowLength, indexerReference, keyListAttentionReference, topkReference } from './sparse.ts';
 
 export interface DecoderLayerConfig {
@@ -32,6 +33,8 @@ export interface DecoderLayerConfig {
   rope_theta: number;
   /** As the model computed it (YaRN mscale included); never recomputed here. */
   softmax_scale: number;
+  /** The 'gqa' variant's KV heads (not an upstream field). */
+  gqa_kv_heads?: number;
   T: number;
   S: number;
 }
@@ -124,8 +127,12 @@ export function applyRope(v: Float64Array, rows: number, heads: number, stride: 
   }
 }
 
-/** 'dsa': V3.2 (indexer + top-k); 'dense': V3 (every causal key), the same weights with the indexer unused. */
-export type LayerAttention = 'dsa' | 'dense';
+/**
+ * 'dsa': V3.2 (indexer + top-k); 'dense': V3 (every causal key), the same weights with the indexer unused;
+ * 'gqa': per-head K and V of `gqa_kv_heads` KV heads, each head's K and V projections (W_UK, W_UV) the mean of
+ * its group's (Ainslie et al. 2023, MHA -> GQA by mean-pooling; with gqa_kv_heads = n_heads it is 'dense').
+ */
+export type LayerAttention = 'dsa' | 'dense' | 'gqa';
 
 /**
  * 'moe': DeepSeek-V3's MoE (`ffn.gate`, `ffn.experts`, `ffn.shared_experts`); 'dense': upstream's MLP
@@ -150,7 +157,120 @@ export interface DecoderLayerResult {
 const slice = (a: ArrayLike<number>, from: number, to: number) => Float64Array.from({ length: to - from }, (_, i) => a[from + i]!);
 const tensor = (shape: number[], data: Float64Array): HostTensor => ({ shape, data });
 
+/** KV heads of the 'gqa' variant: min(gqa_kv_heads, n_heads); n_heads must be a multiple of it. */
+export function gqaKvHeads(c: DecoderLayerConfig): number {
+  if (c.gqa_kv_heads === undefined) throw new Error('layer: the gqa variant needs gqa_kv_heads');
+  const G = Math.min(c.gqa_kv_heads, c.n_heads);
+  if (c.n_heads % G !== 0) throw new Error(`layer: n_heads = ${c.n_heads} is not a multiple of gqa_kv_heads = ${G}`);
+  return G;
+}
+
+/**
+ * wkv_b [H·(dn+dv), dc] mean-pooled over each group of H/G consecutive heads: [G·(dn+dv), dc]. K = W_UK c_KV and
+ * V = W_UV c_KV are linear in the weights, so this is the mean of the group's expanded K and V heads.
+ */
+export function pooledWkvB(wkvb: HostTensor, H: number, G: number): HostTensor {
+  const per = wkvb.data.length / H; // (dn + dv) · dc values per head
+  const group = H / G;
+  const out = new Float64Array(G * per);
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / group);
+    for (let i = 0; i < per; i++) out[g * per + i] += wkvb.data[h * per + i]! / group;
+  }
+  return tensor([G * per / wkvb.shape[1]!, wkvb.shape[1]!], out);
+}
+
+/**
+ * What a server keeps for the layer between steps, as the GPU layer stores it: the cache rows 0..n-1 and, for
+ * 'gqa', the pooled wkv_b (converted once). 'dsa': `kv` [n, dc+dr] rows [c_KV ; RoPE(k_pe)] and `k_index` [n, Di];
+ * 'dense': `kv_latent` [n, dc] and `k_pe` [n, dr]; 'gqa': `k` [n, G, dn+dr] = [W_UK c_KV ; k_pe] and `v`
+ * [n, G, dn+dr] = W_UV c_KV padded with zeros to the key width (the flash kernels take one head width).
+ */
+export type LayerState = Record<string, HostTensor>;
+
+/** The state's cache rows [from, to) from x's rows [from, to) (attn_norm included, returned as `xn`). */
+export function layerCacheRows(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention, from: number, to: number, wkvbGqa?: HostTensor): LayerState {
+  const { dim } = c;
+  const n = to - from;
+  const dc = c.kv_lora_rank;
+  const dr = c.qk_rope_head_dim;
+  const xn = rmsNormReference(w.x!.data.subarray(from * dim, to * dim), w['attn_norm.weight']!, n, dim);
+  const { kv_latent: kvFull, k_pe: peFull } = mlaCompressReference(tensor([n, dim], xn), w['attn.wkv_a.weight']!, w['attn.kv_norm.weight']!, {
+    T: n, S: to, start: from, dim, dc, dr, eps: NORM_EPS, ropeTheta: c.rope_theta,
+  });
+  const latent = slice(kvFull.data, from * dc, to * dc);
+  const pe = slice(peFull.data, from * dr, to * dr);
+  const out: LayerState = { xn: tensor([n, dim], xn) };
+  if (attention === 'dense') return { ...out, kv_latent: tensor([n, dc], latent), k_pe: tensor([n, dr], pe) };
+  if (attention === 'dsa') {
+    const Di = c.index_head_dim;
+    const D = dc + dr;
+    const rows = new Float64Array(n * D);
+    for (let s = 0; s < n; s++) {
+      rows.set(latent.subarray(s * dc, (s + 1) * dc), s * D);
+      rows.set(pe.subarray(s * dr, (s + 1) * dr), s * D + dc);
+    }
+    const kI = layerNormReference(linearReference(xn, w['attn.indexer.wk.weight']!, n), w['attn.indexer.k_norm.weight']!, w['attn.indexer.k_norm.bias']!, n, Di);
+    applyRope(kI, n, 1, Di, 0, dr, from, c.rope_theta, 'half');
+    return { ...out, kv: tensor([n, D], rows), k_index: tensor([n, Di], kI) };
+  }
+  // gqa: K[s, g] = [W_UK[g] c_KV[s] ; k_pe[s]], V[s, g] = W_UV[g] c_KV[s], with the pooled W_UK, W_UV.
+  const G = gqaKvHeads(c);
+  const dn = c.qk_nope_head_dim;
+  const dv = c.v_head_dim;
+  const D2 = dn + dr;
+  const wb = (wkvbGqa ?? pooledWkvB(w['attn.wkv_b.weight']!, c.n_heads, G)).data;
+  const k = new Float64Array(n * G * D2);
+  const v = new Float64Array(n * G * D2);
+  for (let s = 0; s < n; s++) {
+    for (let g = 0; g < G; g++) {
+      const o = (s * G + g) * D2;
+      for (let i = 0; i < dn + dv; i++) {
+        let acc = 0;
+        for (let j = 0; j < dc; j++) acc += wb[(g * (dn + dv) + i) * dc + j]! * latent[s * dc + j]!;
+        if (i < dn) k[o + i] = acc;
+        else v[o + i - dn] = acc;
+      }
+      k.set(pe.subarray(s * dr, (s + 1) * dr), o + dn);
+    }
+  }
+  return { ...out, k: tensor([n, G, D2], k), v: tensor([n, G, D2], v) };
+}
+
+/** The state before this step: 'gqa''s pooled wkv_b and the cache rows of the S - T earlier tokens. */
+export function layerPrefill(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention = 'dsa'): LayerState {
+  const wkvb = attention === 'gqa' ? pooledWkvB(w['attn.wkv_b.weight']!, c.n_heads, gqaKvHeads(c)) : undefined;
+  const { xn: _xn, ...rows } = layerCacheRows(w, c, attention, 0, c.S - c.T, wkvb);
+  return wkvb ? { ...rows, wkv_b_gqa: wkvb } : rows;
+}
+
+/** [old ; fresh] row-wise, read lazily: element i reads old[i] only when asked (a traced cache stays exact). */
+function joined(old: HostTensor['data'] | undefined, fresh: Float64Array): HostTensor['data'] {
+  const split = old?.length ?? 0;
+  const all = new Float64Array(split + fresh.length);
+  return new Proxy(all, {
+    get(target, prop) {
+      if (typeof prop === 'string' && prop.length > 0 && prop.charCodeAt(0) <= 57) {
+        const i = Number(prop);
+        if (Number.isInteger(i) && i >= 0 && i < target.length) return i < split ? old![i] : fresh[i - split];
+      }
+      const v = Reflect.get(target, prop, target);
+      if (typeof v === 'function') throw new Error(`layer reference: the joined cache supports indexed reads only, not ${String(prop)}`);
+      return v;
+    },
+  });
+}
+
+/** The whole layer on x [S, dim]: prefill (earlier cache rows), then this step. */
 export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderLayerConfig, attention: LayerAttention = 'dsa', ffn: LayerFfn = 'moe'): DecoderLayerResult {
+  return decoderLayerStep(w, layerPrefill(w, c, attention), c, attention, ffn);
+}
+
+/**
+ * One step: the T new tokens' cache rows, then attention over the state's rows and the new ones, and the FFN.
+ * It reads x's last T rows, the weights the step uses and the cache rows the attention looks at; nothing else.
+ */
+export function decoderLayerStep(w: Record<string, HostTensor>, state: LayerState, c: DecoderLayerConfig, attention: LayerAttention = 'dsa', ffn: LayerFfn = 'moe'): DecoderLayerResult {
   const { dim, T, S } = c;
   const H = c.n_heads;
   const dn = c.qk_nope_head_dim;
@@ -161,15 +281,9 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
   const Di = c.index_head_dim;
   const x = w.x!.data;
   const first = S - T;
-
-  // attn input, all S rows: the keys need every position, the queries only the last T.
-  const xn = rmsNormReference(x, w['attn_norm.weight']!, S, dim);
-  const xnNew = slice(xn, first * dim, S * dim);
-
-  // Latent cache rows c_KV [S, dc] and k_pe [S, dr] (RMSNorm then interleaved RoPE at position s).
-  const { kv_latent, k_pe } = mlaCompressReference(tensor([S, dim], xn), w['attn.wkv_a.weight']!, w['attn.kv_norm.weight']!, {
-    T: S, S, start: 0, dim, dc, dr, eps: NORM_EPS, ropeTheta: c.rope_theta,
-  });
+  const fresh = layerCacheRows(w, c, attention, first, S, state.wkv_b_gqa);
+  const all = (name: string, shape: number[]) => tensor(shape, joined(state[name]?.data, fresh[name]!.data as Float64Array) as Float64Array);
+  const xnNew = fresh.xn!.data;
 
   // Queries: qr = q_norm(wq_a x) is shared by MLA and the indexer.
   const qr = rmsNormReference(linearReference(xnNew, w['attn.wq_a.weight']!, T), w['attn.q_norm.weight']!, T, c.q_lora_rank);
@@ -181,22 +295,28 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
     qNope.set(q.subarray(r * (dn + dr), r * (dn + dr) + dn), r * dn);
     qPe.set(q.subarray(r * (dn + dr) + dn, (r + 1) * (dn + dr)), r * dr);
   }
-  const mlaIn = { q_nope: tensor([T, H, dn], qNope), q_pe: tensor([T, H, dr], qPe), kv_latent, k_pe, wkv_b: w['attn.wkv_b.weight']! };
   const dims = { T, S, H, dn, dr, dc, dv, scale: c.softmax_scale, causal: true };
 
   let o: Float64Array; // [T, H, dv]
   let selected: HostTensor | undefined;
   let indexScores: HostTensor | undefined;
   if (attention === 'dense') {
+    const mlaIn = { q_nope: tensor([T, H, dn], qNope), q_pe: tensor([T, H, dr], qPe), kv_latent: all('kv_latent', [S, dc]), k_pe: all('k_pe', [S, dr]), wkv_b: w['attn.wkv_b.weight']! };
     o = mlaDecodeAbsorbedReference(mlaIn, dims).data as Float64Array;
+  } else if (attention === 'gqa') {
+    // Plain GQA over the per-head cache: query [q_nope ; q_pe] per head, V padded to the key width, first dv kept.
+    const G = gqaKvHeads(c);
+    const D2 = dn + dr;
+    const shape = { T, S, Hq: H, Hkv: G, D: D2, scale: c.softmax_scale };
+    const att = attentionReference(tensor([T, H, D2], q), all('k', [S, G, D2]), all('v', [S, G, D2]), shape, causalMask).data;
+    o = new Float64Array(T * H * dv);
+    for (let r = 0; r < T * H; r++) o.set(att.subarray(r * D2, r * D2 + dv), r * dv);
   } else {
-    // Indexer: q_I = wq_b(qr) [T, Hi, Di], k_I = LayerNorm(wk x) [S, Di]; RoPE (half layout) on the first dr dims.
+    // Indexer: q_I = wq_b(qr) [T, Hi, Di] (RoPE, half layout, on the first dr dims) against the cached k_index.
     const qI = linearReference(qr, w['attn.indexer.wq_b.weight']!, T);
     applyRope(qI, T, Hi, Di, 0, dr, first, c.rope_theta, 'half');
-    const kI = layerNormReference(linearReference(xn, w['attn.indexer.wk.weight']!, S), w['attn.indexer.k_norm.weight']!, w['attn.indexer.k_norm.bias']!, S, Di);
-    applyRope(kI, S, 1, Di, 0, dr, 0, c.rope_theta, 'half');
     const wI = linearReference(xnNew, w['attn.indexer.weights_proj.weight']!, T).map((v) => v * Hi ** -0.5 * Di ** -0.5);
-    const scores = (indexScores = indexerReference(tensor([T, Hi, Di], qI), tensor([S, Di], kI), tensor([T, Hi], wI), { T, S, Hi, Di, causal: true }));
+    const scores = (indexScores = indexerReference(tensor([T, Hi, Di], qI), all('k_index', [S, Di]), tensor([T, Hi], wI), { T, S, Hi, Di, causal: true }));
     const k = Math.min(c.index_topk, S);
     selected = topkReference(scores, T, S, k, 'index', causalRowLength(T, S)).indices;
 
@@ -216,12 +336,7 @@ export function decoderLayerReference(w: Record<string, HostTensor>, c: DecoderL
         qAbs.set(qPe.subarray((t * H + h) * dr, (t * H + h + 1) * dr), qo + dc);
       }
     }
-    const rows = new Float64Array(S * D);
-    for (let s = 0; s < S; s++) {
-      for (let j = 0; j < dc; j++) rows[s * D + j] = kv_latent.data[s * dc + j]!;
-      for (let j = 0; j < dr; j++) rows[s * D + dc + j] = k_pe.data[s * dr + j]!;
-    }
-    const lat = tensor([S, D], rows);
+    const lat = all('kv', [S, D]);
     const oLat = keyListAttentionReference(tensor([T, H, D], qAbs), lat, lat, selected, { T, S, Hq: H, Hkv: 1, D, Dv: dc, scale: c.softmax_scale, causal: true }, D).data;
     o = new Float64Array(T * H * dv);
     for (let t = 0; t < T; t++) {

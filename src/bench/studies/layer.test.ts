@@ -20,7 +20,7 @@ function measure(msPerStage: (c: LayerConfig) => number) {
 }
 
 describe('layer study', () => {
-  it('runs the four waterfall variants at S = 1K..8K on the scaled V3.2 shape', () => {
+  it('runs the five waterfall variants at S = 1K..8K on the scaled V3.2 shape', () => {
     const jobs = layerStages.jobs(KERNELS);
     expect(jobs).toHaveLength(LAYER_SIZES.length * WATERFALL.length);
     expect(new Set(jobs.map((j) => j.shape.config.S))).toEqual(new Set(LAYER_SIZES));
@@ -31,7 +31,7 @@ describe('layer study', () => {
 
   it('stacked bar: step ms without the cache fill, stage groups, unscaled figures', () => {
     const d = layerStages.digest(fakeResultFile(measure(() => 2)))!;
-    expect(d.rows).toHaveLength(16);
+    expect(d.rows).toHaveLength(20);
     const col = (name: string) => d.columns.indexOf(name);
     const v32at8k = d.rows.find((r) => r[0] === 8192 && r[1] === 'mla_dsa + moe')!;
     // 15 stages of 2 ms besides the cache fill: indexer, top-k, absorb, attention, un-absorb, router ... residual.
@@ -47,18 +47,21 @@ describe('layer study', () => {
   });
 
   it('waterfall: each step against the one before, in ms and in the unscaled bytes per token', () => {
-    // MHA 40 ms a stage, MLA 20, + MoE 18, + DSA 10: each step saves time.
-    const ms = (c: LayerConfig) => (c.attention === 'mha' ? 40 : c.attention === 'mla_dense' ? (c.ffn === 'dense' ? 20 : 18) : 10);
+    // MHA 40 ms a stage, GQA 30, MLA 20, + MoE 18, + DSA 10: each step saves time.
+    const ms = (c: LayerConfig) => (c.attention === 'mha' ? 40 : c.attention === 'gqa' ? 30 : c.attention === 'mla_dense' ? (c.ffn === 'dense' ? 20 : 18) : 10);
     const file = fakeResultFile(measure(ms));
     const d = layerWaterfall.digest(file)!;
-    expect(d.rows).toHaveLength(16);
+    expect(d.rows).toHaveLength(20);
     const at8k = d.rows.filter((r) => r[0] === 8192);
     expect(at8k.map((r) => r[1])).toEqual(WATERFALL.map((w) => w.label));
     expect(at8k[0]![3]).toBeNull(); // nothing before the first step
-    expect(at8k[1]![4]).toBe(1152);
-    expect(at8k[1]![5]).toBe(81920 - 1152);
-    expect(at8k[3]![4]).toBe(1152 + 132); // + the indexer's key cache
+    expect(at8k[1]![4]).toBe(8 * 320 * 2); // 8 KV heads of K (192) and V (128) in bf16
+    expect(at8k[1]![5]).toBe(81920 - 5120);
+    expect(at8k[2]![4]).toBe(1152);
+    expect(at8k[2]![5]).toBe(5120 - 1152);
+    expect(at8k[4]![4]).toBe(1152 + 132); // + the indexer's key cache
     expect(Number(at8k[1]![3])).toBeGreaterThan(0);
+    expect(Number(at8k[2]![3])).toBeGreaterThan(0);
     // Both digests land in a valid result file.
     const studies = digestStudies(file);
     expect(studies.map((s) => s.id)).toEqual(expect.arrayContaining(['layer', 'layer-waterfall']));

@@ -5,7 +5,7 @@
 // the per-head dims, the latent row and index_topk = 2048 are kept, so the attention stages see real row sizes.
 import { withDefaults } from '../../kernels/contract.ts';
 import { deepseekV32Layer } from '../../kernels/layer/deepseek-v32.ts';
-import { dims, layerStageCosts, SCALE_FACTORS, SCALED, V32, type LayerConfig } from '../../kernels/layer/layer-config.ts';
+import { dims, layerStageCosts, perHeadCache, SCALE_FACTORS, SCALED, V32, type LayerConfig } from '../../kernels/layer/layer-config.ts';
 
 export { SCALED, V32 } from '../../kernels/layer/layer-config.ts';
 import type { KernelResult, StudyDigest } from '../result-schema.ts';
@@ -17,7 +17,8 @@ export const LAYER_SIZES = [8192, 1024, 4096, 2048];
 /** The waterfall, one trick per step, from a dense layer to V3.2 (each a variant of the same weights). */
 export const WATERFALL = [
   { label: 'MHA + dense FFN', attention: 'mha', ffn: 'dense' },
-  { label: '+ MLA (absorbed)', attention: 'mla_dense', ffn: 'dense' },
+  { label: '+ GQA (KV heads mean-pooled)', attention: 'gqa', ffn: 'dense' },
+  { label: 'MLA (absorbed) for GQA', attention: 'mla_dense', ffn: 'dense' },
   { label: '+ MoE = V3', attention: 'mla_dense', ffn: 'moe' },
   { label: '+ DSA = V3.2', attention: 'mla_dsa', ffn: 'moe' },
 ] as const;
@@ -48,7 +49,7 @@ function stepMs(r: KernelResult): number | undefined {
 /** KV-cache bytes one decode step reads, as deployed in bf16 (indexer keys: 128 FP8 values + a 4-byte scale). */
 export function deployedKvRead(c: LayerConfig): number {
   const l = dims(c);
-  if (c.attention === 'mha') return c.S * l.H * (l.dn + l.dr + l.dv) * 2;
+  if (perHeadCache(c)) return c.S * l.G * (l.dn + l.dr + l.dv) * 2;
   if (c.attention === 'mla_dsa') return l.topk * l.D * 2 + c.S * (l.Di + 4);
   return c.S * l.D * 2;
 }
@@ -56,7 +57,7 @@ export function deployedKvRead(c: LayerConfig): number {
 /** KV-cache bytes stored per token and layer, as deployed (bf16; FlashMLA's FP8 record in the notes). */
 export function deployedKvPerToken(c: LayerConfig): number {
   const l = dims(c);
-  if (c.attention === 'mha') return l.H * (l.dn + l.dr + l.dv) * 2;
+  if (perHeadCache(c)) return l.G * (l.dn + l.dr + l.dv) * 2;
   return l.D * 2 + (c.attention === 'mla_dsa' ? l.Di + 4 : 0);
 }
 
@@ -72,11 +73,11 @@ function measuredRuns(file: { results: KernelResult[] }) {
   return out;
 }
 
-const factorNote = `scaled shape: ${Object.entries(SCALE_FACTORS).map(([k, f]) => `${k} ${V32[k as keyof LayerConfig]}/${f} = ${SCALED[k as keyof LayerConfig]}`).join(', ')}; kept: head dims 128/64/128, latent 512 + 64, index_head_dim 128, index_topk 2048`;
+const factorNote = `GQA: gqa_kv_heads = 8 unscaled (16 query heads per KV head); the 8 scaled heads share 1 (a group of 8, the nearest to 16 they allow). scaled shape: ${Object.entries(SCALE_FACTORS).map(([k, f]) => `${k} ${V32[k as keyof LayerConfig]}/${f} = ${SCALED[k as keyof LayerConfig]}`).join(', ')}; kept: head dims 128/64/128, latent 512 + 64, index_head_dim 128, index_topk 2048`;
 
 export const layerStages: Study = {
   id: 'layer',
-  question: 'One DeepSeek-V3.2 decoder layer at decode, S = 1K..8K: time per stage for V3.2 / V3 / MHA attention and MoE / dense FFN on the same weights, and the waterfall from dense MHA + dense FFN to V3.2',
+  question: 'One DeepSeek-V3.2 decoder layer at decode, S = 1K..8K: time per stage for V3.2 / V3 / MHA / GQA attention and MoE / dense FFN on the same weights, and the waterfall from dense MHA + dense FFN to V3.2',
   repeats: 3,
   warmup: 1,
   jobs: (registry) => {
@@ -101,7 +102,7 @@ export const layerStages: Study = {
       title: 'decoder layer, decode T = 1: ms per stage (medians, timestamps at the stage boundaries of the same runs; cache fill of the S-1 earlier tokens excluded) with the unscaled model\'s per-token figures beside',
       columns: ['S', 'variant', 'step ms', ...GROUPS.map(([g]) => `${g} ms`), 'unscaled GFLOP/token', 'unscaled KV MiB read/token'],
       rows,
-      notes: [factorNote, 'unscaled KV read: bf16 cache rows as deployed (MHA 2 x 128 heads x (192 + 128) values per token, MLA 576, DSA 2048 selected rows plus every token\'s 128-value FP8 index key and its scale)'],
+      notes: [factorNote, 'unscaled KV read: bf16 cache rows as deployed (MHA 2 B x 128 heads x (192 + 128) values per token, GQA 2 B x 8 KV heads x (192 + 128), MLA 576, DSA 2048 selected rows plus every token\'s 128-value FP8 index key and its scale)'],
     } satisfies StudyDigest;
   },
 };

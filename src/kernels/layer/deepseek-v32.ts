@@ -25,7 +25,7 @@ import { moeDenseFfn } from '../moe/dense-ffn.ts';
 import { createNormStage, type NormShape } from './norm.ts';
 import { createRopeStage, ropeCosSin, ropeTableBytes, type RopeShape } from './rope.ts';
 import { createAddStage } from './residual-add.ts';
-import { SCALED, checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, mhaConfig, mhaKernel, mlaConfig, moeConfig, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
+import { SCALED, checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, mhaConfig, mhaKernel, mlaConfig, moeConfig, perHeadCache, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
 
 interface Part {
   encode(pass: GPUComputePassEncoder): void;
@@ -48,7 +48,7 @@ function referenceFlops(c: LayerConfig): number {
 async function createLayer(ctx: GpuContext, c: LayerConfig): Promise<KernelInstance> {
   const l = dims(c);
   const dsaMode = c.attention === 'mla_dsa';
-  const mhaMode = c.attention === 'mha';
+  const mhaMode = perHeadCache(c); // mha, gqa: per-KV-head K and V in the cache
   const latentMode = !dsaMode && !mhaMode; // mla_dense / mla_naive: the MLA decode kernels' own tensors
   const owned: GPUBuffer[] = [];
   const subs: KernelInstance[] = [];
@@ -110,6 +110,10 @@ async function createLayer(ctx: GpuContext, c: LayerConfig): Promise<KernelInsta
     const qiRaw = dsaMode ? buf('index queries before RoPE', c.T * l.Hi * l.Di) : undefined;
     const o = latentMode ? att.tensors.out! : buf('attention heads', c.T * l.H * l.dv);
     const lat = mhaMode ? buf('latent rows', c.S * l.dc) : undefined;
+    // GQA's W_UK, W_UV: wkv_b's heads mean-pooled per group, [G, (dn+dv)·dc] = P [G, H] · wkv_b [H, (dn+dv)·dc]
+    // with P[g, h] = G/H inside the group. A server converts once; here an instance's first run does.
+    const pooled = c.attention === 'gqa' ? buf('wkv_b pooled per KV head', l.G * (l.dn + l.dv) * l.dc) : undefined;
+    const kvWeights = pooled ?? (mhaMode ? w('attn.wkv_b.weight') : undefined);
 
     const mm = async (label: string, s: MatmulShape, a: GPUBuffer, b: GPUBuffer, out: GPUBuffer) => {
       const p = await createMatmulStage(ctx, s, { a, b, c: out }, `layer ${label}`);
@@ -131,11 +135,11 @@ async function createLayer(ctx: GpuContext, c: LayerConfig): Promise<KernelInsta
     const cacheRows = async (r0: number, n: number): Promise<Part[]> => {
       const K = l.dc + l.dr;
       const latent = dsaMode ? { buf: att.tensors.kv!, off: r0 * l.D, ld: l.D } : mhaMode ? { buf: lat!, off: r0 * l.dc, ld: l.dc } : { buf: att.tensors.kv_latent!, off: r0 * l.dc, ld: l.dc };
-      // MHA: the shared k_pe is written into every head's key (head stride D2, source head stride 0).
+      // MHA / GQA: the shared k_pe is written into every KV head's key (head stride D2, source head stride 0).
       const kpe = dsaMode
         ? { buf: att.tensors.kv!, off: r0 * l.D + l.dc, ld: l.D, hs: 0, heads: 1 }
         : mhaMode
-          ? { buf: att.tensors.k!, off: r0 * l.H * l.D2 + l.dn, ld: l.H * l.D2, hs: l.D2, heads: l.H }
+          ? { buf: att.tensors.k!, off: r0 * l.G * l.D2 + l.dn, ld: l.G * l.D2, hs: l.D2, heads: l.G }
           : { buf: att.tensors.k_pe!, off: r0 * l.dr, ld: l.dr, hs: 0, heads: 1 };
       const out: Part[] = [
         await nrm('attn_norm', { kind: 'rms', rows: n, d: c.dim, eps: NORM_EPS, x: { off: r0 * c.dim, ld: c.dim }, y: { off: r0 * c.dim, ld: c.dim } }, { x: w('x'), weight: w('attn_norm.weight'), y: xn }),
@@ -144,12 +148,12 @@ async function createLayer(ctx: GpuContext, c: LayerConfig): Promise<KernelInsta
         await rot('k_pe RoPE', { rows: n, heads: kpe.heads, width: l.dr, rot: l.dr, layout: 'interleaved', pos_off: r0, x: { off: r0 * K + l.dc, ld: K, hs: 0 }, y: { off: kpe.off, ld: kpe.ld, hs: kpe.hs } }, kvraw, kpe.buf),
       ];
       if (mhaMode) {
-        // k_nope[s, h] = W_UK[h] c_KV[s] and v[s, h] = W_UV[h] c_KV[s], once per token: the per-head cache MHA keeps.
+        // k_nope[s, g] = W_UK[g] c_KV[s] and v[s, g] = W_UV[g] c_KV[s], once per token: the per-head cache MHA / GQA keep.
         const stride = (l.dn + l.dv) * l.dc;
-        const rowsOut = { off: r0 * l.H * l.D2, ld: l.H * l.D2, batch: l.D2 };
+        const rowsOut = { off: r0 * l.G * l.D2, ld: l.G * l.D2, batch: l.D2 };
         out.push(
-          await mm('K expansion', { M: n, N: l.dn, K: l.dc, batch: l.H, trans_b: true, a: { off: r0 * l.dc, batch: 0 }, b: { off: 0, ld: l.dc, batch: stride }, c: rowsOut }, lat!, w('attn.wkv_b.weight'), att.tensors.k!),
-          await mm('V expansion', { M: n, N: l.dv, K: l.dc, batch: l.H, trans_b: true, a: { off: r0 * l.dc, batch: 0 }, b: { off: l.dn * l.dc, ld: l.dc, batch: stride }, c: rowsOut }, lat!, w('attn.wkv_b.weight'), att.tensors.v!),
+          await mm('K expansion', { M: n, N: l.dn, K: l.dc, batch: l.G, trans_b: true, a: { off: r0 * l.dc, batch: 0 }, b: { off: 0, ld: l.dc, batch: stride }, c: rowsOut }, lat!, kvWeights!, att.tensors.k!),
+          await mm('V expansion', { M: n, N: l.dv, K: l.dc, batch: l.G, trans_b: true, a: { off: r0 * l.dc, batch: 0 }, b: { off: l.dn * l.dc, ld: l.dc, batch: stride }, c: rowsOut }, lat!, kvWeights!, att.tensors.v!),
         );
       }
       if (dsaMode) {
@@ -162,7 +166,15 @@ async function createLayer(ctx: GpuContext, c: LayerConfig): Promise<KernelInsta
       return out;
     };
 
-    const fill = l.first > 0 ? await cacheRows(0, l.first) : [];
+    const conversion: Part[] = [];
+    if (pooled) {
+      const pool = buf('group means', l.G * l.H);
+      const group = l.H / l.G;
+      ctx.device.queue.writeBuffer(pool, 0, Float32Array.from({ length: l.G * l.H }, (_, i) => (Math.floor(i % l.H / group) === Math.floor(i / l.H) ? 1 / group : 0)));
+      conversion.push(await mm('GQA pooling', { M: l.G, N: (l.dn + l.dv) * l.dc, K: l.H, trans_b: false }, pool, w('attn.wkv_b.weight'), pooled));
+    }
+    // The first run only: weights converted, then the earlier tokens' cache rows.
+    const fill = [...conversion, ...(l.first > 0 ? await cacheRows(0, l.first) : [])];
     const stages: { name: string; parts: Part[] }[] = [];
     stages.push({ name: 'kv + index-key write', parts: await cacheRows(l.first, c.T) });
 
@@ -261,12 +273,14 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
     'One whole transformer block as DeepSeek-V3.2-Exp runs it: RMSNorm, the low-rank query path, the 576-value latent cache row per token (c_KV plus a ' +
     'shared RoPE key), the lightning indexer choosing index_topk latent rows per query, absorbed MLA over those rows (W_UK folded into the query, W_UV ' +
     'after), the output projection and residual, then the MoE with group-limited sigmoid routing, routed and shared SwiGLU experts, and the second ' +
-    'residual. The same weights run as DeepSeek-V3 (dense absorbed MLA) or with a dense FFN of the same active width, so the stage times show what ' +
+    'residual. The same weights run as DeepSeek-V3 (dense absorbed MLA), as MHA with per-head K/V cached, as GQA with 8 KV heads mean-pooled from ' +
+    'the heads\' K/V projections, or with a dense FFN of the same active width, so the stage times show what ' +
     'each trick saves. The first run of an instance also fills the cache rows of the S-T earlier tokens (as the earlier steps would); every run is then one step.',
   sources: [
     'deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Block, MLA, Indexer, MoE)',
     'DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention"',
     'DeepSeek-V3 Technical Report (arXiv:2412.19437), sec. 2.1',
+    'Ainslie et al. 2023, "GQA: Training Generalized Multi-Query Transformer Models from Multi-Head Checkpoints" (arXiv:2305.13245), sec. 2.1: mean-pooled K/V heads',
   ],
   implements: 'layer.deepseek_v32',
   schema: layerSchema,
@@ -276,7 +290,9 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
   cost(c) {
     // This step's stages: the cache fill stands for earlier steps.
     const step = layerStageCosts(c).filter((s) => s.name !== 'cache fill');
-    const kv = dims(c).D * c.S * 4 + (c.attention === 'mla_dsa' ? dims(c).Di * c.S * 4 : 0);
+    const l = dims(c);
+    // What this project allocates: f32 latent rows (+ index keys), or per-KV-head K and V (V padded to D2).
+    const kv = perHeadCache(c) ? 2 * c.S * l.G * l.D2 * 4 : l.D * c.S * 4 + (c.attention === 'mla_dsa' ? l.Di * c.S * 4 : 0);
     return { flops: step.reduce((a, s) => a + s.cost.flops, 0), bytes: step.reduce((a, s) => a + s.cost.bytes, 0), kvCacheBytes: kv };
   },
   randomInputs(c, rng) {
@@ -303,5 +319,7 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
     { name: 'dense FFN of equal active width, T=2 of S=12', config: { T: 2, S: 12, ffn: 'dense' } },
     { name: 'naive MLA (latent expanded every step), T=2 of S=10', config: { T: 2, S: 10, attention: 'mla_naive' } },
     { name: 'MHA-equivalent (per-head K/V cache), T=3 of S=15, V narrower than K', config: { T: 3, S: 15, attention: 'mha', v_head_dim: 12 } },
+    { name: 'GQA, 2 KV heads mean-pooled from 4, decode T=1 of S=13', config: { T: 1, S: 13, attention: 'gqa', n_heads: 4, gqa_kv_heads: 2 } },
+    { name: 'GQA, 8 KV heads mean-pooled from 16, T=4 of S=11, V narrower than K', config: { T: 4, S: 11, attention: 'gqa', n_heads: 16, gqa_kv_heads: 8, v_head_dim: 12, dim: 48 } },
   ],
 };

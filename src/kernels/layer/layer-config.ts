@@ -23,14 +23,22 @@ import { addCost } from './residual-add.ts';
 /**
  * mla_dsa: V3.2 (MLA absorbed over the indexer's top-k latent rows); mla_dense: V3 (MLA absorbed over every causal
  * row); mla_naive: the latent expanded to per-head K/V every step; mha: the same weights as plain MHA, per-head K
- * [k_nope ; k_pe] and V expanded once per token into the cache. The last three compute the same function.
+ * [k_nope ; k_pe] and V expanded once per token into the cache. Those three compute the same function. gqa: MHA
+ * with gqa_kv_heads KV heads whose K and V projections are the mean of their group's (Ainslie et al. 2023's
+ * MHA -> GQA conversion, without the uptraining): a different function of the same weights.
  */
-export const ATTENTION_VARIANTS = ['mla_dsa', 'mla_dense', 'mla_naive', 'mha'] as const;
+export const ATTENTION_VARIANTS = ['mla_dsa', 'mla_dense', 'mla_naive', 'mha', 'gqa'] as const;
 export const FFN_VARIANTS = ['moe', 'dense'] as const;
 
-export type LayerConfig = { [K in keyof DecoderLayerConfig]: DecoderLayerConfig[K] } & { attention: string; ffn: string };
+export type LayerConfig = { [K in keyof DecoderLayerConfig]: DecoderLayerConfig[K] } & { attention: string; ffn: string; gqa_kv_heads: number };
 
-export const refAttention = (c: LayerConfig): LayerAttention => (c.attention === 'mla_dsa' ? 'dsa' : 'dense');
+export const refAttention = (c: LayerConfig): LayerAttention => (c.attention === 'mla_dsa' ? 'dsa' : c.attention === 'gqa' ? 'gqa' : 'dense');
+
+/** KV heads of the cache: H for mha, min(gqa_kv_heads, H) for gqa (query head h reads KV head floor(h / (H / Hkv))). */
+export const kvHeads = (c: LayerConfig): number => (c.attention === 'gqa' ? Math.min(c.gqa_kv_heads, c.n_heads) : c.n_heads);
+
+/** Per-head K and V in the cache (the flash-attention variants). */
+export const perHeadCache = (c: LayerConfig): boolean => c.attention === 'mha' || c.attention === 'gqa';
 export const refFfn = (c: LayerConfig): LayerFfn => c.ffn as LayerFfn;
 
 const int = (label: string, def: number, min: number, max: number, doc: string) => ({ type: 'int' as const, label, default: def, min, max, doc });
@@ -39,7 +47,7 @@ export const layerSchema: ConfigSchema<LayerConfig> = {
   attention: {
     type: 'enum',
     label: 'attention',
-    doc: 'mla_dsa: DeepSeek-V3.2 (absorbed MLA over the indexer\'s top-k latent rows); mla_dense: DeepSeek-V3 (absorbed, every row); mla_naive: latent expanded per head every step; mha: per-head K and V cached (flash attention); same weights',
+    doc: 'mla_dsa: DeepSeek-V3.2 (absorbed MLA over the indexer\'s top-k latent rows); mla_dense: DeepSeek-V3 (absorbed, every row); mla_naive: latent expanded per head every step; mha: per-head K and V cached (flash attention); gqa: gqa_kv_heads KV heads, each the mean of its group\'s K/V projections (MHA -> GQA conversion); same weights',
     default: 'mla_dsa',
     values: ATTENTION_VARIANTS,
   },
@@ -50,6 +58,7 @@ export const layerSchema: ConfigSchema<LayerConfig> = {
     default: 'moe',
     values: FFN_VARIANTS,
   },
+  gqa_kv_heads: int('GQA KV heads', 8, 1, 256, 'gqa only: KV heads (min with n_heads; n_heads must be a multiple), each the mean of its group of n_heads / KV heads'),
   T: int('new tokens T', 1, 1, 1 << 16, 'tokens this step, at positions S-T .. S-1 (decode: 1)'),
   S: int('tokens S', 64, 1, 1 << 20, 'positions 0 .. S-1, all of them in the cache after this step'),
   dim: int('hidden size', 64, 4, 16384, 'model width (DeepSeek-V3.2: 7168)'),
@@ -78,10 +87,12 @@ export const V32: Partial<LayerConfig> = {
   dim: 7168, n_heads: 128, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128,
   index_n_heads: 64, index_head_dim: 128, index_topk: 2048, n_routed_experts: 256, n_activated_experts: 8, n_expert_groups: 8, n_limited_groups: 4,
   route_scale: 2.5, moe_inter_dim: 2048, n_shared_experts: 1, rope_theta: 10000, softmax_scale: 192 ** -0.5 * (0.1 * Math.log(40) + 1) ** 2,
+  // Not V3.2's: the GQA variant's KV heads (16 query heads each).
+  gqa_kv_heads: 8,
 };
 
 /** The measured shape: V32 with these fields divided by the factor shown (all others as in V32). */
-export const SCALE_FACTORS: Record<string, number> = { dim: 7, n_heads: 16, q_lora_rank: 4, index_n_heads: 4, n_routed_experts: 8, n_activated_experts: 2, n_expert_groups: 2, n_limited_groups: 2, moe_inter_dim: 8 };
+export const SCALE_FACTORS: Record<string, number> = { dim: 7, n_heads: 16, gqa_kv_heads: 8, q_lora_rank: 4, index_n_heads: 4, n_routed_experts: 8, n_activated_experts: 2, n_expert_groups: 2, n_limited_groups: 2, moe_inter_dim: 8 };
 export const SCALED: Partial<LayerConfig> = { ...V32, ...Object.fromEntries(Object.entries(SCALE_FACTORS).map(([k, f]) => [k, Math.round(Number(V32[k as keyof LayerConfig]) / f)])) };
 
 export const dims = (c: LayerConfig) => ({
@@ -94,6 +105,8 @@ export const dims = (c: LayerConfig) => ({
   D: c.kv_lora_rank + c.qk_rope_head_dim,
   /** MHA key (and padded value) width per head. */
   D2: c.qk_nope_head_dim + c.qk_rope_head_dim,
+  /** KV heads of the per-head cache (mha, gqa). */
+  G: kvHeads(c),
   ql: c.q_lora_rank,
   Hi: c.index_n_heads,
   Di: c.index_head_dim,
@@ -118,10 +131,10 @@ export function moeConfig(c: LayerConfig): MoeForwardConfig {
   };
 }
 
-/** The MHA-equivalent: K heads [k_nope ; k_pe] of width dn + dr, V padded into the same width (flash kernels take one D). */
+/** MHA / GQA: K heads [k_nope ; k_pe] of width dn + dr, V padded into the same width (flash kernels take one D). */
 export function mhaConfig(c: LayerConfig): AttentionConfig {
   const l = dims(c);
-  return { T: c.T, S: c.S, Hq: l.H, Hkv: l.H, D: l.dn + l.dr, causal: true, scale: c.softmax_scale, dtype: 'f32' };
+  return { T: c.T, S: c.S, Hq: l.H, Hkv: l.G, D: l.dn + l.dr, causal: true, scale: c.softmax_scale, dtype: 'f32' };
 }
 
 export const mhaKernel = (c: LayerConfig) => (c.T <= FLASH_DECODE_MAX_T ? flashDecode : flashPrefill);
@@ -131,7 +144,7 @@ export const denseConfig = (c: LayerConfig): DenseFfnConfig => ({ N: c.T, dim: c
 // Sub-kernel fields under the layer's names, so a refusal names a field the user can change.
 const FIELD_NAMES: Record<string, string> = {
   Hq: 'n_heads', H: 'n_heads', D: 'kv_lora_rank', Dr: 'qk_rope_head_dim', dr: 'qk_rope_head_dim', dc: 'kv_lora_rank', dn: 'qk_nope_head_dim', dv: 'v_head_dim',
-  Hi: 'index_n_heads', Di: 'index_head_dim', topk: 'index_topk', N: 'T', E: 'n_routed_experts', n_groups: 'n_expert_groups',
+  Hkv: 'gqa_kv_heads', Hi: 'index_n_heads', Di: 'index_head_dim', topk: 'index_topk', N: 'T', E: 'n_routed_experts', n_groups: 'n_expert_groups',
   topk_groups: 'n_limited_groups', inter: 'moe_inter_dim', shared_inter: 'n_shared_experts',
 };
 
@@ -151,8 +164,9 @@ export function checkLayer(c: LayerConfig, caps: DeviceCaps): ValidationIssue[] 
   else if (c.attention === 'mla_dense') issues.push(...renamed(mlaDecodeAbsorbed.check!(mlaConfig(c), caps), 'absorbed MLA'));
   else if (c.attention === 'mla_naive') issues.push(...renamed(mlaDecodeNaive.check!(mlaConfig(c), caps), 'naive MLA'));
   else {
-    if (l.dv > l.dn + l.dr) issues.push({ field: 'v_head_dim', message: `${l.dv} exceeds qk_nope_head_dim + qk_rope_head_dim = ${l.dn + l.dr} (the MHA variant pads V into the key width)` });
-    else issues.push(...renamed(mhaKernel(c).check!(mhaConfig(c), caps), 'MHA attention').map((i) => (i.field === 'kv_lora_rank' ? { ...i, field: 'qk_nope_head_dim' } : i)));
+    if (l.dv > l.dn + l.dr) issues.push({ field: 'v_head_dim', message: `${l.dv} exceeds qk_nope_head_dim + qk_rope_head_dim = ${l.dn + l.dr} (the ${c.attention.toUpperCase()} variant pads V into the key width)` });
+    else if (l.H % l.G !== 0) issues.push({ field: 'gqa_kv_heads', message: `n_heads = ${l.H} is not a multiple of ${l.G} KV heads (each KV head is the mean of n_heads / KV heads heads)` });
+    else issues.push(...renamed(mhaKernel(c).check!(mhaConfig(c), caps), `${c.attention.toUpperCase()} attention`).map((i) => (i.field === 'kv_lora_rank' ? { ...i, field: 'qk_nope_head_dim' } : i)));
   }
   if (c.ffn === 'moe') issues.push(...renamed(checkForward(moeConfig(c), caps), 'MoE', 'n_activated_experts'));
   else issues.push(...renamed(moeDenseFfn.check!(denseConfig(c), caps), 'dense FFN'));
@@ -176,8 +190,8 @@ export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] 
       normCost({ rows, d: l.dc, kind: 'rms' }),
       ropeCost({ rows, heads: 1, width: l.dr, rot: l.dr }),
       ...(c.attention === 'mla_dsa' ? [linearCost(rows, l.Di, c.dim), normCost({ rows, d: l.Di, kind: 'layer' }), ropeCost({ rows, heads: 1, width: l.Di, rot: l.dr })] : []),
-      // MHA expands each new latent row into H keys and values once, as it enters the cache.
-      ...(c.attention === 'mha' ? [{ flops: 2 * rows * l.H * l.dc * (l.dn + l.dv), bytes: 4 * (rows * l.dc + l.H * (l.dn + l.dv) * l.dc + rows * l.H * (l.dn + l.dr + l.dv)) }] : []),
+      // MHA / GQA expand each new latent row into G keys and values once, as it enters the cache.
+      ...(perHeadCache(c) ? [{ flops: 2 * rows * l.G * l.dc * (l.dn + l.dv), bytes: 4 * (rows * l.dc + l.G * (l.dn + l.dv) * l.dc + rows * l.G * (l.dn + l.dr + l.dv)) }] : []),
     );
   if (l.first > 0) stages.push({ name: 'cache fill', cost: cacheRows(l.first) });
   stages.push({ name: 'kv + index-key write', cost: cacheRows(c.T) });

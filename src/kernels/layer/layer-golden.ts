@@ -4,7 +4,7 @@
 import { ConfigError } from '../../gpu/errors.ts';
 import { metaEnum, metaInt, metaNumber, type Metadata } from '../common/metadata.ts';
 import type { TensorSpec } from '../contract.ts';
-import { ATTENTION_VARIANTS, FFN_VARIANTS, type LayerConfig } from './layer-config.ts';
+import { ATTENTION_VARIANTS, FFN_VARIANTS, layerSchema, type LayerConfig } from './layer-config.ts';
 
 const INTS = [
   'dim', 'n_heads', 'q_lora_rank', 'kv_lora_rank', 'qk_nope_head_dim', 'qk_rope_head_dim', 'v_head_dim', 'index_n_heads', 'index_head_dim',
@@ -20,6 +20,8 @@ export function layerFromGolden(meta: Metadata, shapes: Record<string, number[]>
   const record = c as unknown as Record<string, number>;
   for (const k of INTS) record[k] = metaInt(meta, k, { min: 1 });
   for (const k of DECIMALS) record[k] = metaNumber(meta, k, { positive: true });
+  // The GQA variant's KV heads; absent from upstream's metadata (its default elsewhere).
+  record.gqa_kv_heads = metaInt(meta, 'gqa_kv_heads', { min: 1, fallback: Number(layerSchema.gqa_kv_heads.default) });
   for (const spec of inputs(c)) {
     const got = shapes[spec.name];
     if (!got) throw new ConfigError([{ field: spec.name, message: 'tensor missing from the file' }]);
@@ -32,7 +34,7 @@ export function layerFromGolden(meta: Metadata, shapes: Record<string, number[]>
 export function layerGoldenMeta(c: LayerConfig): Metadata {
   const out: Metadata = {};
   for (const [k, v] of Object.entries(c)) {
-    if ((k === 'attention' && v === ATTENTION_VARIANTS[0]) || (k === 'ffn' && v === FFN_VARIANTS[0])) continue;
+    if ((k === 'attention' && v === ATTENTION_VARIANTS[0]) || (k === 'ffn' && v === FFN_VARIANTS[0]) || (k === 'gqa_kv_heads' && c.attention !== 'gqa')) continue;
     out[k] = String(v);
   }
   return out;
