@@ -7,13 +7,12 @@ import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import { instanceOfStage } from '../stage-instance.ts';
 import { blockSelectReference } from '../../reference/sparse.ts';
 import { attentionInputs, attentionSchema, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
 import { createTopKStage, topkStageBuffers } from './topk.ts';
 import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, planOrThrow, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { SPLIT_MAX_BYTES, flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type BlockSelectConfig = AttentionConfig & {
@@ -213,19 +212,13 @@ function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) 
   });
 }
 
-function tilePlan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
-  const p = plan(c, caps, opts);
-  if (isIssue(p)) throw new ConfigError([p]);
-  return p;
-}
-
 /**
  * Every buffer sparse.block_select owns: its tensors; the parameters; the pooled keys, block scores and the
  * chosen blocks; the split partials (sized by the device's tile shape); the
  * top-k stage's parameters and scratch, and a values buffer it never writes.
  */
 function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
-  const p = tilePlan(c, caps, opts);
+  const p = planOrThrow(plan(c, caps, opts));
   const nB = blockCount(c);
   const pool = blockSelectPooling(c);
   const { rowBlocks, split } = blockSelectGeometry(c, p, opts);
@@ -246,7 +239,7 @@ function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitO
 
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = tilePlan(c, ctx, opts);
+  const p = planOrThrow(plan(c, ctx, opts));
   const pool = blockSelectPooling(c);
   const { split, workgroups } = blockSelectGeometry(c, p, opts);
   return instanceOfStage(ctx, blockSelectBuffers(c, ctx, opts), async (b) => {

@@ -4,7 +4,6 @@
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
 import { grid, type StorageDType } from '../../gpu/shader.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { storage } from '../../gpu/bindings.ts';
 import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
@@ -14,7 +13,7 @@ import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
-import { SparseAttnParams, flashPlan, isIssue, maskedFlashKernel, numField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, flashPlan, isIssue, maskedFlashKernel, numField, planOrThrow, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { needF16, needVec4 } from '../common/rules.ts';
 import { flashSplit, mergeStep, partialBytes, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 
@@ -182,9 +181,7 @@ export interface DsaAttentionStage {
 }
 
 function stagePlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
-  const plan = dsaPlan(c, caps, opts);
-  if (isIssue(plan)) throw new ConfigError([plan]);
-  return plan;
+  return planOrThrow(dsaPlan(c, caps, opts));
 }
 
 /**

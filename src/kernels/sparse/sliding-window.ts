@@ -5,7 +5,6 @@ import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
 import { grid } from '../../gpu/shader.ts';
 import { storage } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
 import { instanceOfStage } from '../stage-instance.ts';
 import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec } from '../contract.ts';
@@ -20,7 +19,7 @@ import {
 } from '../attention/attention-config.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
 import { slidingWindowFromGolden, slidingWindowGoldenMeta } from './sparse-golden.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, planOrThrow, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
@@ -131,15 +130,9 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   ],
 };
 
-function tilePlan(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
-  const p = plan(c, caps, opts);
-  if (isIssue(p)) throw new ConfigError([p]);
-  return p;
-}
-
 /** Every buffer sparse.sliding_window owns: its tensors, the parameters and the split partials (sized by the device's tile shape). */
 function windowBuffers(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
-  const p = tilePlan(c, caps, opts);
+  const p = planOrThrow(plan(c, caps, opts));
   const { rowBlocks, split } = windowGeometry(c, p, opts);
   return {
     ...plannedTensors(attentionInputs(c), outputs(c), c.selected ? ['q', 'k', 'v', 'out', 'selected'] : ['q', 'k', 'v', 'out']),
@@ -152,7 +145,7 @@ function windowBuffers(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOpti
 
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = tilePlan(c, ctx, opts);
+  const p = planOrThrow(plan(c, ctx, opts));
   const { split, workgroups } = windowGeometry(c, p, opts);
   return instanceOfStage(ctx, windowBuffers(c, ctx, opts), async (b) => {
     const kernel = await maskedFlashKernel(ctx, {

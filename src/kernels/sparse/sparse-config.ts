@@ -1,6 +1,7 @@
 // What the sparse-attention kernels share: the GPU parameter struct of the masked-flash core
 // (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
 // workgroup memory) and small schema pieces (the golden mappings are sparse-golden.ts).
+import { ConfigError } from '../../gpu/errors.ts';
 import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
 import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
 import * as d from 'typegpu/data';
@@ -137,6 +138,12 @@ export function flashPlan(
 
 export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
   return 'message' in x;
+}
+
+/** The plan, or a ConfigError naming the field when nothing fits (create() after check() passed cannot hit it). */
+export function planOrThrow(x: FlashPlan | ValidationIssue): FlashPlan {
+  if (isIssue(x)) throw new ConfigError([x]);
+  return x;
 }
 
 /** The core's constants for a plan (generated as `const` lines; TS reads the same values). */
