@@ -1,6 +1,6 @@
 // linear.matmul: C[M,N] = alpha · A[M,K] · B, B stored [K,N] (GEMM_B_NK = 0) or [N,K] (GEMM_B_NK = 1, PyTorch's
 // nn.Linear weight layout, y = x W^T), on the shared register-tiled GEMM core (lib/gemm.wgsl: 64 x 64
-// blocks, 4 x 4 per thread). The loaders read scalars with zero fill past the edges, so any M, N, K and
+// blocks, 8 x 8 per thread). The loaders read scalars with zero fill past the edges, so any M, N, K and
 // either storage type work; all arithmetic is f32.
 // Each operand is a strided view (element offset, row stride, batch stride; wg.z = batch), so a composite
 // can read rows in the middle of a buffer, write into the columns of a wider one, or run one small GEMM per
@@ -19,6 +19,7 @@ fn gemm_load_a(m: u32, k: u32) -> vec4f {
   var v = vec4f(0.0);
   if (m < params.M) {
     let o = a0 + m * params.lda + k;
+    if (k + 3u < params.K) { return vec4f(f32(a[o]), f32(a[o + 1u]), f32(a[o + 2u]), f32(a[o + 3u])); }
     for (var j = 0u; j < 4u; j++) {
       if (k + j < params.K) { v[j] = f32(a[o + j]); }
     }
@@ -31,12 +32,14 @@ fn gemm_load_b(n: u32, k: u32) -> vec4f {
   if (GEMM_B_NK == 1u) { // B^T[n, k .. k+3]
     if (n < params.N) {
       let o = b0 + n * params.ldb + k;
+      if (k + 3u < params.K) { return vec4f(f32(b[o]), f32(b[o + 1u]), f32(b[o + 2u]), f32(b[o + 3u])); }
       for (var j = 0u; j < 4u; j++) {
         if (k + j < params.K) { v[j] = f32(b[o + j]); }
       }
     }
   } else if (k < params.K) { // B[k, n .. n+3]
     let o = b0 + k * params.ldb + n;
+    if (n + 3u < params.N) { return vec4f(f32(b[o]), f32(b[o + 1u]), f32(b[o + 2u]), f32(b[o + 3u])); }
     for (var j = 0u; j < 4u; j++) {
       if (n + j < params.N) { v[j] = f32(b[o + j]); }
     }
@@ -44,20 +47,20 @@ fn gemm_load_b(n: u32, k: u32) -> vec4f {
   return v;
 }
 
-@compute @workgroup_size(GEMM_BN / 4u, GEMM_BM / 4u)
+@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
 fn matmul_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * GEMM_BM;
   let col0 = wg.x * GEMM_BN;
   a0 = params.a_off + wg.z * params.a_batch;
   b0 = params.b_off + wg.z * params.b_batch;
   let c0 = params.c_off + wg.z * params.c_batch;
-  let acc = gemm_block(row0, col0, params.K, lid.xy, li);
-  let row = row0 + lid.y * 4u;
-  let col = col0 + lid.x * 4u;
-  store_row(c0, row, col, acc.r0);
-  store_row(c0, row + 1u, col, acc.r1);
-  store_row(c0, row + 2u, col, acc.r2);
-  store_row(c0, row + 3u, col, acc.r3);
+  let acc = gemm_block8(row0, col0, params.K, lid.xy, li);
+  let row = row0 + lid.y * 8u;
+  let col = col0 + lid.x * 8u;
+  for (var i = 0u; i < 8u; i++) {
+    store_row(c0, row + i, col, gemm8_lo(acc, i));
+    store_row(c0, row + i, col + 4u, gemm8_hi(acc, i));
+  }
 }
 
 fn store_row(c0: u32, row: u32, col: u32, v: vec4f) {
