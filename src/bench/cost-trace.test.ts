@@ -1,5 +1,6 @@
 // Every registered kernel's byte count against an independent count: its float64 reference run on a test
-// case with inputs that record every element read (read-trace.ts). `bytes - intermediateBytes` must be
+// case with inputs that record every element read (read-trace.ts); the decoder layer's reference split into its
+// state (earlier cache rows) and one step, the step traced. `bytes - intermediateBytes` must be
 // exactly the distinct input bytes read plus the output bytes written. Kernels whose reads depend on the
 // data (selected blocks, routed experts, valid key lists) are checked through `runCost` on the reference's
 // own outputs, as the bench computes it from a run's. A traced read costs ~100x a plain one, so the test
@@ -11,6 +12,8 @@ import { createRng, freshSeed } from '../kernels/random.ts';
 import { KERNELS } from '../kernels/registry.ts';
 import { numel, type HostTensor } from '../kernels/tensor.ts';
 import { traceReads } from './read-trace.ts';
+import { layerStepCost, type LayerConfig } from '../kernels/layer/layer-config.ts';
+import { decoderLayerStep, layerPrefill, type LayerAttention, type LayerFfn } from '../reference/layer.ts';
 
 /** Input elements a traced case may hold. */
 const TRACE_BUDGET = 20_000;
@@ -19,10 +22,39 @@ const TRACE_BUDGET = 20_000;
  * Kernels a trace of the reference cannot check, each with the reason (a new kernel is checked unless it is
  * listed here).
  */
-const NOT_TRACEABLE: Record<string, string> = {
-  'layer.deepseek_v32':
-    "its inputs hold the S - T earlier tokens, whose cache rows an instance fills once before the timed steps, so the reference's reads include work a step does not do; its cost is the sum of its stages' costs",
-};
+const NOT_TRACEABLE: Record<string, string> = {};
+
+/**
+ * The decoder layer's inputs hold the S - T earlier tokens, whose cache rows an instance fills once before its
+ * timed steps: its trace is of one step (decoderLayerStep) given that state, and its inputs are the state's too.
+ */
+const STEP_TRACED = 'layer.deepseek_v32';
+
+/** The reference path that reads what the GPU variant keeps: MHA's per-head cache is GQA with every head its own. */
+function stepAttention(c: LayerConfig): { attention: LayerAttention; config: LayerConfig } {
+  if (c.attention === 'mla_dsa') return { attention: 'dsa', config: c };
+  if (c.attention === 'mha') return { attention: 'gqa', config: { ...c, gqa_kv_heads: c.n_heads } };
+  return { attention: c.attention === 'gqa' ? 'gqa' : 'dense', config: c };
+}
+
+/** Trace one layer step on fresh inputs; the state (cache rows 0..S-T-1, GQA's pooled wkv_b) is made untraced. */
+function traceLayerStep(def: KernelDefinition<LayerConfig>, c: LayerConfig, seed: number) {
+  const inputs = makeInputs(def, c, createRng(seed));
+  const { attention, config } = stepAttention(c);
+  const ffn = c.ffn as LayerFfn;
+  const state = layerPrefill(inputs, config, attention);
+  const prefixed = Object.fromEntries(Object.entries(state).map(([k, t]) => [`state.${k}`, t]));
+  const stepDef: KernelDefinition<LayerConfig> = {
+    ...def,
+    inputs: (cc) => [...def.inputs(cc), ...Object.entries(state).map(([k, t]) => ({ name: `state.${k}`, shape: t.shape, dtype: 'f32' as const }))],
+    reference(t) {
+      const st = Object.fromEntries(Object.keys(state).map((k) => [k, t[`state.${k}`]!]));
+      const r = decoderLayerStep(t, st, config, attention, ffn);
+      return { h: r.h, out: r.out, ...(r.selected ? { selected: r.selected } : {}), ...(r.experts ? { experts: r.experts } : {}) };
+    },
+  };
+  return traceReads(stepDef, c, { ...inputs, ...prefixed });
+}
 
 describe('cost models against a trace of the reference', () => {
   it('the trace counts distinct elements, not accesses, and notices a row never read', () => {
@@ -48,7 +80,27 @@ describe('cost models against a trace of the reference', () => {
     expect(toy.cost({ n: 8 }).bytes).not.toBe(tr.total);
   });
 
+  const layer = KERNELS.find((k) => k.id === STEP_TRACED) as KernelDefinition<LayerConfig> | undefined;
+  it(`${STEP_TRACED}: one step's bytes beyond the intermediates = a traced step's distinct reads + its writes, every variant`, () => {
+    expect(layer, `${STEP_TRACED} is not registered`).toBeDefined();
+    const seed = freshSeed();
+    const variants = new Set<string>();
+    for (const tc of layer!.testCases) {
+      const c = withDefaults(layer!, tc.config);
+      const where = `${STEP_TRACED} "${tc.name}" (seed ${seed})`;
+      const trace = traceLayerStep(layer!, c, seed);
+      const cost = layerStepCost(c, { selected: trace.result.selected?.data, experts: trace.result.experts?.data });
+      expect(cost.intermediateBytes, `${where}: intermediateBytes`).toBeGreaterThanOrEqual(0);
+      expect(cost.bytes - cost.intermediateBytes, `${where}: ${JSON.stringify(trace.inputs)} read, ${JSON.stringify(trace.outputs)} written`).toBe(trace.total);
+      // The earlier tokens' x rows are the state's business, not the step's.
+      expect(trace.inputs.x, where).toBe(4 * c.T * c.dim);
+      variants.add(`${c.attention} + ${c.ffn}`);
+    }
+    expect([...variants].sort()).toEqual(expect.arrayContaining(['gqa + moe', 'mha + moe', 'mla_dense + moe', 'mla_dsa + dense', 'mla_dsa + moe', 'mla_naive + moe']));
+  });
+
   for (const def of KERNELS) {
+    if (def.id === STEP_TRACED) continue;
     if (NOT_TRACEABLE[def.id]) {
       it.skip(`${def.id}: not traced: ${NOT_TRACEABLE[def.id]}`, () => {});
       continue;

@@ -25,7 +25,7 @@ import { moeDenseFfn } from '../moe/dense-ffn.ts';
 import { createNormStage, type NormShape } from './norm.ts';
 import { createRopeStage, ropeCosSin, ropeTableBytes, type RopeShape } from './rope.ts';
 import { createAddStage } from './residual-add.ts';
-import { SCALED, checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, mhaConfig, mhaKernel, mlaConfig, moeConfig, perHeadCache, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
+import { SCALED, checkLayer, denseConfig, dims, dsaConfig, layerSchema, layerStageCosts, layerStepCost, mhaConfig, mhaKernel, mlaConfig, moeConfig, perHeadCache, refAttention, refFfn, type LayerConfig } from './layer-config.ts';
 
 interface Part {
   encode(pass: GPUComputePassEncoder): void;
@@ -289,11 +289,11 @@ export const deepseekV32Layer: KernelDefinition<LayerConfig> = {
   outputs,
   cost(c) {
     // This step's stages: the cache fill stands for earlier steps.
-    const step = layerStageCosts(c).filter((s) => s.name !== 'cache fill');
+    const step = layerStepCost(c);
     const l = dims(c);
     // What this project allocates: f32 latent rows (+ index keys), or per-KV-head K and V (V padded to D2).
     const kv = perHeadCache(c) ? 2 * c.S * l.G * l.D2 * 4 : l.D * c.S * 4 + (c.attention === 'mla_dsa' ? l.Di * c.S * 4 : 0);
-    return { flops: step.reduce((a, s) => a + s.cost.flops, 0), bytes: step.reduce((a, s) => a + s.cost.bytes, 0), kvCacheBytes: kv };
+    return { ...step, kvCacheBytes: kv };
   },
   randomInputs(c, rng) {
     if (referenceFlops(c) > MARGIN_SEARCH_FLOPS) return randomLayerWeights(rng, c, refAttention(c), refFfn(c));

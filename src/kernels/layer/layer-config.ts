@@ -7,7 +7,9 @@ import type { DecoderLayerConfig, LayerAttention, LayerFfn } from '../../referen
 import { denseFfnInter } from '../../reference/layer.ts';
 import { dsa, type DsaConfig } from '../sparse/dsa.ts';
 import { indexerCost } from '../sparse/indexer.ts';
-import { dsaAttentionCost } from '../sparse/dsa-attention.ts';
+import { dsaAttentionCost, dsaAttentionRunCost } from '../sparse/dsa-attention.ts';
+import { expectedRoutedWork, routedWorkFromIndices } from '../moe/moe-cost.ts';
+import { expertCapacity } from '../../reference/moe.ts';
 import { mlaDecodeAbsorbed, type MlaAbsorbedConfig } from '../mla/decode-absorbed.ts';
 import { mlaDecodeNaive } from '../mla/decode-naive.ts';
 import { FLASH_DECODE_MAX_T, flashDecode } from '../attention/flash-decode.ts';
@@ -174,13 +176,22 @@ export function checkLayer(c: LayerConfig, caps: DeviceCaps): ValidationIssue[] 
 }
 
 const linearCost = (M: number, N: number, K: number): Cost => ({ flops: 2 * M * N * K, bytes: 4 * (M * K + N * K + M * N) });
-const sum = (...cs: Cost[]): Cost => cs.reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes }), { flops: 0, bytes: 0 });
+const sum = (...cs: Cost[]): Cost =>
+  cs.reduce((a, b) => ({ flops: a.flops + b.flops, bytes: a.bytes + b.bytes, intermediateBytes: (a.intermediateBytes ?? 0) + (b.intermediateBytes ?? 0) }), { flops: 0, bytes: 0, intermediateBytes: 0 });
+
+/** What a step chose, where its reads depend on it: the DSA key lists [T, topk] and the MoE's experts [T, n_activated]. */
+export interface LayerRun {
+  selected?: ArrayLike<number>;
+  experts?: ArrayLike<number>;
+}
+
+const MOE_STAGES = ['router', 'dispatch', 'experts', 'combine'];
 
 /**
  * The stages in encoding order, with 'cache fill' first when S > T: the earlier tokens' cache rows, written by an
  * instance's first run only (not a stage of the instance; not this step's work).
  */
-export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] {
+export function layerStageCosts(c: LayerConfig, run: LayerRun = {}): { name: string; cost: Cost }[] {
   const l = dims(c);
   const stages: { name: string; cost: Cost }[] = [];
   const cacheRows = (rows: number) =>
@@ -188,10 +199,11 @@ export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] 
       normCost({ rows, d: c.dim, kind: 'rms' }),
       linearCost(rows, l.dc + l.dr, c.dim),
       normCost({ rows, d: l.dc, kind: 'rms' }),
-      ropeCost({ rows, heads: 1, width: l.dr, rot: l.dr }),
+      // MHA / GQA: k_pe goes into every KV head's key (the rotation read once per head).
+      ropeCost({ rows, heads: perHeadCache(c) ? l.G : 1, width: l.dr, rot: l.dr }),
       ...(c.attention === 'mla_dsa' ? [linearCost(rows, l.Di, c.dim), normCost({ rows, d: l.Di, kind: 'layer' }), ropeCost({ rows, heads: 1, width: l.Di, rot: l.dr })] : []),
       // MHA / GQA expand each new latent row into G keys and values once, as it enters the cache.
-      ...(perHeadCache(c) ? [{ flops: 2 * rows * l.G * l.dc * (l.dn + l.dv), bytes: 4 * (rows * l.dc + l.G * (l.dn + l.dv) * l.dc + rows * l.G * (l.dn + l.dr + l.dv)) }] : []),
+      ...(perHeadCache(c) ? [{ flops: 2 * rows * l.G * l.dc * (l.dn + l.dv), bytes: 4 * (rows * l.dc + l.G * (l.dn + l.dv) * l.dc + rows * l.G * (l.dn + l.dv)) }] : []),
     );
   if (l.first > 0) stages.push({ name: 'cache fill', cost: cacheRows(l.first) });
   stages.push({ name: 'kv + index-key write', cost: cacheRows(c.T) });
@@ -205,7 +217,7 @@ export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] 
     stages.push({ name: 'indexer', cost: indexerCost({ T: c.T, S: c.S, Hi: l.Hi, Di: l.Di, causal: true }) });
     stages.push({ name: 'top-k', cost: { flops: 0, bytes: 4 * (c.T * c.S + c.T * l.topk) } });
     stages.push({ name: 'absorb W_UK', cost: { flops: 2 * c.T * l.H * l.dn * l.dc, bytes: 4 * (c.T * l.H * l.dn + l.H * l.dn * l.dc + c.T * l.H * l.dc) } });
-    stages.push({ name: 'attention', cost: dsaAttentionCost(d, 4) });
+    stages.push({ name: 'attention', cost: run.selected ? dsaAttentionRunCost(d, 4, { shape: [c.T, l.topk], data: Float64Array.from(run.selected) }) : dsaAttentionCost(d, 4) });
     stages.push({ name: 'un-absorb W_UV', cost: { flops: 2 * c.T * l.H * l.dc * l.dv, bytes: 4 * (c.T * l.H * l.dc + l.H * l.dv * l.dc + c.T * l.H * l.dv) } });
   } else if (c.attention === 'mla_dense') {
     stages.push({ name: 'attention', cost: mlaDecodeAbsorbed.cost(mlaConfig(c)) });
@@ -217,11 +229,76 @@ export function layerStageCosts(c: LayerConfig): { name: string; cost: Cost }[] 
   stages.push({ name: 'output projection', cost: linearCost(c.T, c.dim, l.H * l.dv) });
   stages.push({ name: 'residual + ffn_norm', cost: sum(addCost(c.T * c.dim), normCost({ rows: c.T, d: c.dim, kind: 'rms' })) });
   if (c.ffn === 'moe') {
-    const f = forwardStageCosts(moeConfig(c));
+    const m = moeConfig(c);
+    const f = forwardStageCosts(m, run.experts ? routedWorkFromIndices(run.experts, m.N, m.topk, m.E, expertCapacity(m.capacity_factor, m.N, m.topk, m.E)) : undefined);
     stages.push({ name: 'router', cost: f.router }, { name: 'dispatch', cost: f.dispatch }, { name: 'experts', cost: f.experts }, { name: 'combine', cost: f.combine });
   } else {
     stages.push({ name: 'dense ffn', cost: swigluCost(c.T, c.T, c.dim, denseFfnInter(c), 1) });
   }
   stages.push({ name: 'residual', cost: addCost(c.T * c.dim) });
   return stages;
+}
+
+/**
+ * One step's cost (the stages, cache fill left out) and its intermediates: what the stages count beyond the
+ * step's own reads (x's T new rows, the weights, the earlier tokens' cache rows it looks at) and writes (h, out).
+ * The intermediates are counted from the dataflow, not as a difference: each stage's own (a norm's second pass, a
+ * RoPE table, partials), the MoE's between its stages (moe.forward's split), the constants (positions), and every
+ * buffer one stage writes and the next reads (written once, read once per consumer) plus the re-reads of x and h.
+ * `run` gives the selections a run made (the bench's cost without it is the uniform expectation).
+ */
+export function layerStepCost(c: LayerConfig, run: LayerRun = {}): Cost & { intermediateBytes: number } {
+  const l = dims(c);
+  const T = c.T;
+  const stages = layerStageCosts(c, run).filter((s) => s.name !== 'cache fill');
+  const total = sum(...stages.map((s) => s.cost));
+  const moe = stages.filter((s) => MOE_STAGES.includes(s.name));
+  const own = sum(...stages.filter((s) => !MOE_STAGES.includes(s.name)).map((s) => s.cost)).intermediateBytes ?? 0;
+  let moeBetween = 0;
+  if (moe.length) {
+    // moe.forward's split: beyond x, out, the router and each active expert's weights read once.
+    const m = moeConfig(c);
+    const active = (run.experts ? routedWorkFromIndices(run.experts, m.N, m.topk, m.E, expertCapacity(m.capacity_factor, m.N, m.topk, m.E)) : expectedRoutedWork(m.E, m.topk, m.N)).activeExperts;
+    moeBetween = sum(...moe.map((s) => s.cost)).bytes - 4 * (2 * T * c.dim + m.E * c.dim + m.E + 3 * c.dim * (active * m.inter + m.shared_inter));
+  }
+  const dsaMode = c.attention === 'mla_dsa';
+  const kvMode = perHeadCache(c);
+  // Buffer traffic in floats: [written + read] per buffer between stages.
+  const flow: number[] = [
+    T * c.dim * (3 + (dsaMode ? 2 : 0)), // xn: attn_norm -> wkv_a, wq_a (+ indexer wk, weights_proj)
+    T * (l.dc + l.dr) + T * l.dc + T * l.dr * (kvMode ? l.G : 1), // wkv_a's output -> kv_norm, k_pe RoPE
+    T * (2 + (dsaMode ? 2 : 0)), // positions, read by each RoPE stage
+    2 * T * l.ql, // q_a -> q_norm
+    T * l.ql * (2 + (dsaMode ? 1 : 0)), // qr -> wq_b (+ indexer wq_b)
+    2 * T * l.H * l.dr, // q_pe before RoPE
+    2 * T * c.dim, // attention output -> residual
+    T * c.dim, // x's new rows again, in the residual
+    2 * T * c.dim, // h, read by ffn_norm and the last residual
+    2 * T * c.dim, // ffn_norm -> FFN
+    2 * T * c.dim, // FFN -> residual
+  ];
+  if (dsaMode) {
+    // New latent rows (written whole) and the gathered ones among them; one query per new token, each with a key.
+    const newGathered = run.selected ? new Set(Array.from(run.selected).filter((s) => s >= l.first)).size : T;
+    flow.push(
+      T * l.D + newGathered * l.D,
+      2 * T * l.Di * 3, // index key before LayerNorm, after it, and the cached key's new rows -> indexer
+      2 * T * l.Hi * l.Di * 2 + 2 * T * l.Hi, // index queries before and after RoPE, head weights
+      2 * T * c.S + 2 * T * l.topk, // scores -> top-k -> key lists
+      2 * T * l.H * l.dn, // q_nope -> absorb
+      2 * T * l.H * l.D, // absorbed query -> attention
+      2 * T * l.H * l.dc, // latent output -> un-absorb
+      2 * T * l.H * l.dv, // heads -> wo
+    );
+  } else if (kvMode) {
+    flow.push(
+      2 * T * l.dc, // latent rows -> K / V expansion
+      T * l.G * (l.dn + l.dr + l.dv) + 2 * T * l.G * l.D2, // new K and V rows (V unpadded) -> flash (padded)
+      2 * T * l.H * l.D2, // query -> flash
+      T * l.H * l.D2 + 3 * T * l.H * l.dv, // flash output -> head gather -> wo
+    );
+  } else {
+    flow.push(2 * T * (l.dc + l.dr), 2 * T * l.H * (l.dn + l.dr), 2 * T * l.H * l.dv); // new cache rows, query, heads -> wo
+  }
+  return { ...total, intermediateBytes: own + moeBetween + 4 * flow.reduce((a, b) => a + b, 0) };
 }
