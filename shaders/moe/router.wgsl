@@ -8,7 +8,8 @@
 
 // Generated from src/kernels/moe/router.ts: the bindings (params, x [N, dim] and gate_weight [E, dim] as vec4,
 // gate_bias [E], logits [splits, N, E], weights and indices [N, topk]), the GEMM core's constants and tiles,
-// and the selection's SEL_WG (tokens per workgroup), MAX_K and MAX_G (the top-k and groups a token holds).
+// and the selection's SEL_WG (tokens per workgroup), MAX_K and MAX_G (the top-k and groups a token holds) and
+// FUSED_K4 (dim / 4 where the selection computes the logits itself, else 0).
 
 #include "lib/gemm.wgsl"
 
@@ -47,8 +48,18 @@ fn store_logits(t: u32, e: u32, v: vec4f) {
 }
 
 // ---- selection --------------------------------------------------------------------------------------------
-/** Logit i of [N, E]: the sum of the dim slices the decode GEMV (router-gemv.wgsl) wrote; one slice otherwise. */
-fn logit(i: u32) -> f32 {
+/**
+ * Logit of token t, expert e: the sum of the dim slices the decode GEMV (router-gemv.wgsl) wrote (one slice
+ * after logits_main), or, for a gate of FUSED_K4 > 0 vec4s per row (a few), the dot itself: re-reading W_g's
+ * few vec4s (shared by every token, so cached) is cheaper than a logits pass that writes and re-reads [N, E].
+ */
+fn logit(t: u32, e: u32) -> f32 {
+  if (FUSED_K4 > 0u) {
+    var d = 0.0;
+    for (var k = 0u; k < FUSED_K4; k++) { d += dot(x[t * FUSED_K4 + k], gate_weight[e * FUSED_K4 + k]); }
+    return d;
+  }
+  let i = t * params.E + e;
   var s = logits[i];
   for (var j = 1u; j < params.splits; j++) { s += logits[j * params.N * params.E + i]; }
   return s;
@@ -88,16 +99,15 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   if (t >= params.N) { return; }
   let E = params.E;
   let K = params.topk;
-  let row = t * E;
 
   // 1. softmax's max and sum (the weights need them, and a biased key)
   var m = 0.0;
   var inv_sum = 1.0;
   if (params.mixtral == 0u && params.sigmoid == 0u) {
     m = EMPTY;
-    for (var e = 0u; e < E; e++) { m = max(m, logit(row + e)); }
+    for (var e = 0u; e < E; e++) { m = max(m, logit(t, e)); }
     var s = 0.0;
-    for (var e = 0u; e < E; e++) { s += exp(logit(row + e) - m); }
+    for (var e = 0u; e < E; e++) { s += exp(logit(t, e) - m); }
     inv_sum = 1.0 / s;
   }
 
@@ -111,7 +121,7 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
       var m1 = MASKED;
       var m2 = MASKED;
       for (var e = g * gs; e < (g + 1u) * gs; e++) {
-        let v = sel_key(logit(row + e), e, m, inv_sum);
+        let v = sel_key(logit(t, e), e, m, inv_sum);
         if (v > m1) { m2 = m1; m1 = v; } else if (v > m2) { m2 = v; }
       }
       gscore[g] = select(m1, m1 + m2, params.has_bias == 1u);
@@ -134,7 +144,7 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   for (var e = 0u; e < E; e++) {
     let g = e / gs;
     if ((kept[g / 32u] & (1u << (g % 32u))) == 0u) { continue; }
-    let k = sel_key(logit(row + e), e, m, inv_sum);
+    let k = sel_key(logit(t, e), e, m, inv_sum);
     if (k > floor) {
       var j = K - 1u;
       while (j > 0u && k > top_v[j - 1u]) {
@@ -153,7 +163,7 @@ fn select_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
   var w: array<f32, MAX_K>;
   var lm = EMPTY;
   for (var j = 0u; j < K; j++) {
-    w[j] = logit(row + top_i[j]);
+    w[j] = logit(t, top_i[j]);
     lm = max(lm, w[j]);
   }
   var s = 0.0;

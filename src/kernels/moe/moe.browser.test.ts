@@ -82,12 +82,13 @@ describe('dispatch on the GPU', () => {
   });
 });
 
-describe('router logits: GEMV with both row_sum variants, and the tiled matmul, at decode sizes', () => {
+describe('router logits: GEMV with both lane_sum variants, the tiled matmul, and fused into the selection, at decode sizes', () => {
   const shapes = [
     { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 }, // several slices of dim
     { N: 11, dim: 36, E: 23, topk: 3, n_groups: 1, topk_groups: 1, score_func: 'softmax' as const, bias: false, route_scale: 1 },
   ];
-  const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }];
+  // fused: the selection computes each logit itself (the default for gates of dim <= 16), here at any dim.
+  const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }, { fused: true }];
   for (const shape of shapes) {
     for (const v of variants) {
       it(`${JSON.stringify(shape)} ${JSON.stringify(v)}`, async ({ skip }) => {

@@ -89,10 +89,18 @@ export interface RouterBuffers {
 /** Tokens per logits_gemv tile (MT in shaders/moe/router-gemv.wgsl). */
 const GEMV_TOKENS = 8;
 
+/**
+ * Gates of at most this dim skip the logits pass (select_main computes each logit, <= 4 vec4 loads of a
+ * gate row every token shares, instead of a matmul writing [N, E] and the selection reading it back).
+ */
+export const FUSED_MAX_DIM = 16;
+
 /** Invocations per expert row of the GEMV (L in router-gemv.wgsl): WebGPU's smallest subgroup. */
 export const ROUTER_GEMV_LANES = 4;
 
 export interface RouterPlan {
+  /** no logits pass: select_main computes each logit from a gate of <= FUSED_MAX_DIM */
+  fused: boolean;
   /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
   gemv: boolean;
   /** GEMV threads per workgroup (WG / 4 expert rows) */
@@ -112,9 +120,11 @@ export interface RouterPlan {
  * (each slice is one more partial logit per expert for select_main to add), each lane walking >= 16 vec4s.
  */
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
+  const fused = knobs.fused ?? (knobs.gemv === undefined && c.dim <= FUSED_MAX_DIM);
+  if (fused) return { fused, gemv: false, wg: 0, splits: 1, logitGrid: [0, 0, 0], logitBytes: 4, bytesPerWorkgroup: 0 };
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
-    return { gemv, wg: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4, bytesPerWorkgroup: 0 };
+    return { fused, gemv, wg: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4, bytesPerWorkgroup: 0 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
   const k4 = c.dim / 4;
@@ -135,7 +145,7 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
       }
     }
   }
-  return { gemv, wg: pick.wg, splits: pick.splits, logitGrid: [tiles, pick.blocks, pick.splits], logitBytes: pick.splits * c.N * c.E * 4, bytesPerWorkgroup: pick.bytes };
+  return { fused, gemv, wg: pick.wg, splits: pick.splits, logitGrid: [tiles, pick.blocks, pick.splits], logitBytes: pick.splits * c.N * c.E * 4, bytesPerWorkgroup: pick.bytes };
 }
 
 /** The scratch buffers the router stage owns (at its default logits path). */
@@ -146,6 +156,8 @@ export function routerScratch(c: RoutingConfig): { name: string; bytes: number }
 /** Internal knobs (tests reach every path with them). */
 export interface RouterKnobs {
   gemv?: boolean;
+  /** true: no logits pass (any dim); false: never (default: dim <= FUSED_MAX_DIM, unless gemv is forced) */
+  fused?: boolean;
   /** false forces lane_sum's workgroup-memory variant */
   subgroups?: boolean;
 }
@@ -167,14 +179,14 @@ function routerStagePlan(c: RoutingConfig, plan: RouterPlan): BufferPlan {
   };
 }
 
-/** The router's two passes on caller-owned tensors; owns its logits scratch and parameters. */
+/** The router's two passes (one for a fused gate) on caller-owned tensors; owns its logits scratch and parameters. */
 export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers, knobs: RouterKnobs = {}): Promise<Stage> {
   const plan = routerPlan(c, knobs);
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
   const core = logitsGemm(c.N);
   const kernel = await createKernel(
     ctx,
-    { label: 'moe.router', wgsl, bindings: ROUTER_BINDINGS, constants: { ...core.constants, ...SELECT_CONSTANTS }, workgroup: core.workgroup },
+    { label: 'moe.router', wgsl, bindings: ROUTER_BINDINGS, constants: { ...core.constants, ...SELECT_CONSTANTS, FUSED_K4: plan.fused ? c.dim / 4 : 0 }, workgroup: core.workgroup },
     ['logits_main', 'select_main'] as const,
   );
   const gemv = plan.gemv
@@ -203,11 +215,12 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
       if (gemv && gemvGroup) {
         pass.setBindGroup(0, gemvGroup);
         pass.setPipeline(gemv.pipelines.logits_gemv);
-      } else {
+        pass.dispatchWorkgroups(...plan.logitGrid);
+      } else if (!plan.fused) {
         pass.setBindGroup(0, group);
         pass.setPipeline(kernel.pipelines.logits_main);
+        pass.dispatchWorkgroups(...plan.logitGrid);
       }
-      pass.dispatchWorkgroups(...plan.logitGrid);
       pass.setBindGroup(0, group);
       pass.setPipeline(kernel.pipelines.select_main);
       pass.dispatchWorkgroups(...selectGrid);
@@ -237,10 +250,10 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
   family: 'moe',
   title: 'MoE router (DeepSeek-V3 gate: sigmoid + bias, group-limited top-k)',
   explain:
-    'Scores every expert for every token (x W_g^T as a tiled matmul), then one workgroup per token picks its experts: ' +
+    'Scores every expert for every token (x W_g^T: a tiled matmul, or at decode a GEMV split over dim), then one invocation per token picks its experts: ' +
     'DeepSeek-V3 adds a per-expert bias to the scores for the choice only (auxiliary-loss-free balancing) and first keeps the best ' +
     'topk_groups of n_groups expert groups (max score, or top-2 sum with the bias), so a token touches few devices; the top-k is ' +
-    'topk rounds of a workgroup argmax. Weights come from the unbiased scores (sigmoid: renormalised), times route_scale. ' +
+    'an insertion into a sorted list in registers (without a bias the logit ranks like the score, so no exp per expert). Weights come from the unbiased scores (sigmoid: renormalised), times route_scale. ' +
     'The Mixtral variant takes the top-k of the logits and softmaxes over the selected.',
   sources: [
     'DeepSeek-V3 Technical Report (arXiv:2412.19437), sec. 2.1.2 and inference/model.py class Gate',
@@ -279,5 +292,6 @@ export const moeRouter: KernelDefinition<RoutingConfig> = {
     { name: 'N = 70 spans several token tiles', config: { N: 70, dim: 8, E: 33, topk: 3, n_groups: 3, topk_groups: 2 } },
     { name: 'decode N = 3, dim = 520: the logits GEMV in slices of dim', config: { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 } },
     { name: 'N = 61: 8 GEMV token tiles, the last one of 5', config: { N: 61, dim: 44, E: 24, topk: 3, n_groups: 4, topk_groups: 2 } },
+    { name: 'N = 300, dim = 4: logits fused into the selection, flat sigmoid top-8 of 256', config: { N: 300, dim: 4, E: 256, topk: 8, n_groups: 1, topk_groups: 1, bias: false, route_scale: 1 } },
   ],
 };
