@@ -32,7 +32,7 @@ export interface StackedBarsSpec {
 }
 
 const LABEL_W = 190;
-const NOTE_W = 90;
+const NOTE_W = 150;
 const BAR_H = 22;
 const GAP = 8;
 
@@ -82,7 +82,7 @@ export class StackedBars extends LitElement {
     });
     const axisY = spec.rows.length * (BAR_H + GAP);
     const used = spec.legend.filter((n) => spec.rows.some((r) => r.segments.some((s) => s.name === n && !s.hidden && (s.value ?? 0) > 0)));
-    return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${this.label} @mouseleave=${() => (this.hover = '')}>
+    return html`<svg class="bars" viewBox="0 0 ${W} ${H}" role="img" aria-label=${this.label} @mouseleave=${() => (this.hover = '')}>
         ${bars}
         <line x1=${LABEL_W} x2=${LABEL_W + plotW} y1=${axisY} y2=${axisY} stroke="currentColor" stroke-opacity="0.3"></line>
         <text x=${LABEL_W} y=${axisY + 16} fill="currentColor" font-size="11">0</text>
@@ -90,7 +90,7 @@ export class StackedBars extends LitElement {
       </svg>
       <p class="small hover" data-hover aria-live="polite">${this.hover || 'Hover a segment for its value.'}</p>
       <ul class="legend small">
-        ${used.map((n) => html`<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill=${seriesColor(spec.legend.indexOf(n))}></rect></svg> ${n}</li>`)}
+        ${used.map((n) => html`<li><svg class="swatch" width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill=${seriesColor(spec.legend.indexOf(n))}></rect></svg> ${n}</li>`)}
       </ul>
       <details class="data small">
         <summary>data table</summary>
@@ -121,16 +121,24 @@ export class StackedBars extends LitElement {
   static override styles = [
     sharedStyles,
     css`
-      svg {
+      svg.bars {
         width: 100%;
         height: auto;
         color: var(--kl-text);
         overflow: visible;
       }
+      svg.swatch {
+        vertical-align: -1px;
+      }
       rect[tabindex]:focus {
         outline: none;
         stroke: var(--kl-focus);
         stroke-width: 2;
+      }
+      .legend li {
+        display: flex;
+        align-items: center;
+        gap: 4px;
       }
       .legend {
         display: flex;

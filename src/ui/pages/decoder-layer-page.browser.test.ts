@@ -8,7 +8,8 @@ import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.
 import { findKernel } from '../../kernels/registry.ts';
 import { WATERFALL } from '../../bench/studies/layer.ts';
 import { fmtMs } from '../run/display-number.ts';
-import { DecoderLayerPage, LAYER_KERNEL, layerVariants, stageGroups, stepMs } from './decoder-layer-page.ts';
+import { DecoderLayerPage } from './decoder-layer-page.ts';
+import { LAYER_KERNEL, layerVariants, stageGroups, stepMs } from './layer-variants.ts';
 
 let session: GpuSession;
 beforeAll(async () => {

@@ -14,12 +14,10 @@ import { defaults, withDefaults, type AnyKernel, type Config, type ValidationIss
 import { findKernel } from '../../kernels/registry.ts';
 import { freshSeed } from '../../kernels/random.ts';
 import { validateConfig } from '../../kernels/common/validate.ts';
-import { SCALED, V32 } from '../../kernels/layer/layer-config.ts';
+import { V32 } from '../../kernels/layer/layer-config.ts';
 import { GROUPS, WATERFALL } from '../../bench/studies/layer.ts';
 import { configAt, runSweep, type SweepResult } from '../../bench/sweep.ts';
 import { isCpuEmulation } from '../../bench/roofline.ts';
-import { bytesPerTokenPerLayer, layoutFormula, type CacheLayout } from '../../memory/kv-cache.ts';
-import { FLASHMLA_FP8_SOURCE, DSA_INDEXER_SOURCE, MLA_LATENT_SOURCE } from '../../memory/kv-cache.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { runPageStyles } from './page-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';
@@ -34,132 +32,29 @@ import { fmtBytes, fmtMs, fmtNum } from '../run/display-number.ts';
 import type { Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
 import { RunEstimate } from '../run/run-estimate.ts';
+import {
+  LAYER_KERNEL,
+  attentionName,
+  enumValues,
+  kvBytes,
+  kvFormula,
+  kvRows,
+  layerOpening,
+  layerVariants,
+  stageGroups,
+  stepMs,
+  variantConfig,
+  variantKvBytes,
+  type LayerVariant,
+} from './layer-variants.ts';
 import '../forms/kernel-form.ts';
 import '../run/run-progress.ts';
 import '../run/result-card.ts';
 import '../charts/line-chart.ts';
 import '../charts/stacked-bars.ts';
 
-export const LAYER_KERNEL = 'layer.deepseek_v32';
 const DEFAULT_REPEATS = 5;
 const SWEEP_REPEATS = 3;
-
-/** What each of the schema's attention / FFN values is called on the page (an unknown value shows as itself). */
-const ATTENTION_NAMES: Record<string, string> = { mla_dsa: 'MLA + DSA (V3.2)', mla_dense: 'MLA absorbed (V3)', mla_naive: 'MLA naive', mha: 'MHA-equivalent' };
-const FFN_NAMES: Record<string, string> = { moe: 'MoE', dense: 'dense FFN' };
-const gqaHeads = (attention: string) => Number(/^gqa(\d+)$/.exec(attention)?.[1] ?? NaN);
-const attentionName = (a: string) => ATTENTION_NAMES[a] ?? (gqaHeads(a) > 0 ? `GQA, ${gqaHeads(a)} KV heads` : a);
-
-export interface LayerVariant {
-  attention: string;
-  ffn: string;
-  label: string;
-}
-
-const enumValues = (def: AnyKernel, field: string): string[] => {
-  const f = def.schema[field];
-  return f && f.type === 'enum' ? [...f.values].map(String) : [];
-};
-
-/**
- * The variants one run times: every attention value of the schema with the form's FFN, then the waterfall's
- * steps (dense MHA + dense FFN ... V3.2) not already among them.
- */
-export function layerVariants(def: AnyKernel, config: Config): LayerVariant[] {
-  const attention = enumValues(def, 'attention');
-  const ffns = enumValues(def, 'ffn');
-  const ffn = String(config.ffn ?? ffns[0]);
-  const out: LayerVariant[] = attention.map((a) => ({ attention: a, ffn, label: `${attentionName(a)} + ${FFN_NAMES[ffn] ?? ffn}` }));
-  for (const w of WATERFALL) {
-    if (!attention.includes(w.attention) || !ffns.includes(w.ffn) || out.some((v) => v.attention === w.attention && v.ffn === w.ffn)) continue;
-    out.push({ attention: w.attention, ffn: w.ffn, label: `${attentionName(w.attention)} + ${FFN_NAMES[w.ffn] ?? w.ffn}` });
-  }
-  return out;
-}
-
-const variantConfig = (def: AnyKernel, config: Config, v: LayerVariant): Config => withDefaults(def, { ...config, attention: v.attention, ffn: v.ffn });
-
-/** This step's time: the stages' sum (a first run's cache fill stands for the earlier steps and is left out). */
-export function stepMs(r: KernelResult): number {
-  const stages = (r.stages ?? []).filter((s) => s.name !== 'cache fill');
-  return stages.length ? stages.reduce((a, s) => a + s.medianMs, 0) : r.medianMs;
-}
-
-/** The stacked bar's segments: the study's stage groups, each the sum of its stages' medians. */
-export function stageGroups(r: KernelResult): { name: string; ms: number | null }[] {
-  return GROUPS.map(([name, stages]) => {
-    const hit = (r.stages ?? []).filter((s) => stages.includes(s.name));
-    return { name, ms: hit.length ? hit.reduce((a, s) => a + s.medianMs, 0) : null };
-  });
-}
-
-export interface KvRow {
-  name: string;
-  /** The layer variants that cache this (empty: a deployed format beside them). */
-  variants: string[];
-  layouts: CacheLayout[];
-  note: string;
-}
-
-const num = (c: Config, k: string) => Number(c[k]);
-
-/** The cache layouts of the variants at a shape (the layer's config names), as src/memory counts them. */
-export function kvRows(def: AnyKernel, c: Config): KvRow[] {
-  const attention = enumValues(def, 'attention');
-  const dc = num(c, 'kv_lora_rank');
-  const dr = num(c, 'qk_rope_head_dim');
-  const mla: CacheLayout = { kind: 'mla', latent: dc, rope: dr };
-  const fp8: CacheLayout = { kind: 'mla-fp8', latent: dc, rope: dr };
-  const indexer: CacheLayout = { kind: 'indexer', headDim: num(c, 'index_head_dim') };
-  const rows: KvRow[] = [
-    { name: 'MLA latent + RoPE key, bf16', variants: attention.filter((a) => a.startsWith('mla')), layouts: [mla], note: MLA_LATENT_SOURCE },
-    { name: 'MLA as FlashMLA\'s FP8 record', variants: [], layouts: [fp8], note: FLASHMLA_FP8_SOURCE },
-    { name: 'DSA indexer key (FP8 + scale)', variants: attention.filter((a) => a === 'mla_dsa'), layouts: [indexer], note: DSA_INDEXER_SOURCE },
-    { name: 'V3.2 as deployed: FP8 record + indexer key', variants: [], layouts: [fp8, indexer], note: 'FlashMLA sparse decode beside the indexer cache' },
-    {
-      name: 'MHA-equivalent, bf16',
-      variants: attention.filter((a) => a === 'mha'),
-      layouts: [{ kind: 'mha', heads: num(c, 'n_heads'), headDim: num(c, 'qk_nope_head_dim') }],
-      note: 'the same heads cached as plain keys and values of d_h = qk_nope_head_dim (DeepSeek-V2\'s MHA comparison; the layer\'s own MHA variant also keeps each head\'s RoPE key)',
-    },
-  ];
-  for (const a of attention) {
-    const n = gqaHeads(a);
-    if (n > 0) rows.push({ name: `GQA, ${n} KV heads, bf16`, variants: [a], layouts: [{ kind: 'gqa', kvHeads: n, headDim: num(c, 'qk_nope_head_dim') }], note: `${n} key/value heads shared by the query heads` });
-  }
-  return rows;
-}
-
-export const kvBytes = (r: KvRow) => r.layouts.reduce((a, l) => a + bytesPerTokenPerLayer(l, 'bf16'), 0);
-const kvFormula = (r: KvRow) => r.layouts.map((l) => layoutFormula(l, 'bf16'));
-
-/** KV bytes per token and layer a variant keeps as deployed (bf16 latent, plus the indexer's keys for DSA). */
-export function variantKvBytes(def: AnyKernel, c: Config, attention: string): number {
-  return kvRows(def, c)
-    .filter((r) => r.variants.includes(attention))
-    .reduce((a, r) => a + kvBytes(r), 0);
-}
-
-export interface Opening {
-  config: Config;
-  sweep: number[];
-  note: string;
-}
-
-/** The page's opening shape: tiny on CPU emulation (a run of every variant in a minute or two), scaled V3.2 on a GPU. */
-export function layerOpening(cpu: boolean): Opening {
-  return cpu
-    ? {
-        config: { T: 1, S: 256 },
-        sweep: [64, 256, 1024],
-        note: 'CPU emulation: the layer at the kernel\'s small default widths (hidden 64, 2 heads, latent 32 + 8, index top-k 8, 8 experts), so every variant runs in seconds; the unscaled V3.2 column of the memory table is analytic. On a GPU this page opens at a scaled V3.2 shape up to S = 64K.',
-      }
-    : {
-        config: { ...SCALED, T: 1, S: 4096 },
-        sweep: [1024, 4096, 16384, 65536],
-        note: 'DeepSeek-V3.2\'s layer with its widths scaled down (hidden, heads, experts; head dims, the 576-value latent row and index_topk 2048 kept), so the attention stages see real row sizes.',
-      };
-}
 
 const fmtX = (x: number) => (x >= 1024 && x % 1024 === 0 ? `${x / 1024}K` : String(x));
 
