@@ -10,7 +10,7 @@ import { createRng, freshSeed } from '../kernels/random.ts';
 import { randomLayerWeights } from './layer-inputs.ts';
 import type { HostTensor } from '../kernels/tensor.ts';
 import { relL2 } from '../kernels/compare.ts';
-import { decoderLayerConfigFrom, decoderLayerReference, type DecoderLayerConfig } from './layer.ts';
+import { decoderLayerConfigFrom, decoderLayerReference, pooledWkvB, type DecoderLayerConfig } from './layer.ts';
 
 const layerFiles = goldenFilesFor('layer.deepseek_v32');
 const tally = caseTally(layerFiles);
@@ -108,5 +108,23 @@ describe('decoder layer: an expert reaches only the tokens routed to it', () => 
       const changed = a.some((v, i) => v !== b[i]);
       expect(changed, `seed ${seed} expert ${e} token ${t} routed ${r[t]}`).toBe(r[t]);
     }
+  });
+});
+
+describe('decoder layer: the GQA variant (K/V heads mean-pooled per group)', () => {
+  it('with one KV head per query head it is the MLA layer; with fewer it differs, and the pooled weights are group means', () => {
+    const seed = freshSeed();
+    const c = { ...small, T: 3, S: 11, n_heads: 4 };
+    const w = randomLayerWeights(createRng(seed), c, 'dense');
+    const mla = decoderLayerReference(w, c, 'dense');
+    const mha = decoderLayerReference(w, { ...c, gqa_kv_heads: 4 }, 'gqa');
+    expect(relL2('out', mha.out.data, mla.out.data, 1e-12).relL2, `seed ${seed}`).toBeLessThan(1e-12);
+    const gqa = decoderLayerReference(w, { ...c, gqa_kv_heads: 2 }, 'gqa');
+    expect(relL2('h', gqa.h.data, mla.h.data, 0).relL2, `seed ${seed}`).toBeGreaterThan(1e-3);
+    const wkvb = w['attn.wkv_b.weight']!;
+    const pooled = pooledWkvB(wkvb, 4, 2).data;
+    const per = wkvb.data.length / 4;
+    for (const i of [0, per - 1, 7]) expect(pooled[per + i]).toBeCloseTo((wkvb.data[2 * per + i]! + wkvb.data[3 * per + i]!) / 2, 12);
+    expect(() => decoderLayerReference(w, { ...c, gqa_kv_heads: 3 }, 'gqa')).toThrow(/gqa_kv_heads/);
   });
 });
