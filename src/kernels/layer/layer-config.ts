@@ -129,7 +129,7 @@ export function moeConfig(c: LayerConfig): MoeForwardConfig {
   return {
     N: c.T, dim: c.dim, E: c.n_routed_experts, topk: c.n_activated_experts, n_groups: c.n_expert_groups, topk_groups: c.n_limited_groups,
     score_func: 'sigmoid', routing: 'deepseek', bias: true, route_scale: c.route_scale,
-    inter: c.moe_inter_dim, shared_inter: c.n_shared_experts * c.moe_inter_dim, capacity_factor: 0,
+    inter: c.moe_inter_dim, shared_inter: c.n_shared_experts * c.moe_inter_dim, capacity_factor: 0, dtype: 'f32',
   };
 }
 
@@ -141,7 +141,7 @@ export function mhaConfig(c: LayerConfig): AttentionConfig {
 
 export const mhaKernel = (c: LayerConfig) => (c.T <= FLASH_DECODE_MAX_T ? flashDecode : flashPrefill);
 
-export const denseConfig = (c: LayerConfig): DenseFfnConfig => ({ N: c.T, dim: c.dim, inter: denseFfnInter(c) });
+export const denseConfig = (c: LayerConfig): DenseFfnConfig => ({ N: c.T, dim: c.dim, inter: denseFfnInter(c), dtype: 'f32' });
 
 // Sub-kernel fields under the layer's names, so a refusal names a field the user can change.
 const FIELD_NAMES: Record<string, string> = {

@@ -5,12 +5,15 @@ import { instanceOfStage } from '../stage-instance.ts';
 import { denseFfnReference } from '../../reference/moe.ts';
 import type { ConfigOf, ConfigSchema, KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
 import { randomNormal } from '../random.ts';
-import { checkFfnShape, createFfnStage, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
+import { needF16 } from '../common/rules.ts';
+import { roundTo } from '../tensor.ts';
+import { checkFfnShape, createFfnStage, swigluCost, weightDtypeField, type FfnStageOptions } from './grouped-ffn.ts';
 import { ffnWeights, pickSchema } from './moe-config.ts';
 
 const denseSchema = {
   ...pickSchema(['N', 'dim'] as const),
   inter: { type: 'int', label: 'FFN hidden dim', doc: 'dense-equivalent of an MoE layer: (topk + shared) * moe_inter', default: 288, min: 4, max: 262144 },
+  dtype: weightDtypeField,
 } satisfies ConfigSchema;
 
 export type DenseFfnConfig = ConfigOf<typeof denseSchema>;
@@ -22,9 +25,9 @@ function options(c: DenseFfnConfig): FfnStageOptions {
 function inputs(c: DenseFfnConfig): TensorSpec[] {
   return [
     { name: 'x', shape: [c.N, c.dim], dtype: 'f32' },
-    { name: 'w1', shape: [c.inter, c.dim], dtype: 'f32' },
-    { name: 'w2', shape: [c.dim, c.inter], dtype: 'f32' },
-    { name: 'w3', shape: [c.inter, c.dim], dtype: 'f32' },
+    { name: 'w1', shape: [c.inter, c.dim], dtype: c.dtype },
+    { name: 'w2', shape: [c.dim, c.inter], dtype: c.dtype },
+    { name: 'w3', shape: [c.inter, c.dim], dtype: c.dtype },
   ];
 }
 
@@ -42,14 +45,15 @@ export const moeDenseFfn: KernelDefinition<DenseFfnConfig> = {
     'MoE layer reads every expert some token chose: compare their times at decode and prefill to see what routing and dispatch cost.',
   sources: ['Shazeer 2020, "GLU Variants Improve Transformer" (arXiv:2002.05202)', 'DeepSeek-V3 inference/model.py, class MLP'],
   schema: denseSchema,
-  check: (c, caps) => checkFfnShape(options(c), caps),
+  check: (c, caps) => [...needF16('dtype', c.dtype, caps), ...checkFfnShape(options(c), caps)],
   inputs,
   outputs,
   scratch: (c) => [{ name: 'h', bytes: c.N * c.inter * 4 }],
   cost: (c) => swigluCost(c.N, c.N, c.dim, c.inter, 1),
   randomInputs: (c, rng) => ({ x: randomNormal(rng, [c.N, c.dim]), ...ffnWeights(rng, '', undefined, c.dim, c.inter) }),
-  reference: (t, c) => ({ out: denseFfnReference(t.x!, t.w1!, t.w2!, t.w3!, c) }),
-  create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.out! })),
+  // f16 storage: the reference sees the weights the GPU reads (rounded once), then computes in float64.
+  reference: (t, c) => ({ out: denseFfnReference(t.x!, roundTo(t.w1!, c.dtype), roundTo(t.w2!, c.dtype), roundTo(t.w3!, c.dtype), c) }),
+  create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.out! }, c.dtype)),
   benchmarks: [
     // dense equivalents of moe.forward's scaled shapes: (8 routed + 1 shared) x inter
     { name: 'prefill scaled N=1024 dim=128 inter=288 (dense equivalent of top-8 + shared, inter 32)', config: { N: 1024, dim: 128, inter: 288 } },

@@ -7,7 +7,9 @@ import { tensorBytes } from '../tensor.ts';
 import { allocate, planned, planScratch, plannedTensors, type BufferPlan } from '../common/buffer-plan.ts';
 import { combineCost, createCombineStage } from './combine.ts';
 import { capacityField, createDispatchStage, dispatchCost, dispatchOutputs, dispatchPlan } from './dispatch.ts';
-import { checkFfnShape, createFfnStage, ffnStagePlan, interField, swigluCost, type FfnStageOptions } from './grouped-ffn.ts';
+import { checkFfnShape, createFfnStage, ffnStagePlan, interField, swigluCost, weightDtypeField, type FfnStageOptions } from './grouped-ffn.ts';
+import { needF16 } from '../common/rules.ts';
+import { roundTo } from '../tensor.ts';
 import { expectedRoutedWork, routedWorkFromIndices, type RoutedWork } from './moe-cost.ts';
 import {
   checkRouting,
@@ -26,6 +28,8 @@ export const moeForwardSchema = {
   inter: interField,
   shared_inter: { type: 'int', label: 'shared expert hidden dim', doc: 'n_shared_experts * moe_inter_dim (DeepSeek-V3: 1 x 2048); 0 = no shared experts', default: 32, min: 0, max: 65536 },
   capacity_factor: capacityField,
+  /** the routed and shared experts' weights (the gate stays f32: it is small and decides the routing) */
+  dtype: weightDtypeField,
 } satisfies ConfigSchema;
 
 export type MoeForwardConfig = ConfigOf<typeof moeForwardSchema>;
@@ -41,7 +45,7 @@ function sharedOptions(c: MoeForwardConfig): FfnStageOptions {
 export function checkForward(c: MoeForwardConfig, caps: DeviceCaps): ValidationIssue[] {
   const routing = checkRouting(c);
   if (routing.length) return routing;
-  const issues = [...checkRouter(c, caps), ...checkFfnShape(routedOptions(c), caps)];
+  const issues = [...needF16('dtype', c.dtype, caps), ...checkRouter(c, caps), ...checkFfnShape(routedOptions(c), caps)];
   if (c.shared_inter > 0) issues.push(...checkFfnShape(sharedOptions(c), caps, 'shared_inter'));
   // one message per field
   return issues.filter((i, n) => issues.findIndex((j) => j.field === i.field && j.message === i.message) === n);
@@ -50,14 +54,14 @@ export function checkForward(c: MoeForwardConfig, caps: DeviceCaps): ValidationI
 export function forwardInputs(c: MoeForwardConfig): TensorSpec[] {
   return [
     ...routerInputs(c),
-    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
-    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: 'f32' },
-    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: 'f32' },
+    { name: 'w1', shape: [c.E, c.inter, c.dim], dtype: c.dtype },
+    { name: 'w2', shape: [c.E, c.dim, c.inter], dtype: c.dtype },
+    { name: 'w3', shape: [c.E, c.inter, c.dim], dtype: c.dtype },
     ...(c.shared_inter > 0
       ? ([
-          { name: 'shared_w1', shape: [c.shared_inter, c.dim], dtype: 'f32' },
-          { name: 'shared_w2', shape: [c.dim, c.shared_inter], dtype: 'f32' },
-          { name: 'shared_w3', shape: [c.shared_inter, c.dim], dtype: 'f32' },
+          { name: 'shared_w1', shape: [c.shared_inter, c.dim], dtype: c.dtype },
+          { name: 'shared_w2', shape: [c.dim, c.shared_inter], dtype: c.dtype },
+          { name: 'shared_w3', shape: [c.shared_inter, c.dim], dtype: c.dtype },
         ] as TensorSpec[])
       : []),
   ];
@@ -156,7 +160,9 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
     };
   },
   reference(inputs, c) {
-    const used = c.bias ? inputs : Object.fromEntries(Object.entries(inputs).filter(([name]) => name !== 'gate_bias'));
+    // f16 storage: the reference sees the expert weights the GPU reads (rounded once), then computes in float64.
+    const stored = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, /^(shared_)?w[123]$/.test(name) ? roundTo(t, c.dtype) : t]));
+    const used = c.bias ? stored : Object.fromEntries(Object.entries(stored).filter(([name]) => name !== 'gate_bias'));
     return { out: moeLayerReference(used, { ...gateOptions(c), inter: c.inter, shared_inter: c.shared_inter, capacity_factor: c.capacity_factor }) };
   },
   fromGolden: forwardFromGolden,
@@ -186,11 +192,11 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
         }),
       );
       const routed = await stage(
-        createFfnStage(ctx, routedOptions(c), { x: need('x'), w1: need('w1'), w2: need('w2'), w3: need('w3'), y: need('y'), sorted_tokens: need('sorted_tokens'), offsets: need('offsets') }),
+        createFfnStage(ctx, routedOptions(c), { x: need('x'), w1: need('w1'), w2: need('w2'), w3: need('w3'), y: need('y'), sorted_tokens: need('sorted_tokens'), offsets: need('offsets') }, c.dtype),
       );
       const shared =
         c.shared_inter > 0
-          ? await stage(createFfnStage(ctx, sharedOptions(c), { x: need('x'), w1: need('shared_w1'), w2: need('shared_w2'), w3: need('shared_w3'), y: need('shared_out') }))
+          ? await stage(createFfnStage(ctx, sharedOptions(c), { x: need('x'), w1: need('shared_w1'), w2: need('shared_w2'), w3: need('shared_w3'), y: need('shared_out') }, c.dtype))
           : undefined;
       const combine = await stage(createCombineStage(ctx, c, { y: need('y'), weights: need('weights'), slot_of: need('slot_of'), shared_out: m.shared_out, out: need('out') }));
       const experts = (pass: GPUComputePassEncoder) => {

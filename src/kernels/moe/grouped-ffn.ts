@@ -24,10 +24,13 @@ import { FfnParams, WG, FILL_BYTES_PER_WORKGROUP, FILL_WORKGROUPS, checkGrid, ch
 
 export const interField = { type: 'int', label: 'expert hidden dim', doc: 'hidden size of one expert (moe_intermediate_size)', default: 32, min: 4, max: 65536 } as const;
 
+/** Storage of FFN weights (moe.grouped_ffn, moe.dense_ffn, moe.forward's experts). */
+export const weightDtypeField = { type: 'enum', label: 'weight storage', doc: 'FFN weights stored as f32 or f16 (needs shader-f16); the same WGSL, arithmetic in f32', default: 'f32', values: ['f32', 'f16'] as const } as const;
+
 export const groupedFfnSchema = {
   ...pickSchema(['N', 'E', 'topk', 'dim'] as const),
   inter: interField,
-  dtype: { type: 'enum', label: 'weight storage', doc: 'expert weights stored as f32 or f16 (needs shader-f16); the same WGSL, arithmetic in f32', default: 'f32', values: ['f32', 'f16'] as const },
+  dtype: weightDtypeField,
 } satisfies ConfigSchema;
 
 export type GroupedFfnConfig = ConfigOf<typeof groupedFfnSchema>;

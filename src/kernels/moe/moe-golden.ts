@@ -74,7 +74,8 @@ export function forwardFromGolden(meta: Metadata, shapes: Shapes): MoeForwardCon
   }
   // 0 (or inf) = no capacity limit: every token copy is kept.
   const capacity_factor = metaNumber(meta, 'capacity_factor', { fallback: 0, infAs: 0 });
-  return { ...r, inter, shared_inter, capacity_factor };
+  // Golden files hold f32 weights.
+  return { ...r, inter, shared_inter, capacity_factor, dtype: 'f32' };
 }
 
 export function forwardGoldenMeta(c: MoeForwardConfig): Metadata {
