@@ -67,6 +67,11 @@ describe('<kl-decoder-layer-page>', () => {
     expect(real('DSA indexer key (FP8 + scale)')).toBe('132 B');
     expect(real('V3.2 as deployed: FP8 record + indexer key')).toBe('788 B');
     expect(real('MHA-equivalent, bf16')).toBe('65,536 B');
+    if ((findKernel(LAYER_KERNEL)!.schema.attention as { values: readonly string[] }).values.includes('gqa')) {
+      // This shape's 2 heads cap the GQA row at 2 KV heads; V3.2's column keeps gqa_kv_heads = 8 of its 128.
+      expect(qa(p, 'tr[data-kv^="GQA"]').length).toBe(1);
+      expect(text(q(p, 'tr[data-kv^="GQA"] [data-real]'))).toBe('4,096 B');
+    }
     expect(text(q(p, 'tr[data-kv="MLA latent + RoPE key, bf16"]'))).toContain('(d_c + d_rope)·b = (512 + 64)·2');
   });
 
@@ -115,9 +120,10 @@ describe('<kl-decoder-layer-page>', () => {
     const rows = qa(p, 'table[data-waterfall-table] tbody tr');
     expect(rows.length).toBe(WATERFALL.length);
     expect(text(rows[1]!)).toContain(fmtMs(steps[0]!.ms - steps[1]!.ms));
-    // MLA's step saves KV bytes against MHA; DSA adds its indexer key.
-    expect(steps[1]!.kv).toBeLessThan(steps[0]!.kv);
-    expect(steps[3]!.kv).toBeGreaterThan(steps[2]!.kv);
+    // MLA's step saves KV bytes against MHA; DSA adds its indexer key to V3's latent.
+    const kvOf = (attention: string, ffn: string) => steps[WATERFALL.findIndex((w) => w.attention === attention && w.ffn === ffn)]!.kv;
+    expect(kvOf('mla_dense', 'dense')).toBeLessThan(kvOf('mha', 'dense'));
+    expect(kvOf('mla_dsa', 'moe')).toBeGreaterThan(kvOf('mla_dense', 'moe'));
 
     // The S sweep: every variant at every point.
     expect(p.sweep!.xs).toEqual([16, 32]);

@@ -378,7 +378,7 @@ export class DecoderLayerPage extends LitElement {
                 <td class="mono small">${f.map((x) => x.formula).join(' + ')} = ${f.map((x) => x.substituted).join(' + ')}</td>
                 <td class="num">${fmtBytes(kvBytes(r))}</td>
                 <td class="num" data-real>${kvBytes(real[i]!).toLocaleString("en-US")} B</td>
-                <td class="small">${r.variants.length ? r.variants.map(attentionName).join(', ') : 'deployed format (not run here)'}</td>
+                <td class="small">${r.variants.length ? r.variants.map((a) => attentionName(a, this.config)).join(', ') : 'deployed format (not run here)'}</td>
               </tr>`;
             })}
           </tbody>
@@ -425,7 +425,7 @@ export class DecoderLayerPage extends LitElement {
     return html`<header>
         <h2>Decoder layer: one DeepSeek-V3.2 block, every stage a kernel</h2>
         <p class="summary">
-          ${def.explain} One run times every attention variant of the kernel (${enumValues(def, 'attention').map(attentionName).join(', ')}) and the waterfall's
+          ${def.explain} One run times every attention variant of the kernel (${enumValues(def, 'attention').map((a) => attentionName(a, this.config)).join(', ')}) and the waterfall's
           steps on the same weights, then sweeps S.
         </p>
       </header>

@@ -14,8 +14,12 @@ export const LAYER_KERNEL = 'layer.deepseek_v32';
 /** What each of the schema's attention / FFN values is called on the page (an unknown value shows as itself). */
 export const ATTENTION_NAMES: Record<string, string> = { mla_dsa: 'MLA + DSA (V3.2)', mla_dense: 'MLA absorbed (V3)', mla_naive: 'MLA naive', mha: 'MHA-equivalent' };
 export const FFN_NAMES: Record<string, string> = { moe: 'MoE', dense: 'dense FFN' };
-const gqaHeads = (attention: string) => Number(/^gqa(\d+)$/.exec(attention)?.[1] ?? NaN);
-export const attentionName = (a: string) => ATTENTION_NAMES[a] ?? (gqaHeads(a) > 0 ? `GQA, ${gqaHeads(a)} KV heads` : a);
+/** KV heads a per-head-cache variant keeps: gqa's gqa_kv_heads (at most n_heads), or a "gqaN" value's N. */
+const gqaHeads = (attention: string, c: Config): number => {
+  if (attention === 'gqa') return Math.min(Number(c.gqa_kv_heads), Number(c.n_heads));
+  return Number(/^gqa(\d+)$/.exec(attention)?.[1] ?? NaN);
+};
+export const attentionName = (a: string, c: Config = {}) => ATTENTION_NAMES[a] ?? (gqaHeads(a, c) > 0 ? `GQA, ${gqaHeads(a, c)} KV heads` : a);
 
 export interface LayerVariant {
   attention: string;
@@ -36,10 +40,10 @@ export function layerVariants(def: AnyKernel, config: Config): LayerVariant[] {
   const attention = enumValues(def, 'attention');
   const ffns = enumValues(def, 'ffn');
   const ffn = String(config.ffn ?? ffns[0]);
-  const out: LayerVariant[] = attention.map((a) => ({ attention: a, ffn, label: `${attentionName(a)} + ${FFN_NAMES[ffn] ?? ffn}` }));
+  const out: LayerVariant[] = attention.map((a) => ({ attention: a, ffn, label: `${attentionName(a, config)} + ${FFN_NAMES[ffn] ?? ffn}` }));
   for (const w of WATERFALL) {
     if (!attention.includes(w.attention) || !ffns.includes(w.ffn) || out.some((v) => v.attention === w.attention && v.ffn === w.ffn)) continue;
-    out.push({ attention: w.attention, ffn: w.ffn, label: `${attentionName(w.attention)} + ${FFN_NAMES[w.ffn] ?? w.ffn}` });
+    out.push({ attention: w.attention, ffn: w.ffn, label: `${attentionName(w.attention, config)} + ${FFN_NAMES[w.ffn] ?? w.ffn}` });
   }
   return out;
 }
@@ -91,8 +95,8 @@ export function kvRows(def: AnyKernel, c: Config): KvRow[] {
     },
   ];
   for (const a of attention) {
-    const n = gqaHeads(a);
-    if (n > 0) rows.push({ name: `GQA, ${n} KV heads, bf16`, variants: [a], layouts: [{ kind: 'gqa', kvHeads: n, headDim: num(c, 'qk_nope_head_dim') }], note: `${n} key/value heads shared by the query heads` });
+    const n = gqaHeads(a, c);
+    if (n > 0) rows.push({ name: a === 'gqa' ? 'GQA (gqa_kv_heads KV heads), bf16' : `GQA, ${n} KV heads, bf16`, variants: [a], layouts: [{ kind: 'gqa', kvHeads: n, headDim: num(c, 'qk_nope_head_dim') }], note: `${n} key/value heads shared by the query heads` });
   }
   return rows;
 }
@@ -117,9 +121,9 @@ export interface Opening {
 export function layerOpening(cpu: boolean): Opening {
   return cpu
     ? {
-        config: { T: 1, S: 256 },
+        config: { T: 1, S: 256, n_heads: 4, gqa_kv_heads: 2 },
         sweep: [64, 256, 1024],
-        note: 'CPU emulation: the layer at the kernel\'s small default widths (hidden 64, 2 heads, latent 32 + 8, index top-k 8, 8 experts), so every variant runs in seconds; the unscaled V3.2 column of the memory table is analytic. On a GPU this page opens at a scaled V3.2 shape up to S = 64K.',
+        note: 'CPU emulation: the layer at the kernel\'s small default widths with 4 heads (GQA: 2 KV heads; hidden 64, latent 32 + 8, index top-k 8, 8 experts), so every variant runs in seconds; the unscaled V3.2 column of the memory table is analytic. On a GPU this page opens at a scaled V3.2 shape up to S = 64K.',
       }
     : {
         config: { ...SCALED, T: 1, S: 4096 },
