@@ -1,79 +1,51 @@
 // sparse.block_select (appended to masked-flash.wgsl): MoBA / NSA-style block-sparse attention.
-//   pool_main:   block key = mean of the block's keys, per KV head: one workgroup per (block, piece, KV
-//                head), a piece being at most `piece` keys (the host keeps a piece's K bytes <= 64 KiB, so
-//                long MoBA blocks still spread over many workgroups); it writes the piece's sum divided by
-//                the block's length, so the pieces of a block add up to its mean            -> pooled
-//   score_main:  block score = q . pooled block key per (query, head), SL lanes per dot product (vec4
-//                columns of every piece, reads coalesced); blocks starting after the query are -inf (causal),
-//                the query's own block +inf (always kept)                                   -> block_scores
+//   pool_main:   block key = mean of the block's keys, per KV head. A thread sums one vec4 column of one
+//                piece (at most `piece` keys) of a block for one KV head, divided by the block's length, so
+//                the pieces of a block add up to its mean; the host sizes pieces so that a workgroup sums at
+//                most 64 KiB of K or the dispatch has >= 512 workgroups           -> pooled
+//   score_main:  block score = q . (sum of the block's pooled pieces) per (query, head), SCORE_WG threads a
+//                workgroup (sized by the host like the pieces); blocks starting after the query are -inf
+//                (causal), the query's own block +inf (always kept)                -> block_scores
 //   (sparse.topk keeps the best `top` blocks of each (query, head) row, ascending        -> sel)
 //   attend_main: a row block takes the union of its rows' selected blocks from a bitmap and walks only those
 //                blocks' keys; visible() keeps, per row, the blocks that row chose (causal inside its own).
 //                The union's blocks, in order and each counted as `block` positions, are the row block's key
 //                sequence that split-K cuts across workgroups.
+// Pooling and scoring use no workgroup memory and no barrier: on CPU emulation a barrier turns every
+// subgroup of a workgroup into a coroutine, which costs more than these passes' arithmetic.
 
 // Its own bindings (generated): pooled [n_blocks, pieces, Hkv, D] (vec4f), block_scores [T * Hq, n_blocks]
-// (f32), sel [T * Hq, top] (i32, ascending, -1 padded); constants BITW (bitmap words, ceil(n_blocks / 32)),
-// POOL_COLS / POOL_LANES (pool_main's threads: POOL_COLS vec4 columns x POOL_LANES key lanes) and SL (lanes
-// per score); workgroup arrays bits (atomic) and bits_plain (the union bitmap), row_sel (does row r attend to
-// the block being walked?), row_cur (row r's position in its ascending selection list) and red (the lane
-// partials pool_main and score_main add up).
+// (f32), sel [T * Hq, top] (i32, ascending, -1 padded); constants BITW (bitmap words, ceil(n_blocks / 32))
+// and SCORE_WG; workgroup arrays bits (atomic) and bits_plain (the union bitmap), row_sel (does row r attend
+// to the block being walked?) and row_cur (row r's position in its ascending selection list).
 
 var<private> INF_BITS: vec2<u32> = vec2<u32>(0x7f800000u, 0xff800000u);
 
-// Grid: n_blocks * pieces * Hkv workgroups, g = (block * pieces + piece) * Hkv + head (the pooled row it writes).
+// Thread i = ((block * pieces + piece) * Hkv + head) * D4 + column: consecutive threads read consecutive
+// vec4s of one key row (coalesced), and i is the pooled vec4 it writes.
 @compute @workgroup_size(WG)
 fn pool_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let g = linear_group(wg, nwg);
-  if (g >= params.n_blocks * params.pieces * params.Hkv) { return; }
-  let head = g % params.Hkv;
-  let b = g / (params.Hkv * params.pieces);
-  let piece = (g / params.Hkv) % params.pieces;
-  let block_begin = b * params.block;
+  let i = linear_group(wg, nwg) * WG + lid;
+  if (i >= params.n_blocks * params.pieces * params.Hkv * D4) { return; }
+  let head = (i / D4) % params.Hkv;
+  let bp = i / (params.Hkv * D4);
+  let block_begin = (bp / params.pieces) * params.block;
   let block_end = min(params.S, block_begin + params.block);
-  let begin = block_begin + piece * params.piece;
+  let begin = block_begin + (bp % params.pieces) * params.piece;
   let end = min(block_end, begin + params.piece);
-  let inv = 1.0 / f32(block_end - block_begin);
-  let col = lid % POOL_COLS;
-  let lane = lid / POOL_COLS;
-  // Consecutive invocations read consecutive vec4s of one key row; the lanes take every POOL_LANES-th key.
-  for (var d0 = 0u; d0 < D4; d0 += POOL_COLS) {
-    let d4 = d0 + col;
-    var sum = vec4<f32>(0.0);
-    if (lane < POOL_LANES && d4 < D4) {
-      for (var s = begin + lane; s < end; s += POOL_LANES) { sum += vec4<f32>(k[s * params.k_row4 + head * D4 + d4]); }
-    }
-    red[lid] = sum;
-    workgroupBarrier();
-    if (lane == 0u && d4 < D4) {
-      var t = vec4<f32>(0.0);
-      for (var l = 0u; l < POOL_LANES; l++) { t += red[l * POOL_COLS + col]; }
-      pooled[g * D4 + d4] = t * inv;
-    }
-    workgroupBarrier();
-  }
+  var sum = vec4<f32>(0.0);
+  for (var s = begin; s < end; s++) { sum += vec4<f32>(k[s * params.k_row4 + head * D4 + i % D4]); }
+  pooled[i] = sum / f32(block_end - block_begin);
 }
 
-// Grid: ceil(T * Hq * n_blocks * SL / WG) workgroups; item i = row * n_blocks + block, lanes lid % SL.
-@compute @workgroup_size(WG)
+@compute @workgroup_size(SCORE_WG)
 fn score_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = linear_group(wg, nwg) * (WG / SL) + lid / SL;
-  let lane = lid % SL;
-  let live = i < params.T * params.Hq * params.n_blocks;
+  let i = linear_group(wg, nwg) * SCORE_WG + lid;
+  if (i >= params.T * params.Hq * params.n_blocks) { return; }
   let row = i / params.n_blocks; // t * Hq + h
   let b = i % params.n_blocks;
-  let head = (row % params.Hq) / params.group;
-  var part = 0.0;
-  if (live) {
-    for (var x = lane; x < params.pieces * D4; x += SL) {
-      let d4 = x % D4;
-      part += dot(vec4<f32>(q[row * D4 + d4]), pooled[((b * params.pieces + x / D4) * params.Hkv + head) * D4 + d4]);
-    }
-  }
-  red[lid] = vec4<f32>(part, 0.0, 0.0, 0.0);
-  workgroupBarrier();
-  if (!live || lane != 0u) { return; }
   let p = params.S - params.T + row / params.Hq;
+  let head = (row % params.Hq) / params.group;
   var score: f32;
   if (params.causal != 0u && b * params.block > p) {
     score = bitcast<f32>(INF_BITS.y);
@@ -81,7 +53,10 @@ fn score_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     score = bitcast<f32>(INF_BITS.x);
   } else {
     var d = 0.0;
-    for (var l = 0u; l < SL; l++) { d += red[lid + l].x; }
+    for (var j = 0u; j < params.pieces; j++) {
+      let base = ((b * params.pieces + j) * params.Hkv + head) * D4;
+      for (var d4 = 0u; d4 < D4; d4++) { d += dot(vec4<f32>(q[row * D4 + d4]), pooled[base + d4]); }
+    }
     score = d;
   }
   block_scores[i] = score;

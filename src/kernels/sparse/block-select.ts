@@ -57,31 +57,41 @@ export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: Sp
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
+/** Workgroups that fill a large GPU: with at least this many, a workgroup may stream more than SPLIT_MAX_BYTES. */
+const FILL_WORKGROUPS = 512;
+
 /**
- * Pooling and scoring geometry. pool_main: one workgroup per (block, piece, KV head), a piece holding at most
- * SPLIT_MAX_BYTES of K (the blocks of a long MoBA block pool in parallel), its threads POOL_COLS vec4 columns
- * x POOL_LANES key lanes. score_main: SL lanes per (query, head, block) dot product, a power of two up to 16
- * and no more than the product's vec4s (pieces x D / 4), so a decode step's few rows still cover hundreds of
- * workgroups.
+ * Pooling and scoring geometry (both one thread per output, no workgroup memory). pool_main: a block is
+ * pooled in `pieces` of `piece` keys, as few as keep each workgroup within SPLIT_MAX_BYTES of K or give the
+ * dispatch FILL_WORKGROUPS workgroups (a long MoBA block in one piece would be one thread summing it all).
+ * score_main: SCORE_WG threads a workgroup, a power of two, as many as keep its pooled reads within
+ * SPLIT_MAX_BYTES or still give FILL_WORKGROUPS workgroups.
  */
 export function blockSelectPooling(c: Pick<BlockSelectConfig, 'T' | 'S' | 'Hq' | 'Hkv' | 'D' | 'block' | 'dtype'>) {
   const D4 = c.D / 4;
-  const rowBytes = c.D * BYTES_PER[c.dtype];
-  const pieces = Math.ceil(c.block / Math.max(1, Math.min(c.block, Math.floor(SPLIT_MAX_BYTES / rowBytes))));
-  const piece = Math.ceil(c.block / pieces);
-  const cols = Math.min(D4, WG);
-  const SL = Math.min(16, 2 ** Math.ceil(Math.log2(pieces * D4)));
   const nB = blockCount(c);
+  // A pool workgroup reads WG vec4 columns of `piece` keys each.
+  const wgBytes = (piece: number) => WG * piece * 4 * BYTES_PER[c.dtype];
+  const poolWorkgroups = (pieces: number) => Math.ceil((nB * pieces * c.Hkv * D4) / WG);
+  let pieces = 1;
+  while (pieces < c.block && wgBytes(Math.ceil(c.block / pieces)) > SPLIT_MAX_BYTES && poolWorkgroups(pieces) < FILL_WORKGROUPS) pieces *= 2;
+  pieces = Math.min(pieces, c.block);
+  const piece = Math.ceil(c.block / pieces);
+  pieces = Math.ceil(c.block / piece);
+  const items = c.T * c.Hq * nB;
+  const scoreBytes = (threads: number) => threads * pieces * c.D * 4;
+  let SCORE_WG = WG;
+  while (SCORE_WG > 1 && scoreBytes(SCORE_WG) > SPLIT_MAX_BYTES && Math.ceil(items / SCORE_WG) < FILL_WORKGROUPS) SCORE_WG /= 2;
   return {
     pieces,
     piece,
-    constants: { POOL_COLS: cols, POOL_LANES: Math.floor(WG / cols), SL },
-    poolWorkgroups: nB * pieces * c.Hkv,
+    SCORE_WG,
+    poolWorkgroups: poolWorkgroups(pieces),
     /** K bytes one pool_main workgroup sums. */
-    poolBytesPerWorkgroup: piece * rowBytes,
-    scoreWorkgroups: Math.ceil((c.T * c.Hq * nB * SL) / WG),
+    poolBytesPerWorkgroup: wgBytes(piece),
+    scoreWorkgroups: Math.ceil(items / SCORE_WG),
     /** Pooled-key bytes (f32) one score_main workgroup reads. */
-    scoreBytesPerWorkgroup: (WG / SL) * pieces * c.D * 4,
+    scoreBytesPerWorkgroup: scoreBytes(SCORE_WG),
   };
 }
 
@@ -206,8 +216,8 @@ function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) 
     plan: p,
     elem: c.dtype,
     bindings: { pooled: storage('vec4<f32>', 'read_write'), block_scores: storage('f32', 'read_write'), sel: storage('i32') },
-    constants: { BITW: Math.ceil(blockCount(c) / 32), ...blockSelectPooling(c).constants },
-    workgroup: { ...attendWorkgroup(c, p.BR), red: workgroupArray('vec4<f32>', WG) },
+    constants: { BITW: Math.ceil(blockCount(c) / 32), SCORE_WG: blockSelectPooling(c).SCORE_WG },
+    workgroup: attendWorkgroup(c, p.BR),
     entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
   });
 }

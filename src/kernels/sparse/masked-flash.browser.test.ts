@@ -54,7 +54,7 @@ const SUITES = [
       { T: 1, S: 300, Hq: 4, Hkv: 1, D: 32, block: 16, topBlocks: 4 },
       { T: 5, S: 61, Hq: 4, Hkv: 2, D: 20, block: 7, topBlocks: 3 },
       { T: 2, S: 50, Hq: 2, Hkv: 1, D: 16, block: 6, topBlocks: 2, causal: false },
-      // Blocks longer than one pooling workgroup takes (512 keys of 32 f32): pooled in 2 pieces.
+      // Blocks of 600 keys, pooled in 60 pieces of 10 (a workgroup sums <= 64 KiB of K).
       { T: 1, S: 1300, Hq: 2, Hkv: 1, D: 32, block: 600, topBlocks: 2 },
     ] as Partial<BlockSelectConfig>[],
   },

@@ -299,19 +299,19 @@ describe('decode geometry at DeepSeek-V3.2 scale', () => {
           const c = withDefaults(blockSelect, { T: 1, S, block, topBlocks, Hq: 16, Hkv: 4, D: 64, dtype });
           const g = blockSelectPooling(c);
           const at = `S ${S} ${dtype} block ${block} ${JSON.stringify(g)}`;
-          // The pieces of a block cover it, and every key of K is summed by exactly one pool workgroup.
+          // The pieces of a block cover it; one pool thread per (block, piece, KV head, vec4 column).
           expect(g.pieces * g.piece, at).toBeGreaterThanOrEqual(block);
           expect((g.pieces - 1) * g.piece, at).toBeLessThan(block);
-          expect(g.poolWorkgroups, at).toBe(Math.ceil(S / block) * g.pieces * 4);
+          expect(g.poolWorkgroups, at).toBe(Math.ceil((Math.ceil(S / block) * g.pieces * 4 * 16) / WG));
           expect(rule(g.poolWorkgroups, g.poolBytesPerWorkgroup), `pool ${at}`).toBe(true);
           expect(rule(g.scoreWorkgroups, g.scoreBytesPerWorkgroup), `score ${at}`).toBe(true);
-          expect(g.constants.POOL_COLS * g.constants.POOL_LANES).toBeLessThanOrEqual(WG);
         }
       }
     }
-    // The bench shape (S 16K, blocks of 64, 4 KV heads): 1024 pool workgroups of 16 KiB, 256 score workgroups.
+    // The bench shape (S 16K, blocks of 64, 4 KV heads): 4 pieces of 16 keys, 256 pool workgroups of 64 KiB;
+    // 64 score workgroups of 64 threads.
     const bench = blockSelectPooling(withDefaults(blockSelect, { T: 1, S: 16384, block: 64, topBlocks: 16, Hq: 16, Hkv: 4, D: 64 }));
-    expect([bench.poolWorkgroups, bench.poolBytesPerWorkgroup, bench.scoreWorkgroups]).toEqual([1024, 16384, 256]);
+    expect([bench.pieces, bench.poolWorkgroups, bench.poolBytesPerWorkgroup, bench.scoreWorkgroups, bench.SCORE_WG]).toEqual([4, 256, 65536, 64, 64]);
   });
 
   it('the bench shapes get 128 and 260 workgroups instead of 2 and 4 (MLA S = 32K, k = 2048, 16 heads; window S = 32K, W = 2048)', () => {
