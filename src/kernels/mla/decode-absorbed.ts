@@ -64,6 +64,13 @@ const MAX_SCORE_SLICES = 64;
 const TARGET_WORKGROUPS = 512;
 const MAX_BYTES_PER_WORKGROUP = 64 * 1024;
 /**
+ * That rule binds from LONG_CONTEXT keys on. A shorter cache holds little per step, and there a range's fixed
+ * cost (its 8 * HO heads x d_c partial written and merged again, about as many bytes as 28 f32 latent rows)
+ * would dominate: a range is at least 4 full key tiles.
+ */
+const LONG_CONTEXT = 8192;
+const MIN_KEYS_SHORT = 4 * MAX_TILE;
+/**
  * The fixed part of the layout: absorb_main's invocations per workgroup (4 columns each: 128 x 4 B x dn = 64 KiB
  * of W_UK at dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per 4 W_UV rows (TPR), rows per
  * workgroup (RPW = 4 * WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT).
@@ -97,8 +104,8 @@ export function planAbsorbed(c: MlaAbsorbedConfig): AbsorbedPlan {
   const byBytes = Math.ceil(c.S / budget);
   const byWorkgroups = Math.ceil(TARGET_WORKGROUPS / (c.T * blocks));
   // Keys per range: the user's count of ranges, else the bytes rule, else at least byWorkgroups ranges.
-  const keysPerSplit =
-    c.splits > 0 ? Math.ceil(c.S / c.splits) : byBytes <= byWorkgroups ? Math.min(budget, c.S) : Math.max(1, Math.floor(c.S / byWorkgroups));
+  const ruled = byBytes <= byWorkgroups ? Math.min(budget, c.S) : Math.max(1, Math.floor(c.S / byWorkgroups));
+  const keysPerSplit = c.splits > 0 ? Math.ceil(c.S / c.splits) : c.S >= LONG_CONTEXT ? ruled : Math.min(c.S, Math.max(ruled, MIN_KEYS_SHORT));
   // Whole key quads; roles b, c take one (quad, key) per invocation (2 * HO * BK <= HO * CG).
   const most = Math.min(MAX_TILE, MAX_TILE_QUADS / (2 * HO), CG / 2, (MAX_SCORE_SLICES / HO) * 4, Math.ceil(keysPerSplit / 4) * 4);
   const BK = Math.max(4, 4 * Math.floor(most / 4));

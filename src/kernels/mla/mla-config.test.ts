@@ -169,6 +169,13 @@ describe('absorbed split-K plan', () => {
     expect([p.blocks, p.HO, p.CG]).toEqual([4, 4, 64]);
     expect(p.splits * p.blocks).toBeGreaterThanOrEqual(512);
   });
+  it('below 8K keys a range is at least 4 key tiles (128 keys): S = 2048, 16 heads -> 16 ranges, not 74 of 28 keys', () => {
+    const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16 }));
+    expect([p.splits, p.keysPerSplit, p.BK]).toEqual([16, 128, 32]);
+    expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 100, H: 16 })).splits).toBe(1);
+    // The user's count of ranges still wins.
+    expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16, splits: 74 })).splits).toBe(74);
+  });
   it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
     for (const S of [8192, 16384, 32768]) {
       for (const dtype of ['f32', 'f16'] as const) {
