@@ -7,7 +7,8 @@ import { GpuSession } from '../device/gpu-session.ts';
 import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.ts';
 import { findKernel } from '../../kernels/registry.ts';
 import { WATERFALL } from '../../bench/studies/layer.ts';
-import { fmtMs } from '../run/display-number.ts';
+import { fmtMs, fmtNum } from '../run/display-number.ts';
+import { fakeResult } from '../../bench/result-fixture.ts';
 import { DecoderLayerPage } from './decoder-layer-page.ts';
 import { LAYER_KERNEL, layerVariants, stageGroups, stepMs } from './layer-variants.ts';
 
@@ -73,6 +74,30 @@ describe('<kl-decoder-layer-page>', () => {
       expect(text(q(p, 'tr[data-kv^="GQA"] [data-real]'))).toBe('4,096 B');
     }
     expect(text(q(p, 'tr[data-kv="MLA latent + RoPE key, bf16"]'))).toContain('(d_c + d_rope)·b = (512 + 64)·2');
+  });
+
+  it('each variant\'s stage sum is checked against the whole of the same runs and the kernel timed alone; a disagreement past 10% is flagged', async () => {
+    const { p } = await page('S=32');
+    const [v32, v3] = [layerVariants(findKernel(LAYER_KERNEL)!, p.config).find((v) => v.attention === 'mla_dsa')!, layerVariants(findKernel(LAYER_KERNEL)!, p.config).find((v) => v.attention === 'mla_dense')!];
+    const stages = (ms: number[]) => ['q projection', 'attention', 'dense ffn'].map((name, i) => ({ name, medianMs: ms[i]!, share: ms[i]! / ms.reduce((a, b) => a + b, 0) }));
+    // V3.2 as reported: bars summing to 166 ms, the same runs' whole 160 ms, the kernel timed alone 51 ms. V3 agrees.
+    p.results = [
+      { variant: v32, result: fakeResult({ kernel: LAYER_KERNEL, config: p.config, medianMs: 51, stages: stages([40, 100, 26]), stagesWholeMs: 160 }) },
+      { variant: v3, result: fakeResult({ kernel: LAYER_KERNEL, config: p.config, medianMs: 20.4, stages: stages([5, 10, 5]), stagesWholeMs: 19.8 }) },
+    ];
+    await settle(p);
+    const check = (label: string) => text(q(p, `[data-stage-check-of="${label}"]`)).replace(/\s+/g, ' ');
+    expect(check(v32.label)).toContain(`stage sum ${fmtNum(166)} ms vs whole ${fmtNum(160)} ms in the same runs`);
+    expect(check(v32.label)).toContain(`timed whole (with flush) ${fmtNum(51)} ms`);
+    expect(qa(p, `[data-stage-check-of="${v32.label}"] [data-stage-warning]`).map((e) => e.dataset.stageWarning)).toEqual(['timed']);
+    expect(qa(p, `[data-stage-check-of="${v3.label}"] [data-stage-warning]`).length).toBe(0);
+    const alert = text(q(p, '[data-stage-disagree]'));
+    expect(alert).toContain(v32.label);
+    expect(alert).not.toContain(v3.label);
+    // Once every variant agrees, no alert.
+    p.results = [p.results[1]!];
+    await settle(p);
+    expect(qa(p, '[data-stage-disagree]').length).toBe(0);
   });
 
   it('one run times every variant with its stages: the bars and the waterfall are the measured stage times; an estimate comes first', { timeout: 900_000 }, async () => {

@@ -28,9 +28,10 @@ import type { ChartSpec } from '../charts/line-chart.ts';
 import type { StackedBarsSpec } from '../charts/stacked-bars.ts';
 import { lessonSentence } from '../charts/chart-lesson.ts';
 import { SERIES_COLORS } from '../charts/chart-colors.ts';
-import { fmtBytes, fmtMs, fmtNum } from '../run/display-number.ts';
+import { fmtBytes, fmtMs, fmtNum, fmtPct } from '../run/display-number.ts';
 import type { Progress } from '../run/progress.ts';
 import { runStopMessage } from '../run/run-error.ts';
+import { STAGE_TOLERANCE, stageCheck, stageCheckLine } from '../run/result-card.ts';
 import { RunEstimate } from '../run/run-estimate.ts';
 import {
   LAYER_KERNEL,
@@ -49,7 +50,6 @@ import {
 } from './layer-variants.ts';
 import '../forms/kernel-form.ts';
 import '../run/run-progress.ts';
-import '../run/result-card.ts';
 import '../charts/line-chart.ts';
 import '../charts/stacked-bars.ts';
 
@@ -287,13 +287,27 @@ export class DecoderLayerPage extends LitElement {
     };
     const v32 = this.results.find((r) => r.variant.attention === 'mla_dsa');
     const top = v32 && stageGroups(v32.result).reduce((a, g) => ((g.ms ?? 0) > (a.ms ?? 0) ? g : a));
+    const noisy = this.results.filter(({ result }) => {
+      const c = stageCheck(result);
+      return c && (Math.abs(c.off) > STAGE_TOLERANCE || Math.abs(c.timedOff) > STAGE_TOLERANCE);
+    });
     return html`<section class="card wide" aria-label="stage bars" data-stages>
       <h3>Where the time goes: every stage of each variant</h3>
       <kl-stacked-bars .spec=${spec} label="median time per stage, one bar per variant"></kl-stacked-bars>
       <p class="small" data-stage-summary>
         Each bar is one variant's decode step at S = ${fmtNum(Number(this.config.S))}: the stages' medians, timed inside the same runs (timestamps at the stage
-        boundaries). ${top ? `In V3.2, ${top.name} takes the most (${fmtMs(top.ms)}).` : ''}
+        boundaries). ${top ? `In V3.2, ${top.name} takes the most (${fmtMs(top.ms)}).` : ''} A bar is the sum of its stages' medians; each variant's check below sets it
+        against the median whole of the same runs and against the kernel timed alone (the result card's median time, other runs with the cache clear).
       </p>
+      ${noisy.length
+        ? html`<p class="error" role="alert" data-stage-disagree>
+            ${noisy.map(({ variant }) => variant.label).join(', ')}: the stage times disagree with the whole by more than ${fmtPct(STAGE_TOLERANCE)} (checks below); the machine was
+            busy while they ran. Rerun, or raise the repeats, before reading the bars as shares of the step.
+          </p>`
+        : nothing}
+      <ul class="small" data-stage-checks>
+        ${this.results.map(({ variant, result }) => html`<li data-stage-check-of=${variant.label}>${variant.label}: ${stageCheckLine(result)}</li>`)}
+      </ul>
     </section>`;
   }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fakeResult } from '../../bench/result-fixture.ts';
 import { mount, q, qa, settle, text, unmountAll } from '../testing.ts';
 import { fmtNum, fmtPct } from './display-number.ts';
-import { ResultCard } from './result-card.ts';
+import { ResultCard, stageCheck } from './result-card.ts';
 import { RunProgress } from './run-progress.ts';
 
 async function card(r = fakeResult()): Promise<ResultCard> {
@@ -81,6 +81,27 @@ describe('<kl-result-card>', () => {
     expect(text(q(c, '[data-intermediate]'))).toBe('1.0 MiB between passes');
     expect(text(q(c, '[data-from-run]'))).toBe('; counted from what this run read');
     expect(qa(await card(r), '[data-from-run]').length).toBe(0);
+  });
+
+  it('a composite: the stage sum against the whole of the same runs and the kernel timed alone, with a warning past 10%', async () => {
+    const stages = (ms: number[]) => ms.map((m, i) => ({ name: `stage ${i}`, medianMs: m, share: m / ms.reduce((a, b) => a + b, 0) }));
+    // Agreeing: 18.5 + 0.5 = 19 ms against 18.8 ms in the same runs and 19.4 ms timed alone (as the CLI's 1.20% line).
+    const ok = fakeResult({ medianMs: 19.4, stages: stages([18.5, 0.5]), stagesWholeMs: 18.8 });
+    const line = (c: ResultCard) => text(q(c, '[data-stage-check]')).replace(/\s+/g, ' ');
+    let c = await card(ok);
+    expect(line(c)).toBe(`stage sum ${fmtNum(19)} ms vs whole ${fmtNum(18.8)} ms in the same runs (${fmtPct(19 / 18.8 - 1)} off); timed whole (with flush) ${fmtNum(19.4)} ms.`);
+    expect(qa(c, '[data-stage-warning]').length).toBe(0);
+    // The page's report: bars of 166 ms on a card of 51 ms (the load changed between the two timings).
+    const drift = fakeResult({ medianMs: 51, stages: stages([150, 16]), stagesWholeMs: 160 });
+    c = await card(drift);
+    expect(stageCheck(drift)!.timedOff).toBeCloseTo(51 / 160 - 1, 12);
+    expect(qa(c, '[data-stage-warning]').map((e) => e.dataset.stageWarning)).toEqual(['timed']);
+    expect(text(q(c, '[data-stage-warning="timed"]'))).toContain(`${fmtPct(51 / 160 - 1)} off the stages' whole`);
+    // Stage medians off the same runs' whole (a pause in one stage of every run).
+    c = await card(fakeResult({ medianMs: 30, stages: stages([20, 1]), stagesWholeMs: 30 }));
+    expect(qa(c, '[data-stage-warning]').map((e) => e.dataset.stageWarning)).toEqual(['sum']);
+    // A single kernel has no stage check.
+    expect(qa(await card(fakeResult()), '[data-stage-check]').length).toBe(0);
   });
 
   it('says when times are wall clock (no timestamp-query)', async () => {

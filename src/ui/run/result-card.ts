@@ -1,12 +1,61 @@
 // <kl-result-card>: one timed run — median time with its spread, achieved GB/s and GFLOP/s from the
 // kernel's cost model, both as a fraction of this device's measured roofline, and the verification badge.
 // Numbers are shown only for a verified run with finite outputs.
-import { LitElement, html, css, nothing } from 'lit';
+import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
 import type { KernelResult } from '../../bench/result-schema.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { fmtBytes, fmtMs, fmtNum, fmtPct } from './display-number.ts';
 import { isTrusted } from './verification-badge.ts';
 import './verification-badge.ts';
+
+/** Beyond this relative difference the stage check warns (the stages no longer tell where the whole went). */
+export const STAGE_TOLERANCE = 0.1;
+
+export interface StageCheck {
+  /** The stages' medians, summed (what a stacked bar of them shows). */
+  sumMs: number;
+  /** Median of each run's whole (first stage's start to last stage's end), in the same runs as the stages. */
+  wholeMs: number;
+  /** sumMs / wholeMs - 1. */
+  off: number;
+  /** The kernel timed alone (separate runs, the cache clear around each): the result's median. */
+  timedMs: number;
+  /** timedMs / wholeMs - 1. */
+  timedOff: number;
+}
+
+/**
+ * A composite's stage times against its whole, as the CLI prints them (src/bench/format.ts stageLine). The
+ * median of each stage is not the median of their sum: under load a pause lands in one stage of each run, so
+ * the stage medians dodge it while every run's whole keeps it. The kernel's own median (timeRepeats) comes from
+ * other runs, with the cache clear; both comparisons are shown, so a bar never silently disagrees with the card.
+ */
+export function stageCheck(r: KernelResult): StageCheck | undefined {
+  if (!r.stages?.length || r.stagesWholeMs === undefined || !(r.stagesWholeMs > 0)) return undefined;
+  const sumMs = r.stages.reduce((a, s) => a + s.medianMs, 0);
+  return { sumMs, wholeMs: r.stagesWholeMs, off: sumMs / r.stagesWholeMs - 1, timedMs: r.medianMs, timedOff: r.medianMs / r.stagesWholeMs - 1 };
+}
+
+/** The stage check's line, with a warning for either difference beyond STAGE_TOLERANCE. */
+export function stageCheckLine(r: KernelResult): TemplateResult | typeof nothing {
+  const c = stageCheck(r);
+  if (!c) return nothing;
+  const clear = r.timer && !r.timer.flushBytes ? 'no cache clear' : 'with flush';
+  const apart = Math.abs(c.off) > STAGE_TOLERANCE;
+  const drift = Math.abs(c.timedOff) > STAGE_TOLERANCE;
+  return html`<span data-stage-check
+      >stage sum ${fmtNum(c.sumMs)} ms vs whole ${fmtNum(c.wholeMs)} ms in the same runs (${fmtPct(c.off)} off); timed whole (${clear}) ${fmtNum(c.timedMs)} ms.</span
+    >${apart
+      ? html` <strong class="error" data-stage-warning="sum"
+          >The stage medians add up to ${fmtPct(c.off)} off the whole of the same runs: those runs were noisy (other work on this machine); rerun, or take more repeats.</strong
+        >`
+      : nothing}${drift
+      ? html` <strong class="error" data-stage-warning="timed"
+          >The median time (the kernel timed alone, in other runs) is ${fmtPct(c.timedOff)} off the stages' whole: the load changed between the two timings, so compare
+          stage times with the same-run whole, not with the median time.</strong
+        >`
+      : nothing}`;
+}
 
 export class ResultCard extends LitElement {
   static override properties = { result: { attribute: false } };
@@ -53,6 +102,7 @@ export class ResultCard extends LitElement {
               ${fmtNum(r.timer.baselineMs * 1000)} µs per run subtracted${!r.timer.flushBytes ? ' (no cache clear)' : r.timer.stamped === 'each-run' ? ' (the cache clear before each run is outside the pairs)' : ' (it includes the cache clear before each run)'};
               median 95% CI ${fmtNum(r.timer.medianCiMs[0])}–${fmtNum(r.timer.medianCiMs[1])} ms.</span>`
           : nothing}
+        ${trusted ? stageCheckLine(r) : nothing}
         ${r.geometry ? html`<span data-geometry>${r.geometry.workgroups} workgroups in ${r.geometry.dispatches.length} dispatches per run.</span>` : nothing}
         the instance allocated ${fmtBytes(r.allocatedBytes)} on the device.
         ${r.timer?.coarseSamples
