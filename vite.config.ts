@@ -46,10 +46,13 @@ export default defineConfig({
           environment: 'node',
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['src/**/*.browser.test.ts'],
-          // Dawn and SwiftShader hold process-global state: one worker, files in sequence.
+          // Dawn and SwiftShader hold process-global state: one worker, files in sequence. In one process
+          // (no isolation per file) the files share one device (test/node-gpu.ts), so a pipeline is compiled
+          // once for the run, and no file pays a fresh process and module graph.
           pool: 'forks',
           maxWorkers: 1,
           fileParallelism: false,
+          isolate: false,
         },
       },
       {
