@@ -7,14 +7,15 @@
 // 4 scores (or probabilities) of one key travel as one vec4. Per K/V tile of BK keys (four barriers):
 //   1. stage K (rows padded by one vec4 against bank conflicts) and V in workgroup memory (vec4 loads,
 //      coalesced along D; keys past S are zeros);
-//   2. S = Q K^T in register micro-tiles of 4 rows x 4 keys: per vec4 chunk of D, 4 q and 4 k loads feed
-//      16 dot products; the tile of scores (log2 units: q is pre-scaled by scale * log2 e) goes to
+//   2. S = Q K^T in register micro-tiles of 8 rows (two quads) x 4 keys: per vec4 chunk of D, 8 q and 4 k
+//      loads feed 32 dot products; the tile of scores (log2 units: q is pre-scaled by scale * log2 e) goes to
 //      workgroup memory, masked keys as NEG_INF;
 //   3. one invocation per row quad: the tile's row maxima, the running max m and alpha = 2^(m_old - m); then each
 //      score becomes p = 2^(s - m), computed once per (row, key);
-//   4. O += P V: invocation (quad rq, vec4 column col, key lane kl) keeps the quad's 4 accumulators of its
-//      column in registers, rescales them by alpha, and adds p_j * v_j over its keys of the tile (p_j is one
-//      broadcast vec4, v_j one vec4), summing p_j into the 4 row sums as it goes.
+//   4. O += P V: invocation (quad pair pp, column pair cp, key lane kl) keeps an 8 x 8 micro-tile of O
+//      (quads pp and pp + ceil(RQ / 2), vec4 columns cp and cp + CP) in registers, rescales it by alpha, and adds
+//      p_j * v_j over its keys of the tile: 2 p and 2 v loads per 64 FMAs (on SwiftShader a shared read is
+//      a per-lane gather, so that ratio sets the speed), summing p_j into the row sums as it goes.
 // All per-invocation state is named vec4s (no arrays indexed in loops: on CPU emulation those become memory).
 // Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
 // and blocks are scheduled longest first so the last wave is short ones.
@@ -22,10 +23,12 @@
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 
 // Generated from src/kernels/attention/flash-prefill.ts: the bindings params, q, k, v, out (vec4<elem>); the
-// constants WG (invocations per workgroup), RQ (row quads per workgroup, RQ * D / 4 <= WG) and BK (keys per
-// K/V tile, a multiple of 4); the workgroup arrays q_tile (BR q rows, row stride D / 4; at the end, the
-// key-lane sums), k_tile (row stride D / 4 + 1) and v_tile (vec4<elem>, BK rows), probs ([quad][key]: 4
-// scores, then 4 probabilities), row_m, row_alpha (BR each) and lane_l (per key lane and quad: its 4 row sums).
+// constants WG (invocations per workgroup), RQ (row quads per workgroup, ceil(RQ / 2) * CP <= WG), CP
+// (column pairs, ceil(D / 8)) and BK (keys per K/V tile, a multiple of 4); the workgroup arrays q_tile (BR q
+// rows, row stride D / 4; at the end, the key-lane sums), k_tile (row stride D / 4 + 1) and v_tile
+// (vec4<elem>, BK rows of D / 4 and one spare vec4 that an odd D / 4's last column pair reads), probs
+// ([quad][key]: 4 scores, then 4 probabilities), row_m, row_alpha (BR each) and lane_l (per key lane and
+// quad: its 4 row sums).
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
 #include "lib/flash-quad.wgsl"
@@ -63,12 +66,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     row_m[tid] = NEG_INF;
   }
 
-  // P.V roles: quad pq, column col, key lane kl of KL (invocations past KL * RQ * D4 only score).
-  let KL = WG / (RQ * D4);
-  let col = tid % D4;
-  let pq = (tid / D4) % RQ;
-  let kl = tid / (D4 * RQ);
-  var acc = QuadAcc();
+  // P.V roles: quad pair pp (quads qa, qb), column pair cp (vec4 columns ca, cb), key lane kl of KL
+  // (invocations past KL * RP * CP only score).
+  let RP = (RQ + 1u) / 2u;
+  let KL = WG / (RP * CP);
+  let cp = tid % CP;
+  let pp = (tid / CP) % RP;
+  let kl = tid / (CP * RP);
+  let qa = pp;
+  let qb = pp + RP;
+  let has_qb = qb < RQ; // an odd RQ's last pair is one quad: its second half reads quad qa, stores nothing
+  let qr = select(qa, qb, has_qb);
+  let ca = cp;
+  let cb = cp + CP; // == D4 for the last pair of an odd D4: computed on the spare zeros, never stored
+  var aa = QuadAcc();
+  var ab = QuadAcc();
+  var ba = QuadAcc();
+  var bb = QuadAcc();
 
   for (var kb = 0u; kb < block_end; kb += BK) {
     let n = min(BK, block_end - kb);
@@ -88,43 +102,51 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     workgroupBarrier();
 
-    // 2. Scores, micro-tile (quad sq, keys 4 kq .. 4 kq + 3) per task.
-    for (var task = tid; task < RQ * (BK / 4u); task += WG) {
-      let sq = task % RQ;
-      let kq = task / RQ;
-      var s0 = vec4f(0.0);
-      var s1 = vec4f(0.0);
-      var s2 = vec4f(0.0);
-      var s3 = vec4f(0.0);
+    // 2. Scores, micro-tile (quads sp and sp + RP, keys 4 kq .. 4 kq + 3) per task.
+    for (var task = tid; task < RP * (BK / 4u); task += WG) {
+      let sp = task % RP;
+      let kq = task / RP;
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      var a2 = vec4f(0.0);
+      var a3 = vec4f(0.0);
+      var b0 = vec4f(0.0);
+      var b1 = vec4f(0.0);
+      var b2 = vec4f(0.0);
+      var b3 = vec4f(0.0);
       if (4u * kq < n) {
-        let qb = 4u * sq * D4;
+        let qa0 = 4u * sp * D4;
+        let qb0 = 4u * select(sp, sp + RP, sp + RP < RQ) * D4;
         let kbase = 4u * kq * DP;
         for (var c = 0u; c < D4; c++) {
-          let q0 = q_tile[qb + c];
-          let q1 = q_tile[qb + D4 + c];
-          let q2 = q_tile[qb + 2u * D4 + c];
-          let q3 = q_tile[qb + 3u * D4 + c];
-          s0 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + c]));
-          s1 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + DP + c]));
-          s2 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + 2u * DP + c]));
-          s3 += quad_score(q0, q1, q2, q3, vec4f(k_tile[kbase + 3u * DP + c]));
+          let k0 = vec4f(k_tile[kbase + c]);
+          let k1 = vec4f(k_tile[kbase + DP + c]);
+          let k2 = vec4f(k_tile[kbase + 2u * DP + c]);
+          let k3 = vec4f(k_tile[kbase + 3u * DP + c]);
+          let q0 = q_tile[qa0 + c];
+          let q1 = q_tile[qa0 + D4 + c];
+          let q2 = q_tile[qa0 + 2u * D4 + c];
+          let q3 = q_tile[qa0 + 3u * D4 + c];
+          a0 += quad_score(q0, q1, q2, q3, k0);
+          a1 += quad_score(q0, q1, q2, q3, k1);
+          a2 += quad_score(q0, q1, q2, q3, k2);
+          a3 += quad_score(q0, q1, q2, q3, k3);
+          let r0 = q_tile[qb0 + c];
+          let r1 = q_tile[qb0 + D4 + c];
+          let r2 = q_tile[qb0 + 2u * D4 + c];
+          let r3 = q_tile[qb0 + 3u * D4 + c];
+          b0 += quad_score(r0, r1, r2, r3, k0);
+          b1 += quad_score(r0, r1, r2, r3, k1);
+          b2 += quad_score(r0, r1, r2, r3, k2);
+          b3 += quad_score(r0, r1, r2, r3, k3);
         }
       }
-      // Visible: key < block_end (covers S) and, causally, key <= the row's position S - T + t.
-      var last = vec4i(-1);
-      for (var x = 0u; x < 4u; x++) {
-        let rr = row0 + 4u * sq + x;
-        if (rr < rows) {
-          last[x] = select(i32(params.S) - 1, i32(params.S - params.T + rr / G), params.causal != 0u);
-        }
+      let key = kb + 4u * kq;
+      let lim = kb + n;
+      store_scores(sp, key, lim, row0, rows, a0, a1, a2, a3);
+      if (sp + RP < RQ) {
+        store_scores(sp + RP, key, lim, row0, rows, b0, b1, b2, b3);
       }
-      let key = i32(kb + 4u * kq);
-      let lim = i32(kb + n) - 1;
-      let o = sq * BK + 4u * kq;
-      probs[o] = select(vec4f(NEG_INF), s0, vec4i(key) <= min(last, vec4i(lim)));
-      probs[o + 1u] = select(vec4f(NEG_INF), s1, vec4i(key + 1) <= min(last, vec4i(lim)));
-      probs[o + 2u] = select(vec4f(NEG_INF), s2, vec4i(key + 2) <= min(last, vec4i(lim)));
-      probs[o + 3u] = select(vec4f(NEG_INF), s3, vec4i(key + 3) <= min(last, vec4i(lim)));
     }
     workgroupBarrier();
 
@@ -150,54 +172,133 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     workgroupBarrier();
 
-    // 4. O += P V for this invocation's quad and column, over its key lane's keys.
+    // 4. O += P V for this invocation's 8 x 8 micro-tile, over its key lane's keys.
     if (kl < KL) {
-      let ab = 4u * pq;
-      let alpha = vec4f(row_alpha[ab], row_alpha[ab + 1u], row_alpha[ab + 2u], row_alpha[ab + 3u]);
-      quad_rescale(&acc, alpha);
+      let alpha_a = vec4f(row_alpha[4u * qa], row_alpha[4u * qa + 1u], row_alpha[4u * qa + 2u], row_alpha[4u * qa + 3u]);
+      let alpha_b = vec4f(row_alpha[4u * qr], row_alpha[4u * qr + 1u], row_alpha[4u * qr + 2u], row_alpha[4u * qr + 3u]);
+      quad_rescale(&aa, alpha_a);
+      quad_rescale(&ab, alpha_a);
+      quad_rescale(&ba, alpha_b);
+      quad_rescale(&bb, alpha_b);
       for (var j = kl; j < n; j += KL) {
-        let p = probs[pq * BK + j];
-        let vv = vec4f(v_tile[j * D4 + col]);
-        quad_add(&acc, p, vv);
+        let pa = probs[qa * BK + j];
+        let pb = probs[qr * BK + j];
+        let va = vec4f(v_tile[j * D4 + ca]);
+        let vb = vec4f(v_tile[j * D4 + cb]);
+        quad_add(&aa, pa, va);
+        quad_fma(&ab, pa, vb);
+        quad_add(&ba, pb, va);
+        quad_fma(&bb, pb, vb);
       }
     }
     workgroupBarrier(); // the next tile overwrites the tiles, probs and row_alpha
   }
 
-  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
-  if (kl < KL && col == 0u) {
-    lane_l[kl * RQ + pq] = acc.l;
+  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time. ab and bb carry no
+  // row sums (quad_fma): aa and ba have them.
+  if (kl < KL && cp == 0u) {
+    lane_l[kl * RQ + qa] = aa.l;
+    if (has_qb) {
+      lane_l[kl * RQ + qb] = ba.l;
+    }
   }
-  let qo = 4u * pq * D4 + col;
+  let has_cb = cb < D4;
   for (var other = 1u; other < KL; other++) {
     if (kl == other) {
-      q_tile[qo] = acc.r0;
-      q_tile[qo + D4] = acc.r1;
-      q_tile[qo + 2u * D4] = acc.r2;
-      q_tile[qo + 3u * D4] = acc.r3;
+      park(qa, ca, aa);
+      if (has_cb) {
+        park(qa, cb, ab);
+      }
+      if (has_qb) {
+        park(qb, ca, ba);
+        if (has_cb) {
+          park(qb, cb, bb);
+        }
+      }
     }
     workgroupBarrier();
     if (kl == 0u) {
-      acc.r0 += q_tile[qo];
-      acc.r1 += q_tile[qo + D4];
-      acc.r2 += q_tile[qo + 2u * D4];
-      acc.r3 += q_tile[qo + 3u * D4];
+      unpark(qa, ca, &aa);
+      if (has_cb) {
+        unpark(qa, cb, &ab);
+      }
+      if (has_qb) {
+        unpark(qb, ca, &ba);
+        if (has_cb) {
+          unpark(qb, cb, &bb);
+        }
+      }
     }
     workgroupBarrier();
   }
   workgroupBarrier(); // lane_l is read below (also when there is a single key lane)
   if (kl == 0u) {
-    var l = vec4f(0.0);
+    var la = vec4f(0.0);
+    var lb = vec4f(0.0);
     for (var i = 0u; i < KL; i++) {
-      l += lane_l[i * RQ + pq];
+      la += lane_l[i * RQ + qa];
+      lb += lane_l[i * RQ + qr];
     }
-    for (var x = 0u; x < 4u; x++) {
-      let rr = row0 + 4u * pq + x;
-      if (rr < rows) {
-        let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
-        let total = quad_row(acc, x);
-        out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
+    store_quad(row0, rows, kvh, qa, ca, aa, la);
+    if (has_cb) {
+      store_quad(row0, rows, kvh, qa, cb, ab, la);
+    }
+    if (has_qb) {
+      store_quad(row0, rows, kvh, qb, ca, ba, lb);
+      if (has_cb) {
+        store_quad(row0, rows, kvh, qb, cb, bb, lb);
       }
+    }
+  }
+}
+
+// Quad sq's scores of keys key .. key+3 into probs, masked keys as NEG_INF. Visible: key < lim (the tile's
+// end, which covers S) and, causally, key <= the row's position S - T + t.
+fn store_scores(sq: u32, key: u32, lim: u32, row0: u32, rows: u32, s0: vec4f, s1: vec4f, s2: vec4f, s3: vec4f) {
+  var last = vec4i(-1);
+  for (var x = 0u; x < 4u; x++) {
+    let rr = row0 + 4u * sq + x;
+    if (rr < rows) {
+      last[x] = select(i32(params.S) - 1, i32(params.S - params.T + rr / params.group), params.causal != 0u);
+    }
+  }
+  let l = min(last, vec4i(i32(lim) - 1));
+  let k0 = i32(key);
+  let o = sq * BK + key % BK;
+  probs[o] = select(vec4f(NEG_INF), s0, vec4i(k0) <= l);
+  probs[o + 1u] = select(vec4f(NEG_INF), s1, vec4i(k0 + 1) <= l);
+  probs[o + 2u] = select(vec4f(NEG_INF), s2, vec4i(k0 + 2) <= l);
+  probs[o + 3u] = select(vec4f(NEG_INF), s3, vec4i(k0 + 3) <= l);
+}
+
+// The key-lane reduction's slots in q_tile: quad q's 4 rows of vec4 column c.
+fn park(q: u32, c: u32, a: QuadAcc) {
+  let D4 = params.D / 4u;
+  let o = 4u * q * D4 + c;
+  q_tile[o] = a.r0;
+  q_tile[o + D4] = a.r1;
+  q_tile[o + 2u * D4] = a.r2;
+  q_tile[o + 3u * D4] = a.r3;
+}
+
+fn unpark(q: u32, c: u32, a: ptr<function, QuadAcc>) {
+  let D4 = params.D / 4u;
+  let o = 4u * q * D4 + c;
+  (*a).r0 += q_tile[o];
+  (*a).r1 += q_tile[o + D4];
+  (*a).r2 += q_tile[o + 2u * D4];
+  (*a).r3 += q_tile[o + 3u * D4];
+}
+
+// acc / l for the quad's live rows into out (0 for a row that saw no key, like the reference).
+fn store_quad(row0: u32, rows: u32, kvh: u32, q: u32, c: u32, a: QuadAcc, l: vec4f) {
+  let G = params.group;
+  let D4 = params.D / 4u;
+  for (var x = 0u; x < 4u; x++) {
+    let rr = row0 + 4u * q + x;
+    if (rr < rows) {
+      let grow = (rr / G) * params.Hq + kvh * G + rr % G; // row of out: t * Hq + h
+      out[grow * D4 + c] = vec4<elem>(quad_row(a, x) * select(0.0, 1.0 / l[x], l[x] > 0.0));
     }
   }
 }

@@ -34,6 +34,14 @@ fn quad_add(a: ptr<function, QuadAcc>, p: vec4f, vv: vec4f) {
   (*a).l += p;
 }
 
+// acc_r += p_r * v without the row sums: a second column of the same rows, whose sums another QuadAcc keeps.
+fn quad_fma(a: ptr<function, QuadAcc>, p: vec4f, vv: vec4f) {
+  (*a).r0 += p.x * vv;
+  (*a).r1 += p.y * vv;
+  (*a).r2 += p.z * vv;
+  (*a).r3 += p.w * vv;
+}
+
 // Row x (< 4) of the quad's column.
 fn quad_row(a: QuadAcc, x: u32) -> vec4f {
   return select(select(a.r3, a.r2, x == 2u), select(a.r1, a.r0, x == 0u), x < 2u);

@@ -33,8 +33,8 @@ describe('flash_prefill tile plan', () => {
           expect(p.tileKeys).toBeGreaterThanOrEqual(4);
           expect(p.wg).toBeLessThanOrEqual(caps.limits.maxComputeInvocationsPerWorkgroup);
           expect(p.rowsPerBlock % 4).toBe(0);
-          // Every (row quad, vec4 column) of the P.V phase has an invocation.
-          expect(p.keyLanes * (p.rowsPerBlock / 4) * (D / 4)).toBeLessThanOrEqual(p.wg);
+          // Every 8 x 8 micro-tile (quad pair, vec4 column pair) of O in the P.V phase has an invocation.
+          expect(p.keyLanes * Math.ceil(p.rowsPerBlock / 8) * Math.ceil(D / 8)).toBeLessThanOrEqual(p.wg);
           expect(p.keyLanes).toBeGreaterThanOrEqual(1);
         }
       }

@@ -20,7 +20,7 @@ import {
 } from './attention-config.ts';
 import { flashWorkgroupSize } from './flash-lanes.ts';
 
-/** Invocations per workgroup: one per (row quad, vec4 column) in the P.V phase, at most. */
+/** Invocations per workgroup: one per (quad pair, column pair) in the P.V phase at least, the rest key lanes. */
 const WORKGROUP = 128;
 /** Row quads per workgroup at most (64 rows) and keys per K/V tile at most. */
 const MAX_QUADS = 16;
@@ -33,23 +33,29 @@ export interface FlashPrefillPlan {
   rowsPerBlock: number;
   /** Keys per K/V tile staged in workgroup memory. */
   tileKeys: number;
-  /** Key lanes of the P.V phase (each rows / 4 x D / 4 invocations wide). */
+  /** Key lanes of the P.V phase (each rows / 8 x ceil(D / 8) invocations wide, one 8 x 8 micro-tile of O each). */
   keyLanes: number;
   workgroups: number;
   workgroupBytes: number;
 }
 
-/** The workgroup arrays for `quads` row quads and `bk` keys per tile (K/V tiles in the storage type; K rows padded by one vec4 against bank conflicts). */
+/** Vec4 column pairs of the P.V micro-tile (the last one half spare when D / 4 is odd). */
+const columnPairs = (d4: number) => Math.ceil(d4 / 2);
+
+/** P.V key lanes: whole (quad pair x column pair) sets of invocations in the workgroup. */
+const keyLanes = (quads: number, d4: number, wg: number) => Math.floor(wg / (Math.ceil(quads / 2) * columnPairs(d4)));
+
+/** The workgroup arrays for `quads` row quads and `bk` keys per tile (K/V tiles in the storage type; K rows padded by one vec4 against bank conflicts, V by one spare vec4 at the end). */
 function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageDType, wg: number): WorkgroupRecord {
   const tile = dtype === 'f16' ? 'vec4<f16>' : 'vec4<f32>';
   return {
     q_tile: workgroupArray('vec4<f32>', 4 * quads * d4),
     k_tile: workgroupArray(tile, bk * (d4 + 1)),
-    v_tile: workgroupArray(tile, bk * d4),
+    v_tile: workgroupArray(tile, bk * d4 + 1),
     probs: workgroupArray('vec4<f32>', quads * bk),
     row_m: workgroupArray('f32', 4 * quads),
     row_alpha: workgroupArray('f32', 4 * quads),
-    lane_l: workgroupArray('vec4<f32>', Math.max(1, Math.floor(wg / d4))),
+    lane_l: workgroupArray('vec4<f32>', Math.max(1, keyLanes(quads, d4, wg)) * quads),
   };
 }
 
@@ -82,7 +88,7 @@ export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPre
   let quads = Math.max(1, Math.min(MAX_QUADS, Math.floor(wg / d4), Math.ceil(rows / 4)));
   // Fewer rows per block until the smallest (4-key) tile fits.
   while (quads > 1 && tileBytes(quads, 4, d4, c.dtype, wg) > limit) quads--;
-  if (wg < d4 || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
+  if (wg < columnPairs(d4) || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
     return {
       field: 'D',
       message: `${c.D} needs ${tileBytes(1, 4, d4, c.dtype, wg)} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
@@ -95,7 +101,7 @@ export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPre
     wg,
     rowsPerBlock: 4 * quads,
     tileKeys,
-    keyLanes: Math.floor(wg / (quads * d4)),
+    keyLanes: keyLanes(quads, d4, wg),
     workgroups: c.Hkv * blocks,
     workgroupBytes: tileBytes(quads, tileKeys, d4, c.dtype, wg),
   };
@@ -119,7 +125,7 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): P
       wgsl,
       elem: c.dtype,
       bindings: BINDINGS,
-      constants: { WG: plan.wg, RQ: plan.rowsPerBlock / 4, BK: plan.tileKeys },
+      constants: { WG: plan.wg, RQ: plan.rowsPerBlock / 4, CP: columnPairs(c.D / 4), BK: plan.tileKeys },
       workgroup: prefillWorkgroup(plan.rowsPerBlock / 4, plan.tileKeys, c.D / 4, c.dtype, plan.wg),
     },
     ['main'] as const,
