@@ -16,6 +16,8 @@
 //      (quads pp and pp + ceil(RQ / 2), vec4 columns cp and cp + CP) in registers, rescales it by alpha, and adds
 //      p_j * v_j over its keys of the tile: 2 p and 2 v loads per 64 FMAs (on SwiftShader a shared read is
 //      a per-lane gather, so that ratio sets the speed), summing p_j into the row sums as it goes.
+//      The host sizes the workgroup at one invocation per micro-tile (KL = 1: on SwiftShader fewer, fuller
+//      invocations win); a larger WG splits the tile's keys over KL lanes, added up at the end.
 // All per-invocation state is named vec4s (no arrays indexed in loops: on CPU emulation those become memory).
 // Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
 // and blocks are scheduled longest first so the last wave is short ones.
@@ -62,8 +64,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     q_tile[idx] = qq;
   }
-  if (tid < BR) {
-    row_m[tid] = NEG_INF;
+  for (var r = tid; r < BR; r += WG) { // WG may be smaller than BR (small D: few column pairs)
+    row_m[r] = NEG_INF;
   }
 
   // P.V roles: quad pair pp (quads qa, qb), column pair cp (vec4 columns ca, cb), key lane kl of KL
@@ -106,14 +108,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     for (var task = tid; task < RP * (BK / 4u); task += WG) {
       let sp = task % RP;
       let kq = task / RP;
-      var a0 = vec4f(0.0);
-      var a1 = vec4f(0.0);
-      var a2 = vec4f(0.0);
-      var a3 = vec4f(0.0);
-      var b0 = vec4f(0.0);
-      var b1 = vec4f(0.0);
-      var b2 = vec4f(0.0);
-      var b3 = vec4f(0.0);
+      var sa = Scores4();
+      var sb = Scores4();
       if (4u * kq < n) {
         let qa0 = 4u * sp * D4;
         let qb0 = 4u * select(sp, sp + RP, sp + RP < RQ) * D4;
@@ -123,41 +119,27 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
           let k1 = vec4f(k_tile[kbase + DP + c]);
           let k2 = vec4f(k_tile[kbase + 2u * DP + c]);
           let k3 = vec4f(k_tile[kbase + 3u * DP + c]);
-          let q0 = q_tile[qa0 + c];
-          let q1 = q_tile[qa0 + D4 + c];
-          let q2 = q_tile[qa0 + 2u * D4 + c];
-          let q3 = q_tile[qa0 + 3u * D4 + c];
-          a0 += quad_score(q0, q1, q2, q3, k0);
-          a1 += quad_score(q0, q1, q2, q3, k1);
-          a2 += quad_score(q0, q1, q2, q3, k2);
-          a3 += quad_score(q0, q1, q2, q3, k3);
-          let r0 = q_tile[qb0 + c];
-          let r1 = q_tile[qb0 + D4 + c];
-          let r2 = q_tile[qb0 + 2u * D4 + c];
-          let r3 = q_tile[qb0 + 3u * D4 + c];
-          b0 += quad_score(r0, r1, r2, r3, k0);
-          b1 += quad_score(r0, r1, r2, r3, k1);
-          b2 += quad_score(r0, r1, r2, r3, k2);
-          b3 += quad_score(r0, r1, r2, r3, k3);
+          add_chunk(&sa, qa0 + c, D4, k0, k1, k2, k3);
+          add_chunk(&sb, qb0 + c, D4, k0, k1, k2, k3);
         }
       }
       let key = kb + 4u * kq;
       let lim = kb + n;
-      store_scores(sp, key, lim, row0, rows, a0, a1, a2, a3);
+      store_scores(sp, key, lim, row0, rows, sa);
       if (sp + RP < RQ) {
-        store_scores(sp + RP, key, lim, row0, rows, b0, b1, b2, b3);
+        store_scores(sp + RP, key, lim, row0, rows, sb);
       }
     }
     workgroupBarrier();
 
-    // 3. One invocation per quad (whole vec4s: no lane-varying component index): the tile's row maxima,
+    // 3. Per quad, one invocation (whole vec4s: no lane-varying component index): the tile's row maxima,
     //    the running maxima, alpha, then p in place.
-    if (tid < RQ) {
+    for (var qd = tid; qd < RQ; qd += WG) {
       var mx = vec4f(NEG_INF);
       for (var j = 0u; j < n; j++) {
-        mx = max(mx, probs[tid * BK + j]);
+        mx = max(mx, probs[qd * BK + j]);
       }
-      let qb = 4u * tid;
+      let qb = 4u * qd;
       let m_old = vec4f(row_m[qb], row_m[qb + 1u], row_m[qb + 2u], row_m[qb + 3u]);
       let m_new = max(m_old, mx);
       let alpha = exp2(m_old - m_new);
@@ -166,8 +148,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         row_m[qb + x] = m_new[x];
       }
       for (var j = 0u; j < n; j++) {
-        let sc = probs[tid * BK + j];
-        probs[tid * BK + j] = select(vec4f(0.0), exp2(sc - m_new), sc > vec4f(NEG_INF));
+        let sc = probs[qd * BK + j];
+        probs[qd * BK + j] = select(vec4f(0.0), exp2(sc - m_new), sc > vec4f(NEG_INF));
       }
     }
     workgroupBarrier();
@@ -252,9 +234,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   }
 }
 
+// A quad's scores of 4 keys: s_j holds key j's score for the quad's 4 rows.
+struct Scores4 {
+  s0: vec4f,
+  s1: vec4f,
+  s2: vec4f,
+  s3: vec4f,
+}
+
+// One vec4 chunk of D: the quad's rows at q_tile[o], o + D4, .. against the 4 keys' chunks.
+fn add_chunk(acc: ptr<function, Scores4>, o: u32, D4: u32, k0: vec4f, k1: vec4f, k2: vec4f, k3: vec4f) {
+  let q0 = q_tile[o];
+  let q1 = q_tile[o + D4];
+  let q2 = q_tile[o + 2u * D4];
+  let q3 = q_tile[o + 3u * D4];
+  (*acc).s0 += quad_score(q0, q1, q2, q3, k0);
+  (*acc).s1 += quad_score(q0, q1, q2, q3, k1);
+  (*acc).s2 += quad_score(q0, q1, q2, q3, k2);
+  (*acc).s3 += quad_score(q0, q1, q2, q3, k3);
+}
+
 // Quad sq's scores of keys key .. key+3 into probs, masked keys as NEG_INF. Visible: key < lim (the tile's
 // end, which covers S) and, causally, key <= the row's position S - T + t.
-fn store_scores(sq: u32, key: u32, lim: u32, row0: u32, rows: u32, s0: vec4f, s1: vec4f, s2: vec4f, s3: vec4f) {
+fn store_scores(sq: u32, key: u32, lim: u32, row0: u32, rows: u32, s: Scores4) {
   var last = vec4i(-1);
   for (var x = 0u; x < 4u; x++) {
     let rr = row0 + 4u * sq + x;
@@ -265,10 +267,10 @@ fn store_scores(sq: u32, key: u32, lim: u32, row0: u32, rows: u32, s0: vec4f, s1
   let l = min(last, vec4i(i32(lim) - 1));
   let k0 = i32(key);
   let o = sq * BK + key % BK;
-  probs[o] = select(vec4f(NEG_INF), s0, vec4i(k0) <= l);
-  probs[o + 1u] = select(vec4f(NEG_INF), s1, vec4i(k0 + 1) <= l);
-  probs[o + 2u] = select(vec4f(NEG_INF), s2, vec4i(k0 + 2) <= l);
-  probs[o + 3u] = select(vec4f(NEG_INF), s3, vec4i(k0 + 3) <= l);
+  probs[o] = select(vec4f(NEG_INF), s.s0, vec4i(k0) <= l);
+  probs[o + 1u] = select(vec4f(NEG_INF), s.s1, vec4i(k0 + 1) <= l);
+  probs[o + 2u] = select(vec4f(NEG_INF), s.s2, vec4i(k0 + 2) <= l);
+  probs[o + 3u] = select(vec4f(NEG_INF), s.s3, vec4i(k0 + 3) <= l);
 }
 
 // The key-lane reduction's slots in q_tile: quad q's 4 rows of vec4 column c.

@@ -48,9 +48,11 @@ describe('flash_prefill tile plan', () => {
     expect(q.workgroups).toBe(8 * Math.ceil(1024 / q.rowsPerBlock));
   });
 
-  it('the bench shape: 32-row blocks, longest first, K/V tiles of 36 keys', () => {
+  it('the bench shape: 32-row blocks, longest first, K/V tiles of 36 keys, one invocation per 8 x 8 tile of O', () => {
     const p = plan(config({ T: 1024, S: 1024, Hq: 8, Hkv: 8, D: 64 }), swiftshader);
     expect(p.rowsPerBlock).toBe(32);
+    expect(p.wg).toBe((32 / 8) * (64 / 8));
+    expect(p.keyLanes).toBe(1);
     expect(p.tileKeys).toBe(36);
     expect(p.workgroups).toBe(8 * 32);
   });

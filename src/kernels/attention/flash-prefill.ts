@@ -20,10 +20,13 @@ import {
 } from './attention-config.ts';
 import { flashWorkgroupSize } from './flash-lanes.ts';
 
-/** Invocations per workgroup: one per (quad pair, column pair) in the P.V phase at least, the rest key lanes. */
-const WORKGROUP = 128;
-/** Row quads per workgroup at most (64 rows) and keys per K/V tile at most. */
-const MAX_QUADS = 16;
+/**
+ * Row quads per workgroup at most (32 rows) and keys per K/V tile at most. The workgroup is one invocation
+ * per 8 x 8 micro-tile of O (quad pair x column pair): on SwiftShader, at S 512, 32 such invocations ran 1.8x
+ * the same micro-tiles spread over 128 invocations as 4 key lanes (whose partial sums then need a reduction),
+ * and 1.85x the previous 4-row kernel; every invocation is a SIMD lane there, so fewer, fuller ones win.
+ */
+const MAX_QUADS = 8;
 const MAX_BK = 64;
 
 export interface FlashPrefillPlan {
@@ -81,17 +84,19 @@ function buffers(c: AttentionConfig) {
 
 /** Tiles for this config on this device, or the validation message saying why none fits. */
 export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPrefillPlan | ValidationIssue {
-  const wg = Math.min(WORKGROUP, flashWorkgroupSize(caps.limits));
+  const maxWg = flashWorkgroupSize(caps.limits);
   const d4 = c.D / 4;
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
   const rows = c.T * (c.Hq / c.Hkv);
-  let quads = Math.max(1, Math.min(MAX_QUADS, Math.floor(wg / d4), Math.ceil(rows / 4)));
+  let quads = Math.max(1, Math.min(MAX_QUADS, 2 * Math.floor(maxWg / columnPairs(d4)), Math.ceil(rows / 4)));
+  const wgOf = (q: number) => Math.ceil(q / 2) * columnPairs(d4);
   // Fewer rows per block until the smallest (4-key) tile fits.
-  while (quads > 1 && tileBytes(quads, 4, d4, c.dtype, wg) > limit) quads--;
-  if (wg < columnPairs(d4) || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
+  while (quads > 1 && tileBytes(quads, 4, d4, c.dtype, wgOf(quads)) > limit) quads--;
+  const wg = wgOf(quads);
+  if (maxWg < columnPairs(d4) || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
     return {
       field: 'D',
-      message: `${c.D} needs ${tileBytes(1, 4, d4, c.dtype, wg)} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
+      message: `${c.D} needs ${tileBytes(1, 4, d4, c.dtype, wgOf(1))} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
     };
   }
   let tileKeys = 4;
