@@ -58,7 +58,7 @@ function dsaBuffers(c: DsaConfig, caps: DeviceCaps) {
 
 /** Indexer, then top-k reading the scores it wrote, then the attention (`att`) reading the indices top-k wrote. */
 function dsaCost(c: DsaConfig, att: Cost): Cost {
-  const idx = indexerCost({ T: c.T, S: c.S, Hi: c.Hi, Di: c.Di, causal: c.causal });
+  const idx = indexerCost(indexerShape(c));
   const intermediateBytes = 4 * c.T * c.S + 4 * c.T * c.topk;
   return { flops: idx.flops + att.flops, bytes: idx.bytes + 4 * c.T * c.topk + att.bytes + 4 * c.T * c.S, kvCacheBytes: att.kvCacheBytes, intermediateBytes };
 }

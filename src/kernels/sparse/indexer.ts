@@ -9,11 +9,12 @@ import { createKernel, grid } from '../../gpu/shader.ts';
 import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import type { BenchShape, ConfigOf, ConfigSchema, Cost, KernelDefinition, ValidationIssue } from '../contract.ts';
+import type { DeviceCaps } from '../../gpu/context.ts';
 import { plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { indexerReference } from '../../reference/sparse.ts';
-import { needVec4 } from '../common/rules.ts';
+import { needF16, needVec4 } from '../common/rules.ts';
 import { gemmCore } from '../common/gemm.ts';
-import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
+import { BYTES_PER, roundTo } from '../tensor.ts';
 
 export const indexerSchema = {
   T: { type: 'int', label: 'queries T', doc: 'query tokens at positions S-T .. S-1', default: 1, min: 1, max: 1 << 20 },
@@ -21,9 +22,12 @@ export const indexerSchema = {
   Hi: { type: 'int', label: 'index heads H_I', doc: 'DeepSeek-V3.2: 64', default: 64, min: 1, max: 1024 },
   Di: { type: 'int', label: 'index head dim D_I', doc: 'DeepSeek-V3.2: 128', default: 128, min: 4, max: 1024 },
   causal: { type: 'bool', label: 'causal', default: true },
+  dtype: { type: 'enum', label: 'storage', doc: 'f16 stores q_index, k_index and w_index in half precision (needs shader-f16); math and scores are f32', default: 'f32', values: ['f32', 'f16'] as const },
 } satisfies ConfigSchema;
 
 export type IndexerConfig = ConfigOf<typeof indexerSchema>;
+/** What the stage and the cost model need: a config whose storage defaults to f32 (composites store their index tensors as f32). */
+export type IndexerShape = Omit<IndexerConfig, 'dtype'> & { dtype?: IndexerConfig['dtype'] };
 
 export const IndexerParams = d
   .struct({
@@ -32,53 +36,76 @@ export const IndexerParams = d
     Hi: d.u32,
     Di4: d.u32,
     causal: d.u32,
-    /** Heads per tile block, queries per tile, head blocks per query, key tiles per query tile. */
+    /** Tile path: heads per tile block (padded), queries per tile, head blocks per query, key tiles per query tile. */
     hpb: d.u32,
     qpt: d.u32,
     head_blocks: d.u32,
     key_tiles: d.u32,
+    /** Keys path: threads that split one key group's heads (1, 2, 4 or 8). */
+    hg: d.u32,
   })
   .$name('IndexerParams');
 
-/** Rows and keys per workgroup tile (TR, TK in indexer.wgsl); keys per workgroup of keys_main (KPW). */
-const TILE = 64;
-/** Threads per workgroup (16 x 16 on the tile path, 4 lanes per key on the keys path). */
-const WG = 256;
-/** The tile path's GEMM: 64 (query, head) rows x 64 keys per workgroup, 32 dims per staged slice, k_index rows as B^T. */
-const GEMM = gemmCore({ bm: TILE, bn: TILE, bk: 32, bNK: true });
-const CONSTANTS = { WG, TR: TILE, TK: TILE, KPW: TILE, L: WG / TILE, ...GEMM.constants } as const;
+/** Up to this many queries keys_main runs (KEYS_MAX_T in indexer.wgsl; a GEMM tile would hold only T * Hi of its rows). */
+export const KEYS_PATH_MAX_T = 4;
+/** The tile path's GEMM: 64 (query, head) rows x 64 keys per workgroup, 32 dims per staged slice, 8 x 8 per thread, k_index rows as B^T. */
+const GEMM = gemmCore({ bm: 64, bn: 64, bk: 32, bNK: true, micro: 8 });
+/** Threads per workgroup on both paths (8 x 8), and keys per thread on the keys path. */
+const THREADS = 64;
+const KEYS_PER_THREAD = 8;
+const CONSTANTS = { KEYS_MAX_T: KEYS_PATH_MAX_T, ...GEMM.constants } as const;
 
 const BINDINGS = {
   params: uniform(IndexerParams),
-  q_index: storage('vec4<f32>'),
-  k_index: storage('vec4<f32>'),
-  w_index: storage('f32'),
+  q_index: storage('vec4<elem>'),
+  k_index: storage('vec4<elem>'),
+  w_index: storage('elem'),
   index_scores: storage('f32', 'read_write'),
 };
 
 const WORKGROUP = {
   ...GEMM.workgroup,
-  red: workgroupArray('vec4<f32>', TILE * (TILE / 4)),
+  // Each thread's 8 key sums (two vec4) per query: the heads split over threads are added through it.
+  red: workgroupArray('vec4<f32>', KEYS_PATH_MAX_T * THREADS * 2),
 };
-/** Up to this many queries keys_main runs (a GEMM tile would hold only T * Hi of its rows). */
-export const KEYS_PATH_MAX_T = 4;
+
+/** Heads per query as the kernels lay them out: 1, 2, 4, or a multiple of 8 (a thread's 8 rows hold whole queries or one query's heads). */
+export function paddedHeads(Hi: number): number {
+  if (Hi <= 4) return Hi <= 1 ? 1 : Hi <= 2 ? 2 : 4;
+  return 8 * Math.ceil(Hi / 8);
+}
 
 export function indexerTiling(c: { T: number; S: number; Hi: number }) {
-  const hpb = Math.min(c.Hi, TILE);
-  const qpt = Math.floor(TILE / hpb);
-  const keyTiles = Math.ceil(c.S / TILE);
+  const hp = paddedHeads(c.Hi);
+  const hpb = Math.min(hp, GEMM.constants.GEMM_BM);
+  const qpt = Math.floor(GEMM.constants.GEMM_BM / hpb);
+  const keyTiles = Math.ceil(c.S / GEMM.constants.GEMM_BN);
   const queryTiles = Math.ceil(c.T / qpt);
   const keysPath = c.T <= KEYS_PATH_MAX_T;
-  return { hpb, qpt, headBlocks: Math.ceil(c.Hi / hpb), keyTiles, queryTiles, keysPath, workgroups: keysPath ? keyTiles : queryTiles * keyTiles };
+  // Keys path: up to 8 threads share a key group's heads, 8 heads each per pass (V3.2's 64 heads: 8 threads).
+  const hg = Math.min(8, 1 << Math.ceil(Math.log2(Math.ceil(c.Hi / 8))));
+  const keysPerWorkgroup = keysPath ? (THREADS / hg) * KEYS_PER_THREAD : GEMM.constants.GEMM_BN;
+  return {
+    hp,
+    hpb,
+    qpt,
+    headBlocks: Math.ceil(hp / hpb),
+    keyTiles,
+    queryTiles,
+    keysPath,
+    hg,
+    keysPerWorkgroup,
+    workgroups: keysPath ? Math.ceil(c.S / keysPerWorkgroup) : queryTiles * keyTiles,
+  };
 }
 
-/** Bytes of index keys one workgroup reads (a 64-key block of Di f32 each, on either path). */
-export function indexerKeyBytesPerWorkgroup(c: { Di: number }): number {
-  return TILE * c.Di * 4;
+/** Bytes of index keys one workgroup reads (its block of keys, Di values each). */
+export function indexerKeyBytesPerWorkgroup(c: { T: number; S: number; Hi: number; Di: number; dtype?: 'f32' | 'f16' }): number {
+  return Math.min(c.S, indexerTiling(c).keysPerWorkgroup) * c.Di * BYTES_PER[c.dtype ?? 'f32'];
 }
 
-export function checkIndexer(c: IndexerConfig, fields = { T: 'T', Di: 'Di' }): ValidationIssue[] {
-  const issues = needVec4(fields.Di, c.Di, '(the kernels load rows as vec4)');
+export function checkIndexer(c: IndexerShape, caps?: DeviceCaps, fields = { T: 'T', Di: 'Di' }): ValidationIssue[] {
+  const issues = [...needVec4(fields.Di, c.Di, '(the kernels load rows as vec4)'), ...(caps ? needF16('dtype', c.dtype ?? 'f32', caps) : [])];
   if (c.T > c.S) issues.push({ field: fields.T, message: `${c.T} queries exceed S = ${c.S} keys (queries sit at positions S-T .. S-1)` });
   return issues;
 }
@@ -88,23 +115,21 @@ export function scoredPairs(T: number, S: number, causal: boolean): number {
   return causal ? T * (S - T) + (T * (T + 1)) / 2 : T * S;
 }
 
-export function indexerCost(c: IndexerConfig): Cost {
+export function indexerCost(c: IndexerShape): Cost {
   const pairs = scoredPairs(c.T, c.S, c.causal);
   return {
     // A multiply-add per (pair, head, dim), then ReLU and the weighted head sum.
     flops: pairs * c.Hi * (2 * c.Di + 2),
-    bytes: 4 * (c.T * c.Hi * c.Di + c.S * c.Di + c.T * c.Hi + c.T * c.S),
+    bytes: BYTES_PER[c.dtype ?? 'f32'] * (c.T * c.Hi * c.Di + c.S * c.Di + c.T * c.Hi) + 4 * c.T * c.S,
   };
 }
 
 export interface IndexerStage {
-  /** keys_main adds its lanes with a subgroup butterfly (else through workgroup memory). */
-  subgroups: boolean;
   encode(pass: GPUComputePassEncoder): void;
 }
 
 /** The buffers the stage needs besides its tensors: its parameters. */
-export function indexerStageBuffers(c: IndexerConfig) {
+export function indexerStageBuffers(c: IndexerShape) {
   const tiling = indexerTiling(c);
   return {
     indexer_params: plannedUniform(IndexerParams, {
@@ -117,34 +142,25 @@ export function indexerStageBuffers(c: IndexerConfig) {
       qpt: tiling.qpt,
       head_blocks: tiling.headBlocks,
       key_tiles: tiling.keyTiles,
+      hg: tiling.hg,
     }),
   };
 }
 
 export type IndexerStageIo = Record<'q_index' | 'k_index' | 'w_index' | 'index_scores' | 'indexer_params', GPUBuffer>;
 
-export async function createIndexerStage(ctx: GpuContext, c: IndexerConfig, io: IndexerStageIo, label = 'sparse.indexer', opts: FlashOptions = {}): Promise<IndexerStage> {
-  // keys_main's lane sum: a subgroup butterfly where the device has subgroups (opts can force the fallback).
-  const subgroups = usesSubgroups(ctx, opts);
-  const lanes = laneSumSource(subgroups, WG);
-  const kernel = await createKernel(
-    ctx,
-    {
-      label,
-      wgsl: `${wgsl}\n${lanes.wgsl}`,
-      enable: lanes.enable,
-      bindings: BINDINGS,
-      constants: CONSTANTS,
-      workgroup: { ...WORKGROUP, ...lanes.workgroup },
-    },
-    ['main', 'keys_main'] as const,
-  );
+/** The module both storage types compile: one WGSL source, `elem` set to the storage type. */
+export function indexerShader(dtype: IndexerConfig['dtype'], label = 'sparse.indexer') {
+  return { label, wgsl, elem: dtype, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP };
+}
+
+export async function createIndexerStage(ctx: GpuContext, c: IndexerShape, io: IndexerStageIo, label = 'sparse.indexer'): Promise<IndexerStage> {
+  const kernel = await createKernel(ctx, indexerShader(c.dtype ?? 'f32', label), ['main', 'keys_main'] as const);
   const tiling = indexerTiling(c);
   const group = kernel.bind({ params: io.indexer_params, q_index: io.q_index, k_index: io.k_index, w_index: io.w_index, index_scores: io.index_scores }, label);
   const groups = grid(tiling.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   const pipeline = tiling.keysPath ? kernel.pipelines.keys_main : kernel.pipelines.main;
   return {
-    subgroups,
     encode(pass) {
       pass.setBindGroup(0, group);
       pass.setPipeline(pipeline);
@@ -160,9 +176,9 @@ export function indexerBuffers(c: IndexerConfig) {
 
 function indexerInputs(c: IndexerConfig) {
   return [
-    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: 'f32' as const },
-    { name: 'k_index', shape: [c.S, c.Di], dtype: 'f32' as const },
-    { name: 'w_index', shape: [c.T, c.Hi], dtype: 'f32' as const },
+    { name: 'q_index', shape: [c.T, c.Hi, c.Di], dtype: c.dtype },
+    { name: 'k_index', shape: [c.S, c.Di], dtype: c.dtype },
+    { name: 'w_index', shape: [c.T, c.Hi], dtype: c.dtype },
   ];
 }
 
@@ -187,19 +203,21 @@ export const indexer: KernelDefinition<IndexerConfig> = {
   title: 'DSA lightning indexer',
   explain:
     "DeepSeek Sparse Attention's cheap scorer: I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) over a few small index heads (V3.2: 64 heads of 128, in FP8 there), " +
-    'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass (64 x 64 tiles of (query, head) rows ' +
-    'against keys, staged through workgroup memory, a 4 x 4 register block per thread) with the ReLU, weight and head sum fused in its epilogue, no softmax; ' +
-    'decode (T <= 4) spreads the keys over S / 64 workgroups, 4 threads per key splitting the heads. Causal: later keys score -inf. The weights are used as given: ' +
+    'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass with the index heads as the M dimension ' +
+    '(each index key is read once for all heads) and the ReLU, weight and head sum fused in its epilogue, no softmax. Prefill runs the shared GEMM core ' +
+    '(64 x 64 tiles of (query, head) rows against keys staged through workgroup memory, an 8 x 8 register block per thread); decode (T <= 4) needs no staging: ' +
+    'each thread scores 8 keys against 8 heads at a time straight from memory, up to 8 threads split the heads, and the keys are spread over S / 64 workgroups ' +
+    '(64 heads). Causal: later keys score -inf. The weights are used as given: ' +
     "DeepSeek's code folds H_I^-0.5 * D_I^-0.5 (and the softmax scale) into w before the sum, so pass w already scaled to reproduce it " +
     '(the golden file sparse.dsa-tiny does).',
   sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],
   schema: indexerSchema,
-  check: (c) => checkIndexer(c),
+  check: (c, caps) => checkIndexer(c, caps),
   inputs: indexerInputs,
   outputs: indexerOutputs,
   plan: indexerBuffers,
   cost: indexerCost,
-  reference: (inputs, c) => ({ index_scores: indexerReference(inputs.q_index!, inputs.k_index!, inputs.w_index!, c) }),
+  reference: (inputs, c) => ({ index_scores: indexerReference(roundTo(inputs.q_index!, c.dtype), roundTo(inputs.k_index!, c.dtype), roundTo(inputs.w_index!, c.dtype), c) }),
   create: (ctx, c) => instanceOfStage(ctx, indexerBuffers(c), (b) => createIndexerStage(ctx, c, b)),
   benchmarks: [
     { name: 'decode S=2048 Hi=64 Di=128 (V3.2 index heads)', config: { T: 1, S: 2048, Hi: 64, Di: 128 } },

@@ -12,7 +12,8 @@ import { attendedPairs, dsaAttention, dsaGeometry, dsaPlan } from './dsa-attenti
 import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
 import { blockSelect, blockSelectGeometry, blockSelectPooling } from './block-select.ts';
 import { dsa } from './dsa.ts';
-import { indexer, indexerKeyBytesPerWorkgroup, indexerTiling } from './indexer.ts';
+import { indexer, indexerKeyBytesPerWorkgroup, indexerShader, indexerTiling, paddedHeads } from './indexer.ts';
+import { resolveShader } from '../../gpu/shader.ts';
 import { MAX_CHUNKS, topk, topkChunks, topkDispatches } from './topk.ts';
 import { bitonicSchedule, paddedLength, sortBaseline } from './sort-baseline.ts';
 import { fakeCaps } from '../../../test/device-caps.ts';
@@ -170,22 +171,47 @@ describe('indexer geometry', () => {
   it('decode spreads the keys over workgroups: >= 512 or <= 64 KiB of index keys each at V3.2 shapes', () => {
     for (const S of [8192, 32768, 131072]) {
       for (const T of [1, 2, 4]) {
-        const g = indexerTiling({ T, S, Hi: 64 });
+        const c = { T, S, Hi: 64, Di: 128 };
+        const g = indexerTiling(c);
         expect(g.keysPath).toBe(true);
-        expect(g.workgroups).toBe(Math.ceil(S / 64));
-        expect(g.workgroups >= 512 || indexerKeyBytesPerWorkgroup({ Di: 128 }) <= 65536).toBe(true);
+        // 8 threads share a key group's 64 heads: 64 keys (32 KiB of f32 index keys) per workgroup.
+        expect(g.hg).toBe(8);
+        expect(g.workgroups).toBe(S / 64);
+        expect(indexerKeyBytesPerWorkgroup(c)).toBe(32768);
+        expect(g.workgroups >= 512 || indexerKeyBytesPerWorkgroup(c) <= 65536).toBe(true);
       }
     }
-    expect(indexerKeyBytesPerWorkgroup({ Di: 128 })).toBe(32768);
     expect(indexerTiling({ T: 1, S: 2048, Hi: 64 }).workgroups).toBe(32);
+    expect(indexerKeyBytesPerWorkgroup({ T: 1, S: 8192, Hi: 64, Di: 128, dtype: 'f16' })).toBe(16384);
   });
 
-  it('prefill packs whole queries into a tile and covers every (query, key) tile', () => {
+  it('decode threads split the heads in groups of 8, up to 8 threads per key group', () => {
+    expect([1, 8, 9, 16, 17, 32, 33, 64, 65, 512].map((Hi) => indexerTiling({ T: 1, S: 4096, Hi }).hg)).toEqual([1, 1, 2, 2, 4, 4, 8, 8, 8, 8]);
+    // Fewer threads per key group, more keys per workgroup: always 64 threads, 8 keys each.
+    for (const Hi of [3, 12, 30, 64]) {
+      const g = indexerTiling({ T: 1, S: 4096, Hi });
+      expect(g.keysPerWorkgroup * g.hg).toBe(512);
+      expect(g.workgroups).toBe(Math.ceil(4096 / g.keysPerWorkgroup));
+    }
+  });
+
+  it('f16 storage compiles the same WGSL as f32: only the enable and the elem alias differ', () => {
+    const [f32, f16] = (['f32', 'f16'] as const).map((t) => resolveShader(indexerShader(t)).split('\n'));
+    expect(f16.filter((l) => !f32.includes(l))).toEqual(['enable f16;', 'alias elem = f16;']);
+    expect(f32.filter((l) => !f16.includes(l))).toEqual(['alias elem = f32;']);
+    for (const name of ['q_index', 'k_index']) expect(f16.join('\n')).toContain(`var<storage, read> ${name}: array<vec4<elem>>;`);
+    expect(f16.join('\n')).toContain('var<storage, read> w_index: array<elem>;');
+  });
+
+  it('prefill packs whole queries into a 64-row tile and covers every (query, key) tile', () => {
     const g = indexerTiling({ T: 256, S: 256, Hi: 8 });
     expect(g.qpt).toBe(8);
     expect(g.keysPath).toBe(false);
     expect(g.workgroups).toBe(32 * 4);
+    expect([1, 2, 3, 4, 5, 8, 9, 21, 64, 70].map(paddedHeads)).toEqual([1, 2, 4, 4, 8, 8, 16, 24, 64, 72]);
     expect(indexerTiling({ T: 6, S: 65, Hi: 70 }).headBlocks).toBe(2);
+    expect(indexerTiling({ T: 37, S: 100, Hi: 21 })).toMatchObject({ hpb: 24, qpt: 2, queryTiles: 19, keyTiles: 2 });
+    expect(indexerTiling({ T: 512, S: 512, Hi: 4 })).toMatchObject({ hpb: 4, qpt: 16, workgroups: 32 * 8 });
   });
 });
 

@@ -11,8 +11,7 @@ import { relL2 } from '../compare.ts';
 import { attentionReference, causalMask } from '../../reference/attention.ts';
 import { createRng, freshSeed, type Rng } from '../random.ts';
 import { topk } from './topk.ts';
-import { createIndexerStage, indexer, indexerBuffers } from './indexer.ts';
-import { instanceOfStage } from '../stage-instance.ts';
+import { indexer } from './indexer.ts';
 import { sortBaseline } from './sort-baseline.ts';
 import { dsa } from './dsa.ts';
 import { slidingWindow } from './sliding-window.ts';
@@ -143,26 +142,31 @@ describe('sparse.sort_baseline on adversarial rows vs a CPU sort', () => {
   for (const tc of cases) it(tc.name, () => checkAdversarial(sortBaseline, tc));
 });
 
-describe('sparse.indexer decode path: subgroup lane sum and its workgroup-memory fallback', () => {
-  for (const subgroups of [true, false]) {
-    it(`${subgroups ? 'subgroups where the device has them' : 'workgroup memory (forced)'}: T = 3, S = 131, 9 heads`, async () => {
+describe('sparse.indexer: every head layout of both paths against the float64 reference', () => {
+  // Keys path (T <= 4): 1, 2, 4 and 8 threads per key group, more heads than 8 threads hold, the last workgroup
+  // part-filled, causal rows at the end. Tile path: heads padded to 1, 2, 4, 8, 16, 24 and past one 64-row block
+  // (72), tiles wholly after every query (-inf only), T and S not multiples of a tile.
+  const cases: { name: string; config: Record<string, unknown> }[] = [
+    { name: 'keys path, 1 head, T = 4, S = 9 (one part-filled workgroup)', config: { T: 4, S: 9, Hi: 1, Di: 4 } },
+    { name: 'keys path, 11 heads (2 threads per key group), T = 3, S = 301', config: { T: 3, S: 301, Hi: 11, Di: 12 } },
+    { name: 'keys path, 29 heads (4 threads), S = 97', config: { T: 2, S: 97, Hi: 29, Di: 20 } },
+    { name: 'keys path, 64 heads of 128 (8 threads), S = 70', config: { T: 1, S: 70, Hi: 64, Di: 128 } },
+    { name: 'keys path, 77 heads (8 threads, two passes), non-causal', config: { T: 2, S: 75, Hi: 77, Di: 8, causal: false } },
+    { name: 'tile path, 2 heads, T = 37 (2 query tiles), S = 130', config: { T: 37, S: 130, Hi: 2, Di: 16 } },
+    { name: 'tile path, 7 heads (padded to 8), T = S = 129', config: { T: 129, S: 129, Hi: 7, Di: 8 } },
+    { name: 'tile path, 16 heads, Di = 68 (3 slices), T = 9, S = 200', config: { T: 9, S: 200, Hi: 16, Di: 68 } },
+    { name: 'tile path, 21 heads (padded to 24, 2 queries per tile), T = 5', config: { T: 5, S: 67, Hi: 21, Di: 8 } },
+    { name: 'tile path, 72 heads (2 head blocks), T = 6, non-causal', config: { T: 6, S: 65, Hi: 72, Di: 4, causal: false } },
+    { name: 'tile path, T = S = 200, 4 heads: tiles wholly masked', config: { T: 200, S: 200, Hi: 4, Di: 4 } },
+  ];
+  for (const tc of cases) {
+    it(tc.name, async () => {
       const seed = freshSeed();
-      const config = withDefaults(indexer, { T: 3, S: 131, Hi: 9, Di: 16 });
+      const config = withDefaults(indexer, tc.config);
       const inputs = makeInputs(indexer, config, createRng(seed));
-      let used: boolean | undefined;
-      const forced = {
-        ...indexer,
-        create: (c: GpuContext, cfg: typeof config) =>
-          instanceOfStage(c, indexerBuffers(cfg), async (b) => {
-            const stage = await createIndexerStage(c, cfg, b, 'indexer test', { subgroups });
-            used = stage.subgroups;
-            return stage;
-          }),
-      };
       const live = ctx.buffers.liveBytes;
-      const got = await runKernel(ctx, forced, config, inputs);
+      const got = await runKernel(ctx, indexer, config, inputs);
       expect(ctx.buffers.liveBytes).toBe(live);
-      expect(used).toBe(subgroups && ctx.features.subgroups);
       const want = indexer.reference(inputs, config).index_scores!;
       const r = relL2('index_scores', got.index_scores!.data, want.data, 1e-4);
       expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2} ${r.detail ?? ''}`).toBe(true);
