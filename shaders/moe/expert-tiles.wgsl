@@ -8,7 +8,8 @@
 
 // Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, offsets [E + 1], tiles_out [2E + 2]: tile
 // starts, then row offsets, dispatch_args [6]: up (x, y, z), down (x, y, z)) and the constants WG, BM (tile
-// rows) and ROW_TILES_IN_X (1 for the GEMV's grid).
+// rows), ROW_TILES_IN_X (1 for the GEMV's grid) and ONE_PASS (1: the fused FFN, whose one launch has a
+// single column in x and loops over the column blocks itself; the down sizes are then unused).
 
 #include "lib/workgroup-scan.wgsl"
 
@@ -34,6 +35,11 @@ fn tiles_main(@builtin(local_invocation_index) lid: u32) {
       dispatch_args[1] = params.col_tiles_up;
       dispatch_args[3] = total;
       dispatch_args[4] = params.col_tiles_down;
+    } else if (ONE_PASS == 1u) {
+      dispatch_args[0] = 1u;
+      dispatch_args[1] = total;
+      dispatch_args[3] = 0u;
+      dispatch_args[4] = 0u;
     } else {
       dispatch_args[0] = params.col_tiles_up;
       dispatch_args[1] = total;

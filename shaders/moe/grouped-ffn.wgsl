@@ -1,44 +1,52 @@
 // moe.grouped_ffn: every expert's SwiGLU FFN, y = w2(silu(w1 x) * w3 x), over its rows of the permuted
 // token copies, in one launch per matmul and no per-expert loop on the CPU: the tiled matmuls for
-// prefill-sized row groups (decode takes shaders/moe/grouped-ffn-gemv.wgsl), both on the shared GEMM core
-// (lib/gemm.wgsl). The tile pass (shaders/moe/expert-tiles.wgsl) numbers the GEMM_BM-row tiles of all
-// experts and writes the indirect sizes; a workgroup finds its expert by binary search in the tile table.
-//   up_main     the GEMM's B is w1 and w3 of the expert interleaved by pairs of rows: block columns
-//               4j .. 4j+3 are w1 rows 2j, 2j+1 then w3 rows 2j, 2j+1, so each thread's 4 accumulators of a
-//               row hold both gate and up of 2 output columns and the epilogue writes
-//               h = silu(x w1^T) * (x w3^T) with no exchange between threads. Rows of x are gathered
-//               through the dispatch permutation inside the A loader (no permuted copy of x).
+// prefill-sized row groups (decode takes shaders/moe/grouped-ffn-gemv.wgsl), on the shared GEMM core's
+// 8 x 8 register micro-tiles (lib/gemm.wgsl gemm_block8). The tile pass (shaders/moe/expert-tiles.wgsl)
+// numbers the GEMM_BM-row tiles of all experts and writes the indirect sizes; a workgroup finds its expert
+// by binary search in the tile table.
+//   up_main     the GEMM's B is w1 and w3 of the expert interleaved by 4 rows: block columns 8j .. 8j+3 are
+//               w1 rows 4j .. 4j+3, columns 8j+4 .. 8j+7 the w3 rows of the same outputs, so a thread's lo
+//               accumulators hold the gate and its hi ones the up value of the same 4 output columns and
+//               the epilogue writes h = silu(x w1^T) * (x w3^T) as one vec4 per row, with no exchange
+//               between threads. Rows of x are gathered through the dispatch permutation inside the A
+//               loader (no permuted copy of x).
 //   down_main   y = h w2^T for the same expert.
+//   ffn_main    both for one row tile, where inter <= 64 (at most two up column blocks): the up blocks, then the
+//               down blocks of all dim columns, h passing through memory only this workgroup wrote (in
+//               cache). A down pass over K = inter <= 64 does too little per workgroup to pay for its own
+//               launch (on SwiftShader a workgroup that meets a barrier has a large fixed cost), and the
+//               row tile's x rows and h stay hot between the two.
 // Weights are `elem` storage (f32, or f16 where the device has shader-f16); the math is f32.
 
 // Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x, sorted_tokens, tiles, w1, w3, w2,
-// h, y), the GEMM core's constants and tiles, BM (= GEMM_BM, find_tile's tile height) and row_src [GEMM_BM].
+// h and y as vec4: dim and inter are multiples of 4), the GEMM core's constants and tiles and BM (= GEMM_BM,
+// find_tile's tile height).
 
 #include "lib/gemm.wgsl"
 
-const NO_ROW = 0xffffffffu;
-
-// This workgroup's tile and its expert's weight slice, in vec4 (set before gemm_block).
+// This workgroup's tile and its expert's weight slice, in vec4 (set before gemm_block8).
 var<private> tile: TileInfo;
 var<private> wbase: u32;
 
-fn silu(z: vec2f) -> vec2f {
+fn silu(z: vec4f) -> vec4f {
   return z / (1.0 + exp(-z));
 }
 
-// Up: A row m is the x row of tile row m (row_src, filled before the loop).
+// Up: A row m is the x row of the token copy tile.row0 + m (its sorted_tokens entry is read by the
+// GEMM_BK / 4 consecutive invocations that stage the row's quads: one cached load, no staging pass).
 fn up_load_a(m: u32, k: u32) -> vec4f {
-  let src = row_src[m];
-  if (src == NO_ROW || k >= params.dim) { return vec4f(0.0); }
+  let p = tile.row0 + m;
+  if (p >= tile.row_end || k >= params.dim) { return vec4f(0.0); }
+  let src = select(p, u32(sorted_tokens[p]), params.gather == 1u);
   return x[(src * params.dim + k) / 4u];
 }
 
-// Up: virtual column n -> w1 (n % 4 < 2) or w3 row 2 (n / 4) + n % 2 of the expert.
+// Up: virtual column n -> w1 (n % 8 < 4) or w3, row 4 (n / 8) + n % 4 of the expert.
 fn up_load_b(n: u32, k: u32) -> vec4f {
-  let r = 2u * (n / 4u) + n % 2u;
+  let r = 4u * (n / 8u) + n % 4u;
   if (r >= params.inter || k >= params.dim) { return vec4f(0.0); }
   let o = wbase + (r * params.dim + k) / 4u;
-  if (n % 4u < 2u) { return vec4f(w1[o]); }
+  if (n % 8u < 4u) { return vec4f(w1[o]); }
   return vec4f(w3[o]);
 }
 
@@ -46,8 +54,7 @@ fn up_load_b(n: u32, k: u32) -> vec4f {
 fn down_load_a(m: u32, k: u32) -> vec4f {
   let p = tile.row0 + m;
   if (p >= tile.row_end || k >= params.inter) { return vec4f(0.0); }
-  let o = p * params.inter + k;
-  return vec4f(h[o], h[o + 1u], h[o + 2u], h[o + 3u]);
+  return h[(p * params.inter + k) / 4u];
 }
 
 fn down_load_b(n: u32, k: u32) -> vec4f {
@@ -55,7 +62,7 @@ fn down_load_b(n: u32, k: u32) -> vec4f {
   return vec4f(w2[wbase + (n * params.inter + k) / 4u]);
 }
 
-// One module, two GEMMs: the pass in flight picks its loaders (uniform: set per entry point).
+// The matmul in flight picks its loaders (uniform: set by the entry point between the GEMMs).
 var<private> down_pass: bool;
 
 fn gemm_load_a(m: u32, k: u32) -> vec4f {
@@ -68,54 +75,51 @@ fn gemm_load_b(n: u32, k: u32) -> vec4f {
   return up_load_b(n, k);
 }
 
-// Gate / up of output columns c, c+1 from one accumulator row (g, g', u, u'), stored if the row is the expert's.
-fn store_h(p: u32, c: u32, v: vec4f) {
-  if (p >= tile.row_end || c >= params.inter) { return; }
-  let hv = silu(v.xy) * v.zw;
-  h[p * params.inter + c] = hv.x;
-  h[p * params.inter + c + 1u] = hv.y;
-}
-
-fn store_y(p: u32, c: u32, v: vec4f) {
-  if (p >= tile.row_end || c >= params.dim) { return; }
-  let o = p * params.dim + c;
-  y[o] = v.x;
-  y[o + 1u] = v.y;
-  y[o + 2u] = v.z;
-  y[o + 3u] = v.w;
-}
-
-@compute @workgroup_size(GEMM_BN / 4u, GEMM_BM / 4u)
-fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
-  tile = find_tile(wg.y);
+// Up over column block cb: h of this thread's 8 rows x 4 output columns.
+fn up_block(cb: u32, lid: vec2u, li: u32) {
   wbase = tile.expert * params.inter * (params.dim / 4u);
   down_pass = false;
-  for (var r = li; r < GEMM_BM; r += GEMM_THREADS) {
-    let p = tile.row0 + r;
-    var src = NO_ROW;
-    if (p < tile.row_end) { src = select(p, u32(sorted_tokens[p]), params.gather == 1u); }
-    row_src[r] = src;
+  let acc = gemm_block8(0u, cb * GEMM_BN, params.dim, lid, li);
+  let p = tile.row0 + 8u * lid.y;
+  let c = (cb * GEMM_BN) / 2u + 4u * lid.x; // first of the thread's 4 output columns (inter % 4 == 0)
+  if (c >= params.inter) { return; }
+  for (var i = 0u; i < 8u; i++) {
+    if (p + i < tile.row_end) { h[((p + i) * params.inter + c) / 4u] = silu(gemm8_lo(acc, i)) * gemm8_hi(acc, i); }
   }
-  workgroupBarrier();
-  let acc = gemm_block(0u, wg.x * GEMM_BN, params.dim, lid.xy, li);
-  let p = tile.row0 + 4u * lid.y;
-  let c = (wg.x * GEMM_BN) / 2u + 2u * lid.x;
-  store_h(p, c, acc.r0);
-  store_h(p + 1u, c, acc.r1);
-  store_h(p + 2u, c, acc.r2);
-  store_h(p + 3u, c, acc.r3);
 }
 
-@compute @workgroup_size(GEMM_BN / 4u, GEMM_BM / 4u)
-fn down_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
-  tile = find_tile(wg.y);
+// Down over column block cb: y of this thread's 8 rows x 8 columns.
+fn down_block(cb: u32, lid: vec2u, li: u32) {
   wbase = tile.expert * params.dim * (params.inter / 4u);
   down_pass = true;
-  let acc = gemm_block(0u, wg.x * GEMM_BN, params.inter, lid.xy, li);
-  let p = tile.row0 + 4u * lid.y;
-  let c = wg.x * GEMM_BN + 4u * lid.x;
-  store_y(p, c, acc.r0);
-  store_y(p + 1u, c, acc.r1);
-  store_y(p + 2u, c, acc.r2);
-  store_y(p + 3u, c, acc.r3);
+  let acc = gemm_block8(0u, cb * GEMM_BN, params.inter, lid, li);
+  let p = tile.row0 + 8u * lid.y;
+  let c = cb * GEMM_BN + 8u * lid.x; // columns c .. c+7 (dim % 4 == 0: each half is in or out whole)
+  for (var i = 0u; i < 8u; i++) {
+    if (p + i >= tile.row_end) { break; }
+    let o = ((p + i) * params.dim + c) / 4u;
+    if (c < params.dim) { y[o] = gemm8_lo(acc, i); }
+    if (c + 4u < params.dim) { y[o + 1u] = gemm8_hi(acc, i); }
+  }
+}
+
+@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
+fn up_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  tile = find_tile(wg.y);
+  up_block(wg.x, lid.xy, li);
+}
+
+@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
+fn down_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  tile = find_tile(wg.y);
+  down_block(wg.x, lid.xy, li);
+}
+
+@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
+fn ffn_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
+  tile = find_tile(wg.y);
+  for (var cb = 0u; cb < params.col_tiles_up; cb++) { up_block(cb, lid.xy, li); }
+  // The down GEMM stages h rows other invocations wrote: make their stores visible first.
+  storageBarrier();
+  for (var cb = 0u; cb < params.col_tiles_down; cb++) { down_block(cb, lid.xy, li); }
 }

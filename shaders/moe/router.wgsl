@@ -1,7 +1,7 @@
 // moe.router: the DeepSeek-V3 gate (inference/model.py, class Gate) in two passes.
 //   logits_main: logits = x W_g^T on the shared GEMM core (lib/gemm.wgsl: GEMM_BM tokens x 64 experts per
-//                workgroup, 4 x 4 outputs per thread), so W_g is read once per token tile instead of once
-//                per token. At decode (few tokens) router-gemv.wgsl computes the logits instead.
+//                workgroup, 8 x 8 outputs per thread in registers), so W_g is read once per token tile
+//                instead of once per token. At decode (few tokens) router-gemv.wgsl computes the logits instead.
 //   select_main: one invocation per token: scores (softmax | sigmoid), + bias for selection, group
 //                scores (max, or top-2 sum with a bias), keep the best topk_groups groups, then a
 //                register top-k by insertion (ties to the lower index); weights from the unbiased scores.
@@ -23,18 +23,18 @@ fn gemm_load_b(n: u32, k: u32) -> vec4f {
   return gate_weight[(n * params.dim + k) / 4u];
 }
 
-@compute @workgroup_size(GEMM_BN / 4u, GEMM_BM / 4u)
+@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
 fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * GEMM_BM;
   let col0 = wg.x * GEMM_BN;
-  let acc = gemm_block(row0, col0, params.dim, lid.xy, li);
-  let t = row0 + 4u * lid.y;
-  let e = col0 + 4u * lid.x;
+  let acc = gemm_block8(row0, col0, params.dim, lid.xy, li);
+  let t = row0 + 8u * lid.y;
+  let e = col0 + 8u * lid.x;
   if (e >= params.E) { return; }
-  store_logits(t, e, acc.r0);
-  store_logits(t + 1u, e, acc.r1);
-  store_logits(t + 2u, e, acc.r2);
-  store_logits(t + 3u, e, acc.r3);
+  for (var i = 0u; i < 8u; i++) {
+    store_logits(t + i, e, gemm8_lo(acc, i));
+    if (e + 4u < params.E) { store_logits(t + i, e + 4u, gemm8_hi(acc, i)); }
+  }
 }
 
 /** Row t, experts e .. e+3 (E need not be a multiple of 4). */

@@ -10,7 +10,7 @@ import findTileWgsl from '../../../shaders/moe/find-tile.wgsl?raw';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
-import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
+import { workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
 import { gemmCore } from '../common/gemm.ts';
 import { laneSumSource } from '../attention/flash-lanes.ts';
@@ -52,8 +52,18 @@ export interface FfnStageOptions {
   subgroups?: boolean;
 }
 
-/** 'gemv': decode-sized row groups (shaders/moe/grouped-ffn-gemv.wgsl); 'tiled': prefill-sized (grouped-ffn.wgsl). */
-export type FfnPath = 'gemv' | 'tiled';
+/**
+ * 'gemv': decode-sized row groups (shaders/moe/grouped-ffn-gemv.wgsl); 'tiled': prefill-sized, an up and a
+ * down launch (grouped-ffn.wgsl); 'fused': prefill-sized with inter <= FUSED_MAX_INTER, one launch whose
+ * workgroups run both matmuls of their row tile.
+ */
+export type FfnPath = 'gemv' | 'tiled' | 'fused';
+
+/**
+ * Up to this expert width (at most two 64-column up blocks per row tile) the down matmul, K = inter deep, is
+ * too shallow to pay for a launch of its own: the tiled path fuses.
+ */
+export const FUSED_MAX_INTER = 64;
 
 /** Token rows of one GEMV tile (MT in grouped-ffn-gemv.wgsl). */
 export const GEMV_TILE_ROWS = 8;
@@ -106,8 +116,8 @@ export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter' 
  * through workgroup memory: up to 64 rows per expert on average (decode batches) the GEMV's full-width
  * coalesced stream and its many workgroups win; past that the tiles' reuse does.
  */
-export function ffnPath(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): FfnPath {
-  return o.path ?? (o.rows / o.E <= 64 ? 'gemv' : 'tiled');
+export function ffnPath(o: Pick<FfnStageOptions, 'rows' | 'E' | 'inter' | 'path'>): FfnPath {
+  return o.path ?? (o.rows / o.E <= 64 ? 'gemv' : o.inter <= FUSED_MAX_INTER ? 'fused' : 'tiled');
 }
 
 export type FfnBuffers = Record<'x' | 'w1' | 'w2' | 'w3' | 'y', GPUBuffer> & {
@@ -132,6 +142,9 @@ const FFN_BINDINGS = {
 const { w2: _w2, y: _y, ...GEMV_UP_BINDINGS } = FFN_BINDINGS;
 const GEMV_DOWN_BINDINGS = { params: FFN_BINDINGS.params, tiles: FFN_BINDINGS.tiles, w2: FFN_BINDINGS.w2, h: storage('vec4<f32>'), y: FFN_BINDINGS.y };
 
+/** The tiled passes read and write h and y as vec4 (dim and inter are multiples of 4, each thread owns 4 or 8 consecutive columns). */
+const TILED_BINDINGS = { ...FFN_BINDINGS, h: storage('vec4<f32>', 'read_write'), y: storage('vec4<f32>', 'read_write') };
+
 const TILES_BINDINGS = {
   params: uniform(FfnParams),
   offsets: storage('i32'),
@@ -139,24 +152,22 @@ const TILES_BINDINGS = {
   dispatch_args: storage('u32', 'read_write'),
 };
 
-export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path'>): number {
+export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'inter' | 'path'>): number {
   return ffnPath(o) === 'gemv' ? GEMV_TILE_ROWS : tileRows(o.rows / o.E);
 }
 
 /**
- * The tiled path's GEMM core: BM rows per expert tile, 64 columns (the up pass: 32 of w1 and 32 of w3), and
- * the deepest K slice up to 32 whose tiles and row map fit WebGPU's guaranteed 16 KiB of workgroup memory
- * (BM = 64: 28).
+ * The tiled paths' GEMM core: BM rows per expert tile, 64 columns (the up pass: 32 of w1 and 32 of w3) in
+ * 8 x 8 micro-tiles per thread (BM / 8 x 8 threads), and a K slice of at most 32 whose two tiles fit
+ * WebGPU's guaranteed 16 KiB of workgroup memory (BM = 64: 32), fitted to the shallower of the two depths
+ * (dim, inter) so a small one is not mostly zero fill (inter = 12: slices of 12, not 32).
  */
-function ffnGemm(bm: number) {
+export function ffnGemm(bm: number, o: Pick<FfnStageOptions, 'dim' | 'inter'>) {
   const bn = 64;
-  const bk = Math.min(32, 4 * Math.floor((16384 - 4 * bm) / (16 * (bm + bn))));
-  return gemmCore({ bm, bn, bk, bNK: true });
-}
-
-/** Tile table ([tile starts (E+1), row offsets (E+1)]) and the tiled module's workgroup arrays. */
-function tiledWorkgroup(bm: number) {
-  return { ...ffnGemm(bm).workgroup, row_src: workgroupArray('u32', bm) };
+  const cap = Math.min(32, 4 * Math.floor(16384 / (16 * (bm + bn))));
+  const K = Math.min(o.dim, o.inter);
+  const bk = 4 * Math.ceil(K / (4 * Math.ceil(K / cap)));
+  return gemmCore({ bm, bn, bk, bNK: true, micro: 8 });
 }
 
 /** Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block (up: half of it is w3). */
@@ -182,7 +193,8 @@ export function ffnStagePlan(o: FfnStageOptions) {
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
   const bm = ffnTileRows(o);
-  const storage = ffnPath(o) === 'gemv' ? workgroupBytes(laneSumSource(false, 256).workgroup) : workgroupBytes(tiledWorkgroup(bm)); // GEMV: lane_sum's slots (workgroup-memory variant)
+  // GEMV: lane_sum's slots (workgroup-memory variant); tiled: the GEMM's two tiles
+  const storage = ffnPath(o) === 'gemv' ? workgroupBytes(laneSumSource(false, 256).workgroup) : ffnGemm(bm, o).bytes;
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -201,6 +213,7 @@ export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField =
  */
 export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers, elem: StorageDType = 'f32'): Promise<Stage & { h: GPUBuffer }> {
   const gemv = ffnPath(o) === 'gemv';
+  const fused = ffnPath(o) === 'fused';
   const bm = ffnTileRows(o);
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const cols = ffnColumnTiles(o);
@@ -214,11 +227,11 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     workgroup: laneSumSource(subgroups, wg).workgroup,
     enable: laneSumSource(subgroups, wg).enable,
   });
-  const core = ffnGemm(bm);
+  const core = ffnGemm(bm, o);
   type Buffers = Record<keyof typeof FFN_BINDINGS, GPUBuffer>;
   type Pass = { entry: GPUComputePipeline; bind: (b: Buffers) => GPUBindGroup };
   // The GEMV's two passes have their own bindings and workgroup sizes, so each is its own module; the tiled
-  // passes share one.
+  // passes (and the fused one) share one.
   const [upK, downK]: Pass[] = gemv
     ? await Promise.all([
         createKernel(ctx, gemvModule(gemvUpWgsl, GEMV_UP_BINDINGS, shapes.up.wg), ['up_gemv'] as const).then((k) => ({
@@ -232,18 +245,15 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
       ])
     : await createKernel(
         ctx,
-        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, elem, bindings: FFN_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: tiledWorkgroup(bm) },
-        ['up_main', 'down_main'] as const,
+        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, elem, bindings: TILED_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: core.workgroup },
+        ['up_main', 'down_main', 'ffn_main'] as const,
       ).then((k) => {
         let group: GPUBindGroup | undefined;
         const bind = (b: Buffers) => (group ??= k.bind(b, o.label));
-        return [
-          { entry: k.pipelines.up_main, bind },
-          { entry: k.pipelines.down_main, bind },
-        ];
+        return fused ? [{ entry: k.pipelines.ffn_main, bind }] : [{ entry: k.pipelines.up_main, bind }, { entry: k.pipelines.down_main, bind }];
       });
   const tileKernel = o.gather
-    ? await createKernel(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, bindings: TILES_BINDINGS, constants: { WG, BM: bm, ROW_TILES_IN_X: gemv ? 1 : 0 } }, ['tiles_main'] as const)
+    ? await createKernel(ctx, { label: `${o.label} tiles`, wgsl: tilesWgsl, bindings: TILES_BINDINGS, constants: { WG, BM: bm, ROW_TILES_IN_X: gemv ? 1 : 0, ONE_PASS: fused ? 1 : 0 } }, ['tiles_main'] as const)
     : undefined;
   if (o.gather && (!t.sorted_tokens || !t.offsets)) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
   if (!o.gather && o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
@@ -263,9 +273,9 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   // In identity mode the tile table stands in for the unused sorted_tokens binding.
   const buffers = { params: m.params, x: t.x, sorted_tokens: t.sorted_tokens ?? m.tiles, tiles: m.tiles, w1: t.w1, w3: t.w3, w2: t.w2, h: m.h, y: t.y };
   const upGroup = upK!.bind(buffers);
-  const downGroup = downK!.bind(buffers);
+  const downGroup = downK?.bind(buffers);
   const rowTiles = Math.ceil(o.rows / bm);
-  const upGrid: [number, number] = gemv ? [rowTiles, cols.up] : [cols.up, rowTiles];
+  const upGrid: [number, number] = gemv ? [rowTiles, cols.up] : [fused ? 1 : cols.up, rowTiles];
   const downGrid: [number, number] = gemv ? [rowTiles, cols.down] : [cols.down, rowTiles];
   const args = tileKernel ? m.args : undefined;
   return {
@@ -277,8 +287,9 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
       pass.setPipeline(upK!.entry);
       if (args) pass.dispatchWorkgroupsIndirect(args, 0);
       else pass.dispatchWorkgroups(...upGrid);
+      if (!downK || !downGroup) return; // fused: ffn_main did both
       pass.setBindGroup(0, downGroup);
-      pass.setPipeline(downK!.entry);
+      pass.setPipeline(downK.entry);
       if (args) pass.dispatchWorkgroupsIndirect(args, 12);
       else pass.dispatchWorkgroups(...downGrid);
     },
@@ -337,7 +348,9 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'All experts in one launch per matmul: the rows of each expert are contiguous after dispatch, a one-workgroup pass numbers their ' +
     '16/32/64-row tiles and writes the indirect dispatch size, and each workgroup finds its expert by binary search over the tile starts. ' +
     'Tokens are gathered from x inside the first matmul (no permuted copy of x), w1 and w3 share one pass with the SiLU-gate fused into ' +
-    'its epilogue, and every weight tile is read through workgroup memory once per row tile. At decode (<= 64 rows per expert on average) ' +
+    'its epilogue, every weight tile is read through workgroup memory once per row tile, and each thread keeps an 8 x 8 block of ' +
+    'outputs in registers. Narrow experts (inter <= 64) run both matmuls of a row tile in one workgroup: the down matmul alone would be ' +
+    'too shallow to pay for its launch. At decode (<= 64 rows per expert on average) ' +
     'the same passes run as coalesced GEMVs instead: lanes of a weight row read consecutive vec4s, every weight vec4 serves all of an ' +
     '8-row tile\'s tokens from registers, lanes meet through subgroup sums, and row tiles launch in x so an expert\'s repeats hit the cache. ' +
     'Input rows are the dispatch output: row p of ' +

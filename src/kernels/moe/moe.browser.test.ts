@@ -117,6 +117,7 @@ describe('grouped FFN: every matmul path and both lane_sum variants', () => {
     { path: 'gemv', subgroups: true },
     { path: 'gemv', subgroups: false },
     { path: 'tiled', subgroups: true },
+    { path: 'fused', subgroups: true },
   ];
   for (const shape of shapes) {
     for (const v of variants) {

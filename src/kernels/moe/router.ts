@@ -34,8 +34,8 @@ import {
 const SEL_WG = 64;
 const SELECT_CONSTANTS = { SEL_WG, MAX_K: MAX_TOPK, MAX_G: MAX_GROUPS };
 
-/** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices. */
-const logitsGemm = (N: number) => gemmCore({ bm: tileRows(N), bn: 64, bk: 32, bNK: true });
+/** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices, 8 x 8 outputs per thread. */
+const logitsGemm = (N: number) => gemmCore({ bm: tileRows(N), bn: 64, bk: 32, bNK: true, micro: 8 });
 
 const ROUTER_BINDINGS = {
   params: uniform(RouterParams),
