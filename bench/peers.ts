@@ -18,7 +18,7 @@ export interface PeersCommand {
   warmup: number;
   seed?: number;
   json?: string;
-  /** Only workloads whose id contains one of these (default: all six). */
+  /** Only workloads whose id contains one of these (default: all seven). */
   ids?: string[];
 }
 

@@ -1,5 +1,5 @@
 // onnxruntime-web's WebGPU execution provider as a peer: each workload is a small ONNX graph of standard ops
-// (MatMul, Softmax, Sigmoid, TopK), the inputs are GPU buffers on ORT's own device (Tensor.fromGpuBuffer) and
+// (MatMul, Softmax, Sigmoid, TopK; the matmul workload is one MatMul), the inputs are GPU buffers on ORT's own device (Tensor.fromGpuBuffer) and
 // the outputs are GPU tensors (preferredOutputLocation) read back once per run, as every side's are.
 import * as ort from 'onnxruntime-web/webgpu';
 import { onnxModel, type Graph } from './onnx-graph.ts';
@@ -53,6 +53,17 @@ function routingGraph(w: Extract<PeerWorkload, { kind: 'routing' }>): Graph {
   };
 }
 
+function matmulGraph(w: Extract<PeerWorkload, { kind: 'matmul' }>): Graph {
+  return {
+    inputs: [
+      { name: 'a', type: 'float32', dims: [w.M, w.K] },
+      { name: 'b', type: 'float32', dims: [w.K, w.N] },
+    ],
+    outputs: [{ name: 'c', type: 'float32', dims: [w.M, w.N] }],
+    nodes: [{ op: 'MatMul', inputs: ['a', 'b'], outputs: ['c'] }],
+  };
+}
+
 let configured = false;
 function configure(): void {
   if (configured) return;
@@ -79,6 +90,9 @@ export const ortPeer: Peer = {
         v: { data: h.v, dims: [w.Hkv, w.S, w.D] },
         ...(h.mask ? { mask: { data: h.mask, dims: [w.T, w.S] } } : {}),
       };
+    } else if (w.kind === 'matmul') {
+      graph = matmulGraph(w);
+      host = { a: { data: x.a!, dims: [w.M, w.K] }, b: { data: x.b!, dims: [w.K, w.N] } };
     } else {
       graph = routingGraph(w);
       const wT = new Float32Array(w.dim * w.E);
@@ -113,6 +127,7 @@ export const ortPeer: Peer = {
         const out = await run();
         try {
           if (w.kind === 'attention') return { out: fromHeadsMajor(w, (await out.out!.getData()) as Float32Array) };
+          if (w.kind === 'matmul') return { c: Float32Array.from((await out.c!.getData()) as Float32Array) };
           const idx = (await out.indices!.getData()) as BigInt64Array;
           return { weights: Float32Array.from((await out.weights!.getData()) as Float32Array), indices: Int32Array.from(idx, (v) => Number(v)) };
         } finally {

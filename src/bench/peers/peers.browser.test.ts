@@ -14,6 +14,8 @@ const SMALL: PeerWorkload[] = [
   { id: 'gqa', title: 'decode GQA', kind: 'attention', kernel: 'attention.flash_decode', T: 1, S: 67, Hq: 8, Hkv: 2, D: 16, causal: true },
   { id: 'prefill', title: 'causal prefill', kind: 'attention', kernel: 'attention.flash_prefill', T: 37, S: 37, Hq: 2, Hkv: 2, D: 8, causal: true },
   { id: 'routing', title: 'routing', kind: 'routing', kernel: 'moe.router', N: 33, dim: 4, E: 16, topk: 4 },
+  // Odd sizes: partial tiles in every dimension and K not a multiple of the vec4 loads.
+  { id: 'matmul', title: 'matmul', kind: 'matmul', kernel: 'linear.matmul', M: 63, N: 65, K: 101 },
 ];
 
 /** A side that runs this project's kernel but hands back zeros: verification must refuse it. */
@@ -35,7 +37,7 @@ const zeros: Peer = {
 describe('peers study', () => {
   it('every side matches float64 on each kind of workload; a wrong side is a mismatch', async () => {
     const results = await measurePeers([oursPeer, ortPeer, tfjsPeer, zeros], { repeats: 2, warmup: 1, seed: 7 }, undefined, SMALL);
-    expect(results.map((r) => r.id)).toEqual(['gqa', 'prefill', 'routing']);
+    expect(results.map((r) => r.id)).toEqual(['gqa', 'prefill', 'routing', 'matmul']);
     for (const w of results) {
       for (const r of w.runs) {
         if (r.peer === 'zeros') {

@@ -44,6 +44,11 @@ export const tfjsPeer: Peer = {
           return [tf.matMul(tf.softmax(s), v)];
         });
       toOutputs = async ([o]) => ({ out: fromHeadsMajor(w, (await o!.data()) as Float32Array) });
+    } else if (w.kind === 'matmul') {
+      const a = keep(tf.tensor2d(x.a!, [w.M, w.K]));
+      const b = keep(tf.tensor2d(x.b!, [w.K, w.N]));
+      compute = () => [tf.matMul(a, b)];
+      toOutputs = async ([c]) => ({ c: Float32Array.from((await c!.data()) as Float32Array) });
     } else {
       const xs = keep(tf.tensor2d(x.x!, [w.N, w.dim]));
       const g = keep(tf.tensor2d(x.gate_weight!, [w.E, w.dim]));

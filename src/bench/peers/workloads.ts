@@ -1,10 +1,11 @@
-// The six workloads of the peers study: what an engineer would otherwise run through onnxruntime-web or
+// The seven workloads of the peers study: what an engineer would otherwise run through onnxruntime-web or
 // tfjs-webgpu. Each names this project's kernel and config, and describes the same math in the layout a
 // generic library prefers (heads-major [H, S, D], K already transposed for a plain MatMul), so no peer pays
 // for a layout change inside the timed region. Inputs are drawn once, in this project's layout; the float64
 // reference of the kernel is the truth every side is checked against.
 import type { AttentionConfig } from '../../kernels/attention/attention-config.ts';
 import type { Config } from '../../kernels/contract.ts';
+import type { MatmulConfig } from '../../kernels/linear/matmul.ts';
 import type { RoutingConfig } from '../../kernels/moe/moe-config.ts';
 
 export type PeerWorkload =
@@ -14,7 +15,9 @@ export type PeerWorkload =
       'T' | 'S' | 'Hq' | 'Hkv' | 'D' | 'causal'
     >)
   /** Tokens, hidden dim (the gate GEMM), experts, experts per token: sigmoid scores, top-k, renormalised. */
-  | ({ id: string; title: string; kind: 'routing'; kernel: 'moe.router' } & Pick<RoutingConfig, 'N' | 'dim' | 'E' | 'topk'>);
+  | ({ id: string; title: string; kind: 'routing'; kernel: 'moe.router' } & Pick<RoutingConfig, 'N' | 'dim' | 'E' | 'topk'>)
+  /** C [M, N] = A [M, K] · B [K, N], both row-major: every library's plain MatMul, no layout change. */
+  | ({ id: string; title: string; kind: 'matmul'; kernel: 'linear.matmul' } & Pick<MatmulConfig, 'M' | 'N' | 'K'>);
 
 export const PEER_WORKLOADS: readonly PeerWorkload[] = [
   { id: 'decode-gqa-1k', title: 'decode GQA 32 q / 8 kv heads, D 128, S 1024', kind: 'attention', kernel: 'attention.flash_decode', T: 1, S: 1024, Hq: 32, Hkv: 8, D: 128, causal: true },
@@ -23,11 +26,13 @@ export const PEER_WORKLOADS: readonly PeerWorkload[] = [
   { id: 'prefill-512', title: 'causal prefill 8 heads, D 64, S 512', kind: 'attention', kernel: 'attention.flash_prefill', T: 512, S: 512, Hq: 8, Hkv: 8, D: 64, causal: true },
   { id: 'prefill-1k', title: 'causal prefill 8 heads, D 64, S 1024', kind: 'attention', kernel: 'attention.flash_prefill', T: 1024, S: 1024, Hq: 8, Hkv: 8, D: 64, causal: true },
   { id: 'routing-4096x256', title: 'MoE routing: sigmoid + top-8 of 4096 x 256 scores (gate GEMM dim 4)', kind: 'routing', kernel: 'moe.router', N: 4096, dim: 4, E: 256, topk: 8 },
+  { id: 'matmul-1k', title: 'matmul 1024 x 1024 x 1024 (f32)', kind: 'matmul', kernel: 'linear.matmul', M: 1024, N: 1024, K: 1024 },
 ];
 
 /** This project's kernel config for a workload (f32 storage, as the peers use). */
 export function kernelConfig(w: PeerWorkload): Config {
   if (w.kind === 'attention') return { T: w.T, S: w.S, Hq: w.Hq, Hkv: w.Hkv, D: w.D, causal: w.causal, scale: 0, dtype: 'f32' };
+  if (w.kind === 'matmul') return { M: w.M, N: w.N, K: w.K, batch: 1, trans_b: false, dtype: 'f32' };
   // Plain top-k routing of sigmoid scores: no groups, no bias, weights renormalised, route_scale 1.
   return { N: w.N, dim: w.dim, E: w.E, topk: w.topk, n_groups: 1, topk_groups: 1, score_func: 'sigmoid', routing: 'deepseek', bias: false, route_scale: 1 };
 }
@@ -60,7 +65,7 @@ export function causalMask(T: number, S: number): Float32Array {
   return m;
 }
 
-/** The workload's inputs in this project's layout (attention: q [T,Hq,D], k/v [S,Hkv,D]; routing: x [N,dim], gate_weight [E,dim]). */
+/** The workload's inputs in this project's layout (attention: q [T,Hq,D], k/v [S,Hkv,D]; routing: x [N,dim], gate_weight [E,dim]; matmul: a [M,K], b [K,N]). */
 export type PeerInputs = Record<string, Float32Array>;
 
 /** Attention in a generic library's layout: heads-major, each KV head's query rows stacked (GQA as a batched GEMM). */
