@@ -1,42 +1,47 @@
 // attention.flash_decode: split-K flash decoding (Dao et al. 2023, "Flash-Decoding for long-context
 // inference"). With one (or a few) query tokens there is too little query parallelism to fill a GPU, so the
-// key range is cut into `splits` chunks of CHUNK keys and the chunks run on different workgroups.
+// key range is cut into `splits` chunks of CHUNK keys, each streamed by its own unit, and a second pass
+// merges the chunks' partial softmaxes.
 //
-// Pass 1 (split_main), one workgroup per (quad of 4 rows, split). Row rr = t * G + g is query t through the
+// Pass 1 (split_main). A unit is 4 consecutive invocations (the smallest subgroup WebGPU allows, so a unit
+// never straddles subgroups) and owns one (quad of 4 rows, split). Row rr = t * G + g is query t through the
 // g-th query head of the KV head's GQA group (G = Hq / Hkv). With T * G >= 4 a quad is 4 rows of one KV
-// head, which share ONE read of its keys and values; with fewer (MHA decode) a quad packs the rows of
-// consecutive KV heads (PACKED), each row reading its own head, so no lane computes a dead row. Either way
-// a key's 4 scores (or probabilities) travel as one vec4.
-// The split is walked in tiles of NK = 4 * WG keys, three barriers per tile:
-//   1. scores: invocation i owns the keys i, i + WG, i + 2 WG, i + 3 WG of the tile (at each step the
-//      invocations read adjacent keys) and dots each, whole, against the block's q rows (workgroup memory,
-//      pre-scaled by scale * log2 e so the softmax is exp2; each q load serves 4 keys);
-//   2. the 4 row maxima of the tile (one invocation per row, over the WG per-invocation maxima), the
-//      running max m and alpha = 2^(m_old - m);
-//   3. the owners turn their scores into p = 2^(s - m) (one exp2 per key and row: it is never recomputed);
-//   4. P.V: invocation (key lane kl, vec4 column col) rescales its 4 row accumulators by alpha and adds
-//      p_j * v_j for the keys kl, kl + KL, ... (consecutive invocations read consecutive columns of one v
-//      row: coalesced; p_j is the same address for all of them: a broadcast), and sums p_j for the row sums.
-// All per-invocation state is a few named vec4s (no arrays indexed in loops: on CPU emulation those become
-// memory). At the end the KL key lanes are added in workgroup memory and the split's partial (m, l, acc[D])
-// per row is written, or, with a single split, normalised into `out`.
-// Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge over the splits,
-//   M = max_s m_s,  out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s   (0 where no key was visible).
+// head: ONE load of a key's chunk serves the 4 rows, and the quads of a KV head sit side by side in one
+// workgroup on the same split, so on a GPU the other quads of the head (speculative decode, T > 1) find
+// those K/V lines in cache. With fewer rows per KV head (MHA decode) a quad packs the rows of consecutive KV
+// heads (PACKED), each row reading its own head, so no lane computes a dead row.
+// The unit splits D between its lanes: lane `lane` owns the vec4 chunks c = lane + 4 i (i < CPL), so at
+// each load the 4 lanes read 64 contiguous bytes, every K/V byte of the split is loaded by exactly one
+// lane, and q and the output accumulators live in registers (no workgroup memory, no barrier: on CPU
+// emulation a barrier costs every workgroup a large fixed price). Per block of 4 keys:
+//   1. partial scores of the lane's chunks, 4 keys x 4 rows (a mat4x4: column e = key e), summed over the
+//      unit's lanes with lane_sum (an xor butterfly of subgroup shuffles, or workgroup memory without subgroups);
+//   2. online softmax in base 2 (q is pre-scaled by scale * log2 e): m_new = max(m_old, block max),
+//      alpha = 2^(m_old - m_new), p = 2^(s - m_new), masked keys (causal, past the split) p = 0;
+//   3. acc_i = alpha * acc_i + sum_e v_e,i p_e^T for each chunk slot i of the lane (one load of v per chunk).
+// Chunk slots are named by constant indices (the helpers below, unrolled by hand up to 16 slots = D 256):
+// an array indexed by a loop variable would live in memory on CPU emulation, where every access is a gather.
+// At the end each lane writes its chunks of the split's partial (m, l, acc[D]) per row, or, with a single
+// split, the normalised output.
+// Pass 2 (merge_main), one invocation per (row, vec4 column): the log-sum-exp merge over the splits
+// (lib/lse-merge.wgsl), out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s, M = max_s m_s (0 where no
+// key was visible).
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic and the partials are f32.
 
 // Generated from src/kernels/attention/flash-decode.ts: the bindings params, q, k, v (vec4<elem>), part_acc
 // [splits, T * Hq, D / 4] (vec4f), part_ml [splits, T * Hq] (vec2f: max, sum) and out (vec4<elem>); the
-// constants WG (invocations per workgroup), CHUNK (keys per split) and PACKED (1: quads pack KV heads);
-// the workgroup arrays q_tile (the quad's 4 q rows, row stride D / 4; at the end, the key-lane sums), probs
-// (per invocation its 4 row maxima, then per key of a tile its 4 probabilities), row_m, row_alpha (4 each) and lane_l (per key lane: its 4 row sums).
+// constants WG (invocations of split_main, 4 per unit), MERGE_WG, L (4: lanes per unit, for lane_sum),
+// CHUNK (keys per split), D4 (D / 4), CPL (chunk slots per lane, ceil(D4 / 4)), PACKED (1: quads pack KV
+// heads) and QUADS; lane_sum comes from lib/lane-sum-subgroup.wgsl or lib/lane-sum-workgroup.wgsl (appended
+// by the host, with its workgroup array where it has one).
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
-#include "lib/flash-quad.wgsl"
+#include "lib/lse-merge.wgsl"
 
-// Row x (< 4) of work item `item`. Shared quads (PACKED == 0u): item = KV head * blocks + block, the rows
-// are 4 consecutive rows rr of one KV head. Packed quads (PACKED == 1u, fewer than 4 rows per KV head, e.g.
-// MHA decode): the T * G rows of all KV heads in order (KV head, rr), 4 at a time, so no lane of a quad is
-// a dead row and each row reads its own head's keys.
+// Row x (< 4) of quad `item`. Shared quads (PACKED == 0u): item = KV head * blocks + block, the rows are 4
+// consecutive rows rr of one KV head. Packed quads (PACKED == 1u, fewer than 4 rows per KV head, e.g. MHA
+// decode): the T * G rows of all KV heads in order (KV head, rr), 4 at a time, so no lane of a quad is a
+// dead row and each row reads its own head's keys.
 struct QuadRow {
   alive: bool,
   kvh: u32,
@@ -59,39 +64,115 @@ fn global_row(r: QuadRow) -> u32 {
   return (r.rr / G) * params.Hq + r.kvh * G + r.rr % G;
 }
 
-// The 4 scores of one key chunk c: one load of the shared head's chunk, or one per row's head (packed).
-fn chunk_scores(q0: vec4f, q1: vec4f, q2: vec4f, q3: vec4f, kb: u32, koff: vec4u) -> vec4f {
-  if (PACKED == 1u) {
-    return vec4f(dot(q0, vec4f(k[kb + koff.x])), dot(q1, vec4f(k[kb + koff.y])), dot(q2, vec4f(k[kb + koff.z])), dot(q3, vec4f(k[kb + koff.w])));
-  }
-  return quad_score(q0, q1, q2, q3, vec4f(k[kb + koff.x]));
+// Per lane: q of the quad's rows (column x = row x) and the output accumulators, one mat4x4 per chunk slot.
+var<private> lane: u32;
+var<private> qm: array<mat4x4f, CPL>;
+var<private> am: array<mat4x4f, CPL>;
+
+// Chunk of slot i; a slot past D4 (D4 not a multiple of 4) reads the last chunk, with zero q and no store.
+fn chunk_of(i: u32) -> u32 {
+  return min(lane + 4u * i, D4 - 1u);
 }
 
-// acc += p * v of one key's column: one shared v load, or one per row's head (packed).
-fn chunk_values(a: ptr<function, QuadAcc>, p: vec4f, vb: u32, voff: vec4u) {
+// Slot i's share of the scores of 4 keys (K row offsets kb) for the 4 rows: column e = key e.
+fn slot_scores(i: u32, kb: vec4u, koff: vec4u) -> mat4x4f {
+  let c = chunk_of(i);
+  let q = qm[i];
   if (PACKED == 1u) {
-    (*a).r0 += p.x * vec4f(v[vb + voff.x]);
-    (*a).r1 += p.y * vec4f(v[vb + voff.y]);
-    (*a).r2 += p.z * vec4f(v[vb + voff.z]);
-    (*a).r3 += p.w * vec4f(v[vb + voff.w]);
-    (*a).l += p;
-  } else {
-    quad_add(a, p, vec4f(v[vb + voff.x]));
+    // Each row reads its own KV head.
+    return mat4x4f(
+      vec4f(dot(vec4f(k[kb.x + koff.x + c]), q[0]), dot(vec4f(k[kb.x + koff.y + c]), q[1]), dot(vec4f(k[kb.x + koff.z + c]), q[2]), dot(vec4f(k[kb.x + koff.w + c]), q[3])),
+      vec4f(dot(vec4f(k[kb.y + koff.x + c]), q[0]), dot(vec4f(k[kb.y + koff.y + c]), q[1]), dot(vec4f(k[kb.y + koff.z + c]), q[2]), dot(vec4f(k[kb.y + koff.w + c]), q[3])),
+      vec4f(dot(vec4f(k[kb.z + koff.x + c]), q[0]), dot(vec4f(k[kb.z + koff.y + c]), q[1]), dot(vec4f(k[kb.z + koff.z + c]), q[2]), dot(vec4f(k[kb.z + koff.w + c]), q[3])),
+      vec4f(dot(vec4f(k[kb.w + koff.x + c]), q[0]), dot(vec4f(k[kb.w + koff.y + c]), q[1]), dot(vec4f(k[kb.w + koff.z + c]), q[2]), dot(vec4f(k[kb.w + koff.w + c]), q[3])),
+    );
   }
+  // One load of the head's chunk per key serves the 4 rows: (k_c * q)[x] = dot(k_c, q row x).
+  let o = koff.x + c;
+  return mat4x4f(vec4f(k[kb.x + o]) * q, vec4f(k[kb.y + o]) * q, vec4f(k[kb.z + o]) * q, vec4f(k[kb.w + o]) * q);
+}
+
+// Slot i: acc = alpha * acc + sum_e v_e p_e^T (column x of acc is row x's chunk, p column e = key e).
+fn slot_values(i: u32, kb: vec4u, koff: vec4u, alpha: vec4f, p: mat4x4f) {
+  let c = chunk_of(i);
+  let a = am[i];
+  let pt = transpose(p); // column x = row x's probabilities of the 4 keys
+  if (PACKED == 1u) {
+    am[i] = mat4x4f(
+      a[0] * alpha.x + mat4x4f(vec4f(v[kb.x + koff.x + c]), vec4f(v[kb.y + koff.x + c]), vec4f(v[kb.z + koff.x + c]), vec4f(v[kb.w + koff.x + c])) * pt[0],
+      a[1] * alpha.y + mat4x4f(vec4f(v[kb.x + koff.y + c]), vec4f(v[kb.y + koff.y + c]), vec4f(v[kb.z + koff.y + c]), vec4f(v[kb.w + koff.y + c])) * pt[1],
+      a[2] * alpha.z + mat4x4f(vec4f(v[kb.x + koff.z + c]), vec4f(v[kb.y + koff.z + c]), vec4f(v[kb.z + koff.z + c]), vec4f(v[kb.w + koff.z + c])) * pt[2],
+      a[3] * alpha.w + mat4x4f(vec4f(v[kb.x + koff.w + c]), vec4f(v[kb.y + koff.w + c]), vec4f(v[kb.z + koff.w + c]), vec4f(v[kb.w + koff.w + c])) * pt[3],
+    );
+    return;
+  }
+  // V (column e = key e's chunk) times row x's probabilities: sum_e p_e,x v_e.
+  let o = koff.x + c;
+  let vm = mat4x4f(vec4f(v[kb.x + o]), vec4f(v[kb.y + o]), vec4f(v[kb.z + o]), vec4f(v[kb.w + o]));
+  am[i] = mat4x4f(a[0] * alpha.x + vm * pt[0], a[1] * alpha.y + vm * pt[1], a[2] * alpha.z + vm * pt[2], a[3] * alpha.w + vm * pt[3]);
+}
+
+// The lane's partial scores of a block (all its slots). CPL is a constant: the untaken slots compile away.
+fn block_scores(kb: vec4u, koff: vec4u) -> mat4x4f {
+  var s = slot_scores(0u, kb, koff);
+  if (CPL > 1u) { s += slot_scores(1u, kb, koff); }
+  if (CPL > 2u) { s += slot_scores(2u, kb, koff); }
+  if (CPL > 3u) { s += slot_scores(3u, kb, koff); }
+  if (CPL > 4u) { s += slot_scores(4u, kb, koff); }
+  if (CPL > 5u) { s += slot_scores(5u, kb, koff); }
+  if (CPL > 6u) { s += slot_scores(6u, kb, koff); }
+  if (CPL > 7u) { s += slot_scores(7u, kb, koff); }
+  if (CPL > 8u) { s += slot_scores(8u, kb, koff); }
+  if (CPL > 9u) { s += slot_scores(9u, kb, koff); }
+  if (CPL > 10u) { s += slot_scores(10u, kb, koff); }
+  if (CPL > 11u) { s += slot_scores(11u, kb, koff); }
+  if (CPL > 12u) { s += slot_scores(12u, kb, koff); }
+  if (CPL > 13u) { s += slot_scores(13u, kb, koff); }
+  if (CPL > 14u) { s += slot_scores(14u, kb, koff); }
+  if (CPL > 15u) { s += slot_scores(15u, kb, koff); }
+  return s;
+}
+
+fn block_values(kb: vec4u, koff: vec4u, alpha: vec4f, p: mat4x4f) {
+  slot_values(0u, kb, koff, alpha, p);
+  if (CPL > 1u) { slot_values(1u, kb, koff, alpha, p); }
+  if (CPL > 2u) { slot_values(2u, kb, koff, alpha, p); }
+  if (CPL > 3u) { slot_values(3u, kb, koff, alpha, p); }
+  if (CPL > 4u) { slot_values(4u, kb, koff, alpha, p); }
+  if (CPL > 5u) { slot_values(5u, kb, koff, alpha, p); }
+  if (CPL > 6u) { slot_values(6u, kb, koff, alpha, p); }
+  if (CPL > 7u) { slot_values(7u, kb, koff, alpha, p); }
+  if (CPL > 8u) { slot_values(8u, kb, koff, alpha, p); }
+  if (CPL > 9u) { slot_values(9u, kb, koff, alpha, p); }
+  if (CPL > 10u) { slot_values(10u, kb, koff, alpha, p); }
+  if (CPL > 11u) { slot_values(11u, kb, koff, alpha, p); }
+  if (CPL > 12u) { slot_values(12u, kb, koff, alpha, p); }
+  if (CPL > 13u) { slot_values(13u, kb, koff, alpha, p); }
+  if (CPL > 14u) { slot_values(14u, kb, koff, alpha, p); }
+  if (CPL > 15u) { slot_values(15u, kb, koff, alpha, p); }
+}
+
+// Probabilities of one key's scores s (4 rows): 0 where masked (the key is past the split or past the row's
+// causal edge), else 2^(s - m).
+fn key_probs(s: vec4f, visible: vec4<bool>, m: vec4f) -> vec4f {
+  return select(vec4f(0.0), exp2(s - m), visible);
 }
 
 @compute @workgroup_size(WG)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let rows = params.T * params.group; // rows of one KV head
   let blocks = (rows + 3u) / 4u;
-  let items = select(params.Hkv * blocks, (params.Hkv * rows + 3u) / 4u, PACKED == 1u);
-  let wid = linear_group(wg, nwg);
-  if (wid >= items * params.splits) { return; } // whole workgroup: barriers stay uniform
-  let split = wid % params.splits;
-  let item = wid / params.splits;
-  let D4 = params.D / 4u;
+  lane = tid % 4u;
+  // Units in order (split, quad): the quads of one KV head are neighbours on the same split.
+  let units = QUADS * params.splits;
+  let unit = linear_group(wg, nwg) * (WG / 4u) + tid / 4u;
+  // A unit past the end runs masked (every key invisible, nothing stored): lane_sum needs uniform control flow.
+  let live = unit < units;
+  let u = min(unit, units - 1u);
+  let split = u / QUADS;
+  let item = u % QUADS;
   let s0 = split * CHUNK;
-  let s1 = min(params.S, s0 + CHUNK);
+  let s1 = select(s0, min(params.S, s0 + CHUNK), live);
   let r0 = quad_row_of(item, 0u, rows, blocks);
   let r1 = quad_row_of(item, 1u, rows, blocks);
   let r2 = quad_row_of(item, 2u, rows, blocks);
@@ -99,20 +180,20 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   // Offset of each row's KV head within a key's row of K (and V).
   let koff = vec4u(r0.kvh, r1.kvh, r2.kvh, r3.kvh) * D4;
 
-  // Stage the quad's q rows (dead rows are zeros) and reset the row statistics.
+  // The lane's chunks of the quad's q rows, pre-scaled for exp2 (dead rows and slots past D4 are zeros).
   let qscale = params.scale * LOG2E;
-  for (var idx = tid; idx < 4u * D4; idx += WG) {
-    let r = quad_row_of(item, idx / D4, rows, blocks);
-    var qq = vec4f(0.0);
-    if (r.alive) {
-      qq = vec4f(q[global_row(r) * D4 + idx % D4]) * qscale;
+  for (var i = 0u; i < CPL; i++) {
+    let c = lane + 4u * i;
+    var qq = mat4x4f();
+    for (var x = 0u; x < 4u; x++) {
+      let r = quad_row_of(item, x, rows, blocks);
+      if (r.alive && c < D4) {
+        qq[x] = vec4f(q[global_row(r) * D4 + c]) * qscale;
+      }
     }
-    q_tile[idx] = qq;
+    qm[i] = qq;
+    am[i] = mat4x4f();
   }
-  if (tid < 4u) {
-    row_m[tid] = NEG_INF;
-  }
-  workgroupBarrier();
 
   // Last key each row may see (query t sits at position S - T + t); dead rows see none.
   let causal = params.causal != 0u;
@@ -124,132 +205,66 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
     select(-1, select(i32(params.S) - 1, tail + i32(r3.rr / params.group), causal), r3.alive),
   );
   let stride = params.Hkv * D4; // vec4s from one key to the next
-  // P.V roles: KL key lanes of D / 4 columns; invocations past KL * D / 4 only score.
-  let KL = WG / D4;
-  let col = tid % D4;
-  let kl = tid / D4;
-  let voff = koff + vec4u(col);
-  var acc = QuadAcc();
+  var m = vec4f(NEG_INF);
+  var l = vec4f(0.0);
 
-  for (var b = s0; b < s1; b += 4u * WG) {
-    let n = min(4u * WG, s1 - b);
-    // 1. Scores of this invocation's keys b + tid + e * WG (e < 4); masked ones are NEG_INF.
-    var sc0 = vec4f(0.0);
-    var sc1 = vec4f(0.0);
-    var sc2 = vec4f(0.0);
-    var sc3 = vec4f(0.0);
-    let kb = (b + tid) * stride;
-    let kstep = WG * stride;
-    // Chunks to read: none where this invocation has no key, so idle invocations skip the loop.
-    let cend = select(0u, D4, tid < n);
-    for (var c = 0u; c < cend; c++) {
-      let q0 = q_tile[c];
-      let q1 = q_tile[D4 + c];
-      let q2 = q_tile[2u * D4 + c];
-      let q3 = q_tile[3u * D4 + c];
-      sc0 += chunk_scores(q0, q1, q2, q3, kb + c, koff);
-      if (tid + WG < n) {
-        sc1 += chunk_scores(q0, q1, q2, q3, kb + kstep + c, koff);
-      }
-      if (tid + 2u * WG < n) {
-        sc2 += chunk_scores(q0, q1, q2, q3, kb + 2u * kstep + c, koff);
-      }
-      if (tid + 3u * WG < n) {
-        sc3 += chunk_scores(q0, q1, q2, q3, kb + 3u * kstep + c, koff);
-      }
-    }
-    let key = vec4i(i32(b + tid));
-    let w = i32(WG);
-    sc0 = select(vec4f(NEG_INF), sc0, (key <= last) & vec4(tid < n));
-    sc1 = select(vec4f(NEG_INF), sc1, (key + w <= last) & vec4(tid + WG < n));
-    sc2 = select(vec4f(NEG_INF), sc2, (key + 2 * w <= last) & vec4(tid + 2u * WG < n));
-    sc3 = select(vec4f(NEG_INF), sc3, (key + 3 * w <= last) & vec4(tid + 3u * WG < n));
-    // Each invocation's maximum over its 4 keys: the row maxima below scan WG entries, not 4 * WG.
-    probs[tid] = max(max(sc0, sc1), max(sc2, sc3));
-    workgroupBarrier();
-
-    // 2. Row maxima of the tile, one invocation per row.
-    if (tid < 4u) {
-      var mx = NEG_INF;
-      for (var j = 0u; j < WG; j++) {
-        mx = max(mx, probs[j][tid]);
-      }
-      let m_old = row_m[tid];
-      let m_new = max(m_old, mx);
-      row_alpha[tid] = exp2(m_old - m_new);
-      row_m[tid] = m_new;
-    }
-    workgroupBarrier();
-
-    // 3. Probabilities, by the owners of the scores (masked keys get 0).
-    let m = vec4f(row_m[0], row_m[1], row_m[2], row_m[3]);
-    probs[tid] = select(vec4f(0.0), exp2(sc0 - m), sc0 > vec4f(NEG_INF));
-    probs[tid + WG] = select(vec4f(0.0), exp2(sc1 - m), sc1 > vec4f(NEG_INF));
-    probs[tid + 2u * WG] = select(vec4f(0.0), exp2(sc2 - m), sc2 > vec4f(NEG_INF));
-    probs[tid + 3u * WG] = select(vec4f(0.0), exp2(sc3 - m), sc3 > vec4f(NEG_INF));
-    workgroupBarrier();
-
-    // 4. P.V: rescale, then this key lane's keys of the tile.
-    if (kl < KL) {
-      let alpha = vec4f(row_alpha[0], row_alpha[1], row_alpha[2], row_alpha[3]);
-      quad_rescale(&acc, alpha);
-      for (var j = kl; j < n; j += KL) {
-        chunk_values(&acc, probs[j], (b + j) * stride, voff);
-      }
-    }
-    workgroupBarrier(); // the next tile overwrites probs and row_alpha
+  // The same trip count for every unit (uniform control flow); keys past the split are masked.
+  for (var b = 0u; b < CHUNK; b += 4u) {
+    let key = vec4u(s0 + b) + vec4u(0u, 1u, 2u, 3u);
+    let kb = min(key, vec4u(params.S - 1u)) * stride; // clamped: a masked key still reads a real row
+    // 1. Scores of the block's 4 keys (column e), summed over the unit's lanes.
+    var sc = block_scores(kb, koff);
+    sc[0] = lane_sum(sc[0], tid);
+    sc[1] = lane_sum(sc[1], tid);
+    sc[2] = lane_sum(sc[2], tid);
+    sc[3] = lane_sum(sc[3], tid);
+    let inside = key < vec4u(s1);
+    let ki = vec4i(key);
+    let vis0 = vec4(inside.x) & (vec4i(ki.x) <= last);
+    let vis1 = vec4(inside.y) & (vec4i(ki.y) <= last);
+    let vis2 = vec4(inside.z) & (vec4i(ki.z) <= last);
+    let vis3 = vec4(inside.w) & (vec4i(ki.w) <= last);
+    // 2. Online softmax over the block (running max per row, in log2 units).
+    let bmax = max(
+      max(select(vec4f(NEG_INF), sc[0], vis0), select(vec4f(NEG_INF), sc[1], vis1)),
+      max(select(vec4f(NEG_INF), sc[2], vis2), select(vec4f(NEG_INF), sc[3], vis3)),
+    );
+    let m_new = max(m, bmax);
+    let alpha = exp2(m - m_new);
+    let p = mat4x4f(key_probs(sc[0], vis0, m_new), key_probs(sc[1], vis1, m_new), key_probs(sc[2], vis2, m_new), key_probs(sc[3], vis3, m_new));
+    l = l * alpha + p[0] + p[1] + p[2] + p[3];
+    m = m_new;
+    // 3. acc = alpha * acc + V^T p for every chunk slot of the lane.
+    block_values(kb, koff, alpha, p);
   }
 
-  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time.
-  if (kl < KL && col == 0u) {
-    lane_l[kl] = acc.l;
-  }
-  for (var other = 1u; other < KL; other++) {
-    if (kl == other) {
-      q_tile[col] = acc.r0;
-      q_tile[D4 + col] = acc.r1;
-      q_tile[2u * D4 + col] = acc.r2;
-      q_tile[3u * D4 + col] = acc.r3;
-    }
-    workgroupBarrier();
-    if (kl == 0u) {
-      acc.r0 += q_tile[col];
-      acc.r1 += q_tile[D4 + col];
-      acc.r2 += q_tile[2u * D4 + col];
-      acc.r3 += q_tile[3u * D4 + col];
-    }
-    workgroupBarrier();
-  }
-  workgroupBarrier(); // lane_l is read below (also when there is a single key lane)
-  if (kl == 0u) {
-    var l = vec4f(0.0);
-    for (var i = 0u; i < KL; i++) {
-      l += lane_l[i];
-    }
-    let row_count = params.T * params.Hq;
-    for (var x = 0u; x < 4u; x++) {
-      let r = quad_row_of(item, x, rows, blocks);
-      if (r.alive) {
-        let grow = global_row(r);
-        let total = quad_row(acc, x);
+  if (!live) { return; }
+  let row_count = params.T * params.Hq;
+  let inv_l = select(vec4f(0.0), 1.0 / l, l > vec4f(0.0));
+  for (var x = 0u; x < 4u; x++) {
+    let r = quad_row_of(item, x, rows, blocks);
+    if (!r.alive) { continue; }
+    let grow = global_row(r);
+    for (var i = 0u; i < CPL; i++) {
+      let c = lane + 4u * i;
+      if (c < D4) {
         if (params.splits == 1u) {
-          out[grow * D4 + col] = vec4<elem>(total * select(0.0, 1.0 / l[x], l[x] > 0.0));
+          out[grow * D4 + c] = vec4<elem>(am[i][x] * inv_l[x]);
         } else {
-          part_acc[(split * row_count + grow) * D4 + col] = total;
-          if (col == 0u) {
-            part_ml[split * row_count + grow] = vec2f(row_m[x], l[x]);
-          }
+          part_acc[(split * row_count + grow) * D4 + c] = am[i][x];
         }
       }
+    }
+    if (params.splits > 1u && lane == 0u) {
+      part_ml[split * row_count + grow] = vec2f(m[x], l[x]);
     }
   }
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(MERGE_WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let D4 = params.D / 4u;
   let row_count = params.T * params.Hq;
-  let i = linear_group(wg, nwg) * WG + tid;
+  let i = linear_group(wg, nwg) * MERGE_WG + tid;
   if (i >= row_count * D4) { return; }
   let grow = i / D4;
   let c = i % D4;
@@ -261,10 +276,9 @@ fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   var acc = vec4f(0.0);
   for (var s = 0u; s < params.splits; s++) {
     let ml = part_ml[s * row_count + grow];
-    // A split that saw no key has l = 0 and acc = 0, so its weight does not matter.
-    let w = exp2(ml.x - big_m);
+    let w = lse_weight(ml.x, big_m);
     l += ml.y * w;
     acc += part_acc[(s * row_count + grow) * D4 + c] * w;
   }
-  out[i] = vec4<elem>(acc * select(0.0, 1.0 / l, l > 0.0));
+  out[i] = vec4<elem>(acc * safe_reciprocal(l));
 }

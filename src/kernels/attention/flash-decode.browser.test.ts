@@ -1,6 +1,6 @@
 // attention.flash_decode beyond the shared dense cases (which the registry suite runs): split counts and
-// remainders, long splits (online softmax across tiles), T up to the decode maximum, causal splits that a
-// row cannot see at all, D = 4 and 256,
+// remainders, long splits (online softmax across many blocks), GQA ratios and T up to the decode maximum,
+// causal splits that a row cannot see at all, D = 4 and 256, the workgroup-memory lane sum, f16,
 // agreement with attention.naive on the same inputs, repeat runs, and buffer release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../../gpu/browser.ts';
@@ -63,11 +63,10 @@ describe('flash_decode', () => {
     await expectMatches(config({ T: 2, S: 50, Hq: 2, Hkv: 1, D: 8 }), { chunk: 64 });
   });
 
-  it('long splits: online softmax across several tiles of one split, the last one short', async () => {
-    const c = config({ T: 2, S: 1200, Hq: 4, Hkv: 2, D: 20, causal: false });
-    const opts = { chunk: 600 };
-    expect(planOf(c, opts).tileKeys).toBeLessThan(600);
-    expect(600 % planOf(c, opts).tileKeys).not.toBe(0);
+  it('long splits: online softmax across many 4-key blocks of one split, the last block short', async () => {
+    const c = config({ T: 2, S: 1198, Hq: 4, Hkv: 2, D: 20, causal: false });
+    const opts = { chunk: 599 };
+    expect(planOf(c, opts).splits).toBe(2);
     await expectMatches(c, opts);
     // Scores that grow along the keys: the running max moves on almost every step.
     await expectMatches(config({ T: 1, S: 300, Hq: 8, Hkv: 2, D: 64, scale: 3 }), { chunk: 300 });
@@ -106,6 +105,62 @@ describe('flash_decode', () => {
 
   it('MQA with 16 query heads over one KV head (16 rows per block), large scores', async () => {
     await expectMatches(config({ T: 1, S: 77, Hq: 16, Hkv: 1, D: 24, scale: 2 }), { chunk: 20 });
+  });
+});
+
+describe('flash_decode: GQA ratios, speculative rows, lane-sum paths', () => {
+  it('GQA ratios 1, 4, 8 and MQA, T = 1..5 (causal), odd S, several splits', async () => {
+    for (const [Hq, Hkv] of [[4, 4], [8, 2], [16, 2], [6, 1]] as const) {
+      for (let T = 1; T <= 5; T++) {
+        const c = config({ T, S: 61 + 2 * T, Hq, Hkv, D: 16, causal: true });
+        const opts = { chunk: 13 };
+        expect(planOf(c, opts).splits).toBe(Math.ceil(c.S / 13));
+        await expectMatches(c, opts);
+      }
+    }
+  });
+
+  it('causal edges for T > 1: a split that ends exactly at a query position, one that only the last rows see', async () => {
+    // Queries at 28..31; chunk 4 puts split boundaries at 28 and 32: split 7 (28..31) is seen 1, 2, 3, 4 keys deep.
+    await expectMatches(config({ T: 4, S: 32, Hq: 8, Hkv: 2, D: 8, causal: true }), { chunk: 4 });
+    // Odd chunk and S: boundaries fall inside the 4-key blocks of the units.
+    await expectMatches(config({ T: 5, S: 47, Hq: 4, Hkv: 1, D: 12, causal: true }), { chunk: 9 });
+  });
+
+  it('S smaller than one split, with T = 3 and a packed quad', async () => {
+    const c = config({ T: 3, S: 7, Hq: 2, Hkv: 2, D: 8 });
+    expect(planOf(c).splits).toBe(1);
+    expect(planOf(c).packed).toBe(true);
+    await expectMatches(c);
+  });
+
+  it('a last workgroup with dead units (quads x splits not a multiple of 4)', async () => {
+    const c = config({ T: 1, S: 50, Hq: 7, Hkv: 7, D: 20 });
+    const plan = planOf(c, { chunk: 17 });
+    expect((plan.quads * plan.splits) % 4).not.toBe(0);
+    await expectMatches(c, { chunk: 17 });
+  });
+
+  it('the workgroup-memory lane sum (forced, as on adapters without subgroups) gives the same results', async () => {
+    for (const [c, chunk] of [
+      [config({ T: 1, S: 77, Hq: 8, Hkv: 2, D: 32 }), 20],
+      [config({ T: 3, S: 40, Hq: 5, Hkv: 5, D: 20 }), 6],
+      [config({ T: 4, S: 33, Hq: 8, Hkv: 1, D: 16 }), 33],
+    ] as const) {
+      const opts = { chunk, subgroups: false };
+      const plan = planOf(c, opts);
+      expect(plan.subgroups).toBe(false);
+      expect(plan.workgroupBytes).toBeGreaterThan(0);
+      await expectMatches(c, opts);
+    }
+  });
+
+  it('f16 storage (same WGSL), where the adapter has shader-f16', async (t) => {
+    if (!ctx.features.f16) {
+      console.warn(`flash_decode f16 not run: this adapter (${ctx.adapter.architecture}) has no shader-f16`);
+      t.skip();
+    }
+    await expectMatches(config({ T: 2, S: 300, Hq: 8, Hkv: 2, D: 64, dtype: 'f16' }), { chunk: 64 });
   });
 });
 

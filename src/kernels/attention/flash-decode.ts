@@ -1,15 +1,16 @@
 // attention.flash_decode: host side of shaders/attention/flash-decode.wgsl. Two dispatches in one pass:
 // split_main writes one partial (max, sum, accumulator) per (split, row), merge_main combines them.
 // The split count depends on the config only (so scratch() and cost() can size the partials before a device
-// exists); the device decides the workgroup size, lanes and how many keys one workgroup holds at a time.
+// exists); the device decides the merge's workgroup size and whether lane_sum uses subgroups.
 import wgsl from '../../../shaders/attention/flash-decode.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { ConfigError } from '../../gpu/errors.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
-import { workgroupArray, workgroupBytes, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
+import { workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
 import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
+import { fitWorkgroupMemory } from '../common/rules.ts';
 import { BYTES_PER } from '../tensor.ts';
 import {
   AttentionParams,
@@ -23,26 +24,28 @@ import {
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
-import { flashWorkgroupSize } from './flash-lanes.ts';
+import { flashWorkgroupSize, laneSumSource, usesSubgroups, type FlashOptions } from './flash-lanes.ts';
 
-/** Longest query block: T * G rows of one KV head are served 4 at a time, so this only bounds the blocks. */
+/** Longest query block: T * G rows of one KV head are served 4 at a time, so this only bounds the quads. */
 export const FLASH_DECODE_MAX_T = 16;
-/** Rows per workgroup: the 4 scores of a key travel as one vec4 (a quad of lib/flash-quad.wgsl). */
+/** Rows per unit: the 4 scores of a key travel as one vec4, and 4 keys' as a mat4x4. */
 const ROWS = 4;
-/** Invocations per workgroup; each scores 4 keys of a tile, so a tile is 4 * 64 keys. */
-const WORKGROUP = 64;
-const KEYS_PER_INVOCATION = 4;
+/** Invocations per unit: the smallest subgroup WebGPU allows, so a unit's lane_sum never leaves its subgroup. */
+const LANES = 4;
+/** Units per split_main workgroup (the quads of a KV head sit side by side on the same split). */
+const UNITS_PER_WORKGROUP = 4;
+const MERGE_WORKGROUP = 64;
 /**
- * Split targets. From LONG_CONTEXT keys on: at least 512 workgroups, or pieces of at most 64 KiB of K/V per
- * workgroup, whichever needs fewer workgroups (enough to fill the largest GPUs several times over), with
- * splits down to 64 keys. Shorter contexts hold little K/V per step, and there a workgroup's fixed cost (q
- * staging, the key-lane sums, its partial) dominates: splits are at least one full tile (4 * WG keys).
+ * Split targets. From LONG_CONTEXT keys on: at least 512 split_main workgroups, or pieces of at most 64 KiB
+ * of K/V per workgroup, whichever needs fewer workgroups (enough to fill the largest GPUs several times
+ * over), with splits down to MIN_CHUNK_LONG keys. Shorter contexts hold little K/V per step, and there a
+ * unit's fixed cost (q, its partial, the merge) dominates: splits are at least MIN_CHUNK_SHORT keys.
  */
 const TARGET_WORKGROUPS = 512;
 const TARGET_BYTES = 64 * 1024;
 const LONG_CONTEXT = 8192;
-const MIN_CHUNK_LONG = 64;
-const MIN_CHUNK_SHORT = KEYS_PER_INVOCATION * WORKGROUP;
+const MIN_CHUNK_LONG = 8;
+const MIN_CHUNK_SHORT = 256;
 
 /**
  * How the rows of a step are cut into quads. With at least 4 rows per KV head (T * G >= 4) a quad holds 4
@@ -55,13 +58,20 @@ export function flashDecodeQuads(c: AttentionConfig): { packed: boolean; quads: 
   return { packed: true, quads: Math.ceil((c.Hkv * rows) / ROWS), headsPerQuad: Math.ceil(ROWS / rows) };
 }
 
+/** Bytes of K and V one quad streams per key (one head's, or each packed head's). */
+function quadKeyBytes(c: AttentionConfig): number {
+  return 2 * c.D * BYTES_PER[c.dtype] * flashDecodeQuads(c).headsPerQuad;
+}
+
 /** How the key range is split: config only, so partial buffers are known before a device is. */
 export function flashDecodeSplits(c: AttentionConfig): { splits: number; chunk: number } {
-  const { quads: items, headsPerQuad } = flashDecodeQuads(c);
-  // Every quad streams the K and V of its split for each KV head it holds.
-  const headBytes = 2 * c.S * c.D * BYTES_PER[c.dtype] * headsPerQuad;
-  const wanted = Math.min(Math.ceil(TARGET_WORKGROUPS / items), Math.ceil(headBytes / TARGET_BYTES));
-  const minChunk = c.S >= LONG_CONTEXT ? MIN_CHUNK_LONG : MIN_CHUNK_SHORT;
+  const { quads } = flashDecodeQuads(c);
+  const long = c.S >= LONG_CONTEXT;
+  // A workgroup holds UNITS_PER_WORKGROUP (quad, split) units; the rule counts workgroups and their bytes.
+  const byCount = Math.ceil((TARGET_WORKGROUPS * UNITS_PER_WORKGROUP) / quads);
+  const byBytes = Math.ceil((c.S * quadKeyBytes(c) * UNITS_PER_WORKGROUP) / TARGET_BYTES);
+  const wanted = long ? Math.min(byCount, byBytes) : Math.min(Math.ceil(TARGET_WORKGROUPS / quads), byBytes);
+  const minChunk = long ? MIN_CHUNK_LONG : MIN_CHUNK_SHORT;
   const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / minChunk)));
   const chunk = Math.ceil(c.S / splits0);
   return { splits: Math.ceil(c.S / chunk), chunk };
@@ -95,63 +105,56 @@ function buffers(c: AttentionConfig, opts: FlashDecodeOptions = {}) {
   };
 }
 
-/** split_main's workgroup arrays: the block's q rows (at the end, the key-lane sums), a tile's probabilities, the row statistics, the key lanes' row sums. */
-function decodeWorkgroup(d4: number, wg: number): WorkgroupRecord {
-  return {
-    q_tile: workgroupArray('vec4<f32>', ROWS * d4),
-    probs: workgroupArray('vec4<f32>', KEYS_PER_INVOCATION * wg),
-    row_m: workgroupArray('f32', ROWS),
-    row_alpha: workgroupArray('f32', ROWS),
-    lane_l: workgroupArray('vec4<f32>', Math.max(1, Math.floor(wg / d4))),
-  };
-}
-
 export interface FlashDecodePlan {
   splits: number;
-  /** Keys per split, and keys per tile (scored, softmaxed and multiplied by V between barriers). */
+  /** Keys per split (one unit streams one split of one quad). */
   chunk: number;
-  tileKeys: number;
+  /** split_main's invocations per workgroup: UNITS_PER_WORKGROUP units of `lanes` invocations. */
   wg: number;
-  /** Key lanes of the P.V phase (each D / 4 invocations wide). */
-  keyLanes: number;
-  /** Rows per workgroup (4), whether they pack several KV heads, and the quads in all. */
+  mergeWg: number;
+  /** Invocations per unit, and the vec4 chunks of D each of them owns (registers: q and acc of 4 rows per chunk). */
+  lanes: number;
+  chunksPerLane: number;
+  /** Rows per unit (4), whether they pack several KV heads, and the quads in all. */
   rowsPerBlock: number;
   packed: boolean;
   quads: number;
-  /** Pass-1 workgroups: quads * splits. */
+  /** split_main workgroups: ceil(quads * splits / units per workgroup). */
   workgroups: number;
+  /** K/V bytes one split_main workgroup streams (at most). */
+  bytesPerWorkgroup: number;
+  /** lane_sum through subgroup shuffles (else workgroup memory, with barriers). */
+  subgroups: boolean;
   workgroupBytes: number;
 }
 
-/** Internal knob: tests force small chunks (many splits). */
-export interface FlashDecodeOptions {
+/** Internal knobs: tests force small chunks (many splits) and the workgroup-memory lane sum. */
+export interface FlashDecodeOptions extends FlashOptions {
   chunk?: number;
 }
 
 export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: FlashDecodeOptions = {}): FlashDecodePlan | ValidationIssue {
-  const wg = Math.min(WORKGROUP, flashWorkgroupSize(caps.limits));
-  const d4 = c.D / 4;
+  const wg = UNITS_PER_WORKGROUP * LANES;
+  const subgroups = usesSubgroups(caps, opts);
   const chunk = opts.chunk ?? flashDecodeSplits(c).chunk;
   const splits = Math.ceil(c.S / chunk);
-  const limit = caps.limits.maxComputeWorkgroupStorageSize;
-  const bytes = workgroupBytes(decodeWorkgroup(d4, wg));
-  if (bytes > limit || wg < d4) {
-    return {
-      field: 'D',
-      message: `${c.D} needs ${bytes} B of workgroup memory and ${d4} invocations per workgroup, over this device's maxComputeWorkgroupStorageSize of ${limit} B or its ${wg}-invocation workgroups`,
-    };
-  }
+  const bytes = workgroupBytes(laneSumSource(subgroups, wg).workgroup);
+  const issue = fitWorkgroupMemory('D', bytes, "flash_decode's lane sums", caps)[0];
+  if (issue) return issue;
   const { packed, quads } = flashDecodeQuads(c);
   return {
     splits,
     chunk,
-    tileKeys: KEYS_PER_INVOCATION * wg,
     wg,
-    keyLanes: Math.floor(wg / d4),
+    mergeWg: Math.min(MERGE_WORKGROUP, flashWorkgroupSize(caps.limits)),
+    lanes: LANES,
+    chunksPerLane: Math.ceil(c.D / 4 / LANES),
     rowsPerBlock: ROWS,
     packed,
     quads,
-    workgroups: quads * splits,
+    workgroups: Math.ceil((quads * splits) / UNITS_PER_WORKGROUP),
+    bytesPerWorkgroup: UNITS_PER_WORKGROUP * Math.min(chunk, c.S) * quadKeyBytes(c),
+    subgroups,
     workgroupBytes: bytes,
   };
 }
@@ -166,28 +169,40 @@ export interface FlashDecodeInstance extends KernelInstance {
   partials: { acc: GPUBuffer; ml: GPUBuffer };
 }
 
-/** create() with internal options (tests force small chunks). */
+/** The module of a plan: f32 and f16 storage differ only in `elem` (and its enable), never in the WGSL. */
+export function flashDecodeShader(c: AttentionConfig, plan: FlashDecodePlan) {
+  const lanes = laneSumSource(plan.subgroups, plan.wg);
+  return {
+    label: 'attention.flash_decode',
+    wgsl: [wgsl, lanes.wgsl].join('\n'),
+    elem: c.dtype,
+    enable: lanes.enable,
+    bindings: BINDINGS,
+    constants: {
+      WG: plan.wg,
+      MERGE_WG: plan.mergeWg,
+      L: plan.lanes,
+      CHUNK: plan.chunk,
+      D4: c.D / 4,
+      CPL: plan.chunksPerLane,
+      PACKED: plan.packed ? 1 : 0,
+      QUADS: plan.quads,
+    },
+    workgroup: lanes.workgroup,
+  };
+}
+
+/** create() with internal options (tests force small chunks and the workgroup-memory lane sum). */
 export async function createFlashDecode(ctx: GpuContext, c: AttentionConfig, opts: FlashDecodeOptions = {}): Promise<FlashDecodeInstance> {
   const plan = flashDecodePlan(c, ctx, opts);
   if (!isPlan(plan)) throw new ConfigError([plan]);
-  const kernel = await createKernel(
-    ctx,
-    {
-      label: 'attention.flash_decode',
-      wgsl,
-      elem: c.dtype,
-      bindings: BINDINGS,
-      constants: { WG: plan.wg, CHUNK: plan.chunk, PACKED: plan.packed ? 1 : 0 },
-      workgroup: decodeWorkgroup(c.D / 4, plan.wg),
-    },
-    ['split_main', 'merge_main'] as const,
-  );
+  const kernel = await createKernel(ctx, flashDecodeShader(c, plan), ['split_main', 'merge_main'] as const);
   const { pipelines } = kernel;
   const made = allocate(ctx, 'attention.flash_decode', buffers(c, opts));
   const group = kernel.bind(made.buffers);
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
   const splitGrid = grid(plan.workgroups, maxDim);
-  const mergeGrid = grid(Math.ceil((c.T * c.Hq * (c.D / 4)) / plan.wg), maxDim);
+  const mergeGrid = grid(Math.ceil((c.T * c.Hq * (c.D / 4)) / plan.mergeWg), maxDim);
   return {
     tensors: made.tensors,
     plan,
@@ -210,11 +225,12 @@ export const flashDecode: KernelDefinition<AttentionConfig> = {
   id: 'attention.flash_decode',
   title: 'Flash-Decoding (split-K, T <= 16)',
   explain:
-    'With one query token per sequence there is no query parallelism to fill the GPU, so the KV range is split across workgroups: each computes ' +
-    'a partial softmax (running max, sum and weighted sum of values) over its chunk, and a second pass merges the partials with log-sum-exp rescaling. ' +
-    'All query heads of a GQA group are handled by the same workgroup, so each KV head is read from memory once per step (with fewer than 4 query rows ' +
-    'per KV head, as in MHA decode, a workgroup packs the rows of several KV heads instead of idling lanes); the kernel is bound by ' +
-    'the bandwidth of reading the KV cache.',
+    'With one query token per sequence there is no query parallelism to fill the GPU, so the KV range is split into chunks: each is streamed by a ' +
+    'unit of 4 invocations that computes a partial softmax (running max, sum and weighted sum of values) over it, and a second pass merges the partials ' +
+    'with log-sum-exp rescaling. A unit serves 4 query rows of one KV head (the query heads of a GQA group, and the T queries of speculative decode), ' +
+    'so one load of a key serves them all; its lanes split the head dimension, so every K/V byte is loaded by one lane, q and the accumulators stay ' +
+    'in registers, and the lanes sum their partial scores with subgroup shuffles: no workgroup memory, no barrier. With fewer than 4 query rows per ' +
+    'KV head, as in MHA decode, a unit packs the rows of several KV heads instead of idling lanes. The kernel is bound by the bandwidth of reading the KV cache.',
   sources: [
     'Dao, Haziza, Massa, Sizov 2023, "Flash-Decoding for long-context inference" (PyTorch blog / xFormers)',
     'Milakov & Gimelshein 2018, "Online normalizer calculation for softmax"',
