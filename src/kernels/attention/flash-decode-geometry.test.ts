@@ -1,6 +1,6 @@
 // Launch geometry of flash_decode's K/V-streaming pass (split_main) at long contexts: plans only, nothing is
 // allocated. From S = 8K keys on it must launch >= 512 workgroups or stream <= 64 KiB of K/V per workgroup,
-// and the workgroups must cover every (quad, split) unit exactly once.
+// and the workgroups must cover every (row group, split) unit exactly once.
 import { describe, expect, it } from 'vitest';
 import { withDefaults } from '../contract.ts';
 import type { AttentionConfig } from './attention-config.ts';
@@ -38,9 +38,9 @@ describe('flash_decode split_main geometry at S >= 8K', () => {
             // The bytes are what the workgroup's 4 units stream: chunk keys of K and V of each unit's heads.
             const heads = p.packed ? Math.ceil(4 / (T * (c.Hq / c.Hkv))) : 1;
             expect(p.bytesPerWorkgroup, at).toBe(4 * p.chunk * 2 * c.D * (dtype === 'f16' ? 2 : 4) * heads);
-            // Every (quad, split) unit has a slot: 4 per workgroup, the last workgroup possibly part empty.
-            expect(p.workgroups * 4, at).toBeGreaterThanOrEqual(p.quads * p.splits);
-            expect((p.workgroups - 1) * 4, at).toBeLessThan(p.quads * p.splits);
+            // Every (row group, split) unit has a slot: 4 per workgroup, the last workgroup possibly part empty.
+            expect(p.workgroups * 4, at).toBeGreaterThanOrEqual(p.groups * p.splits);
+            expect((p.workgroups - 1) * 4, at).toBeLessThan(p.groups * p.splits);
           }
         }
       });

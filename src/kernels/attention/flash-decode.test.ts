@@ -32,14 +32,19 @@ describe('flash_decode split plan', () => {
     expect(p.workgroupBytes).toBe(0); // subgroup lane sums: no workgroup memory
   });
 
-  it('speculative decode T=4 (16 rows per KV head): 4 quads per head, one workgroup per (KV head, split)', () => {
+  it('speculative decode T=4 (16 rows per KV head): units of 2 quads, 2 per head; a workgroup is 2 heads on one split', () => {
     const c = config({ T: 4, S: 2048, Hq: 32, Hkv: 8, D: 128 });
     const p = plan(c, swiftshader);
     expect(p.packed).toBe(false);
-    expect(p.quads).toBe(32);
-    // Units run in (split, quad) order, 4 to a workgroup: a workgroup is the 4 quads of one KV head on one split.
-    expect(p.workgroups).toBe(p.splits * 8);
+    expect([p.quads, p.quadsPerUnit, p.groups]).toEqual([32, 2, 16]);
+    // Units run in (split, row group) order, 4 to a workgroup.
+    expect(p.workgroups).toBe((p.splits * 16) / 4);
     expect(p.bytesPerWorkgroup).toBe(4 * p.chunk * 2 * 128 * 4);
+    // 8 rows per KV head (GQA 8, or GQA 4 at T = 2) already pair quads; 4 rows do not.
+    expect(plan(config({ T: 1, S: 2048, Hq: 32, Hkv: 4, D: 128 }), swiftshader).quadsPerUnit).toBe(2);
+    expect(plan(config({ T: 1, S: 2048, Hq: 32, Hkv: 8, D: 128 }), swiftshader).quadsPerUnit).toBe(1);
+    // 12 rows: the second group of a head holds one live quad.
+    expect(plan(config({ T: 3, S: 2048, Hq: 8, Hkv: 2, D: 128 }), swiftshader).groups).toBe(2 * 2);
   });
 
   it('MHA decode (S=4096, 32 heads, D=128) packs 4 KV heads per quad: no dead rows', () => {

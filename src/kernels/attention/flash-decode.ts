@@ -32,7 +32,7 @@ export const FLASH_DECODE_MAX_T = 16;
 const ROWS = 4;
 /** Invocations per unit: the smallest subgroup WebGPU allows, so a unit's lane_sum never leaves its subgroup. */
 const LANES = 4;
-/** Units per split_main workgroup (the quads of a KV head sit side by side on the same split). */
+/** Units per split_main workgroup (the row groups of a KV head sit side by side on the same split). */
 const UNITS_PER_WORKGROUP = 4;
 const MERGE_WORKGROUP = 64;
 /**
@@ -52,25 +52,31 @@ const MIN_CHUNK_SHORT = 256;
  * rows of one KV head, which share one read of its keys and values. With fewer (MHA decode, G = 2 or 3 at
  * T = 1) a quad packs the rows of consecutive KV heads, each row reading its own head: no lane is a dead row.
  */
-export function flashDecodeQuads(c: AttentionConfig): { packed: boolean; quads: number; headsPerQuad: number } {
+export function flashDecodeQuads(c: AttentionConfig): { packed: boolean; quads: number; headsPerQuad: number; quadsPerUnit: number; groups: number } {
   const rows = c.T * (c.Hq / c.Hkv);
-  if (rows >= ROWS) return { packed: false, quads: c.Hkv * Math.ceil(rows / ROWS), headsPerQuad: 1 };
-  return { packed: true, quads: Math.ceil((c.Hkv * rows) / ROWS), headsPerQuad: Math.ceil(ROWS / rows) };
+  if (rows >= ROWS) {
+    const blocks = Math.ceil(rows / ROWS);
+    // From 8 rows per KV head on a unit serves two quads, so each K/V load feeds 8 rows.
+    const quadsPerUnit = blocks >= 2 ? 2 : 1;
+    return { packed: false, quads: c.Hkv * blocks, headsPerQuad: 1, quadsPerUnit, groups: c.Hkv * Math.ceil(blocks / quadsPerUnit) };
+  }
+  const quads = Math.ceil((c.Hkv * rows) / ROWS);
+  return { packed: true, quads, headsPerQuad: Math.ceil(ROWS / rows), quadsPerUnit: 1, groups: quads };
 }
 
-/** Bytes of K and V one quad streams per key (one head's, or each packed head's). */
+/** Bytes of K and V one unit streams per key (one head's, or each packed head's). */
 function quadKeyBytes(c: AttentionConfig): number {
   return 2 * c.D * BYTES_PER[c.dtype] * flashDecodeQuads(c).headsPerQuad;
 }
 
 /** How the key range is split: config only, so partial buffers are known before a device is. */
 export function flashDecodeSplits(c: AttentionConfig): { splits: number; chunk: number } {
-  const { quads } = flashDecodeQuads(c);
+  const { groups } = flashDecodeQuads(c);
   const long = c.S >= LONG_CONTEXT;
-  // A workgroup holds UNITS_PER_WORKGROUP (quad, split) units; the rule counts workgroups and their bytes.
-  const byCount = Math.ceil((TARGET_WORKGROUPS * UNITS_PER_WORKGROUP) / quads);
+  // A workgroup holds UNITS_PER_WORKGROUP (row group, split) units; the rule counts workgroups and their bytes.
+  const byCount = Math.ceil((TARGET_WORKGROUPS * UNITS_PER_WORKGROUP) / groups);
   const byBytes = Math.ceil((c.S * quadKeyBytes(c) * UNITS_PER_WORKGROUP) / TARGET_BYTES);
-  const wanted = long ? Math.min(byCount, byBytes) : Math.min(Math.ceil(TARGET_WORKGROUPS / quads), byBytes);
+  const wanted = long ? Math.min(byCount, byBytes) : Math.min(Math.ceil(TARGET_WORKGROUPS / groups), byBytes);
   const minChunk = long ? MIN_CHUNK_LONG : MIN_CHUNK_SHORT;
   const splits0 = Math.max(1, Math.min(wanted, Math.ceil(c.S / minChunk)));
   const chunk = Math.ceil(c.S / splits0);
@@ -115,11 +121,14 @@ export interface FlashDecodePlan {
   /** Invocations per unit, and the vec4 chunks of D each of them owns (registers: q and acc of 4 rows per chunk). */
   lanes: number;
   chunksPerLane: number;
-  /** Rows per unit (4), whether they pack several KV heads, and the quads in all. */
+  /** Rows per quad (4), whether quads pack several KV heads, and the quads in all. */
   rowsPerBlock: number;
   packed: boolean;
   quads: number;
-  /** split_main workgroups: ceil(quads * splits / units per workgroup). */
+  /** Quads per unit (1, or 2 from 8 rows per KV head on) and the units' row groups in all. */
+  quadsPerUnit: number;
+  groups: number;
+  /** split_main workgroups: ceil(groups * splits / units per workgroup). */
   workgroups: number;
   /** K/V bytes one split_main workgroup streams (at most). */
   bytesPerWorkgroup: number;
@@ -141,7 +150,7 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
   const bytes = workgroupBytes(laneSumSource(subgroups, wg).workgroup);
   const issue = fitWorkgroupMemory('D', bytes, "flash_decode's lane sums", caps)[0];
   if (issue) return issue;
-  const { packed, quads } = flashDecodeQuads(c);
+  const { packed, quads, quadsPerUnit, groups } = flashDecodeQuads(c);
   return {
     splits,
     chunk,
@@ -152,7 +161,9 @@ export function flashDecodePlan(c: AttentionConfig, caps: DeviceCaps, opts: Flas
     rowsPerBlock: ROWS,
     packed,
     quads,
-    workgroups: Math.ceil((quads * splits) / UNITS_PER_WORKGROUP),
+    quadsPerUnit,
+    groups,
+    workgroups: Math.ceil((groups * splits) / UNITS_PER_WORKGROUP),
     bytesPerWorkgroup: UNITS_PER_WORKGROUP * Math.min(chunk, c.S) * quadKeyBytes(c),
     subgroups,
     workgroupBytes: bytes,
@@ -186,7 +197,8 @@ export function flashDecodeShader(c: AttentionConfig, plan: FlashDecodePlan) {
       D4: c.D / 4,
       CPL: plan.chunksPerLane,
       PACKED: plan.packed ? 1 : 0,
-      QUADS: plan.quads,
+      RQ: plan.quadsPerUnit,
+      GROUPS: plan.groups,
     },
     workgroup: lanes.workgroup,
   };
