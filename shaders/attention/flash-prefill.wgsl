@@ -12,12 +12,11 @@
 //      workgroup memory, masked keys as NEG_INF;
 //   3. one invocation per row quad: the tile's row maxima, the running max m and alpha = 2^(m_old - m); then each
 //      score becomes p = 2^(s - m), computed once per (row, key);
-//   4. O += P V: invocation (quad pair pp, column pair cp, key lane kl) keeps an 8 x 8 micro-tile of O
-//      (quads pp and pp + ceil(RQ / 2), vec4 columns cp and cp + CP) in registers, rescales it by alpha, and adds
-//      p_j * v_j over its keys of the tile: 2 p and 2 v loads per 64 FMAs (on SwiftShader a shared read is
-//      a per-lane gather, so that ratio sets the speed), summing p_j into the row sums as it goes.
-//      The host sizes the workgroup at one invocation per micro-tile (KL = 1: on SwiftShader fewer, fuller
-//      invocations win); a larger WG splits the tile's keys over KL lanes, added up at the end.
+//   4. O += P V: invocation (quad pair pp, column pair cp) keeps an 8 x 8 micro-tile of O (quads pp and
+//      pp + ceil(RQ / 2), vec4 columns cp and cp + CP) in registers, rescales it by alpha, and adds p_j * v_j
+//      over the tile's keys: 2 p and 2 v loads per 64 FMAs (on SwiftShader a shared read is a per-lane
+//      gather, so that ratio sets the speed), summing p_j into the row sums as it goes.
+// The workgroup is one invocation per micro-tile of O: on SwiftShader fewer, fuller invocations win.
 // All per-invocation state is named vec4s (no arrays indexed in loops: on CPU emulation those become memory).
 // Causal: a block stops at the last key its last row can see (tiles above the diagonal are never loaded),
 // and blocks are scheduled longest first so the last wave is short ones.
@@ -25,12 +24,11 @@
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 
 // Generated from src/kernels/attention/flash-prefill.ts: the bindings params, q, k, v, out (vec4<elem>); the
-// constants WG (invocations per workgroup), RQ (row quads per workgroup, ceil(RQ / 2) * CP <= WG), CP
-// (column pairs, ceil(D / 8)) and BK (keys per K/V tile, a multiple of 4); the workgroup arrays q_tile (BR q
-// rows, row stride D / 4; at the end, the key-lane sums), k_tile (row stride D / 4 + 1) and v_tile
-// (vec4<elem>, BK rows of D / 4 and one spare vec4 that an odd D / 4's last column pair reads), probs
-// ([quad][key]: 4 scores, then 4 probabilities), row_m, row_alpha (BR each) and lane_l (per key lane and
-// quad: its 4 row sums).
+// constants WG (invocations per workgroup, ceil(RQ / 2) * CP), RQ (row quads per workgroup), CP (column
+// pairs, ceil(D / 8)) and BK (keys per K/V tile, a multiple of 4); the workgroup arrays q_tile (BR q rows,
+// row stride D / 4), k_tile (row stride D / 4 + 1) and v_tile (vec4<elem>, BK rows of D / 4 and one spare
+// vec4 that an odd D / 4's last column pair reads), probs ([quad][key]: 4 scores, then 4 probabilities),
+// row_m and row_alpha (BR each).
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
 #include "lib/flash-quad.wgsl"
@@ -68,13 +66,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     row_m[r] = NEG_INF;
   }
 
-  // P.V roles: quad pair pp (quads qa, qb), column pair cp (vec4 columns ca, cb), key lane kl of KL
-  // (invocations past KL * RP * CP only score).
+  // P.V roles: quad pair pp (quads qa, qb), column pair cp (vec4 columns ca, cb).
   let RP = (RQ + 1u) / 2u;
-  let KL = WG / (RP * CP);
   let cp = tid % CP;
-  let pp = (tid / CP) % RP;
-  let kl = tid / (CP * RP);
+  let pp = tid / CP;
   let qa = pp;
   let qb = pp + RP;
   let has_qb = qb < RQ; // an odd RQ's last pair is one quad: its second half reads quad qa, stores nothing
@@ -154,15 +149,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     }
     workgroupBarrier();
 
-    // 4. O += P V for this invocation's 8 x 8 micro-tile, over its key lane's keys.
-    if (kl < KL) {
+    // 4. O += P V for this invocation's 8 x 8 micro-tile over the tile's keys.
+    {
       let alpha_a = vec4f(row_alpha[4u * qa], row_alpha[4u * qa + 1u], row_alpha[4u * qa + 2u], row_alpha[4u * qa + 3u]);
       let alpha_b = vec4f(row_alpha[4u * qr], row_alpha[4u * qr + 1u], row_alpha[4u * qr + 2u], row_alpha[4u * qr + 3u]);
       quad_rescale(&aa, alpha_a);
       quad_rescale(&ab, alpha_a);
       quad_rescale(&ba, alpha_b);
       quad_rescale(&bb, alpha_b);
-      for (var j = kl; j < n; j += KL) {
+      for (var j = 0u; j < n; j++) {
         let pa = probs[qa * BK + j];
         let pb = probs[qr * BK + j];
         let va = vec4f(v_tile[j * D4 + ca]);
@@ -176,60 +171,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     workgroupBarrier(); // the next tile overwrites the tiles, probs and row_alpha
   }
 
-  // Add the key lanes (q_tile is free now): lane 0 keeps the total, one lane at a time. ab and bb carry no
-  // row sums (quad_fma): aa and ba have them.
-  if (kl < KL && cp == 0u) {
-    lane_l[kl * RQ + qa] = aa.l;
-    if (has_qb) {
-      lane_l[kl * RQ + qb] = ba.l;
-    }
-  }
+  // ab and bb carry no row sums (quad_fma): aa and ba have them.
   let has_cb = cb < D4;
-  for (var other = 1u; other < KL; other++) {
-    if (kl == other) {
-      park(qa, ca, aa);
-      if (has_cb) {
-        park(qa, cb, ab);
-      }
-      if (has_qb) {
-        park(qb, ca, ba);
-        if (has_cb) {
-          park(qb, cb, bb);
-        }
-      }
-    }
-    workgroupBarrier();
-    if (kl == 0u) {
-      unpark(qa, ca, &aa);
-      if (has_cb) {
-        unpark(qa, cb, &ab);
-      }
-      if (has_qb) {
-        unpark(qb, ca, &ba);
-        if (has_cb) {
-          unpark(qb, cb, &bb);
-        }
-      }
-    }
-    workgroupBarrier();
+  store_quad(row0, rows, kvh, qa, ca, aa, aa.l);
+  if (has_cb) {
+    store_quad(row0, rows, kvh, qa, cb, ab, aa.l);
   }
-  workgroupBarrier(); // lane_l is read below (also when there is a single key lane)
-  if (kl == 0u) {
-    var la = vec4f(0.0);
-    var lb = vec4f(0.0);
-    for (var i = 0u; i < KL; i++) {
-      la += lane_l[i * RQ + qa];
-      lb += lane_l[i * RQ + qr];
-    }
-    store_quad(row0, rows, kvh, qa, ca, aa, la);
+  if (has_qb) {
+    store_quad(row0, rows, kvh, qb, ca, ba, ba.l);
     if (has_cb) {
-      store_quad(row0, rows, kvh, qa, cb, ab, la);
-    }
-    if (has_qb) {
-      store_quad(row0, rows, kvh, qb, ca, ba, lb);
-      if (has_cb) {
-        store_quad(row0, rows, kvh, qb, cb, bb, lb);
-      }
+      store_quad(row0, rows, kvh, qb, cb, bb, ba.l);
     }
   }
 }
@@ -271,25 +222,6 @@ fn store_scores(sq: u32, key: u32, lim: u32, row0: u32, rows: u32, s: Scores4) {
   probs[o + 1u] = select(vec4f(NEG_INF), s.s1, vec4i(k0 + 1) <= l);
   probs[o + 2u] = select(vec4f(NEG_INF), s.s2, vec4i(k0 + 2) <= l);
   probs[o + 3u] = select(vec4f(NEG_INF), s.s3, vec4i(k0 + 3) <= l);
-}
-
-// The key-lane reduction's slots in q_tile: quad q's 4 rows of vec4 column c.
-fn park(q: u32, c: u32, a: QuadAcc) {
-  let D4 = params.D / 4u;
-  let o = 4u * q * D4 + c;
-  q_tile[o] = a.r0;
-  q_tile[o + D4] = a.r1;
-  q_tile[o + 2u * D4] = a.r2;
-  q_tile[o + 3u * D4] = a.r3;
-}
-
-fn unpark(q: u32, c: u32, a: ptr<function, QuadAcc>) {
-  let D4 = params.D / 4u;
-  let o = 4u * q * D4 + c;
-  (*a).r0 += q_tile[o];
-  (*a).r1 += q_tile[o + D4];
-  (*a).r2 += q_tile[o + 2u * D4];
-  (*a).r3 += q_tile[o + 3u * D4];
 }
 
 // acc / l for the quad's live rows into out (0 for a row that saw no key, like the reference).

@@ -1,7 +1,7 @@
 // attention.flash_prefill beyond the shared dense cases (which the registry suite runs): S and T one either
 // side of the device's K/V tile and row-block sizes, a GQA group split across two row blocks, causal tiles
-// skipped above the diagonal, D = 4 and 256, large scores (online-softmax rescaling), the workgroup-memory
-// lane sum where the device has subgroups, agreement with attention.naive on the same inputs, and release.
+// skipped above the diagonal, D = 4 and 256 (also in 16 KiB), large scores (online-softmax rescaling),
+// agreement with attention.naive on the same inputs, and release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../../gpu/browser.ts';
 import type { GpuContext } from '../../gpu/context.ts';
@@ -66,6 +66,14 @@ describe('flash_prefill', () => {
 
   it('T = 37 against S = 100 with GQA 4, causal (the diagonal crosses tiles mid vec4)', async () => {
     await expectMatches(config({ T: 37, S: 100, Hq: 8, Hkv: 2, D: 32, causal: true }));
+  });
+
+  it('D = 256 in 16 KiB of workgroup memory (4-key tiles, one row quad), odd S', async () => {
+    const tight = { ...ctx, limits: { ...ctx.limits, maxComputeWorkgroupStorageSize: 16384 } };
+    const c = config({ T: 6, S: 11, Hq: 2, Hkv: 1, D: 256 });
+    expect(flashPrefillPlan(c, tight)).toMatchObject({ tileKeys: 4, rowsPerBlock: 4 });
+    const report = await checkAgainstReference(tight, flashPrefill, c, freshSeed());
+    expect(report.ok, summarise(report)).toBe(true);
   });
 
   it('large scores: the running max moves by tens of units between tiles', async () => {

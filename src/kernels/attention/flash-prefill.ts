@@ -21,23 +21,23 @@ import {
 import { flashWorkgroupSize } from './flash-lanes.ts';
 
 /**
- * Row quads per workgroup at most (32 rows) and keys per K/V tile at most. The workgroup is one invocation
- * per 8 x 8 micro-tile of O (quad pair x column pair): on SwiftShader, at S 512, 32 such invocations ran 1.8x
- * the same micro-tiles spread over 128 invocations as 4 key lanes (whose partial sums then need a reduction),
- * and 1.85x the previous 4-row kernel; every invocation is a SIMD lane there, so fewer, fuller ones win.
+ * Row quads per workgroup at most (32 rows) and keys per K/V tile at most (a multiple of 4: the score
+ * micro-tile is 4 keys wide). The workgroup is one invocation per 8 x 8 micro-tile of O (quad pair x
+ * column pair): on SwiftShader every invocation is a SIMD lane and a shared read a per-lane gather, so
+ * fewer, fuller invocations win (32 of them ran 1.8x the same micro-tiles spread over 128 invocations as
+ * key lanes whose partial sums then needed a reduction).
  */
 const MAX_QUADS = 8;
 const MAX_BK = 64;
+const KEY_STEP = 4;
 
 export interface FlashPrefillPlan {
-  /** Invocations per workgroup. */
+  /** Invocations per workgroup: one per 8 x 8 micro-tile of O (rows / 8 x ceil(D / 8)). */
   wg: number;
   /** Query rows (query x head of the GQA group) per workgroup, in quads. */
   rowsPerBlock: number;
-  /** Keys per K/V tile staged in workgroup memory. */
+  /** Keys per K/V tile staged in workgroup memory (a multiple of 4). */
   tileKeys: number;
-  /** Key lanes of the P.V phase (each rows / 8 x ceil(D / 8) invocations wide, one 8 x 8 micro-tile of O each). */
-  keyLanes: number;
   workgroups: number;
   workgroupBytes: number;
 }
@@ -45,11 +45,8 @@ export interface FlashPrefillPlan {
 /** Vec4 column pairs of the P.V micro-tile (the last one half spare when D / 4 is odd). */
 const columnPairs = (d4: number) => Math.ceil(d4 / 2);
 
-/** P.V key lanes: whole (quad pair x column pair) sets of invocations in the workgroup. */
-const keyLanes = (quads: number, d4: number, wg: number) => Math.floor(wg / (Math.ceil(quads / 2) * columnPairs(d4)));
-
 /** The workgroup arrays for `quads` row quads and `bk` keys per tile (K/V tiles in the storage type; K rows padded by one vec4 against bank conflicts, V by one spare vec4 at the end). */
-function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageDType, wg: number): WorkgroupRecord {
+function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageDType): WorkgroupRecord {
   const tile = dtype === 'f16' ? 'vec4<f16>' : 'vec4<f32>';
   return {
     q_tile: workgroupArray('vec4<f32>', 4 * quads * d4),
@@ -58,12 +55,11 @@ function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageD
     probs: workgroupArray('vec4<f32>', quads * bk),
     row_m: workgroupArray('f32', 4 * quads),
     row_alpha: workgroupArray('f32', 4 * quads),
-    lane_l: workgroupArray('vec4<f32>', Math.max(1, keyLanes(quads, d4, wg)) * quads),
   };
 }
 
-function tileBytes(quads: number, bk: number, d4: number, dtype: StorageDType, wg: number): number {
-  return workgroupBytes(prefillWorkgroup(quads, bk, d4, dtype, wg));
+function tileBytes(quads: number, bk: number, d4: number, dtype: StorageDType): number {
+  return workgroupBytes(prefillWorkgroup(quads, bk, d4, dtype));
 }
 
 const BINDINGS = {
@@ -89,26 +85,25 @@ export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPre
   const limit = caps.limits.maxComputeWorkgroupStorageSize;
   const rows = c.T * (c.Hq / c.Hkv);
   let quads = Math.max(1, Math.min(MAX_QUADS, 2 * Math.floor(maxWg / columnPairs(d4)), Math.ceil(rows / 4)));
-  const wgOf = (q: number) => Math.ceil(q / 2) * columnPairs(d4);
   // Fewer rows per block until the smallest (4-key) tile fits.
-  while (quads > 1 && tileBytes(quads, 4, d4, c.dtype, wgOf(quads)) > limit) quads--;
-  const wg = wgOf(quads);
-  if (maxWg < columnPairs(d4) || tileBytes(quads, 4, d4, c.dtype, wg) > limit) {
+  while (quads > 1 && tileBytes(quads, KEY_STEP, d4, c.dtype) > limit) quads--;
+  const wg = Math.ceil(quads / 2) * columnPairs(d4);
+  if (maxWg < columnPairs(d4) || tileBytes(quads, KEY_STEP, d4, c.dtype) > limit) {
     return {
       field: 'D',
-      message: `${c.D} needs ${tileBytes(1, 4, d4, c.dtype, wgOf(1))} B of workgroup memory for the smallest (4-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
+      message: `${c.D} needs ${tileBytes(1, KEY_STEP, d4, c.dtype)} B of workgroup memory for the smallest (${KEY_STEP}-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
     };
   }
-  let tileKeys = 4;
-  while (tileKeys + 4 <= Math.min(MAX_BK, Math.ceil(c.S / 4) * 4) && tileBytes(quads, tileKeys + 4, d4, c.dtype, wg) <= limit) tileKeys += 4;
+  let tileKeys = KEY_STEP;
+  const most = Math.min(MAX_BK, Math.ceil(c.S / KEY_STEP) * KEY_STEP);
+  while (tileKeys + KEY_STEP <= most && tileBytes(quads, tileKeys + KEY_STEP, d4, c.dtype) <= limit) tileKeys += KEY_STEP;
   const blocks = Math.ceil(rows / (4 * quads));
   return {
     wg,
     rowsPerBlock: 4 * quads,
     tileKeys,
-    keyLanes: keyLanes(quads, d4, wg),
     workgroups: c.Hkv * blocks,
-    workgroupBytes: tileBytes(quads, tileKeys, d4, c.dtype, wg),
+    workgroupBytes: tileBytes(quads, tileKeys, d4, c.dtype),
   };
 }
 
@@ -131,7 +126,7 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): P
       elem: c.dtype,
       bindings: BINDINGS,
       constants: { WG: plan.wg, RQ: plan.rowsPerBlock / 4, CP: columnPairs(c.D / 4), BK: plan.tileKeys },
-      workgroup: prefillWorkgroup(plan.rowsPerBlock / 4, plan.tileKeys, c.D / 4, c.dtype, plan.wg),
+      workgroup: prefillWorkgroup(plan.rowsPerBlock / 4, plan.tileKeys, c.D / 4, c.dtype),
     },
     ['main'] as const,
   );
