@@ -63,6 +63,7 @@ export const moeDenseFfn: KernelDefinition<DenseFfnConfig> = {
   testCases: [
     { name: 'odd sizes', config: { N: 13, dim: 20, inter: 36 } },
     { name: 'BM = 64 tiles, several column tiles', config: { N: 70, dim: 132, inter: 68 } },
+    { name: 'inter <= 64: both matmuls in one workgroup per row tile, odd N', config: { N: 67, dim: 36, inter: 20 } },
     { name: 'decode N = 1', config: { N: 1, dim: 16, inter: 100 } },
     { name: 'N = 4: split-K tile, every accumulator lane used', config: { N: 4, dim: 44, inter: 72 } },
     { name: 'N = 5: one row past the split-K tiles (tiled loop)', config: { N: 5, dim: 44, inter: 72 } },

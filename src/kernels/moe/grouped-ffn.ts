@@ -390,6 +390,7 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   testCases: [
     { name: 'odd sizes, ragged experts', config: { N: 11, E: 7, topk: 3, dim: 20, inter: 12 } },
     { name: 'many rows per expert (BM = 64 tiles), inter > 64 columns', config: { N: 150, E: 4, topk: 2, dim: 36, inter: 72 } },
+    { name: 'prefill-sized experts, inter <= 64: up (two column blocks) and down in one workgroup', config: { N: 130, E: 3, topk: 2, dim: 28, inter: 44 } },
     { name: 'decode N = 1, top-8 of 64, dim > 64', config: { N: 1, E: 64, topk: 8, dim: 132, inter: 24 } },
     { name: 'empty experts (E = 40, few tokens)', config: { N: 3, E: 40, topk: 2, dim: 8, inter: 4 } },
   ],

@@ -107,11 +107,13 @@ describe('router logits: GEMV with both lane_sum variants, the tiled matmul, and
 describe('grouped FFN: every matmul path and both lane_sum variants', () => {
   // The registry's cases take the path the shape picks; here each one is forced on shapes that reach its
   // edges: ragged experts (GEMV tiles of 1..8 rows and an expert past 8 rows), tiled tiles of <= 4 rows
-  // (split-K branch) next to full ones, dim and inter not multiples of the 4 weight rows of a GEMV workgroup.
+  // (split-K branch) next to full ones, dim and inter not multiples of the 4 weight rows of a GEMV workgroup,
+  // and the fused tiled path (inter <= 64) against the two-launch one.
   const shapes = [
     { N: 13, E: 5, topk: 2, dim: 44, inter: 36 },
     { N: 1, E: 16, topk: 4, dim: 132, inter: 20 },
     { N: 40, E: 3, topk: 2, dim: 24, inter: 68 },
+    { N: 150, E: 2, topk: 1, dim: 12, inter: 8 }, // a busy expert (~95 rows): a dozen GEMV tiles, two 64-row tiled ones
   ];
   const variants: { path: FfnPath; subgroups: boolean }[] = [
     { path: 'gemv', subgroups: true },
