@@ -36,6 +36,9 @@ export default defineConfig({
   build: { target: 'es2023', outDir: 'dist' },
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    // KERNEL_LAB_COMPILE_LOG=1 prints what each file compiled (test/compile-count.ts), in Node and the browser.
+    setupFiles: ['./test/compile-count.ts'],
+    env: { KERNEL_LAB_COMPILE_LOG: process.env.KERNEL_LAB_COMPILE_LOG ?? '' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
@@ -60,7 +63,10 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['src/**/*.browser.test.ts'],
+          // One page for all files, in sequence: the kernel test files share one device (test/browser-gpu.ts),
+          // so a pipeline one file compiled (a third of them, summed over the files) is not compiled again.
           fileParallelism: false,
+          isolate: false,
           browser: {
             enabled: true,
             headless: true,

@@ -1,8 +1,8 @@
 // A small suite run in the browser through the same runner as the CLI: every result says how it was timed
 // (the clock's measured resolution, runs per timestamp pair, baseline), composites carry their stages timed
 // inside the same runs, and every result carries its dispatch geometry. Prints what it measured.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../test/browser-gpu.ts';
 import { describeAdapter, type GpuContext } from '../gpu/context.ts';
 import { KERNELS } from '../kernels/registry.ts';
 import { freshSeed } from '../kernels/random.ts';
@@ -10,9 +10,8 @@ import { runSuite, type SuiteJob } from './suite.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 describe('suite timing in the browser', () => {
   it('small shapes: resolution, runs per sample, stage sums beside the whole, geometry', async () => {

@@ -1,8 +1,8 @@
 // Every registered kernel's real WGSL, in headless Chromium, against its float64 reference: fresh random
 // inputs each run (seed printed), poisoned outputs, each kernel's odd-size / GQA / causal-edge cases, and
 // f16 storage where the adapter has shader-f16 (skipped with a visible note where it does not).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../test/browser-gpu.ts';
 import { describeAdapter, type GpuContext } from '../gpu/context.ts';
 import { KERNELS } from './registry.ts';
 import { withDefaults } from './contract.ts';
@@ -11,10 +11,9 @@ import { freshSeed } from './random.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
   console.log(`adapter: ${describeAdapter(ctx.adapter)}; features: ${JSON.stringify(ctx.features)}`);
 });
-afterAll(() => ctx?.destroy());
 
 for (const def of KERNELS) {
   describe(def.id, () => {

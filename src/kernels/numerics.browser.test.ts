@@ -1,7 +1,7 @@
 // Numerics at the edges: attention whose scores reach +-1e4 (softmax fully saturated; a kernel without
 // max-subtraction overflows exp to Inf and returns NaN) must match the float64 reference and stay finite.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../test/browser-gpu.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { KERNELS } from './registry.ts';
 import { withDefaults } from './contract.ts';
@@ -11,9 +11,8 @@ import { createRng, freshSeed, randomNormal } from './random.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const attentionKernels = KERNELS.filter((k) => k.implements === 'attention.dense' || k.implements === 'attention.sliding_window');
 

@@ -3,8 +3,9 @@
 //  - every kernel created, run and destroyed CYCLES times returns live GPU bytes to the baseline;
 //  - a device destroyed mid-benchmark rejects with DeviceLostError, and a fresh device works after it.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { acquireBrowserGpu } from '../gpu/browser.ts';
+import { browserGpu } from '../../test/browser-gpu.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { DeviceLostError } from '../gpu/errors.ts';
 import { KERNELS, findKernel } from './registry.ts';
@@ -19,9 +20,8 @@ import type { Roofline } from '../bench/roofline.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const PER_KERNEL = 3;
 

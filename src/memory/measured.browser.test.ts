@@ -1,7 +1,7 @@
 // Bytes this project's kernels allocate for each cache layout, read back from the buffer tracker, equal the
 // formulas of kv-cache.ts, through the buffer code and through the kernels' own create(); nothing leaks.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../test/browser-gpu.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { findPreset, type ModelPreset } from '../models/presets.ts';
 import { elementsPerTokenPerLayer } from './kv-cache.ts';
@@ -13,9 +13,8 @@ import { mlaDecodeNaive } from '../kernels/mla/decode-naive.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 /** Small odd-sized models so every layout's kernel can be built quickly. */
 const tinyMla: ModelPreset = {

@@ -2,8 +2,8 @@
 // remainders, long splits (online softmax across many blocks), GQA ratios and T up to the decode maximum,
 // causal splits that a row cannot see at all, D = 4 and 256, the workgroup-memory lane sum, f16,
 // agreement with attention.naive on the same inputs, repeat runs, and buffer release.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { withDefaults } from '../contract.ts';
 import { checkAgainstReference, compareOutputs, summarise } from '../check.ts';
@@ -15,9 +15,8 @@ import { naiveAttention } from './naive.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const config = (c: Partial<AttentionConfig>) => withDefaults(flashDecode, c);
 

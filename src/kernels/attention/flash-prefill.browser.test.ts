@@ -2,8 +2,8 @@
 // side of the device's K/V tile and row-block sizes, a GQA group split across two row blocks, causal tiles
 // skipped above the diagonal, D = 4 and 256 (also in 16 KiB), large scores (online-softmax rescaling),
 // agreement with attention.naive on the same inputs, and release.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { withDefaults } from '../contract.ts';
 import { checkAgainstReference, compareOutputs, summarise } from '../check.ts';
@@ -15,9 +15,8 @@ import { naiveAttention } from './naive.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const config = (c: Partial<AttentionConfig>) => withDefaults(flashPrefill, c);
 

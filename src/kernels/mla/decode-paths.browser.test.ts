@@ -1,8 +1,8 @@
 // The two MLA decode orders on the GPU, on the same random inputs at odd sizes: each equals the float64
 // reference, and they equal each other (the absorbed order is the naive one with the products reassociated);
 // the absorbed order once more with its W_UV GEMV's workgroup-memory row_sum forced.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { relL2 } from '../compare.ts';
 import { withDefaults } from '../contract.ts';
@@ -14,9 +14,8 @@ import { mlaDecodeRandomInputs, type MlaDecodeConfig } from './mla-config.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const cases: Partial<MlaDecodeConfig>[] = [
   { T: 1, S: 211, H: 7, dn: 13, dr: 8, dc: 44, dv: 11 },

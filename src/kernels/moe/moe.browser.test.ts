@@ -2,8 +2,8 @@
 // compares every registered MoE kernel with its float64 reference): group-limited routing, dispatch as a
 // permutation with counted drops, stage-by-stage encoding of the layer, no leaked buffers, and the
 // bias-update demo bringing a skewed load down.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { expertCapacity, gateReference } from '../../reference/moe.ts';
 import { withDefaults } from '../contract.ts';
@@ -20,9 +20,8 @@ import { createRouter, moeRouter, routerPlan, type RouterKnobs } from './router.
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 describe('router on the GPU: group-limited invariants', () => {
   const cases = [

@@ -3,8 +3,8 @@
 // whole tiles and leave some workgroups with no key, and the workgroup-memory lane sum where the device has
 // subgroups; -1-padded and all -1 key lists, k > S. Every run is held against the float64 reference on fresh
 // inputs and must give back all its GPU memory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { withDefaults, type AnyKernel, type Config, type KernelDefinition } from '../contract.ts';
 import { checkAgainstReference, compareOutputs, summarise } from '../check.ts';
@@ -18,9 +18,8 @@ import { isIssue } from './sparse-config.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 const PATHS: { name: string; opts: SplitOptions }[] = [
   { name: 'one split', opts: { chunk: Infinity } },

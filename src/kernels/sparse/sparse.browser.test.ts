@@ -2,8 +2,8 @@
 // CPU sort (both the one-workgroup-per-row and the chunked path, and the full-sort baseline), and the
 // equivalences that pin the masks: DSA with topk >= S, a window >= S and block select with every block are
 // all dense causal attention. Every instance must give back all its GPU memory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireBrowserGpu } from '../../gpu/browser.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { makeInputs, runKernel } from '../execute.ts';
@@ -19,9 +19,8 @@ import { blockSelect } from './block-select.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
-  ctx = await acquireBrowserGpu();
+  ctx = await browserGpu();
 });
-afterAll(() => ctx?.destroy());
 
 /** Rows built to break a selection: every one a different pathology. */
 function adversarialRows(rng: Rng, rows: number, S: number): { data: Float32Array; kinds: string[] } {
