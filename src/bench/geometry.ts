@@ -1,9 +1,11 @@
 // Dispatch geometry of one run: for every dispatch a kernel records, the workgroup grid, invocations per
 // workgroup and workgroup-memory bytes. A recording pass wraps the real one (so what is recorded is what the
 // device runs); indirect dispatches are resolved by running once and reading their argument words back.
-// Threads and workgroup bytes come from the pipeline (src/gpu/pipeline-info.ts).
+// Threads and workgroup bytes come from the pipeline (src/gpu/pipeline-info.ts); a dispatch's read bytes are
+// the read-only bindings its entry point uses, sized as its bind group bound them (or as the kernel said it
+// reads them), so each dispatch is charged its own inputs, not the whole kernel's bytes.
 import type { GpuContext } from '../gpu/context.ts';
-import { pipelineInfo } from '../gpu/pipeline-info.ts';
+import { bindGroupBytes, pipelineInfo } from '../gpu/pipeline-info.ts';
 import type { InstanceStage } from '../kernels/contract.ts';
 import type { Encodable } from './timer.ts';
 
@@ -20,12 +22,19 @@ export interface DispatchGeometry {
   threads: number | null;
   /** Workgroup-memory bytes the entry point declares; null as above. */
   workgroupBytes: number | null;
+  /**
+   * Bytes this dispatch reads: the read-only storage bindings its entry point uses, each as bound (or as the
+   * kernel's bind call said a gather reads of it); an upper bound where it reads a binding only in part.
+   * null where the pipeline's WGSL or the bind group is not known.
+   */
+  readBytes?: number | null;
   indirect?: boolean;
 }
 
 interface Recorded {
   stage?: string;
   pipeline?: GPUComputePipeline;
+  readBytes: number | null;
   grid?: [number, number, number];
   indirect?: { buffer: GPUBuffer; offset: number };
 }
@@ -33,6 +42,20 @@ interface Recorded {
 /** A pass that forwards everything to `pass` and logs each dispatch with the pipeline set at the time. */
 function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () => string | undefined): GPUComputePassEncoder {
   let pipeline: GPUComputePipeline | undefined;
+  const groups: (GPUBindGroup | null | undefined)[] = [];
+  // The read-only bindings the entry point names, summed over the bind groups set now.
+  const readBytes = (): number | null => {
+    const reads = pipeline ? pipelineInfo(pipeline)?.reads : undefined;
+    if (!reads) return null;
+    const bound = groups.map((g) => (g ? bindGroupBytes(g) : undefined));
+    let sum = 0;
+    for (const name of reads) {
+      const b = bound.find((g) => g && name in g);
+      if (!b) return null;
+      sum += b[name]!;
+    }
+    return sum;
+  };
   return new Proxy(pass, {
     get(target, prop) {
       if (prop === 'setPipeline') {
@@ -41,15 +64,21 @@ function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () =
           target.setPipeline(p);
         };
       }
+      if (prop === 'setBindGroup') {
+        return (index: number, group: GPUBindGroup | null, ...rest: unknown[]) => {
+          groups[index] = group;
+          (target.setBindGroup as (...a: unknown[]) => void)(index, group, ...rest);
+        };
+      }
       if (prop === 'dispatchWorkgroups') {
         return (x: number, y = 1, z = 1) => {
-          log.push({ stage: stage(), pipeline, grid: [x, y, z] });
+          log.push({ stage: stage(), pipeline, grid: [x, y, z], readBytes: readBytes() });
           target.dispatchWorkgroups(x, y, z);
         };
       }
       if (prop === 'dispatchWorkgroupsIndirect') {
         return (buffer: GPUBuffer, offset: number) => {
-          log.push({ stage: stage(), pipeline, indirect: { buffer, offset } });
+          log.push({ stage: stage(), pipeline, indirect: { buffer, offset }, readBytes: readBytes() });
           target.dispatchWorkgroupsIndirect(buffer, offset);
         };
       }
@@ -105,6 +134,7 @@ export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages
       workgroups: grid[0] * grid[1] * grid[2],
       threads: info?.threads ?? null,
       workgroupBytes: info?.workgroupBytes ?? null,
+      readBytes: r.readBytes,
       ...(r.indirect ? { indirect: true } : {}),
     };
   });
@@ -112,12 +142,39 @@ export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages
 
 export const totalWorkgroups = (g: readonly DispatchGeometry[]) => g.reduce((a, d) => a + d.workgroups, 0);
 
-/** "256x1x1 ×256 thr, 12.0 KiB" lines for the terminal. */
+const fmtBytes = (b: number) => (b >= 1024 ? `${(b / 1024).toFixed(1)} KiB` : `${Math.round(b)} B`);
+
+/** Bytes one workgroup of the dispatch reads (its read bytes over its workgroups); null if unknown or no workgroups. */
+export function readPerWorkgroup(d: Pick<DispatchGeometry, 'readBytes' | 'workgroups'>): number | null {
+  return d.readBytes === undefined || d.readBytes === null || d.workgroups === 0 ? null : d.readBytes / d.workgroups;
+}
+
+/** The dispatch that reads the most per workgroup (what decides whether a launch fills a GPU), if any is known. */
+export function largestReadPerWorkgroup(g: readonly DispatchGeometry[]): { pipeline: string; bytes: number } | undefined {
+  let best: { pipeline: string; bytes: number } | undefined;
+  for (const d of g) {
+    const b = readPerWorkgroup(d);
+    if (b !== null && (!best || b > best.bytes)) best = { pipeline: d.pipeline, bytes: b };
+  }
+  return best;
+}
+
+/**
+ * "grid 256x1x1 = 256 wg, 256 threads, wg mem 12.0 KiB, reads / wg 64.0 KiB" lines for the terminal. A
+ * dispatch without read bytes (a result file from before they were recorded) falls back to the whole
+ * kernel's `bytes` over its workgroups, labelled as such.
+ */
 export function geometryLines(g: readonly DispatchGeometry[], bytes?: number): string[] {
   return g.map((d) => {
     const grid = d.grid.join('x');
-    const mem = d.workgroupBytes === null ? '? B' : d.workgroupBytes >= 1024 ? `${(d.workgroupBytes / 1024).toFixed(1)} KiB` : `${d.workgroupBytes} B`;
-    const per = bytes !== undefined && d.workgroups > 0 ? `, kernel bytes / wg ${((bytes / d.workgroups) / 1024).toFixed(1)} KiB` : '';
+    const mem = d.workgroupBytes === null ? '? B' : fmtBytes(d.workgroupBytes);
+    const own = readPerWorkgroup(d);
+    const per =
+      own !== null
+        ? `, reads / wg ${fmtBytes(own)} (of ${fmtBytes(d.readBytes!)} this dispatch reads)`
+        : bytes !== undefined && d.workgroups > 0
+          ? `, whole kernel's bytes / wg ${fmtBytes(bytes / d.workgroups)}`
+          : '';
     return `    ${(d.stage ? `${d.stage}: ` : '') + d.pipeline}  grid ${grid} = ${d.workgroups} wg${d.indirect ? ' (indirect)' : ''}, ${d.threads ?? '?'} threads, wg mem ${mem}${per}`;
   });
 }

@@ -41,8 +41,8 @@ export function fakeResult(over: Partial<KernelResult> = {}): KernelResult {
     geometry: {
       workgroups: 260,
       dispatches: [
-        { pipeline: 'attention.flash_decode:split_main', grid: [256, 1, 1], workgroups: 256, threads: 256, workgroupBytes: 5120 },
-        { pipeline: 'attention.flash_decode:merge_main', grid: [4, 1, 1], workgroups: 4, threads: 256, workgroupBytes: 0 },
+        { pipeline: 'attention.flash_decode:split_main', grid: [256, 1, 1], workgroups: 256, threads: 256, workgroupBytes: 5120, readBytes: 8_388_608 },
+        { pipeline: 'attention.flash_decode:merge_main', grid: [4, 1, 1], workgroups: 4, threads: 256, workgroupBytes: 0, readBytes: 69_632 },
       ],
     },
     verification: {

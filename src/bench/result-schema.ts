@@ -48,6 +48,8 @@ export const DispatchSchema = z.object({
   workgroups: z.number().int(),
   threads: z.number().int().nullable(),
   workgroupBytes: z.number().int().nullable(),
+  /** Bytes this dispatch reads (its entry point's read-only bindings as bound); absent in older files. */
+  readBytes: z.number().int().nullable().optional(),
   indirect: z.boolean().optional(),
 });
 

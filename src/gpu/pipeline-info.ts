@@ -1,7 +1,9 @@
 // What a compute pipeline launches per workgroup: invocations (@workgroup_size) and workgroup-memory bytes
 // (the var<workgroup> declarations its entry point reaches). WebGPU has no reflection API, so both are read
 // from the resolved WGSL the pipeline was built from, with its override constants: the exact numbers the
-// device compiled, kept beside the pipeline object so a recorded dispatch can be described later.
+// device compiled, kept beside the pipeline object so a recorded dispatch can be described later. Beside
+// it, each bind group keeps the bytes of the buffers it binds, by binding name, so a dispatch's reads are the
+// read-only bindings its entry point uses, sized as bound.
 
 export interface PipelineInfo {
   /** Entry point name. */
@@ -10,9 +12,27 @@ export interface PipelineInfo {
   threads: number;
   /** Bytes of var<workgroup> the entry point (and the functions it calls) uses. */
   workgroupBytes: number;
+  /**
+   * Storage bindings the entry point (and the functions it calls) reads: every read-only one it names, and
+   * each read_write one it uses other than as the target of a plain `=` store.
+   */
+  reads: string[];
 }
 
 const INFO = new WeakMap<object, PipelineInfo>();
+const BOUND = new WeakMap<object, Readonly<Record<string, number>>>();
+
+/**
+ * Bytes a dispatch reads through each binding of `group`: the bound buffer's size, or less where the kernel
+ * said so (a gather that reads k rows of an S-row cache binds all S).
+ */
+export function rememberBindGroup(group: object, bytes: Readonly<Record<string, number>>): void {
+  BOUND.set(group, bytes);
+}
+
+export function bindGroupBytes(group: object): Readonly<Record<string, number>> | undefined {
+  return BOUND.get(group);
+}
 
 export function rememberPipeline(pipeline: object, info: PipelineInfo): void {
   INFO.set(pipeline, info);
@@ -110,6 +130,38 @@ function functionBody(code: string, name: string): { start: number; body: string
   return undefined;
 }
 
+/**
+ * Whether `code` reads storage binding `name`: some use of it (past its indices and members) is not the left
+ * side of a plain `=`. `arrayLength(&name)` reads no element; a pointer passed on (atomics) counts as a read.
+ */
+function readsBinding(code: string, name: string): boolean {
+  for (const m of code.matchAll(new RegExp(`\\b${name}\\b`, 'g'))) {
+    if (/arrayLength\s*\(\s*&\s*$/.test(code.slice(Math.max(0, m.index - 20), m.index))) continue;
+    let k = m.index + name.length;
+    const space = () => {
+      while (/\s/.test(code[k] ?? '')) k++;
+    };
+    for (;;) {
+      space();
+      if (code[k] === '[') {
+        let depth = 0;
+        do {
+          if (code[k] === '[') depth++;
+          else if (code[k] === ']') depth--;
+          k++;
+        } while (depth > 0 && k < code.length);
+      } else if (code[k] === '.') {
+        k++;
+        space();
+        while (/\w/.test(code[k] ?? '')) k++;
+      } else break;
+    }
+    if (code[k] === '=' && code[k + 1] !== '=') continue;
+    return true;
+  }
+  return false;
+}
+
 /** Read an entry point's geometry from its resolved WGSL (comments stripped) and the pipeline's constants. */
 export function describeEntryPoint(wgsl: string, entryPoint: string, constants: Record<string, number> = {}): PipelineInfo {
   const code = wgsl.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
@@ -153,6 +205,7 @@ export function describeEntryPoint(wgsl: string, entryPoint: string, constants: 
     const l = layoutOf(m[2]!, values, aliases);
     workgroupBytes = Math.ceil(workgroupBytes / l.align) * l.align + l.size;
   }
+  const reads = [...code.matchAll(/\bvar\s*<\s*storage\b[^>]*>\s*(\w+)\s*:/g)].map((m) => m[1]!).filter((n) => readsBinding(used, n));
   // Dawn rounds the total to 16 bytes; report what is declared.
-  return { entryPoint, threads, workgroupBytes };
+  return { entryPoint, threads, workgroupBytes, reads };
 }

@@ -10,7 +10,7 @@ import type { AnyWgslData, Infer } from 'typegpu/data';
 import { WGSL_LIBRARY } from '../../shaders/lib/index.ts';
 import { bindGroupEntries, bindGroupLayoutEntries, bindingDeclarations, type BindingBuffers, type BindingRecord } from './bindings.ts';
 import type { GpuContext } from './context.ts';
-import { describeEntryPoint, rememberPipeline } from './pipeline-info.ts';
+import { describeEntryPoint, rememberBindGroup, rememberPipeline } from './pipeline-info.ts';
 import { constantDeclarations, workgroupDeclarations, type ConstantRecord, type WorkgroupRecord } from './wgsl-declarations.ts';
 
 export type StorageDType = 'f32' | 'f16';
@@ -118,8 +118,12 @@ export interface KernelShader<B extends BindingRecord> extends ShaderSource {
 export interface Kernel<B extends BindingRecord, E extends string> {
   layout: GPUBindGroupLayout;
   pipelines: Record<E, GPUComputePipeline>;
-  /** A bind group from buffers by binding name (every name of the record, no other). */
-  bind(buffers: BindingBuffers<B>, label?: string): GPUBindGroup;
+  /**
+   * A bind group from buffers by binding name (every name of the record, no other). `reads` gives, for a
+   * binding a dispatch reads only part of (a gather of k rows from a bound S-row cache, the selected experts'
+   * weights), the bytes one dispatch reads through it; the dispatch geometry counts the others whole.
+   */
+  bind(buffers: BindingBuffers<B>, label?: string, reads?: Partial<Record<keyof B & string, number>>): GPUBindGroup;
 }
 
 /**
@@ -156,7 +160,13 @@ export async function createKernel<B extends BindingRecord, E extends string>(
   return {
     layout,
     pipelines,
-    bind: (buffers, label) => ctx.device.createBindGroup({ label: label ?? src.label, layout, entries: bindGroupEntries(src.bindings, buffers, src.label) }),
+    bind: (buffers, label, reads) => {
+      const group = ctx.device.createBindGroup({ label: label ?? src.label, layout, entries: bindGroupEntries(src.bindings, buffers, src.label) });
+      const given = buffers as Readonly<Record<string, GPUBuffer>>;
+      const hint = (reads ?? {}) as Readonly<Record<string, number | undefined>>;
+      rememberBindGroup(group, Object.fromEntries(Object.keys(src.bindings).map((n) => [n, hint[n] ?? given[n]!.size])));
+      return group;
+    },
   };
 }
 

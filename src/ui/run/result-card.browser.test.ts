@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeResult } from '../../bench/result-fixture.ts';
 import { mount, q, qa, settle, text, unmountAll } from '../testing.ts';
-import { fmtNum, fmtPct } from './display-number.ts';
+import { fmtBytes, fmtNum, fmtPct } from './display-number.ts';
 import { ResultCard, stageCheck } from './result-card.ts';
 import { RunProgress } from './run-progress.ts';
 
@@ -62,7 +62,8 @@ describe('<kl-result-card>', () => {
     expect(t).toContain('clock resolution 0.100 µs');
     expect(t).toContain('baseline 3.00 µs per run subtracted');
     expect(t).toContain('median 95% CI 0.400–0.430 ms');
-    expect(text(q(c, '[data-geometry]'))).toBe('260 workgroups in 2 dispatches per run.');
+    // the fixture's split pass reads 8 MiB over 256 workgroups, its merge 68 KiB over 4: the split is the most per workgroup
+    expect(text(q(c, '[data-geometry]')).replace(/\s+/g, ' ')).toBe(`260 workgroups in 2 dispatches per run; at most ${fmtBytes(32_768)} read per workgroup (attention.flash_decode:split_main).`);
     expect(text(q(c, '[data-roofline="read"]'))).toBe(fmtPct(r.readFraction!));
     expect(qa(c, '[data-timer-warning]').length).toBe(0);
     expect(qa(c, '[data-timer-hint]').length).toBe(0);

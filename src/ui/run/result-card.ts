@@ -6,6 +6,7 @@ import type { KernelResult } from '../../bench/result-schema.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { fmtBytes, fmtMs, fmtNum, fmtPct } from './display-number.ts';
 import { isTrusted } from './verification-badge.ts';
+import { largestReadPerWorkgroup } from '../../bench/geometry.ts';
 import './verification-badge.ts';
 
 /** Beyond this relative difference the stage check warns (the stages no longer tell where the whole went). */
@@ -34,6 +35,16 @@ export function stageCheck(r: KernelResult): StageCheck | undefined {
   if (!r.stages?.length || r.stagesWholeMs === undefined || !(r.stagesWholeMs > 0)) return undefined;
   const sumMs = r.stages.reduce((a, s) => a + s.medianMs, 0);
   return { sumMs, wholeMs: r.stagesWholeMs, off: sumMs / r.stagesWholeMs - 1, timedMs: r.medianMs, timedOff: r.medianMs / r.stagesWholeMs - 1 };
+}
+
+/** Workgroups and dispatches per run, and the dispatch that reads the most per workgroup (its own inputs). */
+function geometryLine(g: NonNullable<KernelResult['geometry']>): TemplateResult {
+  const most = largestReadPerWorkgroup(g.dispatches);
+  return html`<span data-geometry
+    >${g.workgroups} workgroups in ${g.dispatches.length} dispatches per run${most
+      ? html`; at most <span data-read-per-wg>${fmtBytes(most.bytes)}</span> read per workgroup (${most.pipeline})`
+      : nothing}.</span
+  >`;
 }
 
 /** The stage check's line, with a warning for either difference beyond STAGE_TOLERANCE. */
@@ -103,7 +114,7 @@ export class ResultCard extends LitElement {
               median 95% CI ${fmtNum(r.timer.medianCiMs[0])}–${fmtNum(r.timer.medianCiMs[1])} ms.</span>`
           : nothing}
         ${trusted ? stageCheckLine(r) : nothing}
-        ${r.geometry ? html`<span data-geometry>${r.geometry.workgroups} workgroups in ${r.geometry.dispatches.length} dispatches per run.</span>` : nothing}
+        ${r.geometry ? geometryLine(r.geometry) : nothing}
         the instance allocated ${fmtBytes(r.allocatedBytes)} on the device.
         ${r.timer?.coarseSamples
           ? html`<strong class="error" data-timer-warning>${r.timer.coarseSamples} sample(s) within 10× of the clock's resolution: not trustworthy.</strong>`
