@@ -160,7 +160,8 @@ export function largestReadPerWorkgroup(g: readonly DispatchGeometry[]): { pipel
 }
 
 /**
- * "grid 256x1x1 = 256 wg, 256 threads, wg mem 12.0 KiB, reads / wg 64.0 KiB" lines for the terminal. A
+ * "grid 256x1x1 = 256 wg, 256 threads, wg mem 12.0 KiB, reads / wg <= 64.0 KiB" lines for the terminal (an
+ * upper bound: a gather that reads part of a binding is charged all of it unless its bind call says less). A
  * dispatch without read bytes (a result file from before they were recorded) falls back to the whole
  * kernel's `bytes` over its workgroups, labelled as such.
  */
@@ -171,7 +172,7 @@ export function geometryLines(g: readonly DispatchGeometry[], bytes?: number): s
     const own = readPerWorkgroup(d);
     const per =
       own !== null
-        ? `, reads / wg ${fmtBytes(own)} (of ${fmtBytes(d.readBytes!)} this dispatch reads)`
+        ? `, reads / wg <= ${fmtBytes(own)} (its read bindings: ${fmtBytes(d.readBytes!)})`
         : bytes !== undefined && d.workgroups > 0
           ? `, whole kernel's bytes / wg ${fmtBytes(bytes / d.workgroups)}`
           : '';
