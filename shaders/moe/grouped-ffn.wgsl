@@ -11,11 +11,11 @@
 //               between threads. Rows of x are gathered through the dispatch permutation inside the A
 //               loader (no permuted copy of x).
 //   down_main   y = h w2^T for the same expert.
-//   ffn_main    both for one row tile, where inter <= 64 (at most two up column blocks): the up blocks, then the
-//               down blocks of all dim columns, h passing through memory only this workgroup wrote (in
-//               cache). A down pass over K = inter <= 64 does too little per workgroup to pay for its own
-//               launch (on SwiftShader a workgroup that meets a barrier has a large fixed cost), and the
-//               row tile's x rows and h stay hot between the two.
+//   ffn_main    both for one row tile, where inter <= 64 (at most two up column blocks): the up blocks,
+//               then the down blocks of all dim columns, h passing through memory only this workgroup
+//               wrote (in cache). A down pass over K = inter <= 64 does too little per workgroup to pay
+//               for its own launch (on SwiftShader a workgroup that meets a barrier has a large fixed
+//               cost), and the row tile's x rows and h stay hot between the two.
 // Weights are `elem` storage (f32, or f16 where the device has shader-f16); the math is f32.
 
 // Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x, sorted_tokens, tiles, w1, w3, w2,

@@ -62,7 +62,7 @@ export function checkVec4(field: string, value: number): ValidationIssue[] {
   return value % 4 === 0 ? [] : [{ field, message: `${value} must be a multiple of 4 (the matmuls load vec4 along it)` }];
 }
 
-/** Every stage uses 256-thread workgroups (16 x 16 matmul tiles). */
+/** Threads of the dispatch, scan and tile passes, and the most a GEMV launches (the matmuls use 16 to 64). */
 export const WG = 256;
 export function checkWorkgroup(caps: DeviceCaps): ValidationIssue[] {
   const l = caps.limits;
