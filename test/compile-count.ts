@@ -29,8 +29,8 @@ function fnv(s: string): string {
   return (h >>> 0).toString(16);
 }
 
-function install(): void {
-  const proto = (globalThis as { GPUDevice?: { prototype: GPUDevice } }).GPUDevice?.prototype;
+function install(device: { prototype: GPUDevice } | undefined): void {
+  const proto = device?.prototype;
   if (!proto || (proto as unknown as Record<symbol, boolean>)[KEY]) return;
   (proto as unknown as Record<symbol, boolean>)[KEY] = true;
   const sources: string[] = [];
@@ -70,11 +70,22 @@ function install(): void {
   };
 }
 
-const level = (import.meta as { env?: Record<string, string | undefined> }).env?.KERNEL_LAB_COMPILE_LOG ?? '';
+
+const nodeEnv = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
+const level = (import.meta as { env?: Record<string, string | undefined> }).env?.KERNEL_LAB_COMPILE_LOG || nodeEnv?.KERNEL_LAB_COMPILE_LOG || '';
 const enabled = level === '1' || level === '2';
 
+// In Node, GPUDevice reaches globalThis only once a device is acquired: take it from Dawn's binding (a
+// specifier in a variable, so the browser build never resolves it).
+const dawn = 'webgpu';
+const gpuDevice = !enabled
+  ? undefined
+  : typeof window === 'undefined'
+    ? ((await import(/* @vite-ignore */ dawn)) as { globals: { GPUDevice: { prototype: GPUDevice } } }).globals.GPUDevice
+    : (globalThis as { GPUDevice?: { prototype: GPUDevice } }).GPUDevice;
+
 if (enabled) {
-  install();
+  install(gpuDevice);
   // Per file: the counts since the previous file ended (files share the realm where isolation is off).
   const g = globalThis as Holder;
   g[KEY] = { modules: 0, moduleSources: new Set(), pipelines: [] };
