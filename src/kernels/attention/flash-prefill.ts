@@ -12,6 +12,7 @@ import { allocate, plannedTensors, plannedUniform } from '../common/buffer-plan.
 import {
   AttentionParams,
   DENSE_ATTENTION,
+  DENSE_BENCHMARKS,
   attentionInputs,
   attentionOutputs,
   attentionParams,
@@ -167,4 +168,6 @@ export const flashPrefill: KernelDefinition<AttentionConfig> = {
   },
   plan: buffers,
   create: (ctx, c) => createFlashPrefill(ctx, c),
+  // The dense shapes plus the peers study's shorter causal prefill.
+  benchmarks: [...DENSE_BENCHMARKS, { name: 'prefill S=512 H=8 D=64', config: { T: 512, S: 512, Hq: 8, Hkv: 8, D: 64, causal: true } }],
 };
