@@ -8,12 +8,12 @@ import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw
 import { storage, storageBindingCount, uniform } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
-import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { ConfigOf, ConfigSchema, KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
 import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
-import { fitGridDimension, fitWorkgroupMemory } from '../common/rules.ts';
+import { fitGridDimension } from '../common/rules.ts';
 import { BYTES_PER } from '../tensor.ts';
 import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
+import { checkLatentSplit, latentConstants, latentPartialBytes, latentSlices, latentWorkgroup, mergeWorkgroup, planLatentSplit, type LatentSplitPlan } from './latent-split.ts';
 import {
   MLA_ABSORBED_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
@@ -48,94 +48,34 @@ const MlaAbsorbedParams = d
   })
   .$name('MlaAbsorbedParams');
 
-/** Invocations a workgroup may have everywhere (WebGPU's guaranteed maxComputeInvocationsPerWorkgroup). */
-const MAX_WG = 256;
 /**
- * split_main's key tile at most (BK); scores and probabilities of a tile (2 * HO * BK vec4s each) and the
- * partial score slices (8 vec4s for each of HO * KQ * KS invocations) at most, so it fits 16 KiB.
- */
-const MAX_TILE = 32;
-const MAX_TILE_QUADS = 128;
-const MAX_SCORE_SLICES = 64;
-/**
- * A cache-streaming dispatch fills a large GPU with >= 512 workgroups (~130 SMs x 4), or keeps each
- * workgroup's share of the cache <= 64 KiB: the splits are whichever of the two needs fewer.
- */
-const TARGET_WORKGROUPS = 512;
-const MAX_BYTES_PER_WORKGROUP = 64 * 1024;
-/**
- * That rule binds from LONG_CONTEXT keys on. A shorter cache holds little per step, and there a range's fixed
- * cost (its 8 * HO heads x d_c partial written and merged again, about as many bytes as 28 f32 latent rows)
- * would dominate: a range is at least 4 full key tiles.
+ * Below LONG_CONTEXT keys the rule of lib/latent-split's planner is relaxed: a shorter cache holds little per
+ * step, and there a range's fixed cost (its 8 * HO heads x d_c partial written and merged again, about as many
+ * bytes as 28 f32 latent rows) would dominate, so a range is at least 4 full key tiles.
  */
 const LONG_CONTEXT = 8192;
-const MIN_KEYS_SHORT = 4 * MAX_TILE;
+const MIN_KEYS_SHORT = 4 * 32;
 /**
  * The fixed part of the layout: absorb_main's invocations per workgroup (4 columns each: 128 x 4 B x dn = 64 KiB
  * of W_UK at dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per 4 W_UV rows (TPR), rows per
  * workgroup (RPW = 4 * WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT).
  */
 const FIXED = { ABSORB_WG: 32, WG: 64, TPR: 16, RPW: 16, MT: 4 } as const;
-/** split_main's P.V tile per invocation: 8 latent columns x 8 heads (16 named vec4 accumulators). */
-const COLUMNS_PER_INVOCATION = 8;
-const HEADS_PER_OCTET = 8;
 
-export interface AbsorbedPlan {
-  /** Head octets per workgroup (heads per block 8 * HO), latent column groups per octet (8 columns each). */
-  HO: number;
-  CG: number;
-  /** Key tile, key quads per tile (BK / 4) and slices of a score dot product (HO * KQ * KS <= 64). */
-  BK: number;
-  KQ: number;
-  KS: number;
-  blocks: number;
-  splits: number;
-  keysPerSplit: number;
-}
+export type AbsorbedPlan = LatentSplitPlan;
 
-/** The split-K layout for a config: a function of the shape only, so one plan serves check, plan and create. */
+/** The split-K layout for a config (lib/latent-split's planner over the cache's S positions). */
 export function planAbsorbed(c: MlaAbsorbedConfig): AbsorbedPlan {
-  const CG = Math.max(16, Math.ceil(c.dc / COLUMNS_PER_INVOCATION));
-  const octets = Math.ceil(c.H / HEADS_PER_OCTET);
-  const blocks = Math.ceil(octets / Math.floor(MAX_WG / CG));
-  const HO = Math.ceil(octets / blocks); // balanced blocks: 5 octets at most 4 per block -> 3 + 2, not 4 + 1
-  const rowBytes = (c.dc + c.dr) * BYTES_PER[c.dtype];
-  const budget = Math.max(1, Math.floor(MAX_BYTES_PER_WORKGROUP / rowBytes));
-  const byBytes = Math.ceil(c.S / budget);
-  const byWorkgroups = Math.ceil(TARGET_WORKGROUPS / (c.T * blocks));
-  // Keys per range: the user's count of ranges, else the bytes rule, else at least byWorkgroups ranges.
-  const ruled = byBytes <= byWorkgroups ? Math.min(budget, c.S) : Math.max(1, Math.floor(c.S / byWorkgroups));
-  const keysPerSplit = c.splits > 0 ? Math.ceil(c.S / c.splits) : c.S >= LONG_CONTEXT ? ruled : Math.min(c.S, Math.max(ruled, MIN_KEYS_SHORT));
-  // Whole key quads; roles b, c take one (quad, key) per invocation (2 * HO * BK <= HO * CG).
-  const most = Math.min(MAX_TILE, MAX_TILE_QUADS / (2 * HO), CG / 2, (MAX_SCORE_SLICES / HO) * 4, Math.ceil(keysPerSplit / 4) * 4);
-  const BK = Math.max(4, 4 * Math.floor(most / 4));
-  const KQ = BK / 4;
-  // Slices per key quad: a multiple of 4 where possible, so a SIMD group of 4 (CPU emulation) reads one row.
-  const fit = Math.floor(Math.min(MAX_SCORE_SLICES, HO * CG) / (HO * KQ));
-  const KS = fit >= 4 ? 4 * Math.floor(fit / 4) : fit;
-  return { HO, CG, BK, KQ, KS, blocks, splits: Math.ceil(c.S / keysPerSplit), keysPerSplit };
-}
-
-function constantsOf(p: AbsorbedPlan) {
-  return { ...FIXED, SPLIT_WG: p.HO * p.CG, HO: p.HO, CG: p.CG, BK: p.BK, KQ: p.KQ, KS: p.KS };
-}
-
-/** split_main's arrays: role a's partial scores, a tile's scores and probabilities, and per head quad alpha, m, l. */
-function splitWorkgroup(p: AbsorbedPlan) {
-  const quads = 2 * p.HO;
-  return {
-    red: workgroupArray('vec4<f32>', 8 * p.HO * p.KQ * p.KS),
-    scores_ws: workgroupArray('vec4<f32>', quads * p.BK),
-    probs_ws: workgroupArray('vec4<f32>', quads * p.BK),
-    alpha_ws: workgroupArray('vec4<f32>', quads),
-    m_ws: workgroupArray('vec4<f32>', quads),
-    l_ws: workgroupArray('vec4<f32>', quads),
-  };
-}
-
-/** merge_main's: one weight per split, and workgroup_max / workgroup_sum's scratch. */
-function mergeWorkgroup(p: AbsorbedPlan) {
-  return { weights: workgroupArray('f32', p.splits), reduce_scratch: workgroupArray('f32', FIXED.WG) };
+  return planLatentSplit({
+    T: c.T,
+    H: c.H,
+    keys: c.S,
+    dc: c.dc,
+    dr: c.dr,
+    el: BYTES_PER[c.dtype],
+    splits: c.splits,
+    minKeys: c.S >= LONG_CONTEXT ? 1 : MIN_KEYS_SHORT,
+  });
 }
 
 const BINDINGS = {
@@ -151,23 +91,9 @@ const BINDINGS = {
 };
 
 function checkAbsorbed(c: MlaAbsorbedConfig, caps: DeviceCaps): ValidationIssue[] {
-  const most = COLUMNS_PER_INVOCATION * MAX_WG;
-  if (c.dc > most) {
-    return [
-      {
-        field: 'dc',
-        message: `${c.dc} latent columns exceed this kernel's ${most} (${COLUMNS_PER_INVOCATION} columns for each of ${MAX_WG} invocations; mla.decode_naive takes wider latents)`,
-      },
-    ];
-  }
-  const issues: ValidationIssue[] = [];
   const p = planAbsorbed(c);
-  issues.push(
-    ...fitWorkgroupMemory('dc', workgroupBytes(splitWorkgroup(p)), 'split_main', caps),
-    ...fitWorkgroupMemory('S', workgroupBytes(mergeWorkgroup(p)), `merge_main with ${p.splits} splits`, caps),
-    ...fitGridDimension('H', c.H, c.H * Math.ceil(c.dv / FIXED.RPW), 'W_UV row blocks', caps),
-  );
-  return issues;
+  const core = checkLatentSplit(p, c.dc, caps, { dc: 'dc', keys: 'S' }, FIXED.WG, {}, '; mla.decode_naive takes wider latents');
+  return [...core, ...fitGridDimension('H', c.H, c.H * Math.ceil(c.dv / FIXED.RPW), 'W_UV row blocks', caps)];
 }
 
 /** The inputs and output; q_abs [T*H, dc+dr] (then the merged latent o); the splits' partials o, then (m, l); params. */
@@ -177,12 +103,12 @@ function absorbedPlan(c: MlaAbsorbedConfig) {
   return {
     ...plannedTensors(mlaDecodeInputs(c), mlaDecodeOutputs(c), ['q_nope', 'q_pe', 'kv_latent', 'k_pe', 'wkv_b', 'out']),
     q_abs: planned('scratch', rows * (c.dc + c.dr) * 4),
-    part: planned('scratch', rows * p.splits * (c.dc + 2) * 4),
+    part: planned('scratch', latentPartialBytes(rows, p.splits, c.dc)),
     params: plannedUniform(MlaAbsorbedParams, { ...mlaParams(c), splits: p.splits, keys_per_split: p.keysPerSplit, blocks: p.blocks }),
   };
 }
 
-/** Internal knob (tests): false forces uv_main's workgroup-memory row_sum even where the device has subgroups. */
+/** Internal knob (tests): false forces the workgroup-memory row_sum and slice_sum even where the device has subgroups. */
 export interface AbsorbedKnobs {
   subgroups?: boolean;
 }
@@ -192,16 +118,17 @@ const ENTRY_POINTS = ['absorb_main', 'split_main', 'merge_main', 'uv_main'] as c
 export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knobs: AbsorbedKnobs = {}): Promise<KernelInstance> {
   const p = planAbsorbed(c);
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
+  const slices = latentSlices(p, subgroups);
   const kernel = await createKernel(
     ctx,
     {
       label: 'mla.decode_absorbed',
-      wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup].join('\n'),
+      wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup, slices.wgsl].join('\n'),
       elem: c.dtype,
       enable: subgroups ? ['subgroups'] : [],
       bindings: BINDINGS,
-      constants: constantsOf(p),
-      workgroup: { ...splitWorkgroup(p), ...mergeWorkgroup(p) },
+      constants: { ...FIXED, ...latentConstants(p) },
+      workgroup: { ...latentWorkgroup(p, slices.lanes), ...mergeWorkgroup(p.splits, FIXED.WG) },
     },
     ENTRY_POINTS,
   );

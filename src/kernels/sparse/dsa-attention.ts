@@ -1,6 +1,6 @@
-// sparse.dsa_attention: host side of shaders/sparse/dsa-attention.wgsl (on the masked-flash core): attention
-// over each query's selected key list, for GQA/MQA layouts and DeepSeek-V3.2's MLA latent layout. Also the
-// third stage of sparse.dsa (`createDsaAttentionStage`).
+// sparse.dsa_attention: attention over each query's selected key list, for GQA/MQA layouts (host side of
+// shaders/sparse/dsa-attention.wgsl, on the masked-flash core) and DeepSeek-V3.2's MLA latent layout (on the
+// heads-as-M latent core, ./dsa-mla.ts). Also the third stage of sparse.dsa (`createDsaAttentionStage`).
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
 import { grid, type StorageDType } from '../../gpu/shader.ts';
@@ -16,6 +16,7 @@ import { attentionSchema } from '../attention/attention-config.ts';
 import { SparseAttnParams, flashPlan, isIssue, maskedFlashKernel, numField, planOrThrow, sumClamped, type FlashPlan } from './sparse-config.ts';
 import { needF16, needVec4 } from '../common/rules.ts';
 import { flashSplit, mergeStep, partialBytes, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
+import { checkDsaMla, createDsaMlaStage, dsaMlaStageBuffers } from './dsa-mla.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
 export const dsaAttentionFields = {
@@ -77,6 +78,7 @@ export function checkDsaAttention(c: DsaAttentionShape & { dtype?: string }, cap
     issues.push({ field: 'Dr', message: `${c.Dr} must be 0 in GQA mode (rope dims only split MLA latent rows)` });
   }
   if (issues.length) return issues;
+  if (c.mode === 'mla') return checkDsaMla(c, caps, c.dtype === 'f16' ? 'f16' : 'f32');
   const p = dsaPlan(c, caps);
   return isIssue(p) ? [p] : [];
 }
@@ -189,6 +191,7 @@ function stagePlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions): 
  * memory sets the tile shape, which sets the split.
  */
 export function dsaAttentionStageBuffers(c: DsaAttentionShape, dtype: StorageDType, caps: DeviceCaps, opts: SplitOptions = {}) {
+  if (c.mode === 'mla') return dsaMlaStageBuffers(c, dsaScale(c), dtype, opts);
   const plan = stagePlan(c, caps, opts);
   const { rowBlocks, split } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
   return {
@@ -208,6 +211,7 @@ export async function createDsaAttentionStage(
   label = 'sparse.dsa_attention',
   opts: SplitOptions = {},
 ): Promise<DsaAttentionStage> {
+  if (c.mode === 'mla') return createDsaMlaStage(ctx, c, dtype, { ...io, kv: io.k }, label, opts);
   const plan = stagePlan(c, ctx, opts);
   const kernel = await maskedFlashKernel(ctx, {
     label,

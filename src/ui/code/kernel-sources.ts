@@ -36,7 +36,7 @@ export const KERNEL_SOURCES: Record<string, KernelSources> = {
     links: [online('attention/flash-decode.wgsl'), gqa('attention/flash-decode.wgsl'), { formula: 'attention', file: 'attention/flash-decode.wgsl', pattern: /quad_score|\bexp2\(/ }],
   },
   'mla.decode_absorbed': {
-    files: ['mla/decode-absorbed.wgsl'],
+    files: ['mla/decode-absorbed.wgsl', 'lib/latent-split.wgsl'],
     links: [{ formula: 'absorbed decode', file: 'mla/decode-absorbed.wgsl', pattern: /q_abs|W_UK|W_UV|\bexp\(/ }],
   },
   'mla.decode_naive': {
@@ -57,14 +57,15 @@ export const KERNEL_SOURCES: Record<string, KernelSources> = {
   },
   'sparse.sort_baseline': { files: ['lib/order-key.wgsl', 'sparse/sort-baseline.wgsl'], links: [] },
   'sparse.dsa_attention': {
-    files: ['sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl'],
+    files: ['sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
     links: [
       { formula: 'work per query', file: 'sparse/dsa-attention.wgsl', pattern: /topk_indices/ },
+      { formula: 'work per query', file: 'sparse/dsa-mla.wgsl', pattern: /topk_indices/ },
       { formula: 'work per query', file: 'sparse/masked-flash.wgsl', pattern: /online_max|masked_exp2/ },
     ],
   },
   'sparse.dsa': {
-    files: ['sparse/indexer.wgsl', 'sparse/topk.wgsl', 'sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl'],
+    files: ['sparse/indexer.wgsl', 'sparse/topk.wgsl', 'sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
     links: [
       { formula: 'DSA indexer', file: 'sparse/indexer.wgsl', pattern: /w_index|ReLU|max\(.*0\.0\)/ },
       { formula: 'DSA indexer', file: 'sparse/topk.wgsl', pattern: /histogram|radix|threshold/i },
