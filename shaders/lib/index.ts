@@ -5,6 +5,7 @@ import flashQuad from './flash-quad.wgsl?raw';
 import gemm from './gemm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import infinity from './infinity.wgsl?raw';
+import keyList from './key-list.wgsl?raw';
 import latentSplit from './latent-split.wgsl?raw';
 import lseMerge from './lse-merge.wgsl?raw';
 import onlineSoftmax from './online-softmax.wgsl?raw';
@@ -19,6 +20,7 @@ export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/gemm.wgsl': gemm,
   'lib/grid.wgsl': grid,
   'lib/infinity.wgsl': infinity,
+  'lib/key-list.wgsl': keyList,
   'lib/latent-split.wgsl': latentSplit,
   'lib/lse-merge.wgsl': lseMerge,
   'lib/online-softmax.wgsl': onlineSoftmax,

@@ -1,4 +1,4 @@
-// sparse.block_select (appended to masked-flash.wgsl): MoBA / NSA-style block-sparse attention.
+// sparse.block_select (appended to key-walk.wgsl): MoBA / NSA-style block-sparse attention.
 //   pool_main:   block key = mean of the block's keys, per KV head. A thread sums one vec4 column of one
 //                piece (at most `piece` keys) of a block for one KV head, divided by the block's length, so
 //                the pieces of a block add up to its mean; the host sizes pieces so that a workgroup sums at
@@ -7,17 +7,15 @@
 //                workgroup (sized by the host like the pieces); blocks starting after the query are -inf
 //                (causal), the query's own block +inf (always kept)                -> block_scores
 //   (sparse.topk keeps the best `top` blocks of each (query, head) row, ascending        -> sel)
-//   attend_main: a row block takes the union of its rows' selected blocks from a bitmap and walks only those
-//                blocks' keys; visible() keeps, per row, the blocks that row chose (causal inside its own).
-//                The union's blocks, in order and each counted as `block` positions, are the row block's key
-//                sequence that split-K cuts across workgroups.
-// Pooling and scoring use no workgroup memory and no barrier: on CPU emulation a barrier turns every
-// subgroup of a workgroup into a coroutine, which costs more than these passes' arithmetic.
+//   attend_main: a quad of rows walks the union of its 4 rows' selected blocks, merging their ascending
+//                selection lists as it goes, and reads only those blocks' keys; visible4() keeps, per row,
+//                the blocks that row chose (causal inside its own). The union's blocks, in order and each
+//                counted as `block` positions, are the quad's key sequence that split-K cuts across walkers.
+// No pass uses workgroup memory or a barrier: on CPU emulation a barrier turns every subgroup of a
+// workgroup into a coroutine, which costs more than these passes' arithmetic.
 
 // Its own bindings (generated): pooled [n_blocks, pieces, Hkv, D] (vec4f), block_scores [T * Hq, n_blocks]
-// (f32), sel [T * Hq, top] (i32, ascending, -1 padded); constants BITW (bitmap words, ceil(n_blocks / 32))
-// and SCORE_WG; workgroup arrays bits (atomic) and bits_plain (the union bitmap), row_sel (does row r attend
-// to the block being walked?) and row_cur (row r's position in its ascending selection list).
+// (f32), sel [T * Hq, top] (i32, ascending, -1 padded); constant SCORE_WG.
 
 var<private> INF_BITS: vec2<u32> = vec2<u32>(0x7f800000u, 0xff800000u);
 
@@ -62,72 +60,51 @@ fn score_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   block_scores[i] = score;
 }
 
-fn visible(r: u32, key: u32) -> bool {
-  return row_sel[r] != 0u && (params.causal == 0u || key <= row_pos[r]);
+// Which of the quad's rows chose the block being walked (set by attend_main before it walks the block).
+var<private> block_rows: vec4<bool>;
+
+fn visible4(w: Quad, key: u32) -> vec4<bool> {
+  return block_rows & (vec4<bool>(params.causal == 0u) | (vec4<u32>(key) <= w.pos));
 }
 
-// Grid: Hkv * row_blocks * splits workgroups; rows are (query, head) pairs of one KV head, query-major.
-@compute @workgroup_size(WG)
+// Row r's next selected block at cursor cur (its list is ascending, -1 padded), or NONE.
+const NONE: u32 = 0xffffffffu;
+
+fn sel_at(w: Quad, r: u32, cur: u32) -> u32 {
+  if (w.row[r] < 0 || cur >= params.top) { return NONE; }
+  let b = sel[u32(w.row[r]) * params.top + cur];
+  return select(NONE, u32(b), b >= 0);
+}
+
+// Grid: Hkv * row_blocks * splits walkers; row block b of KV head h is quad b of its query-major rows.
+@compute @workgroup_size(LANES)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  for (var w = lid; w < BITW; w += WG) { atomicStore(&bits[w], 0u); }
   let item = split_item(linear_group(wg, nwg));
   if (item.x >= params.Hkv * params.row_blocks) { return; }
-  let rb = head_row_block(item.x);
+  let w = quad_by_query(item.x / params.row_blocks, item.x % params.row_blocks);
   let split = item.y;
-  if (lid < BR) { row_cur[lid] = 0u; }
-  rows_by_query(lid, rb);
-  // Union of the rows' selections.
-  for (var i = lid; i < BR * params.top; i += WG) {
-    let row = row_q[i / params.top];
-    if (row >= 0) {
-      let b = sel[u32(row) * params.top + i % params.top];
-      if (b >= 0) { atomicOr(&bits[u32(b) / 32u], 1u << (u32(b) % 32u)); }
-    }
-  }
-  workgroupBarrier();
-  for (var w = lid; w < BITW; w += WG) { bits_plain[w] = atomicLoad(&bits[w]); }
-  flash_begin(lid);
-  let t_hi = (min(params.T * params.group, (rb + 1u) * BR) - 1u) / params.group;
-  let p_hi = params.S - params.T + t_hi;
-  // Union blocks before this split's first position are skipped whole (their ordinal is all it takes).
-  let first = split * params.chunk / params.block;
+  walk_begin(lid, w);
+  let p_hi = quad_last_pos(w);
+  let lo = split * params.chunk;
+  let hi = lo + min(params.chunk, NONE - lo);
+  // Merge the 4 ascending lists: each union block once, in order; its ordinal * block is its first position.
+  var cur = vec4<u32>(0u);
   var ordinal = 0u;
-  for (var w = 0u; w < BITW; w++) {
-    var word = workgroupUniformLoad(&bits_plain[w]);
-    if (ordinal + countOneBits(word) <= first) {
-      ordinal += countOneBits(word);
-      continue;
-    }
-    if (ordinal * params.block >= (split + 1u) * params.chunk) { break; }
-    while (word != 0u) {
-      let b = w * 32u + countTrailingZeros(word);
-      word &= word - 1u;
-      let vbase = ordinal * params.block;
-      ordinal += 1u;
-      if (vbase + params.block <= split * params.chunk) { continue; }
-      if (vbase >= (split + 1u) * params.chunk) { break; }
-      if (lid < BR) {
-        // Selections are ascending and blocks are walked ascending: advance this row's cursor.
-        var hit = 0u;
-        let row = row_q[lid];
-        if (row >= 0) {
-          var cur = row_cur[lid];
-          loop {
-            if (cur >= params.top) { break; }
-            let s = sel[u32(row) * params.top + cur];
-            if (s < 0 || u32(s) >= b) { break; }
-            cur += 1u;
-          }
-          row_cur[lid] = cur;
-          if (cur < params.top && sel[u32(row) * params.top + cur] == i32(b)) { hit = 1u; }
-        }
-        row_sel[lid] = hit;
-      }
-      var end = min(params.S, (b + 1u) * params.block);
-      if (params.causal != 0u) { end = min(end, p_hi + 1u); }
-      // Positions past the causal end are counted but not walked.
-      walk_split_span(lid, split, vbase, b * params.block, max(end, b * params.block));
-    }
+  loop {
+    let next = vec4<u32>(sel_at(w, 0u, cur.x), sel_at(w, 1u, cur.y), sel_at(w, 2u, cur.z), sel_at(w, 3u, cur.w));
+    let b = min(min(next.x, next.y), min(next.z, next.w));
+    if (b == NONE) { break; }
+    let hit = next == vec4<u32>(b);
+    cur += select(vec4<u32>(0u), vec4<u32>(1u), hit);
+    let vbase = ordinal * params.block;
+    ordinal += 1u;
+    if (vbase >= hi) { break; }
+    if (vbase + params.block <= lo) { continue; }
+    block_rows = hit;
+    var end = min(params.S, (b + 1u) * params.block);
+    if (params.causal != 0u) { end = min(end, p_hi + 1u); }
+    // Positions past the causal end are counted but not walked.
+    walk_split_span(lid, w, split, vbase, b * params.block, max(end, b * params.block));
   }
-  flash_end(lid, split);
+  walk_end(lid, w, split);
 }

@@ -16,12 +16,7 @@ fn visible(r: u32, key: u32) -> bool {
   return true;
 }
 
-fn listed_key(t: u32, i: u32) -> i32 {
-  let s = topk_indices[t * params.top + i];
-  let p = params.S - params.T + t;
-  if (s < 0 || u32(s) >= params.S || (params.causal != 0u && u32(s) > p)) { return -1; }
-  return s;
-}
+#include "lib/key-list.wgsl"
 
 // Grid: T * Hkv * row_blocks * splits workgroups; row block rb holds heads rb*BR .. of KV head kvh's group.
 @compute @workgroup_size(WG)

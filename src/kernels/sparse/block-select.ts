@@ -1,9 +1,8 @@
-// sparse.block_select: host side of shaders/sparse/block-select.wgsl (on the masked-flash core), with the
+// sparse.block_select: host side of shaders/sparse/block-select.wgsl (on the key-walk core), with the
 // block choice made by the sparse.topk stage.
 import wgsl from '../../../shaders/sparse/block-select.wgsl?raw';
 import { grid } from '../../gpu/shader.ts';
 import { storage } from '../../gpu/bindings.ts';
-import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
@@ -12,8 +11,9 @@ import { blockSelectReference } from '../../reference/sparse.ts';
 import { attentionInputs, attentionSchema, checkAttention, effectiveScale, type AttentionConfig } from '../attention/attention-config.ts';
 import { createTopKStage, topkStageBuffers } from './topk.ts';
 import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, planOrThrow, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
-import { SPLIT_MAX_BYTES, flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
+import { SparseAttnParams, WG, numField, selectedField, sumClamped } from './sparse-config.ts';
+import { SPLIT_MAX_BYTES, splitParams, type SplitOptions } from './flash-split.ts';
+import { WALK_ROWS, walkKernel, walkMergeStep, walkPartialBytes, walkPlan, walkSplit, type WalkPlan } from './key-walk.ts';
 
 export type BlockSelectConfig = AttentionConfig & {
   block: number;
@@ -21,7 +21,7 @@ export type BlockSelectConfig = AttentionConfig & {
   selected: boolean;
 };
 
-/** Blocks the union bitmap can hold (BITW <= 1024 words of workgroup memory). */
+/** Most blocks: block ids and union positions stay far from 32-bit overflow, and the block scores per row stay small. */
 const MAX_BLOCKS = 32 * 1024;
 
 const schema: ConfigSchema<BlockSelectConfig> = {
@@ -36,24 +36,17 @@ export function blockCount(c: { S: number; block: number }): number {
   return Math.ceil(c.S / c.block);
 }
 
-/** The kernel's own workgroup arrays: the union bitmap (atomic while built, then plain), row flags and cursors. */
-function attendWorkgroup(c: BlockSelectConfig, BR: number) {
-  const bitw = Math.ceil(blockCount(c) / 32);
-  return { bits: workgroupArray('atomic<u32>', bitw), bits_plain: workgroupArray('u32', bitw), row_sel: workgroupArray('u32', BR), row_cur: workgroupArray('u32', BR) };
+function plan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}): WalkPlan {
+  return walkPlan(caps, { D: c.D, Dv: c.D }, opts);
 }
 
-function plan(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
-  // Room for the kernel's arrays at the largest row block the plan may pick.
-  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv), extraShared: workgroupBytes(attendWorkgroup(c, 16)) }, opts);
-}
-
-/** Row blocks per KV head and the split of each row block's key sequence (its union of blocks, in order). */
-export function blockSelectGeometry(c: BlockSelectConfig, p: FlashPlan, opts: SplitOptions = {}) {
+/** Quads (row blocks of 4 rows) per KV head and the split of each quad's key sequence (its union of blocks, in order) over walkers. */
+export function blockSelectGeometry(c: BlockSelectConfig, opts: SplitOptions = {}) {
   const rows = c.T * (c.Hq / c.Hkv);
-  const rowBlocks = Math.ceil(rows / p.BR);
-  // A row block's union holds at most every block, and at most topBlocks per row.
-  const union = Math.min(blockCount(c), Math.min(rows, p.BR) * c.topBlocks);
-  const split = flashSplit({ items: c.Hkv * rowBlocks, keys: union * c.block, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype], BK: p.BK }, opts);
+  const rowBlocks = Math.ceil(rows / WALK_ROWS);
+  // A quad's union holds at most every block, and at most topBlocks per row.
+  const union = Math.min(blockCount(c), Math.min(rows, WALK_ROWS) * c.topBlocks);
+  const split = walkSplit({ items: c.Hkv * rowBlocks, keys: union * c.block, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype] }, opts);
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
@@ -165,8 +158,9 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   explain:
     'Keys are cut into blocks of B; a block is summarised by the mean of its keys, each (query, head) scores the blocks with one dot product each and ' +
     'keeps its own block plus the best others (top-k over the block scores, causal: only blocks that start at or before the query), then attends to ' +
-    'just those keys. The gate costs S/B dot products per query instead of S, and attention touches topBlocks * B keys. A workgroup of queries ' +
-    'walks the union of its rows\' blocks (a bitmap), so blocks nobody chose are never loaded (Kimi\'s MoBA; the selection branch of DeepSeek\'s NSA).',
+    'just those keys. The gate costs S/B dot products per query instead of S, and attention touches topBlocks * B keys. A small workgroup of 4 ' +
+    '(query, head) rows walks the union of its rows\' blocks (merging their sorted choices as it goes), so blocks nobody chose are never loaded, and in ' +
+    'decode the union is cut across hundreds of workgroups whose partial softmaxes are merged by log-sum-exp (Kimi\'s MoBA; the selection branch of DeepSeek\'s NSA).',
   sources: [
     'Lu et al. 2025, "MoBA: Mixture of Block Attention for Long-Context LLMs" (Moonshot AI)',
     'Yuan et al. 2025, "Native Sparse Attention" (DeepSeek), selection branch',
@@ -174,10 +168,8 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   schema,
   check(c, caps) {
     const issues: ValidationIssue[] = checkAttention(c, caps, { vec4: true });
-    if (blockCount(c) > MAX_BLOCKS) issues.push({ field: 'block', message: `${c.block} cuts S = ${c.S} into ${blockCount(c)} blocks, over the ${MAX_BLOCKS} a workgroup bitmap holds` });
-    if (issues.length) return issues;
-    const p = plan(c, caps);
-    return isIssue(p) ? [p] : [];
+    if (blockCount(c) > MAX_BLOCKS) issues.push({ field: 'block', message: `${c.block} cuts S = ${c.S} into ${blockCount(c)} blocks, over the ${MAX_BLOCKS} this kernel takes` });
+    return issues;
   },
   inputs: attentionInputs,
   outputs,
@@ -209,15 +201,14 @@ export const blockSelect: KernelDefinition<BlockSelectConfig> = {
   ],
 };
 
-function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) {
-  return maskedFlashKernel(ctx, {
+function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: WalkPlan) {
+  return walkKernel(ctx, {
     label: 'sparse.block_select',
     wgsl,
     plan: p,
     elem: c.dtype,
     bindings: { pooled: storage('vec4<f32>', 'read_write'), block_scores: storage('f32', 'read_write'), sel: storage('i32') },
-    constants: { BITW: Math.ceil(blockCount(c) / 32), SCORE_WG: blockSelectPooling(c).SCORE_WG },
-    workgroup: attendWorkgroup(c, p.BR),
+    constants: { SCORE_WG: blockSelectPooling(c).SCORE_WG },
     entries: ['pool_main', 'score_main', 'attend_main', 'merge_main'] as const,
   });
 }
@@ -228,10 +219,10 @@ function blockSelectKernel(ctx: GpuContext, c: BlockSelectConfig, p: FlashPlan) 
  * top-k stage's parameters and scratch, and a values buffer it never writes.
  */
 function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
-  const p = planOrThrow(plan(c, caps, opts));
+  const p = plan(c, caps, opts);
   const nB = blockCount(c);
   const pool = blockSelectPooling(c);
-  const { rowBlocks, split } = blockSelectGeometry(c, p, opts);
+  const { rowBlocks, split } = blockSelectGeometry(c, opts);
   const selBytes = 4 * c.T * c.Hq * c.topBlocks;
   const extra = { causal: c.causal ? 1 : 0, block: c.block, n_blocks: nB, pieces: pool.pieces, piece: pool.piece, top: c.topBlocks, row_blocks: rowBlocks };
   return {
@@ -241,7 +232,7 @@ function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitO
     params: plannedUniform(SparseAttnParams, splitParams(c, effectiveScale(c), split, extra)),
     pooled_keys: planned('scratch', 4 * nB * pool.pieces * c.Hkv * c.D),
     block_scores: planned('scratch', 4 * c.T * c.Hq * nB),
-    split_partials: planned('scratch', partialBytes(split, c.T * c.Hq, p)),
+    split_partials: planned('scratch', walkPartialBytes(split, c.T * c.Hq, p)),
     ...topkStageBuffers(topkShape(c), false),
     topk_values: planned('scratch', 4),
   };
@@ -249,9 +240,9 @@ function blockSelectBuffers(c: BlockSelectConfig, caps: DeviceCaps, opts: SplitO
 
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = planOrThrow(plan(c, ctx, opts));
+  const p = plan(c, ctx, opts);
   const pool = blockSelectPooling(c);
-  const { split, workgroups } = blockSelectGeometry(c, p, opts);
+  const { split, workgroups } = blockSelectGeometry(c, opts);
   return instanceOfStage(ctx, blockSelectBuffers(c, ctx, opts), async (b) => {
     // The chosen blocks: the `selected` output, or scratch.
     const sel = c.selected ? b.selected : b.selected_blocks;
@@ -263,7 +254,7 @@ export function createBlockSelect(ctx: GpuContext, c: BlockSelectConfig, opts: S
     const poolGrid = grid(pool.poolWorkgroups, maxDim);
     const scoreGrid = grid(pool.scoreWorkgroups, maxDim);
     const attendGrid = grid(workgroups, maxDim);
-    const merge = mergeStep(ctx, split, c.T * c.Hq);
+    const merge = walkMergeStep(ctx, split, c.T * c.Hq, p);
     return {
       encode(pass: GPUComputePassEncoder) {
         pass.setBindGroup(0, group);

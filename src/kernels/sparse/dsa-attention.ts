@@ -1,22 +1,22 @@
-// sparse.dsa_attention: attention over each query's selected key list, for GQA/MQA layouts (host side of
-// shaders/sparse/dsa-attention.wgsl, on the masked-flash core) and DeepSeek-V3.2's MLA latent layout (on the
+// sparse.dsa_attention: attention over each query's selected key list, for GQA/MQA layouts
+// (shaders/sparse/dsa-gqa.wgsl, on the key-walk core) and DeepSeek-V3.2's MLA latent layout (on the
 // heads-as-M latent core, ./dsa-mla.ts). Also the third stage of sparse.dsa (`createDsaAttentionStage`).
 import { instanceOfStage } from '../stage-instance.ts';
-import wgsl from '../../../shaders/sparse/dsa-attention.wgsl?raw';
+import gqaWgsl from '../../../shaders/sparse/dsa-gqa.wgsl?raw';
 import { grid, type StorageDType } from '../../gpu/shader.ts';
 import { planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { storage } from '../../gpu/bindings.ts';
-import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import type { ConfigOf, ConfigSchema, Cost, KernelDefinition, KernelInstance, OutputSpec, TensorSpec, ValidationIssue } from '../contract.ts';
 import { BYTES_PER, roundTo, type HostTensor } from '../tensor.ts';
 import type { Rng } from '../random.ts';
 import { keyListAttentionReference } from '../../reference/sparse.ts';
 import { attentionSchema } from '../attention/attention-config.ts';
-import { SparseAttnParams, flashPlan, isIssue, maskedFlashKernel, numField, planOrThrow, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { SparseAttnParams, numField, sumClamped } from './sparse-config.ts';
 import { needF16, needVec4 } from '../common/rules.ts';
-import { flashSplit, mergeStep, partialBytes, splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
+import { splitParams, type FlashSplit, type SplitOptions } from './flash-split.ts';
 import { checkDsaMla, createDsaMlaStage, dsaMlaStageBuffers } from './dsa-mla.ts';
+import { WALK_ROWS, walkKernel, walkMergeStep, walkPartialBytes, walkPlan, walkSplit } from './key-walk.ts';
 
 /** The attention half of a DSA config (shared with sparse.dsa). */
 export const dsaAttentionFields = {
@@ -52,17 +52,12 @@ export function valueDim(c: DsaAttentionShape): number {
   return c.mode === 'mla' ? c.D - c.Dr : c.D;
 }
 
-export function dsaPlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions = {}): FlashPlan | ValidationIssue {
-  return flashPlan(caps, { D: c.D, Dv: valueDim(c), vFromK: c.mode === 'mla', rows: c.Hq / c.Hkv }, opts);
-}
-
-/** Row blocks (work items) of the attend grid and how each query's list is split across workgroups. */
-export function dsaGeometry(c: DsaAttentionShape, plan: FlashPlan, el: number, opts: SplitOptions = {}): { rowBlocks: number; split: FlashSplit; workgroups: number } {
-  const rowBlocks = Math.ceil(c.Hq / c.Hkv / plan.BR);
+/** GQA layout: quads of heads per (query, KV head) and how each query's list is split across walkers. */
+export function dsaGqaGeometry(c: DsaAttentionShape, el: number, opts: SplitOptions = {}): { rowBlocks: number; split: FlashSplit; workgroups: number } {
+  const rowBlocks = Math.ceil(c.Hq / c.Hkv / WALK_ROWS);
   const items = c.T * c.Hkv * rowBlocks;
-  // A listed key costs its K and V rows of one KV head (MLA: the latent row, V inside it).
-  const bytesPerKey = (c.mode === 'mla' ? c.D : 2 * c.D) * el;
-  const split = flashSplit({ items, keys: c.topk, bytesPerKey, BK: plan.BK }, opts);
+  // A listed key costs its K and V rows of one KV head.
+  const split = walkSplit({ items, keys: c.topk, bytesPerKey: 2 * c.D * el }, opts);
   return { rowBlocks, split, workgroups: items * split.splits };
 }
 
@@ -79,8 +74,7 @@ export function checkDsaAttention(c: DsaAttentionShape & { dtype?: string }, cap
   }
   if (issues.length) return issues;
   if (c.mode === 'mla') return checkDsaMla(c, caps, c.dtype === 'f16' ? 'f16' : 'f32');
-  const p = dsaPlan(c, caps);
-  return isIssue(p) ? [p] : [];
+  return issues;
 }
 
 export function dsaAttentionInputs(c: DsaAttentionShape, dtype: 'f32' | 'f16'): TensorSpec[] {
@@ -182,21 +176,16 @@ export interface DsaAttentionStage {
   encode(pass: GPUComputePassEncoder): void;
 }
 
-function stagePlan(c: DsaAttentionShape, caps: DeviceCaps, opts: SplitOptions): FlashPlan {
-  return planOrThrow(dsaPlan(c, caps, opts));
-}
-
 /**
  * The stage's own buffers: its parameters and the split partials. They depend on the device: its workgroup
  * memory sets the tile shape, which sets the split.
  */
 export function dsaAttentionStageBuffers(c: DsaAttentionShape, dtype: StorageDType, caps: DeviceCaps, opts: SplitOptions = {}) {
   if (c.mode === 'mla') return dsaMlaStageBuffers(c, dsaScale(c), dtype, opts);
-  const plan = stagePlan(c, caps, opts);
-  const { rowBlocks, split } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
+  const { rowBlocks, split } = dsaGqaGeometry(c, BYTES_PER[dtype], opts);
   return {
     attention_params: plannedUniform(SparseAttnParams, splitParams(c, dsaScale(c), split, { causal: c.causal ? 1 : 0, top: c.topk, row_blocks: rowBlocks })),
-    attention_part: planned('scratch', partialBytes(split, c.T * c.Hq, plan)),
+    attention_part: planned('scratch', walkPartialBytes(split, c.T * c.Hq, walkPlan(caps, { D: c.D, Dv: c.D }, opts))),
   };
 }
 
@@ -212,30 +201,22 @@ export async function createDsaAttentionStage(
   opts: SplitOptions = {},
 ): Promise<DsaAttentionStage> {
   if (c.mode === 'mla') return createDsaMlaStage(ctx, c, dtype, { ...io, kv: io.k }, label, opts);
-  const plan = stagePlan(c, ctx, opts);
-  const kernel = await maskedFlashKernel(ctx, {
-    label,
-    wgsl,
-    plan,
-    elem: dtype,
-    bindings: { topk_indices: storage('i32') },
-    workgroup: { live_count: workgroupArray('atomic<u32>', 1), live_end: workgroupArray('u32', 1) },
-    entries: ['attend_main', 'merge_main'] as const,
-  });
-  const { pipelines } = kernel;
-  const { split, workgroups } = dsaGeometry(c, plan, BYTES_PER[dtype], opts);
-  const merge = mergeStep(ctx, split, c.T * c.Hq);
-  const group = kernel.bind(
-    { params: io.attention_params, q: io.q, k: io.k, v: io.v, out: io.out, part: io.attention_part, topk_indices: io.topk_indices },
-    label,
-  );
+  return createDsaGqaStage(ctx, c, dtype, io, label, opts);
+}
+
+async function createDsaGqaStage(ctx: GpuContext, c: DsaAttentionShape, dtype: StorageDType, io: DsaAttentionStageIo, label: string, opts: SplitOptions): Promise<DsaAttentionStage> {
+  const plan = walkPlan(ctx, { D: c.D, Dv: c.D }, opts);
+  const kernel = await walkKernel(ctx, { label, wgsl: gqaWgsl, plan, elem: dtype, bindings: { topk_indices: storage('i32') }, entries: ['attend_main', 'merge_main'] as const });
+  const { split, workgroups } = dsaGqaGeometry(c, BYTES_PER[dtype], opts);
+  const merge = walkMergeStep(ctx, split, c.T * c.Hq, plan);
+  const group = kernel.bind({ params: io.attention_params, q: io.q, k: io.k, v: io.v, out: io.out, part: io.attention_part, topk_indices: io.topk_indices }, label);
   const groups = grid(workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
-      pass.setPipeline(pipelines.attend_main);
+      pass.setPipeline(kernel.pipelines.attend_main);
       pass.dispatchWorkgroups(...groups);
-      merge(pass, pipelines.merge_main);
+      merge(pass, kernel.pipelines.merge_main);
     },
   };
 }
@@ -246,8 +227,8 @@ export const dsaAttention: KernelDefinition<DsaAttentionConfig> = {
   title: 'Sparse attention over selected keys (DSA)',
   explain:
     'The attention half of DeepSeek Sparse Attention: each query attends only to the k keys its indexer picked (V3.2: 2048 of up to 128K), so the cost ' +
-    'is O(T k) instead of O(T S). The selection is shared by all heads of a token, so a workgroup takes the heads of one query that share a KV head and ' +
-    'gathers each selected K/V row once for all of them, with a flash-style online softmax. In MLA mode (how V3.2 runs DSA: MLA in its MQA form) the ' +
+    'is O(T k) instead of O(T S). The selection is shared by all heads of a token, so a workgroup takes heads of one query that share a KV head (4 in GQA layout, ' +
+    'in registers, without workgroup memory) and gathers each selected K/V row once for all of them, with a flash-style online softmax. In MLA mode (how V3.2 runs DSA: MLA in its MQA form) the ' +
     'gathered row is the latent [c_KV ; k_pe], scored against absorbed queries and read again as V (its c_KV part), so 128 heads share one gathered row; ' +
     'the output stays in latent space for W_UV. In decode each query\'s list is cut across workgroups (split-K) and the partial softmaxes merged by log-sum-exp, ' +
     'so 2048 selected keys fill the GPU instead of a couple of workgroups.',

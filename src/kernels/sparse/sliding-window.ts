@@ -1,4 +1,4 @@
-// sparse.sliding_window: host side of shaders/sparse/sliding-window.wgsl (on the masked-flash core).
+// sparse.sliding_window: host side of shaders/sparse/sliding-window.wgsl (on the key-walk core).
 // Same tensors and config as the dense kernels plus window and sinks; computes the golden op
 // attention.sliding_window.
 import wgsl from '../../../shaders/sparse/sliding-window.wgsl?raw';
@@ -19,8 +19,9 @@ import {
 } from '../attention/attention-config.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
 import { slidingWindowFromGolden, slidingWindowGoldenMeta } from './sparse-golden.ts';
-import { SparseAttnParams, WG, flashPlan, isIssue, maskedFlashKernel, planOrThrow, numField, selectedField, sumClamped, type FlashPlan } from './sparse-config.ts';
-import { flashSplit, mergeStep, partialBytes, splitParams, type SplitOptions } from './flash-split.ts';
+import { SparseAttnParams, WG, numField, selectedField, sumClamped } from './sparse-config.ts';
+import { splitParams, type SplitOptions } from './flash-split.ts';
+import { WALK_ROWS, walkKernel, walkMergeStep, walkPartialBytes, walkPlan, walkSplit, type WalkPlan } from './key-walk.ts';
 
 export type SlidingWindowConfig = AttentionConfig & {
   window: number;
@@ -60,17 +61,17 @@ function outputs(c: SlidingWindowConfig): OutputSpec[] {
   return out;
 }
 
-function plan(c: SlidingWindowConfig, caps: Parameters<typeof flashPlan>[0], opts: SplitOptions = {}) {
-  return flashPlan(caps, { D: c.D, Dv: c.D, vFromK: false, rows: c.T * (c.Hq / c.Hkv) }, opts);
+function plan(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions = {}): WalkPlan {
+  return walkPlan(caps, { D: c.D, Dv: c.D }, opts);
 }
 
-/** Row blocks per KV head and the split of each row block's key sequence (its sinks, then its window). */
-export function windowGeometry(c: SlidingWindowConfig, p: FlashPlan, opts: SplitOptions = {}) {
+/** Quads (row blocks of 4 rows) per KV head and the split of each quad's key sequence (its sinks, then its window) over walkers. */
+export function windowGeometry(c: SlidingWindowConfig, opts: SplitOptions = {}) {
   const group = c.Hq / c.Hkv;
-  const rowBlocks = Math.ceil((c.T * group) / p.BR);
-  // A row block spans at most ceil(BR / group) + 1 queries, each seeing the sinks and its window.
-  const keys = Math.min(c.S, c.sinks + c.window + Math.ceil(p.BR / group));
-  const split = flashSplit({ items: c.Hkv * rowBlocks, keys, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype], BK: p.BK }, opts);
+  const rowBlocks = Math.ceil((c.T * group) / WALK_ROWS);
+  // A quad spans at most ceil(4 / group) + 1 queries, each seeing the sinks and its window.
+  const keys = Math.min(c.S, c.sinks + c.window + Math.ceil(WALK_ROWS / group));
+  const split = walkSplit({ items: c.Hkv * rowBlocks, keys, bytesPerKey: 2 * c.D * BYTES_PER[c.dtype] }, opts);
   return { rowBlocks, split, workgroups: c.Hkv * rowBlocks * split.splits };
 }
 
@@ -80,9 +81,10 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   title: 'Sliding-window attention with sinks',
   explain:
     'Each query attends to its last W positions plus the first few "sink" tokens, which soak up attention mass that would otherwise distort the window ' +
-    '(StreamingLLM). Flash-style: a workgroup of queries walks only the key tiles of the sinks and of its window with an online softmax, so tiles outside ' +
-    'are never read and the cost per query stays W + sinks at any context length (Mistral 7B, Gemma 3 local layers, gpt-oss alternate dense and window layers). ' +
-    'In decode the window is cut across hundreds of workgroups (split-K), whose partial softmaxes a second pass merges by log-sum-exp.',
+    '(StreamingLLM). Flash-style: a small workgroup owning 4 (query, head) rows of one KV head walks only the keys of the sinks and of its window with an ' +
+    'online softmax in registers, reading each K/V row once for all 4 rows, so keys outside are never read and the cost per query stays W + sinks at any ' +
+    'context length (Mistral 7B, Gemma 3 local layers, gpt-oss alternate dense and window layers). In decode the window is cut across hundreds of ' +
+    'workgroups (split-K), whose partial softmaxes a second pass merges by log-sum-exp; neither pass needs workgroup memory or a barrier.',
   sources: [
     'Beltagy et al. 2020, "Longformer" (sliding window)',
     'Xiao et al. 2023, "Efficient Streaming Language Models with Attention Sinks" (StreamingLLM)',
@@ -92,9 +94,7 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
   check(c, caps) {
     const issues = checkAttention(c, caps, { vec4: true });
     if (!c.causal) issues.push({ field: 'causal', message: 'false is not supported: the window is causal (key s visible at p when s <= p and (p - s < window or s < sinks))' });
-    if (issues.length) return issues;
-    const p = plan(c, caps);
-    return isIssue(p) ? [p] : [];
+    return issues;
   },
   inputs: attentionInputs,
   outputs,
@@ -132,23 +132,23 @@ export const slidingWindow: KernelDefinition<SlidingWindowConfig> = {
 
 /** Every buffer sparse.sliding_window owns: its tensors, the parameters and the split partials (sized by the device's tile shape). */
 function windowBuffers(c: SlidingWindowConfig, caps: DeviceCaps, opts: SplitOptions = {}) {
-  const p = planOrThrow(plan(c, caps, opts));
-  const { rowBlocks, split } = windowGeometry(c, p, opts);
+  const p = plan(c, caps, opts);
+  const { rowBlocks, split } = windowGeometry(c, opts);
   return {
     ...plannedTensors(attentionInputs(c), outputs(c), c.selected ? ['q', 'k', 'v', 'out', 'selected'] : ['q', 'k', 'v', 'out']),
     // What the mask binding gets when `selected` is not an output: 4 bytes, never written.
     selected_off: planned('scratch', 4),
     params: plannedUniform(SparseAttnParams, splitParams(c, effectiveScale(c), split, { window: c.window, sinks: c.sinks, row_blocks: rowBlocks })),
-    split_partials: planned('scratch', partialBytes(split, c.T * c.Hq, p)),
+    split_partials: planned('scratch', walkPartialBytes(split, c.T * c.Hq, p)),
   };
 }
 
 /** create() with internal options (tests force one split, many splits and the workgroup-memory lane sum). */
 export function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opts: SplitOptions = {}): Promise<KernelInstance> {
-  const p = planOrThrow(plan(c, ctx, opts));
-  const { split, workgroups } = windowGeometry(c, p, opts);
+  const p = plan(c, ctx, opts);
+  const { split, workgroups } = windowGeometry(c, opts);
   return instanceOfStage(ctx, windowBuffers(c, ctx, opts), async (b) => {
-    const kernel = await maskedFlashKernel(ctx, {
+    const kernel = await walkKernel(ctx, {
       label: 'sparse.sliding_window',
       wgsl,
       plan: p,
@@ -161,7 +161,7 @@ export function createSlidingWindow(ctx: GpuContext, c: SlidingWindowConfig, opt
     const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
     const attendGrid = grid(workgroups, maxDim);
     const maskGrid = grid(Math.ceil((c.T * c.S) / WG), maxDim);
-    const merge = mergeStep(ctx, split, c.T * c.Hq);
+    const merge = walkMergeStep(ctx, split, c.T * c.Hq, p);
     return {
       encode(pass: GPUComputePassEncoder) {
         pass.setBindGroup(0, group);

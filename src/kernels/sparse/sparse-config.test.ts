@@ -6,9 +6,9 @@ import { ConfigError } from '../../gpu/errors.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { validateConfig } from '../common/validate.ts';
 import { slidingWindowMask } from '../../reference/attention.ts';
-import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped, type FlashPlan } from './sparse-config.ts';
+import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped } from './sparse-config.ts';
 import { SPLIT_MAX_BYTES, SPLIT_TARGET_WORKGROUPS, flashSplit } from './flash-split.ts';
-import { attendedPairs, dsaAttention, dsaGeometry, dsaPlan } from './dsa-attention.ts';
+import { attendedPairs, dsaAttention, dsaGqaGeometry } from './dsa-attention.ts';
 import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
 import { blockSelect, blockSelectGeometry, blockSelectPooling } from './block-select.ts';
 import { dsa } from './dsa.ts';
@@ -265,15 +265,9 @@ describe('top-k split and the bitonic schedule', () => {
   });
 });
 
-// Split-K geometry of the masked-flash kernels, exact on any machine: the split covers every position, and at
-// DeepSeek-V3.2-scale decode shapes every attend dispatch launches >= 512 workgroups or streams <= 64 KiB
-// per workgroup (on 32 KiB devices with subgroups, 16 KiB ones without, and 48 KiB ones).
-const SPLIT_DEVICES = [caps(32768, true), minimal, caps(49152, true)];
-
-function plan(p: FlashPlan | { message: string }): FlashPlan {
-  if ('message' in p) throw new Error(p.message);
-  return p;
-}
+// Split-K geometry of the key-walk kernels, exact on any machine (walkers use no workgroup memory, so it does
+// not depend on the device): the split covers every position, and at DeepSeek-V3.2-scale decode shapes every
+// attend dispatch launches >= 512 workgroups or streams <= 64 KiB per workgroup.
 
 describe('flashSplit', () => {
   it('covers every position, stays within the byte bound, and is one split when asked', () => {
@@ -295,19 +289,17 @@ describe('decode geometry at DeepSeek-V3.2 scale', () => {
     for (const dtype of ['f32', 'f16'] as const) {
       const el = dtype === 'f32' ? 4 : 2;
       it(`S = ${S}, ${dtype}: sliding window, block select, DSA GQA meet the split rule (DSA MLA: dsa-mla.test.ts)`, () => {
-        for (const dev of SPLIT_DEVICES) {
-          const sw = withDefaults(slidingWindow, { T: 1, S, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64, dtype });
-          const gw = windowGeometry(sw, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4 })));
-          expect(rule(gw.workgroups, gw.split.chunk * 2 * 64 * el), `window ${JSON.stringify(gw)}`).toBe(true);
+        const sw = withDefaults(slidingWindow, { T: 1, S, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64, dtype });
+        const gw = windowGeometry(sw);
+        expect(rule(gw.workgroups, gw.split.chunk * 2 * 64 * el), `window ${JSON.stringify(gw)}`).toBe(true);
 
-          const bs = withDefaults(blockSelect, { T: 1, S, block: 64, topBlocks: 32, Hq: 16, Hkv: 4, D: 64, dtype });
-          const gb = blockSelectGeometry(bs, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4, extraShared: 8 * Math.ceil(S / 64 / 32) + 128 })));
-          expect(rule(gb.workgroups, gb.split.chunk * 2 * 64 * el), `block select ${JSON.stringify(gb)}`).toBe(true);
+        const bs = withDefaults(blockSelect, { T: 1, S, block: 64, topBlocks: 32, Hq: 16, Hkv: 4, D: 64, dtype });
+        const gb = blockSelectGeometry(bs);
+        expect(rule(gb.workgroups, gb.split.chunk * 2 * 64 * el), `block select ${JSON.stringify(gb)}`).toBe(true);
 
-          const c = withDefaults(dsaAttention, { T: 1, S, Hq: 32, Hkv: 8, D: 128, topk: 2048, dtype });
-          const g = dsaGeometry(c, plan(dsaPlan(c, dev)), el);
-          expect(rule(g.workgroups, g.split.chunk * 2 * c.D * el), `dsa gqa ${JSON.stringify(g)}`).toBe(true);
-        }
+        const c = withDefaults(dsaAttention, { T: 1, S, Hq: 32, Hkv: 8, D: 128, topk: 2048, dtype });
+        const g = dsaGqaGeometry(c, el);
+        expect(rule(g.workgroups, g.split.chunk * 2 * c.D * el), `dsa gqa ${JSON.stringify(g)}`).toBe(true);
       });
     }
   }
@@ -334,9 +326,13 @@ describe('decode geometry at DeepSeek-V3.2 scale', () => {
     expect([bench.pieces, bench.poolWorkgroups, bench.poolBytesPerWorkgroup, bench.scoreWorkgroups, bench.SCORE_WG]).toEqual([4, 256, 65536, 64, 64]);
   });
 
-  it('the window bench shape gets 260 workgroups instead of 4 (S = 32K, W = 2048)', () => {
-    const dev = SPLIT_DEVICES[0]!;
+  it('the bench shapes get 260 and 256 workgroups instead of 4 and 8 (window S = 32K, W = 2048; DSA GQA S = 8K, k = 1024, 32 / 8 heads)', () => {
     const sw = withDefaults(slidingWindow, { T: 1, S: 32768, window: 2048, sinks: 4, Hq: 16, Hkv: 4, D: 64 });
-    expect(windowGeometry(sw, plan(flashPlan(dev, { D: 64, Dv: 64, vFromK: false, rows: 4 }))).workgroups).toBeGreaterThanOrEqual(SPLIT_TARGET_WORKGROUPS);
+    // One walker per (KV head, quad of heads, 32-key chunk): each K/V row is read once for its 4 query heads.
+    const gw = windowGeometry(sw);
+    expect([gw.rowBlocks, gw.split.chunk, gw.workgroups]).toEqual([1, 32, 260]);
+    expect(gw.workgroups).toBeGreaterThanOrEqual(SPLIT_TARGET_WORKGROUPS);
+    const gqa = dsaGqaGeometry(withDefaults(dsaAttention, { T: 1, S: 8192, Hq: 32, Hkv: 8, D: 128, topk: 1024 }), 4);
+    expect([gqa.rowBlocks, gqa.split.chunk, gqa.workgroups]).toEqual([1, 32, 256]);
   });
 });

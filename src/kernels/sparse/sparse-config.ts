@@ -163,37 +163,40 @@ export const FLASH_BINDINGS = {
   part: storage('vec4<f32>', 'read_write'),
 } as const;
 
-/** Compile the core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
-export function maskedFlashKernel<X extends BindingRecord, E extends string>(
+/** A kernel on one of the sparse attention cores: its WGSL (visible() or visible4() and entry points) and what it adds to the core's. */
+export interface SparseKernelSource<X extends BindingRecord, E extends string> {
+  label: string;
+  wgsl: string;
+  elem: StorageDType;
+  /** The kernel's own bindings, after the core's. */
+  bindings: X;
+  entries: readonly E[];
+  /** The kernel's own constants and workgroup arrays. */
+  constants?: ConstantRecord;
+  workgroup?: WorkgroupRecord;
+}
+
+/**
+ * Compile a core (masked-flash or key-walk: its WGSL, constants and workgroup arrays), the lane sum for
+ * `laneCount` invocations (subgroup butterfly or workgroup memory) and a kernel, with the core's bindings.
+ */
+export function sparseCoreKernel<X extends BindingRecord, E extends string>(
   ctx: GpuContext,
-  o: {
-    label: string;
-    wgsl: string;
-    plan: FlashPlan;
-    elem: StorageDType;
-    /** The kernel's own bindings, after the core's. */
-    bindings: X;
-    entries: readonly E[];
-    /** The kernel's own constants and workgroup arrays. */
-    constants?: ConstantRecord;
-    workgroup?: WorkgroupRecord;
-  },
+  core: { wgsl: string; subgroups: boolean; laneCount: number; constants: ConstantRecord; workgroup: WorkgroupRecord },
+  o: SparseKernelSource<X, E>,
 ) {
-  const lanes = laneSumSource(o.plan.subgroups, WG);
-  return createKernel(
-    ctx,
-    {
-      label: o.label,
-      wgsl: [maskedFlashWgsl, lanes.wgsl, o.wgsl].join('\n'),
-      elem: o.elem,
-      enable: lanes.enable,
-      bindings: { ...FLASH_BINDINGS, ...o.bindings },
-      constants: { ...flashConstants(o.plan), ...o.constants },
-      // merge_main's arrays are its own: they do not count against the attend tile's budget.
-      workgroup: { ...flashWorkgroup(o.plan), ...lanes.workgroup, merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG), ...o.workgroup },
-    },
-    o.entries,
-  );
+  const lanes = laneSumSource(core.subgroups, core.laneCount);
+  const src = { label: o.label, wgsl: [core.wgsl, lanes.wgsl, o.wgsl].join('\n'), elem: o.elem, enable: lanes.enable };
+  const bindings = { ...FLASH_BINDINGS, ...o.bindings };
+  const constants = { ...core.constants, ...o.constants };
+  return createKernel(ctx, { ...src, bindings, constants, workgroup: { ...core.workgroup, ...lanes.workgroup, ...o.workgroup } }, o.entries);
+}
+
+/** Compile the masked-flash core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
+export function maskedFlashKernel<X extends BindingRecord, E extends string>(ctx: GpuContext, o: SparseKernelSource<X, E> & { plan: FlashPlan }) {
+  // merge_main's arrays are its own: they do not count against the attend tile's budget.
+  const workgroup = { ...flashWorkgroup(o.plan), merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG) };
+  return sparseCoreKernel(ctx, { wgsl: maskedFlashWgsl, subgroups: o.plan.subgroups, laneCount: WG, constants: flashConstants(o.plan), workgroup }, o);
 }
 
 export type SparseAttnValues = Infer<typeof SparseAttnParams>;

@@ -57,27 +57,27 @@ export const KERNEL_SOURCES: Record<string, KernelSources> = {
   },
   'sparse.sort_baseline': { files: ['lib/order-key.wgsl', 'sparse/sort-baseline.wgsl'], links: [] },
   'sparse.dsa_attention': {
-    files: ['sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
+    files: ['sparse/key-walk.wgsl', 'sparse/dsa-gqa.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
     links: [
-      { formula: 'work per query', file: 'sparse/dsa-attention.wgsl', pattern: /topk_indices/ },
+      { formula: 'work per query', file: 'sparse/dsa-gqa.wgsl', pattern: /topk_indices/ },
       { formula: 'work per query', file: 'sparse/dsa-mla.wgsl', pattern: /topk_indices/ },
-      { formula: 'work per query', file: 'sparse/masked-flash.wgsl', pattern: /online_max|masked_exp2/ },
+      { formula: 'work per query', file: 'sparse/key-walk.wgsl', pattern: /masked_exp2_4/ },
     ],
   },
   'sparse.dsa': {
-    files: ['sparse/indexer.wgsl', 'sparse/topk.wgsl', 'sparse/masked-flash.wgsl', 'sparse/dsa-attention.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
+    files: ['sparse/indexer.wgsl', 'sparse/topk.wgsl', 'sparse/key-walk.wgsl', 'sparse/dsa-gqa.wgsl', 'sparse/dsa-mla.wgsl', 'lib/latent-split.wgsl'],
     links: [
       { formula: 'DSA indexer', file: 'sparse/indexer.wgsl', pattern: /w_index|ReLU|max\(.*0\.0\)/ },
       { formula: 'DSA indexer', file: 'sparse/topk.wgsl', pattern: /histogram|radix|threshold/i },
-      { formula: 'work per query', file: 'sparse/dsa-attention.wgsl', pattern: /topk_indices/ },
+      { formula: 'work per query', file: 'sparse/dsa-mla.wgsl', pattern: /topk_indices/ },
     ],
   },
   'sparse.sliding_window': {
-    files: ['sparse/masked-flash.wgsl', 'sparse/sliding-window.wgsl'],
+    files: ['sparse/key-walk.wgsl', 'sparse/sliding-window.wgsl'],
     links: [{ formula: 'sliding window + sinks', file: 'sparse/sliding-window.wgsl', pattern: /\bsinks\b|\bwindow\b/ }],
   },
   'sparse.block_select': {
-    files: ['sparse/block-select.wgsl', 'sparse/masked-flash.wgsl'],
+    files: ['sparse/block-select.wgsl', 'sparse/key-walk.wgsl'],
     links: [{ formula: 'block select', file: 'sparse/block-select.wgsl', pattern: /\bmean\b|n_blocks|\bblock\b/ }],
   },
   'moe.router': {
