@@ -37,7 +37,7 @@
 // by the host, with its workgroup array where it has one).
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
-#include "lib/lse-merge.wgsl"
+#include "lib/lse-merge-column.wgsl"
 
 // Row x (< 4) of quad j (< RQ) of row group g, the rows a unit serves. Shared quads (PACKED == 0u): group g
 // is RQ consecutive quads of one KV head, a quad 4 consecutive rows rr of it (rows past the head's T * G are
@@ -315,24 +315,17 @@ fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   }
 }
 
+// One invocation per (out row, vec4 column); the merge itself is lib/lse-merge-column.wgsl.
 @compute @workgroup_size(MERGE_WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
-  let row_count = params.T * params.Hq;
   let i = linear_group(wg, nwg) * MERGE_WG + tid;
-  if (i >= row_count * D4) { return; }
-  let grow = i / D4;
-  let c = i % D4;
-  var big_m = NEG_INF;
-  for (var s = 0u; s < params.splits; s++) {
-    big_m = max(big_m, part_ml[s * row_count + grow].x);
-  }
-  var l = 0.0;
-  var acc = vec4f(0.0);
-  for (var s = 0u; s < params.splits; s++) {
-    let ml = part_ml[s * row_count + grow];
-    let w = lse_weight(ml.x, big_m);
-    l += ml.y * w;
-    acc += part_acc[(s * row_count + grow) * D4 + c] * w;
-  }
-  out[i] = vec4<elem>(acc * safe_reciprocal(l));
+  if (i < params.T * params.Hq * D4) { out[i] = vec4<elem>(lse_merge_column(i / D4, i % D4, params.splits)); }
+}
+
+fn merge_ml(s: u32, row: u32) -> vec2f {
+  return part_ml[s * params.T * params.Hq + row];
+}
+
+fn merge_acc(s: u32, row: u32, col: u32) -> vec4f {
+  return part_acc[(s * params.T * params.Hq + row) * D4 + col];
 }

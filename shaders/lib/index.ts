@@ -8,6 +8,7 @@ import infinity from './infinity.wgsl?raw';
 import keyList from './key-list.wgsl?raw';
 import latentSplit from './latent-split.wgsl?raw';
 import lseMerge from './lse-merge.wgsl?raw';
+import lseMergeColumn from './lse-merge-column.wgsl?raw';
 import onlineSoftmax from './online-softmax.wgsl?raw';
 import orderKey from './order-key.wgsl?raw';
 import rowSoftmax from './row-softmax.wgsl?raw';
@@ -23,6 +24,7 @@ export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/key-list.wgsl': keyList,
   'lib/latent-split.wgsl': latentSplit,
   'lib/lse-merge.wgsl': lseMerge,
+  'lib/lse-merge-column.wgsl': lseMergeColumn,
   'lib/online-softmax.wgsl': onlineSoftmax,
   'lib/order-key.wgsl': orderKey,
   'lib/row-softmax.wgsl': rowSoftmax,

@@ -81,9 +81,8 @@ fn sel_at(w: Quad, r: u32, cur: u32) -> u32 {
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let item = split_item(linear_group(wg, nwg));
   if (item.x >= params.Hkv * params.row_blocks) { return; }
-  let w = quad_by_query(item.x / params.row_blocks, item.x % params.row_blocks);
+  let w = begin_query_quad(lid, item.x);
   let split = item.y;
-  walk_begin(lid, w);
   let p_hi = quad_last_pos(w);
   let lo = split * params.chunk;
   let hi = lo + min(params.chunk, NONE - lo);

@@ -3,7 +3,7 @@
 // skipped). DSA selects once per token for all heads, so a walker takes a quad of heads of one query that
 // share a KV head and reads each listed K/V row once for all 4 of them; split-K cuts the list itself across
 // walkers (its positions are the quad's key sequence), decode and prefill alike. (The MLA latent layout runs
-// on the masked-flash core: dsa-attention.wgsl.)
+// on the latent core: dsa-mla.wgsl over lib/latent-split.wgsl.)
 
 // Its own binding (generated): topk_indices [T, top].
 

@@ -15,14 +15,16 @@ fn visible4(w: Quad, key: u32) -> vec4<bool> {
   return vec4<bool>(window_visible(w.pos.x, key), window_visible(w.pos.y, key), window_visible(w.pos.z, key), window_visible(w.pos.w, key));
 }
 
-// Grid: Hkv * row_blocks * splits walkers; row block b of KV head h is quad b of its query-major rows.
+// One walker per (row block, split) of Hkv * row_blocks * splits: it walks the sinks, then the union of its 4
+// queries' windows (consecutive positions, so one span), each key once for all 4.
 @compute @workgroup_size(LANES)
 fn attend_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let item = split_item(linear_group(wg, nwg));
   if (item.x >= params.Hkv * params.row_blocks) { return; }
-  let w = quad_by_query(item.x / params.row_blocks, item.x % params.row_blocks);
-  let split = item.y;
-  walk_begin(lid, w);
+  walk_window(lid, begin_query_quad(lid, item.x), item.y);
+}
+
+fn walk_window(lid: u32, w: Quad, split: u32) {
   let p_lo = w.pos.x;
   let p_hi = quad_last_pos(w);
   let sink_end = min(params.sinks, p_hi + 1u);

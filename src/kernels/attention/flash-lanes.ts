@@ -1,5 +1,5 @@
 // What the flash kernels share on the host: the workgroup size taken from the device limits and, for the
-// kernels that split one dot product over L lanes (the masked-flash core in src/kernels/sparse, the
+// kernels that split one dot product over L lanes (the key-walk core in src/kernels/sparse, the
 // indexer's few-query path), which lane_sum of the WGSL library they include: a subgroup xor butterfly
 // where the device has subgroups, workgroup memory otherwise (tests force the latter too).
 import laneSumSubgroup from '../../../shaders/lib/lane-sum-subgroup.wgsl?raw';

@@ -1,10 +1,8 @@
-// Split-K for the masked-flash core (shaders/sparse/masked-flash.wgsl): how many workgroups share one row
-// block's key sequence, and the partial buffer and merge dispatch that come with it. A decode step has a few
+// Split-K for the key-walk core (shaders/sparse/key-walk.wgsl): how many workgroups share one row block's
+// key sequence. A decode step has a few
 // rows per KV head, so without splits a window of 2048 keys or a DSA list of 2048 would run on 1-4
 // workgroups of a GPU that holds hundreds.
-import type { GpuContext } from '../../gpu/context.ts';
-import { grid } from '../../gpu/shader.ts';
-import { sparseAttnParams, type FlashPlan, type SparseAttnValues } from './sparse-config.ts';
+import { sparseAttnParams, type SparseAttnValues } from './sparse-config.ts';
 import type { FlashOptions } from '../attention/flash-lanes.ts';
 
 /**
@@ -47,22 +45,6 @@ export function flashSplit(o: { items: number; keys: number; bytesPerKey: number
   }
   const splits = Number.isFinite(chunk) ? Math.max(1, Math.ceil(o.keys / Math.max(1, chunk))) : 1;
   return splits === 1 ? { splits: 1, chunk: WHOLE } : { splits, chunk };
-}
-
-/** Bytes of the partials buffer: per split and out row, DV4 accumulator vec4s and one (m, l) vec4. */
-export function partialBytes(split: FlashSplit, outRows: number, plan: Pick<FlashPlan, 'DV4'>): number {
-  return split.splits === 1 ? 16 : split.splits * outRows * (plan.DV4 + 1) * 16;
-}
-
-/** The merge dispatch, after the attend dispatch in the same pass (its bind group stays set); nothing with one split. */
-export function mergeStep(ctx: GpuContext, split: FlashSplit, outRows: number) {
-  // One merge workgroup per out row, its threads over (split lanes, vec4 columns).
-  const mergeGrid = grid(outRows, ctx.limits.maxComputeWorkgroupsPerDimension);
-  return (pass: GPUComputePassEncoder, merge: GPUComputePipeline) => {
-    if (split.splits === 1) return;
-    pass.setPipeline(merge);
-    pass.dispatchWorkgroups(...mergeGrid);
-  };
 }
 
 /** Core parameters for K / V laid out [S, Hkv, D] (MLA: Hkv = 1 latent row of D), with the split; `extra` holds the kernel's own fields. */

@@ -37,7 +37,7 @@ export function walkPlan(caps: DeviceCaps, o: { D: number; Dv: number }, opts: S
 
 /**
  * Split of `items` quads whose key sequences are at most `keys` positions of `bytesPerKey` each, in walkers:
- * the masked-flash rule (about SPLIT_TARGET_WORKGROUPS walkers, at most SPLIT_MAX_BYTES of K/V each) with
+ * the split rule of flash-split.ts (about SPLIT_TARGET_WORKGROUPS walkers, at most SPLIT_MAX_BYTES of K/V each) with
  * chunks in whole fours of keys.
  */
 export function walkSplit(o: { items: number; keys: number; bytesPerKey: number }, opts: SplitOptions = {}): FlashSplit {

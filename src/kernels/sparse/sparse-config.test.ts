@@ -1,4 +1,4 @@
-// Pure logic of the sparse kernels: tile plans against device limits, closed-form cost models against brute
+// Pure logic of the sparse kernels: split plans and geometry, closed-form cost models against brute
 // force, validation messages, golden-file mapping and the bitonic dispatch schedule.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { ConfigError } from '../../gpu/errors.ts';
 import { withDefaults, type AnyKernel } from '../contract.ts';
 import { validateConfig } from '../common/validate.ts';
 import { slidingWindowMask } from '../../reference/attention.ts';
-import { FLASH_MAXC, WG, flashPlan, isIssue, sumClamped } from './sparse-config.ts';
+import { WG, sumClamped } from './sparse-config.ts';
 import { SPLIT_MAX_BYTES, SPLIT_TARGET_WORKGROUPS, flashSplit } from './flash-split.ts';
 import { attendedPairs, dsaAttention, dsaGqaGeometry } from './dsa-attention.ts';
 import { windowCost, slidingWindow, windowGeometry } from './sliding-window.ts';
@@ -21,35 +21,6 @@ import { fakeCaps } from '../../../test/device-caps.ts';
 const caps = (workgroupBytes: number, subgroups = false) => fakeCaps({ maxComputeWorkgroupStorageSize: workgroupBytes }, { subgroups, timestamps: false });
 const swiftshader = caps(32768);
 const minimal = caps(16384);
-
-describe('flashPlan', () => {
-  it('gives every shape a tile that fits, with one (pair, slice) per thread and enough accumulators', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 144 }), fc.integer({ min: 1, max: 64 }), fc.boolean(), (d4, rows, vFromK) => {
-        for (const c of [swiftshader, minimal]) {
-          const p = flashPlan(c, { D: 4 * d4, Dv: 4 * Math.max(1, d4 - 16), vFromK, rows });
-          if (isIssue(p)) {
-            expect(p.field).toBe('D');
-            continue;
-          }
-          expect(p.BR * p.BK * p.SPLIT).toBe(WG);
-          expect(p.BK).toBeLessThanOrEqual(WG / p.BR);
-          expect(p.DV4).toBeLessThanOrEqual(FLASH_MAXC * (WG / p.BR));
-          expect(p.sharedBytes).toBeLessThanOrEqual(c.limits.maxComputeWorkgroupStorageSize);
-        }
-      }),
-    );
-  });
-
-  it('fits DeepSeek-V3.2 MLA rows (576 = 512 + 64, V inside K) on 32 KiB and 16 KiB devices', () => {
-    for (const c of [swiftshader, minimal]) expect(isIssue(flashPlan(c, { D: 576, Dv: 512, vFromK: true, rows: 128 }))).toBe(false);
-  });
-
-  it('refuses a head dim no tile can hold, naming D', () => {
-    const p = flashPlan(minimal, { D: 4096, Dv: 4096, vFromK: false, rows: 1 });
-    expect(isIssue(p) && p.field).toBe('D');
-  });
-});
 
 describe('closed-form costs', () => {
   it('sumClamped matches the plain sum', () => {

@@ -1,16 +1,14 @@
-// What the sparse-attention kernels share: the GPU parameter struct of the masked-flash core
-// (shaders/sparse/masked-flash.wgsl), its tile plan (rows x keys per workgroup, sized from the device's
-// workgroup memory) and small schema pieces (the golden mappings are sparse-golden.ts).
-import { ConfigError } from '../../gpu/errors.ts';
-import maskedFlashWgsl from '../../../shaders/sparse/masked-flash.wgsl?raw';
-import { laneSumSource, usesSubgroups, type FlashOptions } from '../attention/flash-lanes.ts';
+// What the sparse-attention kernels share: the GPU parameter struct and bindings of the key-walk core
+// (shaders/sparse/key-walk.wgsl, compiled by sparse/key-walk.ts), how a kernel is compiled on it, and small
+// schema pieces (the golden mappings are sparse-golden.ts).
+import { laneSumSource } from '../attention/flash-lanes.ts';
 import * as d from 'typegpu/data';
 import type { Infer } from 'typegpu/data';
-import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { GpuContext } from '../../gpu/context.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import { storage, uniform, type BindingRecord } from '../../gpu/bindings.ts';
-import { workgroupArray, workgroupBytes, type ConstantRecord, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
-import type { FieldSpec, ValidationIssue } from '../contract.ts';
+import type { ConstantRecord, WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
+import type { FieldSpec } from '../contract.ts';
 
 /** Threads per workgroup of every sparse kernel: the WebGPU guaranteed minimum of maxComputeInvocationsPerWorkgroup. */
 export const WG = 256;
@@ -24,7 +22,7 @@ export const selectedField: FieldSpec = {
 };
 
 /**
- * Parameters of the masked-flash core and the kernels built on it (sliding window, block select, DSA
+ * Parameters of the key-walk core and the kernels built on it (sliding window, block select, DSA
  * attention). Row counts are in vec4s so WGSL indexes `array<vec4<elem>>` directly.
  */
 export const SparseAttnParams = d
@@ -59,99 +57,7 @@ export const SparseAttnParams = d
   })
   .$name('SparseAttnParams');
 
-export interface FlashPlan {
-  /** Rows (query, head pairs) per workgroup, keys per tile, lanes per score dot product. */
-  BR: number;
-  BK: number;
-  SPLIT: number;
-  D4: number;
-  DV4: number;
-  vFromK: boolean;
-  /** The lanes of a dot product are added by a subgroup butterfly (else through workgroup memory). */
-  subgroups: boolean;
-  /** The rows' queries sit in workgroup memory (else they are re-read from global memory at every tile). */
-  qShared: boolean;
-  /** Workgroup bytes of the core's arrays (the kernel's extra arrays come on top). */
-  sharedBytes: number;
-}
-
-/** Private accumulator vec4s per thread in the core (MAXC in masked-flash.wgsl). */
-export const FLASH_MAXC = 8;
-
-/** The core's workgroup arrays for a tile shape (their bytes are what the plan fits into the device). */
-export function flashWorkgroup(p: Pick<FlashPlan, 'BR' | 'BK' | 'D4' | 'DV4' | 'vFromK' | 'qShared'>): WorkgroupRecord {
-  return {
-    qs: workgroupArray('vec4<f32>', p.qShared ? p.BR * p.D4 : 1), // the rows' queries, pre-scaled
-    ks: workgroupArray('vec4<f32>', p.BK * p.D4),
-    vs: workgroupArray('vec4<f32>', p.vFromK ? 1 : p.BK * p.DV4),
-    ps: workgroupArray('f32', p.BR * p.BK), // scores
-    tile_keys: workgroupArray('i32', p.BK),
-    row_q: workgroupArray('i32', p.BR), // the row's q / out row (t * Hq + h), -1 for an unused row
-    row_pos: workgroupArray('u32', p.BR), // the row's query position
-  };
-}
-
-function flashShared(BR: number, BK: number, subgroups: boolean, qShared: boolean, D4: number, DV4: number, vFromK: boolean): number {
-  return workgroupBytes({ ...flashWorkgroup({ BR, BK, D4, DV4, vFromK, qShared }), ...laneSumSource(subgroups, WG).workgroup });
-}
-
-/**
- * Pick the core's tile shape for head dims D (keys) / Dv (values): as many rows as asked (up to 16, a power
- * of two), each thread keeping at most FLASH_MAXC vec4 accumulators, then the largest key tile that fits the
- * device's workgroup memory next to `extraShared` bytes of the kernel's own arrays. Returns an issue naming D
- * when nothing fits.
- */
-export function flashPlan(
-  caps: DeviceCaps,
-  o: { D: number; Dv: number; vFromK: boolean; rows: number; extraShared?: number },
-  opts: FlashOptions = {},
-): FlashPlan | ValidationIssue {
-  const D4 = Math.ceil(o.D / 4);
-  const DV4 = Math.ceil(o.Dv / 4);
-  const budget = caps.limits.maxComputeWorkgroupStorageSize - (o.extraShared ?? 0);
-  const wantRows = Math.min(16, 1 << Math.ceil(Math.log2(Math.max(1, o.rows))));
-  let best: FlashPlan | undefined;
-  for (let BR = wantRows; BR >= 1; BR /= 2) {
-    const TPR = WG / BR;
-    if (DV4 > FLASH_MAXC * TPR) continue; // accumulators per thread
-    for (let BK = 32; BK >= 4; BK /= 2) {
-      if (BK > TPR || BR * BK > WG) continue;
-      const SPLIT = WG / (BR * BK);
-      // A butterfly needs its lanes in one subgroup: at most 4, the smallest subgroup size WebGPU allows.
-      const subgroups = usesSubgroups(caps, opts) && SPLIT <= 4;
-      // Queries in workgroup memory where they fit beside the tile; else from global memory, so that all
-      // rows still share each gathered tile (16 MLA heads x 576 dims are 36 KiB of f32 queries).
-      const qShared = flashShared(BR, BK, subgroups, true, D4, DV4, o.vFromK) <= budget;
-      const bytes = flashShared(BR, BK, subgroups, qShared, D4, DV4, o.vFromK);
-      if (bytes > budget) continue;
-      // Most work per barrier first (BR * BK), then more rows sharing each gathered K/V tile.
-      if (!best || BR * BK > best.BR * best.BK) best = { BR, BK, SPLIT, D4, DV4, vFromK: o.vFromK, subgroups, qShared, sharedBytes: bytes };
-      break;
-    }
-  }
-  if (best) return best;
-  return {
-    field: 'D',
-    message: `${o.D} (values ${o.Dv}) needs more than this device's ${caps.limits.maxComputeWorkgroupStorageSize}-byte workgroup memory for even a 1-row x 4-key tile`,
-  };
-}
-
-export function isIssue(x: FlashPlan | ValidationIssue): x is ValidationIssue {
-  return 'message' in x;
-}
-
-/** The plan, or a ConfigError naming the field when nothing fits (create() after check() passed cannot hit it). */
-export function planOrThrow(x: FlashPlan | ValidationIssue): FlashPlan {
-  if (isIssue(x)) throw new ConfigError([x]);
-  return x;
-}
-
-/** The core's constants for a plan (generated as `const` lines; TS reads the same values). */
-export function flashConstants(p: FlashPlan): ConstantRecord {
-  return { WG, BR: p.BR, BK: p.BK, L: p.SPLIT, D4: p.D4, DV4: p.DV4, MAXC: FLASH_MAXC, V_FROM_K: p.vFromK ? 1 : 0, Q_SHARED: p.qShared ? 1 : 0 };
-}
-
-/** The core's bindings (masked-flash.wgsl): params, q, k, v, out, split partials. Kernels append theirs. */
+/** The core's bindings (key-walk.wgsl): params, q, k, v, out, split partials. Kernels append theirs. */
 export const FLASH_BINDINGS = {
   params: uniform(SparseAttnParams),
   q: storage('vec4<elem>'),
@@ -177,7 +83,7 @@ export interface SparseKernelSource<X extends BindingRecord, E extends string> {
 }
 
 /**
- * Compile a core (masked-flash or key-walk: its WGSL, constants and workgroup arrays), the lane sum for
+ * Compile the core (its WGSL, constants and workgroup arrays), the lane sum for
  * `laneCount` invocations (subgroup butterfly or workgroup memory) and a kernel, with the core's bindings.
  */
 export function sparseCoreKernel<X extends BindingRecord, E extends string>(
@@ -190,13 +96,6 @@ export function sparseCoreKernel<X extends BindingRecord, E extends string>(
   const bindings = { ...FLASH_BINDINGS, ...o.bindings };
   const constants = { ...core.constants, ...o.constants };
   return createKernel(ctx, { ...src, bindings, constants, workgroup: { ...core.workgroup, ...lanes.workgroup, ...o.workgroup } }, o.entries);
-}
-
-/** Compile the masked-flash core + a kernel's WGSL (its visible() and entry points) with the plan's tile constants. */
-export function maskedFlashKernel<X extends BindingRecord, E extends string>(ctx: GpuContext, o: SparseKernelSource<X, E> & { plan: FlashPlan }) {
-  // merge_main's arrays are its own: they do not count against the attend tile's budget.
-  const workgroup = { ...flashWorkgroup(o.plan), merge_ml: workgroupArray('vec2<f32>', WG), merge_acc: workgroupArray('vec4<f32>', WG) };
-  return sparseCoreKernel(ctx, { wgsl: maskedFlashWgsl, subgroups: o.plan.subgroups, laneCount: WG, constants: flashConstants(o.plan), workgroup }, o);
 }
 
 export type SparseAttnValues = Infer<typeof SparseAttnParams>;

@@ -1,5 +1,5 @@
 // Split-K in the sparse attention cores (the key-walk core: sliding window, block select, DSA attention in GQA
-// mode; the masked-flash core: DSA in MLA-latent mode), beyond the registry's cases: one split (no partials),
+// mode; the latent core of lib/latent-split.wgsl: DSA in MLA-latent mode), beyond the registry's cases: one split (no partials),
 // the automatic split, many tiny splits that are not whole fours of keys and leave some walkers with no key,
 // and the workgroup-memory lane sum where the device has subgroups; GQA ratios 1, 4 and 8, windows and
 // selections shorter than a split, -1-padded and all -1 key lists, k > S. Every run is held against the
