@@ -1,7 +1,6 @@
 // The WGSL library by include name. `#include "lib/NAME.wgsl"` in any shader is resolved from this table by
 // resolveShader (src/gpu/shader.ts); the `?raw` imports work the same under Vite and the Node CLI's loader.
 import constants from './constants.wgsl?raw';
-import flashQuad from './flash-quad.wgsl?raw';
 import gemm from './gemm.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import infinity from './infinity.wgsl?raw';
@@ -17,7 +16,6 @@ import workgroupScan from './workgroup-scan.wgsl?raw';
 
 export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/constants.wgsl': constants,
-  'lib/flash-quad.wgsl': flashQuad,
   'lib/gemm.wgsl': gemm,
   'lib/grid.wgsl': grid,
   'lib/infinity.wgsl': infinity,

@@ -1,13 +1,12 @@
-// attention.flash_prefill: host side of shaders/attention/flash-prefill.wgsl. The tile plan (row quads per
-// workgroup, keys per K/V tile) is derived from D and the device's workgroup limits, and
-// check() refuses a config whose smallest tile would not fit.
+// attention.flash_prefill: host side of shaders/attention/flash-prefill.wgsl. The tile plan (rows per
+// workgroup quad, vec4 columns per lane, which lane_sum) is derived from D and the device, and check()
+// refuses a head dim the written-out column slots cannot hold.
 import wgsl from '../../../shaders/attention/flash-prefill.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
-import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
-import { ConfigError } from '../../gpu/errors.ts';
-import { createKernel, grid, type StorageDType } from '../../gpu/shader.ts';
-import { workgroupArray, workgroupBytes, type WorkgroupRecord } from '../../gpu/wgsl-declarations.ts';
-import type { KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
+import type { AdapterSummary, DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { createKernel, grid } from '../../gpu/shader.ts';
+import { workgroupBytes } from '../../gpu/wgsl-declarations.ts';
+import type { KernelDefinition, KernelInstance } from '../contract.ts';
 import { allocate, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import {
   AttentionParams,
@@ -19,48 +18,41 @@ import {
   checkAttention,
   type AttentionConfig,
 } from './attention-config.ts';
-import { flashWorkgroupSize } from './flash-lanes.ts';
+import { laneSumSource, usesSubgroups, type FlashOptions } from './flash-lanes.ts';
 
 /**
- * Row quads per workgroup at most (32 rows) and keys per K/V tile at most (a multiple of 4: the score
- * micro-tile is 4 keys wide). The workgroup is one invocation per 8 x 8 micro-tile of O (quad pair x
- * column pair): on SwiftShader every invocation is a SIMD lane and a shared read a per-lane gather, so
- * fewer, fuller invocations win (32 of them ran 1.8x the same micro-tiles spread over 128 invocations as
- * key lanes whose partial sums then needed a reduction).
+ * The tile plan. A workgroup is one quad (4 invocations, one subgroup) owning 4 * rowQuads rows; its lanes
+ * split the head dim, so each lane keeps 4 * rowQuads rows x ceil(D / 16) vec4 columns of q and O in registers.
+ * On CPU emulation every K/V scalar a lane reads is a gather that costs about 20 FMAs' time, so the most rows
+ * (16) per quad win there (each K/V vec4 a lane reads then feeds 64 FMAs); a GPU's register file holds 4 rows.
  */
-const MAX_QUADS = 8;
-const MAX_BK = 64;
-const KEY_STEP = 4;
-
 export interface FlashPrefillPlan {
-  /** Invocations per workgroup: one per 8 x 8 micro-tile of O (rows / 8 x ceil(D / 8)). */
+  /** Invocations per workgroup: one quad. */
   wg: number;
-  /** Query rows (query x head of the GQA group) per workgroup, in quads. */
+  /** Row quads per workgroup (1..4). */
+  rowQuads: number;
+  /** Query rows (query x head of the GQA group) per workgroup: 4 * rowQuads. */
   rowsPerBlock: number;
-  /** Keys per K/V tile staged in workgroup memory (a multiple of 4). */
-  tileKeys: number;
+  /** Vec4 columns of a row per lane: ceil(D / 16), at most the 16 slots the WGSL writes out (D <= 256). */
+  laneColumns: number;
+  /** lane_sum by subgroup butterfly (else workgroup memory, two barriers a call). */
+  subgroups: boolean;
   workgroups: number;
   workgroupBytes: number;
 }
 
-/** Vec4 column pairs of the P.V micro-tile (the last one half spare when D / 4 is odd). */
-const columnPairs = (d4: number) => Math.ceil(d4 / 2);
-
-/** The workgroup arrays for `quads` row quads and `bk` keys per tile (K/V tiles in the storage type; K rows padded by one vec4 against bank conflicts, V by one spare vec4 at the end). */
-function prefillWorkgroup(quads: number, bk: number, d4: number, dtype: StorageDType): WorkgroupRecord {
-  const tile = dtype === 'f16' ? 'vec4<f16>' : 'vec4<f32>';
-  return {
-    q_tile: workgroupArray('vec4<f32>', 4 * quads * d4),
-    k_tile: workgroupArray(tile, bk * (d4 + 1)),
-    v_tile: workgroupArray(tile, bk * d4 + 1),
-    probs: workgroupArray('vec4<f32>', quads * bk),
-    row_m: workgroupArray('f32', 4 * quads),
-    row_alpha: workgroupArray('f32', 4 * quads),
-  };
+export interface FlashPrefillOptions extends FlashOptions {
+  /** Row quads per workgroup (1..4); default: 4 on CPU emulation, 1 elsewhere. */
+  rowQuads?: number;
 }
 
-function tileBytes(quads: number, bk: number, d4: number, dtype: StorageDType): number {
-  return workgroupBytes(prefillWorkgroup(quads, bk, d4, dtype));
+const LANES = 4;
+const MAX_ROW_QUADS = 4;
+
+/** CPU emulation (SwiftShader, llvmpipe, WARP), where gathers, not registers, are the scarce resource. */
+function cpuEmulation(caps: DeviceCaps & { adapter?: AdapterSummary }): boolean {
+  const a = caps.adapter;
+  return a !== undefined && /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${a.architecture} ${a.description} ${a.vendor}`);
 }
 
 const BINDINGS = {
@@ -79,55 +71,42 @@ function buffers(c: AttentionConfig) {
   };
 }
 
-/** Tiles for this config on this device, or the validation message saying why none fits. */
-export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps): FlashPrefillPlan | ValidationIssue {
-  const maxWg = flashWorkgroupSize(caps.limits);
-  const d4 = c.D / 4;
-  const limit = caps.limits.maxComputeWorkgroupStorageSize;
+/** The tile plan for this config on this device (every config the schema allows fits: D <= 256, 64 B of workgroup memory at most). */
+export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps & { adapter?: AdapterSummary }, opts: FlashPrefillOptions = {}): FlashPrefillPlan {
+  const subgroups = usesSubgroups(caps, opts);
   const rows = c.T * (c.Hq / c.Hkv);
-  let quads = Math.max(1, Math.min(MAX_QUADS, 2 * Math.floor(maxWg / columnPairs(d4)), Math.ceil(rows / 4)));
-  // Fewer rows per block until the smallest (4-key) tile fits.
-  while (quads > 1 && tileBytes(quads, KEY_STEP, d4, c.dtype) > limit) quads--;
-  const wg = Math.ceil(quads / 2) * columnPairs(d4);
-  if (maxWg < columnPairs(d4) || tileBytes(quads, KEY_STEP, d4, c.dtype) > limit) {
-    return {
-      field: 'D',
-      message: `${c.D} needs ${tileBytes(1, KEY_STEP, d4, c.dtype)} B of workgroup memory for the smallest (${KEY_STEP}-key) K/V tile, over this device's maxComputeWorkgroupStorageSize of ${limit} B`,
-    };
-  }
-  let tileKeys = KEY_STEP;
-  const most = Math.min(MAX_BK, Math.ceil(c.S / KEY_STEP) * KEY_STEP);
-  while (tileKeys + KEY_STEP <= most && tileBytes(quads, tileKeys + KEY_STEP, d4, c.dtype) <= limit) tileKeys += KEY_STEP;
-  const blocks = Math.ceil(rows / (4 * quads));
+  const wanted = opts.rowQuads ?? (cpuEmulation(caps) ? MAX_ROW_QUADS : 1);
+  // No more row quads than there are rows.
+  const rowQuads = Math.max(1, Math.min(MAX_ROW_QUADS, wanted, Math.ceil(rows / 4)));
+  const rowsPerBlock = 4 * rowQuads;
   return {
-    wg,
-    rowsPerBlock: 4 * quads,
-    tileKeys,
-    workgroups: c.Hkv * blocks,
-    workgroupBytes: tileBytes(quads, tileKeys, d4, c.dtype),
+    wg: LANES,
+    rowQuads,
+    rowsPerBlock,
+    laneColumns: Math.ceil(c.D / 4 / LANES),
+    subgroups,
+    workgroups: c.Hkv * Math.ceil(rows / rowsPerBlock),
+    workgroupBytes: workgroupBytes(laneSumSource(subgroups, LANES).workgroup),
   };
-}
-
-function isPlan(p: FlashPrefillPlan | ValidationIssue): p is FlashPrefillPlan {
-  return 'wg' in p;
 }
 
 export interface FlashPrefillInstance extends KernelInstance {
   plan: FlashPrefillPlan;
 }
 
-export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig): Promise<FlashPrefillInstance> {
-  const plan = flashPrefillPlan(c, ctx);
-  if (!isPlan(plan)) throw new ConfigError([plan]);
+export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, opts: FlashPrefillOptions = {}): Promise<FlashPrefillInstance> {
+  const plan = flashPrefillPlan(c, ctx, opts);
+  const lanes = laneSumSource(plan.subgroups, LANES);
   const kernel = await createKernel(
     ctx,
     {
       label: 'attention.flash_prefill',
-      wgsl,
+      wgsl: [wgsl, lanes.wgsl].join('\n'),
       elem: c.dtype,
+      enable: lanes.enable,
       bindings: BINDINGS,
-      constants: { WG: plan.wg, RQ: plan.rowsPerBlock / 4, CP: columnPairs(c.D / 4), BK: plan.tileKeys },
-      workgroup: prefillWorkgroup(plan.rowsPerBlock / 4, plan.tileKeys, c.D / 4, c.dtype),
+      constants: { QV: plan.rowQuads, QR: plan.rowsPerBlock, D4: c.D / 4, CPL: plan.laneColumns, L: LANES },
+      workgroup: lanes.workgroup,
     },
     ['main'] as const,
   );
@@ -152,19 +131,17 @@ export const flashPrefill: KernelDefinition<AttentionConfig> = {
   id: 'attention.flash_prefill',
   title: 'FlashAttention prefill (tiled, online softmax)',
   explain:
-    'Each workgroup owns a block of query rows (all query heads of one GQA group, so K/V are staged once for the whole group) and streams K/V tiles ' +
-    'through workgroup memory. Scores stay in registers: an online softmax keeps a running max and sum per row and rescales the output accumulator ' +
-    'when the max grows, so the T x S score matrix never touches device memory and traffic is O(T*D + S*D) per head instead of O(T*S). ' +
-    'Under the causal mask, tiles above the diagonal are skipped entirely.',
+    'Each workgroup is a quad of 4 invocations that owns a block of query rows (all query heads of one GQA group, so each K/V row is read once for the whole group); ' +
+    'the lanes split the head dim, keep their columns of q and of the output accumulator in registers, and sum their parts of each score by a subgroup butterfly. ' +
+    'Scores stay in registers: an online softmax (base 2) keeps a running max and sum per row and rescales the accumulator only when the max grows, ' +
+    'so the T x S score matrix never touches device memory and traffic is O(T*D + S*D) per head instead of O(T*S). ' +
+    'Under the causal mask, keys above a block\'s diagonal are never read, and the longest blocks run first.',
   sources: [
     'Dao et al. 2022, "FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness", Algorithm 1',
     'Dao 2023, "FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning", section 3',
   ],
   check(c, caps) {
-    const issues = checkAttention(c, caps, { vec4: true });
-    if (issues.length) return issues;
-    const plan = flashPrefillPlan(c, caps);
-    return isPlan(plan) ? [] : [plan];
+    return checkAttention(c, caps, { vec4: true });
   },
   plan: buffers,
   create: (ctx, c) => createFlashPrefill(ctx, c),

@@ -28,8 +28,8 @@ export const KERNEL_SOURCES: Record<string, KernelSources> = {
     ],
   },
   'attention.flash_prefill': {
-    files: ['attention/flash-prefill.wgsl', 'lib/online-softmax.wgsl'],
-    links: [online('attention/flash-prefill.wgsl'), online('lib/online-softmax.wgsl'), gqa('attention/flash-prefill.wgsl')],
+    files: ['attention/flash-prefill.wgsl', 'lib/lane-sum-subgroup.wgsl'],
+    links: [online('attention/flash-prefill.wgsl'), gqa('attention/flash-prefill.wgsl')],
   },
   'attention.flash_decode': {
     files: ['attention/flash-decode.wgsl'],
