@@ -138,6 +138,21 @@ await runCli(async () => {
     ctx.destroy();
     return 0;
   }
+  if (study?.measure) {
+    // An untimed study: its answer is read from the jobs' encoded dispatches; the result file around it
+    // (adapter, limits, this run's roofline probes) is the suite's, with no kernel timed.
+    const digest = await guardLoss(ctx, study.measure(ctx, KERNELS, (what) => console.error(`recording ${what}`)));
+    console.log(renderDigest(digest));
+    if (flags.json) {
+      const file = await guardLoss(ctx, runSuite(ctx, [], { warmup: 0, repeats: 1, seed: flags.seed ?? freshSeed(), runtime: runtimeName(), toolVersion: toolVersion() }));
+      file.studies = [digest];
+      ResultFileSchema.parse(file);
+      writeFileAtomic(flags.json, JSON.stringify(file, null, 2));
+      console.error(`wrote ${flags.json}`);
+    }
+    ctx.destroy();
+    return 0;
+  }
   // Test hook: lose the device mid-run, as a driver reset would (bench/cli.test.ts).
   const loseAfter = Number(process.env.KERNEL_LAB_TEST_LOSE_DEVICE_AFTER_MS);
   if (loseAfter > 0) setTimeout(() => ctx.device.destroy(), loseAfter).unref();

@@ -29,32 +29,48 @@ export interface DispatchGeometry {
    */
   readBytes?: number | null;
   indirect?: boolean;
+  /** With `bindings`: each read-only binding the entry point uses, with its bytes as bound (or as the kernel said). */
+  reads?: Record<string, number>;
 }
 
 interface Recorded {
   stage?: string;
   pipeline?: GPUComputePipeline;
   readBytes: number | null;
+  reads?: Record<string, number>;
   grid?: [number, number, number];
   indirect?: { buffer: GPUBuffer; offset: number };
 }
 
-/** A pass that forwards everything to `pass` and logs each dispatch with the pipeline set at the time. */
-function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () => string | undefined): GPUComputePassEncoder {
+/** A pass call kept for encoding again. */
+interface Replayed {
+  indirect?: boolean;
+  run: (pass: GPUComputePassEncoder) => void;
+}
+
+/**
+ * A pass that forwards everything to `pass` and logs each dispatch with the pipeline set at the time; `replay`
+ * collects the state-setting calls and dispatches in order, so a prefix of them can be encoded again.
+ */
+function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () => string | undefined, replay: Replayed[]): GPUComputePassEncoder {
   let pipeline: GPUComputePipeline | undefined;
   const groups: (GPUBindGroup | null | undefined)[] = [];
-  // The read-only bindings the entry point names, summed over the bind groups set now.
-  const readBytes = (): number | null => {
-    const reads = pipeline ? pipelineInfo(pipeline)?.reads : undefined;
-    if (!reads) return null;
+  // The read-only bindings the entry point names, each with its bytes in the bind groups set now.
+  const reads = (): Record<string, number> | null => {
+    const names = pipeline ? pipelineInfo(pipeline)?.reads : undefined;
+    if (!names) return null;
     const bound = groups.map((g) => (g ? bindGroupBytes(g) : undefined));
-    let sum = 0;
-    for (const name of reads) {
+    const out: Record<string, number> = {};
+    for (const name of names) {
       const b = bound.find((g) => g && name in g);
       if (!b) return null;
-      sum += b[name]!;
+      out[name] = b[name]!;
     }
-    return sum;
+    return out;
+  };
+  const logged = (): Pick<Recorded, 'readBytes' | 'reads'> => {
+    const r = reads();
+    return r ? { readBytes: Object.values(r).reduce((a, b) => a + b, 0), reads: r } : { readBytes: null };
   };
   return new Proxy(pass, {
     get(target, prop) {
@@ -62,24 +78,28 @@ function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () =
         return (p: GPUComputePipeline) => {
           pipeline = p;
           target.setPipeline(p);
+          replay.push({ run: (q) => q.setPipeline(p) });
         };
       }
       if (prop === 'setBindGroup') {
         return (index: number, group: GPUBindGroup | null, ...rest: unknown[]) => {
           groups[index] = group;
           (target.setBindGroup as (...a: unknown[]) => void)(index, group, ...rest);
+          replay.push({ run: (q) => (q.setBindGroup as (...a: unknown[]) => void)(index, group, ...rest) });
         };
       }
       if (prop === 'dispatchWorkgroups') {
         return (x: number, y = 1, z = 1) => {
-          log.push({ stage: stage(), pipeline, grid: [x, y, z], readBytes: readBytes() });
+          log.push({ stage: stage(), pipeline, grid: [x, y, z], ...logged() });
           target.dispatchWorkgroups(x, y, z);
+          replay.push({ run: (q) => q.dispatchWorkgroups(x, y, z) });
         };
       }
       if (prop === 'dispatchWorkgroupsIndirect') {
         return (buffer: GPUBuffer, offset: number) => {
-          log.push({ stage: stage(), pipeline, indirect: { buffer, offset }, readBytes: readBytes() });
+          log.push({ stage: stage(), pipeline, indirect: { buffer, offset }, ...logged() });
           target.dispatchWorkgroupsIndirect(buffer, offset);
+          replay.push({ indirect: true, run: (q) => q.dispatchWorkgroupsIndirect(buffer, offset) });
         };
       }
       const v = Reflect.get(target, prop) as unknown;
@@ -88,12 +108,26 @@ function recordingPass(pass: GPUComputePassEncoder, log: Recorded[], stage: () =
   });
 }
 
+export interface RecordOptions {
+  /** Give each dispatch its read bindings by name (`reads`); off for result files, whose schema has none. */
+  bindings?: boolean;
+  /** Called before the run that resolves indirect grids, only when there is one (to upload the inputs they depend on). */
+  beforeRun?: () => void;
+  /**
+   * Resolve indirect grids by running only the dispatches before the first indirect one, not the whole kernel:
+   * right when every indirect dispatch's arguments are written before the first indirect dispatch runs (a
+   * routing pass that sizes all expert passes at once), wrong when one indirect pass sizes a later one.
+   */
+  prefix?: boolean;
+}
+
 /** Encode `work` once (its stages in order, if it has them) and return every dispatch; run it only if a dispatch is indirect. */
-export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages?: InstanceStage[] }): Promise<DispatchGeometry[]> {
+export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages?: InstanceStage[] }, opts: RecordOptions = {}): Promise<DispatchGeometry[]> {
   const log: Recorded[] = [];
+  const replay: Replayed[] = [];
   let current: string | undefined;
-  const enc = ctx.device.createCommandEncoder();
-  const pass = recordingPass(enc.beginComputePass(), log, () => current);
+  const recorded = ctx.device.createCommandEncoder();
+  const pass = recordingPass(recorded.beginComputePass(), log, () => current, replay);
   if (work.stages && work.stages.length > 1) {
     for (const s of work.stages) {
       current = s.name;
@@ -104,6 +138,15 @@ export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages
   }
   pass.end();
   const indirect = log.filter((r) => r.indirect);
+  let enc = recorded;
+  if (indirect.length && opts.prefix) {
+    // The calls before the first indirect dispatch, encoded again in a fresh pass; the recorded one is dropped.
+    recorded.finish();
+    enc = ctx.device.createCommandEncoder();
+    const prefix = enc.beginComputePass();
+    for (const call of replay.slice(0, replay.findIndex((c) => c.indirect))) call.run(prefix);
+    prefix.end();
+  }
   let words: Uint32Array | undefined;
   let staging: GPUBuffer | undefined;
   try {
@@ -114,6 +157,7 @@ export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages
     // Direct grids are known from encoding alone; only indirect ones need the run.
     const commands = enc.finish();
     if (staging) {
+      opts.beforeRun?.();
       ctx.device.queue.submit([commands]);
       words = new Uint32Array(await ctx.buffers.read(staging));
     }
@@ -136,6 +180,7 @@ export async function recordGeometry(ctx: GpuContext, work: Encodable & { stages
       workgroupBytes: info?.workgroupBytes ?? null,
       readBytes: r.readBytes,
       ...(r.indirect ? { indirect: true } : {}),
+      ...(opts.bindings && r.reads ? { reads: r.reads } : {}),
     };
   });
 }
