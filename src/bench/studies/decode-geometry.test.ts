@@ -72,6 +72,7 @@ describe('decode-geometry: the rule', () => {
     // Each byte read by 4 workgroups: 4 x (256 KiB / 16).
     expect(judge(run, {}, cost, dispatch('shared_main', 16, { w: 256 * KiB }))).toEqual({ streamedPerWorkgroup: 64 * KiB, rule: 'yes' });
     expect(judge(run, {}, cost, dispatch('shared_main', 16, { w: 257 * KiB })).rule).toBe('no');
+    expect(() => judge(run, {}, cost, dispatch('shared_main', 18, { w: 256 * KiB }))).toThrow(/18 workgroups are not 4 blocks sharing rows/);
   });
 
   it('the digest names the failing dispatches and lands in a valid result file', () => {

@@ -46,7 +46,7 @@ const S = 32768;
 const V3_ROUTING = { dim: 7168, E: 256, topk: 8, n_groups: 8, topk_groups: 4, score_func: 'sigmoid', routing: 'deepseek', bias: true, route_scale: 2.5 };
 /** DeepSeek-V3's 256 experts of 3 x 7168 x 2048 weights: 45 GB in f32; the FFN keeps top-8 of 8 (one token reads 8 either way). */
 const FFN_EXPERTS = 8;
-/** Heads of one latent-split block: the MLA latent rows a split_main workgroup reads are read by every block. */
+/** Head blocks of the latent-split core (shared by both MLA kernels): every block reads each latent row of a range. */
 const latentBlocks = (H: number, keys: number, dc: number, dr: number, dtype: number) => planLatentSplit({ T: 1, H, keys, dc, dr, el: dtype }).blocks;
 
 export const DECODE_GEOMETRY_RUNS: readonly GeometryRun[] = [
@@ -163,7 +163,10 @@ export function judge(run: GeometryRun, config: Config, cost: Cost, d: DispatchG
   const bytes = model ? model(config, cost) : bound.reduce((a, b) => a + d.reads![b]!, 0);
   if (!Number.isFinite(bytes)) throw new Error(`${run.kernel} ${entry}: no byte count for what it streams`);
   if (bytes === 0) return { streamedPerWorkgroup: null, rule: 'n.a.' };
-  const perWorkgroup = d.workgroups > 0 ? (bytes * (run.sharedBy?.[entry]?.(config) ?? 1)) / d.workgroups : Infinity;
+  const shared = run.sharedBy?.[entry]?.(config) ?? 1;
+  // Blocks that share rows tile the grid: a count that does not divide it is not this kernel's layout any more.
+  if (d.workgroups % shared !== 0) throw new Error(`${run.kernel} ${entry}: ${d.workgroups} workgroups are not ${shared} blocks sharing rows`);
+  const perWorkgroup = d.workgroups > 0 ? (bytes * shared) / d.workgroups : Infinity;
   return { streamedPerWorkgroup: perWorkgroup, rule: d.workgroups >= FILL_WORKGROUPS || perWorkgroup <= FILL_BYTES_PER_WORKGROUP ? 'yes' : 'no' };
 }
 
