@@ -3,22 +3,22 @@
 //   1. absorb_main : q_abs[t,h] = scale * log2(e) * [q_nope[t,h] W_UK[h] , q_pe[t,h]]   ([d_c + d_rope] per head)
 //                    4 columns per invocation in ABSORB_WG-invocation workgroups, so W_UK streams in slices of
 //                    4 * ABSORB_WG * 4 B * dn (64 KiB at dn = 128) from many workgroups
-//   2. split_main  : per (query t, block of 8*HO heads, key range): the heads-as-M latent core
-//                    (lib/latent-split.wgsl): scores of every head of the block against every latent row
+//   2. split_main  : a 4-invocation walker per (query t, block of HB heads, key range): the heads-as-M latent
+//                    core (lib/latent-split.wgsl): scores of every head of the block against every latent row
 //                    [c_KV[s], k_pe[s]] of the range, online softmax (base 2), o[h] += p c_KV[s] (the values are
 //                    the latent rows themselves); writes the unnormalised o, the max m and the sum l of its range
-//   3. merge_main  : per (t, h, WG latent columns): the log-sum-exp merge of the ranges (latent_merge);
-//                    the merged latent o[t,h] goes back into q_abs's row, no longer read
+//   3. merge_main  : an invocation per (t, h, latent column quad): the log-sum-exp merge of the ranges
+//                    (latent_merge, no barrier); the merged latent o[t,h] goes back into q_abs's row, no longer read
 //   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV (the TPR lanes of 4 weight rows read adjacent
 //                    floats of them, summed by row_sum2) over tiles of MT queries, W_UV read once per tile
 
 // Generated from src/kernels/mla/decode-absorbed.ts: the bindings params, q_nope [T, H, dn], q_pe [T, H, dr],
 // kv_latent [S, dc], k_pe [S, dr], wkv_b [H*(dn+dv), dc] (per head its W_UK rows, then its W_UV rows),
 // q_abs [T*H, dc+dr] (f32), part [T*H, splits, dc] then [T*H, splits, 2] (m, l) (f32) and out [T, H, dv];
-// the constants of the layout (SPLIT_WG = HO * CG, BK = 4 * KQ, KS, ABSORB_WG, WG for merge and uv, TPR, RPW,
-// MT) and the workgroup arrays red, scores_ws, probs_ws, alpha_ws, m_ws, l_ws, key_rows, weights,
-// reduce_scratch. row_sum with its lane variant and slice_sum (lib/latent-slices-*.wgsl) are appended by the
-// host. `elem` is f32 or f16 storage; arithmetic is f32.
+// the constants of the latent core (L, HB, DC, DR, QC, VQ) and of the other passes (ABSORB_WG, WG for merge
+// and uv, TPR, RPW, MT) and the workgroup arrays of the lane sums' workgroup-memory versions. row_sum with its
+// lane variant and lane_sum (lib/lane-sum-*.wgsl) are appended by the host. `elem` is f32 or f16 storage;
+// arithmetic is f32.
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
 #include "lib/latent-split.wgsl"
@@ -65,27 +65,31 @@ fn latent_key(t: u32, i: u32) -> i32 {
 }
 
 fn latent_shape() -> LatentShape {
-  return LatentShape(params.T, params.H, params.splits, params.dc, params.dr, params.dc, params.dr, 0u);
+  return LatentShape(params.T, params.H, params.splits, params.dc, params.dr, 0u);
 }
 
-// Workgroup (query t, block of 8 * HO heads, key range) on lib/latent-split.wgsl; q_abs is pre-scaled.
-@compute @workgroup_size(SPLIT_WG)
+// Walker (query t, block of HB heads, key range) on lib/latent-split.wgsl; q_abs is pre-scaled.
+@compute @workgroup_size(L)
 fn split_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let item = latent_item(linear_group(wg, nwg), params.T, params.blocks, params.splits);
-  if (!item.ok) { return; } // uniform per workgroup: the barriers are safe
-  // Keys of this workgroup: its split's range, cut at the causal horizon of query t (may be empty).
+  if (!item.ok) { return; } // uniform per workgroup
+  // Keys of this walker: its split's range, cut at the causal horizon of query t (may be empty).
   let horizon = select(params.S, min(params.S, params.S - params.T + item.t + 1u), params.causal != 0u);
   let s_begin = item.split * params.keys_per_split;
   let s_end = min(s_begin + params.keys_per_split, horizon);
   latent_split(latent_shape(), item.t, item.head0, item.split, s_begin, s_end, 1.0, lid);
 }
 
-// One workgroup per (t, h, WG latent columns): the log-sum-exp merge of the ranges (latent_merge); the merged
-// latent o[t,h] goes back into q_abs's row, no longer read.
+// One invocation per (t, h, latent column quad): the log-sum-exp merge of the ranges (latent_merge); the
+// merged latent o[t,h] goes back into q_abs's row, no longer read.
 @compute @workgroup_size(WG)
 fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let m = latent_merge(latent_shape(), linear_group(wg, nwg), lid);
-  if (m.ok) { q_abs[m.row * (params.dc + params.dr) + m.c] = m.v; }
+  let m = latent_merge(latent_shape(), linear_group(wg, nwg) * WG + lid);
+  if (!m.ok) { return; }
+  let o = m.row * (params.dc + params.dr) + 4u * m.col;
+  for (var i = 0u; i < 4u; i++) {
+    if (4u * m.col + i < params.dc) { q_abs[o + i] = m.v[i]; }
+  }
 }
 
 // Workgroup (query tile, head h, block of RPW of its W_UV rows d): out[t, h, d] = W_UV[h][d] . o[t, h]. The TPR

@@ -6,15 +6,11 @@
 // and the head weight and sums each query's heads in registers; a query whose heads span several threads adds
 // their sums once through workgroup memory. Causal: keys after a query's position score -inf.
 //
-//   main       (prefill, T > KEYS_MAX_T): the shared GEMM core (lib/gemm.wgsl gemm_block8): a workgroup owns a
-//              64-row x 64-key tile, 8 x 8 per thread; 64 / hpb queries per tile (all heads of one query, 64 at
-//              a time, when hp >= 64, the head blocks summed in the output). Tiles after the last query's
-//              position only write -inf.
-//   keys_main  (decode, T <= KEYS_MAX_T): no staging and at most one barrier. Each thread owns 8 keys and 8
-//              heads at a time, read straight from global memory (16 vec4 loads per 4 dims feed 64 vec4 FMAs,
-//              the same reuse as the GEMM core's shared reads); HG threads split a query's heads (head groups
-//              hg, hg + HG, ...) and add their sums in workgroup memory. 64 / HG key groups per workgroup:
-//              KPW = 512 / HG keys, so the keys are split over S / KPW workgroups.
+//   main  (prefill, T > KEYS_MAX_T): the shared GEMM core (lib/gemm.wgsl gemm_block8): a workgroup owns a
+//         64-row x 64-key tile, 8 x 8 per thread; 64 / hpb queries per tile (all heads of one query, 64 at a
+//         time, when hp >= 64, the head blocks summed in the output). Tiles after the last query's position
+//         only write -inf.
+// Decode (T <= KEYS_MAX_T) is shaders/sparse/indexer-decode.wgsl, a barrier-free walker per key range.
 
 // Generated from src/kernels/sparse/indexer.ts: the bindings params, q_index, k_index (vec4<elem>), w_index
 // (elem), index_scores (f32); the constants KEYS_MAX_T (4) and the GEMM core's (64 x 64 blocks, BK 32, B as
@@ -122,95 +118,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
         store_scores(t0 + qi, col, lo, hi, hb > 0u);
       }
     }
-  }
-}
-
-// 8 heads (h0 ..) x 8 keys (s0 ..) of query t from global memory: q · [k0 k1 k2 k3] as a vector-matrix product
-// is 4 dot products. Heads past Hi and keys past S are clamped to the last one (their sums are discarded).
-fn head_key_tile(t: u32, h0: u32, s0: u32) -> GemmAcc8 {
-  let D4 = params.Di4;
-  let qa = t * params.Hi;
-  let hl = params.Hi - 1u;
-  let q0 = (qa + min(h0, hl)) * D4;
-  let q1 = (qa + min(h0 + 1u, hl)) * D4;
-  let q2 = (qa + min(h0 + 2u, hl)) * D4;
-  let q3 = (qa + min(h0 + 3u, hl)) * D4;
-  let q4 = (qa + min(h0 + 4u, hl)) * D4;
-  let q5 = (qa + min(h0 + 5u, hl)) * D4;
-  let q6 = (qa + min(h0 + 6u, hl)) * D4;
-  let q7 = (qa + min(h0 + 7u, hl)) * D4;
-  let sl = params.S - 1u;
-  let k0 = min(s0, sl) * D4;
-  let k1 = min(s0 + 1u, sl) * D4;
-  let k2 = min(s0 + 2u, sl) * D4;
-  let k3 = min(s0 + 3u, sl) * D4;
-  let k4 = min(s0 + 4u, sl) * D4;
-  let k5 = min(s0 + 5u, sl) * D4;
-  let k6 = min(s0 + 6u, sl) * D4;
-  let k7 = min(s0 + 7u, sl) * D4;
-  var a = GemmAcc8(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0),
-                   vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
-  for (var d = 0u; d < D4; d++) {
-    let kl = mat4x4f(vec4f(k_index[k0 + d]), vec4f(k_index[k1 + d]), vec4f(k_index[k2 + d]), vec4f(k_index[k3 + d]));
-    let kh = mat4x4f(vec4f(k_index[k4 + d]), vec4f(k_index[k5 + d]), vec4f(k_index[k6 + d]), vec4f(k_index[k7 + d]));
-    var q = vec4f(q_index[q0 + d]);
-    a.lo0 += q * kl;
-    a.hi0 += q * kh;
-    q = vec4f(q_index[q1 + d]);
-    a.lo1 += q * kl;
-    a.hi1 += q * kh;
-    q = vec4f(q_index[q2 + d]);
-    a.lo2 += q * kl;
-    a.hi2 += q * kh;
-    q = vec4f(q_index[q3 + d]);
-    a.lo3 += q * kl;
-    a.hi3 += q * kh;
-    q = vec4f(q_index[q4 + d]);
-    a.lo4 += q * kl;
-    a.hi4 += q * kh;
-    q = vec4f(q_index[q5 + d]);
-    a.lo5 += q * kl;
-    a.hi5 += q * kh;
-    q = vec4f(q_index[q6 + d]);
-    a.lo6 += q * kl;
-    a.hi6 += q * kh;
-    q = vec4f(q_index[q7 + d]);
-    a.lo7 += q * kl;
-    a.hi7 += q * kh;
-  }
-  return a;
-}
-
-@compute @workgroup_size(8, 8)
-fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let HG = params.hg;
-  let hg = li % HG;
-  let s0 = linear_group(wg, nwg) * (512u / HG) + 8u * (li / HG);
-  for (var t = 0u; t < params.T; t++) {
-    var lo = vec4f(0.0);
-    var hi = vec4f(0.0);
-    for (var h0 = 8u * hg; h0 < params.Hi; h0 += 8u * HG) {
-      let acc = head_key_tile(t, h0, s0);
-      // ReLU before the (possibly negative) head weight; heads past Hi weigh 0.
-      for (var i = 0u; i < 8u; i++) {
-        let w = select(0.0, weight(t, min(h0 + i, params.Hi - 1u)), h0 + i < params.Hi);
-        lo += w * max(gemm8_lo(acc, i), vec4f(0.0));
-        hi += w * max(gemm8_hi(acc, i), vec4f(0.0));
-      }
-    }
-    red[2u * (t * 64u + li)] = lo;
-    red[2u * (t * 64u + li) + 1u] = hi;
-  }
-  // The threads of one key group are li .. li + HG - 1 (with HG = 1 each thread reads back its own sums).
-  if (HG > 1u) { workgroupBarrier(); }
-  if (hg != 0u) { return; }
-  for (var t = 0u; t < params.T; t++) {
-    var lo = vec4f(0.0);
-    var hi = vec4f(0.0);
-    for (var j = 0u; j < HG; j++) {
-      lo += red[2u * (t * 64u + li + j)];
-      hi += red[2u * (t * 64u + li + j) + 1u];
-    }
-    store_scores(t, s0, lo, hi, false);
   }
 }

@@ -13,7 +13,7 @@ import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '
 import { fitGridDimension } from '../common/rules.ts';
 import { BYTES_PER } from '../tensor.ts';
 import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
-import { checkLatentSplit, latentConstants, latentPartialBytes, latentSlices, latentWorkgroup, mergeWorkgroup, planLatentSplit, type LatentSplitPlan } from './latent-split.ts';
+import { checkLatentSplit, latentConstants, latentLanes, latentMergeWorkgroups, latentPartialBytes, planLatentSplit, type LatentSplitPlan } from './latent-split.ts';
 import {
   MLA_ABSORBED_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
@@ -92,7 +92,7 @@ const BINDINGS = {
 
 function checkAbsorbed(c: MlaAbsorbedConfig, caps: DeviceCaps): ValidationIssue[] {
   const p = planAbsorbed(c);
-  const core = checkLatentSplit(p, c.dc, caps, { dc: 'dc', keys: 'S' }, FIXED.WG, {}, '; mla.decode_naive takes wider latents');
+  const core = checkLatentSplit(p, { dc: 'dc', dr: 'dr' }, '; mla.decode_naive takes wider latents');
   return [...core, ...fitGridDimension('H', c.H, c.H * Math.ceil(c.dv / FIXED.RPW), 'W_UV row blocks', caps)];
 }
 
@@ -108,7 +108,7 @@ function absorbedPlan(c: MlaAbsorbedConfig) {
   };
 }
 
-/** Internal knob (tests): false forces the workgroup-memory row_sum and slice_sum even where the device has subgroups. */
+/** Internal knob (tests): false forces the workgroup-memory row_sum and lane_sum even where the device has subgroups. */
 export interface AbsorbedKnobs {
   subgroups?: boolean;
 }
@@ -118,17 +118,17 @@ const ENTRY_POINTS = ['absorb_main', 'split_main', 'merge_main', 'uv_main'] as c
 export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knobs: AbsorbedKnobs = {}): Promise<KernelInstance> {
   const p = planAbsorbed(c);
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
-  const slices = latentSlices(p, subgroups);
+  const lanes = latentLanes(subgroups);
   const kernel = await createKernel(
     ctx,
     {
       label: 'mla.decode_absorbed',
-      wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup, slices.wgsl].join('\n'),
+      wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup, lanes.wgsl].join('\n'),
       elem: c.dtype,
       enable: subgroups ? ['subgroups'] : [],
       bindings: BINDINGS,
       constants: { ...FIXED, ...latentConstants(p) },
-      workgroup: { ...latentWorkgroup(p, slices.lanes), ...mergeWorkgroup(p.splits, FIXED.WG) },
+      workgroup: lanes.workgroup,
     },
     ENTRY_POINTS,
   );
@@ -138,7 +138,7 @@ export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knob
   const grids: Record<(typeof ENTRY_POINTS)[number], [number, number]> = {
     absorb_main: grid(c.T * c.H * Math.ceil((c.dc + c.dr) / (4 * FIXED.ABSORB_WG)), maxDim),
     split_main: grid(c.T * p.blocks * p.splits, maxDim),
-    merge_main: grid(c.T * c.H * Math.ceil(c.dc / FIXED.WG), maxDim),
+    merge_main: grid(latentMergeWorkgroups(p, c.T, c.H, FIXED.WG), maxDim),
     uv_main: [Math.ceil(c.T / FIXED.MT), c.H * Math.ceil(c.dv / FIXED.RPW)],
   };
   // Each pass is also a stage, so the bench reports where a step's time goes.
@@ -166,8 +166,8 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   title: 'MLA decode, absorbed (split-K over the latent cache)',
   explain:
     'W_UK is folded into the query (q_lat = q_nope W_UK, one [d_c] vector per head) and W_UV is applied after the weighted sum, so attention runs directly on the cached ' +
-    'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. The heads are the M dimension of the tile, as in FlashMLA: ' +
-    'a workgroup scores up to 32 heads against each latent row it reads (in register tiles where every loaded key value feeds 8 heads and every query value 4 keys) and ' +
+    'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. The heads are the M dimension, as in FlashMLA: ' +
+    'a 4-lane walker scores up to 16 heads against each latent row it reads (each lane owns a quarter of the columns, so every loaded value feeds 16 multiply-adds in the score and 16 in P·c_KV) and ' +
     'accumulates P·c_KV for all of them, and the cache is split into key ranges (flash decoding: >= 512 workgroups or <= 64 KiB of cache each) merged by log-sum-exp, so a decode ' +
     'step streams the small latent cache once per 32 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, ' +
     'so no pass runs on a handful of workgroups.',

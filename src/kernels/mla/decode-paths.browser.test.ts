@@ -1,6 +1,7 @@
 // The two MLA decode orders on the GPU, on the same random inputs at odd sizes: each equals the float64
 // reference, and they equal each other (the absorbed order is the naive one with the products reassociated);
-// the absorbed order once more with its W_UV GEMV's workgroup-memory row_sum forced.
+// the absorbed order once more with its W_UV GEMV's workgroup-memory row_sum and lane_sum forced, and with
+// scores that climb along the cache, so the latent core's running max moves past its lazy-rescale threshold.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
@@ -49,6 +50,21 @@ describe('mla.decode_absorbed with the workgroup-memory row_sum (devices without
     const seed = freshSeed();
     const inputs = mlaDecodeRandomInputs(c, createRng(seed));
     const got = (await runKernel(ctx, mlaDecodeAbsorbed, c, inputs, () => createAbsorbed(ctx, c, { subgroups: false }))).out!;
+    const r = relL2('out', got.data, mlaDecodeAbsorbed.reference(inputs, c).out!.data, 1e-4);
+    expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2}`).toBe(true);
+  });
+});
+
+describe('mla.decode_absorbed with scores that climb along the cache', () => {
+  it('rescales its accumulators each time a score passes the running max by the threshold, and equals the float64 reference', async () => {
+    const c = withDefaults(mlaDecodeAbsorbed, { T: 1, S: 211, H: 6, dn: 13, dr: 8, dc: 44, dv: 11 });
+    const seed = freshSeed();
+    const inputs = mlaDecodeRandomInputs(c, createRng(seed));
+    // k_pe[s] = 0.05 s + noise and q_pe = 1: the RoPE part of the score rises by ~27 in base 2 over the cache.
+    const kpe = inputs.k_pe!.data;
+    for (let i = 0; i < kpe.length; i++) kpe[i] = 0.05 * Math.floor(i / c.dr) + 0.3 * kpe[i]!;
+    inputs.q_pe!.data.fill(1);
+    const got = (await runKernel(ctx, mlaDecodeAbsorbed, c, inputs)).out!;
     const r = relL2('out', got.data, mlaDecodeAbsorbed.reference(inputs, c).out!.data, 1e-4);
     expect(r.ok, `seed ${seed}: rel-L2 ${r.relL2}`).toBe(true);
   });

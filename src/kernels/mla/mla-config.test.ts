@@ -66,9 +66,9 @@ describe('MLA validation: one line naming the field, the value and the limit', (
     const issue = issuesOf(mlaDecodeNaive, { S: 32768, H: 128 }).find((i) => i.field === 'kv_full');
     expect(issue?.message).toMatch(/^needs 4\.00 GiB .* over this device's maxStorageBufferBindingSize of 1\.00 GiB/);
   });
-  it('absorbed: the latent must fit the column groups; any even rope width', () => {
+  it('absorbed: the latent must fit the written-out column loops; any even rope width', () => {
     expect(issuesOf(mlaDecodeAbsorbed, { dc: 4096 })).toEqual([
-      { field: 'dc', message: "4096 latent columns exceed this kernel's 2048 (8 columns for each of 256 invocations; mla.decode_naive takes wider latents)" },
+      { field: 'dc', message: "4096 latent columns exceed this kernel's 1024; mla.decode_naive takes wider latents" },
     ]);
     expect(issuesOf(mlaDecodeAbsorbed, { dc: 510, dr: 6 })).toEqual([]);
     expect(issuesOf(mlaDecodeNaive, { dc: 510, dr: 6 })).toEqual([]);
@@ -141,7 +141,7 @@ describe('absorbed split-K plan', () => {
           T: fc.integer({ min: 1, max: 64 }),
           S: fc.integer({ min: 1, max: 1 << 20 }),
           H: fc.integer({ min: 1, max: 1024 }),
-          dc: fc.integer({ min: 1, max: 2048 }),
+          dc: fc.integer({ min: 1, max: 960 }),
           dr2: fc.integer({ min: 1, max: 32 }),
           splits: fc.integer({ min: 0, max: 256 }),
           f16: fc.boolean(),
@@ -149,13 +149,11 @@ describe('absorbed split-K plan', () => {
         ({ T, S, H, dc, dr2, splits, f16 }) => {
           const c = withDefaults(mlaDecodeAbsorbed, { T: Math.min(T, S), S, H, dc, dr: 2 * dr2, splits, dtype: f16 ? 'f16' : 'f32' });
           const p = planAbsorbed(c);
-          expect(p.HO * p.CG).toBeLessThanOrEqual(256); // split_main's invocations
-          expect(8 * p.CG).toBeGreaterThanOrEqual(dc); // 8 columns per invocation cover d_c
-          expect(8 * p.HO * p.blocks).toBeGreaterThanOrEqual(c.H);
-          expect(p.BK % 4).toBe(0);
-          expect(2 * p.HO * p.BK).toBeLessThanOrEqual(p.HO * p.CG); // roles b, c: one (quad, key) per invocation
-          expect(p.HO * p.KQ * p.KS).toBeLessThanOrEqual(Math.min(64, p.HO * p.CG)); // role a
-          expect(p.KS).toBeGreaterThanOrEqual(1);
+          expect(p.HB).toBeLessThanOrEqual(16); // a walker's score registers
+          expect(p.HB * p.blocks).toBeGreaterThanOrEqual(c.H);
+          expect((p.HB - 1) * p.blocks).toBeLessThan(c.H); // balanced blocks
+          expect(4 * p.QC).toBeGreaterThanOrEqual(dc + c.dr); // 4 lanes x QC column quads cover the row
+          expect(p.HB === 1 || p.HB * (p.QC + p.VQ) <= 16 * (144 + 128)).toBe(true); // private columns per lane
           expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(S);
           expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(S);
           expect(p.splits).toBeLessThanOrEqual(Math.max(1024, splits));
@@ -164,14 +162,14 @@ describe('absorbed split-K plan', () => {
       ),
     );
   });
-  it('DeepSeek-V3 with 128 heads: 4 blocks of 32 heads (4 octets x 64 column groups), so the cache streams 4 times, not 128', () => {
+  it('DeepSeek-V3 with 128 heads: 8 blocks of 16 heads, so the cache streams 8 times, not 128', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 32768, H: 128 }));
-    expect([p.blocks, p.HO, p.CG]).toEqual([4, 4, 64]);
+    expect([p.blocks, p.HB, p.QC, p.VQ]).toEqual([8, 16, 144, 128]);
     expect(p.splits * p.blocks).toBeGreaterThanOrEqual(512);
   });
-  it('below 8K keys a range is at least 4 key tiles (128 keys): S = 2048, 16 heads -> 16 ranges, not 74 of 28 keys', () => {
+  it('below 8K keys a range is at least 128 keys: S = 2048, 16 heads -> 16 ranges, not 74 of 28 keys', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16 }));
-    expect([p.splits, p.keysPerSplit, p.BK]).toEqual([16, 128, 32]);
+    expect([p.splits, p.keysPerSplit, p.HB]).toEqual([16, 128, 16]);
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 100, H: 16 })).splits).toBe(1);
     // The user's count of ranges still wins.
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16, splits: 74 })).splits).toBe(74);

@@ -12,7 +12,7 @@ import { dsaMlaGeometry, planDsaMla } from './dsa-mla.ts';
 const rule = (workgroups: number, bytesPerWorkgroup: number) => workgroups >= 512 || bytesPerWorkgroup <= 64 * 1024;
 
 describe('sparse.dsa_attention MLA split', () => {
-  it('covers the list with whole ranges, one block per 8 * HO heads, forced chunks honoured', () => {
+  it('covers the list with whole ranges, balanced blocks of at most 16 heads, forced chunks honoured', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 8 }),
@@ -26,8 +26,8 @@ describe('sparse.dsa_attention MLA split', () => {
           const p = planDsaMla(c, f16 ? 2 : 4, chunk === null ? {} : { chunk });
           expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(topk);
           expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(topk);
-          expect(8 * p.HO * p.blocks).toBeGreaterThanOrEqual(H);
-          expect(p.HO * p.CG).toBeLessThanOrEqual(256);
+          expect(p.HB * p.blocks).toBeGreaterThanOrEqual(H);
+          expect(p.HB).toBeLessThanOrEqual(16);
           if (chunk !== null) expect(p.keysPerSplit).toBe(Math.min(chunk, topk));
           else expect(rule(T * p.blocks * p.splits, p.keysPerSplit * c.D * (f16 ? 2 : 4))).toBe(true);
         },
@@ -44,8 +44,8 @@ describe('sparse.dsa_attention MLA split', () => {
           const c = withDefaults(dsaAttention, { T: 1, S, Hq, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, dtype });
           const g = dsaMlaGeometry(c, el);
           expect(rule(g.split, g.bytesPerWorkgroup), `${dtype} Hq ${Hq} ${JSON.stringify(g)}`).toBe(true);
-          // Heads are the M dimension: 16 heads in one block (each gathered row read once), 128 in 4 of 32.
-          expect(g.plan.blocks).toBe(Hq === 16 ? 1 : 4);
+          // Heads are the M dimension: 16 heads in one block (each gathered row read once), 128 in 8 of 16.
+          expect(g.plan.blocks).toBe(Hq === 16 ? 1 : 8);
         }
       }
     });

@@ -7,16 +7,15 @@ import wgsl from '../../../shaders/sparse/dsa-mla.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { createKernel, grid, type StorageDType } from '../../gpu/shader.ts';
-import { workgroupArray } from '../../gpu/wgsl-declarations.ts';
 import type { ValidationIssue } from '../contract.ts';
 import { planned, plannedUniform } from '../common/buffer-plan.ts';
 import { BYTES_PER } from '../tensor.ts';
 import { usesSubgroups } from '../attention/flash-lanes.ts';
-import { checkLatentSplit, latentConstants, latentPartialBytes, latentSlices, latentWorkgroup, mergeWorkgroup, planLatentSplit, type LatentSplitPlan } from '../mla/latent-split.ts';
+import { checkLatentSplit, latentConstants, latentLanes, latentMergeWorkgroups, latentPartialBytes, planLatentSplit, type LatentSplitPlan } from '../mla/latent-split.ts';
 import type { SplitOptions } from './flash-split.ts';
 
-/** merge_main's invocations per workgroup (one latent column each). */
-const MERGE_WG = 64;
+/** merge_main's invocations per workgroup (one latent column quad each: 16 x splits x 16 B of partials). */
+const MERGE_WG = 16;
 
 const DsaMlaParams = d
   .struct({
@@ -59,19 +58,13 @@ export function dsaMlaGeometry(c: DsaMlaShape, el: number, opts: SplitOptions = 
   return {
     plan: p,
     split: c.T * p.blocks * p.splits,
-    merge: c.T * c.Hq * Math.ceil((c.D - c.Dr) / MERGE_WG),
+    merge: latentMergeWorkgroups(p, c.T, c.Hq, MERGE_WG),
     bytesPerWorkgroup: Math.min(p.keysPerSplit, c.topk) * c.D * el,
   };
 }
 
-/** split_main's own arrays beside the core's: the range's last usable position. */
-function liveArrays() {
-  return { live_count: workgroupArray('atomic<u32>', 1), live_end: workgroupArray('u32', 1) };
-}
-
-export function checkDsaMla(c: DsaMlaShape, caps: DeviceCaps, dtype: StorageDType): ValidationIssue[] {
-  const p = planDsaMla(c, BYTES_PER[dtype]);
-  return checkLatentSplit(p, c.D - c.Dr, caps, { dc: 'D', keys: 'topk' }, MERGE_WG, liveArrays());
+export function checkDsaMla(c: DsaMlaShape, _caps: DeviceCaps, dtype: StorageDType): ValidationIssue[] {
+  return checkLatentSplit(planDsaMla(c, BYTES_PER[dtype]), { dc: 'D', dr: 'Dr' });
 }
 
 /** The stage's own buffers: its parameters and the ranges' partials (names shared with the GQA stage). */
@@ -117,17 +110,17 @@ export interface DsaMlaIo {
 
 export async function createDsaMlaStage(ctx: GpuContext, c: DsaMlaShape, dtype: StorageDType, io: DsaMlaIo, label: string, opts: SplitOptions = {}) {
   const p = planDsaMla(c, BYTES_PER[dtype], opts);
-  const slices = latentSlices(p, usesSubgroups(ctx, opts));
+  const lanes = latentLanes(usesSubgroups(ctx, opts));
   const kernel = await createKernel(
     ctx,
     {
       label,
-      wgsl: [wgsl, slices.wgsl].join('\n'),
+      wgsl: [wgsl, lanes.wgsl].join('\n'),
       elem: dtype,
-      enable: slices.enable,
+      enable: lanes.enable,
       bindings: BINDINGS,
       constants: { ...latentConstants(p), WG: MERGE_WG },
-      workgroup: { ...latentWorkgroup(p, slices.lanes), ...liveArrays(), ...mergeWorkgroup(p.splits, MERGE_WG) },
+      workgroup: lanes.workgroup,
     },
     ['split_main', 'merge_main'] as const,
   );
@@ -140,8 +133,8 @@ export async function createDsaMlaStage(ctx: GpuContext, c: DsaMlaShape, dtype: 
   const splitGrid = grid(g.split, maxDim);
   const mergeGrid = grid(g.merge, maxDim);
   return {
-    /** sliceLanes: 4 where the subgroup butterfly sums the score slices, 1 for workgroup memory (tests). */
-    sliceLanes: slices.lanes,
+    /** Whether lane_sum is the subgroup butterfly (else workgroup memory; tests). */
+    subgroupLanes: lanes.subgroups,
     encode(pass: GPUComputePassEncoder) {
       pass.setBindGroup(0, group);
       pass.setPipeline(kernel.pipelines.split_main);

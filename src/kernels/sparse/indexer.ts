@@ -3,6 +3,7 @@
 // the tensors and `indexerStageBuffers`.
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/sparse/indexer.wgsl?raw';
+import decodeWgsl from '../../../shaders/sparse/indexer-decode.wgsl?raw';
 import * as d from 'typegpu/data';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
@@ -15,6 +16,7 @@ import { indexerReference } from '../../reference/sparse.ts';
 import { needF16, needVec4 } from '../common/rules.ts';
 import { gemmCore } from '../common/gemm.ts';
 import { BYTES_PER, roundTo } from '../tensor.ts';
+import { LANES, latentLanes, ruledKeysPerSplit } from '../mla/latent-split.ts';
 
 export const indexerSchema = {
   T: { type: 'int', label: 'queries T', doc: 'query tokens at positions S-T .. S-1', default: 1, min: 1, max: 1 << 20 },
@@ -41,19 +43,25 @@ export const IndexerParams = d
     qpt: d.u32,
     head_blocks: d.u32,
     key_tiles: d.u32,
-    /** Keys path: threads that split one key group's heads (1, 2, 4 or 8). */
-    hg: d.u32,
+    /** Keys path: keys per walker, key ranges per query. */
+    kpw: d.u32,
+    ranges: d.u32,
   })
   .$name('IndexerParams');
 
-/** Up to this many queries keys_main runs (KEYS_MAX_T in indexer.wgsl; a GEMM tile would hold only T * Hi of its rows). */
+/** Up to this many queries keys_main runs (a GEMM tile would hold only T * Hi of its rows). */
 export const KEYS_PATH_MAX_T = 4;
 /** The tile path's GEMM: 64 (query, head) rows x 64 keys per workgroup, 32 dims per staged slice, 8 x 8 per thread, k_index rows as B^T. */
 const GEMM = gemmCore({ bm: 64, bn: 64, bk: 32, bNK: true, micro: 8 });
-/** Threads per workgroup on both paths (8 x 8), and keys per thread on the keys path. */
+/** Threads per workgroup on the tile path (8 x 8). */
 const THREADS = 64;
-const KEYS_PER_THREAD = 8;
 const CONSTANTS = { KEYS_MAX_T: KEYS_PATH_MAX_T, ...GEMM.constants } as const;
+/**
+ * Keys path: heads per block at most (a walker's private query columns: IHB x Di / 4 floats per lane, 2048 at
+ * V3.2's 64 heads of 128).
+ */
+const DECODE_HEADS = 64;
+const DECODE_PRIVATE_FLOATS = 2048;
 
 const BINDINGS = {
   params: uniform(IndexerParams),
@@ -75,16 +83,19 @@ export function paddedHeads(Hi: number): number {
   return 8 * Math.ceil(Hi / 8);
 }
 
-export function indexerTiling(c: { T: number; S: number; Hi: number }) {
+export function indexerTiling(c: { T: number; S: number; Hi: number; Di: number; dtype?: 'f32' | 'f16' }) {
   const hp = paddedHeads(c.Hi);
   const hpb = Math.min(hp, GEMM.constants.GEMM_BM);
   const qpt = Math.floor(GEMM.constants.GEMM_BM / hpb);
   const keyTiles = Math.ceil(c.S / GEMM.constants.GEMM_BN);
   const queryTiles = Math.ceil(c.T / qpt);
   const keysPath = c.T <= KEYS_PATH_MAX_T;
-  // Keys path: up to 8 threads share a key group's heads, 8 heads each per pass (V3.2's 64 heads: 8 threads).
-  const hg = Math.min(8, 1 << Math.ceil(Math.log2(Math.ceil(c.Hi / 8))));
-  const keysPerWorkgroup = keysPath ? (THREADS / hg) * KEYS_PER_THREAD : GEMM.constants.GEMM_BN;
+  // Keys path: one walker per (query, key range), the ranges by the split rule over the index-key rows.
+  const kpw = ruledKeysPerSplit({ T: c.T, blocks: 1, keys: c.S, rowBytes: c.Di * BYTES_PER[c.dtype ?? 'f32'] });
+  const ranges = Math.ceil(c.S / kpw);
+  const dq = Math.ceil(c.Di / 4 / LANES);
+  const most = Math.max(1, Math.min(DECODE_HEADS, Math.floor(DECODE_PRIVATE_FLOATS / (4 * dq))));
+  const headBlocksDecode = Math.ceil(c.Hi / most);
   return {
     hp,
     hpb,
@@ -93,9 +104,13 @@ export function indexerTiling(c: { T: number; S: number; Hi: number }) {
     keyTiles,
     queryTiles,
     keysPath,
-    hg,
-    keysPerWorkgroup,
-    workgroups: keysPath ? Math.ceil(c.S / keysPerWorkgroup) : queryTiles * keyTiles,
+    kpw,
+    ranges,
+    /** Keys path: heads per block (IHB) and vec4 column groups per lane (IDJ). */
+    decodeHeads: Math.ceil(c.Hi / headBlocksDecode),
+    dq,
+    keysPerWorkgroup: keysPath ? kpw : GEMM.constants.GEMM_BN,
+    workgroups: keysPath ? c.T * ranges : queryTiles * keyTiles,
   };
 }
 
@@ -142,24 +157,43 @@ export function indexerStageBuffers(c: IndexerShape) {
       qpt: tiling.qpt,
       head_blocks: tiling.headBlocks,
       key_tiles: tiling.keyTiles,
-      hg: tiling.hg,
+      kpw: tiling.kpw,
+      ranges: tiling.ranges,
     }),
   };
 }
 
 export type IndexerStageIo = Record<'q_index' | 'k_index' | 'w_index' | 'index_scores' | 'indexer_params', GPUBuffer>;
 
-/** The module both storage types compile: one WGSL source, `elem` set to the storage type. */
+/** The prefill module both storage types compile: one WGSL source, `elem` set to the storage type. */
 export function indexerShader(dtype: IndexerConfig['dtype'], label = 'sparse.indexer') {
   return { label, wgsl, elem: dtype, bindings: BINDINGS, constants: CONSTANTS, workgroup: WORKGROUP };
 }
 
-export async function createIndexerStage(ctx: GpuContext, c: IndexerShape, io: IndexerStageIo, label = 'sparse.indexer'): Promise<IndexerStage> {
-  const kernel = await createKernel(ctx, indexerShader(c.dtype ?? 'f32', label), ['main', 'keys_main'] as const);
+/** The decode module (keys_main): the walker's constants for the shape and its lane sum. */
+export function indexerDecodeShader(c: IndexerShape, subgroups: boolean, label = 'sparse.indexer') {
   const tiling = indexerTiling(c);
+  const lanes = latentLanes(subgroups);
+  return {
+    label,
+    wgsl: [decodeWgsl, lanes.wgsl].join('\n'),
+    elem: c.dtype ?? 'f32',
+    enable: lanes.enable,
+    bindings: BINDINGS,
+    constants: { L: LANES, IDQ: c.Di / 4, IDJ: tiling.dq, IHB: tiling.decodeHeads },
+    workgroup: lanes.workgroup,
+  };
+}
+
+/** knobs.subgroups = false (tests) forces the decode walker's workgroup-memory lane sum where the device has subgroups. */
+export async function createIndexerStage(ctx: GpuContext, c: IndexerShape, io: IndexerStageIo, label = 'sparse.indexer', knobs: { subgroups?: boolean } = {}): Promise<IndexerStage> {
+  const tiling = indexerTiling(c);
+  const kernel = tiling.keysPath
+    ? await createKernel(ctx, indexerDecodeShader(c, ctx.features.subgroups && knobs.subgroups !== false, label), ['keys_main'] as const)
+    : await createKernel(ctx, indexerShader(c.dtype ?? 'f32', label), ['main'] as const);
   const group = kernel.bind({ params: io.indexer_params, q_index: io.q_index, k_index: io.k_index, w_index: io.w_index, index_scores: io.index_scores }, label);
   const groups = grid(tiling.workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
-  const pipeline = tiling.keysPath ? kernel.pipelines.keys_main : kernel.pipelines.main;
+  const pipeline = 'keys_main' in kernel.pipelines ? kernel.pipelines.keys_main : kernel.pipelines.main;
   return {
     encode(pass) {
       pass.setBindGroup(0, group);
@@ -205,9 +239,9 @@ export const indexer: KernelDefinition<IndexerConfig> = {
     "DeepSeek Sparse Attention's cheap scorer: I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) over a few small index heads (V3.2: 64 heads of 128, in FP8 there), " +
     'ReLU before the per-token head weight. Its only job is to rank keys for the top-k, so it is one GEMM-shaped pass with the index heads as the M dimension ' +
     '(each index key is read once for all heads) and the ReLU, weight and head sum fused in its epilogue, no softmax. Prefill runs the shared GEMM core ' +
-    '(64 x 64 tiles of (query, head) rows against keys staged through workgroup memory, an 8 x 8 register block per thread); decode (T <= 4) needs no staging: ' +
-    'each thread scores 8 keys against 8 heads at a time straight from memory, up to 8 threads split the heads, and the keys are spread over S / 64 workgroups ' +
-    '(64 heads). Causal: later keys score -inf. The weights are used as given: ' +
+    '(64 x 64 tiles of (query, head) rows against keys staged through workgroup memory, an 8 x 8 register block per thread); decode (T <= 4) needs no staging ' +
+    'and no barrier: a 4-lane walker per key range (>= 512 walkers or <= 64 KiB of index keys each) keeps its columns of up to 64 heads\' queries in registers, ' +
+    'reads each key row once for all of them, sums the lanes with a subgroup butterfly and applies ReLU * w in registers. Causal: later keys score -inf. The weights are used as given: ' +
     "DeepSeek's code folds H_I^-0.5 * D_I^-0.5 (and the softmax scale) into w before the sum, so pass w already scaled to reproduce it " +
     '(the golden file sparse.dsa-tiny does).',
   sources: ['DeepSeek-AI 2025, "DeepSeek-V3.2-Exp: Boosting Long-Context Efficiency with DeepSeek Sparse Attention", eq. 1; deepseek-ai/DeepSeek-V3.2-Exp inference/model.py (Indexer)'],

@@ -139,31 +139,30 @@ describe('golden mapping', () => {
 });
 
 describe('indexer geometry', () => {
-  it('decode spreads the keys over workgroups: >= 512 or <= 64 KiB of index keys each at V3.2 shapes', () => {
+  it('decode spreads the keys over walkers: >= 512 or <= 64 KiB of index keys each at V3.2 shapes', () => {
     for (const S of [8192, 32768, 131072]) {
       for (const T of [1, 2, 4]) {
         const c = { T, S, Hi: 64, Di: 128 };
         const g = indexerTiling(c);
         expect(g.keysPath).toBe(true);
-        // 8 threads share a key group's 64 heads: 64 keys (32 KiB of f32 index keys) per workgroup.
-        expect(g.hg).toBe(8);
-        expect(g.workgroups).toBe(S / 64);
-        expect(indexerKeyBytesPerWorkgroup(c)).toBe(32768);
+        // One walker per (query, key range), the 64 heads in one block; the ranges cover the keys.
+        expect(g.workgroups).toBe(T * g.ranges);
+        expect(g.decodeHeads).toBe(64);
+        expect(g.ranges * g.kpw).toBeGreaterThanOrEqual(S);
+        expect((g.ranges - 1) * g.kpw).toBeLessThan(S);
         expect(g.workgroups >= 512 || indexerKeyBytesPerWorkgroup(c) <= 65536).toBe(true);
+        // One query up to 32K keys: 128 keys (64 KiB of f32 index keys) per walker; past that 512 walkers.
+        if (T === 1) expect([g.kpw, g.workgroups]).toEqual(S <= 65536 ? [128, S / 128] : [S / 512, 512]);
       }
     }
-    expect(indexerTiling({ T: 1, S: 2048, Hi: 64 }).workgroups).toBe(32);
-    expect(indexerKeyBytesPerWorkgroup({ T: 1, S: 8192, Hi: 64, Di: 128, dtype: 'f16' })).toBe(16384);
+    expect(indexerTiling({ T: 1, S: 2048, Hi: 64, Di: 128 }).workgroups).toBe(16);
+    expect(indexerKeyBytesPerWorkgroup({ T: 1, S: 8192, Hi: 64, Di: 128, dtype: 'f16' })).toBe(65536);
   });
 
-  it('decode threads split the heads in groups of 8, up to 8 threads per key group', () => {
-    expect([1, 8, 9, 16, 17, 32, 33, 64, 65, 512].map((Hi) => indexerTiling({ T: 1, S: 4096, Hi }).hg)).toEqual([1, 1, 2, 2, 4, 4, 8, 8, 8, 8]);
-    // Fewer threads per key group, more keys per workgroup: always 64 threads, 8 keys each.
-    for (const Hi of [3, 12, 30, 64]) {
-      const g = indexerTiling({ T: 1, S: 4096, Hi });
-      expect(g.keysPerWorkgroup * g.hg).toBe(512);
-      expect(g.workgroups).toBe(Math.ceil(4096 / g.keysPerWorkgroup));
-    }
+  it('decode walkers take the heads in balanced blocks that keep their query columns <= 2048 floats per lane', () => {
+    expect([1, 3, 64, 65, 130].map((Hi) => indexerTiling({ T: 1, S: 4096, Hi, Di: 128 }).decodeHeads)).toEqual([1, 3, 64, 33, 44]);
+    const wide = indexerTiling({ T: 1, S: 4096, Hi: 64, Di: 1024 });
+    expect([wide.dq, wide.decodeHeads]).toEqual([64, 8]);
   });
 
   it('f16 storage compiles the same WGSL as f32: only the enable and the elem alias differ', () => {
@@ -175,14 +174,14 @@ describe('indexer geometry', () => {
   });
 
   it('prefill packs whole queries into a 64-row tile and covers every (query, key) tile', () => {
-    const g = indexerTiling({ T: 256, S: 256, Hi: 8 });
+    const g = indexerTiling({ T: 256, S: 256, Hi: 8, Di: 32 });
     expect(g.qpt).toBe(8);
     expect(g.keysPath).toBe(false);
     expect(g.workgroups).toBe(32 * 4);
     expect([1, 2, 3, 4, 5, 8, 9, 21, 64, 70].map(paddedHeads)).toEqual([1, 2, 4, 4, 8, 8, 16, 24, 64, 72]);
-    expect(indexerTiling({ T: 6, S: 65, Hi: 70 }).headBlocks).toBe(2);
-    expect(indexerTiling({ T: 37, S: 100, Hi: 21 })).toMatchObject({ hpb: 24, qpt: 2, queryTiles: 19, keyTiles: 2 });
-    expect(indexerTiling({ T: 512, S: 512, Hi: 4 })).toMatchObject({ hpb: 4, qpt: 16, workgroups: 32 * 8 });
+    expect(indexerTiling({ T: 6, S: 65, Hi: 70, Di: 12 }).headBlocks).toBe(2);
+    expect(indexerTiling({ T: 37, S: 100, Hi: 21, Di: 8 })).toMatchObject({ hpb: 24, qpt: 2, queryTiles: 19, keyTiles: 2 });
+    expect(indexerTiling({ T: 512, S: 512, Hi: 4, Di: 8 })).toMatchObject({ hpb: 4, qpt: 16, workgroups: 32 * 8 });
   });
 });
 

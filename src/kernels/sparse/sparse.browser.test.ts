@@ -11,7 +11,8 @@ import { relL2 } from '../compare.ts';
 import { attentionReference, causalMask } from '../../reference/attention.ts';
 import { createRng, freshSeed, type Rng } from '../random.ts';
 import { topk } from './topk.ts';
-import { indexer } from './indexer.ts';
+import { createIndexerStage, indexer, indexerBuffers } from './indexer.ts';
+import { instanceOfStage } from '../stage-instance.ts';
 import { sortBaseline } from './sort-baseline.ts';
 import { dsa } from './dsa.ts';
 import { slidingWindow } from './sliding-window.ts';
@@ -142,15 +143,16 @@ describe('sparse.sort_baseline on adversarial rows vs a CPU sort', () => {
 });
 
 describe('sparse.indexer: every head layout of both paths against the float64 reference', () => {
-  // Keys path (T <= 4): 1, 2, 4 and 8 threads per key group, more heads than 8 threads hold, the last workgroup
-  // part-filled, causal rows at the end. Tile path: heads padded to 1, 2, 4, 8, 16, 24 and past one 64-row block
+  // Keys path (T <= 4): 1 to 4 passes of 16 heads, two head blocks, several key ranges, the last walker
+  // part-filled, causal rows at the end, the workgroup-memory lane sum. Tile path: heads padded to 1, 2, 4, 8, 16, 24 and past one 64-row block
   // (72), tiles wholly after every query (-inf only), T and S not multiples of a tile.
-  const cases: { name: string; config: Record<string, unknown> }[] = [
-    { name: 'keys path, 1 head, T = 4, S = 9 (one part-filled workgroup)', config: { T: 4, S: 9, Hi: 1, Di: 4 } },
-    { name: 'keys path, 11 heads (2 threads per key group), T = 3, S = 301', config: { T: 3, S: 301, Hi: 11, Di: 12 } },
-    { name: 'keys path, 29 heads (4 threads), S = 97', config: { T: 2, S: 97, Hi: 29, Di: 20 } },
-    { name: 'keys path, 64 heads of 128 (8 threads), S = 70', config: { T: 1, S: 70, Hi: 64, Di: 128 } },
-    { name: 'keys path, 77 heads (8 threads, two passes), non-causal', config: { T: 2, S: 75, Hi: 77, Di: 8, causal: false } },
+  const cases: { name: string; config: Record<string, unknown>; subgroups?: false }[] = [
+    { name: 'keys path, 1 head, T = 4, S = 9 (one part-filled walker)', config: { T: 4, S: 9, Hi: 1, Di: 4 } },
+    { name: 'keys path, 11 heads (a partial head quad), T = 3, S = 301', config: { T: 3, S: 301, Hi: 11, Di: 12 } },
+    { name: 'keys path, 29 heads (2 passes of 16), S = 97', config: { T: 2, S: 97, Hi: 29, Di: 20 } },
+    { name: 'keys path, 64 heads of 128 (4 passes), S = 300 (3 key ranges)', config: { T: 1, S: 300, Hi: 64, Di: 128 } },
+    { name: 'keys path, 77 heads (2 head blocks), non-causal', config: { T: 2, S: 75, Hi: 77, Di: 8, causal: false } },
+    { name: 'keys path, workgroup-memory lane sum, 20 heads', config: { T: 2, S: 50, Hi: 20, Di: 16 }, subgroups: false },
     { name: 'tile path, 2 heads, T = 37 (2 query tiles), S = 130', config: { T: 37, S: 130, Hi: 2, Di: 16 } },
     { name: 'tile path, 7 heads (padded to 8), T = S = 129', config: { T: 129, S: 129, Hi: 7, Di: 8 } },
     { name: 'tile path, 16 heads, Di = 68 (3 slices), T = 9, S = 200', config: { T: 9, S: 200, Hi: 16, Di: 68 } },
@@ -164,7 +166,8 @@ describe('sparse.indexer: every head layout of both paths against the float64 re
       const config = withDefaults(indexer, tc.config);
       const inputs = makeInputs(indexer, config, createRng(seed));
       const live = ctx.buffers.liveBytes;
-      const got = await runKernel(ctx, indexer, config, inputs);
+      const create = tc.subgroups === false ? () => instanceOfStage(ctx, indexerBuffers(config), (b) => createIndexerStage(ctx, config, b, 'sparse.indexer', { subgroups: false })) : undefined;
+      const got = await runKernel(ctx, indexer, config, inputs, create);
       expect(ctx.buffers.liveBytes).toBe(live);
       const want = indexer.reference(inputs, config).index_scores!;
       const r = relL2('index_scores', got.index_scores!.data, want.data, 1e-4);
