@@ -9,15 +9,15 @@
 //                    the latent rows themselves); writes the unnormalised o, the max m and the sum l of its range
 //   3. merge_main  : an invocation per (t, h, latent column quad): the log-sum-exp merge of the ranges
 //                    (latent_merge, no barrier); the merged latent o[t,h] goes back into q_abs's row, no longer read
-//   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV (the TPR lanes of 4 weight rows read adjacent
-//                    floats of them, summed by row_sum2) over tiles of MT queries, W_UV read once per tile
+//   4. uv_main     : out[t,h] = W_UV[h] o[t,h], a coalesced GEMV: a 4-lane walker per <= 64 KiB block of W_UV
+//                    rows, its lanes owning adjacent latent columns, summed by lane_sum
 
 // Generated from src/kernels/mla/decode-absorbed.ts: the bindings params, q_nope [T, H, dn], q_pe [T, H, dr],
 // kv_latent [S, dc], k_pe [S, dr], wkv_b [H*(dn+dv), dc] (per head its W_UK rows, then its W_UV rows),
 // q_abs [T*H, dc+dr] (f32), part [T*H, splits, dc] then [T*H, splits, 2] (m, l) (f32) and out [T, H, dv];
-// the constants of the latent core (L, HB, DC, DR, QC, VQ) and of the other passes (ABSORB_WG, WG for merge
-// and uv, TPR, RPW, MT) and the workgroup arrays of the lane sums' workgroup-memory versions. row_sum with its
-// lane variant and lane_sum (lib/lane-sum-*.wgsl) are appended by the host. `elem` is f32 or f16 storage;
+// the constants of the latent core (L, HB, DC, DR, QC, VQ) and of the other passes (ABSORB_WG, WG for merge,
+// UV_ROWS) and the workgroup array of the lane sum's workgroup-memory version. lane_sum (lib/lane-sum-*.wgsl) is
+// appended by the host. `elem` is f32 or f16 storage;
 // arithmetic is f32.
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
@@ -92,50 +92,63 @@ fn merge_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: ve
   }
 }
 
-// Workgroup (query tile, head h, block of RPW of its W_UV rows d): out[t, h, d] = W_UV[h][d] . o[t, h]. The TPR
-// lanes of an invocation group share 4 rows, so each o value loaded feeds 4 multiply-adds per query.
-@compute @workgroup_size(WG)
-fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let lanes = lane_setup(lid);
-  let t0 = wg.x * MT;
-  let rows = min(params.T - t0, MT);
-  let blocks = (params.dv + RPW - 1u) / RPW;
-  let h = wg.y / blocks;
-  let d0 = (wg.y % blocks) * RPW + 4u * (lanes.p / TPR);
-  let dk = params.dc + params.dr;
-  // W_UV rows d0 .. d0+3 (past dv: row dv - 1 again, computed and not stored); o rows of queries t0 .. t0+3
-  // (past the tile: its last query again).
-  let w = (h * (params.dn + params.dv) + params.dn + min(vec4u(d0) + vec4u(0u, 1u, 2u, 3u), vec4u(params.dv - 1u))) * params.dc;
-  let o = (min(vec4u(t0) + vec4u(0u, 1u, 2u, 3u), vec4u(t0 + rows - 1u)) * params.H + h) * dk;
-  var a0 = vec4f(0.0); // query t0 + x: the 4 rows' partial dot products
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  for (var k = lanes.p % TPR; k < params.dc; k += TPR) {
-    let wv = vec4f(f32(wkv_b[w.x + k]), f32(wkv_b[w.y + k]), f32(wkv_b[w.z + k]), f32(wkv_b[w.w + k]));
-    a0 += wv * q_abs[o.x + k];
-    if (rows > 1u) {
-      a1 += wv * q_abs[o.y + k];
-      a2 += wv * q_abs[o.z + k];
-      a3 += wv * q_abs[o.w + k];
-    }
-  }
-  let s01 = row_sum2(a0, a1, lanes);
-  var s23 = array<vec4f, 2>(vec4f(0.0), vec4f(0.0));
-  if (rows > 2u) { s23 = row_sum2(a2, a3, lanes); } // uniform per workgroup
-  if (lanes.p % TPR == 0u) {
-    uv_store(t0, h, d0, s01[0]);
-    if (rows > 1u) { uv_store(t0 + 1u, h, d0, s01[1]); }
-    if (rows > 2u) { uv_store(t0 + 2u, h, d0, s23[0]); }
-    if (rows > 3u) { uv_store(t0 + 3u, h, d0, s23[1]); }
-  }
+// uv_main: a 4-lane walker per (head h, block of UV_ROWS rows d of W_UV[h], <= 64 KiB of them): out[t, h, d] =
+// W_UV[h][d] . o[t, h]. Lane i owns the latent columns 4 cq + i (adjacent lanes read adjacent floats of a row:
+// coalesced) and keeps o[t, h]'s in a private array, read at constant indices in the written-out row sweep;
+// 4 rows at a time, lane_sum adds the lanes. No workgroup memory (with subgroups, no barrier).
+var<private> uv_o: array<f32, VQ>;
+var<private> uv_acc: vec4f;
+var<private> uv_w: vec4u;
+
+fn uv_quad(cq: u32) {
+  if (cq >= VQ) { return; }
+  let c = min(4u * cq + lane, params.dc - 1u);
+  let w = vec4f(f32(wkv_b[uv_w.x + c]), f32(wkv_b[uv_w.y + c]), f32(wkv_b[uv_w.z + c]), f32(wkv_b[uv_w.w + c]));
+  uv_acc += uv_o[cq] * w;
 }
 
-// Rows d0 .. d0+3 of out[t, h] (those inside dv).
-fn uv_store(t: u32, h: u32, d0: u32, v: vec4f) {
-  let base = (t * params.H + h) * params.dv;
-  if (d0 < params.dv) { out[base + d0] = elem(v.x); }
-  if (d0 + 1u < params.dv) { out[base + d0 + 1u] = elem(v.y); }
-  if (d0 + 2u < params.dv) { out[base + d0 + 2u] = elem(v.z); }
-  if (d0 + 3u < params.dv) { out[base + d0 + 3u] = elem(v.w); }
+fn uv_32(c: u32) {
+  uv_quad(c); uv_quad(c + 1u); uv_quad(c + 2u); uv_quad(c + 3u); uv_quad(c + 4u); uv_quad(c + 5u); uv_quad(c + 6u); uv_quad(c + 7u);
+  uv_quad(c + 8u); uv_quad(c + 9u); uv_quad(c + 10u); uv_quad(c + 11u); uv_quad(c + 12u); uv_quad(c + 13u); uv_quad(c + 14u); uv_quad(c + 15u);
+  uv_quad(c + 16u); uv_quad(c + 17u); uv_quad(c + 18u); uv_quad(c + 19u); uv_quad(c + 20u); uv_quad(c + 21u); uv_quad(c + 22u); uv_quad(c + 23u);
+  uv_quad(c + 24u); uv_quad(c + 25u); uv_quad(c + 26u); uv_quad(c + 27u); uv_quad(c + 28u); uv_quad(c + 29u); uv_quad(c + 30u); uv_quad(c + 31u);
+}
+
+// Constant guards: the blocks past the latent are dropped before inlining.
+fn uv_row() {
+  if (VQ > 0u) { uv_32(0u); } if (VQ > 32u) { uv_32(32u); } if (VQ > 64u) { uv_32(64u); } if (VQ > 96u) { uv_32(96u); }
+  if (VQ > 128u) { uv_32(128u); } if (VQ > 160u) { uv_32(160u); } if (VQ > 192u) { uv_32(192u); } if (VQ > 224u) { uv_32(224u); }
+}
+
+@compute @workgroup_size(L)
+fn uv_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let blocks = (params.dv + UV_ROWS - 1u) / UV_ROWS;
+  let g = linear_group(wg, nwg);
+  if (g >= params.H * blocks) { return; } // uniform per workgroup
+  lane = lid;
+  let h = g / blocks;
+  let d0 = (g % blocks) * UV_ROWS;
+  let d1 = min(d0 + UV_ROWS, params.dv);
+  let dk = params.dc + params.dr;
+  for (var t = 0u; t < params.T; t++) {
+    let orow = (t * params.H + h) * dk;
+    for (var cq = 0u; cq < VQ; cq++) {
+      let c = 4u * cq + lid;
+      uv_o[cq] = select(0.0, q_abs[orow + min(c, params.dc - 1u)], c < params.dc);
+    }
+    for (var d = d0; d < d1; d += 4u) {
+      // Rows d .. d + 3 of W_UV[h] (past the block: its last row again, computed and not stored).
+      let rows = min(vec4u(d) + vec4u(0u, 1u, 2u, 3u), vec4u(d1 - 1u));
+      uv_w = (h * (params.dn + params.dv) + params.dn + rows) * params.dc;
+      uv_acc = vec4f(0.0);
+      uv_row();
+      let v = lane_sum(uv_acc, lid);
+      if (lid == 0u) {
+        let base = (t * params.H + h) * params.dv;
+        for (var i = 0u; i < 4u; i++) {
+          if (d + i < d1) { out[base + d + i] = elem(v[i]); }
+        }
+      }
+    }
+  }
 }

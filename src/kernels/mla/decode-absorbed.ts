@@ -2,18 +2,14 @@
 // per workgroup, column groups, key tile, key ranges), injects it as constants, and records four dispatches.
 import * as d from 'typegpu/data';
 import wgsl from '../../../shaders/mla/decode-absorbed.wgsl?raw';
-import rowSumWgsl from '../../../shaders/lib/row-sum.wgsl?raw';
-import rowLanesSubgroup from '../../../shaders/lib/row-lanes-subgroup.wgsl?raw';
-import rowLanesWorkgroup from '../../../shaders/lib/row-lanes-workgroup.wgsl?raw';
 import { storage, storageBindingCount, uniform } from '../../gpu/bindings.ts';
-import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { GpuContext } from '../../gpu/context.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import type { ConfigOf, ConfigSchema, KernelDefinition, KernelInstance, ValidationIssue } from '../contract.ts';
 import { allocate, planScratch, planned, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
-import { fitGridDimension } from '../common/rules.ts';
 import { BYTES_PER } from '../tensor.ts';
 import { mlaDecodeFromGolden, mlaDecodeGoldenMeta } from './mla-golden.ts';
-import { checkLatentSplit, latentConstants, latentLanes, latentMergeWorkgroups, latentPartialBytes, planLatentSplit, type LatentSplitPlan } from './latent-split.ts';
+import { MAX_BYTES_PER_WORKGROUP, checkLatentSplit, latentConstants, latentLanes, latentMergeWorkgroups, latentPartialBytes, planLatentSplit, type LatentSplitPlan } from './latent-split.ts';
 import {
   MLA_ABSORBED_BENCHMARKS,
   MLA_DECODE_TEST_CASES,
@@ -57,10 +53,15 @@ const LONG_CONTEXT = 8192;
 const MIN_KEYS_SHORT = 4 * 32;
 /**
  * The fixed part of the layout: absorb_main's invocations per workgroup (4 columns each: 128 x 4 B x dn = 64 KiB
- * of W_UK at dn = 128), merge_main's and uv_main's (WG), uv_main's lanes per 4 W_UV rows (TPR), rows per
- * workgroup (RPW = 4 * WG / TPR: 32 KiB of W_UV at d_c = 512) and queries per tile (MT).
+ * of W_UK at dn = 128) and merge_main's (WG).
  */
-const FIXED = { ABSORB_WG: 32, WG: 64, TPR: 16, RPW: 16, MT: 4 } as const;
+const FIXED = { ABSORB_WG: 32, WG: 64 } as const;
+
+/** uv_main's W_UV rows per walker: a multiple of 4 with <= 64 KiB of them (32 at d_c = 512, f32), at most the head's dv. */
+export function uvRows(c: MlaAbsorbedConfig): number {
+  const fit = Math.max(1, Math.floor(MAX_BYTES_PER_WORKGROUP / (4 * c.dc * BYTES_PER[c.dtype])));
+  return 4 * Math.min(fit, Math.ceil(c.dv / 4));
+}
 
 export type AbsorbedPlan = LatentSplitPlan;
 
@@ -90,10 +91,8 @@ const BINDINGS = {
   out: storage('elem', 'read_write'),
 };
 
-function checkAbsorbed(c: MlaAbsorbedConfig, caps: DeviceCaps): ValidationIssue[] {
-  const p = planAbsorbed(c);
-  const core = checkLatentSplit(p, { dc: 'dc', dr: 'dr' }, '; mla.decode_naive takes wider latents');
-  return [...core, ...fitGridDimension('H', c.H, c.H * Math.ceil(c.dv / FIXED.RPW), 'W_UV row blocks', caps)];
+function checkAbsorbed(c: MlaAbsorbedConfig): ValidationIssue[] {
+  return checkLatentSplit(planAbsorbed(c), { dc: 'dc', dr: 'dr' }, '; mla.decode_naive takes wider latents');
 }
 
 /** The inputs and output; q_abs [T*H, dc+dr] (then the merged latent o); the splits' partials o, then (m, l); params. */
@@ -108,7 +107,7 @@ function absorbedPlan(c: MlaAbsorbedConfig) {
   };
 }
 
-/** Internal knob (tests): false forces the workgroup-memory row_sum and lane_sum even where the device has subgroups. */
+/** Internal knob (tests): false forces the workgroup-memory lane_sum even where the device has subgroups. */
 export interface AbsorbedKnobs {
   subgroups?: boolean;
 }
@@ -123,11 +122,11 @@ export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knob
     ctx,
     {
       label: 'mla.decode_absorbed',
-      wgsl: [wgsl, rowSumWgsl, subgroups ? rowLanesSubgroup : rowLanesWorkgroup, lanes.wgsl].join('\n'),
+      wgsl: [wgsl, lanes.wgsl].join('\n'),
       elem: c.dtype,
-      enable: subgroups ? ['subgroups'] : [],
+      enable: lanes.enable,
       bindings: BINDINGS,
-      constants: { ...FIXED, ...latentConstants(p) },
+      constants: { ...FIXED, ...latentConstants(p), UV_ROWS: uvRows(c) },
       workgroup: lanes.workgroup,
     },
     ENTRY_POINTS,
@@ -139,7 +138,7 @@ export async function createAbsorbed(ctx: GpuContext, c: MlaAbsorbedConfig, knob
     absorb_main: grid(c.T * c.H * Math.ceil((c.dc + c.dr) / (4 * FIXED.ABSORB_WG)), maxDim),
     split_main: grid(c.T * p.blocks * p.splits, maxDim),
     merge_main: grid(latentMergeWorkgroups(p, c.T, c.H, FIXED.WG), maxDim),
-    uv_main: [Math.ceil(c.T / FIXED.MT), c.H * Math.ceil(c.dv / FIXED.RPW)],
+    uv_main: grid(c.H * Math.ceil(c.dv / uvRows(c)), maxDim),
   };
   // Each pass is also a stage, so the bench reports where a step's time goes.
   const stages = ENTRY_POINTS.map((name) => ({
@@ -178,7 +177,7 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   ],
   implements: 'mla.decode',
   schema: mlaAbsorbedSchema,
-  check: (c, caps) => [...checkMlaDecode(c, caps, storageBindingCount(BINDINGS)), ...checkAbsorbed(c, caps)],
+  check: (c, caps) => [...checkMlaDecode(c, caps, storageBindingCount(BINDINGS)), ...checkAbsorbed(c)],
   inputs: mlaDecodeInputs,
   outputs: mlaDecodeOutputs,
   plan: absorbedPlan,

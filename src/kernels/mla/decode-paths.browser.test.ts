@@ -1,6 +1,6 @@
 // The two MLA decode orders on the GPU, on the same random inputs at odd sizes: each equals the float64
 // reference, and they equal each other (the absorbed order is the naive one with the products reassociated);
-// the absorbed order once more with its W_UV GEMV's workgroup-memory row_sum and lane_sum forced, and with
+// the absorbed order once more with its workgroup-memory lane_sum forced (latent core and W_UV GEMV), and with
 // scores that climb along the cache, so the latent core's running max moves past its lazy-rescale threshold.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { browserGpu } from '../../../test/browser-gpu.ts';
@@ -43,8 +43,8 @@ describe('mla.decode_naive and mla.decode_absorbed agree', () => {
   }
 });
 
-describe('mla.decode_absorbed with the workgroup-memory row_sum (devices without subgroups)', () => {
-  it('equals the float64 reference, several splits and W_UV query tiles', async () => {
+describe('mla.decode_absorbed with the workgroup-memory lane_sum (devices without subgroups)', () => {
+  it('equals the float64 reference, several splits, 5 queries, dv = 70 (not a multiple of 4)', async () => {
     const c = withDefaults(mlaDecodeAbsorbed, { T: 5, S: 300, H: 6, dn: 10, dr: 8, dc: 76, dv: 70 });
     expect(planAbsorbed(c).splits).toBeGreaterThan(1);
     const seed = freshSeed();

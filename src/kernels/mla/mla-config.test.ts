@@ -15,7 +15,7 @@ import { createRng, freshSeed } from '../random.ts';
 import type { HostTensor } from '../tensor.ts';
 import { validateConfig } from '../common/validate.ts';
 import { mlaCompress } from './compress.ts';
-import { mlaDecodeAbsorbed, planAbsorbed } from './decode-absorbed.ts';
+import { mlaDecodeAbsorbed, planAbsorbed, uvRows } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
 import { latentCacheBytes, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
 import { mlaDecodeGoldenMeta } from './mla-golden.ts';
@@ -173,6 +173,19 @@ describe('absorbed split-K plan', () => {
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 100, H: 16 })).splits).toBe(1);
     // The user's count of ranges still wins.
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16, splits: 74 })).splits).toBe(74);
+  });
+  it('the W_UV GEMV streams <= 64 KiB of rows per walker: 32 rows at d_c = 512 (f32), 64 in f16, whole heads when they are small', () => {
+    expect(uvRows(withDefaults(mlaDecodeAbsorbed, { dc: 512, dv: 128 }))).toBe(32);
+    expect(uvRows(withDefaults(mlaDecodeAbsorbed, { dc: 512, dv: 128, dtype: 'f16' }))).toBe(64);
+    expect(uvRows(withDefaults(mlaDecodeAbsorbed, { dc: 44, dv: 11 }))).toBe(12);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 512 }), fc.boolean(), (dc, dv, f16) => {
+        const rows = uvRows(withDefaults(mlaDecodeAbsorbed, { dc, dv, dtype: f16 ? 'f16' : 'f32' }));
+        expect(rows % 4).toBe(0);
+        expect(rows * dc * (f16 ? 2 : 4) <= 64 * 1024 || rows === 4).toBe(true);
+        expect(rows).toBeLessThanOrEqual(4 * Math.ceil(dv / 4));
+      }),
+    );
   });
   it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
     for (const S of [8192, 16384, 32768]) {
