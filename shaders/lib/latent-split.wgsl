@@ -157,12 +157,15 @@ fn latent_item(g: u32, T: u32, blocks: u32, splits: u32) -> LatentItem {
 fn latent_split(sh: LatentShape, t: u32, head0: u32, split: u32, begin: u32, end: u32, score_scale: f32, tid: u32) {
   lane = tid;
   // The lane's query columns (a head past H reads head H - 1 and is never stored; columns past the row 0).
-  for (var x = 0u; x < HB * QC; x++) {
-    let h = min(head0 + x / QC, sh.H - 1u);
-    let c = 4u * (x % QC) + tid;
-    var v = 0.0;
-    if (c < DC + DR) { v = latent_q((t * sh.H + h) * (DC + DR) + c) * score_scale; }
-    qp[x] = v;
+  // Heads outer, quads inner: no division per element (a u32 division is per lane on CPU emulation).
+  for (var h = 0u; h < HB; h++) {
+    let row = (t * sh.H + min(head0 + h, sh.H - 1u)) * (DC + DR);
+    for (var cq = 0u; cq < QC; cq++) {
+      let c = 4u * cq + tid;
+      var v = 0.0;
+      if (c < DC + DR) { v = latent_q(row + c) * score_scale; }
+      qp[h * QC + cq] = v;
+    }
   }
   for (var j = 0u; j < 4u; j++) {
     m_run[j] = vec4f(NEG_INF);
@@ -188,10 +191,12 @@ fn latent_split(sh: LatentShape, t: u32, head0: u32, split: u32, begin: u32, end
     }
   }
   // The partial of each head inside H: its d_c columns, and from lane 0 its (m, l).
-  for (var x = 0u; x < HB * VQ; x++) {
-    let h = head0 + x / VQ;
-    let c = 4u * (x % VQ) + tid;
-    if (h < sh.H && c < DC) { part[((t * sh.H + h) * sh.splits + split) * DC + c] = op[x]; }
+  for (var h = 0u; h < min(HB, sh.H - head0); h++) {
+    let row = ((t * sh.H + head0 + h) * sh.splits + split) * DC;
+    for (var cq = 0u; cq < VQ; cq++) {
+      let c = 4u * cq + tid;
+      if (c < DC) { part[row + c] = op[h * VQ + cq]; }
+    }
   }
   if (tid == 0u) {
     for (var h = 0u; h < HB; h++) {

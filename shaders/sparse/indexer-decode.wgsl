@@ -89,12 +89,15 @@ fn keys_main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec
   let s1 = min(s0 + params.kpw, params.S);
   let last = params.S - params.T + t;
   for (var h0 = 0u; h0 < params.Hi; h0 += IHB) {
-    for (var x = 0u; x < IHB * IDJ; x++) {
-      let h = h0 + x / IDJ;
-      let d = 4u * (x % IDJ) + lid;
-      var v = vec4f(0.0);
-      if (h < params.Hi && d < IDQ) { v = vec4f(q_index[(t * params.Hi + h) * IDQ + d]); }
-      iq[x] = v;
+    // Heads outer, columns inner: no division per element (a u32 division is per lane on CPU emulation).
+    for (var x = 0u; x < IHB; x++) {
+      let h = h0 + x;
+      for (var j = 0u; j < IDJ; j++) {
+        let d = 4u * j + lid;
+        var v = vec4f(0.0);
+        if (h < params.Hi && d < IDQ) { v = vec4f(q_index[(t * params.Hi + h) * IDQ + d]); }
+        iq[x * IDJ + j] = v;
+      }
     }
     for (var x = 0u; x < IHB; x++) {
       var w = 0.0;
