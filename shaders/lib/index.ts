@@ -10,6 +10,7 @@ import lseMerge from './lse-merge.wgsl?raw';
 import lseMergeColumn from './lse-merge-column.wgsl?raw';
 import onlineSoftmax from './online-softmax.wgsl?raw';
 import orderKey from './order-key.wgsl?raw';
+import quadRowDots from './quad-row-dots.wgsl?raw';
 import rowSoftmax from './row-softmax.wgsl?raw';
 import workgroupReduce from './workgroup-reduce.wgsl?raw';
 import workgroupScan from './workgroup-scan.wgsl?raw';
@@ -25,6 +26,7 @@ export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/lse-merge-column.wgsl': lseMergeColumn,
   'lib/online-softmax.wgsl': onlineSoftmax,
   'lib/order-key.wgsl': orderKey,
+  'lib/quad-row-dots.wgsl': quadRowDots,
   'lib/row-softmax.wgsl': rowSoftmax,
   'lib/workgroup-reduce.wgsl': workgroupReduce,
   'lib/workgroup-scan.wgsl': workgroupScan,

@@ -1,96 +1,109 @@
 // moe.grouped_ffn at decode, the up pass: a coalesced GEMV per expert. At decode an expert gets a handful of
 // token rows, so the expert weights are streamed once and nothing is worth staging in workgroup memory; what
 // matters is that every load is coalesced, that enough workgroups stream at once, and (on CPU emulation,
-// where a barrier parks every invocation) that the hot loop meets no barrier.
+// where a barrier parks every invocation and every load with a computed index is a per-lane gather of ~20
+// instructions) that the hot loop meets no barrier and loads as few values per FMA as it can.
 //   Workgroup (tile t in x, weight-row block b in y): the tile's <= MT token rows of one expert (found by
-//   binary search in the tile table) against WG / L consecutive weight rows. Each weight row gets L = 4
-//   consecutive invocations that walk its K in vec4 steps, so a row's lanes read 64 contiguous bytes per
-//   step (whole memory sectors), and every weight vec4 is used for all the tile's tokens while it is in
-//   registers. L = 4 is WebGPU's smallest subgroup size, so lane_sum is a two-step xor butterfly with no
-//   workgroup memory (the workgroup-memory lane_sum serves devices without subgroups).
+//   binary search in the tile table) against WG / 4 * QR consecutive weight rows. A quad (4 consecutive
+//   invocations, WebGPU's smallest subgroup) owns QR = 4 consecutive weight rows of w1 and of w3, packed as
+//   the components of its vec4 accumulators (QR = 1 where a launch of such quads would be too few
+//   workgroups to fill a GPU: one tile of a deep matrix), and its lanes split K: lane j takes vec4s j,
+//   j + 4, ..., so per row the quad reads 64 contiguous bytes a step (whole memory sectors). Each x vec4 a
+//   lane loads serves 2 x QR weight rows and each weight vec4 the tile's token rows, all in registers
+//   (per step 2 QR weight vec4s and one x vec4 per token row: 8 + 8 loads for 256 FMAs at 8 rows, 8 + 1 for
+//   32 at one; one row per quad loaded 2 + 8 for 64 and 2 + 1 for 8). lane_sum then adds the 4 lanes'
+//   partial dots: a two-step xor butterfly with no workgroup memory (the workgroup-memory lane_sum serves
+//   devices without subgroups).
 //   up_gemv    h[p, n] = silu(x[tok p] . w1[e, n]) * (x[tok p] . w3[e, n]), the SwiGLU gate fused.
-// The down pass is grouped-ffn-gemv-down.wgsl (it reads h as vec4, so it needs other bindings). Weights are
-// stored as `elem` (f32, or f16 where the device has shader-f16); the math is f32.
+// The down pass is grouped-ffn-gemv-down.wgsl (it reads h, which this pass writes). Weights are stored as
+// `elem` (f32, or f16 where the device has shader-f16); the math is f32.
 
 // Generated from src/kernels/moe/grouped-ffn.ts: the bindings (params, x [tokens, dim] as vec4,
-// sorted_tokens [rows], tiles, w1 / w3 [E, inter, dim] as vec4<elem>, h [rows, inter] as scalars: lanes
-// of one vec4 are written by different invocations) and the constants WG (threads: ffnGemvShapes),
-// L (= 4, lanes per weight row), MT (token rows per tile, accumulated as two vec4: rows 0-3, rows 4-7)
-// and BM = MT (find_tile's tile height).
-
-struct GemvTile {
-  info: TileInfo,
-  rows: u32, // token rows of the tile (1..MT)
-  n: u32,    // this invocation's weight row
-}
-
-fn gemv_tile(wg: vec3u, lid: u32) -> GemvTile {
-  let info = find_tile(wg.x);
-  return GemvTile(info, min(info.row_end - info.row0, MT), wg.y * (WG / L) + lid / L);
-}
+// sorted_tokens [rows], tiles, w1 / w3 [E, inter, dim] as vec4<elem>, h [rows, inter] as scalars: with
+// QR = 1 the 4 columns of a vec4 come from 4 quads) and the constants WG (threads), QR (1 or 4:
+// ffnGemvShapes), L = 4 (lanes per quad, for lane_sum), MT (token rows per tile, 8: one vec4 accumulator
+// per row and matrix) and BM = MT (find_tile's tile height).
 
 fn silu(z: vec4f) -> vec4f {
   return z / (1.0 + exp(-z));
 }
 
-// The dots of one weight vec4 with 4 token rows whose vec4 index at this K position is s + kq.
-fn dot4(s: vec4u, kq: u32, w: vec4f) -> vec4f {
-  return vec4f(dot(x[s.x + kq], w), dot(x[s.y + kq], w), dot(x[s.z + kq], w), dot(x[s.w + kq], w));
-}
+#include "lib/quad-row-dots.wgsl"
 
-// x row offsets (in vec4) of tile rows r0 .. r0+3; rows past the tile repeat its last row (their sums are
-// computed and never stored, so no branch per row in the K loop).
-fn x_rows(tile: GemvTile, r0: u32, k4: u32) -> vec4u {
+/** x offsets (in vec4) of tile rows r0 .. r0 + 3; rows past the tile repeat its last one (computed, never stored). */
+fn x_rows(info: TileInfo, rows: u32, r0: u32, k4: u32) -> vec4u {
   var s: vec4u;
   for (var j = 0u; j < 4u; j++) {
-    let p = tile.info.row0 + min(r0 + j, tile.rows - 1u);
+    let p = info.row0 + min(r0 + j, rows - 1u);
     s[j] = select(p, u32(sorted_tokens[p]), params.gather == 1u) * k4;
   }
   return s;
 }
 
+/** The QR columns n0 .. of row p of h (component c is column n0 + c; inter is a multiple of 4). */
+fn store_cols(p: u32, n0: u32, v: vec4f) {
+  let i = p * params.inter + n0;
+  h[i] = v.x;
+  if (QR == 1u) { return; }
+  h[i + 1u] = v.y;
+  h[i + 2u] = v.z;
+  h[i + 3u] = v.w;
+}
+
 @compute @workgroup_size(WG)
 fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let tile = gemv_tile(wg, lid);
+  let info = find_tile(wg.x);
+  let rows = min(info.row_end - info.row0, MT);
   let k4 = params.dim / 4u;
-  var g_lo = vec4f(0.0); var g_hi = vec4f(0.0); // x . w1[n], rows 0-3 and 4-7
-  var u_lo = vec4f(0.0); var u_hi = vec4f(0.0); // x . w3[n]
-  if (tile.n < params.inter) {
-    let o = (tile.info.expert * params.inter + tile.n) * k4;
-    let s_lo = x_rows(tile, 0u, k4);
-    // Branches on the tile's row count are uniform per workgroup: decode's single rows do one dot each.
-    if (tile.rows == 1u) {
-      var g = vec4f(0.0);
-      var u = vec4f(0.0);
-      for (var kq = lid % L; kq < k4; kq += L) {
-        let xv = x[s_lo.x + kq];
-        g += xv * vec4f(w1[o + kq]);
-        u += xv * vec4f(w3[o + kq]);
-      }
-      g_lo.x = g.x + g.y + g.z + g.w;
-      u_lo.x = u.x + u.y + u.z + u.w;
-    } else {
-      let s_hi = x_rows(tile, 4u, k4);
-      for (var kq = lid % L; kq < k4; kq += L) {
-        let a = vec4f(w1[o + kq]);
-        let b = vec4f(w3[o + kq]);
-        g_lo += dot4(s_lo, kq, a);
-        u_lo += dot4(s_lo, kq, b);
-        if (tile.rows > 4u) {
-          g_hi += dot4(s_hi, kq, a);
-          u_hi += dot4(s_hi, kq, b);
-        }
-      }
+  let n0 = (wg.y * (WG / L) + lid / L) * QR; // the quad's weight rows n0 .. n0 + QR - 1
+  // Rows past inter load the last row (finite, never stored), so the loop has no branch per row.
+  let o = (vec4u(info.expert * params.inter) + min(vec4u(n0) + vec4u(0u, 1u, 2u, 3u), vec4u(params.inter - 1u))) * k4;
+  let s_lo = x_rows(info, rows, 0u, k4);
+  let s_hi = x_rows(info, rows, 4u, k4);
+  // g_r = x[row r] . w1[n0 + c], u_r the same with w3. The branches on the tile's row count are uniform
+  // per workgroup: a decode tile of one row loads one x vec4 a step.
+  var g0 = vec4f(0.0); var g1 = vec4f(0.0); var g2 = vec4f(0.0); var g3 = vec4f(0.0);
+  var g4 = vec4f(0.0); var g5 = vec4f(0.0); var g6 = vec4f(0.0); var g7 = vec4f(0.0);
+  var u0 = vec4f(0.0); var u1 = vec4f(0.0); var u2 = vec4f(0.0); var u3 = vec4f(0.0);
+  var u4 = vec4f(0.0); var u5 = vec4f(0.0); var u6 = vec4f(0.0); var u7 = vec4f(0.0);
+  // Weight rows 1-3 stay zero with QR = 1 (a constant branch).
+  var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+  var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+  for (var kq = lid % L; kq < k4; kq += L) {
+    let a0 = vec4f(w1[o.x + kq]);
+    let b0 = vec4f(w3[o.x + kq]);
+    if (QR > 1u) {
+      a1 = vec4f(w1[o.y + kq]); a2 = vec4f(w1[o.z + kq]); a3 = vec4f(w1[o.w + kq]);
+      b1 = vec4f(w3[o.y + kq]); b2 = vec4f(w3[o.z + kq]); b3 = vec4f(w3[o.w + kq]);
+    }
+    var xv = x[s_lo.x + kq]; g0 += dot_rows(xv, a0, a1, a2, a3); u0 += dot_rows(xv, b0, b1, b2, b3);
+    if (rows > 1u) {
+      xv = x[s_lo.y + kq]; g1 += dot_rows(xv, a0, a1, a2, a3); u1 += dot_rows(xv, b0, b1, b2, b3);
+      xv = x[s_lo.z + kq]; g2 += dot_rows(xv, a0, a1, a2, a3); u2 += dot_rows(xv, b0, b1, b2, b3);
+      xv = x[s_lo.w + kq]; g3 += dot_rows(xv, a0, a1, a2, a3); u3 += dot_rows(xv, b0, b1, b2, b3);
+    }
+    if (rows > 4u) {
+      xv = x[s_hi.x + kq]; g4 += dot_rows(xv, a0, a1, a2, a3); u4 += dot_rows(xv, b0, b1, b2, b3);
+      xv = x[s_hi.y + kq]; g5 += dot_rows(xv, a0, a1, a2, a3); u5 += dot_rows(xv, b0, b1, b2, b3);
+      xv = x[s_hi.z + kq]; g6 += dot_rows(xv, a0, a1, a2, a3); u6 += dot_rows(xv, b0, b1, b2, b3);
+      xv = x[s_hi.w + kq]; g7 += dot_rows(xv, a0, a1, a2, a3); u7 += dot_rows(xv, b0, b1, b2, b3);
     }
   }
-  let g0 = lane_sum(g_lo, lid);
-  let g1 = lane_sum(g_hi, lid);
-  let u0 = lane_sum(u_lo, lid);
-  let u1 = lane_sum(u_hi, lid);
-  if (lid % L != 0u || tile.n >= params.inter) { return; }
-  let lo = silu(g0) * u0;
-  let hi = silu(g1) * u1;
-  for (var r = 0u; r < tile.rows; r++) {
-    h[(tile.info.row0 + r) * params.inter + tile.n] = select(hi[r % 4u], lo[r % 4u], r < 4u);
+  // lane_sum in uniform control flow (its workgroup-memory variant has barriers); rows past the tile add
+  // zeros or repeats and are not stored.
+  var y = array<vec4f, 8>();
+  y[0] = silu(lane_sum(g0, lid)) * lane_sum(u0, lid);
+  if (rows > 1u) {
+    y[1] = silu(lane_sum(g1, lid)) * lane_sum(u1, lid);
+    y[2] = silu(lane_sum(g2, lid)) * lane_sum(u2, lid);
+    y[3] = silu(lane_sum(g3, lid)) * lane_sum(u3, lid);
   }
+  if (rows > 4u) {
+    y[4] = silu(lane_sum(g4, lid)) * lane_sum(u4, lid);
+    y[5] = silu(lane_sum(g5, lid)) * lane_sum(u5, lid);
+    y[6] = silu(lane_sum(g6, lid)) * lane_sum(u6, lid);
+    y[7] = silu(lane_sum(g7, lid)) * lane_sum(u7, lid);
+  }
+  if (lid % L != 0u || n0 >= params.inter) { return; }
+  for (var r = 0u; r < rows; r++) { store_cols(info.row0 + r, n0, y[r]); }
 }

@@ -47,9 +47,13 @@ export interface FfnStageOptions {
   gather: boolean;
   /** at most this many rows per expert (N for routed copies: a token picks an expert once) */
   maxRowsPerExpert: number;
-  /** Internal knobs (tests reach every path with them): the matmul path, and false to force lane_sum's workgroup-memory variant. */
+  /**
+   * Internal knobs (tests reach every path with them): the matmul path, false to force lane_sum's
+   * workgroup-memory variant, and the GEMV's weight rows per quad (default: ffnGemvShape's pick).
+   */
   path?: FfnPath;
   subgroups?: boolean;
+  quadRows?: 1 | 4;
 }
 
 /**
@@ -68,34 +72,41 @@ export const FUSED_MAX_INTER = 64;
 /** Token rows of one GEMV tile (MT in grouped-ffn-gemv.wgsl). */
 export const GEMV_TILE_ROWS = 8;
 
-/** Invocations per weight row of the GEMV (L): WebGPU's smallest subgroup, so a row's lanes share one. */
+/** Invocations of a GEMV quad (L, for lane_sum): WebGPU's smallest subgroup, so a quad's lanes share one. */
 export const GEMV_LANES = 4;
 
-/** A GEMV pass's launch: invocations per workgroup, weight rows per workgroup, workgroups, weight bytes each. */
+/**
+ * A GEMV pass's launch: invocations per workgroup, weight rows per quad (QR in grouped-ffn-gemv.wgsl: the
+ * components of its vec4 accumulators), weight rows per workgroup, workgroups, weight bytes each.
+ */
 export interface FfnGemvShape {
   wg: number;
+  quadRows: 1 | 4;
   rowsPerWorkgroup: number;
   workgroups: number;
   bytesPerWorkgroup: number;
 }
 
 /**
- * Workgroup size of one GEMV pass over `tiles` row tiles x `outRows` weight rows of K elements in
- * `matrices` matrices: the largest of 256..16 invocations (fewest workgroups, the least per-workgroup
- * set-up) whose launch still fills a GPU, i.e. >= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP
- * weight bytes per workgroup; 16 (4 weight rows) where none does.
+ * Launch of one GEMV pass over `tiles` row tiles x `outRows` weight rows of K elements in `matrices`
+ * matrices: the first shape that fills a GPU (>= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP
+ * weight bytes per workgroup), trying quads of 4 weight rows before quads of 1 (4 rows share every x load)
+ * and, for each, the largest of 256..16 invocations (fewest workgroups, the least per-workgroup set-up);
+ * 16 invocations of 1-row quads where none does.
  */
-export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number; maxWg?: number }): FfnGemvShape {
-  const shape = (wg: number): FfnGemvShape => {
-    const rows = wg / GEMV_LANES;
-    return { wg, rowsPerWorkgroup: rows, workgroups: o.tiles * Math.ceil(o.outRows / rows), bytesPerWorkgroup: rows * o.K * o.matrices * o.bytesPerElem };
+export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number; maxWg?: number; quadRows?: 1 | 4 }): FfnGemvShape {
+  const shape = (wg: number, quadRows: 1 | 4): FfnGemvShape => {
+    const rows = (wg / GEMV_LANES) * quadRows;
+    return { wg, quadRows, rowsPerWorkgroup: rows, workgroups: o.tiles * Math.ceil(o.outRows / rows), bytesPerWorkgroup: rows * o.K * o.matrices * o.bytesPerElem };
   };
   const sizes = [256, 128, 64, 32, 16].filter((wg) => wg <= (o.maxWg ?? 256));
-  for (const wg of sizes) {
-    const s = shape(wg);
-    if (s.workgroups >= FILL_WORKGROUPS || s.bytesPerWorkgroup <= FILL_BYTES_PER_WORKGROUP) return s;
+  for (const quadRows of o.quadRows ? [o.quadRows] : ([4, 1] as const)) {
+    for (const wg of sizes) {
+      const s = shape(wg, quadRows);
+      if (s.workgroups >= FILL_WORKGROUPS || s.bytesPerWorkgroup <= FILL_BYTES_PER_WORKGROUP) return s;
+    }
   }
-  return shape(sizes[sizes.length - 1] ?? 16);
+  return shape(sizes[sizes.length - 1] ?? 16, o.quadRows ?? 1);
 }
 
 /**
@@ -103,11 +114,11 @@ export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; mat
  * one per expert in use (rows / maxRowsPerExpert of them: a decode token's topk copies go to topk experts).
  * Weight bytes are counted at 4 per element (f16 storage halves them).
  */
-export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter' | 'maxRowsPerExpert'>, bytesPerElem = 4): { up: FfnGemvShape; down: FfnGemvShape } {
+export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter' | 'maxRowsPerExpert' | 'quadRows'>, bytesPerElem = 4): { up: FfnGemvShape; down: FfnGemvShape } {
   const tiles = Math.max(Math.ceil(o.rows / GEMV_TILE_ROWS), Math.ceil(o.rows / Math.max(1, o.maxRowsPerExpert)));
   return {
-    up: ffnGemvShape({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem }),
-    down: ffnGemvShape({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem }),
+    up: ffnGemvShape({ tiles, outRows: o.inter, K: o.dim, matrices: 2, bytesPerElem, quadRows: o.quadRows }),
+    down: ffnGemvShape({ tiles, outRows: o.dim, K: o.inter, matrices: 1, bytesPerElem, quadRows: o.quadRows }),
   };
 }
 
@@ -138,7 +149,10 @@ const FFN_BINDINGS = {
   y: storage('f32', 'read_write'),
 };
 
-/** The GEMV passes: up writes h as scalars, down reads it as vec4 (so each has its own layout). */
+/**
+ * The GEMV passes: up writes h, down reads it as vec4 (so each has its own layout). h and y are written as
+ * scalars: a quad of 1-row quads writes 4 columns of one vec4 from 4 invocations.
+ */
 const { w2: _w2, y: _y, ...GEMV_UP_BINDINGS } = FFN_BINDINGS;
 const GEMV_DOWN_BINDINGS = { params: FFN_BINDINGS.params, tiles: FFN_BINDINGS.tiles, w2: FFN_BINDINGS.w2, h: storage('vec4<f32>'), y: FFN_BINDINGS.y };
 
@@ -171,7 +185,7 @@ export function ffnGemm(bm: number, o: Pick<FfnStageOptions, 'dim' | 'inter'>) {
 }
 
 /** Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block (up: half of it is w3). */
-function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter' | 'maxRowsPerExpert'>) {
+function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter' | 'maxRowsPerExpert' | 'quadRows'>) {
   if (ffnPath(o) === 'gemv') {
     const shapes = ffnGemvShapes(o);
     return { up: Math.ceil(o.inter / shapes.up.rowsPerWorkgroup), down: Math.ceil(o.dim / shapes.down.rowsPerWorkgroup) };
@@ -218,29 +232,32 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
   const cols = ffnColumnTiles(o);
   const shapes = ffnGemvShapes(o);
-  const gemvModule = <B extends typeof GEMV_UP_BINDINGS | typeof GEMV_DOWN_BINDINGS>(wgsl: string, bindings: B, wg: number) => ({
+  const gemvModule = <B extends typeof GEMV_UP_BINDINGS | typeof GEMV_DOWN_BINDINGS>(wgsl: string, bindings: B, { wg, quadRows: qr }: FfnGemvShape) => ({
     label: o.label,
     wgsl: [wgsl, findTileWgsl, laneSumSource(subgroups, wg).wgsl].join('\n'),
     elem,
     bindings,
-    constants: { WG: wg, L: GEMV_LANES, MT: GEMV_TILE_ROWS, BM: GEMV_TILE_ROWS },
+    constants: { WG: wg, QR: qr, L: GEMV_LANES, MT: GEMV_TILE_ROWS, BM: GEMV_TILE_ROWS },
     workgroup: laneSumSource(subgroups, wg).workgroup,
     enable: laneSumSource(subgroups, wg).enable,
   });
   const core = ffnGemm(bm, o);
+  // What a launch reads of each weight binding (the dispatch geometry's bytes): the weights of at most
+  // min(E, rows) experts, the ones rows are routed to, not all E bound.
+  const reads = Math.min(o.E, o.rows) * o.dim * o.inter * (elem === 'f16' ? 2 : 4);
   type Buffers = Record<keyof typeof FFN_BINDINGS, GPUBuffer>;
   type Pass = { entry: GPUComputePipeline; bind: (b: Buffers) => GPUBindGroup };
   // The GEMV's two passes have their own bindings and workgroup sizes, so each is its own module; the tiled
   // passes (and the fused one) share one.
   const [upK, downK]: Pass[] = gemv
     ? await Promise.all([
-        createKernel(ctx, gemvModule(gemvUpWgsl, GEMV_UP_BINDINGS, shapes.up.wg), ['up_gemv'] as const).then((k) => ({
+        createKernel(ctx, gemvModule(gemvUpWgsl, GEMV_UP_BINDINGS, shapes.up), ['up_gemv'] as const).then((k) => ({
           entry: k.pipelines.up_gemv,
-          bind: ({ params, x, sorted_tokens, tiles, w1, w3, h }: Buffers) => k.bind({ params, x, sorted_tokens, tiles, w1, w3, h }, o.label),
+          bind: ({ params, x, sorted_tokens, tiles, w1, w3, h }: Buffers) => k.bind({ params, x, sorted_tokens, tiles, w1, w3, h }, o.label, { w1: reads, w3: reads }),
         })),
-        createKernel(ctx, gemvModule(gemvDownWgsl, GEMV_DOWN_BINDINGS, shapes.down.wg), ['down_gemv'] as const).then((k) => ({
+        createKernel(ctx, gemvModule(gemvDownWgsl, GEMV_DOWN_BINDINGS, shapes.down), ['down_gemv'] as const).then((k) => ({
           entry: k.pipelines.down_gemv,
-          bind: ({ params, tiles, w2, h, y }: Buffers) => k.bind({ params, tiles, w2, h, y }, o.label),
+          bind: ({ params, tiles, w2, h, y }: Buffers) => k.bind({ params, tiles, w2, h, y }, o.label, { w2: reads }),
         })),
       ])
     : await createKernel(
@@ -249,7 +266,7 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
         ['up_main', 'down_main', 'ffn_main'] as const,
       ).then((k) => {
         let group: GPUBindGroup | undefined;
-        const bind = (b: Buffers) => (group ??= k.bind(b, o.label));
+        const bind = (b: Buffers) => (group ??= k.bind(b, o.label, { w1: reads, w3: reads, w2: reads }));
         return fused ? [{ entry: k.pipelines.ffn_main, bind }] : [{ entry: k.pipelines.up_main, bind }, { entry: k.pipelines.down_main, bind }];
       });
   const tileKernel = o.gather
@@ -331,12 +348,12 @@ function ffnOutputs(c: GroupedFfnConfig): OutputSpec[] {
   return [{ name: 'y', shape: [c.N * c.topk, c.dim], dtype: 'f32' }];
 }
 
-function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}): FfnStageOptions {
+function stageOptions(c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups' | 'quadRows'> = {}): FfnStageOptions {
   return { label: 'moe.grouped_ffn', rows: c.N * c.topk, dim: c.dim, inter: c.inter, E: c.E, gather: true, maxRowsPerExpert: c.N, ...knobs };
 }
 
 /** moe.grouped_ffn's instance with the internal knobs set (tests force each matmul path and lane_sum variant). */
-export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups'> = {}) {
+export function createGroupedFfn(ctx: GpuContext, c: GroupedFfnConfig, knobs: Pick<FfnStageOptions, 'path' | 'subgroups' | 'quadRows'> = {}) {
   return instanceOfStage(ctx, [...ffnInputs(c), ...ffnOutputs(c)], (t) => createFfnStage(ctx, stageOptions(c, knobs), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.y!, sorted_tokens: t.sorted_tokens!, offsets: t.offsets! }, c.dtype));
 }
 
@@ -351,8 +368,9 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'its epilogue, every weight tile is read through workgroup memory once per row tile, and each thread keeps an 8 x 8 block of ' +
     'outputs in registers. Narrow experts (inter <= 64) run both matmuls of a row tile in one workgroup: the down matmul alone would be ' +
     'too shallow to pay for its launch. At decode (<= 64 rows per expert on average) ' +
-    'the same passes run as coalesced GEMVs instead: lanes of a weight row read consecutive vec4s, every weight vec4 serves all of an ' +
-    '8-row tile\'s tokens from registers, lanes meet through subgroup sums, and row tiles launch in x so an expert\'s repeats hit the cache. ' +
+    'the same passes run as coalesced GEMVs instead: a quad of 4 lanes owns 4 weight rows and splits K, so every x vec4 a lane loads serves ' +
+    '4 rows (8 in the up pass: w1 and w3) and every weight vec4 all of an 8-row tile\'s tokens, from registers; the lanes meet through ' +
+    'subgroup sums, and row tiles launch in x so an expert\'s repeats hit the cache. ' +
     'Input rows are the dispatch output: row p of ' +
     'expert e (offsets[e] <= p < offsets[e+1]) computes token sorted_tokens[p]; rows past offsets[E] are left untouched.',
   sources: [

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { GEMV_LANES, ffnGemvShapes, type FfnStageOptions } from './grouped-ffn.ts';
 import { FILL_BYTES_PER_WORKGROUP, FILL_WORKGROUPS } from './moe-config.ts';
-import { ROUTER_GEMV_LANES, routerPlan } from './router.ts';
+import { ROUTER_GEMV_LANES, ROUTER_GEMV_QUAD_ROWS, routerPlan } from './router.ts';
 
 const V3 = { dim: 7168, inter: 2048, E: 256, topk: 8 };
 
@@ -22,9 +22,10 @@ describe('expert GEMVs at DeepSeek-V3 dims', () => {
       const { up, down } = ffnGemvShapes(o);
       for (const [pass, s, K, matrices] of [['up', up, o.dim, 2], ['down', down, o.inter, 1]] as const) {
         expect(fills(s.workgroups, s.bytesPerWorkgroup), `${pass}: ${s.workgroups} workgroups of ${s.bytesPerWorkgroup} B`).toBe(true);
-        // the plan's bytes are what its rows stream: rows per workgroup x K x matrices x 4 B
-        expect(s.bytesPerWorkgroup).toBe((s.wg / GEMV_LANES) * K * matrices * 4);
-        expect(s.rowsPerWorkgroup * GEMV_LANES).toBe(s.wg);
+        // the plan's bytes are what its rows stream: rows per workgroup x K x matrices x 4 B; a quad of
+        // GEMV_LANES invocations owns quadRows weight rows
+        expect(s.bytesPerWorkgroup).toBe(s.rowsPerWorkgroup * K * matrices * 4);
+        expect(s.rowsPerWorkgroup).toBe((s.wg / GEMV_LANES) * s.quadRows);
       }
     });
   }
@@ -33,12 +34,20 @@ describe('expert GEMVs at DeepSeek-V3 dims', () => {
     const { up, down } = ffnGemvShapes({ rows: 8, dim: V3.dim, inter: V3.inter, maxRowsPerExpert: 1 });
     expect([up.workgroups, up.rowsPerWorkgroup]).toEqual([512, 32]);
     expect([down.workgroups, down.rowsPerWorkgroup]).toEqual([896, 64]);
+    expect([up.quadRows, down.quadRows]).toEqual([4, 4]);
+  });
+
+  it('one tile of a deep matrix (shared expert N = 1): 1-row quads, 512 workgroups of 4 rows', () => {
+    const { up } = ffnGemvShapes({ rows: 1, dim: V3.dim, inter: V3.inter, maxRowsPerExpert: 1 });
+    expect([up.quadRows, up.wg, up.workgroups]).toEqual([1, 16, 512]);
   });
 
   it('small shapes keep the largest workgroup that already streams <= 64 KiB each', () => {
     const { up, down } = ffnGemvShapes({ rows: 8, dim: 512, inter: 256, maxRowsPerExpert: 1 });
     expect(up.bytesPerWorkgroup).toBeLessThanOrEqual(FILL_BYTES_PER_WORKGROUP);
-    expect(down.wg).toBe(256);
+    expect(down.bytesPerWorkgroup).toBeLessThanOrEqual(FILL_BYTES_PER_WORKGROUP);
+    // 4-row quads: 64 invocations own 64 rows of 1 KiB
+    expect([down.wg, down.quadRows, down.rowsPerWorkgroup]).toEqual([64, 4, 64]);
   });
 });
 
@@ -50,13 +59,15 @@ describe('router logits GEMV at DeepSeek-V3 dims (7168 x 256 gate)', () => {
       const workgroups = p.logitGrid[0] * p.logitGrid[1] * p.logitGrid[2];
       expect(p.gemv).toBe(true);
       expect(fills(workgroups, p.bytesPerWorkgroup), `${workgroups} workgroups of ${p.bytesPerWorkgroup} B`).toBe(true);
-      expect(p.logitGrid[1] * (p.wg / ROUTER_GEMV_LANES)).toBeGreaterThanOrEqual(base.E);
-      expect(p.splits * (p.bytesPerWorkgroup / (p.wg / ROUTER_GEMV_LANES))).toBeGreaterThanOrEqual(base.dim * 4);
+      const rows = (p.wg / ROUTER_GEMV_LANES) * ROUTER_GEMV_QUAD_ROWS;
+      expect(p.logitGrid[1] * rows).toBeGreaterThanOrEqual(base.E);
+      expect(p.splits * (p.bytesPerWorkgroup / rows)).toBeGreaterThanOrEqual(base.dim * 4);
     });
   }
-  it('N=1: 16 expert blocks x 7 slices of 64 KiB', () => {
+  it('N=1: 16 expert blocks (4 quads of 4 rows) x 7 slices of 64 KiB', () => {
     const p = routerPlan({ ...base, N: 1 });
     expect(p.logitGrid).toEqual([1, 16, 7]);
+    expect(p.wg).toBe(16);
     expect(p.bytesPerWorkgroup).toBe(64 * 1024);
   });
 });

@@ -95,15 +95,18 @@ const GEMV_TOKENS = 8;
  */
 export const FUSED_MAX_DIM = 16;
 
-/** Invocations per expert row of the GEMV (L in router-gemv.wgsl): WebGPU's smallest subgroup. */
+/** Invocations of a GEMV quad (L in router-gemv.wgsl): WebGPU's smallest subgroup. */
 export const ROUTER_GEMV_LANES = 4;
+
+/** Expert rows per GEMV quad (QR in router-gemv.wgsl: the components of its vec4 accumulators). */
+export const ROUTER_GEMV_QUAD_ROWS = 4;
 
 export interface RouterPlan {
   /** no logits pass: select_main computes each logit from a gate of <= FUSED_MAX_DIM */
   fused: boolean;
   /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
   gemv: boolean;
-  /** GEMV threads per workgroup (WG / 4 expert rows) */
+  /** GEMV threads per workgroup (WG / 4 quads of ROUTER_GEMV_QUAD_ROWS expert rows) */
   wg: number;
   /** dim slices of the partial logits */
   splits: number;
@@ -130,7 +133,7 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
   const k4 = c.dim / 4;
   const maxSplits = Math.max(1, Math.min(8, Math.floor(k4 / (16 * ROUTER_GEMV_LANES))));
   const option = (wg: number, splits: number) => {
-    const rows = wg / ROUTER_GEMV_LANES;
+    const rows = (wg / ROUTER_GEMV_LANES) * ROUTER_GEMV_QUAD_ROWS;
     const blocks = Math.ceil(c.E / rows);
     const bytes = rows * Math.ceil(k4 / splits) * 16;
     return { wg, splits, blocks, bytes, fills: tiles * blocks * splits >= FILL_WORKGROUPS || bytes <= FILL_BYTES_PER_WORKGROUP };
@@ -196,7 +199,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
           label: 'moe.router gemv',
           wgsl: [gemvWgsl, laneSumSource(subgroups, plan.wg).wgsl].join('\n'),
           bindings: GEMV_BINDINGS,
-          constants: { WG: plan.wg, L: ROUTER_GEMV_LANES, MT: GEMV_TOKENS },
+          constants: { WG: plan.wg, QR: ROUTER_GEMV_QUAD_ROWS, L: ROUTER_GEMV_LANES, MT: GEMV_TOKENS },
           workgroup: laneSumSource(subgroups, plan.wg).workgroup,
           enable: laneSumSource(subgroups, plan.wg).enable,
         },
@@ -206,7 +209,13 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
   const made = allocate(ctx, 'moe.router', routerStagePlan(c, plan));
   const m: Readonly<Record<string, GPUBuffer>> = made.buffers;
   const logits = m.logits!;
-  const group = kernel.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, gate_bias: t.gate_bias ?? m.no_bias!, logits, weights: t.weights, indices: t.indices });
+  // After the GEMV, select_main (the one pipeline of this group that runs) reads the logits and the bias,
+  // never x or the gate: the dispatch geometry is told so.
+  const group = kernel.bind(
+    { params: m.params!, x: t.x, gate_weight: t.gate_weight, gate_bias: t.gate_bias ?? m.no_bias!, logits, weights: t.weights, indices: t.indices },
+    undefined,
+    plan.gemv ? { x: 0, gate_weight: 0 } : undefined,
+  );
   const gemvGroup = gemv?.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, logits }, 'moe.router gemv');
   const selectGrid = grid(Math.ceil(c.N / SEL_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
