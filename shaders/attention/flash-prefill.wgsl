@@ -2,9 +2,10 @@
 // over workgroups, in one dispatch and without workgroup memory or barriers on the subgroup path. Nothing
 // but `out` is written to memory.
 //
-// A workgroup is one quad: 4 invocations (the smallest subgroup WebGPU allows, so they are one subgroup)
-// that own QR = 4 * QV rows of ONE KV head. Row rr = t * G + g is query t through the g-th query head of the
-// GQA group (G = Hq / Hkv), so every K/V row the quad reads serves all G heads of about QR / G queries.
+// A workgroup is QPW quads of 4 invocations (4 is the smallest subgroup WebGPU allows, so a quad is always
+// in one subgroup); each quad owns QR = 4 * QV consecutive rows of ONE KV head. Row rr = t * G + g is query t
+// through the g-th query head of the GQA group (G = Hq / Hkv), so every K/V row a quad reads serves all G
+// heads of about QR / G queries.
 // The head dim is split over the 4 lanes: lane i holds vec4 columns i, i + 4, ... (CPL of them) of all QR
 // rows' q and O accumulators in registers, so the register micro-tile of O is QR rows x CPL vec4 columns
 // per lane and that of S is QR rows x 4 keys. Per 4 keys:
@@ -18,21 +19,23 @@
 // Why registers and not a K/V tile in workgroup memory: on SwiftShader every workgroup-memory access is a
 // per-lane gather (its pointers always carry a dynamic offset, SIMD::Pointer in SpirvShaderMemory.cpp), so a
 // staged tile costs the same gathers as reading storage plus the staging and two barriers per tile; each
-// K/V scalar a lane reads feeds QR FMAs instead, which is what bounds the speed there. On a GPU the quad
-// streams its K/V rows through L1 and needs no synchronisation; QV is chosen per device (register budget).
-// Causal: a quad stops after the last key its last row can see (nothing above the diagonal is read), and
-// quads are scheduled longest first so the last wave is short ones.
+// K/V scalar a lane reads feeds QR FMAs instead, which is what bounds the speed there (16 rows, one quad
+// per workgroup). On a GPU (4 rows per quad, 16 quads per workgroup) the quads of a workgroup read the same
+// K/V rows at about the same time, so L1 serves them, and none waits for another.
+// Causal: a workgroup stops after the last key its last row can see (nothing above the diagonal is read),
+// and workgroups are scheduled longest first so the last wave is short ones.
 // The output is acc / l (0 for a row that saw no key, like the reference).
 // `elem` is f32 or f16 storage (src/gpu/shader.ts); all arithmetic is f32.
 //
-// Every index into the private arrays below is a constant after inlining: the loops over rows and columns are
-// written out as helper calls with literal arguments (the driver's SPIR-V optimiser inlines them and folds the
-// indices). An array indexed by a loop variable lives in memory and each access is a per-lane gather on CPU
-// emulation (8x slower in a one-process A/B); WGSL has no unroll attribute.
+// In the key loop every index into the private arrays below is a constant after inlining: the loops over rows
+// and columns are written out as helper calls with literal arguments (the driver's SPIR-V optimiser inlines
+// them and folds the indices). An array indexed by a loop variable lives in memory and each access is a
+// per-lane gather on CPU emulation (8x slower in a one-process A/B); WGSL has no unroll attribute.
 
 // Generated from src/kernels/attention/flash-prefill.ts: the bindings params, q, k, v, out (vec4<elem>); the
-// constants QV (row quads per workgroup, 1..4), QR (= 4 * QV rows), D4 (vec4s per row), CPL (vec4 columns
-// per lane, ceil(D4 / 4) <= 16) and L (= 4, lane_sum's lanes), and lane_sum's workgroup array if it has one.
+// constants QV (row quads per invocation quad, 1..4), QR (= 4 * QV rows), QPW (quads per workgroup), WG
+// (= 4 * QPW), D4 (vec4s per row), CPL (vec4 columns per lane, ceil(D4 / 4) <= 16) and L (= 4, lane_sum's
+// lanes), and lane_sum's workgroup array if it has one.
 #include "lib/constants.wgsl"
 #include "lib/grid.wgsl"
 
@@ -46,20 +49,24 @@ var<private> last_key: array<vec4<i32>, 4>;
 // The current 4 keys' scores, then probabilities: [key * 4 + row quad].
 var<private> sc: array<vec4f, 16>;
 
-@compute @workgroup_size(4)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lane: u32) {
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) tid: u32) {
   let G = params.group;
   let rows = params.T * G; // rows of one KV head
-  let quads = (rows + QR - 1u) / QR;
+  let BR = QPW * QR; // rows of one workgroup
+  let blocks = (rows + BR - 1u) / BR;
   let wid = linear_group(wg, nwg);
-  if (wid >= quads * params.Hkv) { return; } // the whole workgroup leaves together
+  if (wid >= blocks * params.Hkv) { return; } // the whole workgroup leaves together
   let kvh = wid % params.Hkv;
+  let lane = tid % 4u;
   // Longest first: under the causal mask the last rows see the most keys.
-  let row0 = (quads - 1u - wid / params.Hkv) * QR;
+  let block0 = (blocks - 1u - wid / params.Hkv) * BR;
+  let row0 = block0 + (tid / 4u) * QR;
 
   begin_rows(row0, rows, kvh, lane);
-  // Keys the quad may see: the causal diagonal of its last live row (rows are query-major).
-  let last_t = (min(row0 + QR, rows) - 1u) / G;
+  // Keys the workgroup may see: the causal diagonal of its last live row (rows are query-major). Every quad
+  // walks them all (lane_sum needs uniform control flow); a quad's keys past its own diagonal are masked.
+  let last_t = (min(block0 + BR, rows) - 1u) / G;
   let end = select(params.S, params.S - params.T + last_t + 1u, params.causal != 0u);
   let stride = params.Hkv * D4; // vec4s from one key to the next in k and v
   let col0 = kvh * D4;
@@ -67,10 +74,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   for (var kb = 0u; kb < end; kb += 4u) {
     // Keys past S are read at S - 1 (their p is 0): no branch around the loads.
     let base = vec4u(min(vec4u(kb) + vec4u(0u, 1u, 2u, 3u), vec4u(params.S - 1u))) * stride + col0;
-    key_scores(0u, base.x, lane);
-    key_scores(1u, base.y, lane);
-    key_scores(2u, base.z, lane);
-    key_scores(3u, base.w, lane);
+    key_scores(0u, base.x, lane, tid);
+    key_scores(1u, base.y, lane, tid);
+    key_scores(2u, base.z, lane, tid);
+    key_scores(3u, base.w, lane, tid);
     softmax_step(0u, kb);
     if (QV > 1u) { softmax_step(1u, kb); }
     if (QV > 2u) { softmax_step(2u, kb); }
@@ -142,16 +149,16 @@ fn score_slot(i: u32, kbase: u32, lane: u32, s: ptr<function, array<vec4f, 4>>) 
 }
 
 // Key j (0..3 of the step) of every row: the lanes' parts over the column slots, summed over the quad.
-fn key_scores(j: u32, kbase: u32, lane: u32) {
+fn key_scores(j: u32, kbase: u32, lane: u32, tid: u32) {
   var s = array<vec4f, 4>();
   score_slot(0u, kbase, lane, &s); score_slot(1u, kbase, lane, &s); score_slot(2u, kbase, lane, &s); score_slot(3u, kbase, lane, &s);
   score_slot(4u, kbase, lane, &s); score_slot(5u, kbase, lane, &s); score_slot(6u, kbase, lane, &s); score_slot(7u, kbase, lane, &s);
   score_slot(8u, kbase, lane, &s); score_slot(9u, kbase, lane, &s); score_slot(10u, kbase, lane, &s); score_slot(11u, kbase, lane, &s);
   score_slot(12u, kbase, lane, &s); score_slot(13u, kbase, lane, &s); score_slot(14u, kbase, lane, &s); score_slot(15u, kbase, lane, &s);
-  sc[j * 4u] = lane_sum(s[0], lane);
-  if (QV > 1u) { sc[j * 4u + 1u] = lane_sum(s[1], lane); }
-  if (QV > 2u) { sc[j * 4u + 2u] = lane_sum(s[2], lane); }
-  if (QV > 3u) { sc[j * 4u + 3u] = lane_sum(s[3], lane); }
+  sc[j * 4u] = lane_sum(s[0], tid);
+  if (QV > 1u) { sc[j * 4u + 1u] = lane_sum(s[1], tid); }
+  if (QV > 2u) { sc[j * 4u + 2u] = lane_sum(s[2], tid); }
+  if (QV > 3u) { sc[j * 4u + 3u] = lane_sum(s[3], tid); }
 }
 
 // exp2(s - m), exactly 0 for a key the row does not see (even when m is NEG_INF too).

@@ -1,7 +1,8 @@
 // attention.flash_prefill beyond the shared dense cases (which the registry suite runs): S not a whole
 // number of 4-key steps, T one either side of a row block, a GQA group split across two row blocks, causal
-// keys skipped above the diagonal, D = 4 and 256, every row-quad count with both lane sums, large scores
-// (online-softmax rescaling), agreement with attention.naive on the same inputs, and release.
+// keys skipped above the diagonal, D = 4 and 256, every row-quad count and several quads per workgroup with
+// both lane sums, large scores (online-softmax rescaling), agreement with attention.naive on the same inputs,
+// and release.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { browserGpu } from '../../../test/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/context.ts';
@@ -33,7 +34,7 @@ describe('flash_prefill', () => {
     }
   });
 
-  it('T one either side of a row block, causal T = S (quads stop at their diagonal)', async () => {
+  it('T one either side of a row block, causal T = S (workgroups stop at their diagonal)', async () => {
     const rows = flashPrefillPlan(config({ T: 1000, S: 1000, D: 8, Hq: 1, Hkv: 1 }), ctx).rowsPerBlock;
     for (const T of [rows - 1, rows + 1]) {
       const c = config({ T, S: T, Hq: 1, Hkv: 1, D: 8, causal: true });
@@ -57,7 +58,7 @@ describe('flash_prefill', () => {
     await expectMatches(config({ T: 37, S: 100, Hq: 8, Hkv: 2, D: 32, causal: true }));
   });
 
-  it('1, 2 and 3 row quads per workgroup, with the subgroup and the workgroup-memory lane sum; D = 20 (a partial column slot)', async () => {
+  it('1, 2 and 3 row quads per invocation quad, with the subgroup and the workgroup-memory lane sum; D = 20 (a partial column slot)', async () => {
     const c = config({ T: 13, S: 29, Hq: 3, Hkv: 1, D: 20, causal: true });
     for (const rowQuads of [1, 2, 3]) {
       for (const subgroups of ctx.features.subgroups ? [true, false] : [false]) {
@@ -65,6 +66,19 @@ describe('flash_prefill', () => {
         await expectMatches(c, { rowQuads, subgroups });
       }
     }
+  });
+
+  it('2 and 3 quads per workgroup, with both lane sums: quads walk keys past their own diagonal (masked) and past the last row', async () => {
+    // 10 rows of 4-row quads: the second workgroup of 3 quads has one live quad and a half.
+    const c = config({ T: 10, S: 10, Hq: 1, Hkv: 1, D: 24, causal: true });
+    for (const quadsPerWorkgroup of [2, 3]) {
+      for (const subgroups of ctx.features.subgroups ? [true, false] : [false]) {
+        const opts = { rowQuads: 1, quadsPerWorkgroup, subgroups };
+        expect(flashPrefillPlan(c, ctx, opts)).toMatchObject({ wg: 4 * quadsPerWorkgroup, workgroups: Math.ceil(10 / (4 * quadsPerWorkgroup)) });
+        await expectMatches(c, opts);
+      }
+    }
+    await expectMatches(config({ T: 7, S: 31, Hq: 6, Hkv: 2, D: 16, causal: true }), { rowQuads: 2, quadsPerWorkgroup: 2 });
   });
 
   it('large scores: the running max moves by tens of units between key steps', async () => {

@@ -1,5 +1,6 @@
 // flash_prefill's tile plan and validation, without a device: every allowed head dim gets a plan whose lanes
-// cover it, the rows per quad follow the device (CPU emulation: 16, else 4) and the rows there are, and
+// cover it, the rows per quad and quads per workgroup follow the device (CPU emulation: 16 rows, one quad;
+// else 4 rows, 16 quads) and the rows there are, and
 // configs that break the vec4 / f16 rules are refused naming the field.
 import { describe, expect, it } from 'vitest';
 import type { AdapterSummary, DeviceCaps } from '../../gpu/context.ts';
@@ -26,27 +27,29 @@ describe('flash_prefill tile plan', () => {
     it(`${name}: every D % 4 == 0 up to 256 is covered by the 4 lanes' column slots, within the device`, () => {
       for (let D = 4; D <= 256; D += 4) {
         const p = flashPrefillPlan(config({ T: 100, S: 1000, Hq: 8, Hkv: 2, D }), caps);
-        expect(p.wg).toBe(4);
+        expect(p.wg).toBe(4 * p.quadsPerWorkgroup);
+        expect(p.wg).toBeLessThanOrEqual(caps.limits.maxComputeInvocationsPerWorkgroup);
         expect(4 * p.laneColumns * 4, `D=${D}`).toBeGreaterThanOrEqual(D);
         expect(4 * (p.laneColumns - 1) * 4, `D=${D}`).toBeLessThan(D);
         expect(p.laneColumns).toBeLessThanOrEqual(16);
         expect(p.workgroupBytes).toBeLessThanOrEqual(caps.limits.maxComputeWorkgroupStorageSize);
-        expect(p.rowsPerBlock).toBe(4 * p.rowQuads);
+        expect(p.rowsPerBlock).toBe(4 * p.rowQuads * p.quadsPerWorkgroup);
       }
     });
   }
 
-  it('16 rows per quad on CPU emulation, 4 elsewhere; one workgroup per row block per KV head', () => {
+  it('CPU emulation: one quad of 16 rows per workgroup; elsewhere 16 quads of 4 rows; one workgroup per row block per KV head', () => {
     const c = config({ T: 1024, S: 1024, Hq: 8, Hkv: 8, D: 64 });
-    expect(flashPrefillPlan(c, swiftshader)).toMatchObject({ rowsPerBlock: 16, laneColumns: 4, workgroups: 8 * 64, workgroupBytes: 0, subgroups: true });
-    expect(flashPrefillPlan(c, gpuF16)).toMatchObject({ rowsPerBlock: 4, workgroups: 8 * 256 });
-    expect(flashPrefillPlan(c, swiftshader, { rowQuads: 2 })).toMatchObject({ rowsPerBlock: 8, workgroups: 8 * 128 });
+    expect(flashPrefillPlan(c, swiftshader)).toMatchObject({ wg: 4, rowsPerBlock: 16, laneColumns: 4, workgroups: 8 * 64, workgroupBytes: 0, subgroups: true });
+    expect(flashPrefillPlan(c, gpuF16)).toMatchObject({ wg: 64, rowQuads: 1, quadsPerWorkgroup: 16, rowsPerBlock: 64, workgroups: 8 * 16 });
+    expect(flashPrefillPlan(c, swiftshader, { rowQuads: 2, quadsPerWorkgroup: 3 })).toMatchObject({ wg: 12, rowsPerBlock: 24, workgroups: 8 * Math.ceil(1024 / 24) });
   });
 
   it('never more row quads than rows; the workgroup-memory lane sum without subgroups', () => {
     // GQA 2, T = 3: 6 rows per KV head, two quads' worth.
     expect(flashPrefillPlan(config({ T: 3, S: 5, Hq: 4, Hkv: 2, D: 16 }), swiftshader)).toMatchObject({ rowQuads: 2, workgroups: 2 });
-    expect(flashPrefillPlan(config({ T: 3, S: 5, Hq: 4, Hkv: 2, D: 16 }), minimal)).toMatchObject({ subgroups: false, workgroupBytes: 4 * 16 });
+    // Without an adapter name (a GPU): quads of 4 rows, as many as the 6 rows fill (2), one vec4 of lane_red each lane.
+    expect(flashPrefillPlan(config({ T: 3, S: 5, Hq: 4, Hkv: 2, D: 16 }), minimal)).toMatchObject({ quadsPerWorkgroup: 2, wg: 8, subgroups: false, workgroupBytes: 8 * 16 });
     expect(flashPrefillPlan(config({ T: 3, S: 5, Hq: 4, Hkv: 2, D: 16 }), swiftshader, { subgroups: false })).toMatchObject({ subgroups: false });
   });
 });

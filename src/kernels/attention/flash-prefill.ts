@@ -21,17 +21,20 @@ import {
 import { laneSumSource, usesSubgroups, type FlashOptions } from './flash-lanes.ts';
 
 /**
- * The tile plan. A workgroup is one quad (4 invocations, one subgroup) owning 4 * rowQuads rows; its lanes
- * split the head dim, so each lane keeps 4 * rowQuads rows x ceil(D / 16) vec4 columns of q and O in registers.
- * On CPU emulation every K/V scalar a lane reads is a gather that costs about 20 FMAs' time, so the most rows
- * (16) per quad win there (each K/V vec4 a lane reads then feeds 64 FMAs); a GPU's register file holds 4 rows.
+ * The tile plan. A quad (4 invocations, one subgroup) owns 4 * rowQuads rows; its lanes split the head dim,
+ * so each lane keeps 4 * rowQuads rows x ceil(D / 16) vec4 columns of q and O in registers. On CPU emulation
+ * every K/V scalar a lane reads is a gather that costs about 20 FMAs' time, so the most rows (16) per quad win
+ * there (each K/V vec4 a lane reads then feeds 64 FMAs), one quad per workgroup (no keys walked past a quad's
+ * diagonal); a GPU's register file holds 4 rows per quad, and 16 quads make a 64-invocation workgroup.
  */
 export interface FlashPrefillPlan {
-  /** Invocations per workgroup: one quad. */
+  /** Invocations per workgroup: 4 per quad. */
   wg: number;
-  /** Row quads per workgroup (1..4). */
+  /** Row quads per invocation quad (1..4). */
   rowQuads: number;
-  /** Query rows (query x head of the GQA group) per workgroup: 4 * rowQuads. */
+  /** Invocation quads per workgroup. */
+  quadsPerWorkgroup: number;
+  /** Query rows (query x head of the GQA group) per workgroup: 4 * rowQuads * quadsPerWorkgroup. */
   rowsPerBlock: number;
   /** Vec4 columns of a row per lane: ceil(D / 16), at most the 16 slots the WGSL writes out (D <= 256). */
   laneColumns: number;
@@ -42,12 +45,15 @@ export interface FlashPrefillPlan {
 }
 
 export interface FlashPrefillOptions extends FlashOptions {
-  /** Row quads per workgroup (1..4); default: 4 on CPU emulation, 1 elsewhere. */
+  /** Row quads per invocation quad (1..4); default: 4 on CPU emulation, 1 elsewhere. */
   rowQuads?: number;
+  /** Invocation quads per workgroup; default: 1 on CPU emulation, 16 elsewhere (within the device's limits). */
+  quadsPerWorkgroup?: number;
 }
 
 const LANES = 4;
 const MAX_ROW_QUADS = 4;
+const GPU_QUADS_PER_WORKGROUP = 16;
 
 /** CPU emulation (SwiftShader, llvmpipe, WARP), where gathers, not registers, are the scarce resource. */
 function cpuEmulation(caps: DeviceCaps & { adapter?: AdapterSummary }): boolean {
@@ -71,22 +77,27 @@ function buffers(c: AttentionConfig) {
   };
 }
 
-/** The tile plan for this config on this device (every config the schema allows fits: D <= 256, 64 B of workgroup memory at most). */
+/** The tile plan for this config on this device (every config the schema allows fits: D <= 256, 4 KiB of workgroup memory at most). */
 export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps & { adapter?: AdapterSummary }, opts: FlashPrefillOptions = {}): FlashPrefillPlan {
   const subgroups = usesSubgroups(caps, opts);
+  const cpu = cpuEmulation(caps);
   const rows = c.T * (c.Hq / c.Hkv);
-  const wanted = opts.rowQuads ?? (cpuEmulation(caps) ? MAX_ROW_QUADS : 1);
-  // No more row quads than there are rows.
-  const rowQuads = Math.max(1, Math.min(MAX_ROW_QUADS, wanted, Math.ceil(rows / 4)));
-  const rowsPerBlock = 4 * rowQuads;
+  // No more row quads, or invocation quads, than the rows fill.
+  const rowQuads = Math.max(1, Math.min(MAX_ROW_QUADS, opts.rowQuads ?? (cpu ? MAX_ROW_QUADS : 1), Math.ceil(rows / 4)));
+  const quadRows = 4 * rowQuads;
+  const maxQuads = Math.floor(Math.min(caps.limits.maxComputeInvocationsPerWorkgroup, caps.limits.maxComputeWorkgroupSizeX) / LANES);
+  const quadsPerWorkgroup = Math.max(1, Math.min(maxQuads, opts.quadsPerWorkgroup ?? (cpu ? 1 : GPU_QUADS_PER_WORKGROUP), Math.ceil(rows / quadRows)));
+  const wg = LANES * quadsPerWorkgroup;
+  const rowsPerBlock = quadRows * quadsPerWorkgroup;
   return {
-    wg: LANES,
+    wg,
     rowQuads,
+    quadsPerWorkgroup,
     rowsPerBlock,
     laneColumns: Math.ceil(c.D / 4 / LANES),
     subgroups,
     workgroups: c.Hkv * Math.ceil(rows / rowsPerBlock),
-    workgroupBytes: workgroupBytes(laneSumSource(subgroups, LANES).workgroup),
+    workgroupBytes: workgroupBytes(laneSumSource(subgroups, wg).workgroup),
   };
 }
 
@@ -96,7 +107,7 @@ export interface FlashPrefillInstance extends KernelInstance {
 
 export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, opts: FlashPrefillOptions = {}): Promise<FlashPrefillInstance> {
   const plan = flashPrefillPlan(c, ctx, opts);
-  const lanes = laneSumSource(plan.subgroups, LANES);
+  const lanes = laneSumSource(plan.subgroups, plan.wg);
   const kernel = await createKernel(
     ctx,
     {
@@ -105,7 +116,7 @@ export async function createFlashPrefill(ctx: GpuContext, c: AttentionConfig, op
       elem: c.dtype,
       enable: lanes.enable,
       bindings: BINDINGS,
-      constants: { QV: plan.rowQuads, QR: plan.rowsPerBlock, D4: c.D / 4, CPL: plan.laneColumns, L: LANES },
+      constants: { QV: plan.rowQuads, QR: 4 * plan.rowQuads, QPW: plan.quadsPerWorkgroup, WG: plan.wg, D4: c.D / 4, CPL: plan.laneColumns, L: LANES },
       workgroup: lanes.workgroup,
     },
     ['main'] as const,
@@ -131,8 +142,8 @@ export const flashPrefill: KernelDefinition<AttentionConfig> = {
   id: 'attention.flash_prefill',
   title: 'FlashAttention prefill (tiled, online softmax)',
   explain:
-    'Each workgroup is a quad of 4 invocations that owns a block of query rows (all query heads of one GQA group, so each K/V row is read once for the whole group); ' +
-    'the lanes split the head dim, keep their columns of q and of the output accumulator in registers, and sum their parts of each score by a subgroup butterfly. ' +
+    'Each quad of 4 invocations owns a block of query rows (all query heads of one GQA group, so each K/V row is read once for the whole group); ' +
+    'its lanes split the head dim, keep their columns of q and of the output accumulator in registers, and sum their parts of each score by a subgroup butterfly. ' +
     'Scores stay in registers: an online softmax (base 2) keeps a running max and sum per row and rescales the accumulator only when the max grows, ' +
     'so the T x S score matrix never touches device memory and traffic is O(T*D + S*D) per head instead of O(T*S). ' +
     'Under the causal mask, keys above a block\'s diagonal are never read, and the longest blocks run first.',
