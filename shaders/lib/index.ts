@@ -2,6 +2,7 @@
 // resolveShader (src/gpu/shader.ts); the `?raw` imports work the same under Vite and the Node CLI's loader.
 import constants from './constants.wgsl?raw';
 import gemm from './gemm.wgsl?raw';
+import gemmQuad from './gemm-quad.wgsl?raw';
 import grid from './grid.wgsl?raw';
 import infinity from './infinity.wgsl?raw';
 import keyList from './key-list.wgsl?raw';
@@ -18,6 +19,7 @@ import workgroupScan from './workgroup-scan.wgsl?raw';
 export const WGSL_LIBRARY: Readonly<Record<string, string>> = {
   'lib/constants.wgsl': constants,
   'lib/gemm.wgsl': gemm,
+  'lib/gemm-quad.wgsl': gemmQuad,
   'lib/grid.wgsl': grid,
   'lib/infinity.wgsl': infinity,
   'lib/key-list.wgsl': keyList,

@@ -5,10 +5,10 @@ import * as d from 'typegpu/data';
 import wgsl from '../../../shaders/linear/matmul.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
-import type { GpuContext } from '../../gpu/context.ts';
+import type { AdapterSummary, DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { instanceOfStage } from '../stage-instance.ts';
 import type { ConfigOf, ConfigSchema, KernelDefinition, TensorSpec } from '../contract.ts';
-import { gemmCore } from '../common/gemm.ts';
+import { gemmQuadCore, gemmQuadTile, type GemmQuadTile } from '../common/gemm.ts';
 import { allocate, planScratch, plannedTensors, plannedUniform } from '../common/buffer-plan.ts';
 import { fitGridDimension, needF16 } from '../common/rules.ts';
 import { BYTES_PER, roundTo, type TensorDType } from '../tensor.ts';
@@ -41,11 +41,20 @@ export interface MatmulShape {
   alpha?: number;
 }
 
-/**
- * 64 x 64 blocks of C, 32-deep K slices, an 8 x 8 micro-tile per thread in named registers (lib/gemm.wgsl
- * gemm_block8; 64 threads): 2.4x the 4 x 4 form on SwiftShader, where a shared read is a per-lane gather.
- */
-const TILE = { bm: 64, bn: 64, bk: 32, micro: 8 } as const;
+/** Internal knobs (not in the config schema; tests use them to reach every path). */
+export interface MatmulOptions {
+  /** false forces the workgroup-memory lane sum even where the device has subgroups. */
+  subgroups?: boolean;
+  /** Row and column quads of each quad's tile (default: gemmQuadTile for the device). */
+  rowQuads?: GemmQuadTile['rowQuads'];
+  colQuads?: GemmQuadTile['colQuads'];
+}
+
+/** The quad core's tile for this device and layout (lib/gemm-quad.wgsl). */
+export function matmulTile(caps: DeviceCaps & { adapter?: AdapterSummary }, transB: boolean, opts: MatmulOptions = {}): GemmQuadTile {
+  const d = gemmQuadTile(caps, transB, caps.features.subgroups && opts.subgroups !== false);
+  return { ...d, rowQuads: opts.rowQuads ?? d.rowQuads, colQuads: opts.colQuads ?? d.colQuads };
+}
 
 const MatmulParams = d
   .struct({
@@ -127,11 +136,12 @@ export async function createMatmulStage(
   io: { a: GPUBuffer; b: GPUBuffer; c: GPUBuffer },
   label = 'linear.matmul',
   dtype: StorageDType = 'f32',
+  opts: MatmulOptions = {},
 ): Promise<MatmulStage> {
-  const core = gemmCore({ ...TILE, bNK: s.trans_b });
+  const core = gemmQuadCore(matmulTile(ctx, s.trans_b, opts));
   const kernel = await createKernel(
     ctx,
-    { label, wgsl, elem: dtype, bindings: BINDINGS, constants: core.constants, workgroup: core.workgroup },
+    { label, wgsl: `${wgsl}\n${core.laneSum}`, elem: dtype, enable: core.enable, bindings: BINDINGS, constants: core.constants, workgroup: core.workgroup },
     ['matmul_main'] as const,
   );
   const made = allocate(ctx, label, { params: plannedUniform(MatmulParams, matmulParams(s)) });
@@ -147,21 +157,28 @@ export async function createMatmulStage(
   };
 }
 
+/** The registry's instance, with the internal knobs tests use. */
+export function createMatmul(ctx: GpuContext, c: MatmulConfig, opts: MatmulOptions = {}) {
+  const shape = { M: c.M, N: c.N, K: c.K, batch: c.batch, trans_b: c.trans_b };
+  return instanceOfStage(ctx, plan(c), (b) => createMatmulStage(ctx, shape, { a: b.a!, b: b.b!, c: b.c! }, 'linear.matmul', storageType(c), opts));
+}
+
 export const matmul: KernelDefinition<MatmulConfig> = {
   id: 'linear.matmul',
   family: 'linear',
   title: 'Tiled GEMM (C = A · B)',
   explain:
-    'Each workgroup owns a 64 x 64 block of C and each thread an 8 x 8 micro-tile of it in registers; K is walked in slices of 32 staged in workgroup memory, ' +
-    'so every value loaded from device memory is reused 64 times and every value read from workgroup memory feeds 8 multiply-adds. ' +
-    'The arithmetic intensity grows with the block size, which is what moves a GEMM from the bandwidth roof to the FMA roof.',
+    'Each workgroup is 16 independent quads of 4 invocations; a quad owns a tile of C in registers (16 x 16 on CPU emulation, 8 x 8 on a GPU) and its 4 lanes split K, ' +
+    'reading 64 contiguous bytes of each A row per 16-deep step, so every value read feeds 16 (or 8) multiply-adds with no workgroup tile and no barrier; ' +
+    'the lanes sum their partial tiles once at the end. The arithmetic intensity grows with the tile, which is what moves a GEMM from the bandwidth roof to the FMA roof.',
   sources: ['Volkov & Demmel 2008, "Benchmarking GPUs to tune dense linear algebra"', 'NVIDIA CUTLASS, "Efficient GEMM in CUDA" (thread-block and warp tiles)'],
   schema,
   check(c, caps) {
+    const [cols, rows] = gemmQuadCore(matmulTile(caps, c.trans_b)).grid(c.M, c.N);
     return [
       ...needF16('dtype', c.dtype, caps),
-      ...fitGridDimension('N', c.N, Math.ceil(c.N / TILE.bn), 'column blocks', caps),
-      ...fitGridDimension('M', c.M, Math.ceil(c.M / TILE.bm), 'row blocks', caps),
+      ...fitGridDimension('N', c.N, cols, 'column blocks', caps),
+      ...fitGridDimension('M', c.M, rows, 'row blocks', caps),
       ...fitGridDimension('batch', c.batch, c.batch, 'batch entries', caps),
     ];
   },
@@ -185,8 +202,7 @@ export const matmul: KernelDefinition<MatmulConfig> = {
     }
     return { c: { shape: batched(c, [c.M, c.N]), data: out } };
   },
-  create: (ctx, c) =>
-    instanceOfStage(ctx, plan(c), (b) => createMatmulStage(ctx, { M: c.M, N: c.N, K: c.K, batch: c.batch, trans_b: c.trans_b }, { a: b.a!, b: b.b!, c: b.c! }, 'linear.matmul', storageType(c))),
+  create: (ctx, c) => createMatmul(ctx, c),
   benchmarks: [
     { name: 'square M=N=K=1024', config: { M: 1024, N: 1024, K: 1024 } },
     { name: 'prefill projection M=512 K=2048 N=2048, B as [N,K]', config: { M: 512, N: 2048, K: 2048, trans_b: true } },
