@@ -30,21 +30,33 @@ fn down_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) 
   let s_hi = min(vec4u(info.row0) + vec4u(4u, 5u, 6u, 7u), vec4u(last)) * k4;
   var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
   var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
-  var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); // zero with QR = 1 (a constant branch)
-  for (var kq = lid % L; kq < k4; kq += L) {
-    let b0 = vec4f(w2[o.x + kq]);
-    if (QR > 1u) { b1 = vec4f(w2[o.y + kq]); b2 = vec4f(w2[o.z + kq]); b3 = vec4f(w2[o.w + kq]); }
-    a0 += dot_rows(h[s_lo.x + kq], b0, b1, b2, b3);
-    if (rows > 1u) {
-      a1 += dot_rows(h[s_lo.y + kq], b0, b1, b2, b3);
-      a2 += dot_rows(h[s_lo.z + kq], b0, b1, b2, b3);
-      a3 += dot_rows(h[s_lo.w + kq], b0, b1, b2, b3);
+  // One token row (decode): a loop of its own (see the up pass).
+  if (rows == 1u) {
+    for (var kq = lid % L; kq < k4; kq += L) {
+      let hv = h[s_lo.x + kq];
+      if (QR == 1u) {
+        a0.x += dot(hv, vec4f(w2[o.x + kq]));
+      } else {
+        a0 += dot_rows(hv, vec4f(w2[o.x + kq]), vec4f(w2[o.y + kq]), vec4f(w2[o.z + kq]), vec4f(w2[o.w + kq]));
+      }
     }
-    if (rows > 4u) {
-      a4 += dot_rows(h[s_hi.x + kq], b0, b1, b2, b3);
-      a5 += dot_rows(h[s_hi.y + kq], b0, b1, b2, b3);
-      a6 += dot_rows(h[s_hi.z + kq], b0, b1, b2, b3);
-      a7 += dot_rows(h[s_hi.w + kq], b0, b1, b2, b3);
+  } else {
+    var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); // zero with QR = 1 (a constant branch)
+    for (var kq = lid % L; kq < k4; kq += L) {
+      let b0 = vec4f(w2[o.x + kq]);
+      if (QR > 1u) { b1 = vec4f(w2[o.y + kq]); b2 = vec4f(w2[o.z + kq]); b3 = vec4f(w2[o.w + kq]); }
+      a0 += dot_rows(h[s_lo.x + kq], b0, b1, b2, b3);
+      if (rows > 1u) {
+        a1 += dot_rows(h[s_lo.y + kq], b0, b1, b2, b3);
+        a2 += dot_rows(h[s_lo.z + kq], b0, b1, b2, b3);
+        a3 += dot_rows(h[s_lo.w + kq], b0, b1, b2, b3);
+      }
+      if (rows > 4u) {
+        a4 += dot_rows(h[s_hi.x + kq], b0, b1, b2, b3);
+        a5 += dot_rows(h[s_hi.y + kq], b0, b1, b2, b3);
+        a6 += dot_rows(h[s_hi.z + kq], b0, b1, b2, b3);
+        a7 += dot_rows(h[s_hi.w + kq], b0, b1, b2, b3);
+      }
     }
   }
   var c = array<vec4f, 8>();

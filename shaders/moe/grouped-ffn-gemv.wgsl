@@ -66,27 +66,42 @@ fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   var g4 = vec4f(0.0); var g5 = vec4f(0.0); var g6 = vec4f(0.0); var g7 = vec4f(0.0);
   var u0 = vec4f(0.0); var u1 = vec4f(0.0); var u2 = vec4f(0.0); var u3 = vec4f(0.0);
   var u4 = vec4f(0.0); var u5 = vec4f(0.0); var u6 = vec4f(0.0); var u7 = vec4f(0.0);
-  // Weight rows 1-3 stay zero with QR = 1 (a constant branch).
-  var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-  var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
-  for (var kq = lid % L; kq < k4; kq += L) {
-    let a0 = vec4f(w1[o.x + kq]);
-    let b0 = vec4f(w3[o.x + kq]);
-    if (QR > 1u) {
-      a1 = vec4f(w1[o.y + kq]); a2 = vec4f(w1[o.z + kq]); a3 = vec4f(w1[o.w + kq]);
-      b1 = vec4f(w3[o.y + kq]); b2 = vec4f(w3[o.z + kq]); b3 = vec4f(w3[o.w + kq]);
+  // One token row (decode): a loop of its own. The 8-row loop's accumulators and branches, even skipped,
+  // cost this one half its speed on CPU emulation.
+  if (rows == 1u) {
+    for (var kq = lid % L; kq < k4; kq += L) {
+      let xv = x[s_lo.x + kq];
+      if (QR == 1u) {
+        g0.x += dot(xv, vec4f(w1[o.x + kq]));
+        u0.x += dot(xv, vec4f(w3[o.x + kq]));
+      } else {
+        g0 += dot_rows(xv, vec4f(w1[o.x + kq]), vec4f(w1[o.y + kq]), vec4f(w1[o.z + kq]), vec4f(w1[o.w + kq]));
+        u0 += dot_rows(xv, vec4f(w3[o.x + kq]), vec4f(w3[o.y + kq]), vec4f(w3[o.z + kq]), vec4f(w3[o.w + kq]));
+      }
     }
-    var xv = x[s_lo.x + kq]; g0 += dot_rows(xv, a0, a1, a2, a3); u0 += dot_rows(xv, b0, b1, b2, b3);
-    if (rows > 1u) {
-      xv = x[s_lo.y + kq]; g1 += dot_rows(xv, a0, a1, a2, a3); u1 += dot_rows(xv, b0, b1, b2, b3);
-      xv = x[s_lo.z + kq]; g2 += dot_rows(xv, a0, a1, a2, a3); u2 += dot_rows(xv, b0, b1, b2, b3);
-      xv = x[s_lo.w + kq]; g3 += dot_rows(xv, a0, a1, a2, a3); u3 += dot_rows(xv, b0, b1, b2, b3);
-    }
-    if (rows > 4u) {
-      xv = x[s_hi.x + kq]; g4 += dot_rows(xv, a0, a1, a2, a3); u4 += dot_rows(xv, b0, b1, b2, b3);
-      xv = x[s_hi.y + kq]; g5 += dot_rows(xv, a0, a1, a2, a3); u5 += dot_rows(xv, b0, b1, b2, b3);
-      xv = x[s_hi.z + kq]; g6 += dot_rows(xv, a0, a1, a2, a3); u6 += dot_rows(xv, b0, b1, b2, b3);
-      xv = x[s_hi.w + kq]; g7 += dot_rows(xv, a0, a1, a2, a3); u7 += dot_rows(xv, b0, b1, b2, b3);
+  } else {
+    // Weight rows 1-3 stay zero with QR = 1 (a constant branch).
+    var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+    var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+    for (var kq = lid % L; kq < k4; kq += L) {
+      let a0 = vec4f(w1[o.x + kq]);
+      let b0 = vec4f(w3[o.x + kq]);
+      if (QR > 1u) {
+        a1 = vec4f(w1[o.y + kq]); a2 = vec4f(w1[o.z + kq]); a3 = vec4f(w1[o.w + kq]);
+        b1 = vec4f(w3[o.y + kq]); b2 = vec4f(w3[o.z + kq]); b3 = vec4f(w3[o.w + kq]);
+      }
+      var xv = x[s_lo.x + kq]; g0 += dot_rows(xv, a0, a1, a2, a3); u0 += dot_rows(xv, b0, b1, b2, b3);
+      if (rows > 1u) {
+        xv = x[s_lo.y + kq]; g1 += dot_rows(xv, a0, a1, a2, a3); u1 += dot_rows(xv, b0, b1, b2, b3);
+        xv = x[s_lo.z + kq]; g2 += dot_rows(xv, a0, a1, a2, a3); u2 += dot_rows(xv, b0, b1, b2, b3);
+        xv = x[s_lo.w + kq]; g3 += dot_rows(xv, a0, a1, a2, a3); u3 += dot_rows(xv, b0, b1, b2, b3);
+      }
+      if (rows > 4u) {
+        xv = x[s_hi.x + kq]; g4 += dot_rows(xv, a0, a1, a2, a3); u4 += dot_rows(xv, b0, b1, b2, b3);
+        xv = x[s_hi.y + kq]; g5 += dot_rows(xv, a0, a1, a2, a3); u5 += dot_rows(xv, b0, b1, b2, b3);
+        xv = x[s_hi.z + kq]; g6 += dot_rows(xv, a0, a1, a2, a3); u6 += dot_rows(xv, b0, b1, b2, b3);
+        xv = x[s_hi.w + kq]; g7 += dot_rows(xv, a0, a1, a2, a3); u7 += dot_rows(xv, b0, b1, b2, b3);
+      }
     }
   }
   // lane_sum in uniform control flow (its workgroup-memory variant has barriers); rows past the tile add

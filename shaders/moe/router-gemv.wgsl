@@ -42,19 +42,27 @@ fn logits_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
   let s_hi = min(vec4u(t0) + vec4u(4u, 5u, 6u, 7u), vec4u(last)) * k4;
   var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
   var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
-  for (var kq = wg.z * per + lid % L; kq < k_end; kq += L) {
-    let w0 = gate_weight[o.x + kq]; let w1 = gate_weight[o.y + kq]; let w2 = gate_weight[o.z + kq]; let w3 = gate_weight[o.w + kq];
-    a0 += dot_rows(x[s_lo.x + kq], w0, w1, w2, w3);
-    if (rows > 1u) {
-      a1 += dot_rows(x[s_lo.y + kq], w0, w1, w2, w3);
-      a2 += dot_rows(x[s_lo.z + kq], w0, w1, w2, w3);
-      a3 += dot_rows(x[s_lo.w + kq], w0, w1, w2, w3);
+  // One token (decode): a loop of its own; the 8-token loop's accumulators and branches, even skipped,
+  // cost it half its speed on CPU emulation.
+  if (rows == 1u) {
+    for (var kq = wg.z * per + lid % L; kq < k_end; kq += L) {
+      a0 += dot_rows(x[s_lo.x + kq], gate_weight[o.x + kq], gate_weight[o.y + kq], gate_weight[o.z + kq], gate_weight[o.w + kq]);
     }
-    if (rows > 4u) {
-      a4 += dot_rows(x[s_hi.x + kq], w0, w1, w2, w3);
-      a5 += dot_rows(x[s_hi.y + kq], w0, w1, w2, w3);
-      a6 += dot_rows(x[s_hi.z + kq], w0, w1, w2, w3);
-      a7 += dot_rows(x[s_hi.w + kq], w0, w1, w2, w3);
+  } else {
+    for (var kq = wg.z * per + lid % L; kq < k_end; kq += L) {
+      let w0 = gate_weight[o.x + kq]; let w1 = gate_weight[o.y + kq]; let w2 = gate_weight[o.z + kq]; let w3 = gate_weight[o.w + kq];
+      a0 += dot_rows(x[s_lo.x + kq], w0, w1, w2, w3);
+      if (rows > 1u) {
+        a1 += dot_rows(x[s_lo.y + kq], w0, w1, w2, w3);
+        a2 += dot_rows(x[s_lo.z + kq], w0, w1, w2, w3);
+        a3 += dot_rows(x[s_lo.w + kq], w0, w1, w2, w3);
+      }
+      if (rows > 4u) {
+        a4 += dot_rows(x[s_hi.x + kq], w0, w1, w2, w3);
+        a5 += dot_rows(x[s_hi.y + kq], w0, w1, w2, w3);
+        a6 += dot_rows(x[s_hi.z + kq], w0, w1, w2, w3);
+        a7 += dot_rows(x[s_hi.w + kq], w0, w1, w2, w3);
+      }
     }
   }
   // lane_sum in uniform control flow (the workgroup-memory variant has barriers); a tile's missing tokens
