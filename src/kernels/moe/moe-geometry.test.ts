@@ -64,9 +64,9 @@ describe('router logits GEMV at DeepSeek-V3 dims (7168 x 256 gate)', () => {
       expect(p.splits * (p.bytesPerWorkgroup / rows)).toBeGreaterThanOrEqual(base.dim * 4);
     });
   }
-  it('N=1: 16 expert blocks (4 quads of 4 rows) x 7 slices of 64 KiB', () => {
+  it('N=1: 8 expert blocks (4 quads of 8 rows) x 14 slices of 64 KiB', () => {
     const p = routerPlan({ ...base, N: 1 });
-    expect(p.logitGrid).toEqual([1, 16, 7]);
+    expect(p.logitGrid).toEqual([1, 8, 14]);
     expect(p.wg).toBe(16);
     expect(p.bytesPerWorkgroup).toBe(64 * 1024);
   });

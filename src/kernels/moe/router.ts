@@ -99,7 +99,7 @@ export const FUSED_MAX_DIM = 16;
 export const ROUTER_GEMV_LANES = 4;
 
 /** Expert rows per GEMV quad (QR in router-gemv.wgsl: the components of its vec4 accumulators). */
-export const ROUTER_GEMV_QUAD_ROWS = 4;
+export const ROUTER_GEMV_QUAD_ROWS = 8;
 
 export interface RouterPlan {
   /** no logits pass: select_main computes each logit from a gate of <= FUSED_MAX_DIM */
@@ -119,7 +119,7 @@ export interface RouterPlan {
 /**
  * Up to 64 tokens the gate is streamed by a GEMV (a tiled matmul would launch ceil(E / 64) workgroups).
  * The launch must fill a GPU (>= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP of gate per
- * workgroup): the largest workgroup (fewest, least set-up) that gets there with at most 8 slices of dim
+ * workgroup): the largest workgroup (fewest, least set-up) that gets there with at most 16 slices of dim
  * (each slice is one more partial logit per expert for select_main to add), each lane walking >= 16 vec4s.
  */
 export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPlan {
@@ -131,7 +131,7 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
   const k4 = c.dim / 4;
-  const maxSplits = Math.max(1, Math.min(8, Math.floor(k4 / (16 * ROUTER_GEMV_LANES))));
+  const maxSplits = Math.max(1, Math.min(16, Math.floor(k4 / (16 * ROUTER_GEMV_LANES))));
   const option = (wg: number, splits: number) => {
     const rows = (wg / ROUTER_GEMV_LANES) * ROUTER_GEMV_QUAD_ROWS;
     const blocks = Math.ceil(c.E / rows);
