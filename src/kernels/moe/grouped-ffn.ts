@@ -76,12 +76,13 @@ export const GEMV_TILE_ROWS = 8;
 export const GEMV_LANES = 4;
 
 /**
- * A GEMV pass's launch: invocations per workgroup, weight rows per quad (QR in grouped-ffn-gemv.wgsl: the
- * components of its vec4 accumulators), weight rows per workgroup, workgroups, weight bytes each.
+ * A GEMV pass's launch: invocations per workgroup, weight rows per quad (QR in grouped-ffn-gemv*.wgsl: the
+ * components of its one or two vec4 accumulators per token row), weight rows per workgroup, workgroups,
+ * weight bytes each.
  */
 export interface FfnGemvShape {
   wg: number;
-  quadRows: 1 | 4;
+  quadRows: 1 | 4 | 8;
   rowsPerWorkgroup: number;
   workgroups: number;
   bytesPerWorkgroup: number;
@@ -90,17 +91,18 @@ export interface FfnGemvShape {
 /**
  * Launch of one GEMV pass over `tiles` row tiles x `outRows` weight rows of K elements in `matrices`
  * matrices: the first shape that fills a GPU (>= FILL_WORKGROUPS workgroups or <= FILL_BYTES_PER_WORKGROUP
- * weight bytes per workgroup), trying quads of 4 weight rows before quads of 1 (4 rows share every x load)
- * and, for each, the largest of 256..16 invocations (fewest workgroups, the least per-workgroup set-up);
+ * weight bytes per workgroup), trying quads of 8 (the down pass) or 4 weight rows before quads of 1 (the
+ * rows share every x load) and, for each, the largest of 256..16 invocations (fewest workgroups, the least per-workgroup set-up);
  * 16 invocations of 1-row quads where none does.
  */
-export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number; maxWg?: number; quadRows?: 1 | 4 }): FfnGemvShape {
-  const shape = (wg: number, quadRows: 1 | 4): FfnGemvShape => {
+export function ffnGemvShape(o: { tiles: number; outRows: number; K: number; matrices: number; bytesPerElem: number; maxWg?: number; quadRows?: 1 | 4 | 8 }): FfnGemvShape {
+  const shape = (wg: number, quadRows: 1 | 4 | 8): FfnGemvShape => {
     const rows = (wg / GEMV_LANES) * quadRows;
     return { wg, quadRows, rowsPerWorkgroup: rows, workgroups: o.tiles * Math.ceil(o.outRows / rows), bytesPerWorkgroup: rows * o.K * o.matrices * o.bytesPerElem };
   };
   const sizes = [256, 128, 64, 32, 16].filter((wg) => wg <= (o.maxWg ?? 256));
-  for (const quadRows of o.quadRows ? [o.quadRows] : ([4, 1] as const)) {
+  // One matrix (the down pass) takes quads of 8 rows: as many loads per FMA as 4 rows of w1 and w3.
+  for (const quadRows of o.quadRows ? [o.quadRows] : o.matrices === 1 ? ([8, 4, 1] as const) : ([4, 1] as const)) {
     for (const wg of sizes) {
       const s = shape(wg, quadRows);
       if (s.workgroups >= FILL_WORKGROUPS || s.bytesPerWorkgroup <= FILL_BYTES_PER_WORKGROUP) return s;
@@ -368,8 +370,8 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'its epilogue, every weight tile is read through workgroup memory once per row tile, and each thread keeps an 8 x 8 block of ' +
     'outputs in registers. Narrow experts (inter <= 64) run both matmuls of a row tile in one workgroup: the down matmul alone would be ' +
     'too shallow to pay for its launch. At decode (<= 64 rows per expert on average) ' +
-    'the same passes run as coalesced GEMVs instead: a quad of 4 lanes owns 4 weight rows and splits K, so every x vec4 a lane loads serves ' +
-    '4 rows (8 in the up pass: w1 and w3) and every weight vec4 all of an 8-row tile\'s tokens, from registers; the lanes meet through ' +
+    'the same passes run as coalesced GEMVs instead: a quad of 4 lanes owns 4 weight rows of w1 and w3 (up) or 8 of w2 (down) and splits K, ' +
+    'so every x vec4 a lane loads serves 8 rows and every weight vec4 all of an 8-row tile\'s tokens, from registers; the lanes meet through ' +
     'subgroup sums, and row tiles launch in x so an expert\'s repeats hit the cache. ' +
     'Input rows are the dispatch output: row p of ' +
     'expert e (offsets[e] <= p < offsets[e+1]) computes token sorted_tokens[p]; rows past offsets[E] are left untouched.',

@@ -34,7 +34,7 @@ describe('expert GEMVs at DeepSeek-V3 dims', () => {
     const { up, down } = ffnGemvShapes({ rows: 8, dim: V3.dim, inter: V3.inter, maxRowsPerExpert: 1 });
     expect([up.workgroups, up.rowsPerWorkgroup]).toEqual([512, 32]);
     expect([down.workgroups, down.rowsPerWorkgroup]).toEqual([896, 64]);
-    expect([up.quadRows, down.quadRows]).toEqual([4, 4]);
+    expect([up.quadRows, down.quadRows]).toEqual([4, 8]);
   });
 
   it('one tile of a deep matrix (shared expert N = 1): 1-row quads, 512 workgroups of 4 rows', () => {
@@ -46,8 +46,8 @@ describe('expert GEMVs at DeepSeek-V3 dims', () => {
     const { up, down } = ffnGemvShapes({ rows: 8, dim: 512, inter: 256, maxRowsPerExpert: 1 });
     expect(up.bytesPerWorkgroup).toBeLessThanOrEqual(FILL_BYTES_PER_WORKGROUP);
     expect(down.bytesPerWorkgroup).toBeLessThanOrEqual(FILL_BYTES_PER_WORKGROUP);
-    // 4-row quads: 64 invocations own 64 rows of 1 KiB
-    expect([down.wg, down.quadRows, down.rowsPerWorkgroup]).toEqual([64, 4, 64]);
+    // 8-row quads (one matrix): 32 invocations own 64 rows of 1 KiB
+    expect([down.wg, down.quadRows, down.rowsPerWorkgroup]).toEqual([32, 8, 64]);
   });
 });
 

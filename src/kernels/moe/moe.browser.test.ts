@@ -114,17 +114,19 @@ describe('grouped FFN: every matmul path and both lane_sum variants', () => {
     { N: 40, E: 3, topk: 2, dim: 24, inter: 68 },
     { N: 150, E: 2, topk: 1, dim: 12, inter: 8 }, // a busy expert (~95 rows): a dozen GEMV tiles, two 64-row tiled ones
   ];
-  const variants: { path: FfnPath; subgroups: boolean; quadRows?: 1 }[] = [
+  const variants: { path: FfnPath; subgroups: boolean; quadRows?: 1 | 4 }[] = [
     { path: 'gemv', subgroups: true },
     { path: 'gemv', subgroups: false },
     // quads of one weight row (a launch of one tile of a deep matrix, e.g. the shared expert at N = 1)
     { path: 'gemv', subgroups: true, quadRows: 1 },
+    // the down pass's 4-row quads (by default it takes 8 rows where that fills a GPU)
+    { path: 'gemv', subgroups: true, quadRows: 4 },
     { path: 'tiled', subgroups: true },
     { path: 'fused', subgroups: true },
   ];
   for (const shape of shapes) {
     for (const v of variants) {
-      it(`${JSON.stringify(shape)} ${v.path}${v.path === 'gemv' ? (v.subgroups ? ' subgroup lanes' : ' workgroup-memory lanes') : ''}${v.quadRows ? ', 1-row quads' : ''}`, async ({ skip }) => {
+      it(`${JSON.stringify(shape)} ${v.path}${v.path === 'gemv' ? (v.subgroups ? ' subgroup lanes' : ' workgroup-memory lanes') : ''}${v.quadRows ? `, ${v.quadRows}-row quads` : ''}`, async ({ skip }) => {
         if (v.path === 'gemv' && v.subgroups && !ctx.features.subgroups) skip('this adapter has no subgroups: the workgroup-memory variant below covers the GEMV');
         const c = withDefaults(moeGroupedFfn, shape);
         const seed = freshSeed();
