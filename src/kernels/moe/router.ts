@@ -30,8 +30,11 @@ import {
   type Stage,
 } from './moe-config.ts';
 
-/** select_main: one invocation per token, SEL_WG tokens per workgroup. */
-const SEL_WG = 64;
+/**
+ * select_main: one invocation per token, SEL_WG tokens per workgroup. Its work per token is serial (E
+ * experts, twice), so small workgroups spread a decode batch: 64 tokens in 4 workgroups, not 1.
+ */
+const SEL_WG = 16;
 const SELECT_CONSTANTS = { SEL_WG, MAX_K: MAX_TOPK, MAX_G: MAX_GROUPS };
 
 /** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices, 8 x 8 outputs per thread. */
