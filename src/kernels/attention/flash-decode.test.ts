@@ -136,7 +136,7 @@ describe('flash_decode module', () => {
     const sub = resolveShader(flashDecodeShader(c, plan(c, swiftshader)));
     const wgm = resolveShader(flashDecodeShader(c, plan(c, minimal)));
     expect(sub).toMatch(/^enable subgroups;/m);
-    expect(sub).toMatch(/subgroupShuffleXor/);
+    expect(sub).toMatch(/quadSwapX/);
     expect(sub).not.toMatch(/workgroupBarrier/);
     expect(wgm).not.toMatch(/enable subgroups/);
     expect(wgm).toMatch(/var<workgroup> lane_red/);
