@@ -32,12 +32,14 @@ fn down_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) 
   let last = info.row0 + rows - 1u;
   let s_lo = min(vec4u(info.row0) + vec4u(0u, 1u, 2u, 3u), vec4u(last)) * k4;
   let s_hi = min(vec4u(info.row0) + vec4u(4u, 5u, 6u, 7u), vec4u(last)) * k4;
-  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
-  var d0 = vec4f(0.0); var d1 = vec4f(0.0); var d2 = vec4f(0.0); var d3 = vec4f(0.0);
-  var d4 = vec4f(0.0); var d5 = vec4f(0.0); var d6 = vec4f(0.0); var d7 = vec4f(0.0);
-  // One token row (decode): a loop of its own (see the up pass). The branches on QR are constant.
+  // Per token row: a_* the dots with weight rows n0 .. n0 + 3, d_* with n0 + 4 .. n0 + 7 (QR = 8 only), for
+  // token quads lo (rows 0-3) and hi (4-7), column r. The branches on the tile's row count are uniform per
+  // workgroup (lane_sum, whose workgroup-memory variant has barriers, runs inside them); the ones on QR are
+  // constant.
+  var a_lo = mat4x4f(); var a_hi = mat4x4f(); var d_lo = mat4x4f(); var d_hi = mat4x4f();
+  // One token row (decode): a loop of its own (see the up pass).
   if (rows == 1u) {
+    var a0 = vec4f(0.0); var d0 = vec4f(0.0);
     for (var kq = lid % L; kq < k4; kq += L) {
       let hv = h[s_lo.x + kq];
       if (QR == 1u) {
@@ -47,40 +49,34 @@ fn down_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) 
       }
       if (QR == 8u) { d0 += dot_rows(hv, vec4f(w2[q.x + kq]), vec4f(w2[q.y + kq]), vec4f(w2[q.z + kq]), vec4f(w2[q.w + kq])); }
     }
+    a_lo[0] = lane_sum(a0, lid);
+    if (QR == 8u) { d_lo[0] = lane_sum(d0, lid); }
   } else {
-    var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0); // zero with QR = 1
-    var v0 = vec4f(0.0); var v1 = vec4f(0.0); var v2 = vec4f(0.0); var v3 = vec4f(0.0); // zero below QR = 8
+    // Weight rows stay zero past QR (1: rows 1-3; 4: the second quad). Rows past the tile repeat its last one.
+    var wa = mat4x4f(); var wd = mat4x4f();
     for (var kq = lid % L; kq < k4; kq += L) {
-      let b0 = vec4f(w2[o.x + kq]);
-      if (QR > 1u) { b1 = vec4f(w2[o.y + kq]); b2 = vec4f(w2[o.z + kq]); b3 = vec4f(w2[o.w + kq]); }
-      if (QR == 8u) { v0 = vec4f(w2[q.x + kq]); v1 = vec4f(w2[q.y + kq]); v2 = vec4f(w2[q.z + kq]); v3 = vec4f(w2[q.w + kq]); }
-      var hv = h[s_lo.x + kq]; a0 += dot_rows(hv, b0, b1, b2, b3); d0 += dot_rows(hv, v0, v1, v2, v3);
-      if (rows > 1u) {
-        hv = h[s_lo.y + kq]; a1 += dot_rows(hv, b0, b1, b2, b3); d1 += dot_rows(hv, v0, v1, v2, v3);
-        hv = h[s_lo.z + kq]; a2 += dot_rows(hv, b0, b1, b2, b3); d2 += dot_rows(hv, v0, v1, v2, v3);
-        hv = h[s_lo.w + kq]; a3 += dot_rows(hv, b0, b1, b2, b3); d3 += dot_rows(hv, v0, v1, v2, v3);
-      }
+      wa[0] = vec4f(w2[o.x + kq]);
+      if (QR > 1u) { wa[1] = vec4f(w2[o.y + kq]); wa[2] = vec4f(w2[o.z + kq]); wa[3] = vec4f(w2[o.w + kq]); }
+      if (QR == 8u) { wd = mat4x4f(vec4f(w2[q.x + kq]), vec4f(w2[q.y + kq]), vec4f(w2[q.z + kq]), vec4f(w2[q.w + kq])); }
+      let hl = mat4x4f(h[s_lo.x + kq], h[s_lo.y + kq], h[s_lo.z + kq], h[s_lo.w + kq]);
+      a_lo += quad_dots(hl, wa);
+      if (QR == 8u) { d_lo += quad_dots(hl, wd); }
       if (rows > 4u) {
-        hv = h[s_hi.x + kq]; a4 += dot_rows(hv, b0, b1, b2, b3); d4 += dot_rows(hv, v0, v1, v2, v3);
-        hv = h[s_hi.y + kq]; a5 += dot_rows(hv, b0, b1, b2, b3); d5 += dot_rows(hv, v0, v1, v2, v3);
-        hv = h[s_hi.z + kq]; a6 += dot_rows(hv, b0, b1, b2, b3); d6 += dot_rows(hv, v0, v1, v2, v3);
-        hv = h[s_hi.w + kq]; a7 += dot_rows(hv, b0, b1, b2, b3); d7 += dot_rows(hv, v0, v1, v2, v3);
+        let hh = mat4x4f(h[s_hi.x + kq], h[s_hi.y + kq], h[s_hi.z + kq], h[s_hi.w + kq]);
+        a_hi += quad_dots(hh, wa);
+        if (QR == 8u) { d_hi += quad_dots(hh, wd); }
       }
     }
-  }
-  var c = array<vec4f, 8>();
-  var e = array<vec4f, 8>();
-  c[0] = lane_sum(a0, lid);
-  if (rows > 1u) { c[1] = lane_sum(a1, lid); c[2] = lane_sum(a2, lid); c[3] = lane_sum(a3, lid); }
-  if (rows > 4u) { c[4] = lane_sum(a4, lid); c[5] = lane_sum(a5, lid); c[6] = lane_sum(a6, lid); c[7] = lane_sum(a7, lid); }
-  if (QR == 8u) {
-    e[0] = lane_sum(d0, lid);
-    if (rows > 1u) { e[1] = lane_sum(d1, lid); e[2] = lane_sum(d2, lid); e[3] = lane_sum(d3, lid); }
-    if (rows > 4u) { e[4] = lane_sum(d4, lid); e[5] = lane_sum(d5, lid); e[6] = lane_sum(d6, lid); e[7] = lane_sum(d7, lid); }
+    a_lo = lane_sum_cols(a_lo, lid);
+    if (rows > 4u) { a_hi = lane_sum_cols(a_hi, lid); }
+    if (QR == 8u) {
+      d_lo = lane_sum_cols(d_lo, lid);
+      if (rows > 4u) { d_hi = lane_sum_cols(d_hi, lid); }
+    }
   }
   if (lid % L != 0u || n0 >= params.dim) { return; }
   for (var r = 0u; r < rows; r++) {
-    store_cols(info.row0 + r, n0, c[r]);
-    if (QR == 8u && n0 + 4u < params.dim) { store_cols(info.row0 + r, n0 + 4u, e[r]); }
+    store_cols(info.row0 + r, n0, tile_row(a_lo, a_hi, r));
+    if (QR == 8u && n0 + 4u < params.dim) { store_cols(info.row0 + r, n0 + 4u, tile_row(d_lo, d_hi, r)); }
   }
 }

@@ -50,6 +50,11 @@ fn store_cols(p: u32, n0: u32, v: vec4f) {
   h[i + 3u] = v.w;
 }
 
+/** silu(g) * u, column by column (a token quad's rows). */
+fn gated(g: mat4x4f, u: mat4x4f) -> mat4x4f {
+  return mat4x4f(silu(g[0]) * u[0], silu(g[1]) * u[1], silu(g[2]) * u[2], silu(g[3]) * u[3]);
+}
+
 @compute @workgroup_size(WG)
 fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let info = find_tile(wg.x);
@@ -60,15 +65,14 @@ fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
   let o = (vec4u(info.expert * params.inter) + min(vec4u(n0) + vec4u(0u, 1u, 2u, 3u), vec4u(params.inter - 1u))) * k4;
   let s_lo = x_rows(info, rows, 0u, k4);
   let s_hi = x_rows(info, rows, 4u, k4);
-  // g_r = x[row r] . w1[n0 + c], u_r the same with w3. The branches on the tile's row count are uniform
-  // per workgroup: a decode tile of one row loads one x vec4 a step.
-  var g0 = vec4f(0.0); var g1 = vec4f(0.0); var g2 = vec4f(0.0); var g3 = vec4f(0.0);
-  var g4 = vec4f(0.0); var g5 = vec4f(0.0); var g6 = vec4f(0.0); var g7 = vec4f(0.0);
-  var u0 = vec4f(0.0); var u1 = vec4f(0.0); var u2 = vec4f(0.0); var u3 = vec4f(0.0);
-  var u4 = vec4f(0.0); var u5 = vec4f(0.0); var u6 = vec4f(0.0); var u7 = vec4f(0.0);
+  // y = silu(x . w1) * (x . w3) per token row: g_* / u_* the dots with w1 / w3 of token quads lo (rows 0-3)
+  // and hi (4-7), column r, component c for weight row n0 + c. The branches on the tile's row count are
+  // uniform per workgroup (lane_sum, whose workgroup-memory variant has barriers, runs inside them).
+  var y_lo = mat4x4f(); var y_hi = mat4x4f();
   // One token row (decode): a loop of its own. The 8-row loop's accumulators and branches, even skipped,
   // cost this one half its speed on CPU emulation.
   if (rows == 1u) {
+    var g0 = vec4f(0.0); var u0 = vec4f(0.0);
     for (var kq = lid % L; kq < k4; kq += L) {
       let xv = x[s_lo.x + kq];
       if (QR == 1u) {
@@ -79,46 +83,27 @@ fn up_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li
         u0 += dot_rows(xv, vec4f(w3[o.x + kq]), vec4f(w3[o.y + kq]), vec4f(w3[o.z + kq]), vec4f(w3[o.w + kq]));
       }
     }
+    y_lo[0] = silu(lane_sum(g0, lid)) * lane_sum(u0, lid);
   } else {
-    // Weight rows 1-3 stay zero with QR = 1 (a constant branch).
-    var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-    var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
+    // Weight rows 1-3 stay zero with QR = 1 (a constant branch). Rows past the tile repeat its last one.
+    var wa = mat4x4f(); var wb = mat4x4f();
+    var g_lo = mat4x4f(); var g_hi = mat4x4f(); var u_lo = mat4x4f(); var u_hi = mat4x4f();
     for (var kq = lid % L; kq < k4; kq += L) {
-      let a0 = vec4f(w1[o.x + kq]);
-      let b0 = vec4f(w3[o.x + kq]);
+      wa[0] = vec4f(w1[o.x + kq]); wb[0] = vec4f(w3[o.x + kq]);
       if (QR > 1u) {
-        a1 = vec4f(w1[o.y + kq]); a2 = vec4f(w1[o.z + kq]); a3 = vec4f(w1[o.w + kq]);
-        b1 = vec4f(w3[o.y + kq]); b2 = vec4f(w3[o.z + kq]); b3 = vec4f(w3[o.w + kq]);
+        wa[1] = vec4f(w1[o.y + kq]); wa[2] = vec4f(w1[o.z + kq]); wa[3] = vec4f(w1[o.w + kq]);
+        wb[1] = vec4f(w3[o.y + kq]); wb[2] = vec4f(w3[o.z + kq]); wb[3] = vec4f(w3[o.w + kq]);
       }
-      var xv = x[s_lo.x + kq]; g0 += dot_rows(xv, a0, a1, a2, a3); u0 += dot_rows(xv, b0, b1, b2, b3);
-      if (rows > 1u) {
-        xv = x[s_lo.y + kq]; g1 += dot_rows(xv, a0, a1, a2, a3); u1 += dot_rows(xv, b0, b1, b2, b3);
-        xv = x[s_lo.z + kq]; g2 += dot_rows(xv, a0, a1, a2, a3); u2 += dot_rows(xv, b0, b1, b2, b3);
-        xv = x[s_lo.w + kq]; g3 += dot_rows(xv, a0, a1, a2, a3); u3 += dot_rows(xv, b0, b1, b2, b3);
-      }
+      let xl = mat4x4f(x[s_lo.x + kq], x[s_lo.y + kq], x[s_lo.z + kq], x[s_lo.w + kq]);
+      g_lo += quad_dots(xl, wa); u_lo += quad_dots(xl, wb);
       if (rows > 4u) {
-        xv = x[s_hi.x + kq]; g4 += dot_rows(xv, a0, a1, a2, a3); u4 += dot_rows(xv, b0, b1, b2, b3);
-        xv = x[s_hi.y + kq]; g5 += dot_rows(xv, a0, a1, a2, a3); u5 += dot_rows(xv, b0, b1, b2, b3);
-        xv = x[s_hi.z + kq]; g6 += dot_rows(xv, a0, a1, a2, a3); u6 += dot_rows(xv, b0, b1, b2, b3);
-        xv = x[s_hi.w + kq]; g7 += dot_rows(xv, a0, a1, a2, a3); u7 += dot_rows(xv, b0, b1, b2, b3);
+        let xh = mat4x4f(x[s_hi.x + kq], x[s_hi.y + kq], x[s_hi.z + kq], x[s_hi.w + kq]);
+        g_hi += quad_dots(xh, wa); u_hi += quad_dots(xh, wb);
       }
     }
-  }
-  // lane_sum in uniform control flow (its workgroup-memory variant has barriers); rows past the tile add
-  // zeros or repeats and are not stored.
-  var y = array<vec4f, 8>();
-  y[0] = silu(lane_sum(g0, lid)) * lane_sum(u0, lid);
-  if (rows > 1u) {
-    y[1] = silu(lane_sum(g1, lid)) * lane_sum(u1, lid);
-    y[2] = silu(lane_sum(g2, lid)) * lane_sum(u2, lid);
-    y[3] = silu(lane_sum(g3, lid)) * lane_sum(u3, lid);
-  }
-  if (rows > 4u) {
-    y[4] = silu(lane_sum(g4, lid)) * lane_sum(u4, lid);
-    y[5] = silu(lane_sum(g5, lid)) * lane_sum(u5, lid);
-    y[6] = silu(lane_sum(g6, lid)) * lane_sum(u6, lid);
-    y[7] = silu(lane_sum(g7, lid)) * lane_sum(u7, lid);
+    y_lo = gated(lane_sum_cols(g_lo, lid), lane_sum_cols(u_lo, lid));
+    if (rows > 4u) { y_hi = gated(lane_sum_cols(g_hi, lid), lane_sum_cols(u_hi, lid)); }
   }
   if (lid % L != 0u || n0 >= params.inter) { return; }
-  for (var r = 0u; r < rows; r++) { store_cols(info.row0 + r, n0, y[r]); }
+  for (var r = 0u; r < rows; r++) { store_cols(info.row0 + r, n0, tile_row(y_lo, y_hi, r)); }
 }

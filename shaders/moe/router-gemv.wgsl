@@ -42,45 +42,37 @@ fn logits_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index
   let last = t0 + rows - 1u;
   let s_lo = min(vec4u(t0) + vec4u(0u, 1u, 2u, 3u), vec4u(last)) * k4;
   let s_hi = min(vec4u(t0) + vec4u(4u, 5u, 6u, 7u), vec4u(last)) * k4;
-  var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0); var a5 = vec4f(0.0); var a6 = vec4f(0.0); var a7 = vec4f(0.0);
-  var b0 = vec4f(0.0); var b1 = vec4f(0.0); var b2 = vec4f(0.0); var b3 = vec4f(0.0);
-  var b4 = vec4f(0.0); var b5 = vec4f(0.0); var b6 = vec4f(0.0); var b7 = vec4f(0.0);
+  // Token quads lo (tokens 0-3) and hi (4-7), column t: a_* against expert rows e0 .. e0 + 3, b_* against
+  // e0 + 4 .. e0 + 7, summed over the quad's lanes (lane_sum in uniform control flow: the branches on the
+  // token count are uniform, and the workgroup-memory variant has barriers). One token (decode) takes a loop
+  // of its own that touches column 0 only.
+  var a_lo = mat4x4f(); var a_hi = mat4x4f();
+  var b_lo = mat4x4f(); var b_hi = mat4x4f();
   if (rows == 1u) {
+    var a0 = vec4f(0.0); var b0 = vec4f(0.0);
     for (var kq = wg.z * per + lid % L; kq < k_end; kq += L) {
       let xv = x[s_lo.x + kq];
       a0 += dot_rows(xv, gate_weight[o.x + kq], gate_weight[o.y + kq], gate_weight[o.z + kq], gate_weight[o.w + kq]);
       b0 += dot_rows(xv, gate_weight[p.x + kq], gate_weight[p.y + kq], gate_weight[p.z + kq], gate_weight[p.w + kq]);
     }
+    a_lo[0] = lane_sum(a0, lid); b_lo[0] = lane_sum(b0, lid);
   } else {
     for (var kq = wg.z * per + lid % L; kq < k_end; kq += L) {
-      let w0 = gate_weight[o.x + kq]; let w1 = gate_weight[o.y + kq]; let w2 = gate_weight[o.z + kq]; let w3 = gate_weight[o.w + kq];
-      let v0 = gate_weight[p.x + kq]; let v1 = gate_weight[p.y + kq]; let v2 = gate_weight[p.z + kq]; let v3 = gate_weight[p.w + kq];
-      var xv = x[s_lo.x + kq]; a0 += dot_rows(xv, w0, w1, w2, w3); b0 += dot_rows(xv, v0, v1, v2, v3);
-      xv = x[s_lo.y + kq]; a1 += dot_rows(xv, w0, w1, w2, w3); b1 += dot_rows(xv, v0, v1, v2, v3);
-      xv = x[s_lo.z + kq]; a2 += dot_rows(xv, w0, w1, w2, w3); b2 += dot_rows(xv, v0, v1, v2, v3);
-      xv = x[s_lo.w + kq]; a3 += dot_rows(xv, w0, w1, w2, w3); b3 += dot_rows(xv, v0, v1, v2, v3);
+      let w = mat4x4f(gate_weight[o.x + kq], gate_weight[o.y + kq], gate_weight[o.z + kq], gate_weight[o.w + kq]);
+      let v = mat4x4f(gate_weight[p.x + kq], gate_weight[p.y + kq], gate_weight[p.z + kq], gate_weight[p.w + kq]);
+      let xl = mat4x4f(x[s_lo.x + kq], x[s_lo.y + kq], x[s_lo.z + kq], x[s_lo.w + kq]);
+      a_lo += quad_dots(xl, w); b_lo += quad_dots(xl, v);
       if (rows > 4u) {
-        xv = x[s_hi.x + kq]; a4 += dot_rows(xv, w0, w1, w2, w3); b4 += dot_rows(xv, v0, v1, v2, v3);
-        xv = x[s_hi.y + kq]; a5 += dot_rows(xv, w0, w1, w2, w3); b5 += dot_rows(xv, v0, v1, v2, v3);
-        xv = x[s_hi.z + kq]; a6 += dot_rows(xv, w0, w1, w2, w3); b6 += dot_rows(xv, v0, v1, v2, v3);
-        xv = x[s_hi.w + kq]; a7 += dot_rows(xv, w0, w1, w2, w3); b7 += dot_rows(xv, v0, v1, v2, v3);
+        let xh = mat4x4f(x[s_hi.x + kq], x[s_hi.y + kq], x[s_hi.z + kq], x[s_hi.w + kq]);
+        a_hi += quad_dots(xh, w); b_hi += quad_dots(xh, v);
       }
     }
-  }
-  // lane_sum in uniform control flow (the workgroup-memory variant has barriers); a tile's missing tokens
-  // are not stored.
-  var c = array<vec4f, 8>();
-  var d = array<vec4f, 8>();
-  c[0] = lane_sum(a0, lid); c[1] = lane_sum(a1, lid); c[2] = lane_sum(a2, lid); c[3] = lane_sum(a3, lid);
-  d[0] = lane_sum(b0, lid); d[1] = lane_sum(b1, lid); d[2] = lane_sum(b2, lid); d[3] = lane_sum(b3, lid);
-  if (rows > 4u) {
-    c[4] = lane_sum(a4, lid); c[5] = lane_sum(a5, lid); c[6] = lane_sum(a6, lid); c[7] = lane_sum(a7, lid);
-    d[4] = lane_sum(b4, lid); d[5] = lane_sum(b5, lid); d[6] = lane_sum(b6, lid); d[7] = lane_sum(b7, lid);
+    a_lo = lane_sum_cols(a_lo, lid); b_lo = lane_sum_cols(b_lo, lid);
+    if (rows > 4u) { a_hi = lane_sum_cols(a_hi, lid); b_hi = lane_sum_cols(b_hi, lid); }
   }
   if (lid % L != 0u || e0 >= params.E) { return; }
   for (var r = 0u; r < rows; r++) {
-    store_rows(wg.z, t0 + r, e0, c[r]);
-    if (e0 + 4u < params.E) { store_rows(wg.z, t0 + r, e0 + 4u, d[r]); }
+    store_rows(wg.z, t0 + r, e0, tile_row(a_lo, a_hi, r));
+    if (e0 + 4u < params.E) { store_rows(wg.z, t0 + r, e0 + 4u, tile_row(b_lo, b_hi, r)); }
   }
 }
