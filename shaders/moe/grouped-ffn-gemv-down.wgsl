@@ -13,10 +13,7 @@
 fn store_cols(p: u32, n0: u32, v: vec4f) {
   let i = p * params.dim + n0;
   y[i] = v.x;
-  if (QR == 1u) { return; }
-  y[i + 1u] = v.y;
-  y[i + 2u] = v.z;
-  y[i + 3u] = v.w;
+  if (QR > 1u) { y[i + 1u] = v.y; y[i + 2u] = v.z; y[i + 3u] = v.w; }
 }
 
 @compute @workgroup_size(WG)

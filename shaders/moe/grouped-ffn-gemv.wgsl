@@ -44,10 +44,7 @@ fn x_rows(info: TileInfo, rows: u32, r0: u32, k4: u32) -> vec4u {
 fn store_cols(p: u32, n0: u32, v: vec4f) {
   let i = p * params.inter + n0;
   h[i] = v.x;
-  if (QR == 1u) { return; }
-  h[i + 1u] = v.y;
-  h[i + 2u] = v.z;
-  h[i + 3u] = v.w;
+  if (QR > 1u) { h[i + 1u] = v.y; h[i + 2u] = v.z; h[i + 3u] = v.w; }
 }
 
 /** silu(g) * u, column by column (a token quad's rows). */
