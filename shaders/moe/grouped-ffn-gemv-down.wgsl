@@ -39,11 +39,8 @@ fn down_gemv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) 
     var a0 = vec4f(0.0); var d0 = vec4f(0.0);
     for (var kq = lid % L; kq < k4; kq += L) {
       let hv = h[s_lo.x + kq];
-      if (QR == 1u) {
-        a0.x += dot(hv, vec4f(w2[o.x + kq]));
-      } else {
-        a0 += dot_rows(hv, vec4f(w2[o.x + kq]), vec4f(w2[o.y + kq]), vec4f(w2[o.z + kq]), vec4f(w2[o.w + kq]));
-      }
+      if (QR == 1u) { a0.x += dot(hv, vec4f(w2[o.x + kq])); }
+      else { a0 += dot_rows(hv, vec4f(w2[o.x + kq]), vec4f(w2[o.y + kq]), vec4f(w2[o.z + kq]), vec4f(w2[o.w + kq])); }
       if (QR == 8u) { d0 += dot_rows(hv, vec4f(w2[q.x + kq]), vec4f(w2[q.y + kq]), vec4f(w2[q.z + kq]), vec4f(w2[q.w + kq])); }
     }
     a_lo[0] = lane_sum(a0, lid);
