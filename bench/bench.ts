@@ -106,14 +106,13 @@ await runCli(async () => {
       throw e;
     }
   }
-  const [{ acquireNodeGpu }, { describeAdapter }, { runSuite }, { fmtNum, renderDigest, renderResultFile, rooflineLine }, { ResultFileSchema }, { isCpuEmulation }, { forEachItem, guardLoss }, { defaultRepeats, kernelGeometry }, { geometryLines, totalWorkgroups }, { withDefaults }, { freshSeed }, { digestStudies }] =
+  const [{ acquireNodeGpu }, { describeAdapter, isCpuEmulation }, { runSuite }, { fmtNum, renderDigest, renderResultFile, rooflineLine }, { ResultFileSchema }, { forEachItem, guardLoss }, { defaultRepeats, kernelGeometry }, { geometryLines, totalWorkgroups }, { withDefaults }, { freshSeed }, { digestStudies }] =
     await Promise.all([
       import('../src/gpu/node.ts'),
       import('../src/gpu/context.ts'),
       import('../src/bench/suite.ts'),
       import('../src/bench/format.ts'),
       import('../src/bench/result-schema.ts'),
-      import('../src/bench/roofline.ts'),
       import('../src/bench/run-control.ts'),
       import('../src/bench/runner.ts'),
       import('../src/bench/geometry.ts'),

@@ -6,7 +6,7 @@ import * as d from 'typegpu/data';
 import copyWgsl from '../../shaders/common/copy-probe.wgsl?raw';
 import fmaWgsl from '../../shaders/common/fma-probe.wgsl?raw';
 import readWgsl from '../../shaders/common/read-probe.wgsl?raw';
-import type { GpuContext } from '../gpu/context.ts';
+import { isCpuEmulation, type GpuContext } from '../gpu/context.ts';
 import { storage, uniform } from '../gpu/bindings.ts';
 import { createKernel, type KernelShader } from '../gpu/shader.ts';
 import { allocate, planned, plannedUniform } from '../kernels/common/buffer-plan.ts';
@@ -37,10 +37,6 @@ export interface RooflineOptions {
   /** Bytes per probe buffer (default: 256 MiB on GPUs, 32 MiB on CPU emulation; clamped to the binding limit). */
   copyBytes?: number;
   wallClock?: boolean;
-}
-
-export function isCpuEmulation(ctx: GpuContext): boolean {
-  return /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${ctx.adapter.architecture} ${ctx.adapter.description} ${ctx.adapter.vendor}`);
 }
 
 const WG = 256;

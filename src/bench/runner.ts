@@ -1,13 +1,13 @@
 // Benchmark one kernel at one shape: verify it on a small case against the float64 reference, then create
 // the instance at the benchmark shape, upload random inputs, time warm-up + repeats, check the outputs are
 // finite, and derive GB/s, GFLOP/s and the fractions of the measured roofline from the cost model.
-import type { GpuContext } from '../gpu/context.ts';
 import type { Config, KernelDefinition } from '../kernels/contract.ts';
 import { withDefaults } from '../kernels/contract.ts';
 import { checkAgainstReference, type CheckReport } from '../kernels/check.ts';
 import { createInstance, makeInputs, readOutputs, uploadInputs } from '../kernels/execute.ts';
 import { createRng } from '../kernels/random.ts';
-import { isCpuEmulation, type Roofline } from './roofline.ts';
+import { isCpuEmulation, type GpuContext } from '../gpu/context.ts';
+import type { Roofline } from './roofline.ts';
 import type { KernelResult } from './result-schema.ts';
 import { spread } from './stats.ts';
 import { timeRepeats, timeStages } from './timer.ts';

@@ -113,6 +113,15 @@ export async function createGpuContext(adapter: GPUAdapter, backend: string): Pr
 }
 
 /** One line for a result file or a UI badge. */
+/**
+ * CPU emulation (SwiftShader, llvmpipe, WARP): every invocation is a SIMD lane and every load with a computed
+ * index a per-lane gather, so kernels pick different tiles there and the bench takes fewer samples.
+ */
+export function isCpuEmulation(caps: { adapter?: AdapterSummary }): boolean {
+  const a = caps.adapter;
+  return a !== undefined && /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${a.architecture} ${a.description} ${a.vendor}`);
+}
+
 export function describeAdapter(a: AdapterSummary): string {
   const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ');
   return `${name || 'unknown adapter'} via ${a.backend}`;

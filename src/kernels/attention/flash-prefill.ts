@@ -1,9 +1,9 @@
 // attention.flash_prefill: host side of shaders/attention/flash-prefill.wgsl. The tile plan (rows per
-// workgroup quad, vec4 columns per lane, which lane_sum) is derived from D and the device, and check()
-// refuses a head dim the written-out column slots cannot hold.
+// workgroup quad, vec4 columns per lane, which lane_sum) is derived from D and the device; the schema's
+// D <= 256 is what the written-out column slots hold.
 import wgsl from '../../../shaders/attention/flash-prefill.wgsl?raw';
 import { storage, uniform } from '../../gpu/bindings.ts';
-import type { AdapterSummary, DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import { isCpuEmulation, type AdapterSummary, type DeviceCaps, type GpuContext } from '../../gpu/context.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import { workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import type { KernelDefinition, KernelInstance } from '../contract.ts';
@@ -55,12 +55,6 @@ const LANES = 4;
 const MAX_ROW_QUADS = 4;
 const GPU_QUADS_PER_WORKGROUP = 16;
 
-/** CPU emulation (SwiftShader, llvmpipe, WARP), where gathers, not registers, are the scarce resource. */
-function cpuEmulation(caps: DeviceCaps & { adapter?: AdapterSummary }): boolean {
-  const a = caps.adapter;
-  return a !== undefined && /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${a.architecture} ${a.description} ${a.vendor}`);
-}
-
 const BINDINGS = {
   params: uniform(AttentionParams),
   q: storage('vec4<elem>'),
@@ -80,7 +74,7 @@ function buffers(c: AttentionConfig) {
 /** The tile plan for this config on this device (every config the schema allows fits: D <= 256, 4 KiB of workgroup memory at most). */
 export function flashPrefillPlan(c: AttentionConfig, caps: DeviceCaps & { adapter?: AdapterSummary }, opts: FlashPrefillOptions = {}): FlashPrefillPlan {
   const subgroups = usesSubgroups(caps, opts);
-  const cpu = cpuEmulation(caps);
+  const cpu = isCpuEmulation(caps);
   const rows = c.T * (c.Hq / c.Hkv);
   // No more row quads, or invocation quads, than the rows fill.
   const rowQuads = Math.max(1, Math.min(MAX_ROW_QUADS, opts.rowQuads ?? (cpu ? MAX_ROW_QUADS : 1), Math.ceil(rows / 4)));

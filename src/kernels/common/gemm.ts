@@ -1,7 +1,7 @@
 // Host side of the shared GEMM core (shaders/lib/gemm.wgsl): the constants and workgroup arrays a kernel that
 // includes it must declare, derived from one tile description, so the block sizes, the thread count and the
 // workgroup bytes are written once.
-import type { AdapterSummary, DeviceCaps } from '../../gpu/context.ts';
+import { isCpuEmulation, type AdapterSummary, type DeviceCaps } from '../../gpu/context.ts';
 import { workgroupArray, workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import { laneSumSource } from '../attention/flash-lanes.ts';
 
@@ -58,15 +58,9 @@ export interface GemmQuadTile {
 
 export const GEMM_QUAD_WG = 64;
 
-/** CPU emulation (SwiftShader, llvmpipe, WARP), where gathers, not registers, are the scarce resource. */
-export function cpuEmulation(caps: { adapter?: AdapterSummary }): boolean {
-  const a = caps.adapter;
-  return a !== undefined && /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${a.architecture} ${a.description} ${a.vendor}`);
-}
-
 /** The tile a device gets by default: 16 x 16 on CPU emulation, 8 x 8 elsewhere. */
 export function gemmQuadTile(caps: DeviceCaps & { adapter?: AdapterSummary }, bNK: boolean, subgroups = caps.features.subgroups): GemmQuadTile {
-  const q = cpuEmulation(caps) ? 4 : 2;
+  const q = isCpuEmulation(caps) ? 4 : 2;
   return { rowQuads: q, colQuads: q, bNK, subgroups };
 }
 

@@ -6,7 +6,7 @@ import { mount, q, qa, settle, text, unmountAll, until } from '../testing.ts';
 import { fmtBytes } from '../run/display-number.ts';
 import { GpuSession } from './gpu-session.ts';
 import { DevicePanel } from './device-panel.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import { DeviceLostNotice } from './device-lost-notice.ts';
 import { NoWebGpuNotice } from './no-webgpu-notice.ts';
 

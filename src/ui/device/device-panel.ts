@@ -6,7 +6,7 @@ import type { DeviceLimits } from '../../gpu/context.ts';
 import { describeError } from '../../gpu/errors.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { fmtBytes, fmtNum } from '../run/display-number.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import type { GpuSession } from './gpu-session.ts';
 
 const LIVE_POLL_MS = 500;

@@ -5,7 +5,7 @@ import { LitElement, html, css, nothing } from 'lit';
 import { runSuite, selectJobs, type SuiteJob } from '../../bench/suite.ts';
 import { RESULT_SCHEMA_ID, RESULT_SCHEMA_VERSION, type KernelResult, type ResultFile } from '../../bench/result-schema.ts';
 import { defaultFlushBytes, defaultRepeats } from '../../bench/runner.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import type { Roofline } from '../../bench/roofline.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { KERNELS } from '../../kernels/registry.ts';

@@ -17,7 +17,7 @@ import { validateConfig } from '../../kernels/common/validate.ts';
 import { V32 } from '../../kernels/layer/layer-config.ts';
 import { GROUPS, WATERFALL } from '../../bench/studies/layer.ts';
 import { configAt, runSweep, type SweepResult } from '../../bench/sweep.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import { sharedStyles } from '../shell/shared-styles.ts';
 import { runPageStyles } from './page-styles.ts';
 import type { GpuSession } from '../device/gpu-session.ts';

@@ -9,7 +9,7 @@ import { mount, q, qa, settle, text, type, unmountAll, until } from '../testing.
 import { findKernel } from '../../kernels/registry.ts';
 import { TechniquePage } from './technique-page.ts';
 import { FAMILY_PAGES, type FamilyPageId } from './family-pages.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import { fakeResult } from '../../bench/result-fixture.ts';
 
 let session: GpuSession;

@@ -32,7 +32,7 @@ import type { RoutingPicture } from '../pictures/routing-picture.ts';
 import type { MemoryExplorer } from '../memory/memory-explorer.ts';
 import type { BalanceDemo } from '../pictures/balance-demo.ts';
 import { FAMILY_PAGES, defaultKernel, type FamilyPage, type FamilyPageId, type Opening } from './family-pages.ts';
-import { isCpuEmulation } from '../../bench/roofline.ts';
+import { isCpuEmulation } from '../../gpu/context.ts';
 import { idealSeries, lessonSentence, type LessonSeries } from '../charts/chart-lesson.ts';
 import { RunEstimate } from '../run/run-estimate.ts';
 import { SERIES_COLORS } from '../charts/chart-colors.ts';
