@@ -1,4 +1,4 @@
-// sparse.indexer, decode (T <= KEYS_MAX_T): I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) with the index heads
+// sparse.indexer, decode (T <= 4, KEYS_PATH_MAX_T in src/kernels/sparse/indexer.ts): I[t,s] = sum_j w[t,j] * ReLU(q_I[t,j] . k_I[s]) with the index heads
 // as the M dimension, as in DeepGEMM's fp8_mqa_logits: a walker (a workgroup of L = 4 invocations, one
 // subgroup) takes one query and a range of kpw keys (split-K over the keys: >= 512 walkers or <= 64 KiB of
 // index keys each) and reads every key row once for all heads. Lane i owns the vec4 columns 4 j + i of the

@@ -6,15 +6,15 @@
 // and the head weight and sums each query's heads in registers; a query whose heads span several threads adds
 // their sums once through workgroup memory. Causal: keys after a query's position score -inf.
 //
-//   main  (prefill, T > KEYS_MAX_T): the shared GEMM core (lib/gemm.wgsl gemm_block8): a workgroup owns a
+//   main  (prefill, T > 4): the shared GEMM core (lib/gemm.wgsl gemm_block8): a workgroup owns a
 //         64-row x 64-key tile, 8 x 8 per thread; 64 / hpb queries per tile (all heads of one query, 64 at a
 //         time, when hp >= 64, the head blocks summed in the output). Tiles after the last query's position
 //         only write -inf.
-// Decode (T <= KEYS_MAX_T) is shaders/sparse/indexer-decode.wgsl, a barrier-free walker per key range.
+// Decode (T <= 4) is shaders/sparse/indexer-decode.wgsl, a barrier-free walker per key range.
 
 // Generated from src/kernels/sparse/indexer.ts: the bindings params, q_index, k_index (vec4<elem>), w_index
-// (elem), index_scores (f32); the constants KEYS_MAX_T (4) and the GEMM core's (64 x 64 blocks, BK 32, B as
-// [N, K] rows); the core's tiles and red [KEYS_MAX_T * 64 * 2] (vec4: the 8 key sums of each thread, per query).
+// (elem), index_scores (f32); the GEMM core's constants (64 x 64 blocks, BK 32, B as
+// [N, K] rows); the core's tiles and red [64 * 2] (vec4: the 8 key sums of each thread).
 #include "lib/gemm.wgsl"
 #include "lib/grid.wgsl"
 #include "lib/infinity.wgsl"

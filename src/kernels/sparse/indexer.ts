@@ -55,7 +55,7 @@ export const KEYS_PATH_MAX_T = 4;
 const GEMM = gemmCore({ bm: 64, bn: 64, bk: 32, bNK: true, micro: 8 });
 /** Threads per workgroup on the tile path (8 x 8). */
 const THREADS = 64;
-const CONSTANTS = { KEYS_MAX_T: KEYS_PATH_MAX_T, ...GEMM.constants } as const;
+const CONSTANTS = GEMM.constants;
 /**
  * Keys path: heads per block at most (a walker's private query columns: IHB x Di / 4 floats per lane, 2048 at
  * V3.2's 64 heads of 128).
@@ -73,8 +73,8 @@ const BINDINGS = {
 
 const WORKGROUP = {
   ...GEMM.workgroup,
-  // Each thread's 8 key sums (two vec4) per query: the heads split over threads are added through it.
-  red: workgroupArray('vec4<f32>', KEYS_PATH_MAX_T * THREADS * 2),
+  // Each thread's 8 key sums (two vec4): the heads of a query split over threads are added through it.
+  red: workgroupArray('vec4<f32>', THREADS * 2),
 };
 
 /** Heads per query as the kernels lay them out: 1, 2, 4, or a multiple of 8 (a thread's 8 rows hold whole queries or one query's heads). */
