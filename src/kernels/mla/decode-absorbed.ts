@@ -166,9 +166,9 @@ export const mlaDecodeAbsorbed: KernelDefinition<MlaAbsorbedConfig> = {
   explain:
     'W_UK is folded into the query (q_lat = q_nope W_UK, one [d_c] vector per head) and W_UV is applied after the weighted sum, so attention runs directly on the cached ' +
     'latent rows [c_KV, k_pe] (d_c + d_rope = 576 values per token in DeepSeek-V3) instead of per-head keys and values. The heads are the M dimension, as in FlashMLA: ' +
-    'a 4-lane walker scores up to 16 heads against each latent row it reads (each lane owns a quarter of the columns, so every loaded value feeds 16 multiply-adds in the score and 16 in P·c_KV) and ' +
+    'a 4-lane walker scores up to 8 heads against each latent row it reads at DeepSeek-V3\'s 576-wide rows, 16 at narrower ones (each lane owns a quarter of the columns, so every loaded value feeds 8 multiply-adds in the score and 8 in P·c_KV) and ' +
     'accumulates P·c_KV for all of them, and the cache is split into key ranges (flash decoding: >= 512 workgroups or <= 64 KiB of cache each) merged by log-sum-exp, so a decode ' +
-    'step streams the small latent cache once per 32 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, ' +
+    'step streams the small latent cache once per 8 heads and is bound by memory bandwidth, not by one long sequential loop per head. W_UV is applied last as a coalesced GEMV, ' +
     'so no pass runs on a handful of workgroups.',
   sources: [
     'DeepSeek-AI 2024, "DeepSeek-V2", section 2.1 (MLA, weight absorption)',

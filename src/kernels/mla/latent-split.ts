@@ -11,10 +11,13 @@ export const LANES = 4;
 export const MAX_HEADS = 16;
 export const MAX_COLUMNS = 1024;
 /**
- * Private floats per lane for the query and accumulator columns of its heads (HB * (QC + VQ)): 16 heads at
- * DeepSeek-V3's 512 + 64; wider latents take fewer heads per walker.
+ * Private floats per lane for the query and accumulator columns of its heads (HB * (QC + VQ)): 8 heads at
+ * DeepSeek-V3's 512 + 64, 16 at narrower latents; wider latents take fewer heads per walker. SwiftShader's
+ * compile of the written-out sweep grows faster than HB: at 512 + 64, 16 heads took 16 s and 6 GB of host
+ * memory to build (a browser tab that size is killed), 8 heads take 8 s and 2.6 GB and run as fast within
+ * the noise (the row is still read once for 8 heads; a real GPU keeps half the per-thread state).
  */
-const PRIVATE_FLOATS = MAX_HEADS * (144 + 128);
+export const PRIVATE_FLOATS = 8 * (144 + 128);
 /**
  * A cache-streaming dispatch fills a large GPU with >= 512 workgroups (~130 SMs x 4), or keeps each
  * workgroup's share of the cache <= 64 KiB: the splits are whichever of the two needs fewer.

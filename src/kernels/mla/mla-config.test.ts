@@ -17,6 +17,7 @@ import { validateConfig } from '../common/validate.ts';
 import { mlaCompress } from './compress.ts';
 import { mlaDecodeAbsorbed, planAbsorbed, uvRows } from './decode-absorbed.ts';
 import { mlaDecodeNaive } from './decode-naive.ts';
+import { PRIVATE_FLOATS } from './latent-split.ts';
 import { latentCacheBytes, mlaDecodeInputs, type MlaDecodeConfig } from './mla-config.ts';
 import { mlaDecodeGoldenMeta } from './mla-golden.ts';
 import { fakeCaps } from '../../../test/device-caps.ts';
@@ -153,7 +154,7 @@ describe('absorbed split-K plan', () => {
           expect(p.HB * p.blocks).toBeGreaterThanOrEqual(c.H);
           expect((p.HB - 1) * p.blocks).toBeLessThan(c.H); // balanced blocks
           expect(4 * p.QC).toBeGreaterThanOrEqual(dc + c.dr); // 4 lanes x QC column quads cover the row
-          expect(p.HB === 1 || p.HB * (p.QC + p.VQ) <= 16 * (144 + 128)).toBe(true); // private columns per lane
+          expect(p.HB === 1 || p.HB * (p.QC + p.VQ) <= PRIVATE_FLOATS).toBe(true); // private columns per lane
           expect(p.splits * p.keysPerSplit).toBeGreaterThanOrEqual(S);
           expect((p.splits - 1) * p.keysPerSplit).toBeLessThan(S);
           expect(p.splits).toBeLessThanOrEqual(Math.max(1024, splits));
@@ -162,14 +163,14 @@ describe('absorbed split-K plan', () => {
       ),
     );
   });
-  it('DeepSeek-V3 with 128 heads: 8 blocks of 16 heads, so the cache streams 8 times, not 128', () => {
+  it('DeepSeek-V3 with 128 heads: 16 blocks of 8 heads, so the cache streams 16 times, not 128', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 32768, H: 128 }));
-    expect([p.blocks, p.HB, p.QC, p.VQ]).toEqual([8, 16, 144, 128]);
+    expect([p.blocks, p.HB, p.QC, p.VQ]).toEqual([16, 8, 144, 128]);
     expect(p.splits * p.blocks).toBeGreaterThanOrEqual(512);
   });
   it('below 8K keys a range is at least 128 keys: S = 2048, 16 heads -> 16 ranges, not 74 of 28 keys', () => {
     const p = planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16 }));
-    expect([p.splits, p.keysPerSplit, p.HB]).toEqual([16, 128, 16]);
+    expect([p.splits, p.keysPerSplit, p.HB]).toEqual([16, 128, 8]);
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 100, H: 16 })).splits).toBe(1);
     // The user's count of ranges still wins.
     expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 2048, H: 16, splits: 74 })).splits).toBe(74);
@@ -187,12 +188,13 @@ describe('absorbed split-K plan', () => {
       }),
     );
   });
-  it('16 heads share one block (the cache streams once); at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
+  it('16 heads take two blocks of 8 at 512 + 64 (the cache streams twice), one at a narrow latent; at S >= 8K a step launches >= 512 workgroups or reads <= 64 KiB each', () => {
+    expect(planAbsorbed(withDefaults(mlaDecodeAbsorbed, { S: 8192, H: 16, dc: 128, dr: 32 })).blocks).toBe(1);
     for (const S of [8192, 16384, 32768]) {
       for (const dtype of ['f32', 'f16'] as const) {
         const c = withDefaults(mlaDecodeAbsorbed, { S, H: 16, dtype });
         const p = planAbsorbed(c);
-        expect(p.blocks).toBe(1);
+        expect(p.blocks).toBe(2);
         const bytes = p.keysPerSplit * (c.dc + c.dr) * (dtype === 'f16' ? 2 : 4);
         expect(p.splits * p.blocks >= 512 || bytes <= 64 * 1024, `S=${S} ${dtype}: ${p.splits} splits of ${bytes} bytes`).toBe(true);
       }

@@ -44,16 +44,16 @@ describe('sparse.dsa_attention MLA split', () => {
           const c = withDefaults(dsaAttention, { T: 1, S, Hq, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048, dtype });
           const g = dsaMlaGeometry(c, el);
           expect(rule(g.split, g.bytesPerWorkgroup), `${dtype} Hq ${Hq} ${JSON.stringify(g)}`).toBe(true);
-          // Heads are the M dimension: 16 heads in one block (each gathered row read once), 128 in 8 of 16.
-          expect(g.plan.blocks).toBe(Hq === 16 ? 1 : 8);
+          // Heads are the M dimension: blocks of 8 heads at 512 + 64 (each gathered row read once per block).
+          expect(g.plan.blocks).toBe(Hq / 8);
         }
       }
     });
   }
 
-  it('the bench shape (S = 32K, k = 2048, 16 heads, f32): 74 ranges of 28 rows (63 KiB each) and 128 merge workgroups', () => {
+  it('the bench shape (S = 32K, k = 2048, 16 heads, f32): 2 head blocks x 74 ranges of 28 rows (63 KiB each) and 128 merge workgroups', () => {
     const g = dsaMlaGeometry(withDefaults(dsaAttention, { T: 1, S: 32768, Hq: 16, Hkv: 1, D: 576, Dr: 64, mode: 'mla', topk: 2048 }), 4);
-    expect([g.split, g.plan.keysPerSplit, g.bytesPerWorkgroup, g.merge]).toEqual([74, 28, 28 * 576 * 4, 128]);
+    expect([g.plan.blocks, g.split, g.plan.keysPerSplit, g.bytesPerWorkgroup, g.merge]).toEqual([2, 148, 28, 28 * 576 * 4, 128]);
   });
 
   it('validates the V3.2 shapes on a 16 KiB-workgroup-memory device', () => {
