@@ -1,39 +1,42 @@
 // moe.router: the DeepSeek-V3 gate (inference/model.py, class Gate) in two passes.
-//   logits_main: logits = x W_g^T on the shared GEMM core (lib/gemm.wgsl: GEMM_BM tokens x 64 experts per
-//                workgroup, 8 x 8 outputs per thread in registers), so W_g is read once per token tile
-//                instead of once per token. At decode (few tokens) router-gemv.wgsl computes the logits instead.
+//   logits_main: logits = x W_g^T on the shared barrier-free quad GEMM core (lib/gemm-quad.wgsl: GQ_BM
+//                tokens x GQ_BN experts per workgroup, each quad a GQ_R x GQ_C register tile whose 4 lanes
+//                split dim), so W_g is read once per token tile instead of once per token. At decode (few
+//                tokens) router-gemv.wgsl computes the logits instead.
 //   select_main: one invocation per token: scores (softmax | sigmoid), + bias for selection, group
 //                scores (max, or top-2 sum with a bias), keep the best topk_groups groups, then a
 //                register top-k by insertion (ties to the lower index); weights from the unbiased scores.
 
 // Generated from src/kernels/moe/router.ts: the bindings (params, x [N, dim] and gate_weight [E, dim] as vec4,
-// gate_bias [E], logits [splits, N, E], weights and indices [N, topk]), the GEMM core's constants and tiles,
-// and the selection's SEL_WG (tokens per workgroup), MAX_K and MAX_G (the top-k and groups a token holds) and
-// FUSED_K4 (dim / 4 where the selection computes the logits itself, else 0).
+// gate_bias [E], logits [splits, N, E], weights and indices [N, topk]), the GEMM core's constants and lane_sum
+// (appended, with its workgroup array where it has one), and the selection's SEL_WG (tokens per workgroup),
+// MAX_K and MAX_G (the top-k and groups a token holds) and FUSED_K4 (dim / 4 where the selection computes the
+// logits itself, else 0).
 
-#include "lib/gemm.wgsl"
+#include "lib/gemm-quad.wgsl"
 
+// Branch-free loaders (indices clamped into the matrix, k past dim zeroed by a select; dim % 4 == 0, so a
+// vec4 of k is in or out whole): rows past N or E are never stored. An early return per load, inlined 32
+// times into the written-out step, made SwiftShader's compile of this pipeline run for minutes.
 fn gemm_load_a(m: u32, k: u32) -> vec4f {
-  if (m >= params.N || k >= params.dim) { return vec4f(0.0); }
-  return x[(m * params.dim + k) / 4u];
+  let v = x[(min(m, params.N - 1u) * params.dim + min(k, params.dim - 4u)) / 4u];
+  return select(vec4f(0.0), v, k < params.dim);
 }
 
 fn gemm_load_b(n: u32, k: u32) -> vec4f {
-  if (n >= params.E || k >= params.dim) { return vec4f(0.0); }
-  return gate_weight[(n * params.dim + k) / 4u];
+  let v = gate_weight[(min(n, params.E - 1u) * params.dim + min(k, params.dim - 4u)) / 4u];
+  return select(vec4f(0.0), v, k < params.dim);
 }
 
-@compute @workgroup_size(GEMM_BN / 8u, GEMM_BM / 8u)
-fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row0 = wg.y * GEMM_BM;
-  let col0 = wg.x * GEMM_BN;
-  let acc = gemm_block8(row0, col0, params.dim, lid.xy, li);
-  let t = row0 + 8u * lid.y;
-  let e = col0 + 8u * lid.x;
-  if (e >= params.E) { return; }
-  for (var i = 0u; i < 8u; i++) {
-    store_logits(t + i, e, gemm8_lo(acc, i));
-    if (e + 4u < params.E) { store_logits(t + i, e + 4u, gemm8_hi(acc, i)); }
+@compute @workgroup_size(GQ_WG)
+fn logits_main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = gemm_quad(wg.y * GQ_BM, wg.x * GQ_BN, params.dim, li);
+  // Lane i stores tokens i, i + 4, .. of the quad's tile.
+  for (var r = li % 4u; r < GQ_R; r += 4u) {
+    for (var c = 0u; c < GQ_CQ; c++) {
+      let e = t.y + 4u * c;
+      if (e < params.E) { store_logits(t.x + r, e, gq_c(r, c)); }
+    }
   }
 }
 

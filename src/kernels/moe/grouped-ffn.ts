@@ -7,12 +7,12 @@ import gemvUpWgsl from '../../../shaders/moe/grouped-ffn-gemv.wgsl?raw';
 import gemvDownWgsl from '../../../shaders/moe/grouped-ffn-gemv-down.wgsl?raw';
 import tilesWgsl from '../../../shaders/moe/expert-tiles.wgsl?raw';
 import findTileWgsl from '../../../shaders/moe/find-tile.wgsl?raw';
-import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { AdapterSummary, DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, type StorageDType } from '../../gpu/shader.ts';
 import { workgroupBytes } from '../../gpu/wgsl-declarations.ts';
 import { allocate, planned, planScratch, plannedUniform } from '../common/buffer-plan.ts';
-import { gemmCore } from '../common/gemm.ts';
+import { gemmQuadCore, gemmQuadTile } from '../common/gemm.ts';
 import { laneSumSource } from '../attention/flash-lanes.ts';
 import { needF16 } from '../common/rules.ts';
 import { roundTo, type HostTensor } from '../tensor.ts';
@@ -64,8 +64,8 @@ export interface FfnStageOptions {
 export type FfnPath = 'gemv' | 'tiled' | 'fused';
 
 /**
- * Up to this expert width (at most two 64-column up blocks per row tile) the down matmul, K = inter deep, is
- * too shallow to pay for a launch of its own: the tiled path fuses.
+ * Up to this expert width (on CPU emulation at most two 64-column up blocks per row tile) the down matmul,
+ * K = inter deep, is too shallow to pay for a launch of its own: the tiled path fuses.
  */
 export const FUSED_MAX_INTER = 64;
 
@@ -126,7 +126,7 @@ export function ffnGemvShapes(o: Pick<FfnStageOptions, 'rows' | 'dim' | 'inter' 
 
 /**
  * The GEMV streams each expert's weights once per 8-row tile, the tiled matmul once per 16..64-row tile
- * through workgroup memory: up to 64 rows per expert on average (decode batches) the GEMV's full-width
+ * (from registers, each value feeding a quad tile's rows): up to 64 rows per expert on average (decode batches) the GEMV's full-width
  * coalesced stream and its many workgroups win; past that the tiles' reuse does.
  */
 export function ffnPath(o: Pick<FfnStageOptions, 'rows' | 'E' | 'inter' | 'path'>): FfnPath {
@@ -158,7 +158,7 @@ const FFN_BINDINGS = {
 const { w2: _w2, y: _y, ...GEMV_UP_BINDINGS } = FFN_BINDINGS;
 const GEMV_DOWN_BINDINGS = { params: FFN_BINDINGS.params, tiles: FFN_BINDINGS.tiles, w2: FFN_BINDINGS.w2, h: storage('vec4<f32>'), y: FFN_BINDINGS.y };
 
-/** The tiled passes read and write h and y as vec4 (dim and inter are multiples of 4, each thread owns 4 or 8 consecutive columns). */
+/** The tiled passes read and write h and y as vec4 (dim and inter are multiples of 4; a lane stores whole vec4s of its tile rows). */
 const TILED_BINDINGS = { ...FFN_BINDINGS, h: storage('vec4<f32>', 'read_write'), y: storage('vec4<f32>', 'read_write') };
 
 const TILES_BINDINGS = {
@@ -168,36 +168,43 @@ const TILES_BINDINGS = {
   dispatch_args: storage('u32', 'read_write'),
 };
 
-export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'inter' | 'path'>): number {
-  return ffnPath(o) === 'gemv' ? GEMV_TILE_ROWS : tileRows(o.rows / o.E);
+type Caps = DeviceCaps & { adapter?: AdapterSummary };
+
+/**
+ * Rows per expert tile: 8 for the GEMV; for the tiled matmul 16, 32 or 64 by the average rows per expert,
+ * at most the quad core's block height for the device (64 on CPU emulation, 32 on a GPU whose quads hold
+ * 8 x 8 tiles).
+ */
+export function ffnTileRows(o: Pick<FfnStageOptions, 'rows' | 'E' | 'inter' | 'path'>, caps: Caps): number {
+  return ffnPath(o) === 'gemv' ? GEMV_TILE_ROWS : Math.min(tileRows(o.rows / o.E), 16 * gemmQuadTile(caps, true).rowQuads);
 }
 
 /**
- * The tiled paths' GEMM core: BM rows per expert tile, 64 columns (the up pass: 32 of w1 and 32 of w3) in
- * 8 x 8 micro-tiles per thread (BM / 8 x 8 threads), and a K slice of at most 32 whose two tiles fit
- * WebGPU's guaranteed 16 KiB of workgroup memory (BM = 64: 32), fitted to the shallower of the two depths
- * (dim, inter) so a small one is not mostly zero fill (inter = 12: slices of 12, not 32).
+ * The tiled paths' GEMM core (lib/gemm-quad.wgsl, B as [N, K]: the weights' nn.Linear layout): bm / 16 row
+ * quads per quad tile, so the workgroup's block is exactly one expert row tile, and the device's column
+ * quads (4 on CPU emulation, 2 on a GPU: always even, so the up pass's gate and up vec4s pair in one quad).
  */
-export function ffnGemm(bm: number, o: Pick<FfnStageOptions, 'dim' | 'inter'>) {
-  const bn = 64;
-  const cap = Math.min(32, 4 * Math.floor(16384 / (16 * (bm + bn))));
-  const K = Math.min(o.dim, o.inter);
-  const bk = 4 * Math.ceil(K / (4 * Math.ceil(K / cap)));
-  return gemmCore({ bm, bn, bk, bNK: true, micro: 8 });
+export function ffnGemm(bm: number, caps: Caps, subgroups = caps.features.subgroups) {
+  const rowQuads = bm / 16;
+  if (rowQuads !== 1 && rowQuads !== 2 && rowQuads !== 4) throw new Error(`grouped FFN tile rows = ${bm} must be 16, 32 or 64`);
+  return gemmQuadCore({ ...gemmQuadTile(caps, true, subgroups), rowQuads });
 }
 
-/** Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block (up: half of it is w3). */
-function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter' | 'maxRowsPerExpert' | 'quadRows'>) {
+/**
+ * Columns of the up and down outputs per workgroup: GEMV weight rows, or a GEMM block of `bn` columns (up:
+ * half of it is w3). The column counts only enter the uniform, so the scratch plan may take the default.
+ */
+function ffnColumnTiles(o: Pick<FfnStageOptions, 'rows' | 'E' | 'path' | 'dim' | 'inter' | 'maxRowsPerExpert' | 'quadRows'>, bn: number) {
   if (ffnPath(o) === 'gemv') {
     const shapes = ffnGemvShapes(o);
     return { up: Math.ceil(o.inter / shapes.up.rowsPerWorkgroup), down: Math.ceil(o.dim / shapes.down.rowsPerWorkgroup) };
   }
-  return { up: Math.ceil((2 * o.inter) / 64), down: Math.ceil(o.dim / 64) };
+  return { up: Math.ceil((2 * o.inter) / bn), down: Math.ceil(o.dim / bn) };
 }
 
 /** Every buffer an FFN stage owns: the intermediate h, the tile table, the indirect sizes, its parameters. */
-export function ffnStagePlan(o: FfnStageOptions) {
-  const cols = ffnColumnTiles(o);
+export function ffnStagePlan(o: FfnStageOptions, bn = 64) {
+  const cols = ffnColumnTiles(o, bn);
   return {
     h: planned('scratch', o.rows * o.inter * 4),
     tiles: planned('scratch', (2 * o.E + 2) * 4),
@@ -208,9 +215,9 @@ export function ffnStagePlan(o: FfnStageOptions) {
 }
 
 export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField = 'inter'): ValidationIssue[] {
-  const bm = ffnTileRows(o);
-  // GEMV: lane_sum's slots (workgroup-memory variant); tiled: the GEMM's two tiles
-  const storage = ffnPath(o) === 'gemv' ? workgroupBytes(laneSumSource(false, 256).workgroup) : ffnGemm(bm, o).bytes;
+  const bm = ffnTileRows(o, caps);
+  // lane_sum's slots (workgroup-memory variant: the most either path declares)
+  const storage = ffnPath(o) === 'gemv' ? workgroupBytes(laneSumSource(false, 256).workgroup) : ffnGemm(bm, caps, false).bytes;
   return [
     ...(storage > caps.limits.maxComputeWorkgroupStorageSize
       ? [{ field: 'device', message: `the expert matmul tiles need ${storage} bytes of workgroup memory; this device allows ${caps.limits.maxComputeWorkgroupStorageSize}` }]
@@ -230,9 +237,10 @@ export function checkFfnShape(o: FfnStageOptions, caps: DeviceCaps, interField =
 export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: FfnBuffers, elem: StorageDType = 'f32'): Promise<Stage & { h: GPUBuffer }> {
   const gemv = ffnPath(o) === 'gemv';
   const fused = ffnPath(o) === 'fused';
-  const bm = ffnTileRows(o);
+  const bm = ffnTileRows(o, ctx);
   const subgroups = ctx.features.subgroups && o.subgroups !== false;
-  const cols = ffnColumnTiles(o);
+  const core = ffnGemm(gemv ? 16 : bm, ctx, subgroups);
+  const cols = ffnColumnTiles(o, core.block.bn);
   const shapes = ffnGemvShapes(o);
   const gemvModule = <B extends typeof GEMV_UP_BINDINGS | typeof GEMV_DOWN_BINDINGS>(wgsl: string, bindings: B, { wg, quadRows: qr }: FfnGemvShape) => ({
     label: o.label,
@@ -243,7 +251,6 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     workgroup: laneSumSource(subgroups, wg).workgroup,
     enable: laneSumSource(subgroups, wg).enable,
   });
-  const core = ffnGemm(bm, o);
   // What a launch reads of each weight binding (the dispatch geometry's bytes): the weights of at most
   // min(E, rows) experts, the ones rows are routed to, not all E bound.
   const reads = Math.min(o.E, o.rows) * o.dim * o.inter * (elem === 'f16' ? 2 : 4);
@@ -264,7 +271,7 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
       ])
     : await createKernel(
         ctx,
-        { label: o.label, wgsl: `${tiledWgsl}\n${findTileWgsl}`, elem, bindings: TILED_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: core.workgroup },
+        { label: o.label, wgsl: [tiledWgsl, findTileWgsl, core.laneSum].join('\n'), elem, enable: core.enable, bindings: TILED_BINDINGS, constants: { ...core.constants, BM: bm }, workgroup: core.workgroup },
         ['up_main', 'down_main', 'ffn_main'] as const,
       ).then((k) => {
         let group: GPUBindGroup | undefined;
@@ -276,7 +283,7 @@ export async function createFfnStage(ctx: GpuContext, o: FfnStageOptions, t: Ffn
     : undefined;
   if (o.gather && (!t.sorted_tokens || !t.offsets)) throw new Error(`${o.label}: a gathering FFN needs sorted_tokens and offsets`);
   if (!o.gather && o.E !== 1) throw new Error(`${o.label}: the identity row map has one group`);
-  const made = allocate(ctx, o.label, ffnStagePlan(o));
+  const made = allocate(ctx, o.label, ffnStagePlan(o, core.block.bn));
   const m = made.buffers;
   let tileStage: ((pass: GPUComputePassEncoder) => void) | undefined;
   if (tileKernel) {
@@ -367,8 +374,8 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
     'All experts in one launch per matmul: the rows of each expert are contiguous after dispatch, a one-workgroup pass numbers their ' +
     '16/32/64-row tiles and writes the indirect dispatch size, and each workgroup finds its expert by binary search over the tile starts. ' +
     'Tokens are gathered from x inside the first matmul (no permuted copy of x), w1 and w3 share one pass with the SiLU-gate fused into ' +
-    'its epilogue, every weight tile is read through workgroup memory once per row tile, and each thread keeps an 8 x 8 block of ' +
-    'outputs in registers. Narrow experts (inter <= 64) run both matmuls of a row tile in one workgroup: the down matmul alone would be ' +
+    'its epilogue; the matmuls run on the barrier-free quad GEMM core, where each quad of 4 lanes keeps a 16 x 16 tile of outputs (8 x 8 on a GPU) ' +
+    'in registers and its lanes split K, so every weight vec4 a lane reads serves all the tile\'s rows. Narrow experts (inter <= 64) run both matmuls of a row tile in one workgroup: the down matmul alone would be ' +
     'too shallow to pay for its launch. At decode (<= 64 rows per expert on average) ' +
     'the same passes run as coalesced GEMVs instead: a quad of 4 lanes owns 4 weight rows of w1 and w3 (up) or 8 of w2 (down) and splits K, ' +
     'so every x vec4 a lane loads serves 8 rows and every weight vec4 all of an 8-row tile\'s tokens, from registers; the lanes meet through ' +

@@ -81,13 +81,15 @@ describe('dispatch on the GPU', () => {
   });
 });
 
-describe('router logits: GEMV with both lane_sum variants, the tiled matmul, and fused into the selection, at decode sizes', () => {
+describe('router logits: GEMV and the tiled matmul with both lane_sum variants, and fused into the selection', () => {
   const shapes = [
     { N: 3, dim: 520, E: 40, topk: 4, n_groups: 8, topk_groups: 3 }, // several slices of dim
     { N: 11, dim: 36, E: 23, topk: 3, n_groups: 1, topk_groups: 1, score_func: 'softmax' as const, bias: false, route_scale: 1 },
+    // the tiled logits past one 64 x 64 block both ways, K = 100 (not a multiple of the 16-deep step)
+    { N: 150, dim: 100, E: 70, topk: 4, n_groups: 1, topk_groups: 1 },
   ];
   // fused: the selection computes each logit itself (the default for gates of dim <= 16), here at any dim.
-  const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }, { fused: true }];
+  const variants: RouterKnobs[] = [{ gemv: true, subgroups: true }, { gemv: true, subgroups: false }, { gemv: false }, { gemv: false, subgroups: false }, { fused: true }];
   for (const shape of shapes) {
     for (const v of variants) {
       it(`${JSON.stringify(shape)} ${JSON.stringify(v)}`, async ({ skip }) => {
@@ -113,6 +115,9 @@ describe('grouped FFN: every matmul path and both lane_sum variants', () => {
     { N: 1, E: 16, topk: 4, dim: 132, inter: 20 },
     { N: 40, E: 3, topk: 2, dim: 24, inter: 68 },
     { N: 150, E: 2, topk: 1, dim: 12, inter: 8 }, // a busy expert (~95 rows): a dozen GEMV tiles, two 64-row tiled ones
+    // quad-core edges: K = 100 and 52 (not multiples of the 16-deep step), ~47 rows per expert (32-row tiles,
+    // a ragged last one), dim and inter not multiples of the 16 columns of a quad tile
+    { N: 70, E: 3, topk: 2, dim: 100, inter: 52 },
   ];
   const variants: { path: FfnPath; subgroups: boolean; quadRows?: 1 | 4 }[] = [
     { path: 'gemv', subgroups: true },
@@ -123,11 +128,14 @@ describe('grouped FFN: every matmul path and both lane_sum variants', () => {
     { path: 'gemv', subgroups: true, quadRows: 4 },
     { path: 'tiled', subgroups: true },
     { path: 'fused', subgroups: true },
+    // the quad GEMM core's workgroup-memory lane sum
+    { path: 'tiled', subgroups: false },
+    { path: 'fused', subgroups: false },
   ];
   for (const shape of shapes) {
     for (const v of variants) {
-      it(`${JSON.stringify(shape)} ${v.path}${v.path === 'gemv' ? (v.subgroups ? ' subgroup lanes' : ' workgroup-memory lanes') : ''}${v.quadRows ? `, ${v.quadRows}-row quads` : ''}`, async ({ skip }) => {
-        if (v.path === 'gemv' && v.subgroups && !ctx.features.subgroups) skip('this adapter has no subgroups: the workgroup-memory variant below covers the GEMV');
+      it(`${JSON.stringify(shape)} ${v.path}${v.subgroups ? ' subgroup lanes' : ' workgroup-memory lanes'}${v.quadRows ? `, ${v.quadRows}-row quads` : ''}`, async ({ skip }) => {
+        if (v.subgroups && !ctx.features.subgroups) skip('this adapter has no subgroups: the workgroup-memory variants cover the path');
         const c = withDefaults(moeGroupedFfn, shape);
         const seed = freshSeed();
         const inputs = makeInputs(moeGroupedFfn, c, createRng(seed));

@@ -2,11 +2,11 @@
 import { instanceOfStage } from '../stage-instance.ts';
 import wgsl from '../../../shaders/moe/router.wgsl?raw';
 import gemvWgsl from '../../../shaders/moe/router-gemv.wgsl?raw';
-import type { DeviceCaps, GpuContext } from '../../gpu/context.ts';
+import type { AdapterSummary, DeviceCaps, GpuContext } from '../../gpu/context.ts';
 import { storage, uniform } from '../../gpu/bindings.ts';
 import { createKernel, grid } from '../../gpu/shader.ts';
 import { allocate, planned, planScratch, plannedUniform, type BufferPlan } from '../common/buffer-plan.ts';
-import { gemmCore } from '../common/gemm.ts';
+import { gemmQuadCore, gemmQuadTile } from '../common/gemm.ts';
 import { laneSumSource } from '../attention/flash-lanes.ts';
 import { gateReference } from '../../reference/moe.ts';
 import type { KernelDefinition, OutputSpec, TensorSpec } from '../contract.ts';
@@ -25,7 +25,6 @@ import {
   routingComparison,
   routingInputs,
   routingSchema,
-  tileRows,
   type RoutingConfig,
   type Stage,
 } from './moe-config.ts';
@@ -37,8 +36,11 @@ import {
 const SEL_WG = 16;
 const SELECT_CONSTANTS = { SEL_WG, MAX_K: MAX_TOPK, MAX_G: MAX_GROUPS };
 
-/** The prefill logits GEMM: tileRows(N) tokens x 64 experts, 32-deep K slices, 8 x 8 outputs per thread. */
-const logitsGemm = (N: number) => gemmCore({ bm: tileRows(N), bn: 64, bk: 32, bNK: true, micro: 8 });
+/**
+ * The prefill logits GEMM on the quad core, W_g as [E, dim] (B as [N, K]): 64 tokens x 64 experts per
+ * workgroup on CPU emulation (16 x 16 per quad), 32 x 32 on a GPU (8 x 8 per quad).
+ */
+const logitsGemm = (caps: DeviceCaps & { adapter?: AdapterSummary }, subgroups = caps.features.subgroups) => gemmQuadCore(gemmQuadTile(caps, true, subgroups));
 
 const ROUTER_BINDINGS = {
   params: uniform(RouterParams),
@@ -107,12 +109,13 @@ export const ROUTER_GEMV_QUAD_ROWS = 8;
 export interface RouterPlan {
   /** no logits pass: select_main computes each logit from a gate of <= FUSED_MAX_DIM */
   fused: boolean;
-  /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main) */
+  /** the decode GEMV (router-gemv.wgsl) or the tiled matmul (logits_main, whose grid the device's tile sets) */
   gemv: boolean;
   /** GEMV threads per workgroup (WG / 4 quads of ROUTER_GEMV_QUAD_ROWS expert rows) */
   wg: number;
   /** dim slices of the partial logits */
   splits: number;
+  /** the GEMV's grid: [token tiles, expert blocks, dim slices] ([0, 0, 0] otherwise) */
   logitGrid: [number, number, number];
   logitBytes: number;
   /** gate bytes one GEMV workgroup streams (0 for the tiled matmul) */
@@ -130,7 +133,7 @@ export function routerPlan(c: RoutingConfig, knobs: RouterKnobs = {}): RouterPla
   if (fused) return { fused, gemv: false, wg: 0, splits: 1, logitGrid: [0, 0, 0], logitBytes: 4, bytesPerWorkgroup: 0 };
   const gemv = knobs.gemv ?? c.N <= 64;
   if (!gemv) {
-    return { fused, gemv, wg: 0, splits: 1, logitGrid: [...logitsGemm(c.N).grid(c.N, c.E), 1], logitBytes: c.N * c.E * 4, bytesPerWorkgroup: 0 };
+    return { fused, gemv, wg: 0, splits: 1, logitGrid: [0, 0, 0], logitBytes: c.N * c.E * 4, bytesPerWorkgroup: 0 };
   }
   const tiles = Math.ceil(c.N / GEMV_TOKENS);
   const k4 = c.dim / 4;
@@ -189,10 +192,17 @@ function routerStagePlan(c: RoutingConfig, plan: RouterPlan): BufferPlan {
 export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: RouterBuffers, knobs: RouterKnobs = {}): Promise<Stage> {
   const plan = routerPlan(c, knobs);
   const subgroups = ctx.features.subgroups && knobs.subgroups !== false;
-  const core = logitsGemm(c.N);
+  const core = logitsGemm(ctx, subgroups);
   const kernel = await createKernel(
     ctx,
-    { label: 'moe.router', wgsl, bindings: ROUTER_BINDINGS, constants: { ...core.constants, ...SELECT_CONSTANTS, FUSED_K4: plan.fused ? c.dim / 4 : 0 }, workgroup: core.workgroup },
+    {
+      label: 'moe.router',
+      wgsl: `${wgsl}\n${core.laneSum}`,
+      enable: core.enable,
+      bindings: ROUTER_BINDINGS,
+      constants: { ...core.constants, ...SELECT_CONSTANTS, FUSED_K4: plan.fused ? c.dim / 4 : 0 },
+      workgroup: core.workgroup,
+    },
     ['logits_main', 'select_main'] as const,
   );
   const gemv = plan.gemv
@@ -220,6 +230,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
     plan.gemv ? { x: 0, gate_weight: 0 } : undefined,
   );
   const gemvGroup = gemv?.bind({ params: m.params!, x: t.x, gate_weight: t.gate_weight, logits }, 'moe.router gemv');
+  const logitGrid: [number, number, number] = plan.gemv ? plan.logitGrid : [...core.grid(c.N, c.E), 1];
   const selectGrid = grid(Math.ceil(c.N / SEL_WG), ctx.limits.maxComputeWorkgroupsPerDimension);
   return {
     name: 'router',
@@ -231,7 +242,7 @@ export async function createRouterStage(ctx: GpuContext, c: RoutingConfig, t: Ro
       } else if (!plan.fused) {
         pass.setBindGroup(0, group);
         pass.setPipeline(kernel.pipelines.logits_main);
-        pass.dispatchWorkgroups(...plan.logitGrid);
+        pass.dispatchWorkgroups(...logitGrid);
       }
       pass.setBindGroup(0, group);
       pass.setPipeline(kernel.pipelines.select_main);
@@ -248,12 +259,12 @@ export function createRouter(ctx: GpuContext, c: RoutingConfig, knobs: RouterKno
   );
 }
 
-export function checkRouter(c: RoutingConfig, caps: DeviceCaps) {
+export function checkRouter(c: RoutingConfig, caps: DeviceCaps & { adapter?: AdapterSummary }) {
   return [
     ...checkRouting(c),
     ...checkVec4('dim', c.dim),
     ...checkWorkgroup(caps),
-    ...checkGrid('N', Math.ceil(c.N / tileRows(c.N)), caps),
+    ...checkGrid('N', logitsGemm(caps).grid(c.N, c.E)[1], caps),
   ];
 }
 
