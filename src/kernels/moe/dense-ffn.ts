@@ -56,7 +56,7 @@ export const moeDenseFfn: KernelDefinition<DenseFfnConfig> = {
   create: (ctx, c) => instanceOfStage(ctx, [...inputs(c), ...outputs(c)], (t) => createFfnStage(ctx, options(c), { x: t.x!, w1: t.w1!, w2: t.w2!, w3: t.w3!, y: t.out! }, c.dtype)),
   benchmarks: [
     // dense equivalents of moe.forward's scaled shapes: (8 routed + 1 shared) x inter
-    { name: 'prefill scaled N=1024 dim=128 inter=288 (dense equivalent of top-8 + shared, inter 32)', config: { N: 1024, dim: 128, inter: 288 } },
+    { name: 'prefill scaled N=1024 dim=512 inter=2304 (dense equivalent of top-8 + shared, inter 256)', config: { N: 1024, dim: 512, inter: 2304 } },
     { name: 'decode scaled N=1 dim=512 inter=2304 (dense equivalent of top-8 + shared, inter 256)', config: { N: 1, dim: 512, inter: 2304 } },
     { name: 'decode scaled N=64 dim=512 inter=2304 (dense equivalent of top-8 + shared, inter 256)', config: { N: 64, dim: 512, inter: 2304 } },
   ],

@@ -236,7 +236,8 @@ export const moeForward: KernelDefinition<MoeForwardConfig> = {
   },
   benchmarks: [
     // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.
-    { name: 'prefill scaled N=1024 dim=128 E=64 top-8 groups 8/4 inter=32 shared=32', config: { N: 1024, dim: 128, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 32, shared_inter: 32 } },
+    // prefill at the decode shapes' scaled DeepSeek-V3 dims (see moe.grouped_ffn's benchmarks)
+    { name: 'prefill scaled N=1024 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 1024, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
     { name: 'decode scaled N=1 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 1, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
     { name: 'decode scaled N=64 dim=512 E=64 top-8 groups 8/4 inter=256 shared=256', config: { N: 64, dim: 512, E: 64, topk: 8, n_groups: 8, topk_groups: 4, inter: 256, shared_inter: 256 } },
   ],

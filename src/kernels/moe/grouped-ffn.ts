@@ -410,7 +410,9 @@ export const moeGroupedFfn: KernelDefinition<GroupedFfnConfig> = {
   create: (ctx, c) => createGroupedFfn(ctx, c),
   benchmarks: [
     // The default suite's sizes; `--study moe` adds prefill N = 4096 and decode N = 8.
-    { name: 'prefill scaled N=1024 E=64 top-8 dim=128 inter=32', config: { N: 1024, E: 64, topk: 8, dim: 128, inter: 32 } },
+    // Prefill at the decode shapes' scaled DeepSeek-V3 dims (dim 7168 -> 512, moe_inter 2048 -> 256): what a deployment's
+    // prefill runs; the tiny dim 128 / inter 32 it had before measured launch overhead more than the GEMMs.
+    { name: 'prefill scaled N=1024 E=64 top-8 dim=512 inter=256', config: { N: 1024, E: 64, topk: 8, dim: 512, inter: 256 } },
     { name: 'decode scaled N=1 E=64 top-8 dim=512 inter=256', config: { N: 1, E: 64, topk: 8, dim: 512, inter: 256 } },
     { name: 'decode scaled N=64 E=64 top-8 dim=512 inter=256', config: { N: 64, E: 64, topk: 8, dim: 512, inter: 256 } },
   ],
